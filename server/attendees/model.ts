@@ -1,0 +1,39 @@
+import { Schema, model, type InferSchemaType, type HydratedDocument } from 'mongoose';
+import { newToken, searchKey } from '../lib/text.js';
+
+export const attendeeRoles = ['chair', 'speaker', 'delegate', 'guest', 'press'] as const;
+export type AttendeeRole = (typeof attendeeRoles)[number];
+
+const attendeeSchema = new Schema(
+  {
+    meetingId: { type: Schema.Types.ObjectId, ref: 'Meeting', required: true },
+    fullName: { type: String, required: true, trim: true },
+    position: { type: String, default: '' },
+    organization: { type: String, default: '' },
+    /** Lower-cased; unique per meeting when present. */
+    email: { type: String, lowercase: true, trim: true },
+    phone: { type: String, default: '' },
+    siteId: { type: Schema.Types.ObjectId, ref: 'Site', required: true },
+    role: { type: String, enum: attendeeRoles, required: true, default: 'delegate' },
+    /** Secret of the attendee's personal link (/a/:accessToken). */
+    accessToken: { type: String, required: true, default: () => newToken() },
+    /** Name and organization without diacritics, lower-cased: what search matches against. */
+    searchText: { type: String, required: true, default: '' },
+  },
+  { timestamps: true },
+);
+
+attendeeSchema.pre('validate', function deriveSearchText() {
+  this.searchText = searchKey(`${this.fullName} ${this.organization ?? ''} ${this.position ?? ''} ${this.email ?? ''}`);
+});
+
+attendeeSchema.index({ meetingId: 1, email: 1 }, { unique: true, partialFilterExpression: { email: { $type: 'string' } } });
+attendeeSchema.index({ meetingId: 1, fullName: 1 });
+attendeeSchema.index({ meetingId: 1, siteId: 1, fullName: 1 });
+attendeeSchema.index({ meetingId: 1, organization: 1 });
+attendeeSchema.index({ meetingId: 1, role: 1 });
+attendeeSchema.index({ accessToken: 1 }, { unique: true });
+
+export type Attendee = InferSchemaType<typeof attendeeSchema>;
+export type AttendeeDocument = HydratedDocument<Attendee>;
+export const AttendeeModel = model('Attendee', attendeeSchema);

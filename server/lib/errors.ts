@@ -1,0 +1,76 @@
+// The project's typed errors. Actions throw these; the Express error handler and the Socket.IO
+// ack shape (see toErrorBody) turn them into `{ error: { code, message, fields } }` in the
+// asker's language.
+import type { MessageKey, MessageParams } from './i18n.js';
+
+export type FieldMessages = Record<string, { key: MessageKey | string; params?: MessageParams }>;
+
+export abstract class AppError extends Error {
+  abstract readonly status: number;
+  abstract readonly code: string;
+  constructor(
+    readonly messageKey: MessageKey | string,
+    readonly params: MessageParams = {},
+    readonly fields: FieldMessages = {},
+  ) {
+    super(messageKey);
+    this.name = new.target.name;
+  }
+}
+
+export class Invalid extends AppError {
+  readonly status = 422;
+  readonly code = 'invalid';
+  constructor(fields: FieldMessages, messageKey: MessageKey | string = 'error.invalid', params: MessageParams = {}) {
+    super(messageKey, params, fields);
+  }
+}
+
+export class BadRequest extends AppError {
+  readonly status = 400;
+  readonly code = 'bad_request';
+}
+
+export class Unauthorized extends AppError {
+  readonly status = 401;
+  readonly code = 'unauthorized';
+  constructor(messageKey: MessageKey | string = 'error.unauthorized', params: MessageParams = {}) {
+    super(messageKey, params);
+  }
+}
+
+export class Forbidden extends AppError {
+  readonly status = 403;
+  readonly code = 'forbidden';
+  constructor(messageKey: MessageKey | string = 'error.forbidden', params: MessageParams = {}) {
+    super(messageKey, params);
+  }
+}
+
+export class NotFound extends AppError {
+  readonly status = 404;
+  readonly code = 'not_found';
+  constructor(messageKey: MessageKey | string = 'error.notFound', params: MessageParams = {}) {
+    super(messageKey, params);
+  }
+}
+
+export class Conflict extends AppError {
+  readonly status = 409;
+  readonly code = 'conflict';
+}
+
+export class TooLarge extends AppError {
+  readonly status = 413;
+  readonly code = 'too_large';
+}
+
+export class TooManyRequests extends AppError {
+  readonly status = 429;
+  readonly code = 'too_many_requests';
+}
+
+/** True for MongoDB's duplicate-key error (E11000), from a real server or the embedded store. */
+export function isDuplicateKeyError(error: unknown): error is { code: 11000; keyPattern?: Record<string, unknown>; keyValue?: Record<string, unknown> } {
+  return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === 11000;
+}

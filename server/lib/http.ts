@@ -1,0 +1,62 @@
+// What every route handler can rely on: the asker (actor), their language, the CSRF token, and a
+// uniform way to answer a form or API call. Filled in by app.ts middleware.
+import type { Request, Response } from 'express';
+import type { Actor } from './actor.js';
+import { AppError, Invalid } from './errors.js';
+import { t, type Locale, type MessageParams } from './i18n.js';
+import { describeField } from './validation.js';
+
+declare global {
+  // Express's own augmentation point for res.locals.
+  // eslint-disable-next-line @typescript-eslint/no-namespace
+  namespace Express {
+    interface Locals {
+      actor: Actor;
+      locale: Locale;
+      csrfToken: string;
+      /** The path of the current page, for the language switch and redirects after sign-in. */
+      currentPath: string;
+    }
+  }
+}
+
+export function actorOf(res: Response): Actor {
+  return res.locals.actor;
+}
+
+export function localeOf(res: Response): Locale {
+  return res.locals.locale;
+}
+
+export function translate(res: Response, key: string, params?: MessageParams): string {
+  return t(res.locals.locale, key, params);
+}
+
+/** API calls live under /api/; everything else is a page. */
+export function isApiRequest(req: Request): boolean {
+  return req.originalUrl.startsWith('/api/');
+}
+
+export interface ErrorBody {
+  error: { code: string; message: string; fields?: Record<string, string> };
+}
+
+/** The one error shape, for JSON responses and Socket.IO acks alike. */
+export function toErrorBody(error: AppError, locale: Locale): ErrorBody {
+  const fields = Object.fromEntries(Object.entries(error.fields).map(([path, field]) => [path, describeField(locale, field)]));
+  return {
+    error: {
+      code: error.code,
+      message: t(locale, error.messageKey, error.params),
+      ...(Object.keys(fields).length > 0 ? { fields } : {}),
+    },
+  };
+}
+
+/**
+ * For form pages: field messages of an Invalid error, translated, keyed by field path, so a
+ * view can show each next to its input (`{{errors.title}}`).
+ */
+export function fieldErrors(error: Invalid, locale: Locale): Record<string, string> {
+  return toErrorBody(error, locale).error.fields ?? {};
+}

@@ -1,0 +1,60 @@
+// Message catalogue (vi first, en second) and translation. Each domain part registers its own
+// messages from its `messages.ts`, so a feature's words live next to the feature.
+export const locales = ['vi', 'en'] as const;
+export type Locale = (typeof locales)[number];
+export const defaultLocale: Locale = 'vi';
+
+export type MessageKey = string;
+export type MessageParams = Record<string, string | number>;
+export type Catalogue = Record<Locale, Record<MessageKey, string>>;
+
+const catalogue: Catalogue = { vi: {}, en: {} };
+
+export function registerMessages(messages: Catalogue): void {
+  for (const locale of locales) Object.assign(catalogue[locale], messages[locale]);
+}
+
+export function hasMessage(key: string): boolean {
+  return key in catalogue.vi || key in catalogue.en;
+}
+
+/** Translate `key`, filling `{name}` placeholders; falls back to vi, then to the key itself. */
+export function t(locale: Locale, key: MessageKey, params: MessageParams = {}): string {
+  const template = catalogue[locale][key] ?? catalogue[defaultLocale][key] ?? key;
+  return template.replace(/\{(\w+)\}/g, (whole, name: string) => (name in params ? String(params[name]) : whole));
+}
+
+export function isLocale(value: unknown): value is Locale {
+  return typeof value === 'string' && (locales as readonly string[]).includes(value);
+}
+
+registerMessages({
+  vi: {
+    'app.name': 'Bridgepoint',
+    'error.invalid': 'Dữ liệu chưa hợp lệ, vui lòng kiểm tra lại.',
+    'error.unauthorized': 'Vui lòng đăng nhập để tiếp tục.',
+    'error.forbidden': 'Bạn không có quyền thực hiện thao tác này.',
+    'error.notFound': 'Không tìm thấy nội dung yêu cầu.',
+    'error.csrf': 'Phiên làm việc đã hết hạn hoặc biểu mẫu không hợp lệ. Vui lòng tải lại trang và thử lại.',
+    'error.tooManyRequests': 'Bạn thao tác quá nhiều lần. Vui lòng thử lại sau ít phút.',
+    'error.tooLarge': 'Dữ liệu gửi lên quá lớn.',
+    'error.badJson': 'Nội dung gửi lên không phải JSON hợp lệ.',
+    'error.internal': 'Đã có lỗi xảy ra ở máy chủ. Vui lòng thử lại.',
+    'error.invalidId': 'Mã định danh không hợp lệ.',
+    'error.required': 'Vui lòng nhập thông tin này.',
+  },
+  en: {
+    'app.name': 'Bridgepoint',
+    'error.invalid': 'Some of the data is not valid; please check it.',
+    'error.unauthorized': 'Please sign in to continue.',
+    'error.forbidden': 'You are not allowed to do this.',
+    'error.notFound': 'Nothing was found here.',
+    'error.csrf': 'Your session expired or the form is not valid. Please reload the page and try again.',
+    'error.tooManyRequests': 'Too many attempts. Please try again in a few minutes.',
+    'error.tooLarge': 'What you sent is too large.',
+    'error.badJson': 'The request body is not valid JSON.',
+    'error.internal': 'Something went wrong on the server. Please try again.',
+    'error.invalidId': 'The identifier is not valid.',
+    'error.required': 'This field is required.',
+  },
+});

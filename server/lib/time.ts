@@ -1,0 +1,32 @@
+// Time zones: instants are stored in UTC; a meeting's IANA zone is used for display and input.
+import { DateTime, IANAZone } from 'luxon';
+import type { Locale } from './i18n.js';
+
+export const defaultTimeZone = 'Asia/Ho_Chi_Minh';
+
+export function isTimeZone(zone: string): boolean {
+  return IANAZone.isValidZone(zone);
+}
+
+/** "2021-12-29T14:00" read as wall-clock time in `zone` -> the UTC instant. */
+export function fromLocalInput(local: string, zone: string): Date | undefined {
+  const parsed = DateTime.fromISO(local, { zone });
+  return parsed.isValid ? parsed.toJSDate() : undefined;
+}
+
+/** The instant as "2021-12-29T14:00" in `zone`, for <input type="datetime-local">. */
+export function toLocalInput(instant: Date, zone: string): string {
+  return DateTime.fromJSDate(instant, { zone }).toFormat("yyyy-LL-dd'T'HH:mm");
+}
+
+export function formatDateTime(instant: Date, zone: string, locale: Locale): string {
+  return DateTime.fromJSDate(instant, { zone }).setLocale(locale).toFormat(locale === 'vi' ? "HH:mm, cccc dd/LL/yyyy" : "HH:mm, cccc d LLL yyyy");
+}
+
+export function formatDate(instant: Date, zone: string, locale: Locale): string {
+  return DateTime.fromJSDate(instant, { zone }).setLocale(locale).toFormat(locale === 'vi' ? 'dd/LL/yyyy' : 'd LLL yyyy');
+}
+
+export function formatTime(instant: Date, zone: string): string {
+  return DateTime.fromJSDate(instant, { zone }).toFormat('HH:mm');
+}
