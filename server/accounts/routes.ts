@@ -1,0 +1,112 @@
+// Sign-in, sign-out, first-admin setup, and the capability links that sign coordinators and
+// attendees in without an account.
+import { Router, type Request } from 'express';
+import { rateLimit } from 'express-rate-limit';
+import { authenticate, createFirstAdmin, hasAnyAccount } from './actions.js';
+import { actorForLink, type LinkGrant } from './links.js';
+import { actorOf, fieldErrors, localeOf, toErrorBody, translate } from '../lib/http.js';
+import { AppError, Invalid, NotFound, TooManyRequests } from '../lib/errors.js';
+
+declare module 'express-session' {
+  interface SessionData {
+    userId?: string;
+    link?: LinkGrant;
+  }
+}
+
+export interface AccountsRoutesOptions {
+  /** One-time code for /setup, printed in the log at start while no account exists. */
+  setupCode?: string;
+  loginRateLimit: number;
+}
+
+export function accountsRoutes(options: AccountsRoutesOptions): Router {
+  const router = Router();
+
+  const loginLimiter = rateLimit({
+    windowMs: 15 * 60_000,
+    limit: options.loginRateLimit,
+    skipSuccessfulRequests: true,
+    standardHeaders: 'draft-8',
+    legacyHeaders: false,
+    keyGenerator: (req) => `${req.ip}|${String(req.body?.email ?? '').trim().toLowerCase()}`,
+    handler: (_req, _res, next) => next(new TooManyRequests('accounts.tooManyAttempts')),
+  });
+
+  router.get('/login', async (req, res) => {
+    if (!(await hasAnyAccount())) return res.redirect(303, '/setup');
+    res.render('accounts/login', { title: translate(res, 'accounts.signIn'), values: { email: '' }, next: safeNext(req.query.next) });
+  });
+
+  router.post('/login', loginLimiter, async (req, res) => {
+    try {
+      const user = await authenticate(req.body);
+      await regenerate(req);
+      req.session.userId = user.id;
+      res.redirect(303, safeNext(req.body.next) ?? '/meetings');
+    } catch (error) {
+      if (!(error instanceof AppError)) throw error;
+      res.status(error.status).render('accounts/login', {
+        title: translate(res, 'accounts.signIn'),
+        values: { email: String(req.body?.email ?? '') },
+        next: safeNext(req.body?.next),
+        formError: toErrorBody(error, localeOf(res)).error.message,
+      });
+    }
+  });
+
+  router.post('/logout', async (req, res) => {
+    await new Promise<void>((resolve, reject) => req.session.destroy((error) => (error ? reject(error) : resolve())));
+    res.clearCookie('bp.sid');
+    res.redirect(303, '/login');
+  });
+
+  router.get('/setup', async (_req, res) => {
+    if (await hasAnyAccount()) return res.redirect(303, '/login');
+    res.render('accounts/setup', { title: translate(res, 'accounts.setupTitle'), values: {} });
+  });
+
+  router.post('/setup', async (req, res) => {
+    if (!options.setupCode || (await hasAnyAccount())) return res.redirect(303, '/login');
+    try {
+      const user = await createFirstAdmin(req.body, { expected: options.setupCode, given: req.body?.setupCode });
+      await regenerate(req);
+      req.session.userId = user.id;
+      res.redirect(303, '/meetings');
+    } catch (error) {
+      if (!(error instanceof Invalid)) throw error;
+      res.status(422).render('accounts/setup', {
+        title: translate(res, 'accounts.setupTitle'),
+        values: { email: req.body?.email, name: req.body?.name },
+        errors: fieldErrors(error, localeOf(res)),
+      });
+    }
+  });
+
+  router.get('/s/:token', (req, res) => signInWithLink(req, res, { kind: 'site', token: req.params.token }, '/my/site'));
+  router.get('/a/:token', (req, res) => signInWithLink(req, res, { kind: 'attendee', token: req.params.token }, '/my'));
+
+  /** Who am I, and the CSRF token for API calls made with the session cookie. */
+  router.get('/api/v1/session', (_req, res) => {
+    res.json({ actor: actorOf(res), csrfToken: res.locals.csrfToken, locale: localeOf(res) });
+  });
+
+  return router;
+}
+
+async function signInWithLink(req: Request, res: import('express').Response, grant: LinkGrant, home: string): Promise<void> {
+  if (!(await actorForLink(grant))) throw new NotFound('accounts.linkInvalid');
+  await regenerate(req);
+  req.session.link = grant;
+  res.redirect(303, home);
+}
+
+/** A fresh session id at every sign-in (no session fixation). */
+function regenerate(req: Request): Promise<void> {
+  return new Promise((resolve, reject) => req.session.regenerate((error) => (error ? reject(error) : resolve())));
+}
+
+/** Only local paths, so a crafted ?next= cannot send the user elsewhere after sign-in. */
+function safeNext(value: unknown): string | undefined {
+  return typeof value === 'string' && value.startsWith('/') && !value.startsWith('//') ? value : undefined;
+}

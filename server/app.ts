@@ -1,0 +1,165 @@
+// Assembles the Express app: security headers, sessions, the asker's identity and language,
+// CSRF, the domain routers, views, and the one error handler.
+import express, { type ErrorRequestHandler, type RequestHandler } from 'express';
+import session from 'express-session';
+import MongoStore from 'connect-mongo';
+import mongoose from 'mongoose';
+import helmet from 'helmet';
+import cookieParser from 'cookie-parser';
+import { csrfSync } from 'csrf-sync';
+import { pinoHttp } from 'pino-http';
+import type { Logger } from 'pino';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createViewEngine } from './views.js';
+import { accountsRoutes } from './accounts/routes.js';
+import { bearerFrom, resolveActor } from './accounts/identify.js';
+import { meetingsRoutes } from './meetings/routes.js';
+import { sitesRoutes } from './sites/routes.js';
+import { attendeesRoutes } from './attendees/routes.js';
+import { agendaRoutes } from './agenda/routes.js';
+import { AppError, BadRequest, Forbidden, Invalid, NotFound, TooLarge } from './lib/errors.js';
+import { defaultLocale, isLocale, t } from './lib/i18n.js';
+import { isApiRequest, toErrorBody } from './lib/http.js';
+
+const rootDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+export interface AppOptions {
+  sessionSecret: string;
+  isProduction: boolean;
+  logger: Logger;
+  loginRateLimit: number;
+  setupCode?: string;
+  trustProxy?: string;
+}
+
+export interface BuiltApp {
+  app: express.Express;
+  /** The session middleware, shared with Socket.IO's handshake. */
+  sessionMiddleware: RequestHandler;
+}
+
+export function createApp(options: AppOptions): BuiltApp {
+  const app = express();
+  app.disable('x-powered-by');
+  if (options.trustProxy) app.set('trust proxy', /^\d+$/.test(options.trustProxy) ? Number(options.trustProxy) : options.trustProxy);
+
+  createViewEngine(app, path.join(rootDir, 'views'));
+
+  app.use(pinoHttp({ logger: options.logger, autoLogging: { ignore: (req) => req.url?.startsWith('/assets/') ?? false } }));
+  app.use(
+    helmet({
+      contentSecurityPolicy: {
+        directives: {
+          // Pages load only our own bundles; data for scripts travels in <script type="application/json">.
+          'script-src': ["'self'"],
+          'img-src': ["'self'", 'data:'],
+          'connect-src': ["'self'"],
+          'upgrade-insecure-requests': options.isProduction ? [] : null,
+        },
+      },
+    }),
+  );
+  app.use('/assets', express.static(path.join(rootDir, 'public', 'build'), { maxAge: options.isProduction ? '1h' : 0 }));
+  app.get('/healthz', (_req, res) => {
+    res.json({ ok: mongoose.connection.readyState === 1 });
+  });
+
+  app.use(cookieParser());
+  app.use(express.urlencoded({ extended: true, limit: '1mb' }));
+  app.use(express.json({ limit: '1mb' }));
+
+  const sessionMiddleware = session({
+    name: 'bp.sid',
+    secret: options.sessionSecret,
+    resave: false,
+    saveUninitialized: false,
+    store: MongoStore.create({ client: mongoose.connection.getClient(), collectionName: 'sessions', ttl: 14 * 24 * 3600, touchAfter: 3600 }),
+    cookie: { httpOnly: true, sameSite: 'lax', secure: options.isProduction, maxAge: 14 * 24 * 3600 * 1000 },
+  });
+  app.use(sessionMiddleware);
+  app.use(chooseLocale);
+  app.use(identifyActor);
+  app.use(csrfProtection());
+
+  app.use(accountsRoutes({ setupCode: options.setupCode, loginRateLimit: options.loginRateLimit }));
+  app.use(meetingsRoutes());
+  app.use(sitesRoutes());
+  app.use(attendeesRoutes());
+  app.use(agendaRoutes());
+
+  app.use((_req, _res, next) => next(new NotFound()));
+  app.use(errorHandler(options.logger));
+  return { app, sessionMiddleware };
+}
+
+/** `?lang=en` switches the language and remembers it; Vietnamese is the default. */
+const chooseLocale: RequestHandler = (req, res, next) => {
+  const asked = req.query.lang;
+  if (isLocale(asked)) res.cookie('lang', asked, { maxAge: 365 * 24 * 3600 * 1000, sameSite: 'lax', httpOnly: false });
+  const cookie = req.cookies?.lang;
+  res.locals.locale = isLocale(asked) ? asked : isLocale(cookie) ? cookie : defaultLocale;
+  res.locals.currentPath = req.path;
+  next();
+};
+
+const identifyActor: RequestHandler = async (req, res, next) => {
+  try {
+    res.locals.actor = await resolveActor({ bearerToken: bearerFrom(req.get('authorization')), session: req.session });
+    next();
+  } catch (error) {
+    next(error);
+  }
+};
+
+function csrfProtection(): RequestHandler {
+  const { csrfSynchronisedProtection, generateToken } = csrfSync({
+    getTokenFromRequest: (req) => {
+      const header = req.get('x-csrf-token');
+      if (header) return header;
+      const fromBody = (req.body as Record<string, unknown> | undefined)?._csrf;
+      if (typeof fromBody === 'string') return fromBody;
+      return typeof req.query._csrf === 'string' ? req.query._csrf : undefined;
+    },
+  });
+  return (req, res, next) => {
+    // Bearer-token calls carry no cookie a third-party page could ride on.
+    if (bearerFrom(req.get('authorization'))) {
+      res.locals.csrfToken = '';
+      return next();
+    }
+    res.locals.csrfToken = generateToken(req);
+    csrfSynchronisedProtection(req, res, (error?: unknown) => next(error ? new Forbidden('error.csrf') : undefined));
+  };
+}
+
+function errorHandler(logger: Logger): ErrorRequestHandler {
+  return (error, req, res, _next) => {
+    const appError = toAppError(error);
+    if (!appError) logger.error({ err: error, url: req.originalUrl }, 'unhandled error');
+    const status = appError?.status ?? 500;
+    const locale = res.locals.locale ?? defaultLocale;
+    const body = appError ? toErrorBody(appError, locale) : { error: { code: 'internal', message: t(locale, 'error.internal') } };
+    if (res.headersSent) return;
+    if (status === 401 && !isApiRequest(req) && req.method === 'GET') {
+      return res.redirect(303, `/login?next=${encodeURIComponent(req.originalUrl)}`);
+    }
+    res.status(status);
+    if (isApiRequest(req) || req.accepts(['html', 'json']) === 'json') return res.json(body);
+    res.render('error', { title: body.error.message, status, message: body.error.message, fields: 'fields' in body.error ? body.error.fields : undefined });
+  };
+}
+
+/** Errors from libraries, in the project's terms. */
+function toAppError(error: unknown): AppError | undefined {
+  if (error instanceof AppError) return error;
+  if (error instanceof mongoose.Error.CastError) return new NotFound();
+  if (error instanceof mongoose.Error.ValidationError) {
+    return new Invalid(Object.fromEntries(Object.entries(error.errors).map(([path, problem]) => [path, { key: problem.message }])));
+  }
+  const type = (error as { type?: unknown } | null)?.type;
+  if (type === 'entity.too.large') return new TooLarge('error.tooLarge');
+  if (type === 'entity.parse.failed') return new BadRequest('error.badJson');
+  if ((error as { code?: unknown } | null)?.code === 'LIMIT_FILE_SIZE') return new TooLarge('error.tooLarge');
+  return undefined;
+}

@@ -1,0 +1,87 @@
+// Environment -> one typed, validated configuration object. Every variable is documented in the
+// README; a bad value stops the start with a message naming the variable.
+import { z } from 'zod';
+import path from 'node:path';
+
+const booleanFlag = z
+  .enum(['1', '0', 'true', 'false', 'yes', 'no'])
+  .transform((value) => ['1', 'true', 'yes'].includes(value));
+
+const envSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  HOST: z.string().min(1).default('0.0.0.0'),
+  /** A real MongoDB (or replica set). Unset: the embedded store in DATA_DIR/db. */
+  MONGODB_URI: z.string().regex(/^mongodb(\+srv)?:\/\//, 'must start with mongodb:// or mongodb+srv://').optional(),
+  DATA_DIR: z.string().min(1).default('./data'),
+  /** Signs session cookies. Required in production; development generates one per data dir. */
+  SESSION_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  /** First administrator, created at start when no account exists. */
+  ADMIN_EMAIL: z.email().optional(),
+  ADMIN_PASSWORD: z.string().min(12, 'must be at least 12 characters').optional(),
+  /** Several app instances share live state through Redis Streams. */
+  REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must start with redis:// or rediss://').optional(),
+  SEED_DEMO: booleanFlag.optional(),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Failed sign-ins allowed per IP and e-mail in 15 minutes. */
+  LOGIN_RATE_LIMIT: z.coerce.number().int().min(1).default(10),
+  /** Set behind a reverse proxy (e.g. "1" or "loopback") so client IPs and https are seen right. */
+  TRUST_PROXY: z.string().optional(),
+  /** Public base URL used in links sent out (calendar invites, coordinator links). */
+  PUBLIC_URL: z.url().optional(),
+});
+
+export interface Config {
+  env: 'development' | 'production' | 'test';
+  isProduction: boolean;
+  port: number;
+  host: string;
+  mongodbUri?: string;
+  dataDir: string;
+  sessionSecret?: string;
+  admin?: { email: string; password: string };
+  redisUrl?: string;
+  seedDemo: boolean;
+  logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
+  loginRateLimit: number;
+  trustProxy?: string;
+  publicUrl?: string;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`);
+  }
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  // Empty variables count as unset: `MONGODB_URI= npm start` should mean "no MongoDB".
+  const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ''));
+  const parsed = envSchema.safeParse(present);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`));
+  }
+  const values = parsed.data;
+  const problems: string[] = [];
+  const isProduction = values.NODE_ENV === 'production';
+  if (isProduction && !values.SESSION_SECRET) problems.push('SESSION_SECRET: required in production (at least 32 random characters)');
+  if (Boolean(values.ADMIN_EMAIL) !== Boolean(values.ADMIN_PASSWORD)) problems.push('ADMIN_EMAIL and ADMIN_PASSWORD: set both or neither');
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  return {
+    env: values.NODE_ENV,
+    isProduction,
+    port: values.PORT,
+    host: values.HOST,
+    mongodbUri: values.MONGODB_URI,
+    dataDir: path.resolve(values.DATA_DIR),
+    sessionSecret: values.SESSION_SECRET,
+    admin: values.ADMIN_EMAIL && values.ADMIN_PASSWORD ? { email: values.ADMIN_EMAIL, password: values.ADMIN_PASSWORD } : undefined,
+    redisUrl: values.REDIS_URL,
+    seedDemo: values.SEED_DEMO ?? !isProduction,
+    logLevel: values.LOG_LEVEL,
+    loginRateLimit: values.LOGIN_RATE_LIMIT,
+    trustProxy: values.TRUST_PROXY,
+    publicUrl: values.PUBLIC_URL,
+  };
+}
