@@ -1,0 +1,62 @@
+// The real app on a random port, on an in-memory embedded store over TCP, with one organizer.
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { pino } from 'pino';
+import { createApp } from '../../server/app.js';
+import { attachRealtime, type Realtime } from '../../server/realtime/index.js';
+import { createFirstAdmin } from '../../server/accounts/actions.js';
+import { organizerActor } from '../../server/accounts/actions.js';
+import type { Actor } from '../../server/lib/actor.js';
+import { connectTestDatabase } from './database.js';
+import { HttpClient } from './http.js';
+
+export const organizerCredentials = { email: 'organizer@example.vn', password: 'correct horse battery staple', name: 'Nguyễn Thị Tổ Chức' };
+
+export interface TestApp {
+  baseUrl: string;
+  server: Server;
+  realtime: Realtime;
+  /** The organizer as an actor, for calling actions directly in a test's setup. */
+  organizer: Actor;
+  /** A client with no session (an anonymous visitor). */
+  newClient(): HttpClient;
+  /** A client signed in as the organizer. */
+  signInOrganizer(): Promise<HttpClient>;
+  stop(): Promise<void>;
+}
+
+export async function startTestApp(options: { loginRateLimit?: number } = {}): Promise<TestApp> {
+  const database = await connectTestDatabase();
+  const logger = pino({ level: 'silent' });
+  const { app, sessionMiddleware } = createApp({
+    sessionSecret: 'test-session-secret-that-is-long-enough',
+    isProduction: false,
+    logger,
+    loginRateLimit: options.loginRateLimit ?? 1000,
+  });
+  const server = createServer(app);
+  const realtime = await attachRealtime(server, { sessionMiddleware, logger });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const organizerUser = await createFirstAdmin(organizerCredentials);
+
+  return {
+    baseUrl,
+    server,
+    realtime,
+    organizer: organizerActor(organizerUser),
+    newClient: () => new HttpClient(baseUrl),
+    async signInOrganizer() {
+      const client = new HttpClient(baseUrl);
+      const response = await client.signIn(organizerCredentials.email, organizerCredentials.password);
+      if (response.status !== 303) throw new Error(`organizer sign-in failed: ${response.status}`);
+      return client;
+    },
+    async stop() {
+      await realtime.close();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await database.close();
+    },
+  };
+}
