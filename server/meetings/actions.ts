@@ -1,0 +1,378 @@
+// Every change an organizer can make to a meeting: create, edit, schedule/cancel/reinstate,
+// duplicate last year's conference, delete a draft. Also `bumpRevision` for the other parts.
+import './messages.js';
+import { z } from 'zod';
+import { DateTime } from 'luxon';
+import { Types } from 'mongoose';
+import { MeetingModel, type Meeting } from './model.js';
+import { SiteModel } from '../sites/model.js';
+import { AttendeeModel } from '../attendees/model.js';
+import { AgendaItemModel } from '../agenda/model.js';
+import { requireOrganizer, type Actor } from '../lib/actor.js';
+import { Conflict, Invalid, NotFound, type FieldMessages } from '../lib/errors.js';
+import { publish } from '../lib/events.js';
+import { defaultTimeZone, fromLocalInput, isTimeZone, toLocalInput } from '../lib/time.js';
+import { newToken } from '../lib/text.js';
+import { invalidFromZod, objectId, parseInput } from '../lib/validation.js';
+
+export type MeetingRecord = Meeting & { _id: Types.ObjectId; createdAt?: Date; updatedAt?: Date };
+
+const maxMinutes = 7 * 24 * 60;
+const titleMax = 300;
+
+/** Atomically bumps the meeting's live-state revision and returns the new value. */
+export async function bumpRevision(meetingId: string | Types.ObjectId): Promise<number> {
+  const updated = await MeetingModel.findByIdAndUpdate(meetingId, { $inc: { revision: 1 } }, { new: true, projection: { revision: 1 } }).lean();
+  if (!updated) throw new NotFound('meeting.notFound');
+  return updated.revision;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Input schemas. Time fields are plain strings here; they are read in the meeting's time zone by
+// `resolveTimes`, whose messages are merged with zod's so the user sees every problem at once.
+
+const text = (value: unknown) => (typeof value === 'string' ? value.trim() : value);
+const emptyToUndefined = (value: unknown) => (typeof value === 'string' && value.trim() === '' ? undefined : text(value));
+const timeString = z.preprocess(emptyToUndefined, z.string().max(40).optional());
+const durationMinutes = z.preprocess(
+  (value) => (value === '' || value === null ? undefined : typeof value === 'string' ? Number(value) : value),
+  z.number({ error: 'meeting.durationMinutes.invalid' }).int('meeting.durationMinutes.invalid').min(1, 'meeting.durationMinutes.invalid').max(maxMinutes, 'meeting.durationMinutes.invalid').optional(),
+);
+const title = z.preprocess(text, z.string({ error: 'meeting.title.required' }).min(1, 'meeting.title.required').max(titleMax, 'meeting.title.tooLong'));
+
+const detailFields = {
+  description: z.preprocess((value) => (value === undefined || value === null ? undefined : text(value)), z.string().max(10_000).optional()),
+  organizingUnit: z.preprocess((value) => (value === undefined || value === null ? undefined : text(value)), z.string().max(300).optional()),
+  timeZone: z.preprocess(emptyToUndefined, z.string().max(64).optional()),
+  start: timeString,
+  end: timeString,
+  durationMinutes,
+};
+
+const createSchema = z.object({
+  title,
+  ...detailFields,
+  status: z.preprocess(emptyToUndefined, z.enum(['draft', 'scheduled'], { error: 'meeting.status.invalid' }).default('draft')),
+});
+
+const updateSchema = z.object({
+  meetingId: objectId,
+  title: title.optional(),
+  ...detailFields,
+});
+
+type TimeInput = { timeZone?: string; start?: string; end?: string; durationMinutes?: number };
+type Times = { timeZone: string; startsAt: Date; endsAt: Date };
+
+/**
+ * Reads start/end (or duration) as wall-clock time in the meeting's zone. `current` supplies
+ * what an edit leaves out: a new start alone moves the meeting and keeps its length.
+ */
+function resolveTimes(input: TimeInput, current: Times | undefined, fields: FieldMessages): Times | undefined {
+  const timeZone = input.timeZone ?? current?.timeZone ?? defaultTimeZone;
+  if (!isTimeZone(timeZone)) {
+    fields.timeZone = { key: 'meeting.timeZone.invalid' };
+    return undefined;
+  }
+  let startsAt = current?.startsAt;
+  if (input.start !== undefined) {
+    startsAt = fromLocalInput(input.start, timeZone);
+    if (!startsAt) fields.start = { key: 'meeting.start.invalid' };
+  } else if (!current) {
+    fields.start = { key: 'meeting.start.required' };
+  }
+  let endsAt: Date | undefined;
+  if (input.end !== undefined) {
+    endsAt = fromLocalInput(input.end, timeZone);
+    if (!endsAt) fields.end = { key: 'meeting.end.invalid' };
+  } else if (input.durationMinutes !== undefined) {
+    if (startsAt) endsAt = new Date(startsAt.getTime() + input.durationMinutes * 60_000);
+  } else if (current && startsAt) {
+    endsAt = new Date(startsAt.getTime() + (current.endsAt.getTime() - current.startsAt.getTime()));
+  } else if (!current) {
+    fields.end = { key: 'meeting.end.required' };
+  }
+  if (!startsAt || !endsAt) return undefined;
+  if (endsAt.getTime() <= startsAt.getTime()) {
+    fields[input.end !== undefined || input.durationMinutes === undefined ? 'end' : 'durationMinutes'] = { key: 'meeting.end.afterStart' };
+    return undefined;
+  }
+  if (endsAt.getTime() - startsAt.getTime() > maxMinutes * 60_000) {
+    fields.end = { key: 'meeting.end.tooLong' };
+    return undefined;
+  }
+  return { timeZone, startsAt, endsAt };
+}
+
+/** zod's field messages (if any) plus the time messages, as one Invalid. */
+function parseWithTimes<S extends z.ZodType>(schema: S, input: unknown, current?: Times): { data: z.output<S>; times: Times | undefined } {
+  const result = schema.safeParse(input);
+  const fields: FieldMessages = result.success ? {} : { ...invalidFromZod(result.error).fields };
+  // Time messages are computed even when other fields failed, from whatever time input is readable.
+  const loose = z.object(detailFields).partial().safeParse(input);
+  const timeInput: TimeInput = loose.success ? loose.data : {};
+  const timeFields: FieldMessages = {};
+  const times = resolveTimes(timeInput, current, timeFields);
+  for (const [path, message] of Object.entries(timeFields)) fields[path] ??= message;
+  if (!result.success || Object.keys(fields).length > 0) throw new Invalid(fields);
+  return { data: result.data, times };
+}
+
+// ---------------------------------------------------------------------------------------------
+
+export async function createMeeting(actor: Actor, input: unknown): Promise<MeetingRecord> {
+  const { data, times } = parseWithTimes(createSchema, input);
+  requireOrganizer(actor);
+  const created = await MeetingModel.create({
+    title: data.title,
+    description: data.description ?? '',
+    organizingUnit: data.organizingUnit ?? '',
+    timeZone: times!.timeZone,
+    startsAt: times!.startsAt,
+    endsAt: times!.endsAt,
+    status: data.status,
+    createdBy: actor.userId,
+  });
+  const meeting = created.toObject() as MeetingRecord;
+  publish({ type: 'meeting.created', meetingId: String(meeting._id), revision: meeting.revision, payload: meetingEventPayload(meeting) });
+  return meeting;
+}
+
+async function loadMeeting(meetingId: string): Promise<MeetingRecord> {
+  const meeting = await MeetingModel.findById(meetingId).lean<MeetingRecord>();
+  if (!meeting) throw new NotFound('meeting.notFound');
+  return meeting;
+}
+
+function refuseEditsWhenClosed(meeting: MeetingRecord): void {
+  if (meeting.status === 'cancelled') throw new Conflict('meeting.cancelled.readonly');
+  if (meeting.status === 'ended') throw new Conflict('meeting.ended.readonly');
+}
+
+/**
+ * Edit title, description, organizing unit, times or time zone. Changes that show in a calendar
+ * invite (title, description, times) bump the iCalendar SEQUENCE so calendars update in place.
+ */
+export async function updateMeeting(actor: Actor, input: unknown): Promise<MeetingRecord> {
+  const { meetingId } = parseInput(z.object({ meetingId: objectId }), input);
+  requireOrganizer(actor);
+  const current = await loadMeeting(meetingId);
+  refuseEditsWhenClosed(current);
+  // Times are read in the meeting's zone (or the new one), so the full parse needs the meeting.
+  const { data, times } = parseWithTimes(updateSchema, input, current);
+
+  const set: Partial<MeetingRecord> = {};
+  if (data.title !== undefined) set.title = data.title;
+  if (data.description !== undefined) set.description = data.description;
+  if (data.organizingUnit !== undefined) set.organizingUnit = data.organizingUnit;
+  if (times) Object.assign(set, times);
+
+  const changed = (Object.keys(set) as Array<keyof MeetingRecord>).filter((key) => !sameValue(set[key], current[key]));
+  if (changed.length === 0) return current;
+  const calendarRelevant = changed.some((key) => ['title', 'description', 'startsAt', 'endsAt', 'timeZone'].includes(key));
+
+  const updated = await MeetingModel.findOneAndUpdate(
+    { _id: current._id, status: { $nin: ['cancelled', 'ended'] } },
+    { $set: set, $inc: { revision: 1, ...(calendarRelevant ? { calendarSequence: 1 } : {}) } },
+    { new: true, runValidators: true },
+  ).lean<MeetingRecord>();
+  if (!updated) throw new Conflict('meeting.cancelled.readonly');
+  publish({ type: 'meeting.updated', meetingId: String(updated._id), revision: updated.revision, payload: { ...meetingEventPayload(updated), changed } });
+  return updated;
+}
+
+function sameValue(a: unknown, b: unknown): boolean {
+  if (a instanceof Date && b instanceof Date) return a.getTime() === b.getTime();
+  return a === b;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+export const statusActions = ['schedule', 'cancel', 'reinstate'] as const;
+export type StatusAction = (typeof statusActions)[number];
+
+/** Which statuses each action may start from, what it leads to, and whether the invite changes. */
+const transitions: Record<StatusAction, { from: Meeting['status'][]; to: Meeting['status']; bumpsCalendar: boolean }> = {
+  schedule: { from: ['draft'], to: 'scheduled', bumpsCalendar: false },
+  // A cancelled invite must carry a higher SEQUENCE so calendars drop the event.
+  cancel: { from: ['draft', 'scheduled', 'live'], to: 'cancelled', bumpsCalendar: true },
+  // Reinstating re-sends the invite, again with a higher SEQUENCE.
+  reinstate: { from: ['cancelled'], to: 'scheduled', bumpsCalendar: true },
+};
+
+const statusSchema = z.object({
+  meetingId: objectId,
+  action: z.enum(statusActions, { error: 'meeting.statusAction.invalid' }),
+});
+
+export async function setMeetingStatus(actor: Actor, input: unknown): Promise<MeetingRecord> {
+  const { meetingId, action } = parseInput(statusSchema, input);
+  requireOrganizer(actor);
+  const transition = transitions[action];
+  const updated = await MeetingModel.findOneAndUpdate(
+    { _id: meetingId, status: { $in: transition.from } },
+    { $set: { status: transition.to }, $inc: { revision: 1, ...(transition.bumpsCalendar ? { calendarSequence: 1 } : {}) } },
+    { new: true },
+  ).lean<MeetingRecord>();
+  if (!updated) {
+    const current = await loadMeeting(meetingId);
+    throw new Conflict('meeting.transition.refused', { from: current.status });
+  }
+  publish({ type: 'meeting.updated', meetingId: String(updated._id), revision: updated.revision, payload: { ...meetingEventPayload(updated), changed: ['status'] } });
+  return updated;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+const duplicateSchema = z.object({
+  meetingId: objectId,
+  title: z.preprocess(emptyToUndefined, z.string().max(titleMax, 'meeting.title.tooLong').optional()),
+  start: timeString,
+  copyAttendees: z.preprocess((value) => value === true || value === 'true' || value === 'on' || value === '1', z.boolean()),
+});
+
+/** Last year's title with its years moved along: "năm 2021" -> "năm 2022" for a one-year shift. */
+export function shiftYearsInTitle(title: string, years: number): string {
+  if (years === 0) return title;
+  return title.replace(/\b(19|20)\d{2}\b/g, (year) => String(Number(year) + years));
+}
+
+/** The default new start of a duplicate: the same wall-clock date and time one year later. */
+export function defaultDuplicateStart(meeting: Pick<MeetingRecord, 'startsAt' | 'timeZone'>): string {
+  return toLocalInput(DateTime.fromJSDate(meeting.startsAt, { zone: meeting.timeZone }).plus({ years: 1 }).toJSDate(), meeting.timeZone);
+}
+
+/**
+ * Copy a meeting as a new draft: sites (new coordinator links), agenda, and optionally attendees
+ * (new personal links). Speakers keep their attendee link only when the attendees were copied.
+ */
+export async function duplicateMeeting(actor: Actor, input: unknown): Promise<MeetingRecord> {
+  const data = parseInput(duplicateSchema, input);
+  requireOrganizer(actor);
+  const source = await loadMeeting(data.meetingId);
+  const fields: FieldMessages = {};
+  const startsAt = data.start === undefined ? fromLocalInput(defaultDuplicateStart(source), source.timeZone) : fromLocalInput(data.start, source.timeZone);
+  if (!startsAt) fields.start = { key: 'meeting.start.invalid' };
+  if (Object.keys(fields).length > 0) throw new Invalid(fields);
+  const shiftedYears = DateTime.fromJSDate(startsAt!, { zone: source.timeZone }).year - DateTime.fromJSDate(source.startsAt, { zone: source.timeZone }).year;
+
+  const [sites, attendees, agendaItems] = await Promise.all([
+    SiteModel.find({ meetingId: source._id }).sort({ order: 1 }).lean(),
+    data.copyAttendees ? AttendeeModel.find({ meetingId: source._id }).lean() : Promise.resolve([]),
+    AgendaItemModel.find({ meetingId: source._id }).sort({ order: 1 }).lean(),
+  ]);
+
+  const meetingId = new Types.ObjectId();
+  const siteIds = new Map(sites.map((site) => [String(site._id), new Types.ObjectId()]));
+  const attendeeIds = new Map(attendees.map((attendee) => [String(attendee._id), new Types.ObjectId()]));
+  try {
+    const created = await MeetingModel.create({
+      _id: meetingId,
+      title: data.title ?? shiftYearsInTitle(source.title, shiftedYears),
+      description: source.description,
+      organizingUnit: source.organizingUnit,
+      timeZone: source.timeZone,
+      startsAt: startsAt!,
+      endsAt: new Date(startsAt!.getTime() + (source.endsAt.getTime() - source.startsAt.getTime())),
+      status: 'draft',
+      createdBy: actor.userId,
+      duplicatedFrom: source._id,
+    });
+    if (sites.length > 0) {
+      await SiteModel.insertMany(
+        sites.map((site) => ({
+          _id: siteIds.get(String(site._id)),
+          meetingId,
+          name: site.name,
+          address: site.address,
+          isMain: site.isMain,
+          coordinatorName: site.coordinatorName,
+          coordinatorPhone: site.coordinatorPhone,
+          expectedHeadcount: site.expectedHeadcount,
+          videoLink: site.videoLink,
+          order: site.order,
+          coordinatorToken: newToken(),
+        })),
+      );
+    }
+    if (attendees.length > 0) {
+      await AttendeeModel.insertMany(
+        attendees.map((attendee) => ({
+          _id: attendeeIds.get(String(attendee._id)),
+          meetingId,
+          fullName: attendee.fullName,
+          position: attendee.position,
+          organization: attendee.organization,
+          ...(attendee.email ? { email: attendee.email } : {}),
+          phone: attendee.phone,
+          siteId: siteIds.get(String(attendee.siteId)),
+          role: attendee.role,
+          accessToken: newToken(),
+          searchText: attendee.searchText,
+        })),
+      );
+    }
+    if (agendaItems.length > 0) {
+      await AgendaItemModel.insertMany(
+        agendaItems.map((item) => ({
+          meetingId,
+          order: item.order,
+          title: item.title,
+          kind: item.kind,
+          plannedMinutes: item.plannedMinutes,
+          notes: item.notes,
+          speakers: item.speakers.map((speaker) => {
+            const copiedId = speaker.attendeeId ? attendeeIds.get(String(speaker.attendeeId)) : undefined;
+            return { name: speaker.name, position: speaker.position, ...(copiedId ? { attendeeId: copiedId } : {}) };
+          }),
+        })),
+      );
+    }
+    const meeting = created.toObject() as MeetingRecord;
+    publish({ type: 'meeting.created', meetingId: String(meetingId), revision: meeting.revision, payload: meetingEventPayload(meeting) });
+    return meeting;
+  } catch (error) {
+    // Nothing half-saved: remove whatever part of the copy was written.
+    await Promise.allSettled([
+      AgendaItemModel.deleteMany({ meetingId }),
+      AttendeeModel.deleteMany({ meetingId }),
+      SiteModel.deleteMany({ meetingId }),
+      MeetingModel.deleteOne({ _id: meetingId }),
+    ]);
+    throw error;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+const deleteSchema = z.object({ meetingId: objectId });
+
+/** Drafts only (a scheduled meeting is cancelled instead, so invites can be withdrawn). */
+export async function deleteMeeting(actor: Actor, input: unknown): Promise<void> {
+  const { meetingId } = parseInput(deleteSchema, input);
+  requireOrganizer(actor);
+  const deleted = await MeetingModel.findOneAndDelete({ _id: meetingId, status: 'draft' }).lean<MeetingRecord>();
+  if (!deleted) {
+    await loadMeeting(meetingId);
+    throw new Conflict('meeting.delete.notDraft');
+  }
+  await Promise.all([
+    AgendaItemModel.deleteMany({ meetingId: deleted._id }),
+    AttendeeModel.deleteMany({ meetingId: deleted._id }),
+    SiteModel.deleteMany({ meetingId: deleted._id }),
+  ]);
+  publish({ type: 'meeting.deleted', meetingId, revision: deleted.revision + 1, payload: { id: meetingId } });
+}
+
+/** What realtime clients get about a meeting: nothing secret, nothing site-private. */
+export function meetingEventPayload(meeting: MeetingRecord) {
+  return {
+    id: String(meeting._id),
+    title: meeting.title,
+    status: meeting.status,
+    startsAt: meeting.startsAt.toISOString(),
+    endsAt: meeting.endsAt.toISOString(),
+    timeZone: meeting.timeZone,
+    calendarSequence: meeting.calendarSequence,
+  };
+}

@@ -1,0 +1,171 @@
+// Reads the meeting pages and the API need: the list (upcoming/past), one meeting, and the
+// dashboard counts, computed by the database (aggregate/count), never by loading every attendee.
+import './messages.js';
+import { Types } from 'mongoose';
+import { MeetingModel } from './model.js';
+import { SiteModel } from '../sites/model.js';
+import { AttendeeModel } from '../attendees/model.js';
+import { AgendaItemModel } from '../agenda/model.js';
+import { requireMeetingViewer, type Actor } from '../lib/actor.js';
+import { Forbidden, NotFound, Unauthorized } from '../lib/errors.js';
+import { toLocalInput } from '../lib/time.js';
+import type { MeetingRecord } from './actions.js';
+
+export const meetingTabs = ['upcoming', 'past'] as const;
+export type MeetingTab = (typeof meetingTabs)[number];
+
+export interface MeetingListOptions {
+  tab?: MeetingTab;
+  page?: number;
+  pageSize?: number;
+  now?: Date;
+}
+
+export interface MeetingListItem {
+  meeting: MeetingRecord;
+  siteCount: number;
+}
+
+export interface MeetingList {
+  tab: MeetingTab;
+  items: MeetingListItem[];
+  total: number;
+  page: number;
+  pageSize: number;
+  pageCount: number;
+}
+
+function isObjectId(value: string): boolean {
+  return /^[a-f\d]{24}$/i.test(value);
+}
+
+/**
+ * Upcoming meetings (not yet ended) soonest first; past meetings most recent first. Organizers
+ * see every meeting; anyone signed in by a link sees only their own meeting.
+ */
+export async function listMeetings(actor: Actor, options: MeetingListOptions = {}): Promise<MeetingList> {
+  if (actor.kind === 'anonymous') throw new Unauthorized();
+  const tab: MeetingTab = options.tab === 'past' ? 'past' : 'upcoming';
+  const pageSize = Math.min(Math.max(Math.trunc(options.pageSize ?? 20), 1), 100);
+  const requestedPage = Math.max(Math.trunc(Number(options.page) || 1), 1);
+  const now = options.now ?? new Date();
+  const filter: Record<string, unknown> = tab === 'upcoming' ? { endsAt: { $gte: now } } : { endsAt: { $lt: now } };
+  if (actor.kind !== 'organizer') filter._id = new Types.ObjectId(actor.meetingId);
+
+  const total = await MeetingModel.countDocuments(filter);
+  const pageCount = Math.max(Math.ceil(total / pageSize), 1);
+  const page = Math.min(requestedPage, pageCount);
+  const meetings = await MeetingModel.find(filter)
+    .sort(tab === 'upcoming' ? { startsAt: 1, _id: 1 } : { startsAt: -1, _id: -1 })
+    .skip((page - 1) * pageSize)
+    .limit(pageSize)
+    .lean<MeetingRecord[]>();
+
+  const siteCounts = new Map<string, number>();
+  if (meetings.length > 0) {
+    const rows = await SiteModel.aggregate<{ _id: Types.ObjectId; count: number }>([
+      { $match: { meetingId: { $in: meetings.map((meeting) => meeting._id) } } },
+      { $group: { _id: '$meetingId', count: { $sum: 1 } } },
+    ]);
+    for (const row of rows) siteCounts.set(String(row._id), row.count);
+  }
+  return {
+    tab,
+    items: meetings.map((meeting) => ({ meeting, siteCount: siteCounts.get(String(meeting._id)) ?? 0 })),
+    total,
+    page,
+    pageSize,
+    pageCount,
+  };
+}
+
+/** One meeting, for anyone who may see it (organizers; the chair, coordinators and attendees of it). */
+export async function getMeeting(actor: Actor, meetingId: string): Promise<MeetingRecord> {
+  if (actor.kind === 'anonymous') throw new Unauthorized();
+  if (!isObjectId(meetingId)) throw new NotFound('meeting.notFound');
+  requireMeetingViewer(actor, meetingId);
+  const meeting = await MeetingModel.findById(meetingId).lean<MeetingRecord>();
+  if (!meeting) throw new NotFound('meeting.notFound');
+  return meeting;
+}
+
+export interface DashboardSite {
+  id: string;
+  name: string;
+  address: string;
+  isMain: boolean;
+  order: number;
+  expectedHeadcount: number;
+  attendeeCount: number;
+}
+
+export interface MeetingDashboard {
+  meeting: MeetingRecord;
+  sites: DashboardSite[];
+  hasMainSite: boolean;
+  totals: { sites: number; attendees: number; expectedHeadcount: number };
+  agenda: { count: number; minutes: number };
+}
+
+/**
+ * The organizer's (and the chair's) overview: attendees per site, expected headcount, agenda
+ * size and length. Counting is grouped by the database; only the sites (a dozen) are loaded.
+ */
+export async function getMeetingDashboard(actor: Actor, meetingId: string): Promise<MeetingDashboard> {
+  const meeting = await getMeeting(actor, meetingId);
+  if (actor.kind !== 'organizer' && actor.kind !== 'chair') throw new Forbidden();
+  const [sites, attendeeCounts, agendaTotals] = await Promise.all([
+    SiteModel.find({ meetingId: meeting._id }, { name: 1, address: 1, isMain: 1, order: 1, expectedHeadcount: 1 }).sort({ order: 1, _id: 1 }).lean(),
+    AttendeeModel.aggregate<{ _id: Types.ObjectId; count: number }>([
+      { $match: { meetingId: meeting._id } },
+      { $group: { _id: '$siteId', count: { $sum: 1 } } },
+    ]),
+    AgendaItemModel.aggregate<{ _id: null; count: number; minutes: number }>([
+      { $match: { meetingId: meeting._id } },
+      { $group: { _id: null, count: { $sum: 1 }, minutes: { $sum: '$plannedMinutes' } } },
+    ]),
+  ]);
+  const countBySite = new Map(attendeeCounts.map((row) => [String(row._id), row.count]));
+  const dashboardSites: DashboardSite[] = sites.map((site) => ({
+    id: String(site._id),
+    name: site.name,
+    address: site.address ?? '',
+    isMain: site.isMain,
+    order: site.order,
+    expectedHeadcount: site.expectedHeadcount ?? 0,
+    attendeeCount: countBySite.get(String(site._id)) ?? 0,
+  }));
+  return {
+    meeting,
+    sites: dashboardSites,
+    hasMainSite: dashboardSites.some((site) => site.isMain),
+    totals: {
+      sites: dashboardSites.length,
+      attendees: attendeeCounts.reduce((sum, row) => sum + row.count, 0),
+      expectedHeadcount: dashboardSites.reduce((sum, site) => sum + site.expectedHeadcount, 0),
+    },
+    agenda: { count: agendaTotals[0]?.count ?? 0, minutes: agendaTotals[0]?.minutes ?? 0 },
+  };
+}
+
+/** The API's view of a meeting: instants in UTC plus the same instants as local input strings. */
+export function meetingJson(meeting: MeetingRecord) {
+  return {
+    id: String(meeting._id),
+    title: meeting.title,
+    description: meeting.description ?? '',
+    organizingUnit: meeting.organizingUnit ?? '',
+    status: meeting.status,
+    timeZone: meeting.timeZone,
+    startsAt: meeting.startsAt.toISOString(),
+    endsAt: meeting.endsAt.toISOString(),
+    start: toLocalInput(meeting.startsAt, meeting.timeZone),
+    end: toLocalInput(meeting.endsAt, meeting.timeZone),
+    calendarSequence: meeting.calendarSequence,
+    revision: meeting.revision,
+    publicId: meeting.publicId,
+    duplicatedFrom: meeting.duplicatedFrom ? String(meeting.duplicatedFrom) : null,
+    createdAt: meeting.createdAt?.toISOString(),
+    updatedAt: meeting.updatedAt?.toISOString(),
+  };
+}
