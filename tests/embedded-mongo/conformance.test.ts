@@ -1,0 +1,89 @@
+// MongoDB's official CRUD conformance tests (unified test format), run against the embedded
+// store through the real `mongodb` driver over TCP.
+//
+// Data: ../shared/mongodb-specs/crud-unified/*.json (read in place, never copied).
+// Every unified test is one vitest test. A test whose runOnRequirements the server does not
+// meet is skipped with the reason; everything else must pass, and anything the runner cannot
+// do (an unknown operation, argument or assertion) fails the test.
+//
+// Set CONFORMANCE_MONGODB_URI to run the same tests against another server (e.g. a real mongod).
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { MongoClient } from 'mongodb';
+import { afterAll, beforeAll, describe, it } from 'vitest';
+import { startEmbeddedMongo } from '../../server/embedded-mongo/index.js';
+import { discoverServer, type ServerFacts } from './unified/requirements.js';
+import { runUnifiedTest, skipReason } from './unified/runner.js';
+import { loadSpecFiles, repoRoot } from './unified/spec.js';
+
+const files = loadSpecFiles();
+const total = files.reduce((n, f) => n + f.spec.tests.length, 0);
+const tally = { passed: 0, skipped: 0 };
+const failures: Array<{ file: string; test: string; message: string }> = [];
+const skips: Array<{ file: string; test: string; reason: string }> = [];
+
+let store: { uri: string; stop(): Promise<void> } | undefined;
+let uri: string;
+let internal: MongoClient;
+let server: ServerFacts;
+
+beforeAll(async () => {
+  if (process.env.CONFORMANCE_MONGODB_URI) {
+    uri = process.env.CONFORMANCE_MONGODB_URI;
+  } else {
+    const started = await startEmbeddedMongo({ inMemory: true }, {});
+    store = started;
+    uri = started.uri;
+  }
+  internal = new MongoClient(uri, { serverSelectionTimeoutMS: 5000 });
+  await internal.connect();
+  server = await discoverServer(internal);
+});
+
+afterAll(async () => {
+  await internal?.close();
+  await store?.stop();
+  // Tests that neither passed nor were skipped failed (including ones that timed out).
+  const failed = total - tally.passed - tally.skipped;
+  const byFile = new Map<string, number>();
+  for (const f of failures) byFile.set(f.file, (byFile.get(f.file) ?? 0) + 1);
+  const report = {
+    server: server ? { version: server.version, topology: server.topology } : undefined,
+    passed: tally.passed,
+    failed,
+    skipped: tally.skipped,
+    total,
+    failuresByFile: Object.fromEntries([...byFile].sort((a, b) => b[1] - a[1])),
+    failures,
+    skips,
+  };
+  const outDir = path.join(repoRoot, 'test-results');
+  mkdirSync(outDir, { recursive: true });
+  writeFileSync(path.join(outDir, 'conformance.json'), JSON.stringify(report, null, 2));
+  if (byFile.size > 0) {
+    console.log(`conformance failures by file:\n${[...byFile].map(([f, n]) => `  ${n}  ${f}`).join('\n')}`);
+  }
+  console.log(`conformance: ${tally.passed} passed, ${failed} failed, ${tally.skipped} skipped (of ${total})`);
+});
+
+for (const { file, spec } of files) {
+  describe(file, () => {
+    for (const test of spec.tests) {
+      it(test.description, async (ctx) => {
+        const why = await skipReason(spec, test, server);
+        if (why) {
+          tally.skipped++;
+          skips.push({ file, test: test.description, reason: why });
+          ctx.skip(why);
+        }
+        try {
+          await runUnifiedTest(spec, test, uri, internal);
+          tally.passed++;
+        } catch (e) {
+          failures.push({ file, test: test.description, message: e instanceof Error ? e.message : String(e) });
+          throw e;
+        }
+      });
+    }
+  });
+}

@@ -1,0 +1,92 @@
+// Shared fixtures for the embedded store's tests: an in-memory or on-disk store per test file,
+// a driver client on it, temporary directories, free ports, and the CLI as a child process.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { MongoClient, type MongoClientOptions } from 'mongodb';
+import { startEmbeddedMongo } from '../../server/embedded-mongo/index.js';
+
+export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
+export interface RunningStore {
+  uri: string;
+  port: number;
+  stop(): Promise<void>;
+}
+
+/** Start a store in memory (default) or on `dbPath`. */
+export async function startStore(opts: { dbPath?: string } = {}): Promise<RunningStore> {
+  const s = await startEmbeddedMongo(opts.dbPath ? { dbPath: opts.dbPath } : { inMemory: true }, {});
+  return s as RunningStore;
+}
+
+export async function connect(uri: string, options: MongoClientOptions = {}): Promise<MongoClient> {
+  const client = new MongoClient(uri, { serverSelectionTimeoutMS: 5000, ...options });
+  await client.connect();
+  return client;
+}
+
+export function tempDir(prefix = 'embedded-mongo-test-'): { dir: string; remove(): void } {
+  const dir = mkdtempSync(path.join(os.tmpdir(), prefix));
+  return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as net.AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+export interface CliProcess {
+  child: ChildProcess;
+  port: number;
+  uri: string;
+  output(): string;
+  /** Resolves with the exit code/signal once the process has gone. */
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+/** Run `server/embedded-mongo/cli.ts` under tsx and wait until it answers a ping. */
+export async function startCli(dbPath: string, port?: number): Promise<CliProcess> {
+  const p = port ?? (await freePort());
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', path.join(repoRoot, 'server/embedded-mongo/cli.ts'), '--port', String(p), '--dbpath', dbPath],
+    { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let out = '';
+  child.stdout?.on('data', (d) => (out += d));
+  child.stderr?.on('data', (d) => (out += d));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })),
+  );
+  let gone = false;
+  void exited.then(() => (gone = true));
+  const uri = `mongodb://127.0.0.1:${p}/?directConnection=true`;
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    if (gone) throw new Error(`embedded-mongo CLI exited before it was ready:\n${out}`);
+    try {
+      const c = new MongoClient(uri, { serverSelectionTimeoutMS: 500, connectTimeoutMS: 500 });
+      await c.connect();
+      await c.db('admin').command({ ping: 1 });
+      await c.close();
+      break;
+    } catch {
+      if (Date.now() > deadline) {
+        child.kill('SIGKILL');
+        throw new Error(`embedded-mongo CLI did not answer within 30s:\n${out}`);
+      }
+      await new Promise((r) => setTimeout(r, 150));
+    }
+  }
+  return { child, port: p, uri, output: () => out, exited };
+}

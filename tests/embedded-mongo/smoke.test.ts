@@ -1,0 +1,78 @@
+// Smoke test: mongoose over TCP against the embedded store does the basics an app needs.
+import mongoose, { Schema } from 'mongoose';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startEmbeddedMongo, type EmbeddedMongo } from '../../server/embedded-mongo/index.js';
+
+let mongo: EmbeddedMongo;
+let connection: mongoose.Connection;
+
+const attendeeSchema = new Schema({
+  email: { type: String, required: true, unique: true },
+  name: String,
+  checkIns: { type: Number, default: 0 },
+  tags: [String],
+});
+
+beforeAll(async () => {
+  mongo = await startEmbeddedMongo({ inMemory: true });
+  connection = await mongoose.createConnection(mongo.uri, { dbName: 'smoke' }).asPromise();
+});
+
+afterAll(async () => {
+  await connection?.close();
+  await mongo?.stop();
+});
+
+describe('embedded store through mongoose', () => {
+  it('creates, finds, updates and deletes attendees, enforcing a unique email', async () => {
+    const Attendee = connection.model('Attendee', attendeeSchema);
+    await Attendee.init();
+
+    const ana = await Attendee.create({ email: 'ana@example.org', name: 'Ana', tags: ['speaker'] });
+    expect(ana._id).toBeDefined();
+
+    const found = await Attendee.findById(ana._id).lean();
+    expect(found?.name).toBe('Ana');
+
+    await Attendee.updateOne({ _id: ana._id }, { $inc: { checkIns: 1 }, $push: { tags: 'vip' } });
+    const updated = await Attendee.findOneAndUpdate({ email: 'ana@example.org' }, { $set: { name: 'Ana B' } }, { new: true }).lean();
+    expect(updated).toMatchObject({ name: 'Ana B', checkIns: 1, tags: ['speaker', 'vip'] });
+
+    await expect(Attendee.create({ email: 'ana@example.org', name: 'Copy' })).rejects.toMatchObject({
+      code: 11000,
+      keyPattern: { email: 1 },
+      keyValue: { email: 'ana@example.org' },
+    });
+
+    const indexes = await Attendee.collection.indexes();
+    expect(indexes.map((i) => i.name).sort()).toEqual(['_id_', 'email_1']);
+
+    await Attendee.deleteOne({ _id: ana._id });
+    expect(await Attendee.countDocuments()).toBe(0);
+  });
+
+  it('pages through more documents than one batch and aggregates them', async () => {
+    const Session = connection.model('Session', new Schema({ n: Number, room: String }));
+    await Session.insertMany(Array.from({ length: 250 }, (_, n) => ({ n, room: n % 2 ? 'A' : 'B' })));
+    const all = await Session.find({ n: { $gte: 10 } }).sort({ n: -1 }).lean();
+    expect(all).toHaveLength(240);
+    expect(all[0].n).toBe(249);
+    const byRoom = await Session.aggregate([{ $group: { _id: '$room', total: { $sum: 1 } } }, { $sort: { _id: 1 } }]);
+    expect(byRoom).toEqual([{ _id: 'A', total: 125 }, { _id: 'B', total: 125 }]);
+  });
+
+  it('answers an upsert with the new id and refuses transactions like a standalone mongod', async () => {
+    const Counter = connection.model('Counter', new Schema({ key: String, value: Number }));
+    const result = await Counter.updateOne({ key: 'visits' }, { $inc: { value: 1 }, $setOnInsert: { key: 'visits' } }, { upsert: true });
+    expect(result.upsertedCount).toBe(1);
+    expect((await Counter.findOne({ key: 'visits' }).lean())?.value).toBe(1);
+
+    const session = await connection.startSession();
+    await expect(
+      session.withTransaction(async () => {
+        await Counter.create([{ key: 'x', value: 1 }], { session });
+      }),
+    ).rejects.toMatchObject({ code: 20 });
+    await session.endSession();
+  });
+});
