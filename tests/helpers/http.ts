@@ -22,9 +22,14 @@ export class HttpClient {
     return new HttpClient(baseUrl, { authorization: `Bearer ${token}` });
   }
 
+  /** The cookies as a `cookie` header, e.g. for a Socket.IO handshake from the same "browser". */
+  cookieHeader(): string {
+    return [...this.cookies].map(([name, value]) => `${name}=${value}`).join('; ');
+  }
+
   async request(method: string, path: string, init: { body?: BodyInit; headers?: Record<string, string> } = {}): Promise<TestResponse> {
     const headers: Record<string, string> = { ...this.defaultHeaders, ...init.headers };
-    if (this.cookies.size > 0) headers.cookie = [...this.cookies].map(([name, value]) => `${name}=${value}`).join('; ');
+    if (this.cookies.size > 0) headers.cookie = this.cookieHeader();
     const response = await fetch(new URL(path, this.baseUrl), { method, headers, body: init.body, redirect: 'manual' });
     for (const line of response.headers.getSetCookie()) {
       const [pair] = line.split(';');

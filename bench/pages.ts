@@ -1,0 +1,158 @@
+// Page benchmark (issue 3): the meeting dashboard and the attendee list (first page, search by
+// name, filter by site) for a meeting with 13 sites and 2,000 attendees, against the same pages
+// of a meeting with 20 attendees, plus a bare Express route as the machine's floor — all in one
+// run, 20 concurrent connections each, through autocannon over real HTTP.
+//
+//   npx tsx bench/pages.ts [--seconds 5] [--attendees 2000]
+import autocannon from 'autocannon';
+import express from 'express';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { parseArgs } from 'node:util';
+import { pino } from 'pino';
+import { connectDatabase } from '../server/database.js';
+import { createApp } from '../server/app.js';
+import { createFirstAdmin, organizerActor } from '../server/accounts/actions.js';
+import { createMeeting } from '../server/meetings/actions.js';
+import { addProvinceDistricts } from '../server/sites/actions.js';
+import { createAttendee } from '../server/attendees/actions.js';
+import { SiteModel } from '../server/sites/model.js';
+import type { Actor } from '../server/lib/actor.js';
+
+const { values: args } = parseArgs({ options: { seconds: { type: 'string', default: '5' }, attendees: { type: 'string', default: '2000' } } });
+const seconds = Number(args.seconds);
+const largeCount = Number(args.attendees);
+const connections = 20;
+
+const familyNames = ['Nguyễn', 'Trần', 'Lê', 'Phạm', 'Huỳnh', 'Hoàng', 'Võ', 'Đặng', 'Bùi', 'Đỗ'];
+const middleNames = ['Văn', 'Thị', 'Minh', 'Thanh', 'Hữu', 'Ngọc'];
+const givenNames = ['An', 'Bình', 'Cường', 'Dũng', 'Hà', 'Hải', 'Hương', 'Lan', 'Liêm', 'Tuấn', 'Trúc', 'Vy'];
+
+async function seedMeeting(actor: Actor, title: string, attendeeCount: number): Promise<{ meetingId: string; siteId: string }> {
+  const meeting = await createMeeting(actor, { title, start: '2026-12-29T14:00', end: '2026-12-29T17:00', status: 'scheduled' });
+  const meetingId = String(meeting._id);
+  await addProvinceDistricts(actor, { meetingId, provinceCode: '87' });
+  const sites = await SiteModel.find({ meetingId }, { _id: 1 }).sort({ order: 1 }).lean();
+  for (let index = 0; index < attendeeCount; index++) {
+    const fullName = `${familyNames[index % 10]} ${middleNames[index % 6]} ${givenNames[Math.floor(index / 60) % 12]} ${index}`;
+    await createAttendee(actor, {
+      meetingId,
+      fullName,
+      position: index % 7 === 0 ? 'Trưởng phòng' : 'Chuyên viên',
+      organization: `Đơn vị ${index % 25}`,
+      email: `dai-bieu-${index}@example.vn`,
+      siteId: String(sites[index % sites.length]._id),
+    });
+  }
+  return { meetingId, siteId: String(sites[3]._id) };
+}
+
+interface Row {
+  name: string;
+  requestsPerSecond: number;
+  latencyMeanMs: number;
+  latencyP99Ms: number;
+  errors: number;
+}
+
+async function measure(name: string, url: string, headers: Record<string, string>): Promise<Row> {
+  const result = await autocannon({ url, connections, duration: seconds, headers });
+  const errors = result.errors + result.non2xx + result.timeouts;
+  return { name, requestsPerSecond: result.requests.average, latencyMeanMs: result.latency.average, latencyP99Ms: result.latency.p99, errors };
+}
+
+function listen(server: Server): Promise<string> {
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(`http://127.0.0.1:${(server.address() as AddressInfo).port}`)));
+}
+
+const database = await connectDatabase({ embedded: { inMemory: true } }, 'bench_pages');
+const { app } = createApp({ sessionSecret: 'bench-session-secret-long-enough-xxxx', isProduction: false, logger: pino({ level: 'silent' }), loginRateLimit: 1000 });
+app.set('view cache', true);
+const appServer = createServer(app);
+const baseUrl = await listen(appServer);
+
+const bare = express();
+bare.get('/bare', (_req, res) => {
+  res.send('ok');
+});
+const bareServer = createServer(bare);
+const bareUrl = await listen(bareServer);
+
+const admin = await createFirstAdmin({ email: 'bench@example.vn', name: 'Bench', password: 'bench-password-long' });
+const actor = organizerActor(admin);
+console.log(`seeding: ${largeCount} and 20 attendees, 13 sites each…`);
+const seedStart = performance.now();
+const large = await seedMeeting(actor, 'Hội nghị lớn', largeCount);
+const small = await seedMeeting(actor, 'Hội nghị nhỏ', 20);
+console.log(`seeded in ${((performance.now() - seedStart) / 1000).toFixed(1)} s`);
+
+// Sign in once over HTTP; every measured request carries that session cookie.
+const loginPage = await fetch(`${baseUrl}/api/v1/session`);
+const anonCookie = loginPage.headers.getSetCookie()[0]?.split(';')[0] ?? '';
+const { csrfToken } = (await loginPage.json()) as { csrfToken: string };
+const signIn = await fetch(`${baseUrl}/login`, {
+  method: 'POST',
+  redirect: 'manual',
+  headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: anonCookie },
+  body: new URLSearchParams({ _csrf: csrfToken, email: 'bench@example.vn', password: 'bench-password-long' }),
+});
+const cookie = signIn.headers.getSetCookie()[0]?.split(';')[0];
+if (signIn.status !== 303 || !cookie) throw new Error(`sign-in failed: ${signIn.status}`);
+const headers = { cookie, accept: 'text/html' };
+
+const pages = (meeting: { meetingId: string; siteId: string }) => ({
+  dashboard: `/meetings/${meeting.meetingId}`,
+  'attendees, first page': `/meetings/${meeting.meetingId}/attendees`,
+  'attendees, search by name': `/meetings/${meeting.meetingId}/attendees?q=${encodeURIComponent('nguyen van')}`,
+  'attendees, filter by site': `/meetings/${meeting.meetingId}/attendees?siteId=${meeting.siteId}`,
+});
+
+// Warm up view caches and the store's working set.
+for (const path of [...Object.values(pages(large)), ...Object.values(pages(small))]) {
+  const response = await fetch(baseUrl + path, { headers });
+  if (response.status !== 200) throw new Error(`${path} answered ${response.status}`);
+}
+
+const floor = await measure('bare Express route', `${bareUrl}/bare`, {});
+const comparisons: Array<{ page: string; small: Row; large: Row; ratio: number }> = [];
+for (const [page, smallPath] of Object.entries(pages(small))) {
+  const largePath = pages(large)[page as keyof ReturnType<typeof pages>];
+  const smallRow = await measure(`${page} (20)`, baseUrl + smallPath, headers);
+  const largeRow = await measure(`${page} (${largeCount})`, baseUrl + largePath, headers);
+  comparisons.push({ page, small: smallRow, large: largeRow, ratio: largeRow.latencyMeanMs / smallRow.latencyMeanMs });
+}
+
+const format = (value: number, digits = 1) => value.toFixed(digits).padStart(9);
+console.log(`\n${connections} connections, ${seconds} s per row\n`);
+console.log(`${'page'.padEnd(34)}${'req/s'.padStart(9)}${'mean ms'.padStart(9)}${'p99 ms'.padStart(9)}${'errors'.padStart(8)}`);
+for (const row of [floor, ...comparisons.flatMap((comparison) => [comparison.small, comparison.large])]) {
+  console.log(`${row.name.padEnd(34)}${format(row.requestsPerSecond, 0)}${format(row.latencyMeanMs)}${format(row.latencyP99Ms)}${String(row.errors).padStart(8)}`);
+}
+console.log('\nratio = mean latency with 2,000 attendees / with 20 (target ≤ 1.5)');
+for (const comparison of comparisons) console.log(`${comparison.page.padEnd(34)}${format(comparison.ratio, 2)}`);
+const dashboardLarge = comparisons[0].large.requestsPerSecond;
+console.log(`dashboard req/s (${largeCount} attendees): ${dashboardLarge.toFixed(0)} (target ≥ 500)`);
+
+const figures = {
+  benchmark: 'pages',
+  connections,
+  seconds,
+  baseline: { name: 'bare Express route', requestsPerSecond: floor.requestsPerSecond, latencyMeanMs: floor.latencyMeanMs },
+  pages: comparisons.map((comparison) => ({
+    page: comparison.page,
+    small: { attendees: 20, requestsPerSecond: comparison.small.requestsPerSecond, latencyMeanMs: comparison.small.latencyMeanMs, errors: comparison.small.errors },
+    large: { attendees: largeCount, requestsPerSecond: comparison.large.requestsPerSecond, latencyMeanMs: comparison.large.latencyMeanMs, errors: comparison.large.errors },
+    ratio: Number(comparison.ratio.toFixed(3)),
+    vsFloorRatio: Number((comparison.large.latencyMeanMs / floor.latencyMeanMs).toFixed(2)),
+    target: 1.5,
+    pass: comparison.ratio <= 1.5 && comparison.large.errors === 0,
+  })),
+  dashboardRequestsPerSecond: { value: dashboardLarge, target: 500, pass: dashboardLarge >= 500 },
+};
+
+appServer.closeAllConnections();
+bareServer.closeAllConnections();
+await new Promise((resolve) => appServer.close(resolve));
+await new Promise((resolve) => bareServer.close(resolve));
+await database.close();
+console.log(JSON.stringify(figures));

@@ -1,0 +1,96 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { io as connect, type Socket } from 'socket.io-client';
+import { startTestApp, type TestApp } from '../helpers/app.js';
+import { createMeeting } from '../../server/meetings/actions.js';
+import { addProvinceDistricts } from '../../server/sites/actions.js';
+import { createAttendee } from '../../server/attendees/actions.js';
+import { SiteModel } from '../../server/sites/model.js';
+import { AttendeeModel } from '../../server/attendees/model.js';
+
+let app: TestApp;
+let meetingId: string;
+let otherMeetingId: string;
+let sites: Array<{ _id: unknown; coordinatorToken: string; name: string }>;
+const sockets: Socket[] = [];
+
+function open(auth: Record<string, string> = {}, headers: Record<string, string> = {}): Socket {
+  const socket = connect(app.baseUrl, { transports: ['websocket'], auth, extraHeaders: headers, reconnection: false });
+  sockets.push(socket);
+  return socket;
+}
+
+function join(socket: Socket, id: string): Promise<{ ok: boolean; error?: { code: string; message: string } }> {
+  return socket.timeout(5000).emitWithAck('meeting:join', { meetingId: id });
+}
+
+function nextEvent(socket: Socket, type: string): Promise<{ type: string; revision: number; payload: any }> {
+  return new Promise((resolve) => {
+    const listener = (event: { type: string; revision: number; payload: unknown }) => {
+      if (event.type !== type) return;
+      socket.off('event', listener);
+      resolve(event as never);
+    };
+    socket.on('event', listener);
+  });
+}
+
+beforeAll(async () => {
+  app = await startTestApp();
+  const meeting = await createMeeting(app.organizer, { title: 'Hội nghị tổng kết', start: '2026-12-29T14:00', end: '2026-12-29T17:00' });
+  meetingId = String(meeting._id);
+  otherMeetingId = String((await createMeeting(app.organizer, { title: 'Hội nghị khác', start: '2026-12-30T08:00', end: '2026-12-30T11:00' }))._id);
+  await addProvinceDistricts(app.organizer, { meetingId, provinceCode: '87' });
+  sites = await SiteModel.find({ meetingId, isMain: false }).sort({ order: 1 }).lean();
+});
+
+afterAll(async () => {
+  for (const socket of sockets) socket.disconnect();
+  await app.stop();
+});
+
+describe('live updates over Socket.IO', () => {
+  it("an organizer's screen sees a new attendee with the meeting's new revision", async () => {
+    const client = await app.signInOrganizer();
+    // The session cookie travels in the handshake, as in a browser.
+    const socket = open({}, { cookie: client.cookieHeader() });
+    expect(await join(socket, meetingId)).toMatchObject({ ok: true });
+    const event = nextEvent(socket, 'attendee.created');
+    await createAttendee(app.organizer, { meetingId, fullName: 'Lê Thị Hồng', siteId: String(sites[0]._id) });
+    const received = await event;
+    expect(received.payload.attendee.fullName).toBe('Lê Thị Hồng');
+    expect(received.revision).toBeGreaterThan(0);
+  });
+
+  it("a district coordinator gets their own site's changes but not another site's", async () => {
+    const [mine, theirs] = sites;
+    const socket = open({ token: mine.coordinatorToken });
+    expect(await join(socket, meetingId)).toMatchObject({ ok: true });
+    const received: string[] = [];
+    socket.on('event', (event: { type: string; payload: any }) => received.push(event.payload?.attendee?.fullName));
+    await createAttendee(app.organizer, { meetingId, fullName: 'Người ở huyện khác', siteId: String(theirs._id) });
+    const ownEvent = nextEvent(socket, 'attendee.created');
+    await createAttendee(app.organizer, { meetingId, fullName: 'Người của huyện mình', siteId: String(mine._id) });
+    await ownEvent;
+    expect(received).toEqual(['Người của huyện mình']);
+  });
+
+  it('an attendee cannot follow another meeting, and is told why in Vietnamese', async () => {
+    const attendee = await AttendeeModel.findOne({ meetingId }).lean();
+    const socket = open({ token: attendee!.accessToken });
+    const reply = await join(socket, otherMeetingId);
+    expect(reply).toMatchObject({ ok: false, error: { code: 'forbidden', message: 'Bạn không có quyền thực hiện thao tác này.' } });
+  });
+
+  it('an anonymous socket cannot join any meeting', async () => {
+    const socket = open();
+    expect(await join(socket, meetingId)).toMatchObject({ ok: false, error: { code: 'unauthorized' } });
+  });
+
+  it('a malformed join is refused with a field message', async () => {
+    const socket = open({ token: sites[0].coordinatorToken });
+    const reply = (await socket.timeout(5000).emitWithAck('meeting:join', { meetingId: 'not-an-id' })) as { ok: boolean; error: { code: string; fields: Record<string, string> } };
+    expect(reply.ok).toBe(false);
+    expect(reply.error.code).toBe('invalid');
+    expect(reply.error.fields.meetingId).toBe('Mã định danh không hợp lệ.');
+  });
+});
