@@ -72,7 +72,7 @@ describe('embedded store through mongoose', () => {
       session.withTransaction(async () => {
         await Counter.create([{ key: 'x', value: 1 }], { session });
       }),
-    ).rejects.toMatchObject({ code: 20 });
+    ).rejects.toThrow(/retryable writes|Transaction numbers are only allowed on a replica set member or mongos/);
     await session.endSession();
   });
 });

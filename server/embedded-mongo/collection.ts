@@ -1,0 +1,157 @@
+// One collection's working set: documents by record id, their indexes, and write-through to
+// SQLite. Every write is validated against all unique indexes before anything changes.
+import { MongoServerError, badValue } from './errors.js';
+import { ID_INDEX_SPEC, Index, defaultIndexName } from './indexes.js';
+import { planCandidates } from './planner.js';
+import type { DatabaseFile } from './storage.js';
+import type { Document } from './values.js';
+import { compareValues, isPlainDocument, isTruthy, toNumber } from './values.js';
+
+export class Collection {
+  readonly documents = new Map<number, Document>();
+  readonly indexes: Index[] = [];
+  private nextRid = 1;
+
+  constructor(
+    readonly dbName: string,
+    public name: string,
+    readonly options: Document,
+    private readonly file: DatabaseFile,
+    indexSpecs: Document[] = [ID_INDEX_SPEC],
+  ) {
+    for (const spec of indexSpecs) this.indexes.push(new Index(spec));
+    if (!this.indexes.some((i) => i.name === '_id_')) this.indexes.unshift(new Index(ID_INDEX_SPEC));
+  }
+
+  get namespace(): string {
+    return `${this.dbName}.${this.name}`;
+  }
+
+  get idIndex(): Index {
+    return this.indexes[0];
+  }
+
+  /** Loads stored documents at startup (no validation: they were valid when written). */
+  load(rid: number, doc: Document): void {
+    this.documents.set(rid, doc);
+    for (const index of this.indexes) index.add(rid, index.keysFor(doc));
+    if (rid >= this.nextRid) this.nextRid = rid + 1;
+  }
+
+  persistCatalog(): void {
+    this.file.putCollection(this.name, this.options, this.indexes.map((i) => i.spec));
+  }
+
+  insert(doc: Document): number {
+    const rid = this.nextRid;
+    const keys = this.indexes.map((index) => index.keysFor(doc));
+    this.indexes.forEach((index, i) => index.checkUnique(keys[i], rid, this.namespace));
+    this.file.putDocument(this.name, rid, doc);
+    this.nextRid++;
+    this.documents.set(rid, doc);
+    this.indexes.forEach((index, i) => index.add(rid, keys[i]));
+    return rid;
+  }
+
+  replace(rid: number, doc: Document): void {
+    const previous = this.documents.get(rid);
+    if (!previous) throw new Error(`record ${rid} vanished`);
+    const oldKeys = this.indexes.map((index) => index.keysFor(previous));
+    const newKeys = this.indexes.map((index) => index.keysFor(doc));
+    this.indexes.forEach((index, i) => index.checkUnique(newKeys[i], rid, this.namespace));
+    this.file.putDocument(this.name, rid, doc);
+    this.documents.set(rid, doc);
+    this.indexes.forEach((index, i) => {
+      index.remove(rid, oldKeys[i]);
+      index.add(rid, newKeys[i]);
+    });
+  }
+
+  remove(rid: number): void {
+    const doc = this.documents.get(rid);
+    if (!doc) return;
+    this.file.deleteDocument(this.name, rid);
+    this.documents.delete(rid);
+    for (const index of this.indexes) index.remove(rid, index.keysFor(doc));
+  }
+
+  /** Documents that may match the filter: an index range when one applies, else everything. */
+  *candidates(filter: Document | undefined, useIndexes = true): Iterable<[number, Document]> {
+    const rids = useIndexes ? planCandidates(filter, this.indexes) : undefined;
+    if (!rids) {
+      yield* this.documents;
+      return;
+    }
+    for (const rid of rids) {
+      const doc = this.documents.get(rid);
+      if (doc) yield [rid, doc];
+    }
+  }
+
+  // ---- index management
+
+  /** Creates an index; returns false when an identical one already exists. */
+  createIndex(rawSpec: Document): boolean {
+    const key = rawSpec.key;
+    if (!isPlainDocument(key) || Object.keys(key).length === 0) throw badValue('Index keys cannot be empty.');
+    const name = typeof rawSpec.name === 'string' ? rawSpec.name : defaultIndexName(key);
+    const spec: Document = { v: 2, key, name };
+    for (const [k, v] of Object.entries(rawSpec)) if (!['v', 'key', 'name', 'ns', 'background'].includes(k)) spec[k] = v;
+    if (spec.unique !== undefined && !isTruthy(spec.unique)) delete spec.unique;
+    if (spec.sparse !== undefined && !isTruthy(spec.sparse)) delete spec.sparse;
+    const sameKey = this.indexes.find((i) => compareValues(i.keyPattern, key) === 0 && sameKeyTypes(i.keyPattern, key));
+    const sameName = this.indexes.find((i) => i.name === name);
+    if (sameKey && sameKey.name === name && sameKey.sameBehaviourAs(spec)) return false;
+    if (name === '_id_' || (sameKey?.name === '_id_' && !isTruthy(spec.unique) && Object.keys(spec).length === 3)) return false;
+    if (sameName && !sameKey) {
+      throw new MongoServerError(
+        'IndexKeySpecsConflict',
+        `An existing index has the same name as the requested index. When index names are not specified, they are auto generated and can cause conflicts. Please refer to our documentation. Requested index: ${JSON.stringify(spec)}, existing index: ${JSON.stringify(sameName.spec)}`,
+      );
+    }
+    if (sameKey) {
+      throw new MongoServerError(
+        'IndexOptionsConflict',
+        `An equivalent index already exists with a different name and options. Requested index: ${JSON.stringify(spec)}, existing index: ${JSON.stringify(sameKey.spec)}`,
+      );
+    }
+    const index = new Index(spec);
+    // Building over existing documents enforces uniqueness before the index becomes visible.
+    for (const [rid, doc] of this.documents) {
+      const keys = index.keysFor(doc);
+      index.checkUnique(keys, rid, this.namespace);
+      index.add(rid, keys);
+    }
+    this.indexes.push(index);
+    return true;
+  }
+
+  dropIndex(name: string): void {
+    const i = this.indexes.findIndex((index) => index.name === name);
+    if (i < 0) throw new MongoServerError('IndexNotFound', `index not found with name [${name}]`);
+    if (name === '_id_') throw badValue('cannot drop _id index');
+    this.indexes.splice(i, 1);
+  }
+
+  /** Removes documents whose TTL index date is older than expireAfterSeconds. Returns how many. */
+  sweepExpired(now: number): number {
+    let removed = 0;
+    for (const index of this.indexes) {
+      if (index.expireAfterSeconds === undefined || index.fields.length !== 1) continue;
+      const cutoff = new Date(now - index.expireAfterSeconds * 1000);
+      for (const rid of index.lookupRange(undefined, { value: cutoff, inclusive: false })) {
+        this.remove(rid);
+        removed++;
+      }
+    }
+    return removed;
+  }
+
+  get dataSize(): number {
+    return this.documents.size;
+  }
+}
+
+function sameKeyTypes(a: Document, b: Document): boolean {
+  return Object.keys(a).every((k, i) => Object.keys(b)[i] === k && (typeof a[k] === 'string') === (typeof b[k] === 'string') && (typeof a[k] === 'string' ? a[k] === b[k] : toNumber(a[k]) === toNumber(b[k])));
+}

@@ -1,0 +1,138 @@
+// Handshake, server introspection and session commands.
+import os from 'node:os';
+import { Long } from 'bson';
+import type { Document } from '../values.js';
+import { collectionArg, type CommandContext, type CommandHandler } from './context.js';
+
+export const SERVER_VERSION = '7.0.0';
+
+function helloReply(ctx: CommandContext, legacy: boolean): Document {
+  const reply: Document = legacy ? { ismaster: true } : { isWritablePrimary: true };
+  return {
+    ...reply,
+    helloOk: true,
+    maxBsonObjectSize: 16 * 1024 * 1024,
+    maxMessageSizeBytes: 48_000_000,
+    maxWriteBatchSize: 100_000,
+    localTime: new Date(),
+    logicalSessionTimeoutMinutes: 30,
+    connectionId: ctx.connectionId,
+    minWireVersion: 0,
+    maxWireVersion: 21,
+    readOnly: false,
+    ok: 1,
+  };
+}
+
+export const hello: CommandHandler = (_command, ctx) => helloReply(ctx, false);
+export const isMaster: CommandHandler = (_command, ctx) => helloReply(ctx, true);
+
+export const ping: CommandHandler = () => ({ ok: 1 });
+
+export const buildInfo: CommandHandler = () => ({
+  version: SERVER_VERSION,
+  gitVersion: 'embedded',
+  versionArray: [7, 0, 0, 0],
+  bits: 64,
+  debug: false,
+  maxBsonObjectSize: 16 * 1024 * 1024,
+  storageEngines: ['sqlite'],
+  javascriptEngine: 'none',
+  modules: [],
+  openssl: { running: 'disabled' },
+  ok: 1,
+});
+
+export const serverStatus: CommandHandler = (_command, ctx) => {
+  const memory = process.memoryUsage();
+  return {
+    host: os.hostname(),
+    version: SERVER_VERSION,
+    process: 'bridgepoint-embedded-mongo',
+    pid: Long.fromNumber(process.pid),
+    uptime: Math.floor((Date.now() - ctx.server.startedAt) / 1000),
+    uptimeMillis: Long.fromNumber(Date.now() - ctx.server.startedAt),
+    localTime: new Date(),
+    connections: { current: 0, available: 1000 },
+    mem: { bits: 64, resident: Math.round(memory.rss / 1048576), virtual: Math.round(memory.rss / 1048576) },
+    metrics: { cursor: { open: { total: ctx.cursors.size } } },
+    storageEngine: { name: 'sqlite', supportsCommittedReads: false, persistent: ctx.server.dbPath !== null },
+    ok: 1,
+  };
+};
+
+export const hostInfo: CommandHandler = () => ({
+  system: { currentTime: new Date(), hostname: os.hostname(), cpuAddrSize: 64, memSizeMB: Math.round(os.totalmem() / 1048576), numCores: os.cpus().length, cpuArch: os.arch() },
+  os: { type: os.type(), name: os.platform(), version: os.release() },
+  extra: {},
+  ok: 1,
+});
+
+export const getParameter: CommandHandler = (command) => {
+  const reply: Document = {};
+  if (command.featureCompatibilityVersion !== undefined || command.getParameter === '*') {
+    reply.featureCompatibilityVersion = { version: '7.0' };
+  }
+  return { ...reply, ok: 1 };
+};
+
+export const getCmdLineOpts: CommandHandler = (_command, ctx) => ({
+  argv: process.argv,
+  parsed: { net: { port: ctx.server.port, bindIp: '127.0.0.1' }, storage: { dbPath: ctx.server.dbPath ?? ':memory:' } },
+  ok: 1,
+});
+
+export const getLog: CommandHandler = (command) => {
+  if (command.getLog === '*') return { names: ['global', 'startupWarnings'], ok: 1 };
+  return { totalLinesWritten: 0, log: [], ok: 1 };
+};
+
+export const listDatabases: CommandHandler = (command, ctx) => {
+  const databases = ctx.store
+    .listDatabases()
+    .filter((db) => db.collections.size > 0)
+    .map((db) => {
+      let documents = 0;
+      for (const c of db.collections.values()) documents += c.documents.size;
+      return { name: db.name, sizeOnDisk: documents * 256, empty: documents === 0 };
+    });
+  if (command.nameOnly) return { databases: databases.map((d) => ({ name: d.name })), ok: 1 };
+  return { databases, totalSize: databases.reduce((s, d) => s + d.sizeOnDisk, 0), totalSizeMb: 0, ok: 1 };
+};
+
+export const connectionStatus: CommandHandler = () => ({ authInfo: { authenticatedUsers: [], authenticatedUserRoles: [] }, ok: 1 });
+
+export const whatsmyuri: CommandHandler = (_command, ctx) => ({ you: ctx.clientAddress, ok: 1 });
+
+/** Sessions are accepted and forgotten: the store has no per-session state. */
+export const sessionNoop: CommandHandler = () => ({ ok: 1 });
+
+export const dbStats: CommandHandler = (_command, ctx) => {
+  const db = ctx.store.existingDatabase(ctx.db);
+  let objects = 0;
+  let indexes = 0;
+  for (const c of db?.collections.values() ?? []) {
+    objects += c.documents.size;
+    indexes += c.indexes.length;
+  }
+  return { db: ctx.db, collections: db?.collections.size ?? 0, views: 0, objects, avgObjSize: 0, dataSize: 0, storageSize: 0, indexes, indexSize: 0, totalSize: 0, scaleFactor: 1, ok: 1 };
+};
+
+export const collStats: CommandHandler = (command, ctx) => {
+  const name = collectionArg(command, 'collStats');
+  const collection = ctx.store.existingDatabase(ctx.db)?.get(name);
+  const count = collection?.documents.size ?? 0;
+  const indexSizes: Document = {};
+  for (const index of collection?.indexes ?? []) indexSizes[index.name] = index.size * 32;
+  return {
+    ns: `${ctx.db}.${name}`,
+    count,
+    size: 0,
+    avgObjSize: 0,
+    storageSize: 0,
+    nindexes: collection?.indexes.length ?? 0,
+    totalIndexSize: 0,
+    indexSizes,
+    ok: 1,
+  };
+};

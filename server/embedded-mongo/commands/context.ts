@@ -1,0 +1,60 @@
+// What every command handler receives, and argument helpers shared by the command groups.
+import type { CursorRegistry } from '../cursors.js';
+import { MongoServerError, badValue } from '../errors.js';
+import type { Store } from '../store.js';
+import type { Document } from '../values.js';
+import { isPlainDocument } from '../values.js';
+
+export interface ServerInfo {
+  port: number;
+  startedAt: number;
+  dbPath: string | null;
+}
+
+export interface CommandContext {
+  store: Store;
+  cursors: CursorRegistry;
+  /** Database the command runs against ($db). */
+  db: string;
+  connectionId: number;
+  clientAddress: string;
+  server: ServerInfo;
+}
+
+export type CommandHandler = (command: Document, ctx: CommandContext) => Document;
+
+/** The collection name a command targets: the value of its first field. */
+export function collectionArg(command: Document, name: string): string {
+  const value = command[name];
+  if (typeof value !== 'string') {
+    throw new MongoServerError('InvalidNamespace', `collection name has invalid type ${value === null ? 'null' : typeof value}`);
+  }
+  if (value === '') throw new MongoServerError('InvalidNamespace', `Invalid namespace specified '.'`);
+  return value;
+}
+
+export function documentArg(command: Document, field: string, required = false): Document | undefined {
+  const value = command[field];
+  if (value === undefined || value === null) {
+    if (required) throw new MongoServerError('FailedToParse', `BSON field '${field}' is missing but a required field`);
+    return undefined;
+  }
+  if (!isPlainDocument(value)) {
+    throw new MongoServerError('TypeMismatch', `BSON field '${field}' is the wrong type '${typeof value}', expected type 'object'`);
+  }
+  return value;
+}
+
+export function arrayArg(command: Document, field: string): unknown[] {
+  const value = command[field];
+  if (!Array.isArray(value)) {
+    if (value === undefined) throw new MongoServerError('FailedToParse', `BSON field '${field}' is missing but a required field`);
+    throw new MongoServerError('TypeMismatch', `BSON field '${field}' is the wrong type, expected type 'array'`);
+  }
+  return value;
+}
+
+export function nonNegative(value: number, field: string): number {
+  if (value < 0) throw badValue(`${field} value must be non-negative, but received: ${value}`);
+  return value;
+}

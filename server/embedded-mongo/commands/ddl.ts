@@ -1,0 +1,158 @@
+// Collections and indexes: create, drop, rename, list; createIndexes, listIndexes, dropIndexes.
+import { Binary, UUID } from 'bson';
+import { MongoServerError, badValue, failedToParse } from '../errors.js';
+import { compileFilter } from '../query.js';
+import type { Document } from '../values.js';
+import { compareValues, isPlainDocument, isTruthy } from '../values.js';
+import { arrayArg, collectionArg, type CommandHandler } from './context.js';
+
+export const create: CommandHandler = (command, ctx) => {
+  const name = collectionArg(command, 'create');
+  const db = ctx.store.database(ctx.db);
+  const options: Document = {};
+  for (const [key, value] of Object.entries(command)) {
+    if (key === 'create' || key.startsWith('$') || ['lsid', 'writeConcern', 'comment', 'apiVersion', 'apiStrict', 'apiDeprecationErrors'].includes(key)) continue;
+    options[key] = value;
+  }
+  db.write(() => db.create(name, options));
+  return { ok: 1 };
+};
+
+export const drop: CommandHandler = (command, ctx) => {
+  const name = collectionArg(command, 'drop');
+  const db = ctx.store.existingDatabase(ctx.db);
+  const collection = db?.get(name);
+  if (!db || !collection) return { ok: 1 }; // MongoDB 7 no longer errors on a missing collection
+  const nIndexesWas = collection.indexes.length;
+  db.write(() => db.drop(name));
+  return { nIndexesWas, ns: `${ctx.db}.${name}`, ok: 1 };
+};
+
+export const dropDatabase: CommandHandler = (_command, ctx) => {
+  ctx.store.dropDatabase(ctx.db);
+  return { dropped: ctx.db, ok: 1 };
+};
+
+function splitNamespace(namespace: unknown, field: string): [string, string] {
+  if (typeof namespace !== 'string' || !namespace.includes('.')) {
+    throw new MongoServerError('InvalidNamespace', `Invalid ${field} namespace: ${String(namespace)}`);
+  }
+  const dot = namespace.indexOf('.');
+  return [namespace.slice(0, dot), namespace.slice(dot + 1)];
+}
+
+export const renameCollection: CommandHandler = (command, ctx) => {
+  const [fromDb, fromName] = splitNamespace(command.renameCollection, 'source');
+  const [toDb, toName] = splitNamespace(command.to, 'target');
+  const source = ctx.store.existingDatabase(fromDb);
+  if (!source?.get(fromName)) throw new MongoServerError('NamespaceNotFound', `Source collection ${fromDb}.${fromName} does not exist`);
+  const target = ctx.store.database(toDb);
+  source.write(() => {
+    if (target.get(toName)) {
+      if (!isTruthy(command.dropTarget)) throw new MongoServerError('NamespaceExists', 'target namespace exists');
+      target.drop(toName);
+    }
+    source.rename(fromName, toName, target);
+  });
+  return { ok: 1 };
+};
+
+export const listCollections: CommandHandler = (command, ctx) => {
+  const filter = command.filter === undefined || command.filter === null ? {} : command.filter;
+  if (!isPlainDocument(filter)) throw new MongoServerError('TypeMismatch', "BSON field 'listCollections.filter' is the wrong type, expected type 'object'");
+  const matcher = compileFilter(filter);
+  const nameOnly = isTruthy(command.nameOnly);
+  const db = ctx.store.existingDatabase(ctx.db);
+  const entries: Document[] = [];
+  for (const collection of db?.collections.values() ?? []) {
+    const entry: Document = nameOnly
+      ? { name: collection.name, type: 'collection' }
+      : {
+          name: collection.name,
+          type: 'collection',
+          options: collection.options,
+          info: { readOnly: false, uuid: collectionUuid(ctx.db, collection.name) },
+          idIndex: { v: 2, key: { _id: 1 }, name: '_id_' },
+        };
+    if (matcher(entry)) entries.push(entry);
+  }
+  const namespace = `${ctx.db}.$cmd.listCollections`;
+  const batchSize = isPlainDocument(command.cursor) ? command.cursor.batchSize : undefined;
+  const { batch, id } = ctx.cursors.open(namespace, entries, batchSize === undefined ? undefined : Number(batchSize));
+  return { cursor: { id, ns: namespace, firstBatch: batch }, ok: 1 };
+};
+
+/** A stable UUID per namespace, so repeated listCollections calls agree. */
+function collectionUuid(db: string, name: string): Binary {
+  const bytes = Buffer.alloc(16);
+  const text = `${db}.${name}`;
+  for (let i = 0; i < text.length; i++) bytes[i % 16] = (bytes[i % 16] * 31 + text.charCodeAt(i)) & 0xff;
+  bytes[6] = (bytes[6] & 0x0f) | 0x40;
+  bytes[8] = (bytes[8] & 0x3f) | 0x80;
+  return new UUID(bytes.toString('hex'));
+}
+
+export const createIndexes: CommandHandler = (command, ctx) => {
+  const name = collectionArg(command, 'createIndexes');
+  const specs = arrayArg(command, 'indexes');
+  if (specs.length === 0) throw badValue('Must specify at least one index to create');
+  const db = ctx.store.database(ctx.db);
+  return db.write(() => {
+    const createdCollectionAutomatically = !db.get(name);
+    const collection = db.getOrCreate(name);
+    const numIndexesBefore = collection.indexes.length;
+    for (const spec of specs) {
+      if (!isPlainDocument(spec)) throw failedToParse('index specification must be an object');
+      if (!isPlainDocument(spec.key)) throw failedToParse("The 'key' field is a required property of an index specification");
+      collection.createIndex(spec);
+    }
+    collection.persistCatalog();
+    const reply: Document = { numIndexesBefore, numIndexesAfter: collection.indexes.length, createdCollectionAutomatically };
+    if (numIndexesBefore === collection.indexes.length) reply.note = 'all indexes already exist';
+    reply.ok = 1;
+    return reply;
+  });
+};
+
+export const listIndexes: CommandHandler = (command, ctx) => {
+  const name = collectionArg(command, 'listIndexes');
+  const collection = ctx.store.existingDatabase(ctx.db)?.get(name);
+  if (!collection) throw new MongoServerError('NamespaceNotFound', `ns does not exist: ${ctx.db}.${name}`);
+  const namespace = `${ctx.db}.${name}`;
+  const { batch, id } = ctx.cursors.open(namespace, collection.indexes.map((i) => i.spec), undefined);
+  return { cursor: { id, ns: namespace, firstBatch: batch }, ok: 1 };
+};
+
+export const dropIndexes: CommandHandler = (command, ctx) => {
+  const name = collectionArg(command, Object.keys(command)[0]);
+  const db = ctx.store.existingDatabase(ctx.db);
+  const collection = db?.get(name);
+  if (!db || !collection) throw new MongoServerError('NamespaceNotFound', `ns not found ${ctx.db}.${name}`);
+  const nIndexesWas = collection.indexes.length;
+  const which = command.index;
+  db.write(() => {
+    if (which === '*') {
+      for (const index of [...collection.indexes]) if (index.name !== '_id_') collection.dropIndex(index.name);
+    } else if (typeof which === 'string') {
+      collection.dropIndex(which);
+    } else if (Array.isArray(which)) {
+      for (const n of which) collection.dropIndex(String(n));
+    } else if (isPlainDocument(which)) {
+      const index = collection.indexes.find((i) => compareValues(i.keyPattern, which) === 0);
+      if (!index) throw new MongoServerError('IndexNotFound', `can't find index with key: ${JSON.stringify(which)}`);
+      collection.dropIndex(index.name);
+    } else {
+      throw badValue('invalid index argument');
+    }
+    collection.persistCatalog();
+  });
+  return { nIndexesWas, ok: 1 };
+};
+
+export const collMod: CommandHandler = (command, ctx) => {
+  const name = collectionArg(command, 'collMod');
+  const db = ctx.store.existingDatabase(ctx.db);
+  const collection = db?.get(name);
+  if (!db || !collection) throw new MongoServerError('NamespaceNotFound', `ns does not exist: ${ctx.db}.${name}`);
+  return { ok: 1 };
+};

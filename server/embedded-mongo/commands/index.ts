@@ -1,0 +1,72 @@
+// Command dispatch: name -> handler, plus the checks every command shares.
+import { MongoServerError, errorReply } from '../errors.js';
+import type { Document } from '../values.js';
+import * as admin from './admin.js';
+import type { CommandContext, CommandHandler } from './context.js';
+import * as ddl from './ddl.js';
+import * as read from './read.js';
+import * as write from './write.js';
+
+const handlers = new Map<string, CommandHandler>([
+  ['hello', admin.hello],
+  ['isMaster', admin.isMaster],
+  ['ismaster', admin.isMaster],
+  ['ping', admin.ping],
+  ['buildInfo', admin.buildInfo],
+  ['buildinfo', admin.buildInfo],
+  ['serverStatus', admin.serverStatus],
+  ['hostInfo', admin.hostInfo],
+  ['getParameter', admin.getParameter],
+  ['getCmdLineOpts', admin.getCmdLineOpts],
+  ['getLog', admin.getLog],
+  ['listDatabases', admin.listDatabases],
+  ['connectionStatus', admin.connectionStatus],
+  ['whatsmyuri', admin.whatsmyuri],
+  ['endSessions', admin.sessionNoop],
+  ['killSessions', admin.sessionNoop],
+  ['killAllSessions', admin.sessionNoop],
+  ['refreshSessions', admin.sessionNoop],
+  ['dbStats', admin.dbStats],
+  ['collStats', admin.collStats],
+  ['create', ddl.create],
+  ['drop', ddl.drop],
+  ['dropDatabase', ddl.dropDatabase],
+  ['renameCollection', ddl.renameCollection],
+  ['listCollections', ddl.listCollections],
+  ['createIndexes', ddl.createIndexes],
+  ['listIndexes', ddl.listIndexes],
+  ['dropIndexes', ddl.dropIndexes],
+  ['deleteIndexes', ddl.dropIndexes],
+  ['collMod', ddl.collMod],
+  ['insert', write.insert],
+  ['update', write.update],
+  ['delete', write.deleteCommand],
+  ['findAndModify', write.findAndModify],
+  ['findandmodify', write.findAndModify],
+  ['find', read.find],
+  ['getMore', read.getMore],
+  ['killCursors', read.killCursors],
+  ['count', read.count],
+  ['distinct', read.distinct],
+  ['aggregate', read.aggregate],
+]);
+
+/** Runs one command and returns its reply; errors become { ok: 0, code, codeName, errmsg }. */
+export function runCommand(body: Document, ctx: CommandContext): Document {
+  const name = Object.keys(body)[0];
+  try {
+    if (name === undefined) throw new MongoServerError('CommandNotFound', 'no such command: \'\'');
+    const handler = handlers.get(name);
+    if (!handler) throw new MongoServerError('CommandNotFound', `no such command: '${name}'`);
+    if (body.startTransaction !== undefined || body.autocommit !== undefined) {
+      // A standalone mongod answers exactly this way.
+      throw new MongoServerError('IllegalOperation', 'Transaction numbers are only allowed on a replica set member or mongos');
+    }
+    if (body.$db !== undefined && typeof body.$db !== 'string') {
+      throw new MongoServerError('TypeMismatch', "BSON field '$db' is the wrong type, expected type 'string'");
+    }
+    return handler(body, ctx);
+  } catch (err) {
+    return errorReply(err);
+  }
+}

@@ -1,0 +1,215 @@
+// find, getMore, killCursors, count, distinct and aggregate.
+import { Long } from 'bson';
+import type { Collection } from '../collection.js';
+import { MongoLocationError, MongoServerError, badValue, failedToParse } from '../errors.js';
+import { runPipeline } from '../mingo-bridge.js';
+import { compileProjection } from '../projection.js';
+import { collationComparer, compileFilter, parseSort, sortDocuments, walkPath } from '../query.js';
+import { withIdFirst } from '../update.js';
+import type { Document } from '../values.js';
+import { compareValues, isNumeric, isPlainDocument, isTruthy, toInteger, typeOrder } from '../values.js';
+import { collectionArg, documentArg, nonNegative, type CommandContext, type CommandHandler } from './context.js';
+
+function existingCollection(ctx: CommandContext, name: string): Collection | undefined {
+  return ctx.store.existingDatabase(ctx.db)?.get(name);
+}
+
+interface MatchOptions {
+  filter: Document;
+  collation?: unknown;
+  /** Stop after this many matches (only when no sort is applied). */
+  stopAfter?: number;
+}
+
+function matchDocuments(collection: Collection | undefined, { filter, collation, stopAfter }: MatchOptions): Document[] {
+  const strings = collationComparer(collation);
+  const matcher = compileFilter(filter, { strings });
+  if (!collection) return [];
+  const out: Document[] = [];
+  for (const [, doc] of collection.candidates(filter, strings === undefined)) {
+    if (!matcher(doc)) continue;
+    out.push(doc);
+    if (stopAfter !== undefined && out.length >= stopAfter) break;
+  }
+  return out;
+}
+
+function cursorReply(ctx: CommandContext, name: string, results: Document[], batchSize: number | undefined, singleBatch = false): Document {
+  const namespace = `${ctx.db}.${name}`;
+  const { batch, id } = ctx.cursors.open(namespace, results, batchSize, singleBatch);
+  return { cursor: { firstBatch: batch, id, ns: namespace }, ok: 1 };
+}
+
+function optionalBatchSize(command: Document, field = 'batchSize'): number | undefined {
+  if (command[field] === undefined) return undefined;
+  return nonNegative(toInteger(command[field]), field);
+}
+
+export const find: CommandHandler = (command, ctx) => {
+  const name = collectionArg(command, 'find');
+  const filter = documentArg(command, 'filter') ?? {};
+  const sort = parseSort(command.sort);
+  const project = compileProjection(command.projection);
+  const skip = nonNegative(toInteger(command.skip), 'skip');
+  let limit = toInteger(command.limit);
+  let singleBatch = isTruthy(command.singleBatch);
+  if (limit < 0) {
+    // Legacy negative limit: one batch of |limit| documents.
+    limit = -limit;
+    singleBatch = true;
+  }
+  const batchSize = optionalBatchSize(command);
+  const strings = collationComparer(command.collation);
+  const collection = existingCollection(ctx, name);
+  const stopAfter = sort.length === 0 && limit > 0 ? skip + limit : undefined;
+  let results = matchDocuments(collection, { filter, collation: command.collation, stopAfter });
+  results = sortDocuments(results, sort, strings);
+  if (skip > 0 || limit > 0) results = results.slice(skip, limit > 0 ? skip + limit : undefined);
+  if (command.projection !== undefined) results = results.map(project);
+  const effectiveBatch = limit > 0 && (batchSize === undefined || batchSize === 0 || batchSize > limit) ? limit : batchSize;
+  return cursorReply(ctx, name, results, effectiveBatch, singleBatch);
+};
+
+export const getMore: CommandHandler = (command, ctx) => {
+  const id = command.getMore;
+  if (!(id instanceof Long)) throw new MongoServerError('TypeMismatch', "Field 'getMore' must be of type long in: { getMore: ... }");
+  const name = collectionArg(command, 'collection');
+  const namespace = `${ctx.db}.${name}`;
+  const { batch, id: nextId } = ctx.cursors.getMore(id, namespace, optionalBatchSize(command));
+  return { cursor: { nextBatch: batch, id: nextId, ns: namespace }, ok: 1 };
+};
+
+export const killCursors: CommandHandler = (command, ctx) => {
+  collectionArg(command, 'killCursors');
+  const ids = Array.isArray(command.cursors) ? command.cursors.filter((c): c is Long => c instanceof Long) : [];
+  const { killed, notFound } = ctx.cursors.kill(ids);
+  return { cursorsKilled: killed, cursorsNotFound: notFound, cursorsAlive: [], cursorsUnknown: [], ok: 1 };
+};
+
+export const count: CommandHandler = (command, ctx) => {
+  const name = collectionArg(command, 'count');
+  const filter = documentArg(command, 'query') ?? {};
+  const skip = nonNegative(toInteger(command.skip), 'skip');
+  const limit = Math.abs(toInteger(command.limit));
+  const collection = existingCollection(ctx, name);
+  if (Object.keys(filter).length === 0 && collection) {
+    const total = Math.max(0, collection.documents.size - skip);
+    return { n: limit > 0 ? Math.min(limit, total) : total, ok: 1 };
+  }
+  const matched = matchDocuments(collection, { filter, collation: command.collation, stopAfter: limit > 0 ? skip + limit : undefined });
+  const n = Math.max(0, matched.length - skip);
+  return { n: limit > 0 ? Math.min(limit, n) : n, ok: 1 };
+};
+
+export const distinct: CommandHandler = (command, ctx) => {
+  const name = collectionArg(command, 'distinct');
+  if (typeof command.key !== 'string') throw new MongoServerError('TypeMismatch', "BSON field 'distinct.key' is the wrong type, expected type 'string'");
+  if (command.key === '') throw badValue('FieldPath cannot be constructed with empty string');
+  const path = command.key.split('.');
+  const filter = documentArg(command, 'query') ?? {};
+  const strings = collationComparer(command.collation);
+  const values: unknown[] = [];
+  const add = (v: unknown) => {
+    if (v === undefined) return;
+    if (!values.some((existing) => typeOrder(existing) === typeOrder(v) && compareValues(existing, v, strings) === 0)) values.push(v);
+  };
+  for (const doc of matchDocuments(existingCollection(ctx, name), { filter, collation: command.collation })) {
+    walkPath(doc, path, 0, (v) => {
+      if (Array.isArray(v)) v.forEach(add);
+      else add(v);
+      return false;
+    });
+  }
+  values.sort((a, b) => compareValues(a, b, strings));
+  return { values, ok: 1 };
+};
+
+// ---- aggregate
+
+export const aggregate: CommandHandler = (command, ctx) => {
+  const target = command.aggregate;
+  const name = typeof target === 'string' ? target : undefined;
+  if (!name && !(isNumeric(target) && toInteger(target) === 1)) {
+    throw failedToParse("Invalid value for 'aggregate' field: must be a collection name or 1");
+  }
+  if (!Array.isArray(command.pipeline)) throw new MongoServerError('TypeMismatch', "BSON field 'aggregate.pipeline' is the wrong type, expected type 'array'");
+  if (isTruthy(command.explain)) throw new MongoServerError('NotImplemented', 'explain is not supported by the embedded store');
+  if (!isPlainDocument(command.cursor)) {
+    throw failedToParse("The 'cursor' option is required, except for aggregate with the explain argument");
+  }
+  const pipeline = [...command.pipeline] as Document[];
+  for (const stage of pipeline) {
+    if (!isPlainDocument(stage) || Object.keys(stage).length !== 1) {
+      throw new MongoLocationError(40323, 'A pipeline stage specification object must contain exactly one field.');
+    }
+  }
+  const last = pipeline[pipeline.length - 1];
+  const output = last && ('$out' in last || '$merge' in last) ? pipeline.pop() : undefined;
+  const collection = name ? existingCollection(ctx, name) : undefined;
+  let input: Document[];
+  if (pipeline[0] && '$match' in pipeline[0] && isPlainDocument(pipeline[0].$match)) {
+    // The leading $match uses indexes and the native matcher; mingo handles the rest.
+    input = matchDocuments(collection, { filter: pipeline.shift()!.$match as Document, collation: command.collation });
+  } else {
+    input = collection ? [...collection.documents.values()] : [];
+  }
+  const db = ctx.store.existingDatabase(ctx.db);
+  const resolve = (from: string) => [...(db?.get(from)?.documents.values() ?? [])];
+  let results: Document[];
+  try {
+    results = pipeline.length ? runPipeline(input, pipeline, resolve, isPlainDocument(command.let) ? command.let : undefined) : input;
+  } catch (err) {
+    if (err instanceof MongoServerError) throw err;
+    throw mingoError(err as Error);
+  }
+  if (output) {
+    writeOutput(ctx, output, results);
+    results = [];
+  }
+  return cursorReply(ctx, name ?? '$cmd.aggregate', results, optionalBatchSize(command.cursor as Document));
+};
+
+function writeOutput(ctx: CommandContext, stage: Document, results: Document[]): void {
+  const db = ctx.store.database(ctx.db);
+  if ('$out' in stage) {
+    const spec = stage.$out;
+    const target = typeof spec === 'string' ? spec : isPlainDocument(spec) ? String(spec.coll) : '';
+    db.write(() => {
+      db.drop(target);
+      const collection = db.getOrCreate(target);
+      for (const doc of results) collection.insert(withIdFirst(doc));
+    });
+    return;
+  }
+  const spec = stage.$merge;
+  const into = typeof spec === 'string' ? spec : isPlainDocument(spec) ? (typeof spec.into === 'string' ? spec.into : String((spec.into as Document)?.coll)) : '';
+  const options = isPlainDocument(spec) ? spec : {};
+  const on = typeof options.on === 'string' ? options.on : '_id';
+  const whenMatched = typeof options.whenMatched === 'string' ? options.whenMatched : 'merge';
+  const whenNotMatched = typeof options.whenNotMatched === 'string' ? options.whenNotMatched : 'insert';
+  db.write(() => {
+    const collection = db.getOrCreate(into);
+    for (const doc of results) {
+      const existing = [...collection.candidates({ [on]: doc[on] })].find(([, d]) => compareValues(d[on], doc[on]) === 0);
+      if (!existing) {
+        if (whenNotMatched === 'insert') collection.insert(withIdFirst(doc));
+        else if (whenNotMatched === 'fail') throw new MongoLocationError(13113, 'Found a document without a match in the target collection');
+        continue;
+      }
+      const [rid, current] = existing;
+      if (whenMatched === 'keepExisting') continue;
+      if (whenMatched === 'fail') throw new MongoServerError('DuplicateKey', 'Found a matching document in the target collection');
+      const next = whenMatched === 'replace' ? { _id: current._id, ...doc } : { ...current, ...doc, _id: current._id };
+      collection.replace(rid, next);
+    }
+  });
+}
+
+/** mingo reports problems as plain Errors; give them the codes mongod uses where we know them. */
+function mingoError(err: Error): MongoServerError {
+  const stage = /pipeline operator[^$]*(\$\w+)/i.exec(err.message) ?? /unknown.*stage[^$]*(\$\w+)/i.exec(err.message);
+  if (stage) return new MongoLocationError(40324, `Unrecognized pipeline stage name: '${stage[1]}'`);
+  return new MongoLocationError(ErrorCodesForAggregation.generic, err.message);
+}
+
+const ErrorCodesForAggregation = { generic: 2 } as const;

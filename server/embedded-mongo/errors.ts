@@ -1,0 +1,80 @@
+// MongoDB server errors as the driver and mongoose expect them: numeric code, codeName, errmsg.
+
+export const ErrorCodes = {
+  InternalError: 1,
+  BadValue: 2,
+  NoSuchKey: 4,
+  Unauthorized: 13,
+  FailedToParse: 9,
+  TypeMismatch: 14,
+  IllegalOperation: 20,
+  NamespaceNotFound: 26,
+  IndexNotFound: 27,
+  PathNotViable: 28,
+  ConflictingUpdateOperators: 40,
+  CursorNotFound: 43,
+  NamespaceExists: 48,
+  DollarPrefixedFieldName: 52,
+  InvalidIdField: 53,
+  EmptyFieldName: 56,
+  CommandNotFound: 59,
+  ImmutableField: 66,
+  InvalidOptions: 72,
+  InvalidNamespace: 73,
+  IndexOptionsConflict: 85,
+  IndexKeySpecsConflict: 86,
+  NotImplemented: 238,
+  OperationFailed: 96,
+  Location: 0,
+  DuplicateKey: 11000,
+} as const;
+
+export type ErrorCodeName = keyof typeof ErrorCodes;
+
+const codeNames = new Map<number, string>(Object.entries(ErrorCodes).map(([name, code]) => [code, name]));
+
+export class MongoServerError extends Error {
+  readonly code: number;
+  readonly codeName: string;
+  /** Extra fields copied into the reply, e.g. keyPattern/keyValue for duplicate keys. */
+  readonly extra: Record<string, unknown>;
+
+  constructor(codeName: ErrorCodeName, message: string, extra: Record<string, unknown> = {}) {
+    super(message);
+    this.code = ErrorCodes[codeName];
+    this.codeName = codeName;
+    this.extra = extra;
+  }
+
+  /** Shape used both as a top-level command error and inside writeErrors. */
+  toReply(): Record<string, unknown> {
+    return { ok: 0, errmsg: this.message, code: this.code, codeName: this.codeName, ...this.extra };
+  }
+}
+
+/** Some server errors have numeric "location" codes with no codeName. */
+export class MongoLocationError extends MongoServerError {
+  constructor(code: number, message: string) {
+    super('Location', message);
+    (this as { code: number }).code = code;
+    (this as { codeName: string }).codeName = codeNames.get(code) ?? `Location${code}`;
+  }
+}
+
+export function errorReply(err: unknown): Record<string, unknown> {
+  if (err instanceof MongoServerError) return err.toReply();
+  const message = err instanceof Error ? err.message : String(err);
+  return { ok: 0, errmsg: message, code: ErrorCodes.InternalError, codeName: 'InternalError' };
+}
+
+export function badValue(message: string): MongoServerError {
+  return new MongoServerError('BadValue', message);
+}
+
+export function failedToParse(message: string): MongoServerError {
+  return new MongoServerError('FailedToParse', message);
+}
+
+export function typeMismatch(message: string): MongoServerError {
+  return new MongoServerError('TypeMismatch', message);
+}

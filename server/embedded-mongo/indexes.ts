@@ -1,0 +1,202 @@
+// Secondary indexes kept in memory as sorted arrays of (key, rid) entries: they enforce unique,
+// sparse and partial constraints and let equality/range filters avoid scanning the collection.
+import { MongoServerError, badValue } from './errors.js';
+import { compileFilter, walkPath, type Matcher } from './query.js';
+import type { Document } from './values.js';
+import { compareValues, formatValue, isNumeric, isPlainDocument, isTruthy, toNumber, typeOrder } from './values.js';
+
+interface Entry {
+  key: unknown[];
+  rid: number;
+}
+
+export interface IndexBound {
+  value: unknown;
+  inclusive: boolean;
+}
+
+function compareKeys(a: unknown[], b: unknown[]): number {
+  for (let i = 0; i < a.length; i++) {
+    const c = compareValues(a[i], b[i]);
+    if (c !== 0) return c;
+  }
+  return 0;
+}
+
+/** Options that define an index's behaviour; two specs with the same key and these are the same index. */
+const BEHAVIOUR_OPTIONS = ['unique', 'sparse', 'partialFilterExpression', 'expireAfterSeconds', 'collation', 'hidden'];
+
+export class Index {
+  readonly name: string;
+  readonly fields: { path: string[]; name: string }[];
+  readonly unique: boolean;
+  readonly sparse: boolean;
+  readonly expireAfterSeconds: number | undefined;
+  /** True once any document produced several keys (an array value): ranges can't be intersected. */
+  multikey = false;
+  private readonly partial: Matcher | undefined;
+  private entries: Entry[] = [];
+
+  constructor(readonly spec: Document) {
+    const key = spec.key;
+    if (!isPlainDocument(key) || Object.keys(key).length === 0) throw badValue('Index keys cannot be empty.');
+    this.name = String(spec.name);
+    this.fields = Object.keys(key).map((name) => ({ name, path: name.split('.') }));
+    this.unique = isTruthy(spec.unique) || this.name === '_id_';
+    this.sparse = isTruthy(spec.sparse);
+    this.expireAfterSeconds = spec.expireAfterSeconds === undefined ? undefined : toNumber(spec.expireAfterSeconds);
+    this.partial = isPlainDocument(spec.partialFilterExpression) ? compileFilter(spec.partialFilterExpression) : undefined;
+  }
+
+  get keyPattern(): Document {
+    return this.spec.key as Document;
+  }
+
+  /** Whether this index can answer lookups for every document (not sparse, not partial). */
+  get coversAllDocuments(): boolean {
+    return !this.sparse && !this.partial;
+  }
+
+  sameBehaviourAs(other: Document): boolean {
+    return BEHAVIOUR_OPTIONS.every((opt) => compareValues(this.spec[opt] ?? null, other[opt] ?? null) === 0 || (opt === 'unique' && isTruthy(this.spec[opt]) === isTruthy(other[opt])));
+  }
+
+  /** All index keys of a document; null when sparse/partial rules leave it out of the index. */
+  keysFor(doc: Document): unknown[][] | null {
+    if (this.partial && !this.partial(doc)) return null;
+    const perField = this.fields.map((f) => fieldValues(doc, f.path));
+    if (this.sparse && perField.every((values) => values.length === 1 && values[0] === undefined)) return null;
+    let keys: unknown[][] = [[]];
+    for (const values of perField) {
+      const next: unknown[][] = [];
+      for (const prefix of keys) for (const v of values) next.push([...prefix, v === undefined ? null : v]);
+      keys = next;
+    }
+    if (keys.length > 1) this.multikey = true;
+    return keys;
+  }
+
+  /** Throws DuplicateKey if another document already holds one of these keys. */
+  checkUnique(keys: unknown[][] | null, rid: number, namespace: string): void {
+    if (!this.unique || !keys) return;
+    for (const key of keys) {
+      let i = this.lowerBound((e) => compareKeys(e.key, key) >= 0);
+      for (; i < this.entries.length && compareKeys(this.entries[i].key, key) === 0; i++) {
+        if (this.entries[i].rid !== rid) throw this.duplicateKeyError(key, namespace);
+      }
+    }
+  }
+
+  duplicateKeyError(key: unknown[], namespace: string): MongoServerError {
+    const keyValue: Document = {};
+    this.fields.forEach((f, i) => (keyValue[f.name] = key[i]));
+    const rendered = this.fields.map((f, i) => `${f.name}: ${formatValue(key[i])}`).join(', ');
+    return new MongoServerError(
+      'DuplicateKey',
+      `E11000 duplicate key error collection: ${namespace} index: ${this.name} dup key: { ${rendered} }`,
+      { keyPattern: this.keyPattern, keyValue },
+    );
+  }
+
+  add(rid: number, keys: unknown[][] | null): void {
+    if (!keys) return;
+    for (const key of keys) {
+      const entry = { key, rid };
+      const at = this.lowerBound((e) => compareEntry(e, entry) > 0);
+      this.entries.splice(at, 0, entry);
+    }
+  }
+
+  remove(rid: number, keys: unknown[][] | null): void {
+    if (!keys) return;
+    for (const key of keys) {
+      let i = this.lowerBound((e) => compareEntry(e, { key, rid }) >= 0);
+      if (i < this.entries.length && this.entries[i].rid === rid && compareKeys(this.entries[i].key, key) === 0) {
+        this.entries.splice(i, 1);
+      } else {
+        // Fallback for keys that compare equal but were stored in another shape.
+        i = this.entries.findIndex((e) => e.rid === rid && compareKeys(e.key, key) === 0);
+        if (i >= 0) this.entries.splice(i, 1);
+      }
+    }
+  }
+
+  clear(): void {
+    this.entries = [];
+    this.multikey = false;
+  }
+
+  get size(): number {
+    return this.entries.length;
+  }
+
+  /** Rids whose first key field equals value, in index order. */
+  lookupEqual(value: unknown): number[] {
+    const out: number[] = [];
+    let i = this.lowerBound((e) => compareValues(e.key[0], value) >= 0);
+    for (; i < this.entries.length && compareValues(this.entries[i].key[0], value) === 0; i++) out.push(this.entries[i].rid);
+    return out;
+  }
+
+  /** Rids whose first key field is within bounds, staying inside one BSON type class (type bracketing). */
+  lookupRange(lower: IndexBound | undefined, upper: IndexBound | undefined): number[] {
+    const typeClass = typeOrder((lower ?? upper)!.value);
+    let i = lower
+      ? this.lowerBound((e) => (lower.inclusive ? compareValues(e.key[0], lower.value) >= 0 : compareValues(e.key[0], lower.value) > 0))
+      : this.lowerBound((e) => typeOrder(e.key[0]) >= typeClass);
+    const out: number[] = [];
+    for (; i < this.entries.length; i++) {
+      const k = this.entries[i].key[0];
+      if (typeOrder(k) !== typeClass) break;
+      if (upper) {
+        const c = compareValues(k, upper.value);
+        if (c > 0 || (c === 0 && !upper.inclusive)) break;
+      }
+      out.push(this.entries[i].rid);
+    }
+    return out;
+  }
+
+  /** First position where pred (monotone false..true over the sorted entries) holds. */
+  private lowerBound(pred: (e: Entry) => boolean): number {
+    let lo = 0;
+    let hi = this.entries.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (pred(this.entries[mid])) hi = mid;
+      else lo = mid + 1;
+    }
+    return lo;
+  }
+}
+
+function compareEntry(a: Entry, b: Entry): number {
+  return compareKeys(a.key, b.key) || a.rid - b.rid;
+}
+
+/** Distinct values a document holds at an index path; leaf arrays contribute their elements. */
+function fieldValues(doc: Document, path: string[]): unknown[] {
+  const out: unknown[] = [];
+  const add = (v: unknown) => {
+    if (!out.some((existing) => typeOrder(existing) === typeOrder(v) && compareValues(existing, v) === 0)) out.push(v);
+  };
+  walkPath(doc, path, 0, (v) => {
+    if (Array.isArray(v)) {
+      if (v.length === 0) add(undefined);
+      else v.forEach(add);
+    } else {
+      add(v);
+    }
+    return false;
+  });
+  if (out.length === 0) out.push(undefined);
+  return out;
+}
+
+export function defaultIndexName(key: Document): string {
+  return Object.keys(key)
+    .map((k) => `${k}_${isNumeric(key[k]) ? toNumber(key[k]) : String(key[k])}`)
+    .join('_');
+}
+
+export const ID_INDEX_SPEC: Document = { v: 2, key: { _id: 1 }, name: '_id_' };

@@ -1,0 +1,54 @@
+// Bridge to mingo for aggregation expressions: mingo wants plain JS numbers, so BSON numeric
+// wrappers are promoted on the way in (aggregation output therefore uses int/double types).
+import { Aggregator, Query } from 'mingo';
+import type { Document } from './values.js';
+import { isPlainDocument, toNumber } from './values.js';
+
+function bsonType(value: unknown): string | undefined {
+  return value !== null && typeof value === 'object' ? (value as { _bsontype?: string })._bsontype : undefined;
+}
+
+export function promote(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(promote);
+  if (isPlainDocument(value)) {
+    const out: Document = {};
+    for (const key of Object.keys(value)) out[key] = promote(value[key]);
+    return out;
+  }
+  switch (bsonType(value)) {
+    case 'Int32':
+    case 'Double':
+    case 'Long':
+    case 'Decimal128':
+      return toNumber(value);
+    case 'BSONRegExp': {
+      const r = value as { pattern: string; options: string };
+      return new RegExp(r.pattern, r.options.replace(/[^imsu]/g, ''));
+    }
+    default:
+      return value;
+  }
+}
+
+export function promoteDocument(doc: Document): Document {
+  return promote(doc) as Document;
+}
+
+export type CollectionResolver = (name: string) => Document[];
+
+export function runPipeline(docs: Iterable<Document>, pipeline: Document[], resolve: CollectionResolver, variables?: Document): Document[] {
+  const aggregator = new Aggregator(promote(pipeline) as Document[], {
+    collectionResolver: (name: string) => resolve(name).map(promoteDocument),
+    idKey: '_id',
+    ...(variables ? { variables: promote(variables) as Document } : {}),
+  });
+  const input: Document[] = [];
+  for (const doc of docs) input.push(promoteDocument(doc));
+  return aggregator.run(input) as Document[];
+}
+
+/** Compiles a `$expr` filter against promoted documents. */
+export function compileExpr(expr: unknown): (doc: Document) => boolean {
+  const query = new Query({ $expr: promote(expr) } as Record<string, unknown>);
+  return (doc) => query.test(promoteDocument(doc));
+}

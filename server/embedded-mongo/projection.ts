@@ -1,0 +1,167 @@
+// find/findAndModify projections: inclusion, exclusion, $slice and $elemMatch on BSON documents.
+// Projections using aggregation expressions are evaluated by mingo.
+import { MongoLocationError, badValue } from './errors.js';
+import { promote, runPipeline } from './mingo-bridge.js';
+import { compileFilter, type Matcher } from './query.js';
+import type { Document } from './values.js';
+import { isNumeric, isPlainDocument, isTruthy, toInteger } from './values.js';
+
+type Projector = (doc: Document) => Document;
+
+interface Node {
+  children: Map<string, Node>;
+  /** Leaf action for this path. */
+  leaf?: { kind: 'include' } | { kind: 'exclude' } | { kind: 'slice'; skip: number; limit: number | undefined } | { kind: 'elemMatch'; matcher: Matcher };
+}
+
+const identity: Projector = (doc) => doc;
+
+export function compileProjection(projection: unknown): Projector {
+  if (projection === undefined || projection === null) return identity;
+  if (!isPlainDocument(projection)) throw badValue('projection must be an object');
+  const keys = Object.keys(projection);
+  if (keys.length === 0) return identity;
+  let inclusion: boolean | undefined;
+  let excludeId = false;
+  const root: Node = { children: new Map() };
+  for (const key of keys) {
+    const value = projection[key];
+    let leaf: Node['leaf'];
+    if (isPlainDocument(value)) {
+      const op = Object.keys(value)[0];
+      if (op === '$slice') {
+        const arg = value.$slice;
+        if (Array.isArray(arg)) {
+          if (arg.length !== 2) throw badValue('$slice array argument must be of the form [skip, limit]');
+          leaf = { kind: 'slice', skip: toInteger(arg[0]), limit: toInteger(arg[1]) };
+        } else if (isNumeric(arg)) {
+          const n = toInteger(arg);
+          leaf = n >= 0 ? { kind: 'slice', skip: 0, limit: n } : { kind: 'slice', skip: n, limit: undefined };
+        } else {
+          return expressionProjector(projection);
+        }
+      } else if (op === '$elemMatch') {
+        const matcher = compileFilter(value.$elemMatch);
+        leaf = { kind: 'elemMatch', matcher };
+        if (inclusion === false) throw new MongoLocationError(31253, `Cannot do inclusion on field ${key} in exclusion projection`);
+        inclusion = true;
+      } else {
+        return expressionProjector(projection);
+      }
+    } else if (typeof value === 'boolean' || isNumeric(value)) {
+      const include = isTruthy(value);
+      if (key === '_id') {
+        excludeId = !include;
+        if (include) leaf = { kind: 'include' };
+        else continue;
+      } else {
+        if (inclusion !== undefined && inclusion !== include) {
+          throw new MongoLocationError(
+            include ? 31253 : 31254,
+            include ? `Cannot do inclusion on field ${key} in exclusion projection` : `Cannot do exclusion on field ${key} in inclusion projection`,
+          );
+        }
+        inclusion = include;
+        leaf = include ? { kind: 'include' } : { kind: 'exclude' };
+      }
+    } else {
+      return expressionProjector(projection);
+    }
+    if (key.endsWith('.$')) {
+      // Positional projection: approximated by including the whole array.
+      addPath(root, key.slice(0, -2).split('.'), { kind: 'include' });
+      inclusion = true;
+      continue;
+    }
+    addPath(root, key.split('.'), leaf);
+  }
+  // { _id: 1 } alone is an inclusion projection; { a: { $slice: 2 } } alone is an exclusion one.
+  if (inclusion === undefined) inclusion = root.children.get('_id')?.leaf?.kind === 'include';
+  if (inclusion) {
+    if (!excludeId && !root.children.has('_id')) root.children.set('_id', { children: new Map(), leaf: { kind: 'include' } });
+    if (excludeId) root.children.delete('_id');
+    return (doc) => includeFields(doc, root);
+  }
+  if (excludeId) addPath(root, ['_id'], { kind: 'exclude' });
+  return (doc) => excludeFields(doc, root);
+}
+
+function addPath(root: Node, parts: string[], leaf: Node['leaf']): void {
+  let node = root;
+  for (const part of parts) {
+    let child = node.children.get(part);
+    if (!child) {
+      child = { children: new Map() };
+      node.children.set(part, child);
+    }
+    node = child;
+  }
+  node.leaf = leaf;
+}
+
+function applyLeafToValue(value: unknown, leaf: NonNullable<Node['leaf']>): unknown {
+  if (leaf.kind === 'slice') {
+    if (!Array.isArray(value)) return value;
+    const start = leaf.skip < 0 ? Math.max(0, value.length + leaf.skip) : leaf.skip;
+    return leaf.limit === undefined ? value.slice(start) : value.slice(start, start + Math.max(0, leaf.limit));
+  }
+  if (leaf.kind === 'elemMatch') {
+    if (!Array.isArray(value)) return undefined;
+    const match = value.find((e) => isPlainDocument(e) && leaf.matcher(e));
+    return match === undefined ? undefined : [match];
+  }
+  return value;
+}
+
+function includeFields(doc: Document, node: Node): Document {
+  const out: Document = {};
+  for (const key of Object.keys(doc)) {
+    const child = node.children.get(key);
+    if (!child) continue;
+    const value = doc[key];
+    let projected: unknown;
+    if (child.leaf) projected = applyLeafToValue(value, child.leaf);
+    else projected = includeNested(value, child);
+    if (projected !== undefined) out[key] = projected;
+  }
+  // $slice-only children in an inclusion projection still mean "include with slice".
+  return out;
+}
+
+function includeNested(value: unknown, node: Node): unknown {
+  if (isPlainDocument(value)) return includeFields(value, node);
+  if (Array.isArray(value)) return value.filter((e) => isPlainDocument(e) || Array.isArray(e)).map((e) => includeNested(e, node));
+  return undefined;
+}
+
+function excludeFields(doc: Document, node: Node): Document {
+  const out: Document = {};
+  for (const key of Object.keys(doc)) {
+    const child = node.children.get(key);
+    const value = doc[key];
+    if (!child) {
+      out[key] = value;
+      continue;
+    }
+    if (child.leaf?.kind === 'exclude') continue;
+    if (child.leaf) {
+      const projected = applyLeafToValue(value, child.leaf);
+      if (projected !== undefined) out[key] = projected;
+      continue;
+    }
+    out[key] = excludeNested(value, child);
+  }
+  return out;
+}
+
+function excludeNested(value: unknown, node: Node): unknown {
+  if (isPlainDocument(value)) return excludeFields(value, node);
+  if (Array.isArray(value)) return value.map((e) => excludeNested(e, node));
+  return value;
+}
+
+/** Projections with expressions ({ total: { $add: [...] } }) go through mingo's $project. */
+function expressionProjector(projection: Document): Projector {
+  const stage = [{ $project: promote(projection) as Document }];
+  return (doc) => runPipeline([doc], stage, () => [])[0] ?? {};
+}

@@ -1,0 +1,96 @@
+// TCP front end: per-connection framing, one command at a time per connection. A malformed
+// frame closes only the connection that sent it.
+import net from 'node:net';
+import { runCommand } from './commands/index.js';
+import type { CommandContext, ServerInfo } from './commands/context.js';
+import { CursorRegistry } from './cursors.js';
+import type { Store } from './store.js';
+import { HEADER_SIZE, MAX_MESSAGE_SIZE, OP_QUERY, ProtocolError, encodeOpMsgReply, encodeOpReply, parseMessage } from './wire.js';
+
+export interface WireServerOptions {
+  store: Store;
+  info: ServerInfo;
+  /** Called when a connection breaks the protocol; defaults to silence. */
+  onProtocolError?: (err: Error) => void;
+}
+
+export class WireServer {
+  readonly cursors = new CursorRegistry();
+  private readonly server: net.Server;
+  private readonly sockets = new Set<net.Socket>();
+  private nextConnectionId = 1;
+
+  constructor(private readonly options: WireServerOptions) {
+    this.server = net.createServer((socket) => this.accept(socket));
+  }
+
+  listen(port: number): Promise<number> {
+    return new Promise((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(port, '127.0.0.1', () => {
+        this.server.off('error', reject);
+        const address = this.server.address() as net.AddressInfo;
+        this.options.info.port = address.port;
+        resolve(address.port);
+      });
+    });
+  }
+
+  async close(): Promise<void> {
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    for (const socket of this.sockets) socket.destroy();
+    await closed;
+  }
+
+  private accept(socket: net.Socket): void {
+    this.sockets.add(socket);
+    socket.setNoDelay(true);
+    const ctx: CommandContext = {
+      store: this.options.store,
+      cursors: this.cursors,
+      db: 'admin',
+      connectionId: this.nextConnectionId++,
+      clientAddress: `${socket.remoteAddress}:${socket.remotePort}`,
+      server: this.options.info,
+    };
+    let pending: Buffer[] = [];
+    let pendingBytes = 0;
+    socket.on('data', (chunk: Buffer) => {
+      pending.push(chunk);
+      pendingBytes += chunk.length;
+      try {
+        while (pendingBytes >= 4) {
+          const head = pending.length === 1 ? pending[0] : Buffer.concat(pending, pendingBytes);
+          pending = [head];
+          const length = head.readInt32LE(0);
+          if (length < HEADER_SIZE || length > MAX_MESSAGE_SIZE) throw new ProtocolError(`invalid message length ${length}`);
+          if (pendingBytes < length) break;
+          const message = head.subarray(0, length);
+          const rest = head.subarray(length);
+          pending = rest.length ? [rest] : [];
+          pendingBytes = rest.length;
+          this.handle(socket, message, ctx);
+        }
+      } catch (err) {
+        this.options.onProtocolError?.(err as Error);
+        socket.destroy();
+      }
+    });
+    socket.on('error', () => socket.destroy());
+    socket.on('close', () => this.sockets.delete(socket));
+  }
+
+  private handle(socket: net.Socket, message: Buffer, ctx: CommandContext): void {
+    let command;
+    try {
+      command = parseMessage(message);
+    } catch (err) {
+      // Bad BSON or framing: the stream can no longer be trusted.
+      throw err instanceof ProtocolError ? err : new ProtocolError((err as Error).message);
+    }
+    ctx.db = command.db;
+    const reply = runCommand(command.body, ctx);
+    if (command.moreToCome) return;
+    socket.write(command.opCode === OP_QUERY ? encodeOpReply(command.requestId, reply) : encodeOpMsgReply(command.requestId, reply));
+  }
+}

@@ -1,0 +1,122 @@
+// The set of databases: each is one SQLite file plus its collections' in-memory working sets.
+import fs from 'node:fs';
+import { Collection } from './collection.js';
+import { MongoServerError } from './errors.js';
+import { DatabaseFile } from './storage.js';
+import type { Document } from './values.js';
+
+export class DatabaseState {
+  readonly collections = new Map<string, Collection>();
+
+  constructor(readonly name: string, readonly file: DatabaseFile) {
+    for (const stored of file.listCollections()) {
+      const collection = new Collection(name, stored.name, stored.options, file, stored.indexes);
+      for (const [rid, doc] of file.loadDocuments(stored.name)) collection.load(rid, doc);
+      this.collections.set(stored.name, collection);
+    }
+  }
+
+  get(name: string): Collection | undefined {
+    return this.collections.get(name);
+  }
+
+  /** Writes create collections implicitly, as in MongoDB. */
+  getOrCreate(name: string): Collection {
+    return this.collections.get(name) ?? this.create(name, {});
+  }
+
+  create(name: string, options: Document): Collection {
+    validateCollectionName(this.name, name);
+    if (this.collections.has(name)) throw new MongoServerError('NamespaceExists', `Collection ${this.name}.${name} already exists.`);
+    const collection = new Collection(this.name, name, options, this.file);
+    collection.persistCatalog();
+    this.collections.set(name, collection);
+    return collection;
+  }
+
+  drop(name: string): boolean {
+    if (!this.collections.has(name)) return false;
+    this.file.deleteCollection(name);
+    this.collections.delete(name);
+    return true;
+  }
+
+  rename(from: string, to: string, target: DatabaseState): void {
+    const collection = this.collections.get(from);
+    if (!collection) throw new MongoServerError('NamespaceNotFound', 'Source collection does not exist');
+    if (target !== this) {
+      throw new MongoServerError('IllegalOperation', 'renameCollection across databases is not supported by the embedded store');
+    }
+    validateCollectionName(this.name, to);
+    this.file.renameCollection(from, to);
+    this.collections.delete(from);
+    collection.name = to;
+    this.collections.set(to, collection);
+  }
+
+  /** Runs fn atomically against storage: one SQLite transaction per command. */
+  write<T>(fn: () => T): T {
+    return this.file.transaction(fn);
+  }
+}
+
+function validateCollectionName(db: string, name: string): void {
+  if (name === '' || name.includes('$') || name.includes('\0') || name.startsWith('.')) {
+    throw new MongoServerError('InvalidNamespace', `Invalid collection name: ${db}.${name}`);
+  }
+}
+
+function validateDatabaseName(name: string): void {
+  if (name === '' || /[/\\. "$*<>:|?\0]/.test(name) || name.length > 63) {
+    throw new MongoServerError('InvalidNamespace', `Invalid database name: '${name}'`);
+  }
+}
+
+export class Store {
+  private readonly databases = new Map<string, DatabaseState>();
+
+  constructor(private readonly dbPath: string | null) {
+    if (dbPath) {
+      fs.mkdirSync(dbPath, { recursive: true });
+      for (const name of DatabaseFile.list(dbPath)) this.databases.set(name, new DatabaseState(name, DatabaseFile.open(dbPath, name)));
+    }
+  }
+
+  database(name: string): DatabaseState {
+    let db = this.databases.get(name);
+    if (!db) {
+      validateDatabaseName(name);
+      db = new DatabaseState(name, DatabaseFile.open(this.dbPath, name));
+      this.databases.set(name, db);
+    }
+    return db;
+  }
+
+  existingDatabase(name: string): DatabaseState | undefined {
+    return this.databases.get(name);
+  }
+
+  listDatabases(): DatabaseState[] {
+    return [...this.databases.values()];
+  }
+
+  dropDatabase(name: string): void {
+    const db = this.databases.get(name);
+    if (!db) return;
+    this.databases.delete(name);
+    db.file.destroy();
+  }
+
+  sweepExpired(now = Date.now()): void {
+    for (const db of this.databases.values()) {
+      db.write(() => {
+        for (const collection of db.collections.values()) collection.sweepExpired(now);
+      });
+    }
+  }
+
+  close(): void {
+    for (const db of this.databases.values()) db.file.close();
+    this.databases.clear();
+  }
+}

@@ -1,0 +1,142 @@
+// MongoDB wire protocol framing: legacy OP_QUERY/OP_REPLY for the first handshake, OP_MSG after.
+import { deserialize, serialize } from 'bson';
+import type { Document } from './values.js';
+
+export const OP_REPLY = 1;
+export const OP_QUERY = 2004;
+export const OP_COMPRESSED = 2012;
+export const OP_MSG = 2013;
+
+export const MAX_MESSAGE_SIZE = 48_000_000;
+export const HEADER_SIZE = 16;
+
+const FLAG_CHECKSUM_PRESENT = 1 << 0;
+const FLAG_MORE_TO_COME = 1 << 1;
+
+/** Documents keep their exact BSON types (Int32 stays Int32, Double stays Double). */
+export const deserializeOptions = { promoteValues: false, promoteBuffers: false, bsonRegExp: true } as const;
+
+export class ProtocolError extends Error {}
+
+export interface MessageHeader {
+  length: number;
+  requestId: number;
+  responseTo: number;
+  opCode: number;
+}
+
+export interface IncomingCommand {
+  requestId: number;
+  opCode: typeof OP_QUERY | typeof OP_MSG;
+  /** Database name: `$db` for OP_MSG, the namespace prefix for OP_QUERY. */
+  db: string;
+  body: Document;
+  /** OP_MSG with moreToCome: the client expects no reply. */
+  moreToCome: boolean;
+}
+
+export function readHeader(buf: Buffer, offset = 0): MessageHeader {
+  return {
+    length: buf.readInt32LE(offset),
+    requestId: buf.readInt32LE(offset + 4),
+    responseTo: buf.readInt32LE(offset + 8),
+    opCode: buf.readInt32LE(offset + 12),
+  };
+}
+
+function readCString(buf: Buffer, offset: number): [string, number] {
+  const end = buf.indexOf(0, offset);
+  if (end < 0) throw new ProtocolError('unterminated cstring');
+  return [buf.toString('utf8', offset, end), end + 1];
+}
+
+function readDocument(buf: Buffer, offset: number, limit: number): [Document, number] {
+  if (offset + 5 > limit) throw new ProtocolError('truncated document');
+  const size = buf.readInt32LE(offset);
+  if (size < 5 || offset + size > limit) throw new ProtocolError('invalid document length');
+  const doc = deserialize(buf.subarray(offset, offset + size), deserializeOptions) as Document;
+  return [doc, offset + size];
+}
+
+/** Parses one complete message (header included). Throws ProtocolError on malformed input. */
+export function parseMessage(message: Buffer): IncomingCommand {
+  const header = readHeader(message);
+  if (header.opCode === OP_MSG) return parseOpMsg(message, header);
+  if (header.opCode === OP_QUERY) return parseOpQuery(message, header);
+  throw new ProtocolError(`unsupported opCode ${header.opCode}`);
+}
+
+function parseOpMsg(message: Buffer, header: MessageHeader): IncomingCommand {
+  const flags = message.readUInt32LE(HEADER_SIZE);
+  const end = flags & FLAG_CHECKSUM_PRESENT ? message.length - 4 : message.length;
+  let offset = HEADER_SIZE + 4;
+  let body: Document | undefined;
+  const sequences: [string, Document[]][] = [];
+  while (offset < end) {
+    const kind = message[offset++];
+    if (kind === 0) {
+      [body, offset] = readDocument(message, offset, end);
+    } else if (kind === 1) {
+      const size = message.readInt32LE(offset);
+      const sectionEnd = offset + size;
+      if (size < 5 || sectionEnd > end) throw new ProtocolError('invalid document sequence length');
+      let [identifier, pos] = readCString(message, offset + 4);
+      const docs: Document[] = [];
+      while (pos < sectionEnd) {
+        let doc: Document;
+        [doc, pos] = readDocument(message, pos, sectionEnd);
+        docs.push(doc);
+      }
+      sequences.push([identifier, docs]);
+      offset = sectionEnd;
+    } else {
+      throw new ProtocolError(`unknown OP_MSG section kind ${kind}`);
+    }
+  }
+  if (!body) throw new ProtocolError('OP_MSG without a body section');
+  // Kind-1 sections are the command's array arguments (documents, updates, deletes).
+  for (const [identifier, docs] of sequences) body[identifier] = docs;
+  const db = typeof body.$db === 'string' ? body.$db : 'admin';
+  return { requestId: header.requestId, opCode: OP_MSG, db, body, moreToCome: (flags & FLAG_MORE_TO_COME) !== 0 };
+}
+
+function parseOpQuery(message: Buffer, header: MessageHeader): IncomingCommand {
+  let offset = HEADER_SIZE + 4; // skip flags
+  let namespace: string;
+  [namespace, offset] = readCString(message, offset);
+  offset += 8; // numberToSkip, numberToReturn
+  let [query] = readDocument(message, offset, message.length);
+  // Drivers may wrap the command as { $query: {...}, $readPreference: ... }.
+  if (query.$query && typeof query.$query === 'object') query = query.$query as Document;
+  const dot = namespace.indexOf('.');
+  const db = dot < 0 ? namespace : namespace.slice(0, dot);
+  return { requestId: header.requestId, opCode: OP_QUERY, db, body: query, moreToCome: false };
+}
+
+let nextRequestId = 1;
+
+function header(length: number, responseTo: number, opCode: number): Buffer {
+  const buf = Buffer.allocUnsafe(HEADER_SIZE);
+  buf.writeInt32LE(length, 0);
+  buf.writeInt32LE(nextRequestId++ & 0x7fffffff, 4);
+  buf.writeInt32LE(responseTo, 8);
+  buf.writeInt32LE(opCode, 12);
+  return buf;
+}
+
+export function encodeOpMsgReply(responseTo: number, reply: Document): Buffer {
+  const body = serialize(reply);
+  const length = HEADER_SIZE + 4 + 1 + body.length;
+  const prefix = Buffer.allocUnsafe(5);
+  prefix.writeUInt32LE(0, 0);
+  prefix[4] = 0;
+  return Buffer.concat([header(length, responseTo, OP_MSG), prefix, body], length);
+}
+
+export function encodeOpReply(responseTo: number, reply: Document): Buffer {
+  const body = serialize(reply);
+  const fields = Buffer.alloc(20); // responseFlags, cursorID (0), startingFrom, numberReturned
+  fields.writeInt32LE(1, 16);
+  const length = HEADER_SIZE + fields.length + body.length;
+  return Buffer.concat([header(length, responseTo, OP_REPLY), fields, body], length);
+}
