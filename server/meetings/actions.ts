@@ -22,7 +22,7 @@ const titleMax = 300;
 
 /** Atomically bumps the meeting's live-state revision and returns the new value. */
 export async function bumpRevision(meetingId: string | Types.ObjectId): Promise<number> {
-  const updated = await MeetingModel.findByIdAndUpdate(meetingId, { $inc: { revision: 1 } }, { new: true, projection: { revision: 1 } }).lean();
+  const updated = await MeetingModel.findByIdAndUpdate(meetingId, { $inc: { revision: 1 } }, { returnDocument: 'after', projection: { revision: 1 } }).lean();
   if (!updated) throw new NotFound('meeting.notFound');
   return updated.revision;
 }
@@ -174,7 +174,7 @@ export async function updateMeeting(actor: Actor, input: unknown): Promise<Meeti
   const updated = await MeetingModel.findOneAndUpdate(
     { _id: current._id, status: { $nin: ['cancelled', 'ended'] } },
     { $set: set, $inc: { revision: 1, ...(calendarRelevant ? { calendarSequence: 1 } : {}) } },
-    { new: true, runValidators: true },
+    { returnDocument: 'after', runValidators: true },
   ).lean<MeetingRecord>();
   if (!updated) throw new Conflict('meeting.cancelled.readonly');
   publish({ type: 'meeting.updated', meetingId: String(updated._id), revision: updated.revision, payload: { ...meetingEventPayload(updated), changed } });
@@ -212,7 +212,7 @@ export async function setMeetingStatus(actor: Actor, input: unknown): Promise<Me
   const updated = await MeetingModel.findOneAndUpdate(
     { _id: meetingId, status: { $in: transition.from } },
     { $set: { status: transition.to }, $inc: { revision: 1, ...(transition.bumpsCalendar ? { calendarSequence: 1 } : {}) } },
-    { new: true },
+    { returnDocument: 'after' },
   ).lean<MeetingRecord>();
   if (!updated) {
     const current = await loadMeeting(meetingId);

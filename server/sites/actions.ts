@@ -178,7 +178,7 @@ export async function updateSite(actor: Actor, input: unknown): Promise<SiteReco
   if (Object.keys(set).length === 0) return site;
   let updated: SiteRecord | null;
   try {
-    updated = await SiteModel.findByIdAndUpdate(site._id, { $set: set }, { new: true, runValidators: true }).lean<SiteRecord>();
+    updated = await SiteModel.findByIdAndUpdate(site._id, { $set: set }, { returnDocument: 'after', runValidators: true }).lean<SiteRecord>();
   } catch (error) {
     if (isDuplicateKeyError(error)) throw nameTakenError(String(data.name));
     throw error;
@@ -236,7 +236,7 @@ async function switchMainSite(site: SiteRecord): Promise<SiteRecord> {
   for (let attempt = 0; attempt < 50; attempt += 1) {
     await SiteModel.updateMany({ meetingId: site.meetingId, isMain: true, _id: { $ne: site._id } }, { $set: { isMain: false } });
     try {
-      const updated = await SiteModel.findOneAndUpdate({ _id: site._id, meetingId: site.meetingId }, { $set: { isMain: true } }, { new: true }).lean<SiteRecord>();
+      const updated = await SiteModel.findOneAndUpdate({ _id: site._id, meetingId: site.meetingId }, { $set: { isMain: true } }, { returnDocument: 'after' }).lean<SiteRecord>();
       if (updated) return updated;
       // The site was removed meanwhile: give the meeting its main site back.
       if (previousMain) await SiteModel.updateOne({ _id: previousMain._id }, { $set: { isMain: true } }).catch(() => undefined);
@@ -356,7 +356,7 @@ export async function rotateCoordinatorLink(actor: Actor, input: unknown): Promi
   const data = parseInput(siteRefSchema, input);
   requireOrganizer(actor);
   const site = await loadSite(data.siteId, data.meetingId);
-  const updated = await SiteModel.findByIdAndUpdate(site._id, { $set: { coordinatorToken: newToken() } }, { new: true }).lean<SiteRecord>();
+  const updated = await SiteModel.findByIdAndUpdate(site._id, { $set: { coordinatorToken: newToken() } }, { returnDocument: 'after' }).lean<SiteRecord>();
   if (!updated) throw new NotFound('site.notFound');
   // siteId-scoped: realtime can drop the old link's sockets; nobody else needs to know.
   await announce('site.linkRotated', updated.meetingId, { id: String(updated._id) }, String(updated._id));
