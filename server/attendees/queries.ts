@@ -1,0 +1,265 @@
+// Reads of the attendees part: who may see which attendees (scope), the paginated table, one
+// attendee, the filter facets and the attendee's own home page. Pagination, counting and
+// filtering happen in the database, so a page costs the same for 20 or 2,000 attendees.
+import './messages.js';
+import { Types, type QueryFilter } from 'mongoose';
+import { z } from 'zod';
+import { requireMeetingViewer, type Actor } from '../lib/actor.js';
+import { Forbidden, NotFound } from '../lib/errors.js';
+import { escapeRegex, searchKey } from '../lib/text.js';
+import { objectId, parseInput } from '../lib/validation.js';
+import { MeetingModel } from '../meetings/model.js';
+import { SiteModel } from '../sites/model.js';
+import { AttendeeModel, attendeeRoles, type Attendee, type AttendeeRole } from './model.js';
+
+/** Which attendees of a meeting an actor may read. */
+export type AttendeeScope = { kind: 'all' } | { kind: 'site'; siteId: string } | { kind: 'self'; attendeeId: string };
+
+export function readScope(actor: Actor, meetingId: string): AttendeeScope {
+  requireMeetingViewer(actor, meetingId);
+  switch (actor.kind) {
+    case 'organizer':
+    case 'chair':
+      return { kind: 'all' };
+    case 'coordinator':
+      return { kind: 'site', siteId: actor.siteId };
+    case 'attendee':
+      return { kind: 'self', attendeeId: actor.attendeeId };
+    default:
+      throw new Forbidden();
+  }
+}
+
+export function isObjectIdString(value: unknown): value is string {
+  return typeof value === 'string' && /^[a-f\d]{24}$/i.test(value);
+}
+
+export type MeetingSummary = {
+  id: string;
+  title: string;
+  organizingUnit: string;
+  startsAt: Date;
+  endsAt: Date;
+  timeZone: string;
+  status: string;
+  revision: number;
+  publicId: string;
+};
+
+/** The meeting an attendee request is about, or NotFound (also for malformed ids in URLs). */
+export async function findMeeting(meetingId: string): Promise<MeetingSummary> {
+  if (!isObjectIdString(meetingId)) throw new NotFound('attendees.meetingNotFound');
+  const meeting = await MeetingModel.findById(meetingId, { title: 1, organizingUnit: 1, startsAt: 1, endsAt: 1, timeZone: 1, status: 1, revision: 1, publicId: 1 }).lean();
+  if (!meeting) throw new NotFound('attendees.meetingNotFound');
+  return {
+    id: String(meeting._id),
+    title: meeting.title,
+    organizingUnit: meeting.organizingUnit ?? '',
+    startsAt: meeting.startsAt,
+    endsAt: meeting.endsAt,
+    timeZone: meeting.timeZone,
+    status: meeting.status,
+    revision: meeting.revision,
+    publicId: meeting.publicId,
+  };
+}
+
+export interface AttendeeView {
+  id: string;
+  meetingId: string;
+  fullName: string;
+  position: string;
+  organization: string;
+  /** Absent when the reader may not see this attendee's contact details. */
+  email?: string;
+  phone?: string;
+  siteId: string;
+  role: AttendeeRole;
+  /** Only organizers get the personal-link secret (to copy /a/<token> for the attendee). */
+  accessToken?: string;
+  createdAt?: Date;
+  updatedAt?: Date;
+}
+
+type AttendeeRecord = Attendee & { _id: Types.ObjectId; createdAt?: Date; updatedAt?: Date };
+
+/** Organizers and the chair see everyone's contacts, a coordinator their own site's, an attendee their own. */
+export function canSeeContacts(actor: Actor, attendee: { _id: unknown; siteId: unknown }): boolean {
+  switch (actor.kind) {
+    case 'organizer':
+    case 'chair':
+      return true;
+    case 'coordinator':
+      return String(attendee.siteId) === actor.siteId;
+    case 'attendee':
+      return String(attendee._id) === actor.attendeeId;
+    default:
+      return false;
+  }
+}
+
+export function attendeeView(actor: Actor, attendee: AttendeeRecord): AttendeeView {
+  const contacts = canSeeContacts(actor, attendee);
+  return {
+    id: String(attendee._id),
+    meetingId: String(attendee.meetingId),
+    fullName: attendee.fullName,
+    position: attendee.position ?? '',
+    organization: attendee.organization ?? '',
+    ...(contacts ? { email: attendee.email ?? '', phone: attendee.phone ?? '' } : {}),
+    siteId: String(attendee.siteId),
+    role: attendee.role as AttendeeRole,
+    ...(actor.kind === 'organizer' ? { accessToken: attendee.accessToken } : {}),
+    createdAt: attendee.createdAt,
+    updatedAt: attendee.updatedAt,
+  };
+}
+
+/** The full record, for events and the organizers' room: everything but the link secret. */
+export function attendeeEventView(attendee: AttendeeRecord): AttendeeView {
+  const { accessToken: _secret, ...view } = attendeeView({ kind: 'organizer', userId: 'event', name: 'event', isAdmin: false }, attendee);
+  return view;
+}
+
+const blankToUndefined = (value: unknown) => (typeof value === 'string' && value.trim() === '' ? undefined : value);
+
+export const attendeeSorts = ['name', '-name', 'organization', '-createdAt'] as const;
+export type AttendeeSort = (typeof attendeeSorts)[number];
+
+export const listQuerySchema = z.object({
+  q: z.preprocess(blankToUndefined, z.string().trim().max(200).optional()),
+  siteId: z.preprocess(blankToUndefined, objectId.optional()),
+  organization: z.preprocess(blankToUndefined, z.string().trim().max(300).optional()),
+  role: z.preprocess(blankToUndefined, z.enum(attendeeRoles, 'attendees.role.invalid').optional()),
+  // Query strings are typed by hand: a bad page number shows page 1 rather than an error page.
+  page: z.coerce.number().int().min(1).max(100_000).catch(1),
+  pageSize: z.coerce.number().int().min(1).max(200).catch(50),
+  sort: z.enum(attendeeSorts).catch('name'),
+});
+export type ListQuery = z.output<typeof listQuerySchema>;
+
+const sortSpecs: Record<AttendeeSort, Record<string, 1 | -1>> = {
+  // searchText starts with the name without diacritics, so "Đặng" sorts with "Dương", not after "Trần".
+  name: { searchText: 1, _id: 1 },
+  '-name': { searchText: -1, _id: -1 },
+  organization: { organization: 1, searchText: 1, _id: 1 },
+  '-createdAt': { createdAt: -1, _id: -1 },
+};
+
+/** The database filter for a table query within the reader's scope (also used by export). */
+export function attendeeFilter(actor: Actor, meetingId: string, query: Pick<ListQuery, 'q' | 'siteId' | 'organization' | 'role'>): QueryFilter<Attendee> {
+  const scope = readScope(actor, meetingId);
+  const filter: QueryFilter<Attendee> = { meetingId: new Types.ObjectId(meetingId) };
+  if (scope.kind === 'site') {
+    if (query.siteId && query.siteId !== scope.siteId) throw new Forbidden();
+    filter.siteId = new Types.ObjectId(scope.siteId);
+  } else if (query.siteId) {
+    filter.siteId = new Types.ObjectId(query.siteId);
+  }
+  if (scope.kind === 'self') filter._id = new Types.ObjectId(scope.attendeeId);
+  if (query.organization) filter.organization = query.organization;
+  if (query.role) filter.role = query.role;
+  const terms = query.q ? searchKey(query.q.normalize('NFC')).split(' ').filter(Boolean).slice(0, 8) : [];
+  // Every word must appear somewhere (name, organization, position, email), in any order.
+  if (terms.length === 1) filter.searchText = { $regex: escapeRegex(terms[0]) };
+  else if (terms.length > 1) filter.$and = terms.map((term) => ({ searchText: { $regex: escapeRegex(term) } }));
+  return filter;
+}
+
+export interface AttendeePage {
+  items: AttendeeView[];
+  total: number;
+  page: number;
+  pageSize: number;
+  pageCount: number;
+  query: ListQuery;
+}
+
+export async function listAttendees(actor: Actor, meetingId: string, input: unknown = {}): Promise<AttendeePage> {
+  await findMeeting(meetingId);
+  const query = parseInput(listQuerySchema, input ?? {});
+  const filter = attendeeFilter(actor, meetingId, query);
+  const skip = (query.page - 1) * query.pageSize;
+  const [docs, total] = await Promise.all([
+    AttendeeModel.find(filter).sort(sortSpecs[query.sort]).skip(skip).limit(query.pageSize).lean<AttendeeRecord[]>(),
+    AttendeeModel.countDocuments(filter),
+  ]);
+  return {
+    items: docs.map((doc) => attendeeView(actor, doc)),
+    total,
+    page: query.page,
+    pageSize: query.pageSize,
+    pageCount: Math.max(1, Math.ceil(total / query.pageSize)),
+    query,
+  };
+}
+
+export async function getAttendee(actor: Actor, meetingId: string, attendeeId: string): Promise<AttendeeView> {
+  const scope = readScope(actor, meetingId);
+  if (!isObjectIdString(attendeeId)) throw new NotFound('attendees.notFound');
+  const doc = await AttendeeModel.findOne({ _id: attendeeId, meetingId }).lean<AttendeeRecord>();
+  if (!doc) throw new NotFound('attendees.notFound');
+  if (scope.kind === 'site' && String(doc.siteId) !== scope.siteId) throw new Forbidden();
+  if (scope.kind === 'self' && String(doc._id) !== scope.attendeeId) throw new Forbidden();
+  return attendeeView(actor, doc);
+}
+
+export interface SiteOption {
+  id: string;
+  name: string;
+  address: string;
+  isMain: boolean;
+}
+
+export async function listSiteOptions(meetingId: string): Promise<SiteOption[]> {
+  const sites = await SiteModel.find({ meetingId }, { name: 1, address: 1, isMain: 1, order: 1 }).sort({ order: 1, name: 1 }).lean();
+  return sites.map((site) => ({ id: String(site._id), name: site.name, address: site.address ?? '', isMain: site.isMain }));
+}
+
+// Organizations change only through actions that bump the meeting's revision, so the distinct
+// list is cached per (meeting, revision): the table's filter costs one distinct per change, not
+// one per page view. Bounded so a long-running process does not grow without limit.
+const organizationCache = new Map<string, string[]>();
+const organizationCacheLimit = 200;
+
+/** Distinct organizations for the filter, within the reader's scope. */
+export async function listOrganizations(actor: Actor, meetingId: string, revision?: number): Promise<string[]> {
+  const scope = readScope(actor, meetingId);
+  if (scope.kind === 'self') return [];
+  const meetingRevision = revision ?? (await findMeeting(meetingId)).revision;
+  const key = `${meetingId}:${meetingRevision}:${scope.kind === 'site' ? scope.siteId : '*'}`;
+  const cached = organizationCache.get(key);
+  if (cached) return cached;
+  const filter: QueryFilter<Attendee> = { meetingId: new Types.ObjectId(meetingId) };
+  if (scope.kind === 'site') filter.siteId = new Types.ObjectId(scope.siteId);
+  const values = (await AttendeeModel.distinct('organization', filter)) as unknown[];
+  const organizations = values
+    .filter((value): value is string => typeof value === 'string' && value.trim() !== '')
+    .sort((a, b) => searchKey(a).localeCompare(searchKey(b)));
+  if (organizationCache.size >= organizationCacheLimit) organizationCache.delete(organizationCache.keys().next().value as string);
+  organizationCache.set(key, organizations);
+  return organizations;
+}
+
+export interface MyHome {
+  meeting: MeetingSummary;
+  attendee: AttendeeView;
+  site: SiteOption | null;
+}
+
+/** The attendee's (or chair's) own page reached through the personal link. */
+export async function myHome(actor: Actor): Promise<MyHome> {
+  if (actor.kind !== 'attendee' && actor.kind !== 'chair') {
+    if (actor.kind === 'anonymous') throw new NotFound('attendees.notFound');
+    throw new Forbidden();
+  }
+  const meeting = await findMeeting(actor.meetingId);
+  const doc = await AttendeeModel.findOne({ _id: actor.attendeeId, meetingId: actor.meetingId }).lean<AttendeeRecord>();
+  if (!doc) throw new NotFound('attendees.notFound');
+  const site = await SiteModel.findOne({ _id: doc.siteId, meetingId: actor.meetingId }, { name: 1, address: 1, isMain: 1 }).lean();
+  return {
+    meeting,
+    attendee: attendeeView(actor, doc),
+    site: site ? { id: String(site._id), name: site.name, address: site.address ?? '', isMain: site.isMain } : null,
+  };
+}
