@@ -70,7 +70,7 @@ for (const { file, spec } of files) {
   describe(file, () => {
     for (const test of spec.tests) {
       it(test.description, async (ctx) => {
-        const why = await skipReason(spec, test, server);
+        const why = await skipReason(file, spec, test, server);
         if (why) {
           tally.skipped++;
           skips.push({ file, test: test.description, reason: why });

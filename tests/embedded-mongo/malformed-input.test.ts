@@ -58,7 +58,12 @@ function exchange(bytes: Buffer, waitMs = 1500): Promise<Exchange> {
     };
     const timer = setTimeout(() => finish(false), waitMs);
     sock.on('connect', () => sock.write(bytes));
-    sock.on('data', (d) => chunks.push(d));
+    sock.on('data', (d) => {
+      chunks.push(d);
+      // A complete reply is enough: no need to wait for the timeout.
+      const all = Buffer.concat(chunks);
+      if (all.length >= 4 && all.length >= all.readInt32LE(0)) finish(false);
+    });
     sock.on('close', () => finish(true));
     sock.on('error', (e: NodeJS.ErrnoException) => (e.code === 'ECONNRESET' || e.code === 'EPIPE' ? finish(true) : reject(e)));
   });

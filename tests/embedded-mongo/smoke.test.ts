@@ -35,7 +35,7 @@ describe('embedded store through mongoose', () => {
     expect(found?.name).toBe('Ana');
 
     await Attendee.updateOne({ _id: ana._id }, { $inc: { checkIns: 1 }, $push: { tags: 'vip' } });
-    const updated = await Attendee.findOneAndUpdate({ email: 'ana@example.org' }, { $set: { name: 'Ana B' } }, { new: true }).lean();
+    const updated = await Attendee.findOneAndUpdate({ email: 'ana@example.org' }, { $set: { name: 'Ana B' } }, { returnDocument: 'after' }).lean();
     expect(updated).toMatchObject({ name: 'Ana B', checkIns: 1, tags: ['speaker', 'vip'] });
 
     await expect(Attendee.create({ email: 'ana@example.org', name: 'Copy' })).rejects.toMatchObject({

@@ -135,7 +135,9 @@ export function matches(expected: unknown, actual: unknown, root = true, ctx: Ma
   return errors;
 }
 
-function matchAt(expected: unknown, actual: unknown, root: boolean, path: string, errors: string[], ctx: MatchContext): void {
+function matchAt(expected: unknown, actualIn: unknown, root: boolean, path: string, errors: string[], ctx: MatchContext): void {
+  // The driver sends some documents (e.g. `sort`) as Maps to keep their key order.
+  const actual = actualIn instanceof Map ? Object.fromEntries(actualIn) : actualIn;
   const op = specialOperator(expected);
   if (op) {
     matchOperator(op[0], op[1], actual, root, path, errors, ctx, actual !== undefined);
