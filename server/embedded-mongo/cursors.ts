@@ -1,4 +1,5 @@
 // Open cursors: results not yet returned, by Int64 id. Idle cursors are reaped so memory stays flat.
+import { randomBytes } from 'node:crypto';
 import { Long, calculateObjectSize } from 'bson';
 import { MongoServerError } from './errors.js';
 import type { Document } from './values.js';
@@ -16,7 +17,6 @@ interface OpenCursor {
 
 export class CursorRegistry {
   private readonly cursors = new Map<bigint, OpenCursor>();
-  private nextId = BigInt(Date.now()) * 1000n;
 
   /**
    * Takes the first batch from results and keeps the rest under a new cursor id
@@ -25,7 +25,7 @@ export class CursorRegistry {
   open(namespace: string, results: Document[], batchSize: number | undefined, singleBatch = false): { batch: Document[]; id: Long } {
     const batch = takeBatch(results, 0, batchSize ?? 101);
     if (singleBatch || batch.length >= results.length) return { batch, id: Long.ZERO };
-    const id = this.nextId++;
+    const id = newCursorId();
     this.cursors.set(id, { namespace, remaining: results, position: batch.length, lastUsed: Date.now() });
     return { batch, id: Long.fromBigInt(id) };
   }
@@ -61,6 +61,15 @@ export class CursorRegistry {
   get size(): number {
     return this.cursors.size;
   }
+}
+
+/**
+ * Random positive 63-bit ids like mongod's: drivers keep ids above 2^53 as Int64 (Long) values,
+ * and unguessable ids keep one client from fetching another's cursor by counting.
+ */
+function newCursorId(): bigint {
+  const id = randomBytes(8).readBigUInt64LE() & 0x7fffffffffffffffn;
+  return id > 2n ** 53n ? id : id + 2n ** 53n;
 }
 
 function takeBatch(results: Document[], start: number, batchSize: number): Document[] {

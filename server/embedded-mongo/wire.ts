@@ -96,7 +96,8 @@ function parseOpMsg(message: Buffer, header: MessageHeader): IncomingCommand {
   if (!body) throw new ProtocolError('OP_MSG without a body section');
   // Kind-1 sections are the command's array arguments (documents, updates, deletes).
   for (const [identifier, docs] of sequences) body[identifier] = docs;
-  const db = typeof body.$db === 'string' ? body.$db : 'admin';
+  // A missing $db is answered by the command layer (mongod: "OP_MSG requests require a $db argument").
+  const db = typeof body.$db === 'string' ? body.$db : '';
   return { requestId: header.requestId, opCode: OP_MSG, db, body, moreToCome: (flags & FLAG_MORE_TO_COME) !== 0 };
 }
 

@@ -1,5 +1,5 @@
 // Command dispatch: name -> handler, plus the checks every command shares.
-import { MongoServerError, errorReply } from '../errors.js';
+import { MongoLocationError, MongoServerError, errorReply } from '../errors.js';
 import type { Document } from '../values.js';
 import * as admin from './admin.js';
 import type { CommandContext, CommandHandler } from './context.js';
@@ -62,9 +62,7 @@ export function runCommand(body: Document, ctx: CommandContext): Document {
       // A standalone mongod answers exactly this way.
       throw new MongoServerError('IllegalOperation', 'Transaction numbers are only allowed on a replica set member or mongos');
     }
-    if (body.$db !== undefined && typeof body.$db !== 'string') {
-      throw new MongoServerError('TypeMismatch', "BSON field '$db' is the wrong type, expected type 'string'");
-    }
+    if (ctx.db === '') throw new MongoLocationError(40571, 'OP_MSG requests require a $db argument');
     return handler(body, ctx);
   } catch (err) {
     return errorReply(err);

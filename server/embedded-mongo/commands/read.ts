@@ -70,9 +70,16 @@ export const find: CommandHandler = (command, ctx) => {
   return cursorReply(ctx, name, results, effectiveBatch, singleBatch);
 };
 
+/** Cursor ids are Int64, but a client that promoted them to numbers may send a double back. */
+function cursorIdArg(value: unknown): Long | undefined {
+  if (value instanceof Long) return value;
+  if (isNumeric(value)) return Long.fromNumber(toInteger(value));
+  return undefined;
+}
+
 export const getMore: CommandHandler = (command, ctx) => {
-  const id = command.getMore;
-  if (!(id instanceof Long)) throw new MongoServerError('TypeMismatch', "Field 'getMore' must be of type long in: { getMore: ... }");
+  const id = cursorIdArg(command.getMore);
+  if (!id) throw new MongoServerError('TypeMismatch', "Field 'getMore' must be of type long in: { getMore: ... }");
   const name = collectionArg(command, 'collection');
   const namespace = `${ctx.db}.${name}`;
   const { batch, id: nextId } = ctx.cursors.getMore(id, namespace, optionalBatchSize(command));
@@ -81,7 +88,8 @@ export const getMore: CommandHandler = (command, ctx) => {
 
 export const killCursors: CommandHandler = (command, ctx) => {
   collectionArg(command, 'killCursors');
-  const ids = Array.isArray(command.cursors) ? command.cursors.filter((c): c is Long => c instanceof Long) : [];
+  if (!Array.isArray(command.cursors)) throw new MongoServerError('TypeMismatch' , "BSON field 'killCursors.cursors' is the wrong type, expected type 'array'");
+  const ids = command.cursors.map(cursorIdArg).filter((c): c is Long => c !== undefined);
   const { killed, notFound } = ctx.cursors.kill(ids);
   return { cursorsKilled: killed, cursorsNotFound: notFound, cursorsAlive: [], cursorsUnknown: [], ok: 1 };
 };
