@@ -492,6 +492,7 @@ async function renderEdit(req: Request, res: Response, status = 200, values?: Re
   const origin = `${req.protocol}://${req.get('host')}`;
   res.status(status).render('attendees/edit', {
     title: t(locale, 'attendees.editTitle'),
+    scripts: ['attendees-table'],
     flash: takeFlash(req),
     meeting,
     attendee,

@@ -1,0 +1,179 @@
+// Attendee table: click a cell to edit it in place (PATCH one field, errors shown under the
+// input in the page's language), copy personal links, confirm deletions. Vanilla TS.
+import { api, ApiError } from './_api.js';
+
+interface Choice {
+  value: string;
+  label: string;
+}
+
+interface ClientText {
+  saving: string;
+  saved: string;
+  networkError: string;
+  copied: string;
+  clickToEdit: string;
+}
+
+function readJson<T>(element: HTMLElement, name: string, fallback: T): T {
+  try {
+    return JSON.parse(element.dataset[name] ?? '') as T;
+  } catch {
+    return fallback;
+  }
+}
+
+const status = document.getElementById('attendees-status');
+function announce(text: string): void {
+  if (status) status.textContent = text;
+}
+
+function setupTable(table: HTMLTableElement): void {
+  const apiBase = table.dataset.api ?? '';
+  const sites = readJson<Choice[]>(table, 'sites', []);
+  const roles = readJson<Choice[]>(table, 'roles', []);
+  const text = readJson<ClientText>(table, 'text', { saving: '…', saved: '✓', networkError: 'Network error', copied: '✓', clickToEdit: '' });
+
+  table.addEventListener('click', (event) => {
+    const cell = (event.target as HTMLElement).closest<HTMLTableCellElement>('td[data-editable]');
+    if (cell && !cell.classList.contains('editing')) startEditing(cell);
+  });
+  table.addEventListener('keydown', (event) => {
+    const cell = (event.target as HTMLElement).closest<HTMLTableCellElement>('td[data-editable]');
+    if (cell && !cell.classList.contains('editing') && (event.key === 'Enter' || event.key === 'F2')) {
+      event.preventDefault();
+      startEditing(cell);
+    }
+  });
+  for (const cell of table.querySelectorAll<HTMLTableCellElement>('td[data-editable]')) {
+    cell.tabIndex = 0;
+    if (!cell.title) cell.title = text.clickToEdit;
+  }
+
+  function choicesFor(kind: string): Choice[] | undefined {
+    if (kind === 'site') return sites;
+    if (kind === 'role') return roles;
+    return undefined;
+  }
+
+  function startEditing(cell: HTMLTableCellElement): void {
+    const kind = cell.dataset.editable ?? 'text';
+    const field = cell.dataset.field ?? '';
+    const original = cell.dataset.value ?? '';
+    const shownBefore = [...cell.childNodes].map((node) => node.cloneNode(true));
+    const choices = choicesFor(kind);
+    let input: HTMLInputElement | HTMLSelectElement;
+    if (choices) {
+      const select = document.createElement('select');
+      for (const choice of choices) select.add(new Option(choice.label, choice.value, false, choice.value === original));
+      input = select;
+    } else {
+      const box = document.createElement('input');
+      box.type = kind === 'email' ? 'email' : kind === 'tel' ? 'tel' : 'text';
+      box.value = original;
+      input = box;
+    }
+    input.name = field;
+    input.setAttribute('aria-label', table.tHead?.rows[0]?.cells[cell.cellIndex]?.textContent?.trim() ?? field);
+    const error = document.createElement('p');
+    error.className = 'field-error';
+    error.hidden = true;
+    error.id = `error-${field}-${cell.closest('tr')?.dataset.id ?? ''}`;
+    input.setAttribute('aria-describedby', error.id);
+    cell.classList.add('editing');
+    cell.replaceChildren(input, error);
+    input.focus();
+    if (input instanceof HTMLInputElement) input.select();
+
+    let busy = false;
+    let finished = false;
+    const restore = () => {
+      finished = true;
+      cell.classList.remove('editing');
+      cell.replaceChildren(...shownBefore);
+    };
+    const save = async () => {
+      if (busy || finished) return;
+      const value = input.value;
+      if (value === original) return restore();
+      busy = true;
+      input.disabled = true;
+      announce(text.saving);
+      const id = cell.closest('tr')?.dataset.id;
+      try {
+        const updated = await api<Record<string, string>>('PATCH', `${apiBase}/${id}`, { [field]: value });
+        finished = true;
+        const saved = updated[field] ?? value;
+        cell.dataset.value = saved;
+        cell.classList.remove('editing');
+        const label = choices?.find((choice) => choice.value === saved)?.label ?? saved;
+        if (kind === 'role') {
+          const badge = document.createElement('span');
+          badge.className = 'badge';
+          badge.textContent = label;
+          cell.replaceChildren(badge);
+        } else cell.replaceChildren(document.createTextNode(label));
+        announce(text.saved);
+        cell.focus();
+      } catch (problem) {
+        busy = false;
+        input.disabled = false;
+        const message = problem instanceof ApiError ? (problem.fields[field] ?? Object.values(problem.fields)[0] ?? problem.message) : text.networkError;
+        error.textContent = message;
+        error.hidden = false;
+        input.setAttribute('aria-invalid', 'true');
+        announce(message);
+        input.focus();
+      }
+    };
+    input.addEventListener('keydown', (event) => {
+      const key = (event as KeyboardEvent).key;
+      if (key === 'Enter') {
+        event.preventDefault();
+        void save();
+      } else if (key === 'Escape') {
+        event.preventDefault();
+        restore();
+        cell.focus();
+      }
+    });
+    if (input instanceof HTMLSelectElement) input.addEventListener('change', () => void save());
+    input.addEventListener('blur', () => {
+      // Leaving an unchanged cell closes it; a changed one is saved (errors keep it open).
+      if (!busy && !finished) void save();
+    });
+  }
+}
+
+function setupCopyButtons(): void {
+  document.addEventListener('click', async (event) => {
+    const button = (event.target as HTMLElement).closest<HTMLButtonElement>('[data-copy-link]');
+    if (!button) return;
+    const link = button.dataset.copyLink ?? '';
+    const table = document.getElementById('attendees-table');
+    const copied = table ? readJson<ClientText>(table, 'text', { copied: '✓' } as ClientText).copied : '✓';
+    try {
+      await navigator.clipboard.writeText(link);
+      announce(copied);
+      const before = button.textContent;
+      button.textContent = `✓ ${copied}`;
+      setTimeout(() => (button.textContent = before), 2000);
+    } catch {
+      // No clipboard (plain http on a LAN): show the link so it can be copied by hand.
+      window.prompt('', link);
+    }
+  });
+}
+
+function setupConfirmations(): void {
+  document.addEventListener('submit', (event) => {
+    const form = event.target as HTMLFormElement;
+    const question = form.dataset.confirm;
+    if (question && !window.confirm(question)) event.preventDefault();
+  });
+}
+
+const table = document.getElementById('attendees-table');
+if (table instanceof HTMLTableElement) setupTable(table);
+setupCopyButtons();
+setupConfirmations();
