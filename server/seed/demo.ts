@@ -65,8 +65,11 @@ const namedPeople: PersonSeed[] = [
 ];
 
 const familyNames = ['Nguyễn', 'Trần', 'Lê', 'Phạm', 'Huỳnh', 'Võ', 'Phan', 'Trương', 'Đặng', 'Bùi', 'Đỗ', 'Hồ', 'Ngô', 'Dương', 'Lý'];
-const middleNames = ['Văn', 'Thị', 'Minh', 'Thanh', 'Hoàng', 'Ngọc', 'Quốc', 'Hữu', 'Thu', 'Kim', 'Phước', 'Tấn'];
-const givenNames = ['An', 'Bình', 'Cường', 'Dũng', 'Giang', 'Hà', 'Hải', 'Hạnh', 'Hòa', 'Hùng', 'Khoa', 'Lan', 'Linh', 'Long', 'Mai', 'Nam', 'Nga', 'Phúc', 'Phương', 'Quang', 'Sơn', 'Tâm', 'Thảo', 'Thắng', 'Trang', 'Trí', 'Trung', 'Tú', 'Vinh', 'Yến', 'Khánh', 'Nhân'];
+// Middle and given names go together by gender, so no "Thị Hùng" appears.
+const names = {
+  male: { middle: ['Văn', 'Minh', 'Quốc', 'Hữu', 'Thanh', 'Tấn', 'Hoàng', 'Phước'], given: ['An', 'Bình', 'Cường', 'Dũng', 'Hải', 'Hòa', 'Hùng', 'Khoa', 'Long', 'Nam', 'Phúc', 'Quang', 'Sơn', 'Thắng', 'Trí', 'Trung', 'Vinh', 'Nhân', 'Khánh', 'Tú'] },
+  female: { middle: ['Thị', 'Ngọc', 'Thu', 'Kim', 'Thanh', 'Mỹ'], given: ['Giang', 'Hà', 'Hạnh', 'Lan', 'Linh', 'Mai', 'Nga', 'Phương', 'Tâm', 'Thảo', 'Trang', 'Yến', 'Hương', 'Nhung', 'Vy'] },
+};
 
 /** Main-site delegates: the Department's own staff, other departments, the universities, the press. */
 const mainSiteSeats: Array<{ position: string; organization: string; role: AttendeeRole }> = [
@@ -102,10 +105,11 @@ function asciiSlug(text: string): string {
 }
 
 /** Deterministic fictional name number `index` (same input, same person, on every machine). */
-function fictionalName(index: number): { fullName: string; email: string } {
-  const family = familyNames[(index * 7 + 3) % familyNames.length];
-  const middle = middleNames[(index * 5 + 1) % middleNames.length];
-  const given = givenNames[(index * 11 + 5) % givenNames.length];
+function fictionalName(index: number, attempt = 0): { fullName: string; email: string } {
+  const family = familyNames[(index * 7 + 3 + attempt) % familyNames.length];
+  const pool = index % 5 === 1 || index % 5 === 3 ? names.female : names.male;
+  const middle = pool.middle[(index * 5 + 1 + attempt * 3) % pool.middle.length];
+  const given = pool.given[(index * 11 + 5) % pool.given.length];
   const fullName = `${family} ${middle} ${given}`;
   const email = `${asciiSlug(given)}.${asciiSlug(family)}${String(index + 1).padStart(2, '0')}@example.vn`;
   return { fullName, email };
@@ -118,16 +122,27 @@ function fictionalPhone(index: number): string {
 /** About 60 fictional delegates: 12 at the main site, 4 at each of the 12 district bridge points. */
 export function generatedDelegates(districtNames: string[]): PersonSeed[] {
   const people: PersonSeed[] = [];
+  const taken = new Set(namedPeople.map((person) => person.fullName));
+  /** Deterministic and unique: a name already given is varied until it is new. */
+  const uniqueName = (index: number) => {
+    for (let attempt = 0; ; attempt += 1) {
+      const candidate = fictionalName(index, attempt);
+      if (!taken.has(candidate.fullName)) {
+        taken.add(candidate.fullName);
+        return candidate;
+      }
+    }
+  };
   let index = 0;
   for (const seat of mainSiteSeats) {
-    const { fullName, email } = fictionalName(index);
+    const { fullName, email } = uniqueName(index);
     people.push({ fullName, email, phone: fictionalPhone(index), position: seat.position, organization: seat.organization, role: seat.role });
     index += 1;
   }
   for (const district of districtNames) {
     const shortName = district.charAt(0).toLowerCase() + district.slice(1);
     for (const seat of districtSeats) {
-      const { fullName, email } = fictionalName(index);
+      const { fullName, email } = uniqueName(index);
       people.push({ fullName, email, phone: fictionalPhone(index), position: seat.position, organization: seat.organization(shortName), role: seat.role, site: district });
       index += 1;
     }
