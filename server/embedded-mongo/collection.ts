@@ -1,6 +1,7 @@
 // One collection's working set: documents by record id, their indexes, and write-through to
 // SQLite. Every write is validated against all unique indexes before anything changes.
 import { MongoServerError, badValue } from './errors.js';
+import { compileFilter, type Matcher } from './query.js';
 import { ID_INDEX_SPEC, Index, defaultIndexName } from './indexes.js';
 import { planCandidates } from './planner.js';
 import type { DatabaseFile } from './storage.js';
@@ -15,7 +16,7 @@ export class Collection {
   constructor(
     readonly dbName: string,
     public name: string,
-    readonly options: Document,
+    public options: Document,
     private readonly file: DatabaseFile,
     indexSpecs: Document[] = [ID_INDEX_SPEC],
   ) {
@@ -42,7 +43,30 @@ export class Collection {
     this.file.putCollection(this.name, this.options, this.indexes.map((i) => i.spec));
   }
 
+  /** Views hold no documents of their own. */
+  private assertWritable(): void {
+    if (typeof this.options.viewOn === 'string') {
+      throw new MongoServerError('CommandNotSupportedOnView', `Namespace ${this.namespace} is a view, not a collection`);
+    }
+  }
+
+  private validatorMatcher: { source: unknown; matcher: Matcher } | undefined;
+
+  /** Enforces the collection's query-style validator ($jsonSchema is accepted but not checked). */
+  private validate(doc: Document): void {
+    const validator = this.options.validator;
+    if (!isPlainDocument(validator) || Object.keys(validator).length === 0 || '$jsonSchema' in validator) return;
+    if (this.options.validationLevel === 'off' || this.options.validationAction === 'warn') return;
+    if (this.validatorMatcher?.source !== validator) this.validatorMatcher = { source: validator, matcher: compileFilter(validator) };
+    if (this.validatorMatcher.matcher(doc)) return;
+    throw new MongoServerError('DocumentValidationFailure', 'Document failed validation', {
+      errInfo: { failingDocumentId: doc._id, details: { operatorName: '$and', clausesNotSatisfied: [] } },
+    });
+  }
+
   insert(doc: Document): number {
+    this.assertWritable();
+    this.validate(doc);
     const rid = this.nextRid;
     const keys = this.indexes.map((index) => index.keysFor(doc));
     this.indexes.forEach((index, i) => index.checkUnique(keys[i], rid, this.namespace));
@@ -54,6 +78,8 @@ export class Collection {
   }
 
   replace(rid: number, doc: Document): void {
+    this.assertWritable();
+    if (this.options.validationLevel !== 'moderate') this.validate(doc);
     const previous = this.documents.get(rid);
     if (!previous) throw new Error(`record ${rid} vanished`);
     const oldKeys = this.indexes.map((index) => index.keysFor(previous));
@@ -124,6 +150,14 @@ export class Collection {
     }
     this.indexes.push(index);
     return true;
+  }
+
+  /** Swaps an index's options (collMod), rebuilding its entries under the new spec. */
+  replaceIndexSpec(name: string, spec: Document): void {
+    const i = this.indexes.findIndex((index) => index.name === name);
+    const index = new Index(spec);
+    for (const [rid, doc] of this.documents) index.add(rid, index.keysFor(doc));
+    this.indexes[i] = index;
   }
 
   dropIndex(name: string): void {

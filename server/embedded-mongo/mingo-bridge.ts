@@ -48,7 +48,14 @@ export function runPipeline(docs: Iterable<Document>, pipeline: Document[], reso
 }
 
 /** Compiles a `$expr` filter against promoted documents. */
-export function compileExpr(expr: unknown): (doc: Document) => boolean {
-  const query = new Query({ $expr: promote(expr) } as Record<string, unknown>);
+export function compileExpr(expr: unknown, variables?: Document): (doc: Document) => boolean {
+  const query = new Query({ $expr: promote(expr) } as Record<string, unknown>, variables ? { variables: promote(variables) as Document } : {});
   return (doc) => query.test(promoteDocument(doc));
+}
+
+/** `let` values are expressions themselves ({ $literal: ... }, { $add: [...] }): evaluate them once. */
+export function evaluateLet(variables: unknown): Document | undefined {
+  if (variables === null || typeof variables !== 'object' || Array.isArray(variables)) return undefined;
+  const [evaluated] = new Aggregator([{ $replaceWith: { $literal: {} } }, { $addFields: promote(variables) as Document }], { idKey: '_id' }).run([{}]) as Document[];
+  return evaluated;
 }

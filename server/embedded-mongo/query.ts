@@ -11,6 +11,8 @@ type Predicate = (value: unknown) => boolean;
 
 export interface QueryOptions {
   strings?: StringComparer;
+  /** `let` variables visible to $expr as $$name. */
+  variables?: Document;
 }
 
 const alwaysTrue: Matcher = () => true;
@@ -40,7 +42,7 @@ function compileClause(key: string, value: unknown, options: QueryOptions): Matc
         return (doc) => !subs.some((s) => s(doc));
       }
       case '$expr':
-        return compileExpr(value);
+        return compileExpr(value, options.variables);
       case '$comment':
         return alwaysTrue;
       default:
@@ -386,6 +388,13 @@ export function collationComparer(collation: unknown): StringComparer | undefine
   if (!locale) return undefined;
   const strength = collation.strength === undefined ? 3 : toNumber(collation.strength);
   const sensitivity = strength === 1 ? 'base' : strength === 2 ? 'accent' : 'variant';
-  const collator = new Intl.Collator(locale, { sensitivity, numeric: collation.numericOrdering === true });
+  // ICU locale ids use underscores (en_US); Intl wants BCP 47 tags (en-US).
+  let tag = locale.replace(/_/g, '-');
+  try {
+    Intl.Collator.supportedLocalesOf([tag]);
+  } catch {
+    tag = 'en';
+  }
+  const collator = new Intl.Collator(tag, { sensitivity, numeric: collation.numericOrdering === true });
   return (a, b) => collator.compare(a, b);
 }

@@ -4,6 +4,10 @@ import net from 'node:net';
 import { runCommand } from './commands/index.js';
 import type { CommandContext, ServerInfo } from './commands/context.js';
 import { CursorRegistry } from './cursors.js';
+import { errorReply } from './errors.js';
+import { FailPoints } from './failpoints.js';
+import type { Document } from './values.js';
+import { isPlainDocument } from './values.js';
 import type { Store } from './store.js';
 import { HEADER_SIZE, MAX_MESSAGE_SIZE, OP_QUERY, ProtocolError, encodeOpMsgReply, encodeOpReply, parseMessage } from './wire.js';
 
@@ -16,6 +20,7 @@ export interface WireServerOptions {
 
 export class WireServer {
   readonly cursors = new CursorRegistry();
+  readonly failPoints = new FailPoints();
   private readonly server: net.Server;
   private readonly sockets = new Set<net.Socket>();
   private nextConnectionId = 1;
@@ -53,6 +58,8 @@ export class WireServer {
       clientAddress: `${socket.remoteAddress}:${socket.remotePort}`,
       server: this.options.info,
     };
+    const connection = { appName: undefined as string | undefined };
+    this.appNames.set(ctx, connection);
     let pending: Buffer[] = [];
     let pendingBytes = 0;
     socket.on('data', (chunk: Buffer) => {
@@ -80,6 +87,37 @@ export class WireServer {
     socket.on('close', () => this.sockets.delete(socket));
   }
 
+  private readonly appNames = new WeakMap<CommandContext, { appName: string | undefined }>();
+
+  /** Runs a command, honouring the test fail point; undefined means the connection was dropped. */
+  private run(body: Document, ctx: CommandContext, socket: net.Socket): Document | undefined {
+    const name = Object.keys(body)[0] ?? '';
+    const connection = this.appNames.get(ctx)!;
+    if ((name === 'hello' || name === 'isMaster' || name === 'ismaster') && isPlainDocument(body.client)) {
+      const application = body.client.application;
+      if (isPlainDocument(application) && typeof application.name === 'string') connection.appName = application.name;
+    }
+    if (name === 'configureFailPoint') {
+      try {
+        return this.failPoints.configure(body);
+      } catch (err) {
+        return errorReply(err);
+      }
+    }
+    const action = this.failPoints.check(name, connection.appName);
+    if (action?.kind === 'closeConnection') {
+      socket.destroy();
+      return undefined;
+    }
+    if (action?.kind === 'error') return action.reply;
+    const reply = runCommand(body, ctx);
+    if (action?.kind === 'writeConcernError') {
+      reply.writeConcernError = action.writeConcernError;
+      if (action.errorLabels !== undefined) reply.errorLabels = action.errorLabels;
+    }
+    return reply;
+  }
+
   private handle(socket: net.Socket, message: Buffer, ctx: CommandContext): void {
     let command;
     try {
@@ -89,8 +127,8 @@ export class WireServer {
       throw err instanceof ProtocolError ? err : new ProtocolError((err as Error).message);
     }
     ctx.db = command.db;
-    const reply = runCommand(command.body, ctx);
-    if (command.moreToCome) return;
+    const reply = this.run(command.body, ctx, socket);
+    if (!reply || command.moreToCome) return;
     socket.write(command.opCode === OP_QUERY ? encodeOpReply(command.requestId, reply) : encodeOpMsgReply(command.requestId, reply));
   }
 }

@@ -460,7 +460,9 @@ export function applyPipeline(doc: Document, pipeline: unknown[], variables?: Do
   }
   const [result] = runPipeline([doc], pipeline as Document[], () => [], variables);
   if (!result) throw badValue('pipeline update produced no document');
-  const restored = restoreTypes(result, doc) as Document;
+  let restored = restoreTypes(result, doc) as Document;
+  // A pipeline that drops _id (e.g. $replaceRoot) keeps the document's original _id.
+  if (restored._id === undefined && doc._id !== undefined) restored = withIdFirst({ ...restored, _id: doc._id });
   if (!identical(restored._id, doc._id) && doc._id !== undefined) {
     throw new MongoServerError('ImmutableField', "Performing an update on the path '_id' would modify the immutable field '_id'");
   }

@@ -154,5 +154,26 @@ export const collMod: CommandHandler = (command, ctx) => {
   const db = ctx.store.existingDatabase(ctx.db);
   const collection = db?.get(name);
   if (!db || !collection) throw new MongoServerError('NamespaceNotFound', `ns does not exist: ${ctx.db}.${name}`);
-  return { ok: 1 };
+  const reply: Document = {};
+  db.write(() => {
+    const options = { ...collection.options };
+    for (const key of ['validator', 'validationLevel', 'validationAction', 'viewOn', 'pipeline']) {
+      if (command[key] !== undefined) options[key] = command[key];
+    }
+    collection.options = options;
+    const indexChange = command.index;
+    if (isPlainDocument(indexChange)) {
+      const index = collection.indexes.find((i) =>
+        typeof indexChange.name === 'string' ? i.name === indexChange.name : compareValues(i.keyPattern, indexChange.keyPattern) === 0,
+      );
+      if (!index) throw new MongoServerError('IndexNotFound', `cannot find index ${JSON.stringify(indexChange.name ?? indexChange.keyPattern)} for ns ${ctx.db}.${name}`);
+      if (indexChange.expireAfterSeconds !== undefined) {
+        reply.expireAfterSeconds_old = index.spec.expireAfterSeconds;
+        reply.expireAfterSeconds_new = indexChange.expireAfterSeconds;
+        collection.replaceIndexSpec(index.name, { ...index.spec, expireAfterSeconds: indexChange.expireAfterSeconds });
+      }
+    }
+    collection.persistCatalog();
+  });
+  return { ...reply, ok: 1 };
 };

@@ -2,7 +2,7 @@
 import { Long } from 'bson';
 import type { Collection } from '../collection.js';
 import { MongoLocationError, MongoServerError, badValue, failedToParse } from '../errors.js';
-import { runPipeline } from '../mingo-bridge.js';
+import { evaluateLet, runPipeline } from '../mingo-bridge.js';
 import { compileProjection } from '../projection.js';
 import { collationComparer, compileFilter, parseSort, sortDocuments, walkPath } from '../query.js';
 import { withIdFirst } from '../update.js';
@@ -10,23 +10,45 @@ import type { Document } from '../values.js';
 import { compareValues, isNumeric, isPlainDocument, isTruthy, toInteger, typeOrder } from '../values.js';
 import { collectionArg, documentArg, nonNegative, type CommandContext, type CommandHandler } from './context.js';
 
-function existingCollection(ctx: CommandContext, name: string): Collection | undefined {
-  return ctx.store.existingDatabase(ctx.db)?.get(name);
+/** What a read runs over: a collection (with its indexes) or the computed documents of a view. */
+type ReadSource = Collection | Document[] | undefined;
+
+function existingCollection(ctx: CommandContext, name: string, depth = 0): ReadSource {
+  const db = ctx.store.existingDatabase(ctx.db);
+  const collection = db?.get(name);
+  if (!collection || typeof collection.options.viewOn !== 'string') return collection;
+  if (depth > 20) throw new MongoLocationError(ViewDepthLimitExceeded, 'View depth too deep or view cycle detected');
+  const source = existingCollection(ctx, collection.options.viewOn, depth + 1);
+  const docs = source === undefined ? [] : Array.isArray(source) ? source : [...source.documents.values()];
+  const pipeline = Array.isArray(collection.options.pipeline) ? (collection.options.pipeline as Document[]) : [];
+  return pipeline.length ? runPipeline(docs, pipeline, (from) => [...(db?.get(from)?.documents.values() ?? [])]) : docs;
+}
+
+const ViewDepthLimitExceeded = 149;
+
+function sourceSize(source: ReadSource): number {
+  return source === undefined ? 0 : Array.isArray(source) ? source.length : source.documents.size;
 }
 
 interface MatchOptions {
   filter: Document;
   collation?: unknown;
+  variables?: Document;
   /** Stop after this many matches (only when no sort is applied). */
   stopAfter?: number;
 }
 
-function matchDocuments(collection: Collection | undefined, { filter, collation, stopAfter }: MatchOptions): Document[] {
+function letArg(command: Document): Document | undefined {
+  return evaluateLet(command.let);
+}
+
+function matchDocuments(source: ReadSource, { filter, collation, variables, stopAfter }: MatchOptions): Document[] {
   const strings = collationComparer(collation);
-  const matcher = compileFilter(filter, { strings });
-  if (!collection) return [];
+  const matcher = compileFilter(filter, { strings, variables });
+  if (!source) return [];
   const out: Document[] = [];
-  for (const [, doc] of collection.candidates(filter, strings === undefined)) {
+  const candidates = Array.isArray(source) ? source.map((doc) => [0, doc] as const) : source.candidates(filter, strings === undefined);
+  for (const [, doc] of candidates) {
     if (!matcher(doc)) continue;
     out.push(doc);
     if (stopAfter !== undefined && out.length >= stopAfter) break;
@@ -62,7 +84,7 @@ export const find: CommandHandler = (command, ctx) => {
   const strings = collationComparer(command.collation);
   const collection = existingCollection(ctx, name);
   const stopAfter = sort.length === 0 && limit > 0 ? skip + limit : undefined;
-  let results = matchDocuments(collection, { filter, collation: command.collation, stopAfter });
+  let results = matchDocuments(collection, { filter, collation: command.collation, variables: letArg(command), stopAfter });
   results = sortDocuments(results, sort, strings);
   if (skip > 0 || limit > 0) results = results.slice(skip, limit > 0 ? skip + limit : undefined);
   if (command.projection !== undefined) results = results.map(project);
@@ -101,7 +123,7 @@ export const count: CommandHandler = (command, ctx) => {
   const limit = Math.abs(toInteger(command.limit));
   const collection = existingCollection(ctx, name);
   if (Object.keys(filter).length === 0 && collection) {
-    const total = Math.max(0, collection.documents.size - skip);
+    const total = Math.max(0, sourceSize(collection) - skip);
     return { n: limit > 0 ? Math.min(limit, total) : total, ok: 1 };
   }
   const matched = matchDocuments(collection, { filter, collation: command.collation, stopAfter: limit > 0 ? skip + limit : undefined });
@@ -155,17 +177,26 @@ export const aggregate: CommandHandler = (command, ctx) => {
   const output = last && ('$out' in last || '$merge' in last) ? pipeline.pop() : undefined;
   const collection = name ? existingCollection(ctx, name) : undefined;
   let input: Document[];
-  if (pipeline[0] && '$match' in pipeline[0] && isPlainDocument(pipeline[0].$match)) {
+  const first = pipeline[0];
+  if (first && '$match' in first && isPlainDocument(first.$match)) {
     // The leading $match uses indexes and the native matcher; mingo handles the rest.
-    input = matchDocuments(collection, { filter: pipeline.shift()!.$match as Document, collation: command.collation });
+    pipeline.shift();
+    input = matchDocuments(collection, { filter: first.$match as Document, collation: command.collation, variables: letArg(command) });
+  } else if (!name && first && Array.isArray(first.$documents)) {
+    pipeline.shift();
+    input = first.$documents as Document[];
+  } else if (!name && first && '$listLocalSessions' in first) {
+    // Sessions are not tracked; the caller's own session is the one we know about.
+    pipeline.shift();
+    input = isPlainDocument(command.lsid) ? [{ _id: { id: command.lsid.id }, lastUse: new Date() }] : [];
   } else {
-    input = collection ? [...collection.documents.values()] : [];
+    input = collection === undefined ? [] : Array.isArray(collection) ? collection : [...collection.documents.values()];
   }
   const db = ctx.store.existingDatabase(ctx.db);
   const resolve = (from: string) => [...(db?.get(from)?.documents.values() ?? [])];
   let results: Document[];
   try {
-    results = pipeline.length ? runPipeline(input, pipeline, resolve, isPlainDocument(command.let) ? command.let : undefined) : input;
+    results = pipeline.length ? runPipeline(input, pipeline, resolve, letArg(command)) : input;
   } catch (err) {
     if (err instanceof MongoServerError) throw err;
     throw mingoError(err as Error);
@@ -206,7 +237,7 @@ function writeOutput(ctx: CommandContext, stage: Document, results: Document[]):
       }
       const [rid, current] = existing;
       if (whenMatched === 'keepExisting') continue;
-      if (whenMatched === 'fail') throw new MongoServerError('DuplicateKey', 'Found a matching document in the target collection');
+      if (whenMatched === 'fail') throw collection.idIndex.duplicateKeyError([doc._id], collection.namespace);
       const next = whenMatched === 'replace' ? { _id: current._id, ...doc } : { ...current, ...doc, _id: current._id };
       collection.replace(rid, next);
     }

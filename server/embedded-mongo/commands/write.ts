@@ -1,7 +1,8 @@
 // insert, update, delete and findAndModify. Each command runs synchronously inside one SQLite
 // transaction, so its read-modify-write is atomic with respect to every other connection.
 import type { Collection } from '../collection.js';
-import { MongoServerError, badValue, failedToParse } from '../errors.js';
+import { MongoLocationError, MongoServerError, badValue, failedToParse } from '../errors.js';
+import { evaluateLet } from '../mingo-bridge.js';
 import { compileProjection } from '../projection.js';
 import { collationComparer, compileFilter, parseSort, sortDocuments, type Matcher } from '../query.js';
 import type { DatabaseState } from '../store.js';
@@ -28,9 +29,6 @@ function writeError(index: number, err: unknown): Document {
 
 function prepareInsert(doc: unknown): Document {
   if (!isPlainDocument(doc)) throw badValue('document to insert must be an object');
-  for (const key of Object.keys(doc)) {
-    if (key.startsWith('$')) throw badValue(`Document can't have $ prefixed field names: ${key}`);
-  }
   const prepared = withIdFirst(doc);
   validateIdValue(prepared);
   return prepared;
@@ -120,7 +118,7 @@ function performUpdate(db: DatabaseState, name: string, spec: UpdateSpec): Updat
   if (kind === 'replacement' && spec.multi) throw failedToParse('multi update is not supported for replacement-style update');
   if (kind === 'replacement') checkReplacement(spec.update as Document);
   const strings = collationComparer(spec.collation);
-  const matcher = compileFilter(spec.filter, { strings });
+  const matcher = compileFilter(spec.filter, { strings, variables: spec.variables });
   const collection = spec.upsert ? db.getOrCreate(name) : db.get(name);
   const targets = collection ? findTargets(collection, spec, matcher, strings !== undefined) : [];
   if (targets.length === 0) {
@@ -193,6 +191,12 @@ export const update: CommandHandler = (command, ctx) => {
   const name = collectionArg(command, 'update');
   const updates = arrayArg(command, 'updates');
   const ordered = command.ordered !== false;
+  for (const statement of updates) {
+    // Sorted updateOne/replaceOne arrived in MongoDB 8.0; the 7.0 we report rejects the field.
+    if (isPlainDocument(statement) && statement.sort !== undefined) {
+      throw new MongoLocationError(40415, "BSON field 'update.updates.sort' is an unknown field.");
+    }
+  }
   const db = ctx.store.database(ctx.db);
   const writeErrors: Document[] = [];
   const upserted: Document[] = [];
@@ -202,7 +206,7 @@ export const update: CommandHandler = (command, ctx) => {
     for (let i = 0; i < updates.length; i++) {
       try {
         const spec = readUpdateSpec(updates[i]);
-        if (isPlainDocument(command.let)) spec.variables = { ...command.let, ...spec.variables };
+            if (isPlainDocument(command.let)) spec.variables = { ...evaluateLet(command.let), ...spec.variables };
         const outcome = performUpdate(db, name, spec);
         if (outcome.upsertedId !== undefined) {
           upserted.push({ index: i, _id: outcome.upsertedId });
@@ -244,7 +248,7 @@ export const deleteCommand: CommandHandler = (command, ctx) => {
         const limit = toInteger(spec.limit, 0);
         if (limit !== 0 && limit !== 1) throw failedToParse(`The limit field in delete objects must be 0 or 1. Got ${limit}`);
         const strings = collationComparer(spec.collation);
-        const matcher = compileFilter(filter, { strings });
+        const matcher = compileFilter(filter, { strings, variables: evaluateLet(command.let) });
         if (!collection) continue;
         const victims: number[] = [];
         for (const [rid, doc] of collection.candidates(filter, strings === undefined)) {
@@ -283,7 +287,7 @@ export const findAndModify: CommandHandler = (command, ctx) => {
     if (remove) {
       const collection = db.get(name);
       const strings = collationComparer(command.collation);
-      const matcher = compileFilter(filter, { strings });
+      const matcher = compileFilter(filter, { strings, variables: evaluateLet(command.let) });
       if (!collection) return { lastErrorObject: { n: 0 }, value: null, ok: 1 };
       const spec: UpdateSpec = { filter, update: {}, multi: false, upsert: false, sort };
       const [target] = findTargets(collection, spec, matcher, strings !== undefined);
@@ -299,7 +303,7 @@ export const findAndModify: CommandHandler = (command, ctx) => {
       sort,
       arrayFilters: Array.isArray(command.arrayFilters) ? (command.arrayFilters as Document[]) : undefined,
       collation: command.collation,
-      variables: isPlainDocument(command.let) ? command.let : undefined,
+      variables: evaluateLet(command.let),
     };
     const outcome = performUpdate(db, name, spec);
     const lastErrorObject: Document = { n: outcome.upsertedId !== undefined ? 1 : outcome.matched, updatedExisting: outcome.matched > 0 };
