@@ -1,0 +1,275 @@
+// HTTP for meetings: the list, create/edit forms, the dashboard with status and duplicate
+// actions, and the JSON API under /api/v1/meetings. Every change goes through ./actions.ts.
+import { Router, type Request, type Response } from 'express';
+import {
+  createMeeting,
+  defaultDuplicateStart,
+  deleteMeeting,
+  duplicateMeeting,
+  setMeetingStatus,
+  shiftYearsInTitle,
+  statusActions,
+  updateMeeting,
+  type MeetingRecord,
+} from './actions.js';
+import { getMeeting, getMeetingDashboard, listMeetings, meetingJson, type MeetingTab } from './queries.js';
+import { setFlash, takeFlash } from './flash.js';
+import { actorOf, fieldErrors, localeOf, toErrorBody, translate } from '../lib/http.js';
+import { AppError, Invalid } from '../lib/errors.js';
+import { requireOrganizer } from '../lib/actor.js';
+import { defaultTimeZone, toLocalInput } from '../lib/time.js';
+
+type Body = Record<string, unknown>;
+
+const formFields = ['title', 'description', 'organizingUnit', 'start', 'end', 'durationMinutes', 'timeZone', 'status'] as const;
+
+/** A few zones offered in the form; any IANA zone may be typed. */
+const commonTimeZones = ['Asia/Ho_Chi_Minh', 'Asia/Bangkok', 'Asia/Singapore', 'Asia/Tokyo', 'Asia/Seoul', 'Australia/Sydney', 'Europe/Paris', 'Europe/London', 'America/New_York', 'UTC'];
+
+function pick(body: unknown, keys: readonly string[]): Body {
+  const source = (body ?? {}) as Body;
+  const picked: Body = {};
+  for (const key of keys) if (key in source) picked[key] = source[key];
+  return picked;
+}
+
+function meetingPath(meeting: MeetingRecord | string): string {
+  return `/meetings/${typeof meeting === 'string' ? meeting : String(meeting._id)}`;
+}
+
+function statusLabelKey(status: string): string {
+  return `meeting.status.${status}`;
+}
+
+/** The values a meeting form starts from when editing. */
+function formValues(meeting: MeetingRecord): Body {
+  return {
+    title: meeting.title,
+    description: meeting.description ?? '',
+    organizingUnit: meeting.organizingUnit ?? '',
+    start: toLocalInput(meeting.startsAt, meeting.timeZone),
+    end: toLocalInput(meeting.endsAt, meeting.timeZone),
+    durationMinutes: '',
+    timeZone: meeting.timeZone,
+  };
+}
+
+function renderForm(res: Response, options: { meeting?: MeetingRecord; values: Body; errors?: Record<string, string>; status?: number }) {
+  const isNew = !options.meeting;
+  res.status(options.status ?? 200).render('meetings/form', {
+    title: translate(res, isNew ? 'meeting.newTitle' : 'meeting.editTitle'),
+    isNew,
+    meeting: options.meeting,
+    action: isNew ? '/meetings' : `${meetingPath(options.meeting!)}/edit`,
+    values: options.values,
+    errors: options.errors ?? {},
+    timeZones: commonTimeZones,
+    statusOptions: ['draft', 'scheduled'].map((value) => ({ value, labelKey: statusLabelKey(value), selected: (options.values.status ?? 'draft') === value })),
+  });
+}
+
+async function renderDashboard(req: Request, res: Response, meetingId: string, extra: { duplicateValues?: Body; duplicateErrors?: Record<string, string>; status?: number } = {}) {
+  const actor = actorOf(res);
+  const dashboard = await getMeetingDashboard(actor, meetingId);
+  const meeting = dashboard.meeting;
+  const status = meeting.status;
+  const isOrganizer = actor.kind === 'organizer';
+  const defaultStart = defaultDuplicateStart(meeting);
+  const duplicateValues = extra.duplicateValues ?? {
+    start: defaultStart,
+    title: shiftYearsInTitle(meeting.title, Number(defaultStart.slice(0, 4)) - Number(toLocalInput(meeting.startsAt, meeting.timeZone).slice(0, 4))),
+  };
+  res.status(extra.status ?? 200).render('meetings/dashboard', {
+    title: meeting.title,
+    meeting: { ...meeting, id: String(meeting._id), statusKey: statusLabelKey(status) },
+    dashboard,
+    isOrganizer,
+    can: {
+      edit: isOrganizer && status !== 'cancelled' && status !== 'ended',
+      schedule: isOrganizer && status === 'draft',
+      cancel: isOrganizer && ['draft', 'scheduled', 'live'].includes(status),
+      reinstate: isOrganizer && status === 'cancelled',
+      remove: isOrganizer && status === 'draft',
+      duplicate: isOrganizer,
+    },
+    duplicateValues,
+    duplicateErrors: extra.duplicateErrors ?? {},
+    ...takeFlash(req),
+  });
+}
+
+/** Conflicts (a refused transition) come back to the dashboard as a message, not an error page. */
+async function redirectWithConflict(req: Request, res: Response, error: unknown, to: string): Promise<void> {
+  if (error instanceof AppError && error.status === 409) {
+    setFlash(req, toErrorBody(error, localeOf(res)).error.message, true);
+    return res.redirect(303, to);
+  }
+  throw error;
+}
+
+export function meetingsRoutes(): Router {
+  const router = Router();
+
+  // ---- Pages -------------------------------------------------------------------------------
+
+  router.get('/', (_req, res) => {
+    const actor = actorOf(res);
+    const to = { organizer: '/meetings', coordinator: '/my/site', chair: '/my', attendee: '/my', anonymous: '/login' }[actor.kind];
+    res.redirect(303, to);
+  });
+
+  router.get('/meetings', async (req, res) => {
+    const actor = actorOf(res);
+    const tab: MeetingTab = req.query.tab === 'past' ? 'past' : 'upcoming';
+    const page = Number(req.query.page) || 1;
+    const list = await listMeetings(actor, { tab, page });
+    const pageUrl = (target: number) => `/meetings?tab=${tab}&page=${target}`;
+    res.render('meetings/list', {
+      title: translate(res, 'meetings.title'),
+      tab,
+      isUpcoming: tab === 'upcoming',
+      list,
+      items: list.items.map(({ meeting, siteCount }) => ({ ...meeting, id: String(meeting._id), statusKey: statusLabelKey(meeting.status), siteCount })),
+      isOrganizer: actor.kind === 'organizer',
+      prevUrl: list.page > 1 ? pageUrl(list.page - 1) : undefined,
+      nextUrl: list.page < list.pageCount ? pageUrl(list.page + 1) : undefined,
+      ...takeFlash(req),
+    });
+  });
+
+  router.get('/meetings/new', (_req, res) => {
+    requireOrganizer(actorOf(res));
+    renderForm(res, { values: { timeZone: defaultTimeZone, status: 'draft', description: '', organizingUnit: '' } });
+  });
+
+  router.post('/meetings', async (req, res) => {
+    const input = pick(req.body, formFields);
+    try {
+      const meeting = await createMeeting(actorOf(res), input);
+      setFlash(req, translate(res, 'meeting.flash.created'));
+      res.redirect(303, meetingPath(meeting));
+    } catch (error) {
+      if (!(error instanceof Invalid)) throw error;
+      renderForm(res, { values: input, errors: fieldErrors(error, localeOf(res)), status: 422 });
+    }
+  });
+
+  router.get('/meetings/:meetingId', async (req, res) => {
+    await renderDashboard(req, res, req.params.meetingId);
+  });
+
+  router.get('/meetings/:meetingId/edit', async (req, res) => {
+    const actor = actorOf(res);
+    requireOrganizer(actor);
+    const meeting = await getMeeting(actor, req.params.meetingId);
+    renderForm(res, { meeting, values: formValues(meeting) });
+  });
+
+  router.post('/meetings/:meetingId/edit', async (req, res) => {
+    const actor = actorOf(res);
+    const { meetingId } = req.params;
+    const input = pick(req.body, formFields.filter((field) => field !== 'status'));
+    try {
+      const meeting = await updateMeeting(actor, { ...input, meetingId });
+      setFlash(req, translate(res, 'meeting.flash.updated'));
+      res.redirect(303, meetingPath(meeting));
+    } catch (error) {
+      if (error instanceof Invalid) {
+        const meeting = await getMeeting(actor, meetingId);
+        return renderForm(res, { meeting, values: input, errors: fieldErrors(error, localeOf(res)), status: 422 });
+      }
+      await redirectWithConflict(req, res, error, meetingPath(meetingId));
+    }
+  });
+
+  router.post('/meetings/:meetingId/status', async (req, res) => {
+    const { meetingId } = req.params;
+    const action = String(req.body?.action ?? '');
+    try {
+      await setMeetingStatus(actorOf(res), { meetingId, action });
+      const done = { schedule: 'meeting.flash.scheduled', cancel: 'meeting.flash.cancelled', reinstate: 'meeting.flash.reinstated' }[action as (typeof statusActions)[number]];
+      setFlash(req, translate(res, done));
+      res.redirect(303, meetingPath(meetingId));
+    } catch (error) {
+      await redirectWithConflict(req, res, error, meetingPath(meetingId));
+    }
+  });
+
+  router.post('/meetings/:meetingId/duplicate', async (req, res) => {
+    const { meetingId } = req.params;
+    const input = pick(req.body, ['start', 'title', 'copyAttendees']);
+    try {
+      const copy = await duplicateMeeting(actorOf(res), { ...input, copyAttendees: input.copyAttendees ?? false, meetingId });
+      setFlash(req, translate(res, 'meeting.flash.duplicated'));
+      res.redirect(303, `${meetingPath(copy)}/edit`);
+    } catch (error) {
+      if (!(error instanceof Invalid)) throw error;
+      await renderDashboard(req, res, meetingId, { duplicateValues: input, duplicateErrors: fieldErrors(error, localeOf(res)), status: 422 });
+    }
+  });
+
+  router.post('/meetings/:meetingId/delete', async (req, res) => {
+    const { meetingId } = req.params;
+    try {
+      await deleteMeeting(actorOf(res), { meetingId });
+      setFlash(req, translate(res, 'meeting.flash.deleted'));
+      res.redirect(303, '/meetings');
+    } catch (error) {
+      await redirectWithConflict(req, res, error, meetingPath(meetingId));
+    }
+  });
+
+  // ---- JSON API ----------------------------------------------------------------------------
+
+  router.get('/api/v1/meetings', async (req, res) => {
+    const list = await listMeetings(actorOf(res), {
+      tab: req.query.tab === 'past' ? 'past' : 'upcoming',
+      page: Number(req.query.page) || 1,
+      pageSize: Number(req.query.pageSize) || 20,
+    });
+    res.json({
+      tab: list.tab,
+      page: list.page,
+      pageSize: list.pageSize,
+      pageCount: list.pageCount,
+      total: list.total,
+      items: list.items.map(({ meeting, siteCount }) => ({ ...meetingJson(meeting), siteCount })),
+    });
+  });
+
+  router.post('/api/v1/meetings', async (req, res) => {
+    const meeting = await createMeeting(actorOf(res), req.body ?? {});
+    res.status(201).location(`/api/v1/meetings/${String(meeting._id)}`).json(meetingJson(meeting));
+  });
+
+  router.get('/api/v1/meetings/:meetingId', async (req, res) => {
+    res.json(meetingJson(await getMeeting(actorOf(res), req.params.meetingId)));
+  });
+
+  router.patch('/api/v1/meetings/:meetingId', async (req, res) => {
+    const meeting = await updateMeeting(actorOf(res), { ...(req.body ?? {}), meetingId: req.params.meetingId });
+    res.json(meetingJson(meeting));
+  });
+
+  router.delete('/api/v1/meetings/:meetingId', async (req, res) => {
+    await deleteMeeting(actorOf(res), { meetingId: req.params.meetingId });
+    res.status(204).end();
+  });
+
+  router.post('/api/v1/meetings/:meetingId/status', async (req, res) => {
+    const meeting = await setMeetingStatus(actorOf(res), { ...(req.body ?? {}), meetingId: req.params.meetingId });
+    res.json(meetingJson(meeting));
+  });
+
+  router.post('/api/v1/meetings/:meetingId/duplicate', async (req, res) => {
+    const copy = await duplicateMeeting(actorOf(res), { ...(req.body ?? {}), meetingId: req.params.meetingId });
+    res.status(201).location(`/api/v1/meetings/${String(copy._id)}`).json(meetingJson(copy));
+  });
+
+  router.get('/api/v1/meetings/:meetingId/dashboard', async (req, res) => {
+    const dashboard = await getMeetingDashboard(actorOf(res), req.params.meetingId);
+    res.json({ ...dashboard, meeting: meetingJson(dashboard.meeting) });
+  });
+
+  return router;
+}
