@@ -196,7 +196,11 @@ export async function parseImportFile(file: UploadedFile): Promise<ParsedImport>
   const nonEmpty = sheet.records.filter((record) => record.cells.some((cell) => cleanCell(cell) !== ''));
   if (nonEmpty.length === 0) throw new BadRequest('attendees.import.emptyFile');
 
-  const [header, ...data] = nonEmpty;
+  // The header is the first row naming a name column: sheets often start with a title row
+  // ("DANH SÁCH ĐẠI BIỂU") or the conference name above the table.
+  const headerIndex = nonEmpty.slice(0, 20).findIndex((record) => record.cells.some((cell) => columnByAlias.get(headerKey(cleanCell(cell))) === 'fullName'));
+  const header = nonEmpty[Math.max(headerIndex, 0)];
+  const data = nonEmpty.slice(Math.max(headerIndex, 0) + 1);
   const columnIndex = new Map<ImportColumn, number>();
   const ignoredColumns: string[] = [];
   header.cells.forEach((cell, index) => {
@@ -292,14 +296,19 @@ export interface ImportPreview {
   rows: CheckedRow[];
 }
 
-/** Site names as people write them: "Huyện Tân Hồng" for the site "Tân Hồng", "TP. Sa Đéc" for "Thành phố Sa Đéc". */
+/**
+ * Site names as people write them: "TP. Sa Đéc" for "Thành phố Sa Đéc", "Điểm cầu huyện Tân Hồng"
+ * or just "Tân Hồng" for "Huyện Tân Hồng". Returns the canonical key, then the key without the
+ * kind of unit (used only when it is unambiguous).
+ */
 function siteNameKeys(name: string): string[] {
-  const exact = headerKey(name);
-  const stripped = exact
-    .replace(/^(diem cau)\s+/, '')
-    .replace(/^(huyen|thanh pho|tp|thi xa|tx|quan|thi tran|tt)\s+/, '')
-    .trim();
-  return stripped && stripped !== exact ? [exact, stripped] : [exact];
+  const canonical = headerKey(name)
+    .replace(/^diem cau\s+/, '')
+    .replace(/^tp\s+/, 'thanh pho ')
+    .replace(/^tx\s+/, 'thi xa ')
+    .replace(/^tt\s+/, 'thi tran ');
+  const bare = canonical.replace(/^(huyen|thanh pho|thi xa|quan|thi tran)\s+/, '').trim();
+  return bare && bare !== canonical ? [canonical, bare] : [canonical];
 }
 
 async function siteMatcher(meetingId: string) {
@@ -510,7 +519,6 @@ export async function commitImport(actor: Actor, input: unknown): Promise<{ inse
       phone: row.values.phone.trim(),
       siteId: new Types.ObjectId(row.resolved.siteId),
       role: row.resolved.role ?? 'delegate',
-      searchText: searchKey(`${row.values.fullName} ${row.values.organization} ${row.values.position} ${email}`),
     };
   });
   const ids = docs.map((doc) => doc._id);

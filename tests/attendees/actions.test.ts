@@ -1,0 +1,296 @@
+// Building the attendee list of a review conference through the actions, on a real embedded
+// store: unique emails per meeting, search without diacritics, pagination done by the database,
+// and who may see or change whom.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connectTestDatabase } from '../helpers/database.js';
+import type { DatabaseHandle } from '../../server/database.js';
+import { createMeeting } from '../../server/meetings/actions.js';
+import { addProvinceDistricts } from '../../server/sites/actions.js';
+import { SiteModel } from '../../server/sites/model.js';
+import { MeetingModel } from '../../server/meetings/model.js';
+import { AttendeeModel } from '../../server/attendees/model.js';
+import { createAttendee, moveAttendeeToSite, removeAttendee, rotateAccessToken, updateAttendee } from '../../server/attendees/actions.js';
+import { getAttendee, listAttendees, listOrganizations, myHome } from '../../server/attendees/queries.js';
+import { AppError } from '../../server/lib/errors.js';
+import { toErrorBody } from '../../server/lib/http.js';
+import { subscribe, type DomainEvent } from '../../server/lib/events.js';
+import type { Actor } from '../../server/lib/actor.js';
+
+const organizer: Actor = { kind: 'organizer', userId: 'u1', name: 'Nguyễn Thị Tổ Chức', isAdmin: false };
+
+let database: DatabaseHandle;
+beforeAll(async () => {
+  database = await connectTestDatabase();
+});
+afterAll(async () => {
+  await database?.close();
+});
+
+async function rejection(promise: Promise<unknown>): Promise<AppError> {
+  try {
+    await promise;
+  } catch (error) {
+    if (error instanceof AppError) return error;
+    throw error;
+  }
+  throw new Error('expected the action to be refused');
+}
+
+interface Conference {
+  meetingId: string;
+  mainSiteId: string;
+  siteIds: Record<string, string>;
+}
+
+async function newConference(): Promise<Conference> {
+  const meeting = await createMeeting(organizer, { title: 'Hội nghị Tổng kết hoạt động Khoa học và Công nghệ năm 2021', start: '2021-12-29T14:00', end: '2021-12-29T17:00' });
+  const meetingId = String(meeting._id);
+  await addProvinceDistricts(organizer, { meetingId, provinceCode: '87' });
+  const sites = await SiteModel.find({ meetingId }).lean();
+  return {
+    meetingId,
+    mainSiteId: String(sites.find((site) => site.isMain)!._id),
+    siteIds: Object.fromEntries(sites.map((site) => [site.name, String(site._id)])),
+  };
+}
+
+describe('adding people to the list', () => {
+  it('adds an attendee to the main site by default, bumps the revision and announces it', async () => {
+    const { meetingId, mainSiteId } = await newConference();
+    const before = (await MeetingModel.findById(meetingId).lean())!.revision;
+    const events: DomainEvent[] = [];
+    const stop = subscribe((event) => events.push(event));
+    const created = await createAttendee(organizer, {
+      meetingId,
+      fullName: '  Nguyễn Văn An ',
+      position: 'Giám đốc',
+      organization: 'Sở Khoa học và Công nghệ',
+      email: 'An.Nguyen@Example.vn',
+      phone: '0912 345 678',
+    });
+    stop();
+    expect(created).toMatchObject({ fullName: 'Nguyễn Văn An', email: 'an.nguyen@example.vn', siteId: mainSiteId, role: 'delegate' });
+    expect(created.accessToken).toMatch(/^[\w-]{20,}$/);
+    const after = (await MeetingModel.findById(meetingId).lean())!.revision;
+    expect(after).toBe(before + 1);
+    expect(events).toEqual([expect.objectContaining({ type: 'attendee.created', meetingId, revision: after, siteId: mainSiteId })]);
+    expect(JSON.stringify(events[0].payload)).not.toContain(created.accessToken!);
+  });
+
+  it('refuses a second attendee with the same email in the meeting, with a message on the email field', async () => {
+    const { meetingId } = await newConference();
+    await createAttendee(organizer, { meetingId, fullName: 'Trần Thị Bình', email: 'binh@example.vn' });
+    const error = await rejection(createAttendee(organizer, { meetingId, fullName: 'Trần Bình', email: 'BINH@example.vn' }));
+    expect(error.status).toBe(422);
+    expect(toErrorBody(error, 'vi').error.fields).toEqual({ email: 'Email binh@example.vn đã được dùng cho một đại biểu khác của hội nghị này.' });
+    expect(toErrorBody(error, 'en').error.fields?.email).toBe('The email binh@example.vn is already used by another attendee of this meeting.');
+    // Another meeting may invite the same person.
+    const other = await newConference();
+    await expect(createAttendee(organizer, { meetingId: other.meetingId, fullName: 'Trần Thị Bình', email: 'binh@example.vn' })).resolves.toBeTruthy();
+  });
+
+  it('turns the unique index refusal of two simultaneous adds into a field message, never a server error', async () => {
+    const { meetingId } = await newConference();
+    const results = await Promise.allSettled(
+      Array.from({ length: 4 }, (_, index) => createAttendee(organizer, { meetingId, fullName: `Lê Văn Cường ${index}`, email: 'cuong@example.vn' })),
+    );
+    expect(results.filter((result) => result.status === 'fulfilled')).toHaveLength(1);
+    for (const result of results.filter((result) => result.status === 'rejected')) {
+      const reason = (result as PromiseRejectedResult).reason;
+      expect(reason).toBeInstanceOf(AppError);
+      expect(reason.status).toBe(422);
+      expect(Object.keys(reason.fields)).toEqual(['email']);
+    }
+    expect(await AttendeeModel.countDocuments({ meetingId, email: 'cuong@example.vn' })).toBe(1);
+  });
+
+  it('allows any number of attendees without email', async () => {
+    const { meetingId } = await newConference();
+    await createAttendee(organizer, { meetingId, fullName: 'Phạm Văn Dũng', email: '' });
+    await createAttendee(organizer, { meetingId, fullName: 'Phạm Thị Hoa' });
+    expect(await AttendeeModel.countDocuments({ meetingId })).toBe(2);
+  });
+
+  it('validates every field in the user language and saves nothing', async () => {
+    const { meetingId } = await newConference();
+    const error = await rejection(createAttendee(organizer, { meetingId, fullName: ' ', email: 'not-an-email', phone: 'gọi tôi', role: 'boss' }));
+    const fields = toErrorBody(error, 'vi').error.fields!;
+    expect(fields.fullName).toBe('Vui lòng nhập họ và tên.');
+    expect(fields.email).toContain('Email không hợp lệ');
+    expect(fields.phone).toContain('Số điện thoại không hợp lệ');
+    expect(fields.role).toBe('Vai trò không hợp lệ.');
+    expect(await AttendeeModel.countDocuments({ meetingId })).toBe(0);
+  });
+
+  it('refuses a site of another meeting', async () => {
+    const first = await newConference();
+    const second = await newConference();
+    const error = await rejection(createAttendee(organizer, { meetingId: first.meetingId, fullName: 'Võ Văn Em', siteId: second.mainSiteId }));
+    expect(error.status).toBe(422);
+    expect(toErrorBody(error, 'en').error.fields).toEqual({ siteId: 'This site does not belong to the meeting.' });
+  });
+});
+
+describe('editing', () => {
+  it('edits one field inline, clears an email, and moves an attendee to another site', async () => {
+    const { meetingId, siteIds } = await newConference();
+    const created = await createAttendee(organizer, { meetingId, fullName: 'Đặng Văn Phúc', email: 'phuc@example.vn', organization: 'UBND huyện Lấp Vò' });
+    const renamed = await updateAttendee(organizer, { meetingId, attendeeId: created.id, position: 'Phó Chủ tịch' });
+    expect(renamed).toMatchObject({ position: 'Phó Chủ tịch', fullName: 'Đặng Văn Phúc', email: 'phuc@example.vn' });
+    const cleared = await updateAttendee(organizer, { meetingId, attendeeId: created.id, email: '' });
+    expect(cleared.email).toBe('');
+    expect((await AttendeeModel.findById(created.id).lean())!.email).toBeUndefined();
+    const moved = await moveAttendeeToSite(organizer, { meetingId, attendeeId: created.id, siteId: siteIds['Huyện Lấp Vò'] });
+    expect(moved.siteId).toBe(siteIds['Huyện Lấp Vò']);
+    // Search text follows the edits.
+    const found = await listAttendees(organizer, meetingId, { q: 'pho chu tich' });
+    expect(found.items.map((item) => item.fullName)).toEqual(['Đặng Văn Phúc']);
+  });
+
+  it('refuses to take an email already used by someone else', async () => {
+    const { meetingId } = await newConference();
+    await createAttendee(organizer, { meetingId, fullName: 'Huỳnh Văn Giang', email: 'giang@example.vn' });
+    const other = await createAttendee(organizer, { meetingId, fullName: 'Huỳnh Thị Hạnh', email: 'hanh@example.vn' });
+    const error = await rejection(updateAttendee(organizer, { meetingId, attendeeId: other.id, email: 'giang@example.vn' }));
+    expect(Object.keys(error.fields)).toEqual(['email']);
+  });
+
+  it('removes an attendee and rotates a personal link', async () => {
+    const { meetingId } = await newConference();
+    const created = await createAttendee(organizer, { meetingId, fullName: 'Bùi Văn Khoa' });
+    const rotated = await rotateAccessToken(organizer, { meetingId, attendeeId: created.id });
+    expect(rotated.accessToken).not.toBe(created.accessToken);
+    await removeAttendee(organizer, { meetingId, attendeeId: created.id });
+    expect(await AttendeeModel.countDocuments({ meetingId })).toBe(0);
+    expect((await rejection(getAttendee(organizer, meetingId, created.id))).status).toBe(404);
+  });
+});
+
+describe('the table: search, filters and pagination by the database', () => {
+  let conference: Conference;
+  beforeAll(async () => {
+    conference = await newConference();
+    const { meetingId, siteIds, mainSiteId } = conference;
+    await createAttendee(organizer, { meetingId, fullName: 'Nguyễn Văn Ánh', organization: 'Sở Khoa học và Công nghệ', role: 'speaker' });
+    await createAttendee(organizer, { meetingId, fullName: 'Đỗ Thị Nguyên', organization: 'UBND TP Sa Đéc', siteId: siteIds['Thành phố Sa Đéc'] });
+    await createAttendee(organizer, { meetingId, fullName: 'Trương Văn Nguyễn', organization: 'UBND huyện Tháp Mười', siteId: siteIds['Huyện Tháp Mười'] });
+    // Bulk of the list, written directly: this describes the table, not the add action.
+    await AttendeeModel.insertMany(
+      Array.from({ length: 57 }, (_, index) => ({
+        meetingId,
+        fullName: `Lê Thị Mục ${String(index).padStart(2, '0')}`,
+        organization: index % 2 ? 'Sở Tài chính' : 'Sở Y tế',
+        siteId: index % 3 ? mainSiteId : siteIds['Huyện Tháp Mười'],
+      })),
+    );
+  });
+
+  it('finds "Nguyễn Văn" when typed "nguyen van" without diacritics', async () => {
+    const page = await listAttendees(organizer, conference.meetingId, { q: 'nguyen van' });
+    expect(page.items.map((item) => item.fullName)).toEqual(['Nguyễn Văn Ánh', 'Trương Văn Nguyễn']);
+    expect(page.total).toBe(2);
+    const typed = await listAttendees(organizer, conference.meetingId, { q: 'NGUYỄN văn ánh' });
+    expect(typed.items.map((item) => item.fullName)).toEqual(['Nguyễn Văn Ánh']);
+    const dotted = await listAttendees(organizer, conference.meetingId, { q: 'do thi (' });
+    expect(dotted.total).toBe(0);
+  });
+
+  it('sorts by name ignoring diacritics, so "Đỗ" comes with the D names', async () => {
+    const page = await listAttendees(organizer, conference.meetingId, { pageSize: 3 });
+    expect(page.items.map((item) => item.fullName)).toEqual(['Đỗ Thị Nguyên', 'Lê Thị Mục 00', 'Lê Thị Mục 01']);
+  });
+
+  it('pages through 60 attendees 25 at a time with the total counted', async () => {
+    const first = await listAttendees(organizer, conference.meetingId, { pageSize: '25' });
+    expect(first).toMatchObject({ total: 60, page: 1, pageCount: 3 });
+    expect(first.items).toHaveLength(25);
+    const last = await listAttendees(organizer, conference.meetingId, { pageSize: '25', page: '3' });
+    expect(last.items).toHaveLength(10);
+    const names = new Set([...first.items, ...last.items].map((item) => item.id));
+    expect(names.size).toBe(35);
+    const nonsense = await listAttendees(organizer, conference.meetingId, { page: 'abc', pageSize: '-4' });
+    expect(nonsense).toMatchObject({ page: 1, pageSize: 50 });
+  });
+
+  it('filters by site, organization and role, and lists the organizations', async () => {
+    const { meetingId, siteIds } = conference;
+    const bySite = await listAttendees(organizer, meetingId, { siteId: siteIds['Huyện Tháp Mười'] });
+    expect(bySite.total).toBe(1 + 19);
+    const byOrganization = await listAttendees(organizer, meetingId, { organization: 'Sở Y tế' });
+    expect(byOrganization.total).toBe(29);
+    const byRole = await listAttendees(organizer, meetingId, { role: 'speaker' });
+    expect(byRole.items.map((item) => item.fullName)).toEqual(['Nguyễn Văn Ánh']);
+    expect(await listOrganizations(organizer, meetingId)).toEqual(['Sở Khoa học và Công nghệ', 'Sở Tài chính', 'Sở Y tế', 'UBND huyện Tháp Mười', 'UBND TP Sa Đéc']);
+  });
+});
+
+describe('who may see and change whom', () => {
+  let conference: Conference;
+  let coordinatorSaDec: Actor;
+  let atSaDec: string;
+  let atThapMuoi: string;
+  let attendee: Actor;
+  beforeAll(async () => {
+    conference = await newConference();
+    const { meetingId, siteIds } = conference;
+    coordinatorSaDec = { kind: 'coordinator', meetingId, siteId: siteIds['Thành phố Sa Đéc'], name: 'Điều phối Sa Đéc' };
+    atSaDec = (await createAttendee(organizer, { meetingId, fullName: 'Ngô Văn Lâm', email: 'lam@example.vn', phone: '0911111111', siteId: siteIds['Thành phố Sa Đéc'] })).id;
+    atThapMuoi = (await createAttendee(organizer, { meetingId, fullName: 'Ngô Thị Mai', email: 'mai@example.vn', phone: '0922222222', siteId: siteIds['Huyện Tháp Mười'] })).id;
+    attendee = { kind: 'attendee', meetingId, attendeeId: atSaDec, name: 'Ngô Văn Lâm' };
+  });
+
+  it("a district coordinator lists only their own site's attendees, and cannot ask for another site", async () => {
+    const own = await listAttendees(coordinatorSaDec, conference.meetingId, {});
+    expect(own.items.map((item) => item.fullName)).toEqual(['Ngô Văn Lâm']);
+    expect(own.items[0].phone).toBe('0911111111');
+    expect(own.items[0].accessToken).toBeUndefined();
+    const other = await rejection(listAttendees(coordinatorSaDec, conference.meetingId, { siteId: conference.siteIds['Huyện Tháp Mười'] }));
+    expect(other.status).toBe(403);
+    expect((await rejection(getAttendee(coordinatorSaDec, conference.meetingId, atThapMuoi))).status).toBe(403);
+  });
+
+  it('a coordinator adds people to their own site only and edits only their own people', async () => {
+    const { meetingId, siteIds } = conference;
+    const added = await createAttendee(coordinatorSaDec, { meetingId, fullName: 'Phan Văn Nam' });
+    expect(added.siteId).toBe(siteIds['Thành phố Sa Đéc']);
+    const elsewhere = await rejection(createAttendee(coordinatorSaDec, { meetingId, fullName: 'Phan Thị Oanh', siteId: siteIds['Huyện Tháp Mười'] }));
+    expect(toErrorBody(elsewhere, 'vi').error.fields?.siteId).toBe('Bạn chỉ được thêm hoặc chuyển đại biểu vào điểm cầu của mình.');
+    await expect(updateAttendee(coordinatorSaDec, { meetingId, attendeeId: added.id, position: 'Chuyên viên' })).resolves.toMatchObject({ position: 'Chuyên viên' });
+    expect((await rejection(updateAttendee(coordinatorSaDec, { meetingId, attendeeId: atThapMuoi, phone: '0900000000' }))).status).toBe(403);
+    expect((await rejection(removeAttendee(coordinatorSaDec, { meetingId, attendeeId: atThapMuoi }))).status).toBe(403);
+    expect((await rejection(updateAttendee(coordinatorSaDec, { meetingId, attendeeId: added.id, siteId: siteIds['Huyện Tháp Mười'] }))).status).toBe(422);
+    expect((await AttendeeModel.findById(atThapMuoi).lean())!.phone).toBe('0922222222');
+  });
+
+  it('an attendee sees only themselves and may correct only their own phone number', async () => {
+    const { meetingId } = conference;
+    const list = await listAttendees(attendee, meetingId, {});
+    expect(list.items.map((item) => item.fullName)).toEqual(['Ngô Văn Lâm']);
+    expect((await rejection(getAttendee(attendee, meetingId, atThapMuoi))).status).toBe(403);
+    expect((await rejection(updateAttendee(attendee, { meetingId, attendeeId: atThapMuoi, phone: '0933333333' }))).status).toBe(403);
+    expect((await rejection(updateAttendee(attendee, { meetingId, attendeeId: atSaDec, fullName: 'Tên khác' }))).status).toBe(403);
+    await expect(updateAttendee(attendee, { meetingId, attendeeId: atSaDec, phone: '0987 654 321' })).resolves.toMatchObject({ phone: '0987 654 321' });
+    expect((await rejection(createAttendee(attendee, { meetingId, fullName: 'Người lạ' }))).status).toBe(403);
+  });
+
+  it('the chair reads everyone with contacts but changes nobody else', async () => {
+    const { meetingId } = conference;
+    const chair: Actor = { kind: 'chair', meetingId, attendeeId: atSaDec, name: 'Chủ trì' };
+    const list = await listAttendees(chair, meetingId, {});
+    expect(list.items.find((item) => item.id === atThapMuoi)?.email).toBe('mai@example.vn');
+    expect((await rejection(updateAttendee(chair, { meetingId, attendeeId: atThapMuoi, position: 'x' }))).status).toBe(403);
+  });
+
+  it("someone from another meeting sees nothing of this one", async () => {
+    const outsider: Actor = { kind: 'coordinator', meetingId: (await newConference()).meetingId, siteId: conference.mainSiteId, name: 'x' };
+    expect((await rejection(listAttendees(outsider, conference.meetingId, {}))).status).toBe(403);
+    expect((await rejection(listAttendees({ kind: 'anonymous' }, conference.meetingId, {}))).status).toBe(401);
+  });
+
+  it("the attendee's home shows their site and the meeting in its time zone", async () => {
+    const home = await myHome(attendee);
+    expect(home.attendee.fullName).toBe('Ngô Văn Lâm');
+    expect(home.site?.name).toBe('Thành phố Sa Đéc');
+    expect(home.meeting).toMatchObject({ timeZone: 'Asia/Ho_Chi_Minh', startsAt: new Date('2021-12-29T07:00:00Z') });
+  });
+});
