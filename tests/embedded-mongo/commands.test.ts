@@ -191,6 +191,13 @@ describe('insert', () => {
     expect(await db.collection<AnyDoc>('u').countDocuments()).toBe(3);
   });
 
+  it('keeps a null _id as null (the driver would replace it, so the raw command is used)', async () => {
+    await db.command({ insert: 'nulls', documents: [{ _id: null, a: 1 }] });
+    expect(await db.collection<AnyDoc>('nulls').find({ _id: { $type: 'null' } }).toArray()).toEqual([{ _id: null, a: 1 }]);
+    const dup = await db.command({ insert: 'nulls', documents: [{ _id: null }] });
+    expect(dup.writeErrors[0].code).toBe(11000);
+  });
+
   it('creates the collection implicitly and adds an ObjectId _id the driver did not send', async () => {
     await db.command({ insert: 'implicit', documents: [{ a: 1 }] });
     const doc = await db.collection<AnyDoc>('implicit').findOne({ a: 1 });

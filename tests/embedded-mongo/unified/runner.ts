@@ -24,11 +24,19 @@ function fail(where: string, problems: string[]): never {
 }
 
 /**
- * Tests that check behaviour of the node driver (mongodb 7) which no server can change: the
- * driver leaves out `bypassDocumentValidation: false` for findAndModify, aggregate and bulk
- * writes, where the spec wants it sent. They are skipped, with that reason, not passed.
+ * Tests that check behaviour of the node driver (mongodb 7.9) which no server can change. They
+ * are skipped, with the reason, never passed:
+ *  - the driver leaves out `bypassDocumentValidation: false` for findAndModify, aggregate and
+ *    bulk writes, where the spec wants it sent;
+ *  - the driver replaces `_id: null` with a fresh ObjectId before sending an insert
+ *    (`maybeAddIdToDocuments` tests `_id == null`), so the server never sees the null _id.
+ *    commands.test.ts checks the store's own handling of a null _id with a raw insert command.
  */
+const NULL_ID = 'node driver replaces a null _id with a generated ObjectId before sending (driver behaviour)';
 const DRIVER_DEVIATIONS: Record<string, string> = {
+  'create-null-ids.json > inserting _id with type null via insertOne': NULL_ID,
+  'create-null-ids.json > inserting _id with type null via insertMany': NULL_ID,
+  'create-null-ids.json > inserting _id with type null via bulkWrite': NULL_ID,
   'bypassDocumentValidation.json > Aggregate with $out passes bypassDocumentValidation: false':
     'node driver omits bypassDocumentValidation:false from aggregate (driver behaviour)',
   'bypassDocumentValidation.json > BulkWrite passes bypassDocumentValidation: false':
