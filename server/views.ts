@@ -73,6 +73,9 @@ export function createViewEngine(app: express.Express, viewsDir: string): void {
       layoutsDir: path.join(viewsDir, 'layouts'),
       partialsDir: path.join(viewsDir, 'partials'),
       helpers: viewHelpers,
+      // Without this an indented `{{> field type="textarea"}}` indents every line of the value,
+      // and each save of a multi-line note would add more leading spaces.
+      compilerOptions: { preventIndent: true },
     }),
   );
   app.set('view engine', 'hbs');
