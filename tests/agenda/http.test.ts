@@ -198,6 +198,17 @@ describe('the agenda editor page without JavaScript', () => {
     expect(agenda.items.map((item: { title: string }) => item.title)).toEqual(['Khai mạc', 'Báo cáo kết quả năm 2021']);
   });
 
+  it('keeps multi-line notes exactly as written when the edit form is saved again', async () => {
+    const { meetingId } = await conference();
+    const notes = '- Rà soát lại những hạn chế.\n- Tăng cường các hoạt động sở hữu trí tuệ.';
+    const { item } = await addAgendaItem(app.organizer, { meetingId, title: 'Kết luận', kind: 'directives', plannedMinutes: 30, notes });
+    const form = (await organizer.get(`/meetings/${meetingId}/agenda/items/${item!.id}/edit`)).text;
+    const shown = /<textarea id="field-notes"[^>]*>([\s\S]*?)<\/textarea>/.exec(form)![1];
+    expect(shown).toBe(notes);
+    await organizer.postForm(`/meetings/${meetingId}/agenda/items/${item!.id}`, { title: 'Kết luận', kind: 'directives', plannedMinutes: '30', notes: shown, speakersPresent: '1', speakersText: '' });
+    expect((await organizer.getJson(`/api/v1/meetings/${meetingId}/agenda`)).json.items[0].notes).toBe(notes);
+  });
+
   it('shows the overrun warning when the agenda is longer than the meeting', async () => {
     const { meetingId } = await conference();
     await addAgendaItem(app.organizer, { meetingId, title: 'Thảo luận kéo dài', plannedMinutes: 200 });
