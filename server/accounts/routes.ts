@@ -1,7 +1,7 @@
 // Sign-in, sign-out, first-admin setup, and the capability links that sign coordinators and
 // attendees in without an account.
 import { Router, type Request } from 'express';
-import { rateLimit } from 'express-rate-limit';
+import { ipKeyGenerator, rateLimit } from 'express-rate-limit';
 import { authenticate, createFirstAdmin, hasAnyAccount } from './actions.js';
 import { actorForLink, type LinkGrant } from './links.js';
 import { actorOf, fieldErrors, localeOf, toErrorBody, translate } from '../lib/http.js';
@@ -29,7 +29,7 @@ export function accountsRoutes(options: AccountsRoutesOptions): Router {
     skipSuccessfulRequests: true,
     standardHeaders: 'draft-8',
     legacyHeaders: false,
-    keyGenerator: (req) => `${req.ip}|${String(req.body?.email ?? '').trim().toLowerCase()}`,
+    keyGenerator: (req) => `${ipKeyGenerator(req.ip ?? '')}|${String(req.body?.email ?? '').trim().toLowerCase()}`,
     handler: (_req, _res, next) => next(new TooManyRequests('accounts.tooManyAttempts')),
   });
 
