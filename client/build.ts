@@ -17,7 +17,7 @@ const options: BuildOptions = {
   outdir,
   bundle: true,
   format: 'esm',
-  target: ['es2020', 'chrome90', 'safari14', 'firefox90'],
+  target: 'es2020',
   minify: true,
   sourcemap: true,
   logLevel: 'warning',
