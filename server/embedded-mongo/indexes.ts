@@ -1,8 +1,8 @@
 // Secondary indexes kept in memory as sorted arrays of (key, rid) entries: they enforce unique,
 // sparse and partial constraints and let equality/range filters avoid scanning the collection.
 import { MongoServerError, badValue } from './errors.js';
-import { compileFilter, walkPath, type Matcher } from './query.js';
-import type { Document } from './values.js';
+import { collationComparer, compileFilter, walkPath, type Matcher } from './query.js';
+import type { Document, StringComparer } from './values.js';
 import { compareValues, formatValue, isNumeric, isPlainDocument, isTruthy, toNumber, typeOrder } from './values.js';
 
 interface Entry {
@@ -15,9 +15,9 @@ export interface IndexBound {
   inclusive: boolean;
 }
 
-function compareKeys(a: unknown[], b: unknown[]): number {
+function compareKeys(a: unknown[], b: unknown[], strings?: StringComparer): number {
   for (let i = 0; i < a.length; i++) {
-    const c = compareValues(a[i], b[i]);
+    const c = compareValues(a[i], b[i], strings);
     if (c !== 0) return c;
   }
   return 0;
@@ -35,6 +35,8 @@ export class Index {
   /** True once any document produced several keys (an array value): ranges can't be intersected. */
   multikey = false;
   private readonly partial: Matcher | undefined;
+  /** The index's collation: keys are ordered and compared for uniqueness with it. */
+  private readonly strings: StringComparer | undefined;
   private entries: Entry[] = [];
 
   constructor(readonly spec: Document) {
@@ -46,6 +48,7 @@ export class Index {
     this.sparse = isTruthy(spec.sparse);
     this.expireAfterSeconds = spec.expireAfterSeconds === undefined ? undefined : toNumber(spec.expireAfterSeconds);
     this.partial = isPlainDocument(spec.partialFilterExpression) ? compileFilter(spec.partialFilterExpression) : undefined;
+    this.strings = isPlainDocument(spec.collation) ? collationComparer(spec.collation) : undefined;
   }
 
   get keyPattern(): Document {
@@ -54,7 +57,8 @@ export class Index {
 
   /** Whether this index can answer lookups for every document (not sparse, not partial). */
   get coversAllDocuments(): boolean {
-    return !this.sparse && !this.partial;
+    // A collated index orders strings by its collation, which lookups in binary order cannot use.
+    return !this.sparse && !this.partial && !this.strings;
   }
 
   sameBehaviourAs(other: Document): boolean {
@@ -80,8 +84,8 @@ export class Index {
   checkUnique(keys: unknown[][] | null, rid: number, namespace: string): void {
     if (!this.unique || !keys) return;
     for (const key of keys) {
-      let i = this.lowerBound((e) => compareKeys(e.key, key) >= 0);
-      for (; i < this.entries.length && compareKeys(this.entries[i].key, key) === 0; i++) {
+      let i = this.lowerBound((e) => compareKeys(e.key, key, this.strings) >= 0);
+      for (; i < this.entries.length && compareKeys(this.entries[i].key, key, this.strings) === 0; i++) {
         if (this.entries[i].rid !== rid) throw this.duplicateKeyError(key, namespace);
       }
     }
@@ -102,7 +106,7 @@ export class Index {
     if (!keys) return;
     for (const key of keys) {
       const entry = { key, rid };
-      const at = this.lowerBound((e) => compareEntry(e, entry) > 0);
+      const at = this.lowerBound((e) => compareEntry(e, entry, this.strings) > 0);
       this.entries.splice(at, 0, entry);
     }
   }
@@ -110,8 +114,8 @@ export class Index {
   remove(rid: number, keys: unknown[][] | null): void {
     if (!keys) return;
     for (const key of keys) {
-      let i = this.lowerBound((e) => compareEntry(e, { key, rid }) >= 0);
-      if (i < this.entries.length && this.entries[i].rid === rid && compareKeys(this.entries[i].key, key) === 0) {
+      let i = this.lowerBound((e) => compareEntry(e, { key, rid }, this.strings) >= 0);
+      if (i < this.entries.length && this.entries[i].rid === rid && compareKeys(this.entries[i].key, key, this.strings) === 0) {
         this.entries.splice(i, 1);
       } else {
         // Fallback for keys that compare equal but were stored in another shape.
@@ -170,8 +174,8 @@ export class Index {
   }
 }
 
-function compareEntry(a: Entry, b: Entry): number {
-  return compareKeys(a.key, b.key) || a.rid - b.rid;
+function compareEntry(a: Entry, b: Entry, strings?: StringComparer): number {
+  return compareKeys(a.key, b.key, strings) || a.rid - b.rid;
 }
 
 /** Distinct values a document holds at an index path; leaf arrays contribute their elements. */

@@ -458,6 +458,18 @@ describe('indexes', () => {
     await expect(c.insertOne({ email: 'g@x', code: 1, active: true })).rejects.toMatchObject({ code: 11000 });
   });
 
+  it('a unique index with a case-insensitive collation rejects a value differing only in case', async () => {
+    const c = db.collection<AnyDoc>('ciix');
+    await c.createIndex({ email: 1 }, { unique: true, collation: { locale: 'en', strength: 2 } });
+    await c.insertOne({ email: 'Ann@Example.org' });
+    const err = await serverError(c.insertOne({ email: 'ann@example.org' }));
+    expect(err.code).toBe(11000);
+    await c.insertOne({ email: 'bob@example.org' });
+    // Queries on the field still see every document (binary equality without a collation).
+    expect(await c.countDocuments({ email: 'ann@example.org' })).toBe(0);
+    expect(await c.countDocuments({ email: 'ann@example.org' }, { collation: { locale: 'en', strength: 2 } })).toBe(1);
+  });
+
   it('a unique compound index compares the whole key', async () => {
     const c = db.collection<AnyDoc>('cix');
     await c.createIndex({ a: 1, b: 1 }, { unique: true });
