@@ -2,6 +2,7 @@
 // start times recomputed at once in the meeting's time zone, saving through the JSON API, and the
 // speaker picker. Without this script the page works with its plain forms.
 import Sortable from 'sortablejs';
+import { io } from 'socket.io-client';
 import { api, ApiError, pageData } from './_api.js';
 
 interface AgendaPageData {
@@ -11,8 +12,23 @@ interface AgendaPageData {
   timeZone: string;
   locale: 'vi' | 'en';
   revision: number;
-  items: Array<{ id: string; title: string; plannedMinutes: number }>;
+  items: AgendaItemData[];
   messages: Record<string, string>;
+}
+
+interface AgendaItemData {
+  id: string;
+  title: string;
+  kind: string;
+  plannedMinutes: number;
+  notes: string;
+  speakers: Array<{ attendeeId?: string; name: string; position: string }>;
+}
+
+/** The computed agenda, as the API answers and the "agenda.changed" event carries it. */
+interface AgendaSnapshot {
+  meeting: { revision: number };
+  items: AgendaItemData[];
 }
 
 interface SpeakerOption {
@@ -127,14 +143,19 @@ async function saveOrder(): Promise<void> {
   savedOrder = orderedIds;
   recompute();
   showStatus(message('agenda.saving'));
+  busy += 1;
   try {
-    await api('PUT', `${apiBase}/order`, { orderedIds });
+    const answer = await api<{ agenda: AgendaSnapshot }>('PUT', `${apiBase}/order`, { orderedIds });
     showStatus(message('agenda.saved'));
+    offer(answer.agenda, 'own');
   } catch (error) {
     savedOrder = previous;
     restoreOrder(previous);
     recompute();
     showStatus(errorText(error, 'orderedIds'), true);
+  } finally {
+    busy -= 1;
+    settle();
   }
 }
 
@@ -164,9 +185,10 @@ async function saveMinutes(row: HTMLLIElement, input: HTMLInputElement): Promise
   const errorEl = row.querySelector<HTMLElement>('[data-item-error]');
   const value = input.value.trim();
   showStatus(message('agenda.saving'));
+  busy += 1;
   try {
     // Sent as typed: the server validates and answers in the user's language.
-    await api('PATCH', `${apiBase}/items/${row.dataset.id}`, { plannedMinutes: value === '' ? null : Number(value) });
+    const answer = await api<{ agenda: AgendaSnapshot }>('PATCH', `${apiBase}/items/${row.dataset.id}`, { plannedMinutes: value === '' ? null : Number(value) });
     input.removeAttribute('aria-invalid');
     if (errorEl) {
       errorEl.hidden = true;
@@ -174,6 +196,7 @@ async function saveMinutes(row: HTMLLIElement, input: HTMLInputElement): Promise
     }
     input.defaultValue = value;
     showStatus(message('agenda.saved'));
+    offer(answer.agenda, 'own');
   } catch (error) {
     input.setAttribute('aria-invalid', 'true');
     if (errorEl) {
@@ -181,6 +204,9 @@ async function saveMinutes(row: HTMLLIElement, input: HTMLInputElement): Promise
       errorEl.hidden = false;
     }
     showStatus(errorText(error, 'plannedMinutes'), true);
+  } finally {
+    busy -= 1;
+    settle();
   }
 }
 
@@ -192,6 +218,7 @@ function scheduleSave(row: HTMLLIElement, input: HTMLInputElement, delay: number
     setTimeout(() => {
       pendingSaves.delete(id);
       if (input.value.trim() !== input.defaultValue) void saveMinutes(row, input);
+      else settle();
     }, delay),
   );
 }
@@ -201,14 +228,20 @@ function scheduleSave(row: HTMLLIElement, input: HTMLInputElement, delay: number
 async function removeRow(row: HTMLLIElement): Promise<void> {
   if (!window.confirm(message('agenda.remove.confirm', { title: row.dataset.title ?? '' }))) return;
   showStatus(message('agenda.saving'));
+  busy += 1;
   try {
-    await api('DELETE', `${apiBase}/items/${row.dataset.id}`);
+    const answer = await api<{ agenda: AgendaSnapshot }>('DELETE', `${apiBase}/items/${row.dataset.id}`);
     row.remove();
+    signatures.delete(row.dataset.id!);
     savedOrder = rows().map((entry) => entry.dataset.id!);
     recompute();
     showStatus(message('agenda.saved'));
+    offer(answer.agenda, 'own');
   } catch (error) {
     showStatus(errorText(error), true);
+  } finally {
+    busy -= 1;
+    settle();
   }
 }
 
@@ -346,6 +379,104 @@ function enhanceSpeakerPicker(picker: HTMLElement): void {
   });
 }
 
+
+// ---- live updates --------------------------------------------------------------------------
+// Another organizer's reorder or new durations are applied in place; anything the list cannot
+// show without the server's markup (a new, removed or retitled item) offers a reload instead.
+// While this page has a save in flight or pending, snapshots wait, so they never undo local edits.
+
+let revision = data.revision;
+let busy = 0;
+let waiting: { snapshot: AgendaSnapshot; source: 'own' | 'remote' } | undefined;
+
+function signature(item: AgendaItemData): string {
+  return JSON.stringify([item.title, item.kind, item.notes, item.speakers.map((speaker) => [speaker.attendeeId ?? '', speaker.name, speaker.position])]);
+}
+const signatures = new Map(data.items.map((item) => [item.id, signature(item)]));
+
+function offer(snapshot: AgendaSnapshot, source: 'own' | 'remote'): void {
+  if (!waiting || snapshot.meeting.revision >= waiting.snapshot.meeting.revision) waiting = { snapshot, source };
+  settle();
+}
+
+function settle(): void {
+  if (busy > 0 || pendingSaves.size > 0 || !waiting) return;
+  const { snapshot, source } = waiting;
+  waiting = undefined;
+  // Own answers carry the revision of our change; a remote snapshot older than that is stale.
+  if (source === 'remote' && snapshot.meeting.revision <= revision) return;
+  revision = Math.max(revision, snapshot.meeting.revision);
+  reconcile(snapshot, source);
+}
+
+function showReloadNotice(): void {
+  if (document.getElementById('agenda-remote')) return;
+  const notice = document.createElement('p');
+  notice.id = 'agenda-remote';
+  notice.className = 'flash flash-warn';
+  notice.setAttribute('role', 'alert');
+  const reload = document.createElement('button');
+  reload.type = 'button';
+  reload.className = 'btn btn-small';
+  reload.textContent = message('agenda.reload');
+  reload.addEventListener('click', () => window.location.reload());
+  notice.append(`${message('agenda.remote.changed')} `, reload);
+  statusLine?.after(notice);
+}
+
+function reconcile(snapshot: AgendaSnapshot, source: 'own' | 'remote'): void {
+  if (!list) return;
+  const current = rows();
+  const sameItems =
+    current.length === snapshot.items.length && snapshot.items.every((item) => signatures.get(item.id) === signature(item) && current.some((row) => row.dataset.id === item.id));
+  if (!sameItems) {
+    showReloadNotice();
+    return;
+  }
+  let changed = false;
+  const byId = new Map(current.map((row) => [row.dataset.id!, row]));
+  snapshot.items.forEach((item, index) => {
+    const row = byId.get(item.id)!;
+    if (current[index] !== row) changed = true;
+    list.appendChild(row);
+    if (row.dataset.minutes !== String(item.plannedMinutes)) {
+      changed = true;
+      row.dataset.minutes = String(item.plannedMinutes);
+      const input = row.querySelector<HTMLInputElement>('[data-minutes-input]');
+      if (input) {
+        input.value = String(item.plannedMinutes);
+        input.defaultValue = input.value;
+      }
+    }
+  });
+  savedOrder = rows().map((row) => row.dataset.id!);
+  recompute();
+  if (changed && source === 'remote') showStatus(message('agenda.remote.applied'));
+}
+
+function connectLive(): void {
+  if (!list) return;
+  const socket = io({ auth: { lang: data.locale } });
+  const refresh = async () => {
+    try {
+      offer(await api<AgendaSnapshot>('GET', apiBase), 'remote');
+    } catch {
+      // The next event or reconnect tries again.
+    }
+  };
+  socket.on('connect', () => {
+    socket.emit('meeting:join', { meetingId: data.meetingId }, (reply: { ok?: boolean } | undefined) => {
+      // Missed events are replayed when the connection was recovered; otherwise catch up once.
+      if (reply?.ok) list.dataset.live = 'joined';
+      if (reply?.ok && !socket.recovered) void refresh();
+    });
+  });
+  socket.on('event', (event: { type?: string; meetingId?: string; revision?: number; payload?: AgendaSnapshot }) => {
+    if (event.type === 'agenda.changed' && event.meetingId === data.meetingId && event.payload) offer(event.payload, 'remote');
+  });
+}
+
 enhanceList();
+connectLive();
 for (const picker of document.querySelectorAll<HTMLElement>('[data-speaker-picker]')) enhanceSpeakerPicker(picker);
-if (editable) recompute();
+recompute();

@@ -94,6 +94,9 @@ function clientData(agenda: AgendaView, res: Response) {
     'agenda.speaker.remove',
     'agenda.speaker.fromList',
     'agenda.remove.confirm',
+    'agenda.remote.changed',
+    'agenda.remote.applied',
+    'agenda.reload',
   ];
   return {
     meetingId: agenda.meeting.id,
@@ -102,7 +105,7 @@ function clientData(agenda: AgendaView, res: Response) {
     timeZone: agenda.meeting.timeZone,
     locale,
     revision: agenda.meeting.revision,
-    items: agenda.items.map((item) => ({ id: item.id, title: item.title, plannedMinutes: item.plannedMinutes })),
+    items: agenda.items.map((item) => ({ id: item.id, title: item.title, kind: item.kind, plannedMinutes: item.plannedMinutes, notes: item.notes, speakers: item.speakers })),
     messages: Object.fromEntries(keys.map((key) => [key, t(locale, key)])),
   };
 }

@@ -8,7 +8,8 @@ import { launchBrowser, phoneViewport } from '../helpers/browser.js';
 import { createMeeting, setMeetingStatus } from '../../server/meetings/actions.js';
 import { addSite } from '../../server/sites/actions.js';
 import { createAttendee } from '../../server/attendees/actions.js';
-import { addAgendaItem } from '../../server/agenda/actions.js';
+import { addAgendaItem, reorderAgenda, updateAgendaItem } from '../../server/agenda/actions.js';
+import { getAgenda } from '../../server/agenda/queries.js';
 
 let app: TestApp;
 let browser: Browser;
@@ -116,6 +117,31 @@ describe('the organizer in the agenda editor', () => {
       const last = page.locator('#agenda-list > li').last();
       expect(await last.locator('.agenda-item-title').textContent()).toBe('Báo cáo bổ sung');
       expect(await last.locator('.agenda-speakers').textContent()).toContain('Trần Thanh Liêm');
+    } finally {
+      await context.close();
+    }
+  });
+});
+
+describe('two organizers editing the same agenda', () => {
+  it('sees the other organizer reorder and retime in place, and is offered a reload when an item is added', async () => {
+    const { meetingId } = await conference();
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    try {
+      await signIn(page);
+      await page.goto(`${app.baseUrl}/meetings/${meetingId}/agenda`);
+      await page.locator('#agenda-list[data-live="joined"]').waitFor();
+      const ids = (await getAgenda(app.organizer, meetingId)).items.map((item) => item.id);
+      await reorderAgenda(app.organizer, { meetingId, orderedIds: [ids[2], ids[0], ids[1]] });
+      await updateAgendaItem(app.organizer, { meetingId, itemId: ids[2], plannedMinutes: 45 });
+      await page.locator('#agenda-status', { hasText: 'Đã cập nhật theo thay đổi ở nơi khác.' }).waitFor();
+      await expect.poll(() => startTimes(page)).toEqual(['14:00', '14:45', '14:55']);
+      expect(await titles(page)).toEqual(['Thảo luận của các sở, ngành, huyện', 'Khai mạc, giới thiệu đại biểu', 'Báo cáo kết quả năm 2021']);
+      expect(await page.locator('#agenda-list > li').first().locator('[data-minutes-input]').inputValue()).toBe('45');
+
+      await addAgendaItem(app.organizer, { meetingId, title: 'Bế mạc', kind: 'closing', plannedMinutes: 10 });
+      await page.locator('#agenda-remote', { hasText: 'Chương trình vừa được thay đổi ở nơi khác.' }).waitFor();
     } finally {
       await context.close();
     }
