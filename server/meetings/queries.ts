@@ -107,6 +107,18 @@ export interface MeetingDashboard {
   agenda: { count: number; minutes: number };
 }
 
+type DashboardCounts = Omit<MeetingDashboard, 'meeting'>;
+
+/**
+ * Dashboard counts per meeting revision. Every action that changes sites, attendees or the
+ * agenda bumps the meeting's revision, so counts computed for revision R stay right until the
+ * revision moves; the short lifetime also bounds staleness after writes that bypass the actions
+ * (seed scripts, maintenance). A busy dashboard then costs one aggregate per change, not per view.
+ */
+const countsCache = new Map<string, { revision: number; computedAt: number; counts: DashboardCounts }>();
+const countsLifetimeMs = 2_000;
+const countsCacheLimit = 1_000;
+
 /**
  * The organizer's (and the chair's) overview: attendees per site, expected headcount, agenda
  * size and length. Counting is grouped by the database; only the sites (a dozen) are loaded.
@@ -114,6 +126,16 @@ export interface MeetingDashboard {
 export async function getMeetingDashboard(actor: Actor, meetingId: string): Promise<MeetingDashboard> {
   const meeting = await getMeeting(actor, meetingId);
   if (actor.kind !== 'organizer' && actor.kind !== 'chair') throw new Forbidden();
+  const key = String(meeting._id);
+  const cached = countsCache.get(key);
+  if (cached && cached.revision === meeting.revision && Date.now() - cached.computedAt < countsLifetimeMs) return { meeting, ...cached.counts };
+  const counts = await countDashboard(meeting);
+  if (countsCache.size >= countsCacheLimit) countsCache.delete(countsCache.keys().next().value!);
+  countsCache.set(key, { revision: meeting.revision, computedAt: Date.now(), counts });
+  return { meeting, ...counts };
+}
+
+async function countDashboard(meeting: MeetingRecord): Promise<DashboardCounts> {
   const [sites, attendeeCounts, agendaTotals] = await Promise.all([
     SiteModel.find({ meetingId: meeting._id }, { name: 1, address: 1, isMain: 1, order: 1, expectedHeadcount: 1 }).sort({ order: 1, _id: 1 }).lean(),
     AttendeeModel.aggregate<{ _id: Types.ObjectId; count: number }>([
@@ -136,7 +158,6 @@ export async function getMeetingDashboard(actor: Actor, meetingId: string): Prom
     attendeeCount: countBySite.get(String(site._id)) ?? 0,
   }));
   return {
-    meeting,
     sites: dashboardSites,
     hasMainSite: dashboardSites.some((site) => site.isMain),
     totals: {

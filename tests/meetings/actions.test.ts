@@ -13,6 +13,7 @@ import {
 } from '../../server/meetings/actions.js';
 import { getMeeting, getMeetingDashboard, listMeetings } from '../../server/meetings/queries.js';
 import { addProvinceDistricts } from '../../server/sites/actions.js';
+import { createAttendee } from '../../server/attendees/actions.js';
 import { MeetingModel } from '../../server/meetings/model.js';
 import { SiteModel } from '../../server/sites/model.js';
 import { AttendeeModel } from '../../server/attendees/model.js';
@@ -276,5 +277,16 @@ describe('lists and the dashboard', () => {
 
     const coordinator: Actor = { kind: 'coordinator', meetingId: String(meeting._id), siteId: String(sites[1]._id), name: 'Điều phối' };
     expect((await rejection(getMeetingDashboard(coordinator, String(meeting._id)))).status).toBe(403);
+  });
+
+  it('shows a new attendee at once: counts follow the meeting revision', async () => {
+    const meeting = await createMeeting(organizer, review2021);
+    await addProvinceDistricts(organizer, { meetingId: String(meeting._id), provinceCode: '87' });
+    const before = await getMeetingDashboard(organizer, String(meeting._id));
+    expect(before.totals.attendees).toBe(0);
+    await createAttendee(organizer, { meetingId: String(meeting._id), siteId: before.sites[5].id, fullName: 'Phan Văn Mới' });
+    const after = await getMeetingDashboard(organizer, String(meeting._id));
+    expect(after.totals.attendees).toBe(1);
+    expect(after.sites[5].attendeeCount).toBe(1);
   });
 });
