@@ -146,10 +146,13 @@ export async function updateAgendaItem(actor: Actor, input: unknown): Promise<Ag
   if (data.plannedMinutes !== undefined) set.plannedMinutes = data.plannedMinutes;
   if (data.notes !== undefined) set.notes = data.notes;
   if (data.speakers !== undefined) set.speakers = await resolveSpeakers(data.meetingId, data.speakers);
-  if (Object.keys(set).length > 0) {
-    const updated = await AgendaItemModel.updateOne({ _id: data.itemId, meetingId: data.meetingId }, { $set: set }, { runValidators: true });
-    if (updated.matchedCount === 0) throw new NotFound('agenda.notFound');
+  if (Object.keys(set).length === 0) {
+    // Nothing to change: no revision bump, no event.
+    const agenda = await loadAgenda(data.meetingId);
+    return { item: agenda.items.find((item) => item.id === data.itemId), agenda };
   }
+  const updated = await AgendaItemModel.updateOne({ _id: data.itemId, meetingId: data.meetingId }, { $set: set }, { runValidators: true });
+  if (updated.matchedCount === 0) throw new NotFound('agenda.notFound');
   const agenda = await announce(data.meetingId);
   return { item: agenda.items.find((item) => item.id === data.itemId), agenda };
 }
