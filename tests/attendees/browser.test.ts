@@ -1,0 +1,113 @@
+// The organizer's attendee table and import in headless Chromium: edit a cell in place, see a
+// wrong value refused next to the cell, import a CSV with one bad row, fix it, commit.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import type { Browser, Page } from 'playwright-core';
+import { organizerCredentials, startTestApp, type TestApp } from '../helpers/app.js';
+import { launchBrowser, phoneViewport } from '../helpers/browser.js';
+import { createMeeting } from '../../server/meetings/actions.js';
+import { addProvinceDistricts } from '../../server/sites/actions.js';
+import { createAttendee } from '../../server/attendees/actions.js';
+import { AttendeeModel } from '../../server/attendees/model.js';
+
+let app: TestApp;
+let browser: Browser;
+
+beforeAll(async () => {
+  // `npm test` builds the client first; a lone `vitest run` of this file may not have.
+  if (!existsSync(new URL('../../public/build/attendees-table.js', import.meta.url))) {
+    execFileSync('npx', ['tsx', 'client/build.ts'], { cwd: new URL('../..', import.meta.url), stdio: 'ignore' });
+  }
+  app = await startTestApp();
+  browser = await launchBrowser();
+});
+afterAll(async () => {
+  await browser?.close();
+  await app?.stop();
+});
+
+async function conference(): Promise<string> {
+  const meeting = await createMeeting(app.organizer, { title: 'Hội nghị Tổng kết hoạt động Khoa học và Công nghệ năm 2021', start: '2021-12-29T14:00', end: '2021-12-29T17:00' });
+  const meetingId = String(meeting._id);
+  await addProvinceDistricts(app.organizer, { meetingId, provinceCode: '87' });
+  return meetingId;
+}
+
+async function signIn(page: Page) {
+  await page.goto(`${app.baseUrl}/login`);
+  await page.fill('#field-email', organizerCredentials.email);
+  await page.fill('#field-password', organizerCredentials.password);
+  await Promise.all([page.waitForURL(/\/meetings/), page.click('button[type="submit"]')]);
+}
+
+describe('the organizer in the attendee table', () => {
+  it('edits a cell in place and sees a taken email refused next to the cell, in Vietnamese', async () => {
+    const meetingId = await conference();
+    const hung = await createAttendee(app.organizer, { meetingId, fullName: 'Nguyễn Văn Hùng', position: 'Chuyên viên', email: 'hung@example.vn' });
+    await createAttendee(app.organizer, { meetingId, fullName: 'Trần Thị Lan', email: 'lan@example.vn' });
+    const page = await browser.newPage();
+    const problems: string[] = [];
+    page.on('pageerror', (error) => problems.push(error.message));
+    page.on('response', (response) => response.status() === 404 && problems.push(`404 ${response.url()}`));
+    await signIn(page);
+    await page.goto(`${app.baseUrl}/meetings/${meetingId}/attendees`);
+
+    const row = page.locator(`tr[data-id="${hung.id}"]`);
+    await row.locator('td[data-field="position"]').click();
+    const input = row.locator('td[data-field="position"] input');
+    await input.fill('Giám đốc Sở Khoa học và Công nghệ');
+    await input.press('Enter');
+    await expect.poll(() => row.locator('td[data-field="position"]').textContent()).toBe('Giám đốc Sở Khoa học và Công nghệ');
+    expect((await AttendeeModel.findById(hung.id).lean())!.position).toBe('Giám đốc Sở Khoa học và Công nghệ');
+
+    await row.locator('td[data-field="email"]').click();
+    const email = row.locator('td[data-field="email"] input');
+    await email.fill('lan@example.vn');
+    await email.press('Enter');
+    const error = row.locator('td[data-field="email"] .field-error');
+    await expect.poll(() => error.textContent()).toBe('Email lan@example.vn đã được dùng cho một đại biểu khác của hội nghị này.');
+    expect((await AttendeeModel.findById(hung.id).lean())!.email).toBe('hung@example.vn');
+    await email.press('Escape');
+    await expect.poll(() => row.locator('td[data-field="email"]').textContent()).toBe('hung@example.vn');
+
+    await row.locator('td[data-field="role"]').click();
+    await row.locator('td[data-field="role"] select').selectOption('speaker');
+    await expect.poll(() => row.locator('td[data-field="role"]').textContent()).toBe('Báo cáo viên');
+    expect(problems).toEqual([]);
+    await page.close();
+  });
+
+  it('imports a CSV with one bad row: sees it flagged, fixes it in the preview, commits', async () => {
+    const meetingId = await conference();
+    const page = await browser.newPage({ viewport: phoneViewport });
+    await signIn(page);
+    await page.goto(`${app.baseUrl}/meetings/${meetingId}/attendees/import`);
+    const csv = [
+      'Họ và tên,Chức vụ,Đơn vị,Email,Điện thoại,Điểm cầu,Vai trò',
+      'Nguyễn Văn Hùng,Giám đốc,Sở Khoa học và Công nghệ,hung@example.vn,0913111222,,Báo cáo viên',
+      'Lê Thị Hà,Phó Chủ tịch,UBND huyện Tân Hồng,ha@example,,Tân Hồng,',
+    ].join('\r\n');
+    await page.setInputFiles('#import-file', { name: 'dai-bieu.csv', mimeType: 'text/csv', buffer: Buffer.from(`\uFEFF${csv}`, 'utf8') });
+    await Promise.all([page.waitForURL(/\/import\/[a-f\d]{24}$/), page.click('button[type="submit"].btn-primary')]);
+
+    await expect.poll(() => page.locator('.import-summary').textContent()).toBe('2 dòng: 1 hợp lệ, 1 có lỗi.');
+    const bad = page.locator('#row-3');
+    expect(await bad.locator('.row-problems').textContent()).toBe('Email "ha@example" không hợp lệ.');
+    expect(await page.locator('button:has-text("Lưu vào danh sách")').isDisabled()).toBe(true);
+    expect(await AttendeeModel.countDocuments({ meetingId })).toBe(0);
+
+    await bad.locator('summary').click();
+    await bad.locator('input[name="email"]').fill('ha@example.vn');
+    await Promise.all([page.waitForURL(/#row-3$/), bad.locator('.row-fix button.btn-primary').click()]);
+    await expect.poll(() => page.locator('.import-summary').textContent()).toBe('2 dòng: 2 hợp lệ, 0 có lỗi.');
+
+    await Promise.all([page.waitForURL(new RegExp(`/meetings/${meetingId}/attendees$`)), page.click('button:has-text("Lưu vào danh sách")')]);
+    expect(await page.locator('.flash').textContent()).toBe('Đã thêm 2 đại biểu từ tệp.');
+    expect(await page.locator('#attendees-table tbody tr').count()).toBe(2);
+    // The table scrolls inside its wrapper on a phone instead of widening the page.
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    expect(overflow).toBeLessThanOrEqual(1);
+    await page.close();
+  });
+});
