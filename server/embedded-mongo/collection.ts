@@ -84,10 +84,13 @@ export class Collection {
     if (!previous) throw new Error(`record ${rid} vanished`);
     const oldKeys = this.indexes.map((index) => index.keysFor(previous));
     const newKeys = this.indexes.map((index) => index.keysFor(doc));
-    this.indexes.forEach((index, i) => index.checkUnique(newKeys[i], rid, this.namespace));
+    // Most updates leave indexed fields alone (a $inc on a counter): skip those indexes.
+    const changed = this.indexes.map((_, i) => !sameKeys(oldKeys[i], newKeys[i]));
+    this.indexes.forEach((index, i) => changed[i] && index.checkUnique(newKeys[i], rid, this.namespace));
     this.file.putDocument(this.name, rid, doc);
     this.documents.set(rid, doc);
     this.indexes.forEach((index, i) => {
+      if (!changed[i]) return;
       index.remove(rid, oldKeys[i]);
       index.add(rid, newKeys[i]);
     });
@@ -184,6 +187,13 @@ export class Collection {
   get dataSize(): number {
     return this.documents.size;
   }
+}
+
+function sameKeys(a: unknown[][] | null, b: unknown[][] | null): boolean {
+  if (a === null || b === null) return a === b;
+  if (a.length !== b.length) return false;
+  // Same value but another type (Int32 1 vs Double 1) sorts the same, so it is the same key.
+  return a.every((key, i) => key.every((v, j) => compareValues(v, b[i][j]) === 0));
 }
 
 function sameKeyTypes(a: Document, b: Document): boolean {

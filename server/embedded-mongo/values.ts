@@ -129,14 +129,39 @@ export function compareNumbers(a: unknown, b: unknown): number {
   return x < y ? -1 : x > y ? 1 : 0;
 }
 
+/** Byte-wise order without allocating: index lookups compare ObjectIds millions of times. */
 function compareBytes(a: Uint8Array, b: Uint8Array): number {
-  return Buffer.compare(Buffer.from(a.buffer, a.byteOffset, a.byteLength), Buffer.from(b.buffer, b.byteOffset, b.byteLength));
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    if (a[i] !== b[i]) return a[i] - b[i];
+  }
+  return a.length - b.length;
 }
 
 function regexParts(value: unknown): [string, string] {
   if (value instanceof RegExp) return [value.source, value.flags];
   const r = value as { pattern: string; options: string };
   return [r.pattern, r.options];
+}
+
+interface PackedObjectId {
+  i0?: number;
+  i1?: number;
+  i2?: number;
+  i3?: number;
+}
+
+/**
+ * bson 7 keeps an ObjectId as four big-endian 24-bit groups (i0..i3) and builds a new Buffer for
+ * every `.id` read; comparing the groups gives byte order without allocating.
+ */
+function compareObjectIds(a: ObjectId, b: ObjectId): number {
+  const x = a as unknown as PackedObjectId;
+  const y = b as unknown as PackedObjectId;
+  if (typeof x.i0 === 'number' && typeof y.i0 === 'number') {
+    return x.i0 - y.i0 || x.i1! - y.i1! || x.i2! - y.i2! || x.i3! - y.i3!;
+  }
+  return compareBytes(a.id, b.id);
 }
 
 /** Total order over BSON values, as MongoDB sorts and compares them. */
@@ -165,7 +190,7 @@ export function compareValues(a: unknown, b: unknown, strings: StringComparer = 
       return compareBytes(x.buffer, y.buffer);
     }
     case 8:
-      return compareBytes((a as ObjectId).id, (b as ObjectId).id);
+      return compareObjectIds(a as ObjectId, b as ObjectId);
     case 9:
       return a === b ? 0 : a ? 1 : -1;
     case 10:
