@@ -162,6 +162,10 @@ export function meetingsRoutes(): Router {
     const actor = actorOf(res);
     requireOrganizer(actor);
     const meeting = await getMeeting(actor, req.params.meetingId);
+    if (meeting.status === 'cancelled' || meeting.status === 'ended') {
+      setFlash(req, translate(res, meeting.status === 'cancelled' ? 'meeting.cancelled.readonly' : 'meeting.ended.readonly'), true);
+      return res.redirect(303, meetingPath(meeting));
+    }
     renderForm(res, { meeting, values: formValues(meeting) });
   });
 

@@ -55,7 +55,8 @@ function absoluteUrl(req: Request, path: string): string {
 
 async function renderSitesPage(req: Request, res: Response, meetingId: string, extra: { values?: Body; errors?: Record<string, string>; status?: number; flashError?: string } = {}) {
   const actor = actorOf(res);
-  requireOrganizer(actor);
+  // Organizers manage the sites; the chair may look (read-only, without coordinator links).
+  if (actor.kind !== 'chair') requireOrganizer(actor);
   const [meeting, sites] = await Promise.all([getMeeting(actor, meetingId), listSites(actor, meetingId)]);
   const last = sites.length - 1;
   const flash = takeFlash(req);
@@ -71,6 +72,7 @@ async function renderSitesPage(req: Request, res: Response, meetingId: string, e
       others: sites.filter((other) => other.id !== site.id).map((other) => ({ id: other.id, name: other.name })),
     })),
     hasMainSite: sites.some((site) => site.isMain),
+    isOrganizer: actor.kind === 'organizer',
     isCancelled: meeting.status === 'cancelled',
     provinces: provinces.map((province) => ({ code: province.code, name: province.name, count: province.districts.length })),
     values: extra.values ?? {},
@@ -225,7 +227,7 @@ export function sitesRoutes(): Router {
       setFlash(req, translate(res, 'mySite.saved'));
       res.redirect(303, '/my/site');
     } catch (error) {
-      if (!(error instanceof Invalid)) throw error;
+      if (!(error instanceof Invalid)) return backWithMessage(req, res, error, '/my/site');
       await renderMySite(req, res, { values: formValues(input), errors: fieldErrors(error, localeOf(res)), status: 422 });
     }
   });

@@ -176,6 +176,24 @@ describe('an attendee link', () => {
   });
 });
 
+describe('the chair', () => {
+  it('reads the sites page with every site’s details, without forms or coordinator links', async () => {
+    const meetingId = await newMeeting();
+    await organizer.json('POST', `/api/v1/meetings/${meetingId}/sites/add-districts`, { provinceCode: '87' });
+    const main = (await SiteModel.findOne({ meetingId, isMain: true }).lean())!;
+    await organizer.json('PATCH', `/api/v1/meetings/${meetingId}/sites/${String(main._id)}`, { coordinatorPhone: '0277 3851 000' });
+    const chair = await AttendeeModel.create({ meetingId, fullName: 'Huỳnh Minh Tuấn', position: 'Phó Chủ tịch UBND Tỉnh', role: 'chair', siteId: main._id });
+    const viaLink = HttpClient.withBearer(app.baseUrl, chair.accessToken);
+    const page = await viaLink.get(`/meetings/${meetingId}/sites`);
+    expect(page.status).toBe(200);
+    expect(page.text).toContain('Huyện Châu Thành');
+    expect(page.text).toContain('0277 3851 000');
+    expect(page.text).not.toContain('/s/');
+    expect(page.text).not.toContain(`action="/meetings/${meetingId}/sites`);
+    expect((await viaLink.getJson(`/api/v1/meetings/${meetingId}/dashboard`)).status).toBe(200);
+  });
+});
+
 describe('sites JSON API', () => {
   it('adds, reorders, switches the main site and removes; mistakes come back per field', async () => {
     const meetingId = await newMeeting();
