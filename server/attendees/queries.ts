@@ -5,7 +5,7 @@ import './messages.js';
 import { Types, type QueryFilter } from 'mongoose';
 import { z } from 'zod';
 import { requireMeetingViewer, type Actor } from '../lib/actor.js';
-import { Forbidden, NotFound } from '../lib/errors.js';
+import { Forbidden, NotFound, Unauthorized } from '../lib/errors.js';
 import { escapeRegex, searchKey } from '../lib/text.js';
 import { objectId, parseInput } from '../lib/validation.js';
 import { MeetingModel } from '../meetings/model.js';
@@ -250,7 +250,7 @@ export interface MyHome {
 /** The attendee's (or chair's) own page reached through the personal link. */
 export async function myHome(actor: Actor): Promise<MyHome> {
   if (actor.kind !== 'attendee' && actor.kind !== 'chair') {
-    if (actor.kind === 'anonymous') throw new NotFound('attendees.notFound');
+    if (actor.kind === 'anonymous') throw new Unauthorized();
     throw new Forbidden();
   }
   const meeting = await findMeeting(actor.meetingId);
