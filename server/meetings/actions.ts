@@ -109,8 +109,12 @@ function parseWithTimes<S extends z.ZodType>(schema: S, input: unknown, current?
   const result = schema.safeParse(input);
   const fields: FieldMessages = result.success ? {} : { ...invalidFromZod(result.error).fields };
   // Time messages are computed even when other fields failed, from whatever time input is readable.
-  const loose = z.object(detailFields).partial().safeParse(input);
-  const timeInput: TimeInput = loose.success ? loose.data : {};
+  const raw = (typeof input === 'object' && input !== null ? input : {}) as Record<string, unknown>;
+  const timeInput: TimeInput = {};
+  for (const key of ['timeZone', 'start', 'end', 'durationMinutes'] as const) {
+    const field = detailFields[key].safeParse(raw[key]);
+    if (field.success && field.data !== undefined) (timeInput as Record<string, unknown>)[key] = field.data;
+  }
   const timeFields: FieldMessages = {};
   const times = resolveTimes(timeInput, current, timeFields);
   for (const [path, message] of Object.entries(timeFields)) fields[path] ??= message;

@@ -139,7 +139,7 @@ describe('meetings JSON API', () => {
     const invalid = await organizer.json('POST', '/api/v1/meetings?lang=en', { title: '', start: '2026-12-01T09:00', durationMinutes: 0 });
     expect(invalid.status).toBe(422);
     expect(invalid.json.error.code).toBe('invalid');
-    expect(invalid.json.error.fields).toMatchObject({ title: 'Please enter the meeting title.', durationMinutes: 'The duration must be a number of minutes from 1 to 10080.' });
+    expect(invalid.json.error.fields).toEqual({ title: 'Please enter the meeting title.', durationMinutes: 'The duration must be a number of minutes from 1 to 10080.' });
     await organizer.get('/meetings?lang=vi');
 
     const created = await organizer.json('POST', '/api/v1/meetings', { title: 'Giao ban quý IV', start: '2099-12-01T09:00', durationMinutes: 120 });
