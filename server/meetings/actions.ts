@@ -117,7 +117,10 @@ function parseWithTimes<S extends z.ZodType>(schema: S, input: unknown, current?
   }
   const timeFields: FieldMessages = {};
   const times = resolveTimes(timeInput, current, timeFields);
-  for (const [path, message] of Object.entries(timeFields)) fields[path] ??= message;
+  // A time field zod already refused counts as given: no second "required" message for its partner.
+  const refused = new Set(Object.keys(fields));
+  const dependsOnRefused = (path: string) => path === 'end' && (refused.has('durationMinutes') || refused.has('start') || refused.has('timeZone'));
+  for (const [path, message] of Object.entries(timeFields)) if (!dependsOnRefused(path)) fields[path] ??= message;
   if (!result.success || Object.keys(fields).length > 0) throw new Invalid(fields);
   return { data: result.data, times };
 }
@@ -220,7 +223,7 @@ export async function setMeetingStatus(actor: Actor, input: unknown): Promise<Me
   ).lean<MeetingRecord>();
   if (!updated) {
     const current = await loadMeeting(meetingId);
-    throw new Conflict('meeting.transition.refused', { from: current.status });
+    throw new Conflict(`meeting.transition.refused.${current.status}`, { from: current.status });
   }
   publish({ type: 'meeting.updated', meetingId: String(updated._id), revision: updated.revision, payload: { ...meetingEventPayload(updated), changed: ['status'] } });
   return updated;
