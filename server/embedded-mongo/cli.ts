@@ -11,7 +11,7 @@ const { values } = parseArgs({
 });
 
 const storage = values['in-memory'] ? ({ inMemory: true } as const) : { dbPath: values.dbpath! };
-const mongo = await startEmbeddedMongo(storage, { port: Number(values.port) });
+const mongo = await startEmbeddedMongo(storage, { port: Number(values.port), thread: 'main' });
 console.log(`embedded-mongo listening on ${mongo.uri} (${'dbPath' in storage ? storage.dbPath : 'in memory'})`);
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {

@@ -1,51 +1,81 @@
 // Embedded MongoDB-wire-compatible store: start it, point mongoose (or any driver) at `uri`.
-import { WireServer } from './server.js';
-import { Store } from './store.js';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { startInThisThread, type EmbeddedMongo, type EmbeddedMongoStorage } from './embedded.js';
+import type { WorkerReport } from './worker.js';
 
-export type EmbeddedMongoStorage = { dbPath: string } | { inMemory: true };
+export type { EmbeddedMongo, EmbeddedMongoStorage };
 
 export interface EmbeddedMongoOptions {
   /** TCP port on 127.0.0.1; 0 (default) picks a free one. */
   port?: number;
+  /**
+   * 'worker' (default) runs the store in a worker thread so its work does not queue behind the
+   * app's (or benchmark's) own JavaScript; 'main' runs it on the caller's event loop.
+   */
+  thread?: 'worker' | 'main';
 }
-
-export interface EmbeddedMongo {
-  uri: string;
-  port: number;
-  stop(): Promise<void>;
-}
-
-/** How often TTL indexes are swept (MongoDB uses 60s; sessions expire soon enough either way). */
-const TTL_SWEEP_INTERVAL_MS = 1000;
-const CURSOR_REAP_INTERVAL_MS = 60_000;
 
 export async function startEmbeddedMongo(storage: EmbeddedMongoStorage, options: EmbeddedMongoOptions = {}): Promise<EmbeddedMongo> {
-  const dbPath = 'dbPath' in storage ? storage.dbPath : null;
-  const store = new Store(dbPath);
-  const server = new WireServer({ store, info: { port: 0, startedAt: Date.now(), dbPath } });
-  let port: number;
-  try {
-    port = await server.listen(options.port ?? 0);
-  } catch (err) {
-    store.close();
-    throw err;
+  const port = options.port ?? 0;
+  const plain: EmbeddedMongoStorage = 'dbPath' in storage ? { dbPath: storage.dbPath } : { inMemory: true };
+  if (options.thread === 'main') return startInThisThread(plain, port);
+  return startInWorker(plain, port);
+}
+
+/** URL of tsx's ESM register API (its `import` export, which require.resolve cannot pick). */
+function tsxEsmApiUrl(): string {
+  const manifestPath = createRequire(import.meta.url).resolve('tsx/package.json');
+  const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as { exports: Record<string, { import: { default: string } }> };
+  return pathToFileURL(path.join(path.dirname(manifestPath), manifest.exports['./esm/api'].import.default)).href;
+}
+
+function startInWorker(storage: EmbeddedMongoStorage, port: number): Promise<EmbeddedMongo> {
+  const runningFromSource = import.meta.url.endsWith('.ts');
+  const entry = new URL(runningFromSource ? './worker.ts' : './worker.js', import.meta.url);
+  let worker: Worker;
+  if (runningFromSource) {
+    // From TypeScript sources the worker registers tsx's loader itself (Node 20 workers ignore
+    // --import in execArgv), whoever started this process: tsx, vitest or node.
+    const tsxApi = tsxEsmApiUrl();
+    const bootstrap = `import(${JSON.stringify(tsxApi)}).then((api) => { api.register(); return import(${JSON.stringify(entry.href)}); });`;
+    worker = new Worker(bootstrap, { eval: true, workerData: { storage, port } });
+  } else {
+    worker = new Worker(entry, { workerData: { storage, port } });
   }
-  const ttl = setInterval(() => store.sweepExpired(), TTL_SWEEP_INTERVAL_MS);
-  const reaper = setInterval(() => server.cursors.reapIdle(), CURSOR_REAP_INTERVAL_MS);
-  ttl.unref();
-  reaper.unref();
-  let stopped: Promise<void> | undefined;
-  return {
-    uri: `mongodb://127.0.0.1:${port}/`,
-    port,
-    stop() {
-      stopped ??= (async () => {
-        clearInterval(ttl);
-        clearInterval(reaper);
-        await server.close();
-        store.close();
-      })();
-      return stopped;
-    },
-  };
+  return new Promise((resolve, reject) => {
+    const onExit = (code: number) => reject(new Error(`embedded-mongo worker exited with code ${code} before starting`));
+    worker.once('error', reject);
+    worker.once('exit', onExit);
+    worker.once('message', (report: WorkerReport) => {
+      worker.off('error', reject);
+      worker.off('exit', onExit);
+      if (report.type !== 'ready') {
+        void worker.terminate();
+        reject(Object.assign(new Error(report.type === 'error' ? report.message : 'embedded-mongo worker failed'), report.type === 'error' ? { code: report.code } : {}));
+        return;
+      }
+      // A store that died must not look alive: fail as loudly as it would on the main thread.
+      worker.on('error', (err) => {
+        throw err;
+      });
+      let stopped: Promise<void> | undefined;
+      resolve({
+        uri: `mongodb://127.0.0.1:${report.port}/`,
+        port: report.port,
+        stop() {
+          stopped ??= new Promise<void>((done) => {
+            // Storage is closed (journal applied) inside the worker before it is terminated.
+            worker.once('message', () => void worker.terminate().then(() => done()));
+            worker.once('exit', () => done());
+            worker.postMessage({ type: 'stop' });
+          });
+          return stopped;
+        },
+      });
+    });
+  });
 }

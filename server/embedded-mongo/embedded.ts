@@ -1,0 +1,46 @@
+// Runs the store in the current thread: storage, TCP server, TTL sweeper and cursor reaper.
+import { WireServer } from './server.js';
+import { Store } from './store.js';
+
+export type EmbeddedMongoStorage = { dbPath: string } | { inMemory: true };
+
+export interface EmbeddedMongo {
+  uri: string;
+  port: number;
+  stop(): Promise<void>;
+}
+
+/** How often TTL indexes are swept (MongoDB uses 60s; sessions expire soon enough either way). */
+const TTL_SWEEP_INTERVAL_MS = 1000;
+const CURSOR_REAP_INTERVAL_MS = 60_000;
+
+export async function startInThisThread(storage: EmbeddedMongoStorage, port: number): Promise<EmbeddedMongo> {
+  const dbPath = 'dbPath' in storage ? storage.dbPath : null;
+  const store = new Store(dbPath);
+  const server = new WireServer({ store, info: { port: 0, startedAt: Date.now(), dbPath } });
+  let boundPort: number;
+  try {
+    boundPort = await server.listen(port);
+  } catch (err) {
+    store.close();
+    throw err;
+  }
+  const ttl = setInterval(() => store.sweepExpired(), TTL_SWEEP_INTERVAL_MS);
+  const reaper = setInterval(() => server.cursors.reapIdle(), CURSOR_REAP_INTERVAL_MS);
+  ttl.unref();
+  reaper.unref();
+  let stopped: Promise<void> | undefined;
+  return {
+    uri: `mongodb://127.0.0.1:${boundPort}/`,
+    port: boundPort,
+    stop() {
+      stopped ??= (async () => {
+        clearInterval(ttl);
+        clearInterval(reaper);
+        await server.close();
+        store.close();
+      })();
+      return stopped;
+    },
+  };
+}
