@@ -90,6 +90,11 @@ describe('the agenda JSON API', () => {
     expect(english.json.error.fields.plannedMinutes).toBe('The duration must be a whole number of minutes from 0 to 1440.');
     await organizer.get('/meetings?lang=vi');
 
+    const other = await conference('Hội nghị khác');
+    const foreignSpeaker = await organizer.json('POST', `${base}/items`, { title: 'Báo cáo', plannedMinutes: 30, speakers: [{ attendeeId: other.director.id }] });
+    expect(foreignSpeaker.status).toBe(422);
+    expect(foreignSpeaker.json.error.fields).toEqual({ 'speakers.0.attendeeId': 'Đại biểu này không thuộc hội nghị.' });
+
     const item = await organizer.json('POST', `${base}/items`, { title: 'Báo cáo', plannedMinutes: 30 });
     const foreign = await organizer.json('PUT', `${base}/order`, { orderedIds: [item.json.item.id, '0123456789abcdef01234567'] });
     expect(foreign.status).toBe(422);
