@@ -117,6 +117,27 @@ export class Collection {
     }
   }
 
+  /** Whether the filter narrows to an index range (rather than a full scan). */
+  hasIndexPlan(filter: Document | undefined): boolean {
+    return planCandidates(filter, this.indexes) !== undefined;
+  }
+
+  /**
+   * Documents in the order of a single-field sort, read from an index on that field; undefined
+   * when no index can give that order (multikey indexes order by elements, not documents).
+   */
+  orderedBy(field: string, direction: 1 | -1): Iterable<Document> | undefined {
+    const index = this.indexes.find((i) => i.coversAllDocuments && !i.multikey && i.fields[0].name === field);
+    if (!index) return undefined;
+    const documents = this.documents;
+    return (function* () {
+      for (const rid of index.ridsInOrder(direction)) {
+        const doc = documents.get(rid);
+        if (doc) yield doc;
+      }
+    })();
+  }
+
   // ---- index management
 
   /** Creates an index; returns false when an identical one already exists. */

@@ -161,6 +161,12 @@ export class Index {
     return out;
   }
 
+  /** Record ids in key order (ascending or descending). */
+  *ridsInOrder(direction: 1 | -1): Iterable<number> {
+    if (direction === 1) for (let i = 0; i < this.entries.length; i++) yield this.entries[i].rid;
+    else for (let i = this.entries.length - 1; i >= 0; i--) yield this.entries[i].rid;
+  }
+
   /** First position where pred (monotone false..true over the sorted entries) holds. */
   private lowerBound(pred: (e: Entry) => boolean): number {
     let lo = 0;

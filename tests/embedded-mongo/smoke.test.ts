@@ -57,6 +57,10 @@ describe('embedded store through mongoose', () => {
     const all = await Session.find({ n: { $gte: 10 } }).sort({ n: -1 }).lean();
     expect(all).toHaveLength(240);
     expect(all[0].n).toBe(249);
+    // Sorted by an indexed field with a filter the index does not cover: same answer as a scan.
+    await Session.collection.createIndex({ n: 1 });
+    const newestInA = await Session.find({ room: 'A' }).sort({ n: -1 }).limit(3).lean();
+    expect(newestInA.map((s) => s.n)).toEqual([249, 247, 245]);
     const byRoom = await Session.aggregate([{ $group: { _id: '$room', total: { $sum: 1 } } }, { $sort: { _id: 1 } }]);
     expect(byRoom).toEqual([{ _id: 'A', total: 125 }, { _id: 'B', total: 125 }]);
   });

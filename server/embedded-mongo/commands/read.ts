@@ -83,14 +83,45 @@ export const find: CommandHandler = (command, ctx) => {
   const batchSize = optionalBatchSize(command);
   const strings = collationComparer(command.collation);
   const collection = existingCollection(ctx, name);
-  const stopAfter = sort.length === 0 && limit > 0 ? skip + limit : undefined;
-  let results = matchDocuments(collection, { filter, collation: command.collation, variables: letArg(command), stopAfter });
-  results = sortDocuments(results, sort, strings);
+  const variables = letArg(command);
+  let results = sortedFromIndex(collection, filter, sort, strings === undefined, limit > 0 ? skip + limit : undefined, variables);
+  if (!results) {
+    const stopAfter = sort.length === 0 && limit > 0 ? skip + limit : undefined;
+    results = matchDocuments(collection, { filter, collation: command.collation, variables, stopAfter });
+    results = sortDocuments(results, sort, strings);
+  }
   if (skip > 0 || limit > 0) results = results.slice(skip, limit > 0 ? skip + limit : undefined);
   if (command.projection !== undefined) results = results.map(project);
   const effectiveBatch = limit > 0 && (batchSize === undefined || batchSize === 0 || batchSize > limit) ? limit : batchSize;
   return cursorReply(ctx, name, results, effectiveBatch, singleBatch);
 };
+
+/**
+ * "Newest 20" style queries: when the filter has no index of its own but the single sort field
+ * does, walk that index in order and stop once enough documents matched, instead of sorting
+ * the whole collection.
+ */
+function sortedFromIndex(
+  source: ReadSource,
+  filter: Document,
+  sort: ReturnType<typeof parseSort>,
+  binaryStrings: boolean,
+  stopAfter: number | undefined,
+  variables: Document | undefined,
+): Document[] | undefined {
+  if (!source || Array.isArray(source) || sort.length !== 1 || !binaryStrings || source.hasIndexPlan(filter)) return undefined;
+  const [path, direction] = sort[0];
+  const ordered = source.orderedBy(path.join('.'), direction);
+  if (!ordered) return undefined;
+  const matcher = compileFilter(filter, { variables });
+  const out: Document[] = [];
+  for (const doc of ordered) {
+    if (!matcher(doc)) continue;
+    out.push(doc);
+    if (stopAfter !== undefined && out.length >= stopAfter) break;
+  }
+  return out;
+}
 
 /** Cursor ids are Int64, but a client that promoted them to numbers may send a double back. */
 function cursorIdArg(value: unknown): Long | undefined {
