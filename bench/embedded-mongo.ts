@@ -38,6 +38,9 @@ const PER_BUCKET = 50;
 v8.setFlagsFromString('--expose-gc');
 const gc = vm.runInNewContext('gc') as () => void;
 
+/** Progress on stderr, so that stdout holds only the table and the JSON line. */
+const progress = (msg: string) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
+
 // ---- statistics ------------------------------------------------------------------------------
 function quantile(sorted: number[], q: number): number {
   if (sorted.length === 0) return NaN;
@@ -86,6 +89,7 @@ async function main(): Promise<void> {
     }
 
     // ---- single-document operations, each interleaved with ping -------------------------------
+    progress(`single-document operations, ${SAMPLES} samples each, interleaved with ping`);
     const pings: number[] = [];
     const opSamples: Record<string, number[]> = { insert: [], findById: [], updateOneInc: [], findOneAndUpdate: [] };
     const ids: unknown[] = [];
@@ -119,6 +123,7 @@ async function main(): Promise<void> {
     const Big = conn.model<Item>('Big', itemSchema, 'big');
     await Big.init();
     const buckets = BIG / PER_BUCKET;
+    progress(`loading ${BIG} documents for the indexed lean query`);
     const loadStart = performance.now();
     for (let off = 0; off < BIG; off += 5000) {
       const batch = Array.from({ length: 5000 }, (_, k) => {
@@ -141,6 +146,7 @@ async function main(): Promise<void> {
     if (wrongCount > 0) throw new Error(`the indexed query returned the wrong number of documents ${wrongCount} times`);
 
     // ---- sustained inserts from 8 connections into a unique-indexed collection ----------------
+    progress(`sustained inserts from ${CLIENTS} connections for ${SUSTAIN_SECONDS} s`);
     const conns: Connection[] = [];
     for (let c = 0; c < CLIENTS; c++) {
       conns.push(await mongoose.createConnection(store.uri, { dbName: 'bench', maxPoolSize: 2 }).asPromise());
@@ -178,9 +184,10 @@ async function main(): Promise<void> {
     const live: unknown[] = [];
     const memSamples: Array<{ ops: number; rssMiB: number; heapUsedMiB: number }> = [];
     const sampleEvery = Math.max(2000, Math.floor(OPS / 50));
-    const WORKERS = 2; // more workers only queue up on the single-threaded store
+    const WORKERS = Number(process.env.BENCH_WORKERS ?? 2); // more only queue up on the single-threaded store
     let done = 0;
     let nextSample = 0;
+    progress(`memory over ${OPS} mixed operations`);
     const memStart = performance.now();
     const sample = () => {
       gc();
@@ -226,6 +233,7 @@ async function main(): Promise<void> {
           if (done >= nextSample) {
             nextSample += sampleEvery;
             sample();
+            if (memSamples.length % 10 === 0) progress(`  ${done} ops, rss ${memSamples[memSamples.length - 1]!.rssMiB} MiB`);
           }
         }
       }),
