@@ -229,6 +229,8 @@ async function renderPreview(req: Request, res: Response, meetingId: string, pre
     siteNames: sites.map((site) => site.name),
     roleNames: attendeeRoles.map((role) => t(locale, `attendees.role.${role}`)),
     ignoredColumns: preview.ignoredColumns.join(', '),
+    // A few bad rows are fixed right here, so their forms start open; many mean fixing the file.
+    openFixes: preview.bad <= 10,
     basePath: `/meetings/${meetingId}/attendees/import/${preview.draftId}`,
   });
 }
