@@ -20,9 +20,13 @@ export type MeetingRecord = Meeting & { _id: Types.ObjectId; createdAt?: Date; u
 const maxMinutes = 7 * 24 * 60;
 const titleMax = 300;
 
-/** Atomically bumps the meeting's live-state revision and returns the new value. */
-export async function bumpRevision(meetingId: string | Types.ObjectId): Promise<number> {
-  const updated = await MeetingModel.findByIdAndUpdate(meetingId, { $inc: { revision: 1 } }, { returnDocument: 'after', projection: { revision: 1 } }).lean();
+/**
+ * Atomically bumps the meeting's live-state revision and returns the new value. With
+ * `calendar: true` the iCalendar SEQUENCE moves too (a change invites show, e.g. the location).
+ */
+export async function bumpRevision(meetingId: string | Types.ObjectId, options: { calendar?: boolean } = {}): Promise<number> {
+  const inc = options.calendar ? { revision: 1, calendarSequence: 1 } : { revision: 1 };
+  const updated = await MeetingModel.findByIdAndUpdate(meetingId, { $inc: inc }, { returnDocument: 'after', projection: { revision: 1 } }).lean();
   if (!updated) throw new NotFound('meeting.notFound');
   return updated.revision;
 }

@@ -97,8 +97,13 @@ export function publicSite(site: SiteRecord) {
   return { id: String(site._id), meetingId: String(site.meetingId), name: site.name, address: site.address ?? '', isMain: site.isMain, order: site.order };
 }
 
-async function announce(type: string, meetingId: Types.ObjectId | string, payload: unknown, siteId?: string): Promise<number> {
-  const revision = await bumpRevision(meetingId);
+/**
+ * Bumps the revision and publishes. `calendar`: the change shows in calendar invites (a site's
+ * name or address is an invite's location; the main site is the meeting's), so SEQUENCE moves too.
+ */
+async function announce(type: string, meetingId: Types.ObjectId | string, payload: unknown, options: { siteId?: string; calendar?: boolean } = {}): Promise<number> {
+  const revision = await bumpRevision(meetingId, { calendar: options.calendar });
+  const siteId = options.siteId;
   publish({ type, meetingId: String(meetingId), revision, payload, ...(siteId ? { siteId } : {}) });
   return revision;
 }
@@ -184,7 +189,8 @@ export async function updateSite(actor: Actor, input: unknown): Promise<SiteReco
     throw error;
   }
   if (!updated) throw new NotFound('site.notFound');
-  await announce('site.updated', updated.meetingId, publicSite(updated));
+  const locationChanged = updated.name !== site.name || (updated.address ?? '') !== (site.address ?? '');
+  await announce('site.updated', updated.meetingId, publicSite(updated), { calendar: locationChanged });
   return updated;
 }
 
@@ -210,7 +216,7 @@ export async function removeSite(actor: Actor, input: unknown): Promise<{ remove
     if (count > 0) throw new Conflict('site.remove.hasAttendees', { name: site.name, count });
   }
   await SiteModel.deleteOne({ _id: site._id });
-  await announce('site.removed', site.meetingId, { id: String(site._id), reassignedTo: data.reassignTo ?? null, reassigned });
+  await announce('site.removed', site.meetingId, { id: String(site._id), reassignedTo: data.reassignTo ?? null, reassigned }, { calendar: reassigned > 0 });
   return { removed: site, reassigned };
 }
 
@@ -227,7 +233,7 @@ export async function setMainSite(actor: Actor, input: unknown): Promise<SiteRec
   await requireOpenMeeting(site.meetingId);
   if (site.isMain) return site;
   const updated = await switchMainSite(site);
-  await announce('site.mainChanged', site.meetingId, { mainSiteId: String(site._id), site: publicSite(updated) });
+  await announce('site.mainChanged', site.meetingId, { mainSiteId: String(site._id), site: publicSite(updated) }, { calendar: true });
   return updated;
 }
 
@@ -336,7 +342,7 @@ export async function addProvinceDistricts(actor: Actor, input: unknown): Promis
     }
   }
   if (created.length > 0 || mainSite) {
-    await announce('sites.added', meetingId, { sites: created.map(publicSite), mainSiteId: mainSite ? String(mainSite._id) : undefined });
+    await announce('sites.added', meetingId, { sites: created.map(publicSite), mainSiteId: mainSite ? String(mainSite._id) : undefined }, { calendar: mainSite !== undefined });
   }
   return { created, skipped, mainSite };
 }
@@ -359,6 +365,6 @@ export async function rotateCoordinatorLink(actor: Actor, input: unknown): Promi
   const updated = await SiteModel.findByIdAndUpdate(site._id, { $set: { coordinatorToken: newToken() } }, { returnDocument: 'after' }).lean<SiteRecord>();
   if (!updated) throw new NotFound('site.notFound');
   // siteId-scoped: realtime can drop the old link's sockets; nobody else needs to know.
-  await announce('site.linkRotated', updated.meetingId, { id: String(updated._id) }, String(updated._id));
+  await announce('site.linkRotated', updated.meetingId, { id: String(updated._id) }, { siteId: String(updated._id) });
   return updated;
 }

@@ -207,6 +207,19 @@ describe('adding, editing, removing and ordering sites', () => {
     await updateSite(organizer, { siteId: String(site._id), address: 'UBND huyện Tam Nông' });
     expect((await MeetingModel.findById(meetingId).lean())!.revision).toBe(2);
   });
+
+  it('changes that calendar invites show (a site’s name or address, the main site) move the calendar sequence', async () => {
+    const meetingId = await newMeeting();
+    const site = await addSite(organizer, { meetingId, name: 'Huyện Tam Nông' });
+    const sequence = async () => (await MeetingModel.findById(meetingId).lean())!.calendarSequence;
+    expect(await sequence()).toBe(0);
+    await updateSite(organizer, { siteId: String(site._id), coordinatorPhone: '0277 3827 000' });
+    expect(await sequence()).toBe(0);
+    await updateSite(organizer, { siteId: String(site._id), address: 'Thị trấn Tràm Chim, huyện Tam Nông' });
+    expect(await sequence()).toBe(1);
+    await setMainSite(organizer, { meetingId, siteId: String(site._id) });
+    expect(await sequence()).toBe(2);
+  });
 });
 
 describe('who sees and changes what', () => {
