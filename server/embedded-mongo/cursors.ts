@@ -75,7 +75,7 @@ function newCursorId(): bigint {
 function takeBatch(results: Document[], start: number, batchSize: number): Document[] {
   const limit = batchSize <= 0 ? Number.MAX_SAFE_INTEGER : batchSize;
   const end = Math.min(results.length, start + limit);
-  if (end - start <= 101) return results.slice(start, end);
+  // Even 101 documents can exceed the 16MB reply limit when they are large, so always measure.
   const batch: Document[] = [];
   let bytes = 0;
   for (let i = start; i < end; i++) {

@@ -44,7 +44,7 @@ export function runPipeline(docs: Iterable<Document>, pipeline: Document[], reso
   });
   const input: Document[] = [];
   for (const doc of docs) input.push(promoteDocument(doc));
-  return aggregator.run(input) as Document[];
+  return (aggregator.run(input) as Document[]).map(idFirst);
 }
 
 /** Compiles a `$expr` filter against promoted documents. */
@@ -58,4 +58,12 @@ export function evaluateLet(variables: unknown): Document | undefined {
   if (variables === null || typeof variables !== 'object' || Array.isArray(variables)) return undefined;
   const [evaluated] = new Aggregator([{ $replaceWith: { $literal: {} } }, { $addFields: promote(variables) as Document }], { idKey: '_id' }).run([{}]) as Document[];
   return evaluated;
+}
+
+/** mingo's $project/$group emit _id last; MongoDB keeps it first. */
+function idFirst(doc: Document): Document {
+  if (!('_id' in doc) || Object.keys(doc)[0] === '_id') return doc;
+  const out: Document = { _id: doc._id };
+  for (const key of Object.keys(doc)) if (key !== '_id') out[key] = doc[key];
+  return out;
 }

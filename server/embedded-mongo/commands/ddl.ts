@@ -65,9 +65,12 @@ export const listCollections: CommandHandler = (command, ctx) => {
   const db = ctx.store.existingDatabase(ctx.db);
   const entries: Document[] = [];
   for (const collection of db?.collections.values() ?? []) {
+    const isView = typeof collection.options.viewOn === 'string';
     const entry: Document = nameOnly
-      ? { name: collection.name, type: 'collection' }
-      : {
+      ? { name: collection.name, type: isView ? 'view' : 'collection' }
+      : isView
+        ? { name: collection.name, type: 'view', options: collection.options, info: { readOnly: true } }
+        : {
           name: collection.name,
           type: 'collection',
           options: collection.options,
