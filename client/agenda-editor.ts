@@ -73,7 +73,8 @@ function rows(): HTMLLIElement[] {
 
 function minutesOf(row: HTMLLIElement): number {
   const input = row.querySelector<HTMLInputElement>('[data-minutes-input]');
-  const value = input ? Number(input.value) : Number(row.dataset.minutes);
+  const raw = input ? input.value.trim() : (row.dataset.minutes ?? '');
+  const value = raw === '' ? Number.NaN : Number(raw);
   // While the user is typing an invalid value, keep the last good one for the schedule.
   if (Number.isInteger(value) && value >= 0 && value <= 1440) {
     row.dataset.minutes = String(value);
