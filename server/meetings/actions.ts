@@ -267,7 +267,7 @@ export async function duplicateMeeting(actor: Actor, input: unknown): Promise<Me
   if (Object.keys(fields).length > 0) throw new Invalid(fields);
   const shiftedYears = DateTime.fromJSDate(startsAt!, { zone: source.timeZone }).year - DateTime.fromJSDate(source.startsAt, { zone: source.timeZone }).year;
 
-  const [sites, attendees, agendaItems] = await Promise.all([
+  const [sites, sourceAttendees, agendaItems] = await Promise.all([
     SiteModel.find({ meetingId: source._id }).sort({ order: 1 }).lean(),
     data.copyAttendees ? AttendeeModel.find({ meetingId: source._id }).lean() : Promise.resolve([]),
     AgendaItemModel.find({ meetingId: source._id }).sort({ order: 1 }).lean(),
@@ -275,6 +275,8 @@ export async function duplicateMeeting(actor: Actor, input: unknown): Promise<Me
 
   const meetingId = new Types.ObjectId();
   const siteIds = new Map(sites.map((site) => [String(site._id), new Types.ObjectId()]));
+  // An attendee can only be copied with their site (one left pointing at a removed site is not).
+  const attendees = sourceAttendees.filter((attendee) => siteIds.has(String(attendee.siteId)));
   const attendeeIds = new Map(attendees.map((attendee) => [String(attendee._id), new Types.ObjectId()]));
   try {
     const created = await MeetingModel.create({
