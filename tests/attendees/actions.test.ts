@@ -3,9 +3,8 @@
 // and who may see or change whom.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectTestDatabase } from '../helpers/database.js';
+import { newConference, organizer, rejection, type Conference } from './fixtures.js';
 import type { DatabaseHandle } from '../../server/database.js';
-import { createMeeting } from '../../server/meetings/actions.js';
-import { addProvinceDistricts } from '../../server/sites/actions.js';
 import { SiteModel } from '../../server/sites/model.js';
 import { MeetingModel } from '../../server/meetings/model.js';
 import { AttendeeModel } from '../../server/attendees/model.js';
@@ -16,8 +15,6 @@ import { toErrorBody } from '../../server/lib/http.js';
 import { subscribe, type DomainEvent } from '../../server/lib/events.js';
 import type { Actor } from '../../server/lib/actor.js';
 
-const organizer: Actor = { kind: 'organizer', userId: 'u1', name: 'Nguyễn Thị Tổ Chức', isAdmin: false };
-
 let database: DatabaseHandle;
 beforeAll(async () => {
   database = await connectTestDatabase();
@@ -25,34 +22,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await database?.close();
 });
-
-async function rejection(promise: Promise<unknown>): Promise<AppError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof AppError) return error;
-    throw error;
-  }
-  throw new Error('expected the action to be refused');
-}
-
-interface Conference {
-  meetingId: string;
-  mainSiteId: string;
-  siteIds: Record<string, string>;
-}
-
-async function newConference(): Promise<Conference> {
-  const meeting = await createMeeting(organizer, { title: 'Hội nghị Tổng kết hoạt động Khoa học và Công nghệ năm 2021', start: '2021-12-29T14:00', end: '2021-12-29T17:00' });
-  const meetingId = String(meeting._id);
-  await addProvinceDistricts(organizer, { meetingId, provinceCode: '87' });
-  const sites = await SiteModel.find({ meetingId }).lean();
-  return {
-    meetingId,
-    mainSiteId: String(sites.find((site) => site.isMain)!._id),
-    siteIds: Object.fromEntries(sites.map((site) => [site.name, String(site._id)])),
-  };
-}
 
 describe('adding people to the list', () => {
   it('adds an attendee to the main site by default, bumps the revision and announces it', async () => {

@@ -5,9 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import ExcelJS from 'exceljs';
 import iconv from 'iconv-lite';
 import { connectTestDatabase } from '../helpers/database.js';
+import { newConference, organizer, rejection } from './fixtures.js';
 import type { DatabaseHandle } from '../../server/database.js';
-import { createMeeting } from '../../server/meetings/actions.js';
-import { addProvinceDistricts } from '../../server/sites/actions.js';
 import { SiteModel } from '../../server/sites/model.js';
 import { MeetingModel } from '../../server/meetings/model.js';
 import { AttendeeModel } from '../../server/attendees/model.js';
@@ -15,11 +14,8 @@ import { createAttendee } from '../../server/attendees/actions.js';
 import { listAttendees } from '../../server/attendees/queries.js';
 import { commitImport, fixImportRow, ImportDraftModel, previewImport, type ImportPreview } from '../../server/attendees/import.js';
 import { exportAttendees } from '../../server/attendees/export.js';
-import { AppError } from '../../server/lib/errors.js';
 import { t } from '../../server/lib/i18n.js';
 import type { Actor } from '../../server/lib/actor.js';
-
-const organizer: Actor = { kind: 'organizer', userId: 'u1', name: 'Nguyễn Thị Tổ Chức', isAdmin: false };
 
 let database: DatabaseHandle;
 beforeAll(async () => {
@@ -28,24 +24,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await database?.close();
 });
-
-async function newConference(): Promise<{ meetingId: string; siteIds: Record<string, string> }> {
-  const meeting = await createMeeting(organizer, { title: 'Hội nghị Tổng kết KH&CN năm 2021', start: '2021-12-29T14:00', end: '2021-12-29T17:00' });
-  const meetingId = String(meeting._id);
-  await addProvinceDistricts(organizer, { meetingId, provinceCode: '87' });
-  const sites = await SiteModel.find({ meetingId }).lean();
-  return { meetingId, siteIds: Object.fromEntries(sites.map((site) => [site.name, String(site._id)])) };
-}
-
-async function rejection(promise: Promise<unknown>): Promise<AppError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof AppError) return error;
-    throw error;
-  }
-  throw new Error('expected a refusal');
-}
 
 const csvHeader = 'Họ và tên,Chức vụ,Đơn vị,Email,Điện thoại,Điểm cầu,Vai trò';
 const goodCsv = [
