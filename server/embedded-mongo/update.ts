@@ -6,7 +6,7 @@ import { MongoLocationError, MongoServerError, badValue, failedToParse, typeMism
 import { promote, runPipeline } from './mingo-bridge.js';
 import { compileFilter, parseSort, sortDocuments, type Matcher } from './query.js';
 import type { Document } from './values.js';
-import { cloneDeep, compareValues, formatValue, isNumeric, isPlainDocument, isTruthy, toInteger, toNumber, bsonTypeName } from './values.js';
+import { bsonTypeName, cloneDeep, compareValues, formatValue, isNumeric, isPlainDocument, toInteger, toNumber } from './values.js';
 
 export interface UpdateContext {
   isInsert: boolean;
@@ -262,7 +262,7 @@ function applyFieldOperator(op: string, container: Document | unknown[], key: st
     }
     case '$push':
     case '$addToSet': {
-      const array = requireArray(current, key, root, container);
+      const array = requireArray(current, key, root);
       const hasEach = isPlainDocument(arg) && '$each' in arg;
       const items = hasEach ? (arg as Document).$each : [arg];
       if (!Array.isArray(items)) throw badValue(`The argument to $each in ${op} must be an array but it was of type: ${bsonTypeName(items)}`);
@@ -304,7 +304,7 @@ function applyFieldOperator(op: string, container: Document | unknown[], key: st
   }
 }
 
-function requireArray(current: unknown, key: string, root: Document, _container: unknown): unknown[] {
+function requireArray(current: unknown, key: string, root: Document): unknown[] {
   if (current === undefined) return [];
   if (!Array.isArray(current)) {
     throw badValue(`The field '${key}' must be an array but is of type ${bsonTypeName(current)} in document {_id: ${formatValue(root._id)}}`);
@@ -449,13 +449,16 @@ export function identical(a: unknown, b: unknown): boolean {
 
 // ---- pipeline updates
 
+/** mongod's location code for a stage that is not allowed in an update pipeline. */
+const InvalidPipelineStageInUpdate = 72;
+
 const PIPELINE_UPDATE_STAGES = new Set(['$addFields', '$set', '$project', '$unset', '$replaceRoot', '$replaceWith']);
 
 export function applyPipeline(doc: Document, pipeline: unknown[], variables?: Document): Document {
   for (const stage of pipeline) {
     const name = isPlainDocument(stage) ? Object.keys(stage)[0] : undefined;
     if (!name || !PIPELINE_UPDATE_STAGES.has(name)) {
-      throw new MongoLocationError(ErrorLocationInvalidPipelineStage, `${name ?? 'stage'} is not allowed to be used within an update`);
+      throw new MongoLocationError(InvalidPipelineStageInUpdate, `${name ?? 'stage'} is not allowed to be used within an update`);
     }
   }
   const [result] = runPipeline([doc], pipeline as Document[], () => [], variables);
@@ -468,8 +471,6 @@ export function applyPipeline(doc: Document, pipeline: unknown[], variables?: Do
   }
   return restored;
 }
-
-const ErrorLocationInvalidPipelineStage = 72;
 
 /** mingo returns plain JS numbers: values it did not change get their original BSON types back. */
 function restoreTypes(next: unknown, previous: unknown): unknown {
@@ -549,4 +550,3 @@ export function validateIdValue(doc: Document): void {
   }
 }
 
-export { isTruthy };

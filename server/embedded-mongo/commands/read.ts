@@ -279,7 +279,5 @@ function writeOutput(ctx: CommandContext, stage: Document, results: Document[]):
 function mingoError(err: Error): MongoServerError {
   const stage = /pipeline operator[^$]*(\$\w+)/i.exec(err.message) ?? /unknown.*stage[^$]*(\$\w+)/i.exec(err.message);
   if (stage) return new MongoLocationError(40324, `Unrecognized pipeline stage name: '${stage[1]}'`);
-  return new MongoLocationError(ErrorCodesForAggregation.generic, err.message);
+  return badValue(err.message);
 }
-
-const ErrorCodesForAggregation = { generic: 2 } as const;

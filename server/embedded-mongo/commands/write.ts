@@ -23,8 +23,28 @@ import { isPlainDocument, isTruthy, toInteger } from '../values.js';
 import { arrayArg, collectionArg, documentArg, type CommandHandler } from './context.js';
 
 function writeError(index: number, err: unknown): Document {
-  if (!(err instanceof MongoServerError)) throw err;
+  if (!(err instanceof MongoServerError)) {
+    // e.g. mingo rejecting an expression in a pipeline update: still this statement's error.
+    return { index, code: 1, errmsg: err instanceof Error ? err.message : String(err) };
+  }
   return { index, code: err.code, errmsg: err.message, ...err.extra };
+}
+
+/**
+ * Runs each statement of a write batch, turning server errors into MongoDB's writeErrors;
+ * an ordered batch stops at the first error, an unordered one carries on.
+ */
+function runStatements(statements: unknown[], ordered: boolean, run: (statement: unknown, index: number) => void): Document[] {
+  const writeErrors: Document[] = [];
+  for (let i = 0; i < statements.length; i++) {
+    try {
+      run(statements[i], i);
+    } catch (err) {
+      writeErrors.push(writeError(i, err));
+      if (ordered) break;
+    }
+  }
+  return writeErrors;
 }
 
 function prepareInsert(doc: unknown): Document {
@@ -39,19 +59,13 @@ export const insert: CommandHandler = (command, ctx) => {
   const documents = arrayArg(command, 'documents');
   const ordered = command.ordered !== false;
   const db = ctx.store.database(ctx.db);
-  const writeErrors: Document[] = [];
   let n = 0;
-  db.write(() => {
+  const writeErrors = db.write(() => {
     const collection = db.getOrCreate(name);
-    for (let i = 0; i < documents.length; i++) {
-      try {
-        collection.insert(prepareInsert(documents[i]));
-        n++;
-      } catch (err) {
-        writeErrors.push(writeError(i, err));
-        if (ordered) break;
-      }
-    }
+    return runStatements(documents, ordered, (doc) => {
+      collection.insert(prepareInsert(doc));
+      n++;
+    });
   });
   return writeErrors.length ? { n, writeErrors, ok: 1 } : { n, ok: 1 };
 };
@@ -198,29 +212,24 @@ export const update: CommandHandler = (command, ctx) => {
     }
   }
   const db = ctx.store.database(ctx.db);
-  const writeErrors: Document[] = [];
+  const letVariables = evaluateLet(command.let);
   const upserted: Document[] = [];
   let n = 0;
   let nModified = 0;
-  db.write(() => {
-    for (let i = 0; i < updates.length; i++) {
-      try {
-        const spec = readUpdateSpec(updates[i]);
-            if (isPlainDocument(command.let)) spec.variables = { ...evaluateLet(command.let), ...spec.variables };
-        const outcome = performUpdate(db, name, spec);
-        if (outcome.upsertedId !== undefined) {
-          upserted.push({ index: i, _id: outcome.upsertedId });
-          n++;
-        } else {
-          n += outcome.matched;
-          nModified += outcome.modified;
-        }
-      } catch (err) {
-        writeErrors.push(writeError(i, err));
-        if (ordered) break;
+  const writeErrors = db.write(() =>
+    runStatements(updates, ordered, (statement, index) => {
+      const spec = readUpdateSpec(statement);
+      if (letVariables) spec.variables = { ...letVariables, ...spec.variables };
+      const outcome = performUpdate(db, name, spec);
+      if (outcome.upsertedId !== undefined) {
+        upserted.push({ index, _id: outcome.upsertedId });
+        n++;
+      } else {
+        n += outcome.matched;
+        nModified += outcome.modified;
       }
-    }
-  });
+    }),
+  );
   const reply: Document = { n, nModified };
   if (upserted.length) reply.upserted = upserted;
   if (writeErrors.length) reply.writeErrors = writeErrors;
@@ -235,34 +244,28 @@ export const deleteCommand: CommandHandler = (command, ctx) => {
   const deletes = arrayArg(command, 'deletes');
   const ordered = command.ordered !== false;
   const db = ctx.store.database(ctx.db);
-  const writeErrors: Document[] = [];
+  const variables = evaluateLet(command.let);
   let n = 0;
-  db.write(() => {
+  const writeErrors = db.write(() => {
     const collection = db.get(name);
-    for (let i = 0; i < deletes.length; i++) {
-      try {
-        const spec = deletes[i];
-        if (!isPlainDocument(spec)) throw failedToParse('delete statement must be an object');
-        const filter = (spec.q ?? {}) as Document;
-        if (!isPlainDocument(filter)) throw failedToParse("BSON field 'q' must be an object");
-        const limit = toInteger(spec.limit, 0);
-        if (limit !== 0 && limit !== 1) throw failedToParse(`The limit field in delete objects must be 0 or 1. Got ${limit}`);
-        const strings = collationComparer(spec.collation);
-        const matcher = compileFilter(filter, { strings, variables: evaluateLet(command.let) });
-        if (!collection) continue;
-        const victims: number[] = [];
-        for (const [rid, doc] of collection.candidates(filter, strings === undefined)) {
-          if (!matcher(doc)) continue;
-          victims.push(rid);
-          if (limit === 1) break;
-        }
-        for (const rid of victims) collection.remove(rid);
-        n += victims.length;
-      } catch (err) {
-        writeErrors.push(writeError(i, err));
-        if (ordered) break;
+    return runStatements(deletes, ordered, (spec) => {
+      if (!isPlainDocument(spec)) throw failedToParse('delete statement must be an object');
+      const filter = (spec.q ?? {}) as Document;
+      if (!isPlainDocument(filter)) throw failedToParse("BSON field 'q' must be an object");
+      const limit = toInteger(spec.limit, 0);
+      if (limit !== 0 && limit !== 1) throw failedToParse(`The limit field in delete objects must be 0 or 1. Got ${limit}`);
+      const strings = collationComparer(spec.collation);
+      const matcher = compileFilter(filter, { strings, variables });
+      if (!collection) return;
+      const victims: number[] = [];
+      for (const [rid, doc] of collection.candidates(filter, strings === undefined)) {
+        if (!matcher(doc)) continue;
+        victims.push(rid);
+        if (limit === 1) break;
       }
-    }
+      for (const rid of victims) collection.remove(rid);
+      n += victims.length;
+    });
   });
   return writeErrors.length ? { n, writeErrors, ok: 1 } : { n, ok: 1 };
 };
