@@ -74,7 +74,7 @@ export function createApp(options: AppOptions): BuiltApp {
     secret: options.sessionSecret,
     resave: false,
     saveUninitialized: false,
-    store: MongoStore.create({ client: mongoose.connection.getClient(), collectionName: 'sessions', ttl: 14 * 24 * 3600, touchAfter: 3600 }),
+    store: MongoStore.create({ client: mongoose.connection.getClient(), dbName: mongoose.connection.db?.databaseName, collectionName: 'sessions', ttl: 14 * 24 * 3600, touchAfter: 3600 }),
     cookie: { httpOnly: true, sameSite: 'lax', secure: options.isProduction, maxAge: 14 * 24 * 3600 * 1000 },
   });
   app.use(sessionMiddleware);
@@ -112,6 +112,9 @@ const identifyActor: RequestHandler = async (req, res, next) => {
   }
 };
 
+/** Pages whose forms an anonymous visitor submits, and the API's token endpoint. */
+const tokenIssuingPaths = new Set(['/login', '/setup', '/api/v1/session']);
+
 function csrfProtection(): RequestHandler {
   const { csrfSynchronisedProtection, generateToken } = csrfSync({
     getTokenFromRequest: (req) => {
@@ -128,7 +131,10 @@ function csrfProtection(): RequestHandler {
       res.locals.csrfToken = '';
       return next();
     }
-    res.locals.csrfToken = generateToken(req);
+    // A token lives in the session, so making one for every anonymous visit of a public page
+    // would store a session per visit. Only signed-in visitors and the sign-in forms need one.
+    const needsToken = Boolean(req.session.userId || req.session.link) || tokenIssuingPaths.has(req.path);
+    res.locals.csrfToken = needsToken ? generateToken(req) : '';
     csrfSynchronisedProtection(req, res, (error?: unknown) => next(error ? new Forbidden('error.csrf') : undefined));
   };
 }
