@@ -49,10 +49,11 @@ async function phoneAsOrganizer(): Promise<{ context: BrowserContext; page: Page
 /** The list item of one site (its remove form lists the other sites, so match on the name itself). */
 const siteItem = (page: Page, name: string) => page.locator('li.site-item', { has: page.locator('.site-name', { hasText: new RegExp(`^${name}$`) }) });
 
-/** Tap a form button and wait for the page the form redirects to. */
+/** Tap a form button and wait until the page it redirects to has replaced this one. */
 async function submitBy(page: Page, tap: () => Promise<void>) {
-  await Promise.all([page.waitForResponse((response) => response.request().method() === 'GET' && response.url().includes('/sites') && response.status() === 200), tap()]);
-  await page.waitForLoadState('load');
+  await page.evaluate(() => document.documentElement.setAttribute('data-before-submit', ''));
+  await tap();
+  await page.waitForFunction(() => document.readyState === 'complete' && !document.documentElement.hasAttribute('data-before-submit'));
 }
 
 const sidewaysOverflow = (page: Page) => page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
