@@ -37,20 +37,8 @@ export const fieldSchemas = {
 
 const ids = { meetingId: objectId, attendeeId: objectId };
 
-const createSchema = z.object({
-  meetingId: objectId,
-  fullName: fieldSchemas.fullName,
-  position: fieldSchemas.position.optional(),
-  organization: fieldSchemas.organization.optional(),
-  email: fieldSchemas.email.optional(),
-  phone: fieldSchemas.phone.optional(),
-  siteId: fieldSchemas.siteId,
-  role: fieldSchemas.role,
-});
-
 /** Every field optional: a PATCH of one cell sends just that field. */
-const updateSchema = z.object({
-  ...ids,
+const optionalFields = {
   fullName: fieldSchemas.fullName.optional(),
   position: fieldSchemas.position.optional(),
   organization: fieldSchemas.organization.optional(),
@@ -58,7 +46,10 @@ const updateSchema = z.object({
   phone: fieldSchemas.phone.optional(),
   siteId: fieldSchemas.siteId,
   role: fieldSchemas.role,
-});
+};
+
+const createSchema = z.object({ meetingId: objectId, ...optionalFields, fullName: fieldSchemas.fullName });
+const updateSchema = z.object({ ...ids, ...optionalFields });
 
 const editableFields = ['fullName', 'position', 'organization', 'email', 'phone', 'siteId', 'role'] as const;
 
