@@ -182,6 +182,18 @@ describe('flagging bad rows', () => {
     expect(await AttendeeModel.countDocuments({ meetingId })).toBe(1);
   });
 
+  it('imports the 2,000 people of a whole province in one file', async () => {
+    const { meetingId } = await newConference();
+    const districts = ['Thành phố Cao Lãnh', 'TP. Sa Đéc', 'Tân Hồng', 'huyện tháp mười', ''];
+    const lines = Array.from({ length: 2000 }, (_, index) => `Nguyễn Văn Thứ ${index},Chuyên viên,Đơn vị ${index % 40},nguoi${index}@example.vn,09${String(index).padStart(8, '0')},${districts[index % 5]},`);
+    const preview = await previewImport(organizer, meetingId, file('tinh.csv', [csvHeader, ...lines].join('\n')));
+    expect(preview).toMatchObject({ total: 2000, ok: 2000, bad: 0 });
+    expect((await commitImport(organizer, { meetingId, draftId: preview.draftId })).inserted).toBe(2000);
+    const page = await listAttendees(organizer, meetingId, { q: 'nguyen van thu 1999' });
+    expect(page.items.map((item) => item.email)).toEqual(['nguoi1999@example.vn']);
+    expect((await listAttendees(organizer, meetingId, {})).total).toBe(2000);
+  });
+
   it('only organizers import', async () => {
     const { meetingId, siteIds } = await newConference();
     const coordinator: Actor = { kind: 'coordinator', meetingId, siteId: siteIds['Huyện Lấp Vò'], name: 'x' };
