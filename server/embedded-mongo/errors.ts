@@ -27,6 +27,7 @@ export const ErrorCodes = {
   IndexKeySpecsConflict: 86,
   NotImplemented: 238,
   OperationFailed: 96,
+  DBPathInUse: 98,
   Location: 0,
   DuplicateKey: 11000,
 } as const;

@@ -1,5 +1,6 @@
 // The set of databases: each is one SQLite file plus its collections' in-memory working sets.
 import fs from 'node:fs';
+import path from 'node:path';
 import { Collection } from './collection.js';
 import { MongoServerError } from './errors.js';
 import { DatabaseFile } from './storage.js';
@@ -72,13 +73,52 @@ function validateDatabaseName(name: string): void {
   }
 }
 
+/**
+ * One store per data directory, as mongod's mongod.lock ensures: two stores on the same files
+ * would each keep their own working set and overwrite each other. A lock left by a process
+ * that no longer runs (kill -9) is taken over.
+ */
+function acquireDirectoryLock(dbPath: string): string {
+  const lockPath = path.join(dbPath, 'embedded-mongo.lock');
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      fs.writeFileSync(lockPath, String(process.pid), { flag: 'wx' });
+      return lockPath;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      const holder = Number(fs.readFileSync(lockPath, 'utf8'));
+      if (Number.isInteger(holder) && holder > 0 && processIsAlive(holder)) {
+        throw new MongoServerError('DBPathInUse', `Unable to lock the data directory ${dbPath}: it is in use by process ${holder}`);
+      }
+      fs.rmSync(lockPath, { force: true });
+    }
+  }
+  throw new MongoServerError('DBPathInUse', `Unable to lock the data directory ${dbPath}`);
+}
+
+function processIsAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 export class Store {
   private readonly databases = new Map<string, DatabaseState>();
+  private readonly lockPath: string | undefined;
 
   constructor(private readonly dbPath: string | null) {
     if (dbPath) {
       fs.mkdirSync(dbPath, { recursive: true });
-      for (const name of DatabaseFile.list(dbPath)) this.databases.set(name, new DatabaseState(name, DatabaseFile.open(dbPath, name)));
+      this.lockPath = acquireDirectoryLock(dbPath);
+      try {
+        for (const name of DatabaseFile.list(dbPath)) this.databases.set(name, new DatabaseState(name, DatabaseFile.open(dbPath, name)));
+      } catch (err) {
+        this.close();
+        throw err;
+      }
     }
   }
 
@@ -118,5 +158,6 @@ export class Store {
   close(): void {
     for (const db of this.databases.values()) db.file.close();
     this.databases.clear();
+    if (this.lockPath) fs.rmSync(this.lockPath, { force: true });
   }
 }

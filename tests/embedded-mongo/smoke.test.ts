@@ -80,3 +80,28 @@ describe('embedded store through mongoose', () => {
     await session.endSession();
   });
 });
+
+describe('embedded store on disk', () => {
+  it('keeps data across a restart and refuses a second store on the same directory', async () => {
+    const { mkdtempSync, rmSync } = await import('node:fs');
+    const os = await import('node:os');
+    const path = await import('node:path');
+    const dbPath = mkdtempSync(path.join(os.tmpdir(), 'smoke-'));
+    try {
+      const first = await startEmbeddedMongo({ dbPath });
+      await expect(startEmbeddedMongo({ dbPath })).rejects.toThrow(/in use/);
+      const conn = await mongoose.createConnection(first.uri, { dbName: 'disk' }).asPromise();
+      await conn.collection('notes').insertOne({ text: 'kept' });
+      await conn.close();
+      await first.stop();
+
+      const second = await startEmbeddedMongo({ dbPath });
+      const again = await mongoose.createConnection(second.uri, { dbName: 'disk' }).asPromise();
+      expect(await again.collection('notes').findOne({}, { projection: { _id: 0 } })).toEqual({ text: 'kept' });
+      await again.close();
+      await second.stop();
+    } finally {
+      rmSync(dbPath, { recursive: true, force: true });
+    }
+  });
+});
