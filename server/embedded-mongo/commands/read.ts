@@ -227,7 +227,7 @@ export const aggregate: CommandHandler = (command, ctx) => {
   const resolve = (from: string) => [...(db?.get(from)?.documents.values() ?? [])];
   let results: Document[];
   try {
-    results = pipeline.length ? runPipeline(input, pipeline, resolve, letArg(command)) : input;
+    results = countPipeline(input, pipeline) ?? (pipeline.length ? runPipeline(input, pipeline, resolve, letArg(command)) : input);
   } catch (err) {
     if (err instanceof MongoServerError) throw err;
     throw mingoError(err as Error);
@@ -238,6 +238,27 @@ export const aggregate: CommandHandler = (command, ctx) => {
   }
   return cursorReply(ctx, name ?? '$cmd.aggregate', results, optionalBatchSize(command.cursor as Document));
 };
+
+/**
+ * The driver's countDocuments is aggregate [$match, $skip?, $limit?, {$group: {_id: 1, n: {$sum: 1}}}]:
+ * answer it by counting, without handing every matched document to mingo.
+ */
+function countPipeline(input: Document[], pipeline: Document[]): Document[] | undefined {
+  let skip = 0;
+  let limit = Number.POSITIVE_INFINITY;
+  let i = 0;
+  if (pipeline[i] && '$skip' in pipeline[i] && isNumeric(pipeline[i].$skip)) skip = toInteger(pipeline[i++].$skip);
+  if (pipeline[i] && '$limit' in pipeline[i] && isNumeric(pipeline[i].$limit)) limit = toInteger(pipeline[i++].$limit);
+  const group = pipeline[i]?.$group;
+  if (i !== pipeline.length - 1 || !isPlainDocument(group) || Object.keys(group).length !== 2) return undefined;
+  const [countField] = Object.keys(group).filter((k) => k !== '_id');
+  const sum = group[countField];
+  const isCountOfOne = isPlainDocument(sum) && Object.keys(sum).length === 1 && isNumeric(sum.$sum) && toInteger(sum.$sum) === 1;
+  const id = group._id;
+  if (!isCountOfOne || !(id === null || (isNumeric(id) && !isPlainDocument(id)))) return undefined;
+  const n = Math.max(0, Math.min(input.length - skip, limit));
+  return n === 0 ? [] : [{ _id: id, [countField]: n }];
+}
 
 function writeOutput(ctx: CommandContext, stage: Document, results: Document[]): void {
   const db = ctx.store.database(ctx.db);
