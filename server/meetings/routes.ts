@@ -129,7 +129,14 @@ export function meetingsRoutes(): Router {
       tab,
       isUpcoming: tab === 'upcoming',
       list,
-      items: list.items.map(({ meeting, siteCount }) => ({ ...meeting, id: String(meeting._id), statusKey: statusLabelKey(meeting.status), siteCount })),
+      items: list.items.map(({ meeting, siteCount }) => ({
+        ...meeting,
+        id: String(meeting._id),
+        // Coordinators and attendees have no dashboard; their way into the meeting is its public page.
+        href: actor.kind === 'organizer' || actor.kind === 'chair' ? meetingPath(meeting) : `/p/${meeting.publicId}`,
+        statusKey: statusLabelKey(meeting.status),
+        siteCount,
+      })),
       isOrganizer: actor.kind === 'organizer',
       prevUrl: list.page > 1 ? pageUrl(list.page - 1) : undefined,
       nextUrl: list.page < list.pageCount ? pageUrl(list.page + 1) : undefined,
