@@ -2,7 +2,7 @@
 // wrappers are promoted on the way in (aggregation output therefore uses int/double types).
 import { Aggregator, Query } from 'mingo';
 import type { Document } from './values.js';
-import { isPlainDocument, toNumber } from './values.js';
+import { ObjectId, isNumeric, isPlainDocument, toNumber } from './values.js';
 
 function bsonType(value: unknown): string | undefined {
   return value !== null && typeof value === 'object' ? (value as { _bsontype?: string })._bsontype : undefined;
@@ -42,9 +42,63 @@ export function runPipeline(docs: Iterable<Document>, pipeline: Document[], reso
     idKey: '_id',
     ...(variables ? { variables: promote(variables) as Document } : {}),
   });
+  const originals: Document[] = [];
   const input: Document[] = [];
-  for (const doc of docs) input.push(promoteDocument(doc));
-  return (aggregator.run(input) as Document[]).map(idFirst);
+  for (const doc of docs) {
+    originals.push(doc);
+    input.push(promoteDocument(doc));
+  }
+  const output = aggregator.run(input) as Document[];
+  return restoreById(output, originals).map(idFirst);
+}
+
+/** A key for _id values that identify a document cheaply (ObjectId, string, number). */
+function idKey(id: unknown): string | undefined {
+  if (typeof id === 'string') return `s${id}`;
+  if (typeof id === 'number') return `n${id}`;
+  if (isNumeric(id)) return `n${toNumber(id)}`;
+  if (id instanceof ObjectId) return `o${id.toHexString()}`;
+  return undefined;
+}
+
+/**
+ * Output documents that are still input documents (after $match, $sort, $addFields...) get the
+ * BSON types of their unchanged values back: Int32 vs Double, Long, Decimal128.
+ */
+function restoreById(output: Document[], originals: Document[]): Document[] {
+  if (output.length === 0 || originals.length === 0) return output;
+  const byId = new Map<string, Document>();
+  for (const doc of originals) {
+    const key = idKey(doc._id);
+    if (key !== undefined) byId.set(key, doc);
+  }
+  if (byId.size === 0) return output;
+  return output.map((doc) => {
+    const key = idKey(doc._id);
+    const original = key === undefined ? undefined : byId.get(key);
+    return original ? (restoreTypes(doc, original) as Document) : doc;
+  });
+}
+
+/** mingo returns plain JS numbers: values it did not change get their original BSON types back. */
+export function restoreTypes(next: unknown, previous: unknown): unknown {
+  if (previous === undefined) return next;
+  if (isPlainDocument(next)) {
+    const prev = isPlainDocument(previous) ? previous : {};
+    const out: Document = {};
+    for (const key of Object.keys(next)) out[key] = restoreTypes(next[key], prev[key]);
+    return out;
+  }
+  if (Array.isArray(next)) {
+    const prev = Array.isArray(previous) ? previous : [];
+    return next.map((v, i) => restoreTypes(v, prev[i]));
+  }
+  if (typeof next === 'number' && isNumeric(previous) && toNumber(previous) === next) return previous;
+  if (next instanceof RegExp) {
+    const original = promote(previous);
+    if (original instanceof RegExp && original.source === next.source && original.flags === next.flags) return previous;
+  }
+  return next;
 }
 
 /** Compiles a `$expr` filter against promoted documents. */

@@ -3,7 +3,7 @@
 // pipeline updates, and the document an upsert starts from.
 import { Decimal128, Double, Int32, Long, ObjectId, Timestamp } from 'bson';
 import { MongoLocationError, MongoServerError, badValue, failedToParse, typeMismatch } from './errors.js';
-import { promote, runPipeline } from './mingo-bridge.js';
+import { restoreTypes, runPipeline } from './mingo-bridge.js';
 import { compileFilter, parseSort, sortDocuments, type Matcher } from './query.js';
 import type { Document } from './values.js';
 import { bsonTypeName, cloneDeep, compareValues, formatValue, isNumeric, isPlainDocument, toInteger, toNumber } from './values.js';
@@ -470,23 +470,6 @@ export function applyPipeline(doc: Document, pipeline: unknown[], variables?: Do
     throw new MongoServerError('ImmutableField', "Performing an update on the path '_id' would modify the immutable field '_id'");
   }
   return restored;
-}
-
-/** mingo returns plain JS numbers: values it did not change get their original BSON types back. */
-function restoreTypes(next: unknown, previous: unknown): unknown {
-  if (isPlainDocument(next)) {
-    const prev = isPlainDocument(previous) ? previous : {};
-    const out: Document = {};
-    for (const key of Object.keys(next)) out[key] = restoreTypes(next[key], prev[key]);
-    return out;
-  }
-  if (Array.isArray(next)) {
-    const prev = Array.isArray(previous) ? previous : [];
-    return next.map((v, i) => restoreTypes(v, prev[i]));
-  }
-  if (typeof next === 'number' && isNumeric(previous) && toNumber(previous) === next) return previous;
-  if (next instanceof RegExp && previous !== undefined && promote(previous) instanceof RegExp) return previous;
-  return next;
 }
 
 // ---- upserts
