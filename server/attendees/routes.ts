@@ -125,7 +125,9 @@ async function renderTable(req: Request, res: Response, options: TablePageOption
   const exportQuery = { ...filters, siteId: list.query.siteId, sort: sortParam };
   const isOrganizer = actor.kind === 'organizer';
   const canAdd = isOrganizer || actor.kind === 'coordinator';
-  const addSites = actor.kind === 'coordinator' ? sites.filter((site) => site.id === actor.siteId) : sites;
+  // On a site's page people are added to that site; a coordinator only ever adds to their own.
+  const addSiteId = options.siteId ?? (actor.kind === 'coordinator' ? actor.siteId : undefined);
+  const addSites = addSiteId ? sites.filter((site) => site.id === addSiteId) : sites;
   const addValues = options.addValues ?? { siteId: options.siteId ?? (actor.kind === 'coordinator' ? actor.siteId : sites.find((site) => site.isMain)?.id) };
   const origin = `${req.protocol}://${req.get('host')}`;
 
