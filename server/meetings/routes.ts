@@ -120,14 +120,25 @@ export function meetingsRoutes(): Router {
 
   router.get('/meetings', async (req, res) => {
     const actor = actorOf(res);
-    const tab: MeetingTab = req.query.tab === 'past' ? 'past' : 'upcoming';
+    let tab: MeetingTab = req.query.tab === 'past' ? 'past' : 'upcoming';
     const page = Number(req.query.page) || 1;
-    const list = await listMeetings(actor, { tab, page });
+    let list = await listMeetings(actor, { tab, page });
+    // With nothing upcoming (a first start shows only the 2021 demo), open on the past meetings
+    // rather than an empty page; an explicit ?tab=upcoming still shows the empty tab.
+    const showingPastInstead = req.query.tab === undefined && list.total === 0;
+    if (showingPastInstead) {
+      const past = await listMeetings(actor, { tab: 'past', page });
+      if (past.total > 0) {
+        tab = 'past';
+        list = past;
+      }
+    }
     const pageUrl = (target: number) => `/meetings?tab=${tab}&page=${target}`;
     res.render('meetings/list', {
       title: translate(res, 'meetings.title'),
       tab,
       isUpcoming: tab === 'upcoming',
+      noUpcoming: showingPastInstead && tab === 'past',
       list,
       items: list.items.map(({ meeting, siteCount }) => ({
         ...meeting,
