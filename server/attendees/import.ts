@@ -32,7 +32,8 @@ export type RowValues = Record<ImportColumn, string>;
 // searchKey (no diacritics, lower case, punctuation dropped), so "HỌ VÀ TÊN (*)" works.
 
 const columnAliases: Record<ImportColumn, string[]> = {
-  fullName: ['ho va ten', 'ho ten', 'ten', 'ho va ten dai bieu', 'ten dai bieu', 'dai bieu', 'full name', 'fullname', 'name'],
+  // Not plain "Đại biểu": that is also a role, and a role cell must never pass for the header.
+  fullName: ['ho va ten', 'ho ten', 'ten', 'ho va ten dai bieu', 'ten dai bieu', 'full name', 'fullname', 'name'],
   position: ['chuc vu', 'chuc danh', 'position', 'title', 'job title'],
   organization: ['don vi', 'co quan', 'don vi cong tac', 'co quan don vi', 'organization', 'organisation', 'unit', 'agency'],
   email: ['email', 'e mail', 'thu dien tu', 'dia chi email'],

@@ -166,7 +166,6 @@ async function renderTable(req: Request, res: Response, options: TablePageOption
     exportXlsxUrl: `/meetings/${meeting.id}/attendees/export${queryString({ ...exportQuery, format: 'xlsx' })}`,
     isOrganizer,
     canAdd,
-    showContacts: true,
     addSites: addSites.map((site) => ({ ...site, selected: site.id === addValues.siteId })),
     addRoles: roleOptions(locale, (addValues.role as string | undefined) ?? 'delegate'),
     values: addValues,
