@@ -276,6 +276,7 @@ async function main(): Promise<void> {
     console.log(`memory over ${done} mixed operations (${round(memSeconds, 1)} s, ${Math.round(done / memSeconds)} ops/s):`);
     const shown = memSamples.filter((_, i) => i % Math.ceil(memSamples.length / 10) === 0 || i === memSamples.length - 1);
     for (const s of shown) console.log(`  after ${pad(s.ops, 9)} ops: rss ${pad(s.rssMiB, 7)} MiB, heapUsed ${pad(s.heapUsedMiB, 7)} MiB`);
+    console.log('  (rss is the whole process, store worker thread included; heapUsed is the main thread: mongoose + driver)');
     console.log(`  growth after warm-up (${warm.ops} ops): rss ${rssGrowth} MiB (limit ${RSS_LIMIT_MIB}), heapUsed ${heapGrowth} MiB (limit ${HEAP_LIMIT_MIB})  ${memFlat ? 'PASS' : 'FAIL'}`);
 
     const result = {
@@ -296,6 +297,7 @@ async function main(): Promise<void> {
         heapUsedStartMiB: warm.heapUsedMiB,
         heapUsedEndMiB: last.heapUsedMiB,
         heapGrowthMiB: heapGrowth,
+        heapScope: 'heapUsed is the main thread (mongoose + driver); the store runs in its worker thread, which rss covers',
         target: `rss growth <= ${RSS_LIMIT_MIB} MiB and heapUsed growth <= ${HEAP_LIMIT_MIB} MiB after warm-up`,
         pass: memFlat,
       },
