@@ -1,7 +1,5 @@
 // The agenda editor and the public page in headless Chromium: what the organizer and a delegate see.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import type { Browser, Page } from 'playwright-core';
 import { organizerCredentials, startTestApp, type TestApp } from '../helpers/app.js';
 import { launchBrowser, phoneViewport } from '../helpers/browser.js';
@@ -15,10 +13,6 @@ let app: TestApp;
 let browser: Browser;
 
 beforeAll(async () => {
-  // `npm test` builds the client first; a lone `vitest run` of this file may not have.
-  if (!existsSync(new URL('../../public/build/agenda-editor.js', import.meta.url))) {
-    execFileSync('npx', ['tsx', 'client/build.ts'], { cwd: new URL('../..', import.meta.url), stdio: 'ignore' });
-  }
   app = await startTestApp();
   browser = await launchBrowser();
 });

@@ -1,8 +1,6 @@
 // The organizer's attendee table and import in headless Chromium: edit a cell in place, see a
 // wrong value refused next to the cell, import a CSV with one bad row, fix it, commit.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import type { Browser, Page } from 'playwright-core';
 import { organizerCredentials, startTestApp, type TestApp } from '../helpers/app.js';
 import { launchBrowser, phoneViewport } from '../helpers/browser.js';
@@ -15,10 +13,6 @@ let app: TestApp;
 let browser: Browser;
 
 beforeAll(async () => {
-  // `npm test` builds the client first; a lone `vitest run` of this file may not have.
-  if (!existsSync(new URL('../../public/build/attendees-table.js', import.meta.url))) {
-    execFileSync('npx', ['tsx', 'client/build.ts'], { cwd: new URL('../..', import.meta.url), stdio: 'ignore' });
-  }
   app = await startTestApp();
   browser = await launchBrowser();
 });

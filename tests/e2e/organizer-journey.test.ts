@@ -1,7 +1,5 @@
 // The organizer's whole journey in headless Chromium, from sign-in to the public page on a phone.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import type { Browser, Page } from 'playwright-core';
 import { organizerCredentials, startTestApp, type TestApp } from '../helpers/app.js';
 import { launchBrowser, phoneViewport } from '../helpers/browser.js';
@@ -11,9 +9,6 @@ let browser: Browser;
 let page: Page;
 
 beforeAll(async () => {
-  if (!existsSync(new URL('../../public/build/agenda-editor.js', import.meta.url))) {
-    execFileSync('npx', ['tsx', 'client/build.ts'], { cwd: new URL('../..', import.meta.url), stdio: 'ignore' });
-  }
   app = await startTestApp();
   browser = await launchBrowser();
   page = await browser.newPage({ viewport: { width: 1280, height: 900 } });

@@ -1,8 +1,6 @@
 // The organizer's meeting and sites pages on a phone, in headless Chromium: nothing scrolls
 // sideways, the coordinator link copies with one tap, the coordinator's link opens their site.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { organizerCredentials, startTestApp, type TestApp } from '../helpers/app.js';
 import { launchBrowser, phoneViewport } from '../helpers/browser.js';
@@ -15,10 +13,6 @@ let browser: Browser;
 let meetingId: string;
 
 beforeAll(async () => {
-  // `npm test` builds the client first; a lone `vitest run` of this file may not have.
-  if (!existsSync(new URL('../../public/build/sites-list.js', import.meta.url))) {
-    execFileSync('npx', ['tsx', 'client/build.ts'], { cwd: new URL('../..', import.meta.url), stdio: 'ignore' });
-  }
   app = await startTestApp();
   browser = await launchBrowser();
   const meeting = await createMeeting(app.organizer, {
