@@ -33,10 +33,12 @@ export class Collection {
   }
 
   /** Loads stored documents at startup (no validation: they were valid when written). */
-  load(rid: number, doc: Document): void {
-    this.documents.set(rid, doc);
-    for (const index of this.indexes) index.add(rid, index.keysFor(doc));
-    if (rid >= this.nextRid) this.nextRid = rid + 1;
+  load(documents: Iterable<[number, Document]>): void {
+    for (const [rid, doc] of documents) {
+      this.documents.set(rid, doc);
+      if (rid >= this.nextRid) this.nextRid = rid + 1;
+    }
+    for (const index of this.indexes) index.build(this.documents, this.namespace);
   }
 
   persistCatalog(): void {
@@ -167,11 +169,7 @@ export class Collection {
     }
     const index = new Index(spec);
     // Building over existing documents enforces uniqueness before the index becomes visible.
-    for (const [rid, doc] of this.documents) {
-      const keys = index.keysFor(doc);
-      index.checkUnique(keys, rid, this.namespace);
-      index.add(rid, keys);
-    }
+    index.build(this.documents, this.namespace);
     this.indexes.push(index);
     return true;
   }
@@ -180,7 +178,7 @@ export class Collection {
   replaceIndexSpec(name: string, spec: Document): void {
     const i = this.indexes.findIndex((index) => index.name === name);
     const index = new Index(spec);
-    for (const [rid, doc] of this.documents) index.add(rid, index.keysFor(doc));
+    index.build(this.documents, this.namespace);
     this.indexes[i] = index;
   }
 

@@ -111,6 +111,26 @@ export class Index {
     }
   }
 
+  /**
+   * Builds the index from scratch over many documents with one sort instead of one sorted
+   * insertion each (which is quadratic on unordered keys); duplicates fail a unique index.
+   */
+  build(documents: Iterable<[number, Document]>, namespace: string): void {
+    const entries: Entry[] = [];
+    for (const [rid, doc] of documents) {
+      for (const key of this.keysFor(doc) ?? []) entries.push({ key, rid });
+    }
+    entries.sort(compareEntry);
+    if (this.unique) {
+      for (let i = 1; i < entries.length; i++) {
+        if (entries[i].rid !== entries[i - 1].rid && compareKeys(entries[i].key, entries[i - 1].key) === 0) {
+          throw this.duplicateKeyError(entries[i].key, namespace);
+        }
+      }
+    }
+    this.entries = entries;
+  }
+
   remove(rid: number, keys: unknown[][] | null): void {
     if (!keys) return;
     for (const key of keys) {

@@ -2,11 +2,7 @@
 // wrappers are promoted on the way in (aggregation output therefore uses int/double types).
 import { Aggregator, Query } from 'mingo';
 import type { Document } from './values.js';
-import { ObjectId, isNumeric, isPlainDocument, toNumber } from './values.js';
-
-function bsonType(value: unknown): string | undefined {
-  return value !== null && typeof value === 'object' ? (value as { _bsontype?: string })._bsontype : undefined;
-}
+import { ObjectId, bsonType, isNumeric, isPlainDocument, toNumber } from './values.js';
 
 export function promote(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(promote);

@@ -2,15 +2,11 @@
 // The plan only narrows candidates: callers still run the full matcher on each candidate.
 import type { Index, IndexBound } from './indexes.js';
 import type { Document } from './values.js';
-import { isPlainDocument, typeOrder } from './values.js';
-
-function isRegexLike(value: unknown): boolean {
-  return value instanceof RegExp || (value as { _bsontype?: string } | null)?._bsontype === 'BSONRegExp';
-}
+import { isPlainDocument, isRegexValue, typeOrder } from './values.js';
 
 /** Values that an index equality lookup finds exactly (arrays and regexes match differently). */
 function isLookupLiteral(value: unknown): boolean {
-  if (value === undefined || Array.isArray(value) || isRegexLike(value)) return false;
+  if (value === undefined || Array.isArray(value) || isRegexValue(value)) return false;
   if (typeOrder(value) === 1 || typeOrder(value) === 100) return false;
   return !(isPlainDocument(value) && Object.keys(value).some((k) => k.startsWith('$')));
 }

@@ -4,7 +4,7 @@
 import { badValue } from './errors.js';
 import { compileExpr } from './mingo-bridge.js';
 import type { Document, StringComparer } from './values.js';
-import { bsonTypeName, compareValues, isNumeric, isPlainDocument, isTruthy, toNumber, typeOrder } from './values.js';
+import { bsonTypeName, compareValues, isNumeric, isPlainDocument, isRegexValue, isTruthy, toNumber, typeOrder } from './values.js';
 
 export type Matcher = (doc: Document) => boolean;
 type Predicate = (value: unknown) => boolean;
@@ -115,7 +115,7 @@ function compileCondition(value: unknown, options: QueryOptions): Condition {
         negatives.push(inPredicate(arg, options, '$nin'));
         break;
       case '$not': {
-        if (isRegex(arg)) {
+        if (isRegexValue(arg)) {
           negatives.push(regexPredicate(arg));
           break;
         }
@@ -149,10 +149,6 @@ function conditionMatcher(path: string[], condition: Condition): Matcher {
   return alwaysTrue;
 }
 
-function isRegex(value: unknown): boolean {
-  return value instanceof RegExp || (value !== null && typeof value === 'object' && (value as { _bsontype?: string })._bsontype === 'BSONRegExp');
-}
-
 export function toJsRegExp(value: unknown, extraOptions = ''): RegExp {
   if (value instanceof RegExp) {
     return extraOptions ? new RegExp(value.source, mergeFlags(value.flags, extraOptions)) : value;
@@ -184,13 +180,13 @@ function regexPredicate(arg: unknown, extraOptions = ''): Predicate {
       re.lastIndex = 0;
       return re.test(v);
     }
-    return isRegex(v) && compareValues(v, arg) === 0;
+    return isRegexValue(v) && compareValues(v, arg) === 0;
   };
   return (v) => test(v) || (Array.isArray(v) && v.some(test));
 }
 
 function equalityPredicate(target: unknown, options: QueryOptions): Predicate {
-  if (isRegex(target)) return regexPredicate(target);
+  if (isRegexValue(target)) return regexPredicate(target);
   const strings = options.strings;
   if (target === null) {
     // {field: null} matches null, missing, and arrays containing null.
@@ -291,7 +287,7 @@ function operatorPredicate(op: string, arg: unknown, all: Document, options: Que
       return inPredicate(arg, options, '$in');
     case '$regex': {
       const opts = typeof all.$options === 'string' ? all.$options : '';
-      if (typeof arg !== 'string' && !isRegex(arg)) throw badValue('$regex has to be a string');
+      if (typeof arg !== 'string' && !isRegexValue(arg)) throw badValue('$regex has to be a string');
       return regexPredicate(typeof arg === 'string' ? { pattern: arg, options: '' } : arg, opts);
     }
     case '$size': {

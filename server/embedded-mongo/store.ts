@@ -12,7 +12,7 @@ export class DatabaseState {
   constructor(readonly name: string, readonly file: DatabaseFile) {
     for (const stored of file.listCollections()) {
       const collection = new Collection(name, stored.name, stored.options, file, stored.indexes);
-      for (const [rid, doc] of file.loadDocuments(stored.name)) collection.load(rid, doc);
+      collection.load(file.loadDocuments(stored.name));
       this.collections.set(stored.name, collection);
     }
   }

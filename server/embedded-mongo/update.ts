@@ -6,7 +6,7 @@ import { MongoLocationError, MongoServerError, badValue, failedToParse, typeMism
 import { restoreTypes, runPipeline } from './mingo-bridge.js';
 import { compileFilter, parseSort, sortDocuments, type Matcher } from './query.js';
 import type { Document } from './values.js';
-import { bsonTypeName, cloneDeep, compareValues, formatValue, isNumeric, isPlainDocument, toInteger, toNumber } from './values.js';
+import { bsonType, bsonTypeName, cloneDeep, compareValues, formatValue, isNumeric, isPlainDocument, isRegexValue, toInteger, toNumber } from './values.js';
 
 export interface UpdateContext {
   isInsert: boolean;
@@ -378,7 +378,7 @@ type NumericKind = 0 | 1 | 2 | 3; // int, long, double, decimal
 
 function kindOf(value: unknown): NumericKind {
   if (typeof value === 'number') return Number.isInteger(value) && Math.abs(value) < 2 ** 31 ? 0 : 2;
-  switch ((value as { _bsontype?: string })._bsontype) {
+  switch (bsonType(value)) {
     case 'Int32':
       return 0;
     case 'Long':
@@ -391,7 +391,7 @@ function kindOf(value: unknown): NumericKind {
 }
 
 function toBig(value: unknown): bigint {
-  if ((value as { _bsontype?: string })._bsontype === 'Long') return (value as Long).toBigInt();
+  if (bsonType(value) === 'Long') return (value as Long).toBigInt();
   return BigInt(Math.trunc(toNumber(value)));
 }
 
@@ -497,7 +497,7 @@ function collectEqualities(filter: Document, seed: Document): void {
     } else {
       literal = value;
     }
-    if (literal instanceof RegExp || (literal as { _bsontype?: string } | null)?._bsontype === 'BSONRegExp') continue;
+    if (isRegexValue(literal)) continue;
     setDotted(seed, key, cloneDeep(literal));
   }
 }
@@ -523,7 +523,7 @@ export function withIdFirst(doc: Document): Document {
 export function validateIdValue(doc: Document): void {
   const id = doc._id;
   if (Array.isArray(id)) throw new MongoServerError('InvalidIdField', `The '_id' value cannot be of type array`);
-  if (id instanceof RegExp || (id as { _bsontype?: string } | null)?._bsontype === 'BSONRegExp') {
+  if (isRegexValue(id)) {
     throw new MongoServerError('InvalidIdField', `The '_id' value cannot be of type regex`);
   }
   if (isPlainDocument(id)) {

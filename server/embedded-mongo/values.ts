@@ -9,8 +9,24 @@ export type StringComparer = (a: string, b: string) => number;
 
 const binaryStringOrder: StringComparer = (a, b) => (a < b ? -1 : a > b ? 1 : 0);
 
-function bsonType(value: unknown): string | undefined {
-  return value !== null && typeof value === 'object' ? (value as { _bsontype?: string })._bsontype : undefined;
+/** Plain objects and arrays are the common case: answer them without reading `_bsontype`. */
+export function bsonType(value: unknown): string | undefined {
+  if (value === null || typeof value !== 'object') return undefined;
+  const ctor = (value as object).constructor;
+  if (ctor === Object || ctor === Array) return undefined;
+  // bson 7 defines _bsontype as a prototype getter; cache it per class.
+  let name = bsonTypeByClass.get(ctor);
+  if (name === undefined) {
+    name = (value as { _bsontype?: string })._bsontype ?? '';
+    bsonTypeByClass.set(ctor, name);
+  }
+  return name === '' ? undefined : name;
+}
+
+const bsonTypeByClass = new Map<unknown, string>();
+
+export function isRegexValue(value: unknown): boolean {
+  return value instanceof RegExp || bsonType(value) === 'BSONRegExp';
 }
 
 export function isPlainDocument(value: unknown): value is Document {
@@ -70,6 +86,9 @@ export function typeOrder(value: unknown): number {
       return 9;
     default:
   }
+  const ctor = (value as object).constructor;
+  if (ctor === Object) return 5;
+  if (ctor === Array) return 6;
   if (Array.isArray(value)) return 6;
   if (value instanceof Date) return 10;
   if (value instanceof RegExp) return 12;
