@@ -5,9 +5,9 @@ import { Types } from 'mongoose';
 import './messages.js';
 import { AgendaItemModel, agendaKinds } from './model.js';
 import { loadAgenda, type AgendaItemView, type AgendaView } from './queries.js';
-import { MeetingModel } from '../meetings/model.js';
 import { AttendeeModel } from '../attendees/model.js';
 import { bumpRevision } from '../meetings/actions.js';
+import { requireOpenMeeting } from '../meetings/queries.js';
 import { requireOrganizer, type Actor } from '../lib/actor.js';
 import { Invalid, NotFound, type FieldMessages } from '../lib/errors.js';
 import { publish } from '../lib/events.js';
@@ -70,10 +70,8 @@ export interface AgendaChange {
   agenda: AgendaView;
 }
 
-async function requireMeeting(meetingId: string): Promise<void> {
-  const exists = await MeetingModel.exists({ _id: meetingId });
-  if (!exists) throw new NotFound('agenda.meetingNotFound');
-}
+/** The meeting must exist and not be cancelled: a cancelled meeting's agenda is read-only. */
+const requireMeeting = (meetingId: string | Types.ObjectId) => requireOpenMeeting(meetingId, 'agenda.meeting.closed');
 
 /**
  * Attendee speakers must belong to the same meeting; their name and position are copied so the
@@ -139,6 +137,7 @@ export async function addAgendaItem(actor: Actor, input: unknown): Promise<Agend
 export async function updateAgendaItem(actor: Actor, input: unknown): Promise<AgendaChange> {
   const data = parseInput(updateSchema, input);
   requireOrganizer(actor);
+  await requireMeeting(data.meetingId);
   await itemOf(data.meetingId, data.itemId);
   const set: Record<string, unknown> = {};
   if (data.title !== undefined) set.title = data.title;
@@ -161,6 +160,7 @@ export async function updateAgendaItem(actor: Actor, input: unknown): Promise<Ag
 export async function removeAgendaItem(actor: Actor, input: unknown): Promise<AgendaChange> {
   const data = parseInput(removeSchema, input);
   requireOrganizer(actor);
+  await requireMeeting(data.meetingId);
   const deleted = await AgendaItemModel.deleteOne({ _id: data.itemId, meetingId: data.meetingId });
   if (deleted.deletedCount === 0) throw new NotFound('agenda.notFound');
   const remaining = await AgendaItemModel.find({ meetingId: data.meetingId }).sort({ order: 1, _id: 1 }).select({ order: 1 }).lean();

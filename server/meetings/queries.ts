@@ -7,7 +7,7 @@ import { SiteModel } from '../sites/model.js';
 import { AttendeeModel } from '../attendees/model.js';
 import { AgendaItemModel } from '../agenda/model.js';
 import { requireMeetingViewer, type Actor } from '../lib/actor.js';
-import { Forbidden, NotFound, Unauthorized } from '../lib/errors.js';
+import { Conflict, Forbidden, NotFound, Unauthorized } from '../lib/errors.js';
 import { toLocalInput } from '../lib/time.js';
 import type { MeetingRecord } from './actions.js';
 
@@ -77,6 +77,16 @@ export async function listMeetings(actor: Actor, options: MeetingListOptions = {
     pageSize,
     pageCount,
   };
+}
+
+/**
+ * For actions that change a meeting's parts: the meeting must exist and not be cancelled (a
+ * cancelled meeting is read-only until reinstated). `closedKey` names what cannot change.
+ */
+export async function requireOpenMeeting(meetingId: string | Types.ObjectId, closedKey = 'meeting.cancelled.readonly'): Promise<void> {
+  const meeting = await MeetingModel.findById(meetingId, { status: 1 }).lean();
+  if (!meeting) throw new NotFound('meeting.notFound');
+  if (meeting.status === 'cancelled') throw new Conflict(closedKey);
 }
 
 /** One meeting, for anyone who may see it (organizers; the chair, coordinators and attendees of it). */

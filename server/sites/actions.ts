@@ -7,6 +7,7 @@ import { SiteModel, type Site } from './model.js';
 import { findProvince } from './provinces.js';
 import { MeetingModel } from '../meetings/model.js';
 import { AttendeeModel } from '../attendees/model.js';
+import { requireOpenMeeting as requireOpenMeetingOf } from '../meetings/queries.js';
 import { bumpRevision } from '../meetings/actions.js';
 import { requireOrganizer, type Actor } from '../lib/actor.js';
 import { Conflict, Forbidden, Invalid, NotFound, Unauthorized, isDuplicateKeyError } from '../lib/errors.js';
@@ -85,12 +86,7 @@ async function loadSite(siteId: string, meetingId?: string): Promise<SiteRecord>
   return site;
 }
 
-/** The meeting must exist and not be cancelled: a cancelled meeting is read-only until reinstated. */
-async function requireOpenMeeting(meetingId: string | Types.ObjectId): Promise<void> {
-  const meeting = await MeetingModel.findById(meetingId, { status: 1 }).lean();
-  if (!meeting) throw new NotFound('meeting.notFound');
-  if (meeting.status === 'cancelled') throw new Conflict('site.meeting.closed');
-}
+const requireOpenMeeting = (meetingId: string | Types.ObjectId) => requireOpenMeetingOf(meetingId, 'site.meeting.closed');
 
 /** Site data anyone in the meeting may see (no contacts, no video link, no token). */
 export function publicSite(site: SiteRecord) {

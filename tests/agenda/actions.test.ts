@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectTestDatabase } from '../helpers/database.js';
 import type { DatabaseHandle } from '../../server/database.js';
-import { createMeeting } from '../../server/meetings/actions.js';
+import { createMeeting, setMeetingStatus } from '../../server/meetings/actions.js';
 import { addSite } from '../../server/sites/actions.js';
 import { createAttendee } from '../../server/attendees/actions.js';
 import { addAgendaItem, removeAgendaItem, reorderAgenda, updateAgendaItem } from '../../server/agenda/actions.js';
@@ -201,5 +201,26 @@ describe('who may read and edit the agenda', () => {
     expect(text).not.toContain('0913 555 777');
     expect(text).not.toContain(director.id);
     expect(text).not.toContain('Ghi chú nội bộ');
+  });
+});
+
+describe('a cancelled meeting', () => {
+  it('keeps its agenda read-only until it is reinstated', async () => {
+    const { meetingId } = await conference('Hội nghị bị hủy');
+    const [first, second] = await addItems(meetingId, [['Khai mạc', 10], ['Báo cáo', 30]]);
+    await setMeetingStatus(organizer, { meetingId, action: 'cancel' });
+
+    const refusals = [
+      addAgendaItem(organizer, { meetingId, title: 'Thêm mục', plannedMinutes: 5 }),
+      updateAgendaItem(organizer, { meetingId, itemId: first, plannedMinutes: 20 }),
+      removeAgendaItem(organizer, { meetingId, itemId: first }),
+      reorderAgenda(organizer, { meetingId, orderedIds: [second, first] }),
+    ];
+    for (const refusal of refusals) await expect(refusal).rejects.toMatchObject({ status: 409, messageKey: 'agenda.meeting.closed' });
+    expect(startTimes(await getAgenda(organizer, meetingId))).toEqual(['14:00 Khai mạc', '14:10 Báo cáo']);
+
+    await setMeetingStatus(organizer, { meetingId, action: 'reinstate' });
+    await updateAgendaItem(organizer, { meetingId, itemId: first, plannedMinutes: 20 });
+    expect(startTimes(await getAgenda(organizer, meetingId))).toEqual(['14:00 Khai mạc', '14:20 Báo cáo']);
   });
 });
