@@ -1,7 +1,8 @@
-// Secondary indexes kept in memory as sorted arrays of (key, rid) entries: they enforce unique,
+// Secondary indexes kept in memory as sorted lists of (key, rid) entries: they enforce unique,
 // sparse and partial constraints and let equality/range filters avoid scanning the collection.
 import { MongoServerError, badValue } from './errors.js';
 import { collationComparer, compileFilter, walkPath, type Matcher } from './query.js';
+import { SortedList } from './sorted-list.js';
 import type { Document, StringComparer } from './values.js';
 import { compareValues, formatValue, isNumeric, isPlainDocument, isTruthy, toNumber, typeOrder } from './values.js';
 
@@ -37,7 +38,7 @@ export class Index {
   private readonly partial: Matcher | undefined;
   /** The index's collation: keys are ordered and compared for uniqueness with it. */
   private readonly strings: StringComparer | undefined;
-  private entries: Entry[] = [];
+  private readonly entries: SortedList<Entry>;
 
   constructor(readonly spec: Document) {
     const key = spec.key;
@@ -49,6 +50,7 @@ export class Index {
     this.expireAfterSeconds = spec.expireAfterSeconds === undefined ? undefined : toNumber(spec.expireAfterSeconds);
     this.partial = isPlainDocument(spec.partialFilterExpression) ? compileFilter(spec.partialFilterExpression) : undefined;
     this.strings = isPlainDocument(spec.collation) ? collationComparer(spec.collation) : undefined;
+    this.entries = new SortedList<Entry>((a, b) => compareEntry(a, b, this.strings));
   }
 
   get keyPattern(): Document {
@@ -84,9 +86,9 @@ export class Index {
   checkUnique(keys: unknown[][] | null, rid: number, namespace: string): void {
     if (!this.unique || !keys) return;
     for (const key of keys) {
-      let i = this.lowerBound((e) => compareKeys(e.key, key, this.strings) >= 0);
-      for (; i < this.entries.length && compareKeys(this.entries[i].key, key, this.strings) === 0; i++) {
-        if (this.entries[i].rid !== rid) throw this.duplicateKeyError(key, namespace);
+      for (const e of this.entries.from((e) => compareKeys(e.key, key, this.strings) >= 0)) {
+        if (compareKeys(e.key, key, this.strings) !== 0) break;
+        if (e.rid !== rid) throw this.duplicateKeyError(key, namespace);
       }
     }
   }
@@ -104,99 +106,75 @@ export class Index {
 
   add(rid: number, keys: unknown[][] | null): void {
     if (!keys) return;
-    for (const key of keys) {
-      const entry = { key, rid };
-      const at = this.lowerBound((e) => compareEntry(e, entry, this.strings) > 0);
-      this.entries.splice(at, 0, entry);
-    }
+    for (const key of keys) this.entries.insert({ key, rid });
   }
 
   /**
    * Builds the index from scratch over many documents with one sort instead of one sorted
-   * insertion each (which is quadratic on unordered keys); duplicates fail a unique index.
+   * insertion each; duplicates fail a unique index.
    */
   build(documents: Iterable<[number, Document]>, namespace: string): void {
     const entries: Entry[] = [];
     for (const [rid, doc] of documents) {
       for (const key of this.keysFor(doc) ?? []) entries.push({ key, rid });
     }
-    entries.sort(compareEntry);
+    entries.sort((a, b) => compareEntry(a, b, this.strings));
     if (this.unique) {
       for (let i = 1; i < entries.length; i++) {
-        if (entries[i].rid !== entries[i - 1].rid && compareKeys(entries[i].key, entries[i - 1].key) === 0) {
+        if (entries[i].rid !== entries[i - 1].rid && compareKeys(entries[i].key, entries[i - 1].key, this.strings) === 0) {
           throw this.duplicateKeyError(entries[i].key, namespace);
         }
       }
     }
-    this.entries = entries;
+    this.entries.resetSorted(entries);
   }
 
   remove(rid: number, keys: unknown[][] | null): void {
     if (!keys) return;
-    for (const key of keys) {
-      let i = this.lowerBound((e) => compareEntry(e, { key, rid }, this.strings) >= 0);
-      if (i < this.entries.length && this.entries[i].rid === rid && compareKeys(this.entries[i].key, key, this.strings) === 0) {
-        this.entries.splice(i, 1);
-      } else {
-        // Fallback for keys that compare equal but were stored in another shape.
-        i = this.entries.findIndex((e) => e.rid === rid && compareKeys(e.key, key) === 0);
-        if (i >= 0) this.entries.splice(i, 1);
-      }
-    }
+    for (const key of keys) this.entries.delete({ key, rid });
   }
 
   clear(): void {
-    this.entries = [];
+    this.entries.resetSorted([]);
     this.multikey = false;
   }
 
   get size(): number {
-    return this.entries.length;
+    return this.entries.size;
   }
 
   /** Rids whose first key field equals value, in index order. */
   lookupEqual(value: unknown): number[] {
     const out: number[] = [];
-    let i = this.lowerBound((e) => compareValues(e.key[0], value) >= 0);
-    for (; i < this.entries.length && compareValues(this.entries[i].key[0], value) === 0; i++) out.push(this.entries[i].rid);
+    for (const e of this.entries.from((e) => compareValues(e.key[0], value) >= 0)) {
+      if (compareValues(e.key[0], value) !== 0) break;
+      out.push(e.rid);
+    }
     return out;
   }
 
   /** Rids whose first key field is within bounds, staying inside one BSON type class (type bracketing). */
   lookupRange(lower: IndexBound | undefined, upper: IndexBound | undefined): number[] {
     const typeClass = typeOrder((lower ?? upper)!.value);
-    let i = lower
-      ? this.lowerBound((e) => (lower.inclusive ? compareValues(e.key[0], lower.value) >= 0 : compareValues(e.key[0], lower.value) > 0))
-      : this.lowerBound((e) => typeOrder(e.key[0]) >= typeClass);
+    const start = lower
+      ? (e: Entry) => (lower.inclusive ? compareValues(e.key[0], lower.value) >= 0 : compareValues(e.key[0], lower.value) > 0)
+      : (e: Entry) => typeOrder(e.key[0]) >= typeClass;
     const out: number[] = [];
-    for (; i < this.entries.length; i++) {
-      const k = this.entries[i].key[0];
+    for (const e of this.entries.from(start)) {
+      const k = e.key[0];
       if (typeOrder(k) !== typeClass) break;
       if (upper) {
         const c = compareValues(k, upper.value);
         if (c > 0 || (c === 0 && !upper.inclusive)) break;
       }
-      out.push(this.entries[i].rid);
+      out.push(e.rid);
     }
     return out;
   }
 
   /** Record ids in key order (ascending or descending). */
   *ridsInOrder(direction: 1 | -1): Iterable<number> {
-    if (direction === 1) for (let i = 0; i < this.entries.length; i++) yield this.entries[i].rid;
-    else for (let i = this.entries.length - 1; i >= 0; i--) yield this.entries[i].rid;
-  }
-
-  /** First position where pred (monotone false..true over the sorted entries) holds. */
-  private lowerBound(pred: (e: Entry) => boolean): number {
-    let lo = 0;
-    let hi = this.entries.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (pred(this.entries[mid])) hi = mid;
-      else lo = mid + 1;
-    }
-    return lo;
+    for (const e of direction === 1 ? this.entries.ascending() : this.entries.descending()) yield e.rid;
   }
 }
 
