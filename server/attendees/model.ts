@@ -30,6 +30,9 @@ attendeeSchema.pre('validate', function deriveSearchText() {
 attendeeSchema.index({ meetingId: 1, email: 1 }, { unique: true, partialFilterExpression: { email: { $type: 'string' } } });
 attendeeSchema.index({ meetingId: 1, fullName: 1 });
 attendeeSchema.index({ meetingId: 1, siteId: 1, fullName: 1 });
+// The table sorts by searchText (name without diacritics); a site's page filters by siteId alone
+// (site ids are unique across meetings), so this index answers it in order.
+attendeeSchema.index({ siteId: 1, searchText: 1 });
 attendeeSchema.index({ meetingId: 1, organization: 1 });
 attendeeSchema.index({ meetingId: 1, role: 1 });
 attendeeSchema.index({ accessToken: 1 }, { unique: true });

@@ -111,8 +111,8 @@ async function renderTable(req: Request, res: Response, options: TablePageOption
   const meeting = await findMeeting(options.meetingId);
   const query = { ...(req.query as Record<string, unknown>), ...(options.siteId ? { siteId: options.siteId } : {}) };
   const [list, sites, organizations] = await Promise.all([
-    listAttendees(actor, options.meetingId, query),
-    listSiteOptions(options.meetingId),
+    listAttendees(actor, options.meetingId, query, meeting),
+    listSiteOptions(options.meetingId, meeting.revision),
     listOrganizations(actor, options.meetingId, meeting.revision),
   ]);
   const siteNames = new Map(sites.map((site) => [site.id, site.name]));
