@@ -3,7 +3,6 @@
 import mongoose from 'mongoose';
 import type { SessionData } from 'express-session';
 import { anonymous, type Actor } from '../lib/actor.js';
-import { organizerActor } from './actions.js';
 import { actorForBearer, actorForLink } from './links.js';
 import { UserModel } from './model.js';
 
@@ -15,8 +14,8 @@ export interface Credentials {
 export async function resolveActor({ bearerToken, session }: Credentials): Promise<Actor> {
   if (bearerToken) return (await actorForBearer(bearerToken)) ?? anonymous;
   if (session?.userId && mongoose.isValidObjectId(session.userId)) {
-    const user = await UserModel.findById(session.userId);
-    if (user && !user.disabled) return organizerActor(user);
+    const actor = await organizerForSession(String(session.userId));
+    if (actor) return actor;
   }
   if (session?.link) return (await actorForLink(session.link)) ?? anonymous;
   return anonymous;
@@ -24,4 +23,23 @@ export async function resolveActor({ bearerToken, session }: Credentials): Promi
 
 export function bearerFrom(authorization: string | undefined): string | undefined {
   return /^Bearer\s+(\S+)$/i.exec(authorization ?? '')?.[1];
+}
+
+/**
+ * Every signed-in page asks who the organizer is. The answer (name, role, disabled) is kept for
+ * a couple of seconds per user, so a busy organizer costs one lookup per few seconds instead of
+ * one per request; disabling an account still takes effect within that lifetime.
+ */
+const organizerCache = new Map<string, { actor: Actor | undefined; loadedAt: number }>();
+const organizerLifetimeMs = 2_000;
+const organizerCacheLimit = 1_000;
+
+async function organizerForSession(userId: string): Promise<Actor | undefined> {
+  const cached = organizerCache.get(userId);
+  if (cached && Date.now() - cached.loadedAt < organizerLifetimeMs) return cached.actor;
+  const user = await UserModel.findById(userId, { name: 1, role: 1, disabled: 1 }).lean();
+  const actor: Actor | undefined = user && !user.disabled ? { kind: 'organizer', userId, name: user.name, isAdmin: user.role === 'admin' } : undefined;
+  if (organizerCache.size >= organizerCacheLimit) organizerCache.delete(organizerCache.keys().next().value!);
+  organizerCache.set(userId, { actor, loadedAt: Date.now() });
+  return actor;
 }

@@ -4,6 +4,25 @@ import type { Locale } from './i18n.js';
 
 export const defaultTimeZone = 'Asia/Ho_Chi_Minh';
 
+/**
+ * Pages show the same few instants (a meeting's start and end, agenda times) on every view, and
+ * luxon's zone arithmetic and Intl formatting are costly: formatted strings are remembered.
+ * The results depend only on (instant, zone, locale, format), so nothing can go stale.
+ */
+const formatted = new Map<string, string>();
+const formattedLimit = 5_000;
+
+function remembered(format: string, instant: Date, zone: string, compute: () => string): string {
+  const key = `${format}|${zone}|${instant.getTime()}`;
+  let text = formatted.get(key);
+  if (text === undefined) {
+    text = compute();
+    if (formatted.size >= formattedLimit) formatted.clear();
+    formatted.set(key, text);
+  }
+  return text;
+}
+
 export function isTimeZone(zone: string): boolean {
   return IANAZone.isValidZone(zone);
 }
@@ -16,17 +35,17 @@ export function fromLocalInput(local: string, zone: string): Date | undefined {
 
 /** The instant as "2021-12-29T14:00" in `zone`, for <input type="datetime-local">. */
 export function toLocalInput(instant: Date, zone: string): string {
-  return DateTime.fromJSDate(instant, { zone }).toFormat("yyyy-LL-dd'T'HH:mm");
+  return remembered('input', instant, zone, () => DateTime.fromJSDate(instant, { zone }).toFormat("yyyy-LL-dd'T'HH:mm"));
 }
 
 export function formatDateTime(instant: Date, zone: string, locale: Locale): string {
-  return DateTime.fromJSDate(instant, { zone }).setLocale(locale).toFormat(locale === 'vi' ? "HH:mm, cccc dd/LL/yyyy" : "HH:mm, cccc d LLL yyyy");
+  return remembered(`dateTime:${locale}`, instant, zone, () => DateTime.fromJSDate(instant, { zone }).setLocale(locale).toFormat(locale === 'vi' ? "HH:mm, cccc dd/LL/yyyy" : "HH:mm, cccc d LLL yyyy"));
 }
 
 export function formatDate(instant: Date, zone: string, locale: Locale): string {
-  return DateTime.fromJSDate(instant, { zone }).setLocale(locale).toFormat(locale === 'vi' ? 'dd/LL/yyyy' : 'd LLL yyyy');
+  return remembered(`date:${locale}`, instant, zone, () => DateTime.fromJSDate(instant, { zone }).setLocale(locale).toFormat(locale === 'vi' ? 'dd/LL/yyyy' : 'd LLL yyyy'));
 }
 
 export function formatTime(instant: Date, zone: string): string {
-  return DateTime.fromJSDate(instant, { zone }).toFormat('HH:mm');
+  return remembered('time', instant, zone, () => DateTime.fromJSDate(instant, { zone }).toFormat('HH:mm'));
 }
