@@ -6,8 +6,10 @@
 // meet is skipped with the reason; everything else must pass, and anything the runner cannot
 // do (an unknown operation, argument or assertion) fails the test.
 //
-// Set CONFORMANCE_MONGODB_URI to run the same tests against another server (e.g. a real mongod).
-import { mkdirSync, writeFileSync } from 'node:fs';
+// Set CONFORMANCE_MONGODB_URI to run the same tests against another server (e.g. a real mongod),
+// or CONFORMANCE_ON_DISK=1 to run them against the store on a temporary dbPath instead of memory.
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { MongoClient } from 'mongodb';
 import { afterAll, beforeAll, describe, it } from 'vitest';
@@ -23,6 +25,7 @@ const failures: Array<{ file: string; test: string; message: string }> = [];
 const skips: Array<{ file: string; test: string; reason: string }> = [];
 
 let store: { uri: string; stop(): Promise<void> } | undefined;
+let dbPath: string | undefined;
 let uri: string;
 let internal: MongoClient;
 let server: ServerFacts;
@@ -31,7 +34,8 @@ beforeAll(async () => {
   if (process.env.CONFORMANCE_MONGODB_URI) {
     uri = process.env.CONFORMANCE_MONGODB_URI;
   } else {
-    const started = await startEmbeddedMongo({ inMemory: true }, {});
+    dbPath = process.env.CONFORMANCE_ON_DISK ? mkdtempSync(path.join(os.tmpdir(), 'conformance-')) : undefined;
+    const started = await startEmbeddedMongo(dbPath ? { dbPath } : { inMemory: true }, {});
     store = started;
     uri = started.uri;
   }
@@ -43,6 +47,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await internal?.close();
   await store?.stop();
+  if (dbPath) rmSync(dbPath, { recursive: true, force: true });
   // Tests that neither passed nor were skipped failed (including ones that timed out).
   const failed = total - tally.passed - tally.skipped;
   const byFile = new Map<string, number>();
