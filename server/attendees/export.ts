@@ -44,16 +44,14 @@ export async function exportAttendees(actor: Actor, meetingId: string, input: un
   const rows: string[][] = [];
   for await (const doc of AttendeeModel.find(filter).sort({ searchText: 1, _id: 1 }).lean().cursor()) {
     const view = attendeeView(actor, doc as Parameters<typeof attendeeView>[1]);
-    rows.push(
-      [view.fullName, view.position, view.organization, view.email ?? '', view.phone ?? '', sites.get(view.siteId) ?? '', t(locale, `attendees.role.${view.role}`)].map(safeCell),
-    );
+    rows.push([view.fullName, view.position, view.organization, view.email ?? '', view.phone ?? '', sites.get(view.siteId) ?? '', t(locale, `attendees.role.${view.role}`)]);
   }
 
   const stamp = DateTime.fromJSDate(new Date(), { zone: meeting.timeZone }).toFormat('yyyyLLdd-HHmm');
   const base = `${locale === 'vi' ? 'dai-bieu' : 'attendees'}-${stamp}`;
   if (format === 'csv') {
     // The BOM makes Excel read the file as UTF-8; CRLF is what Excel writes itself.
-    const text = stringify([header, ...rows], { record_delimiter: 'windows' });
+    const text = stringify([header, ...rows.map((row) => row.map(safeCell))], { record_delimiter: 'windows' });
     return { filename: `${base}.csv`, contentType: 'text/csv; charset=utf-8', body: Buffer.from(`\uFEFF${text}`, 'utf8') };
   }
   const workbook = new ExcelJS.Workbook();
@@ -61,7 +59,7 @@ export async function exportAttendees(actor: Actor, meetingId: string, input: un
   const sheet = workbook.addWorksheet(t(locale, 'attendees.title'), { views: [{ state: 'frozen', ySplit: 1 }] });
   sheet.columns = header.map((label, index) => ({ header: label, key: exportColumns[index], width: [28, 26, 32, 30, 16, 24, 14][index] }));
   sheet.getRow(1).font = { bold: true };
-  // Every cell is text, so phone numbers keep their leading zero.
+  // Every cell is a string (never a formula, so no apostrophe needed), and phones keep their leading zero.
   for (const row of rows) sheet.addRow(row);
   sheet.getColumn('phone').numFmt = '@';
   const body = Buffer.from(await workbook.xlsx.writeBuffer());

@@ -172,7 +172,7 @@ registerMessages({
     'attendees.sort.-name': 'Name Z→A',
     'attendees.sort.organization': 'Organization',
     'attendees.sort.-createdAt': 'Recently added',
-    'attendees.count': '{total} attendees',
+    'attendees.count': 'Attendees: {total}',
     'attendees.pageOf': 'Page {page} of {pageCount}',
     'attendees.previous': '‹ Previous',
     'attendees.next': 'Next ›',
