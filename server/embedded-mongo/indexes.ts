@@ -172,6 +172,45 @@ export class Index {
     return out;
   }
 
+  /**
+   * Entries whose leading key fields equal `prefix` and, when bounds are given, whose next field
+   * lies within them (one BSON type class, as lookupRange), in ascending key order. `within`
+   * narrows a lower-bounded range further (a string prefix: the keys starting with it). For
+   * compound plans: equality on the leading fields, then a range or an order on the next.
+   */
+  *scanPrefix(prefix: unknown[], lower?: IndexBound, upper?: IndexBound, within?: (value: unknown) => boolean): Generator<{ key: unknown[]; rid: number }> {
+    const n = prefix.length;
+    const samePrefix = (key: unknown[]): number => {
+      for (let i = 0; i < n; i++) {
+        const c = compareValues(key[i], prefix[i]);
+        if (c !== 0) return c;
+      }
+      return 0;
+    };
+    const bound = lower ?? upper;
+    const typeClass = bound ? typeOrder(bound.value) : 0;
+    const start = (e: Entry): boolean => {
+      const c = samePrefix(e.key);
+      if (c !== 0) return c > 0;
+      if (lower) return lower.inclusive ? compareValues(e.key[n], lower.value) >= 0 : compareValues(e.key[n], lower.value) > 0;
+      if (upper) return typeOrder(e.key[n]) >= typeClass;
+      return true;
+    };
+    for (const e of this.entries.from(start)) {
+      if (samePrefix(e.key) !== 0) return;
+      if (bound) {
+        const k = e.key[n];
+        if (typeOrder(k) !== typeClass) return;
+        if (upper) {
+          const c = compareValues(k, upper.value);
+          if (c > 0 || (c === 0 && !upper.inclusive)) return;
+        }
+        if (within && !within(k)) return;
+      }
+      yield e;
+    }
+  }
+
   /** Record ids in key order (ascending or descending). */
   *ridsInOrder(direction: 1 | -1): Iterable<number> {
     for (const e of direction === 1 ? this.entries.ascending() : this.entries.descending()) yield e.rid;

@@ -204,6 +204,10 @@ export const aggregate: CommandHandler = (command, ctx) => {
       throw new MongoLocationError(40323, 'A pipeline stage specification object must contain exactly one field.');
     }
   }
+  if (pipeline.some((stage) => '$changeStream' in stage)) {
+    // Same answer as a standalone mongod: change streams need a replica set's oplog.
+    throw new MongoLocationError(40573, 'The $changeStream stage is only supported on replica sets');
+  }
   const last = pipeline[pipeline.length - 1];
   const output = last && ('$out' in last || '$merge' in last) ? pipeline.pop() : undefined;
   const collection = name ? existingCollection(ctx, name) : undefined;
