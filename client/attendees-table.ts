@@ -1,5 +1,6 @@
 // Attendee table: click a cell to edit it in place (PATCH one field, errors shown under the
 // input in the page's language), copy personal links, confirm deletions. Vanilla TS.
+import { io } from 'socket.io-client';
 import { api, ApiError } from './_api.js';
 
 interface Choice {
@@ -13,6 +14,8 @@ interface ClientText {
   networkError: string;
   copied: string;
   clickToEdit: string;
+  changed: string;
+  reload: string;
 }
 
 function readJson<T>(element: HTMLElement, name: string, fallback: T): T {
@@ -32,7 +35,8 @@ function setupTable(table: HTMLTableElement): void {
   const apiBase = table.dataset.api ?? '';
   const sites = readJson<Choice[]>(table, 'sites', []);
   const roles = readJson<Choice[]>(table, 'roles', []);
-  const text = readJson<ClientText>(table, 'text', { saving: '…', saved: '✓', networkError: 'Network error', copied: '✓', clickToEdit: '' });
+  const text = readJson<ClientText>(table, 'text', { saving: '…', saved: '✓', networkError: 'Network error', copied: '✓', clickToEdit: '', changed: '', reload: '' });
+  connectLive(table, sites, roles, text);
 
   table.addEventListener('click', (event) => {
     const cell = (event.target as HTMLElement).closest<HTMLTableCellElement>('td[data-editable]');
@@ -143,6 +147,63 @@ function setupTable(table: HTMLTableElement): void {
       if (!busy && !finished) void save();
     });
   }
+}
+
+interface AttendeeEvent {
+  type?: string;
+  meetingId?: string;
+  payload?: { attendee?: Record<string, string> };
+}
+
+const shownFields = ['fullName', 'position', 'organization', 'email', 'phone', 'siteId', 'role'];
+
+/**
+ * Changes made elsewhere (another organizer, a coordinator, an import) reach this table live:
+ * an edited row is updated in place (except a cell being edited here); additions, removals and
+ * imports change the page's rows and order, so they offer a reload instead of reshuffling.
+ */
+function connectLive(table: HTMLTableElement, sites: Choice[], roles: Choice[], text: ClientText): void {
+  const meetingId = table.dataset.meeting;
+  if (!meetingId) return;
+  const socket = io();
+  socket.on('connect', () => {
+    socket.emit('meeting:join', { meetingId }, (reply: { ok?: boolean } | undefined) => {
+      if (reply?.ok) table.dataset.live = 'joined';
+    });
+  });
+  socket.on('event', (event: AttendeeEvent) => {
+    if (event.meetingId !== meetingId || !event.type?.startsWith('attendee.')) return;
+    const attendee = event.payload?.attendee;
+    const row = attendee ? table.querySelector<HTMLTableRowElement>(`tr[data-id="${CSS.escape(attendee.id ?? '')}"]`) : null;
+    if (event.type === 'attendee.updated' && attendee && row) {
+      for (const field of shownFields) {
+        const cell = row.querySelector<HTMLTableCellElement>(`td[data-field="${field}"]`);
+        const value = attendee[field];
+        if (!cell || value === undefined || cell.classList.contains('editing') || cell.dataset.value === value) continue;
+        cell.dataset.value = value;
+        const label = (field === 'siteId' ? sites : field === 'role' ? roles : []).find((choice) => choice.value === value)?.label ?? value;
+        if (field === 'role') {
+          const badge = document.createElement('span');
+          badge.className = 'badge';
+          badge.textContent = label;
+          cell.replaceChildren(badge);
+        } else cell.replaceChildren(document.createTextNode(label));
+      }
+      return;
+    }
+    if (event.type === 'attendee.removed' && row) row.classList.add('row-removed');
+    if (event.type !== 'attendee.updated') showReloadNotice(text);
+  });
+}
+
+function showReloadNotice(text: ClientText): void {
+  const notice = document.getElementById('attendees-live');
+  if (!notice || !notice.hidden) return;
+  const link = document.createElement('a');
+  link.href = window.location.href;
+  link.textContent = text.reload;
+  notice.replaceChildren(document.createTextNode(`${text.changed} `), link);
+  notice.hidden = false;
 }
 
 function setupCopyButtons(): void {

@@ -179,6 +179,8 @@ async function renderTable(req: Request, res: Response, options: TablePageOption
       networkError: t(locale, 'attendees.networkError'),
       copied: t(locale, 'attendees.copied'),
       clickToEdit: t(locale, 'attendees.clickToEdit'),
+      changed: t(locale, 'attendees.live.changed'),
+      reload: t(locale, 'attendees.live.reload'),
     },
   });
 }

@@ -6,7 +6,7 @@ import { organizerCredentials, startTestApp, type TestApp } from '../helpers/app
 import { launchBrowser, phoneViewport } from '../helpers/browser.js';
 import { createMeeting } from '../../server/meetings/actions.js';
 import { addProvinceDistricts } from '../../server/sites/actions.js';
-import { createAttendee } from '../../server/attendees/actions.js';
+import { createAttendee, updateAttendee } from '../../server/attendees/actions.js';
 import { AttendeeModel } from '../../server/attendees/model.js';
 
 let app: TestApp;
@@ -72,6 +72,25 @@ describe('the organizer in the attendee table', () => {
     await page.close();
   });
 
+  it("sees another organizer's edit appear live, and is told when people were added", async () => {
+    const meetingId = await conference();
+    const lan = await createAttendee(app.organizer, { meetingId, fullName: 'Trần Thị Lan', organization: 'Sở Y tế' });
+    const page = await browser.newPage();
+    await signIn(page);
+    await page.goto(`${app.baseUrl}/meetings/${meetingId}/attendees`);
+    await page.waitForSelector('#attendees-table[data-live="joined"]');
+
+    await updateAttendee(app.organizer, { meetingId, attendeeId: lan.id, organization: 'Sở Y tế tỉnh Đồng Tháp', role: 'guest' });
+    const row = page.locator(`tr[data-id="${lan.id}"]`);
+    await expect.poll(() => row.locator('td[data-field="organization"]').textContent()).toBe('Sở Y tế tỉnh Đồng Tháp');
+    expect(await row.locator('td[data-field="role"]').textContent()).toBe('Khách mời');
+    expect(await page.locator('#attendees-live').isHidden()).toBe(true);
+
+    await createAttendee(app.organizer, { meetingId, fullName: 'Người mới' });
+    await expect.poll(() => page.locator('#attendees-live').textContent()).toBe('Danh sách vừa được người khác thay đổi. Tải lại để xem');
+    await page.close();
+  });
+
   it('imports a CSV with one bad row: sees it flagged, fixes it in the preview, commits', async () => {
     const meetingId = await conference();
     const page = await browser.newPage({ viewport: phoneViewport });
@@ -97,7 +116,7 @@ describe('the organizer in the attendee table', () => {
     await expect.poll(() => page.locator('.import-summary').textContent()).toBe('2 dòng: 2 hợp lệ, 0 có lỗi.');
 
     await Promise.all([page.waitForURL(new RegExp(`/meetings/${meetingId}/attendees$`)), page.click('button:has-text("Lưu vào danh sách")')]);
-    expect(await page.locator('.flash').textContent()).toBe('Đã thêm 2 đại biểu từ tệp.');
+    expect(await page.locator('.flash:not(#attendees-live)').textContent()).toBe('Đã thêm 2 đại biểu từ tệp.');
     expect(await page.locator('#attendees-table tbody tr').count()).toBe(2);
     // The table scrolls inside its wrapper on a phone instead of widening the page.
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
