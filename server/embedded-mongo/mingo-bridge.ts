@@ -32,8 +32,44 @@ export function promoteDocument(doc: Document): Document {
 
 export type CollectionResolver = (name: string) => Document[];
 
+/**
+ * mingo's $bucket puts a value equal to an inner boundary into the bucket below it; MongoDB's
+ * boundaries are inclusive below and exclusive above. MongoDB defines $bucket as a $group on a
+ * $switch over the boundaries followed by a $sort on _id, so it is rewritten to exactly that
+ * (also inside $facet, $lookup and $unionWith sub-pipelines).
+ */
+function rewriteStages(pipeline: Document[]): Document[] {
+  return pipeline.flatMap((stage): Document[] => {
+    if (!isPlainDocument(stage)) return [stage];
+    if (isPlainDocument(stage.$bucket)) return rewriteBucket(stage.$bucket);
+    if (isPlainDocument(stage.$facet)) {
+      const facets: Document = {};
+      for (const [name, sub] of Object.entries(stage.$facet)) facets[name] = Array.isArray(sub) ? rewriteStages(sub as Document[]) : sub;
+      return [{ $facet: facets }];
+    }
+    for (const key of ['$lookup', '$unionWith'] as const) {
+      const spec = stage[key];
+      if (isPlainDocument(spec) && Array.isArray(spec.pipeline)) return [{ [key]: { ...spec, pipeline: rewriteStages(spec.pipeline as Document[]) } }];
+    }
+    return [stage];
+  });
+}
+
+function rewriteBucket(spec: Document): Document[] {
+  const boundaries = spec.boundaries;
+  if (!Array.isArray(boundaries) || boundaries.length < 2) return [{ $bucket: spec }]; // let mingo report the error
+  const branches = boundaries.slice(0, -1).map((lower, i) => ({
+    case: { $and: [{ $gte: [spec.groupBy, lower] }, { $lt: [spec.groupBy, boundaries[i + 1]] }] },
+    then: lower,
+  }));
+  const $switch: Document = { branches };
+  if (spec.default !== undefined) $switch.default = spec.default;
+  const output = isPlainDocument(spec.output) ? spec.output : { count: { $sum: 1 } };
+  return [{ $group: { _id: { $switch }, ...output } }, { $sort: { _id: 1 } }];
+}
+
 export function runPipeline(docs: Iterable<Document>, pipeline: Document[], resolve: CollectionResolver, variables?: Document): Document[] {
-  const aggregator = new Aggregator(promote(pipeline) as Document[], {
+  const aggregator = new Aggregator(promote(rewriteStages(pipeline)) as Document[], {
     collectionResolver: (name: string) => resolve(name).map(promoteDocument),
     idKey: '_id',
     ...(variables ? { variables: promote(variables) as Document } : {}),

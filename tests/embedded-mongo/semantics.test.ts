@@ -1,0 +1,174 @@
+// Query, projection, update and aggregation semantics as mongod defines them, on the cases that
+// are easy to get subtly wrong: missing vs null, arrays in filters and sorts, operator
+// conflicts and their error codes, $bucket boundaries, timezones.
+import { MongoServerError, type Db, type MongoClient } from 'mongodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connect, startStore, type RunningStore } from './helpers.js';
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type AnyDoc = any;
+
+let store: RunningStore;
+let client: MongoClient;
+let db: Db;
+
+beforeAll(async () => {
+  store = await startStore();
+  client = await connect(store.uri);
+  db = client.db('semantics');
+  await db.collection<AnyDoc>('q').insertMany([
+    { _id: 1, a: [1, 2, 3], b: { c: [{ d: 1 }, { d: 2 }] }, s: 'Hello', t: ['x', 'y'], n: null },
+    { _id: 2, a: [4], b: { c: [{ d: 3 }] }, s: 'world', t: [] },
+    { _id: 3, a: 5, s: 'HELLO there', m: { k: 1 } },
+  ]);
+});
+
+afterAll(async () => {
+  await client?.close();
+  await store?.stop();
+});
+
+const ids = async (filter: AnyDoc, options: AnyDoc = {}) =>
+  (await db.collection<AnyDoc>('q').find(filter, options).toArray()).map((d) => d._id);
+
+describe('queries', () => {
+  it('null matches null and missing; $ne: null matches neither', async () => {
+    expect(await ids({ n: null })).toEqual([1, 2, 3]);
+    expect(await ids({ n: { $ne: null } })).toEqual([]);
+    expect(await ids({ m: { $exists: false } })).toEqual([1, 2]);
+  });
+
+  it('array fields match by element, by position and through embedded documents', async () => {
+    expect(await ids({ a: { $gt: 3 } })).toEqual([2, 3]);
+    expect(await ids({ a: { $all: [1, 2] } })).toEqual([1]);
+    expect(await ids({ t: { $size: 0 } })).toEqual([2]);
+    expect(await ids({ 'a.1': 2 })).toEqual([1]);
+    expect(await ids({ 'b.c.d': 3 })).toEqual([2]);
+    expect(await ids({ 'b.c': { $elemMatch: { d: { $gt: 1 } } } })).toEqual([1, 2]);
+    expect(await ids({ a: { $type: 'array' } })).toEqual([1, 2]);
+  });
+
+  it('regular expressions, $in with regexes, $not, $nor and $expr', async () => {
+    expect(await ids({ s: { $regex: '^hello', $options: 'i' } })).toEqual([1, 3]);
+    expect(await ids({ s: { $in: [/^w/, 'nope'] } })).toEqual([2]);
+    expect(await ids({ s: { $not: /^H/ } })).toEqual([2]);
+    expect(await ids({ $nor: [{ a: 5 }, { a: 4 }] })).toEqual([1]);
+    expect(await ids({ $expr: { $gt: [{ $size: { $ifNull: ['$t', []] } }, 1] } })).toEqual([1]);
+  });
+
+  it('sorts an array field by its smallest element ascending and its largest descending', async () => {
+    expect(await ids({}, { sort: { a: 1 } })).toEqual([1, 2, 3]);
+    expect(await ids({}, { sort: { a: -1 } })).toEqual([3, 2, 1]);
+  });
+});
+
+describe('projections', () => {
+  const one = async (projection: AnyDoc, filter: AnyDoc = { _id: 1 }) => db.collection<AnyDoc>('q').findOne(filter, { projection });
+
+  it('$slice, $elemMatch and dotted inclusion', async () => {
+    expect(await one({ a: { $slice: -2 }, s: 1 })).toEqual({ _id: 1, a: [2, 3], s: 'Hello' });
+    expect(await one({ 'b.c': { $elemMatch: { d: 2 } } })).toEqual({ _id: 1, b: { c: [{ d: 2 }] } });
+    expect(await one({ 'b.c.d': 1 })).toEqual({ _id: 1, b: { c: [{ d: 1 }, { d: 2 }] } });
+    expect(await one({ s: 0, a: 0, b: 0, t: 0 })).toEqual({ _id: 1, n: null });
+  });
+
+  it('mixing inclusion and exclusion is an error', async () => {
+    await expect(one({ s: 1, a: 0 })).rejects.toBeInstanceOf(MongoServerError);
+  });
+});
+
+describe('update operators', () => {
+  const u = () => db.collection<AnyDoc>('u');
+  const after = async (update: AnyDoc, filter: AnyDoc = {}) => {
+    await u().updateOne({ _id: 1, ...filter }, update);
+    return u().findOne({ _id: 1 });
+  };
+
+  it('apply the way mongod applies them', async () => {
+    await u().insertOne({ _id: 1, arr: [3, 1, 2], tags: ['a'], n: 5, o: { x: 1 }, items: [{ k: 'a', v: 1 }, { k: 'b', v: 2 }] });
+    expect((await after({ $push: { arr: { $each: [5, 0], $sort: 1, $slice: 3 } } }))!.arr).toEqual([0, 1, 2]);
+    expect((await after({ $addToSet: { tags: { $each: ['a', 'b'] } } }))!.tags).toEqual(['a', 'b']);
+    expect((await after({ $pull: { items: { v: { $gte: 2 } } } }))!.items).toEqual([{ k: 'a', v: 1 }]);
+    const renamed = await after({ $rename: { o: 'p' } });
+    expect(renamed!.p).toEqual({ x: 1 });
+    expect(renamed!.o).toBeUndefined();
+    expect((await after({ $min: { n: 3 }, $max: { m: 10 } }))).toMatchObject({ n: 3, m: 10 });
+    expect((await after({ $mul: { n: 2 } }))!.n).toBe(6);
+    expect((await after({ $set: { 'items.$.v': 9 } }, { 'items.k': 'a' }))!.items).toEqual([{ k: 'a', v: 9 }]);
+    expect((await after({ $inc: { 'items.$[].v': 1 } }))!.items).toEqual([{ k: 'a', v: 10 }]);
+    expect((await after({ $pop: { arr: -1 } }))!.arr).toEqual([1, 2]);
+    expect((await after({ $unset: { p: '' } }))!.p).toBeUndefined();
+    expect((await after({ $currentDate: { at: true } }))!.at).toBeInstanceOf(Date);
+  });
+
+  it('refuse what mongod refuses, with its codes', async () => {
+    const code = async (update: AnyDoc) => ((await u().updateOne({ _id: 1 }, update).catch((e) => e)) as MongoServerError).code;
+    expect(await code({ $set: { n: 1 }, $inc: { n: 1 } })).toBe(40); // ConflictingUpdateOperators
+    expect(await code({ $set: { _id: 2 } })).toBe(66); // ImmutableField
+    expect(await code({ $push: { n: 1 } })).toBe(2); // BadValue: not an array
+    await u().updateOne({ _id: 1 }, { $set: { str: 'x' } });
+    expect(await code({ $inc: { str: 1 } })).toBe(14); // TypeMismatch
+  });
+});
+
+describe('aggregation', () => {
+  const g = () => db.collection<AnyDoc>('g');
+  beforeAll(async () => {
+    await g().insertMany([
+      { k: 'a', v: 1, d: new Date('2024-03-05T10:00:00Z') },
+      { k: 'a', v: 3, d: new Date('2024-03-05T18:30:00Z') },
+      { k: 'b', v: 2, d: new Date('2024-03-05T12:00:00Z') },
+    ]);
+  });
+
+  it('$group accumulators', async () => {
+    const r = await g().aggregate([
+      { $sort: { v: 1 } },
+      { $group: { _id: '$k', push: { $push: '$v' }, first: { $first: '$v' }, last: { $last: '$v' }, avg: { $avg: '$v' }, min: { $min: '$v' }, max: { $max: '$v' }, c: { $sum: 1 } } },
+      { $sort: { _id: 1 } },
+    ]).toArray();
+    expect(r).toEqual([
+      { _id: 'a', push: [1, 3], first: 1, last: 3, avg: 2, min: 1, max: 3, c: 2 },
+      { _id: 'b', push: [2], first: 2, last: 2, avg: 2, min: 2, max: 2, c: 1 },
+    ]);
+  });
+
+  it('$bucket boundaries are inclusive below and exclusive above', async () => {
+    const r = await g().aggregate([{ $bucket: { groupBy: '$v', boundaries: [0, 2, 10], default: 'other', output: { n: { $sum: 1 } } } }]).toArray();
+    expect(r).toEqual([{ _id: 0, n: 1 }, { _id: 2, n: 2 }]);
+    const inFacet = await g().aggregate([{ $facet: { b: [{ $bucket: { groupBy: '$v', boundaries: [1, 3, 4] } }] } }]).toArray();
+    expect(inFacet[0].b).toEqual([{ _id: 1, count: 2 }, { _id: 3, count: 1 }]);
+  });
+
+  it('$dateToString honours a timezone (18:30Z is the next day in Ho Chi Minh City)', async () => {
+    const r = await g().aggregate([
+      { $sort: { d: 1 } },
+      { $project: { _id: 0, day: { $dateToString: { format: '%Y-%m-%d %H:%M', date: '$d', timezone: 'Asia/Ho_Chi_Minh' } } } },
+    ]).toArray();
+    expect(r.map((x) => x.day)).toEqual(['2024-03-05 17:00', '2024-03-05 19:00', '2024-03-06 01:30']);
+  });
+
+  it('$lookup with let and a pipeline, $cond, $filter, $map, $concat', async () => {
+    const [x] = await g().aggregate([
+      { $match: { k: 'b' } },
+      { $lookup: { from: 'g', let: { kk: '$k' }, pipeline: [{ $match: { $expr: { $ne: ['$k', '$$kk'] } } }, { $sort: { v: 1 } }, { $project: { _id: 0, v: 1 } }], as: 'others' } },
+      {
+        $project: {
+          _id: 0, others: 1,
+          c: { $cond: [{ $gt: ['$v', 0] }, 'pos', 'neg'] },
+          f: { $filter: { input: [1, 2, 3], cond: { $gt: ['$$this', 1] } } },
+          m: { $map: { input: [1, 2], in: { $multiply: ['$$this', 10] } } },
+          cc: { $concat: ['$k', '-', { $toString: '$v' }] },
+        },
+      },
+    ]).toArray();
+    expect(x).toEqual({ others: [{ v: 1 }, { v: 3 }], c: 'pos', f: [2, 3], m: [10, 20], cc: 'b-2' });
+  });
+
+  it('$out replaces the target collection', async () => {
+    await db.collection<AnyDoc>('gout').insertOne({ stale: true });
+    await g().aggregate([{ $match: { k: 'a' } }, { $out: 'gout' }]).toArray();
+    expect(await db.collection<AnyDoc>('gout').countDocuments()).toBe(2);
+    expect(await db.collection<AnyDoc>('gout').countDocuments({ stale: true })).toBe(0);
+  });
+});
