@@ -152,7 +152,7 @@ function setupTable(table: HTMLTableElement): void {
 interface AttendeeEvent {
   type?: string;
   meetingId?: string;
-  payload?: { attendee?: Record<string, string> };
+  payload?: { attendee?: Record<string, string>; attendeeId?: string; fromSiteId?: string };
 }
 
 const shownFields = ['fullName', 'position', 'organization', 'email', 'phone', 'siteId', 'role'];
@@ -173,6 +173,15 @@ function connectLive(table: HTMLTableElement, sites: Choice[], roles: Choice[], 
   });
   socket.on('event', (event: AttendeeEvent) => {
     if (event.meetingId !== meetingId || !event.type?.startsWith('attendee.')) return;
+    if (event.type === 'attendee.moved') {
+      // Only a table of the site they left loses the person; the meeting-wide table got the update.
+      const gone = table.dataset.site && table.dataset.site === event.payload?.fromSiteId ? table.querySelector(`tr[data-id="${CSS.escape(event.payload?.attendeeId ?? '')}"]`) : null;
+      if (gone) {
+        gone.classList.add('row-removed');
+        showReloadNotice(text);
+      }
+      return;
+    }
     const attendee = event.payload?.attendee;
     const row = attendee ? table.querySelector<HTMLTableRowElement>(`tr[data-id="${CSS.escape(attendee.id ?? '')}"]`) : null;
     if (event.type === 'attendee.updated' && attendee && row) {

@@ -184,7 +184,12 @@ export async function updateAttendee(actor: Actor, input: unknown): Promise<Atte
   }
   if (!attendee.isModified()) return attendeeView(actor, attendee.toObject());
   await saveWithUniqueEmail(attendee);
-  await announce('attendee.updated', attendee, previousSiteId !== String(attendee.siteId) ? { previousSiteId } : {});
+  const moved = previousSiteId !== String(attendee.siteId);
+  const revision = await announce('attendee.updated', attendee, moved ? { previousSiteId } : {});
+  if (moved) {
+    // The site the person left hears only that they left: its room may no longer see their contacts.
+    publish({ type: 'attendee.moved', meetingId: data.meetingId, revision, siteId: previousSiteId, payload: { attendeeId: data.attendeeId, fromSiteId: previousSiteId, toSiteId: String(attendee.siteId) } });
+  }
   return attendeeView(actor, attendee.toObject());
 }
 

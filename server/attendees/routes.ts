@@ -139,6 +139,8 @@ async function renderTable(req: Request, res: Response, options: TablePageOption
     scopedSite,
     basePath,
     apiBase: `/api/v1/meetings/${meeting.id}/attendees`,
+    // The one site this table shows, if any: live updates drop people who move away from it.
+    tableSiteId: options.siteId ?? (actor.kind === 'coordinator' ? actor.siteId : undefined),
     list: {
       ...list,
       items: list.items.map((item) => ({

@@ -116,6 +116,21 @@ describe('editing', () => {
     expect(found.items.map((item) => item.fullName)).toEqual(['Đặng Văn Phúc']);
   });
 
+  it('tells the site a person left that they left, without their contacts, and the new site everything', async () => {
+    const { meetingId, siteIds } = await newConference();
+    const created = await createAttendee(organizer, { meetingId, fullName: 'Châu Văn Liêm', email: 'liem@example.vn', phone: '0912000111', siteId: siteIds['Huyện Lai Vung'] });
+    const events: DomainEvent[] = [];
+    const stop = subscribe((event) => events.push(event));
+    await moveAttendeeToSite(organizer, { meetingId, attendeeId: created.id, siteId: siteIds['Huyện Châu Thành'] });
+    stop();
+    expect(events.map((event) => [event.type, event.siteId])).toEqual([
+      ['attendee.updated', siteIds['Huyện Châu Thành']],
+      ['attendee.moved', siteIds['Huyện Lai Vung']],
+    ]);
+    expect(events[0].revision).toBe(events[1].revision);
+    expect(JSON.stringify(events[1].payload)).not.toContain('0912000111');
+  });
+
   it('refuses to take an email already used by someone else', async () => {
     const { meetingId } = await newConference();
     await createAttendee(organizer, { meetingId, fullName: 'Huỳnh Văn Giang', email: 'giang@example.vn' });
