@@ -1,6 +1,7 @@
 // Handshake, server introspection and session commands.
 import os from 'node:os';
-import { Long } from 'bson';
+import { Long, calculateObjectSize } from 'bson';
+import type { Collection } from '../collection.js';
 import type { Document } from '../values.js';
 import { collectionArg, type CommandContext, type CommandHandler } from './context.js';
 
@@ -107,32 +108,69 @@ export const whatsmyuri: CommandHandler = (_command, ctx) => ({ you: ctx.clientA
 /** Sessions are accepted and forgotten: the store has no per-session state. */
 export const sessionNoop: CommandHandler = () => ({ ok: 1 });
 
+/** Sizes as MongoDB reports them: BSON bytes of the documents, and an estimate for index entries. */
+function collectionSizes(collection: Collection | undefined): { count: number; size: number; indexSizes: Document; totalIndexSize: number } {
+  let size = 0;
+  for (const doc of collection?.documents.values() ?? []) size += calculateObjectSize(doc);
+  const indexSizes: Document = {};
+  let totalIndexSize = 0;
+  for (const index of collection?.indexes ?? []) {
+    const bytes = index.size * INDEX_ENTRY_BYTES;
+    indexSizes[index.name] = bytes;
+    totalIndexSize += bytes;
+  }
+  return { count: collection?.documents.size ?? 0, size, indexSizes, totalIndexSize };
+}
+
+/** Rough per-entry cost of an in-memory index entry (key array, rid, list slot). */
+const INDEX_ENTRY_BYTES = 48;
+
 export const dbStats: CommandHandler = (_command, ctx) => {
   const db = ctx.store.existingDatabase(ctx.db);
   let objects = 0;
+  let dataSize = 0;
   let indexes = 0;
+  let indexSize = 0;
+  let views = 0;
   for (const c of db?.collections.values() ?? []) {
-    objects += c.documents.size;
+    if (typeof c.options.viewOn === 'string') views++;
+    const sizes = collectionSizes(c);
+    objects += sizes.count;
+    dataSize += sizes.size;
     indexes += c.indexes.length;
+    indexSize += sizes.totalIndexSize;
   }
-  return { db: ctx.db, collections: db?.collections.size ?? 0, views: 0, objects, avgObjSize: 0, dataSize: 0, storageSize: 0, indexes, indexSize: 0, totalSize: 0, scaleFactor: 1, ok: 1 };
+  return {
+    db: ctx.db,
+    collections: (db?.collections.size ?? 0) - views,
+    views,
+    objects,
+    avgObjSize: objects ? dataSize / objects : 0,
+    dataSize,
+    storageSize: dataSize,
+    indexes,
+    indexSize,
+    totalSize: dataSize + indexSize,
+    scaleFactor: 1,
+    ok: 1,
+  };
 };
 
 export const collStats: CommandHandler = (command, ctx) => {
   const name = collectionArg(command, 'collStats');
   const collection = ctx.store.existingDatabase(ctx.db)?.get(name);
-  const count = collection?.documents.size ?? 0;
-  const indexSizes: Document = {};
-  for (const index of collection?.indexes ?? []) indexSizes[index.name] = index.size * 32;
+  const { count, size, indexSizes, totalIndexSize } = collectionSizes(collection);
   return {
     ns: `${ctx.db}.${name}`,
     count,
-    size: 0,
-    avgObjSize: 0,
-    storageSize: 0,
+    size,
+    avgObjSize: count ? Math.round(size / count) : 0,
+    storageSize: size,
     nindexes: collection?.indexes.length ?? 0,
-    totalIndexSize: 0,
+    totalIndexSize,
+    totalSize: size + totalIndexSize,
     indexSizes,
+    scaleFactor: 1,
     ok: 1,
   };
 };
