@@ -7,7 +7,7 @@ import { connect, startStore, type RunningStore } from './helpers.js';
 import { exactlyEqual, matches } from './unified/match.js';
 import { compareVersions, requirementsSkipReason, type ServerFacts } from './unified/requirements.js';
 import { ConformanceFailure, runUnifiedTest } from './unified/runner.js';
-import { loadSpecFiles, type UnifiedFile, type UnifiedTest } from './unified/spec.js';
+import { crudSpecDir, loadSpecFiles, type UnifiedFile, type UnifiedTest } from './unified/spec.js';
 
 describe('matching rules', () => {
   it('root documents may have extra fields, nested ones may not', () => {
@@ -71,10 +71,11 @@ describe('runOnRequirements', () => {
   });
 });
 
-describe('the runner fails what must fail', () => {
+// These self-tests replay a real spec test (find.json) with wrong expectations.
+describe.skipIf(crudSpecDir === undefined)('the runner fails what must fail', () => {
   let store: RunningStore;
   let internal: MongoClient;
-  const find = loadSpecFiles().find((f) => f.file === 'find.json')!.spec;
+  const find = loadSpecFiles().find((f) => f.file === 'find.json')?.spec ?? { tests: [] as UnifiedTest[] } as unknown as UnifiedFile;
   const base = find.tests[0]!; // 'find with multiple batches works': result, events and no error
 
   beforeAll(async () => {

@@ -1,5 +1,5 @@
 // Types for the parts of MongoDB's unified test format that the CRUD tests use, and the loader.
-import { readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { EJSON, type Document } from 'bson';
@@ -92,13 +92,23 @@ export interface UnifiedFile {
 }
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
-/** Shared, read-only spec data; never copied into the project. */
-export const crudSpecDir = path.resolve(repoRoot, '../shared/mongodb-specs/crud-unified');
+/**
+ * Shared, read-only spec data, never copied into the project: MONGODB_SPECS_DIR if set, else the
+ * workplace's shared folder beside the checkout (../shared/mongodb-specs/crud-unified).
+ */
+export const crudSpecCandidates = [
+  process.env.MONGODB_SPECS_DIR,
+  path.resolve(repoRoot, '../shared/mongodb-specs/crud-unified'),
+  '/work/shared/mongodb-specs/crud-unified',
+].filter((dir): dir is string => Boolean(dir));
+export const crudSpecDir: string | undefined = crudSpecCandidates.find((dir) => existsSync(dir));
 
 /** Highest schema version of the unified test format this runner implements (1.x). */
 export const SUPPORTED_SCHEMA = '1.21';
 
+/** The spec files, or none when the shared data is not on this machine (see crudSpecCandidates). */
 export function loadSpecFiles(dir = crudSpecDir): Array<{ file: string; spec: UnifiedFile }> {
+  if (!dir) return [];
   return readdirSync(dir)
     .filter((f) => f.endsWith('.json'))
     .sort()
