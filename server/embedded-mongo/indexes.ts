@@ -70,6 +70,14 @@ export class Index {
   /** All index keys of a document; null when sparse/partial rules leave it out of the index. */
   keysFor(doc: Document): unknown[][] | null {
     if (this.partial && !this.partial(doc)) return null;
+    // Fast path for the common single top-level field holding a scalar (every _id index).
+    if (this.fields.length === 1 && this.fields[0].path.length === 1) {
+      const value = doc[this.fields[0].name];
+      if (!Array.isArray(value) && !isPlainDocument(value)) {
+        if (value === undefined && this.sparse) return null;
+        return [[value === undefined ? null : value]];
+      }
+    }
     const perField = this.fields.map((f) => fieldValues(doc, f.path));
     if (this.sparse && perField.every((values) => values.length === 1 && values[0] === undefined)) return null;
     let keys: unknown[][] = [[]];
