@@ -33,15 +33,20 @@ export function promoteDocument(doc: Document): Document {
 export type CollectionResolver = (name: string) => Document[];
 
 /**
- * mingo's $bucket puts a value equal to an inner boundary into the bucket below it; MongoDB's
- * boundaries are inclusive below and exclusive above. MongoDB defines $bucket as a $group on a
- * $switch over the boundaries followed by a $sort on _id, so it is rewritten to exactly that
- * (also inside $facet, $lookup and $unionWith sub-pipelines).
+ * Stages where mingo differs from MongoDB are rewritten into the stages MongoDB defines them as
+ * (also inside $facet, $lookup and $unionWith sub-pipelines). mingo's $bucket puts a value equal
+ * to an inner boundary into the bucket below it; MongoDB's boundaries are inclusive below and
+ * exclusive above, $bucket being a $group on a $switch over the boundaries and a $sort on _id.
  */
 function rewriteStages(pipeline: Document[]): Document[] {
   return pipeline.flatMap((stage): Document[] => {
     if (!isPlainDocument(stage)) return [stage];
     if (isPlainDocument(stage.$bucket)) return rewriteBucket(stage.$bucket);
+    // mingo's $count yields { n: 0 } for no input; MongoDB's $count (a $group on null plus a
+    // $project) yields no document at all.
+    if (typeof stage.$count === 'string' && Object.keys(stage).length === 1) {
+      return [{ $group: { _id: null, [stage.$count]: { $sum: 1 } } }, { $project: { _id: 0 } }];
+    }
     if (isPlainDocument(stage.$facet)) {
       const facets: Document = {};
       for (const [name, sub] of Object.entries(stage.$facet)) facets[name] = Array.isArray(sub) ? rewriteStages(sub as Document[]) : sub;

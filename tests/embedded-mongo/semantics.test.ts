@@ -140,6 +140,17 @@ describe('aggregation', () => {
     expect(inFacet[0].b).toEqual([{ _id: 1, count: 2 }, { _id: 3, count: 1 }]);
   });
 
+  it('$count over no documents yields no document, as in the usual $facet pagination', async () => {
+    expect(await g().aggregate([{ $match: { k: 'zzz' } }, { $count: 'n' }]).toArray()).toEqual([]);
+    expect(await db.collection<AnyDoc>('empty').aggregate([{ $count: 'n' }]).toArray()).toEqual([]);
+    expect(await g().aggregate([{ $match: { k: 'a' } }, { $count: 'n' }]).toArray()).toEqual([{ n: 2 }]);
+    const [page] = await g().aggregate([
+      { $match: { k: 'zzz' } },
+      { $facet: { total: [{ $count: 'n' }], rows: [{ $skip: 0 }, { $limit: 10 }] } },
+    ]).toArray();
+    expect(page).toEqual({ total: [], rows: [] });
+  });
+
   it('$dateToString honours a timezone (18:30Z is the next day in Ho Chi Minh City)', async () => {
     const r = await g().aggregate([
       { $sort: { d: 1 } },
