@@ -6,13 +6,19 @@ import type { Document } from '../values.js';
 import { compareValues, isPlainDocument, isTruthy } from '../values.js';
 import { arrayArg, collectionArg, type CommandHandler } from './context.js';
 
+/** What listCollections reports back as a collection's options (generic command fields are not). */
+const COLLECTION_OPTIONS = new Set([
+  'capped', 'size', 'max', 'validator', 'validationLevel', 'validationAction', 'viewOn', 'pipeline', 'collation',
+  'timeseries', 'expireAfterSeconds', 'clusteredIndex', 'changeStreamPreAndPostImages', 'storageEngine',
+  'indexOptionDefaults', 'encryptedFields',
+]);
+
 export const create: CommandHandler = (command, ctx) => {
   const name = collectionArg(command, 'create');
   const db = ctx.store.database(ctx.db);
   const options: Document = {};
   for (const [key, value] of Object.entries(command)) {
-    if (key === 'create' || key.startsWith('$') || ['lsid', 'writeConcern', 'comment', 'apiVersion', 'apiStrict', 'apiDeprecationErrors'].includes(key)) continue;
-    options[key] = value;
+    if (COLLECTION_OPTIONS.has(key)) options[key] = value;
   }
   db.write(() => db.create(name, options));
   return { ok: 1 };
