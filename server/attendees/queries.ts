@@ -173,16 +173,31 @@ export interface AttendeePage {
   query: ListQuery;
 }
 
+// Every change to a meeting's attendees bumps its revision, so a count for (meeting, revision,
+// filter) never goes stale: the database counts once per change, not once per page view.
+const totalCache = new Map<string, number>();
+const totalCacheLimit = 1000;
+
+async function countAttendees(filter: QueryFilter<Attendee>, meetingId: string, revision: number): Promise<number> {
+  const key = `${meetingId}:${revision}:${JSON.stringify(filter)}`;
+  const cached = totalCache.get(key);
+  if (cached !== undefined) return cached;
+  const total = await AttendeeModel.countDocuments(filter);
+  if (totalCache.size >= totalCacheLimit) totalCache.delete(totalCache.keys().next().value as string);
+  totalCache.set(key, total);
+  return total;
+}
+
 /** `meeting`, when the caller has just loaded it, saves reading it again. */
 export async function listAttendees(actor: Actor, meetingId: string, input: unknown = {}, meeting?: MeetingSummary): Promise<AttendeePage> {
-  if (meeting?.id !== meetingId) await findMeeting(meetingId);
+  const current = meeting?.id === meetingId ? meeting : await findMeeting(meetingId);
   const query = parseInput(listQuerySchema, input ?? {});
   const filter = attendeeFilter(actor, meetingId, query);
   const skip = (query.page - 1) * query.pageSize;
   const docs = await AttendeeModel.find(filter).sort(sortSpecs[query.sort]).skip(skip).limit(query.pageSize).lean<AttendeeRecord[]>();
   // A page that is not full is the last one: its end is the total, no second pass needed.
   const lastPage = docs.length < query.pageSize && (docs.length > 0 || skip === 0);
-  const total = lastPage ? skip + docs.length : await AttendeeModel.countDocuments(filter);
+  const total = lastPage ? skip + docs.length : await countAttendees(filter, meetingId, current.revision);
   return {
     items: docs.map((doc) => attendeeView(actor, doc)),
     total,
