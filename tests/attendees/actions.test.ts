@@ -196,6 +196,16 @@ describe('the table: search, filters and pagination by the database', () => {
     expect(nonsense).toMatchObject({ page: 1, pageSize: 50 });
   });
 
+  it('counts again after every change, even when the page looks the same', async () => {
+    const { meetingId } = await newConference();
+    for (const name of ['Âu Văn Một', 'Âu Văn Hai', 'Âu Văn Ba']) await createAttendee(organizer, { meetingId, fullName: name });
+    expect((await listAttendees(organizer, meetingId, { pageSize: 2 })).total).toBe(3);
+    const added = await createAttendee(organizer, { meetingId, fullName: 'Âu Văn Bốn' });
+    expect((await listAttendees(organizer, meetingId, { pageSize: 2 })).total).toBe(4);
+    await removeAttendee(organizer, { meetingId, attendeeId: added.id });
+    expect((await listAttendees(organizer, meetingId, { pageSize: 2 })).total).toBe(3);
+  });
+
   it('filters by site, organization and role, and lists the organizations', async () => {
     const { meetingId, siteIds } = conference;
     const bySite = await listAttendees(organizer, meetingId, { siteId: siteIds['Huyện Tháp Mười'] });
