@@ -60,24 +60,11 @@ export class WireServer {
     };
     const connection = { appName: undefined as string | undefined };
     this.appNames.set(ctx, connection);
-    let pending: Buffer[] = [];
-    let pendingBytes = 0;
+    const frames = new FrameReader();
     socket.on('data', (chunk: Buffer) => {
-      pending.push(chunk);
-      pendingBytes += chunk.length;
       try {
-        while (pendingBytes >= 4) {
-          const head = pending.length === 1 ? pending[0] : Buffer.concat(pending, pendingBytes);
-          pending = [head];
-          const length = head.readInt32LE(0);
-          if (length < HEADER_SIZE || length > MAX_MESSAGE_SIZE) throw new ProtocolError(`invalid message length ${length}`);
-          if (pendingBytes < length) break;
-          const message = head.subarray(0, length);
-          const rest = head.subarray(length);
-          pending = rest.length ? [rest] : [];
-          pendingBytes = rest.length;
-          this.handle(socket, message, ctx);
-        }
+        frames.push(chunk);
+        for (let message = frames.next(); message && !socket.destroyed; message = frames.next()) this.handle(socket, message, ctx);
       } catch (err) {
         this.options.onProtocolError?.(err as Error);
         socket.destroy();
@@ -129,6 +116,45 @@ export class WireServer {
     ctx.db = command.db;
     const reply = this.run(command.body, ctx, socket);
     if (!reply || command.moreToCome) return;
-    socket.write(command.opCode === OP_QUERY ? encodeOpReply(command.requestId, reply) : encodeOpMsgReply(command.requestId, reply));
+    const encode = command.opCode === OP_QUERY ? encodeOpReply : encodeOpMsgReply;
+    let bytes: Buffer;
+    try {
+      bytes = encode(command.requestId, reply);
+    } catch (err) {
+      // A reply BSON cannot hold (e.g. over 16MB) is still this command's error, not the stream's.
+      bytes = encode(command.requestId, errorReply(err));
+    }
+    socket.write(bytes);
+  }
+}
+
+/**
+ * Splits a TCP byte stream into messages. Chunks are only joined once a whole message has
+ * arrived, so a 48MB message in 64KB chunks is copied once, not once per chunk.
+ */
+class FrameReader {
+  private chunks: Buffer[] = [];
+  private buffered = 0;
+
+  push(chunk: Buffer): void {
+    this.chunks.push(chunk);
+    this.buffered += chunk.length;
+  }
+
+  /** The next complete message, or undefined until more bytes arrive. Throws on a bad length. */
+  next(): Buffer | undefined {
+    if (this.buffered < 4) return undefined;
+    if (this.chunks[0].length < 4) this.chunks = [Buffer.concat(this.chunks, this.buffered)];
+    const length = this.chunks[0].readInt32LE(0);
+    if (length < HEADER_SIZE || length > MAX_MESSAGE_SIZE) throw new ProtocolError(`invalid message length ${length}`);
+    if (this.buffered < length) return undefined;
+    const head = this.chunks[0].length >= length ? this.chunks[0] : Buffer.concat(this.chunks, this.buffered);
+    const message = head.subarray(0, length);
+    const rest = head.subarray(length);
+    if (head === this.chunks[0] && this.chunks.length > 1) this.chunks.splice(0, 1, rest);
+    else this.chunks = rest.length ? [rest] : [];
+    if (this.chunks.length && this.chunks[0].length === 0) this.chunks.shift();
+    this.buffered -= length;
+    return message;
   }
 }
