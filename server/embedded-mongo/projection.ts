@@ -16,7 +16,8 @@ interface Node {
 
 const identity: Projector = (doc) => doc;
 
-export function compileProjection(projection: unknown): Projector {
+/** `filter` is the query the projection goes with: the positional `field.$` projection needs it. */
+export function compileProjection(projection: unknown, filter?: unknown): Projector {
   if (projection === undefined || projection === null) return identity;
   if (!isPlainDocument(projection)) throw badValue('projection must be an object');
   const keys = Object.keys(projection);
@@ -24,6 +25,7 @@ export function compileProjection(projection: unknown): Projector {
   let inclusion: boolean | undefined;
   let excludeId = false;
   const root: Node = { children: new Map() };
+  let positional: string | undefined;
   for (const key of keys) {
     const value = projection[key];
     let leaf: Node['leaf'];
@@ -68,8 +70,10 @@ export function compileProjection(projection: unknown): Projector {
       return expressionProjector(projection);
     }
     if (key.endsWith('.$')) {
-      // Positional projection: approximated by including the whole array.
-      addPath(root, key.slice(0, -2).split('.'), { kind: 'include' });
+      // Positional projection: the array is included, then cut to the element the query matched.
+      if (positional !== undefined) throw badValue('Cannot specify more than one positional projection per query.');
+      positional = key.slice(0, -2);
+      addPath(root, positional.split('.'), { kind: 'include' });
       inclusion = true;
       continue;
     }
@@ -80,7 +84,8 @@ export function compileProjection(projection: unknown): Projector {
   if (inclusion) {
     if (!excludeId && !root.children.has('_id')) root.children.set('_id', { children: new Map(), leaf: { kind: 'include' } });
     if (excludeId) root.children.delete('_id');
-    return (doc) => includeFields(doc, root);
+    const include: Projector = (doc) => includeFields(doc, root);
+    return positional === undefined ? include : withPositional(include, positional, filter);
   }
   if (excludeId) addPath(root, ['_id'], { kind: 'exclude' });
   return (doc) => excludeFields(doc, root);
@@ -158,6 +163,55 @@ function excludeNested(value: unknown, node: Node): unknown {
   if (isPlainDocument(value)) return excludeFields(value, node);
   if (Array.isArray(value)) return value.map((e) => excludeNested(e, node));
   return value;
+}
+
+/**
+ * `arr.$`: keep only the first element of `arr` that satisfies the query's conditions on `arr`
+ * (or on paths below it), as mongod does.
+ */
+function withPositional(project: Projector, arrayPath: string, filter: unknown): Projector {
+  const predicates: Array<(element: unknown) => boolean> = [];
+  const collect = (f: unknown) => {
+    if (!isPlainDocument(f)) return;
+    for (const [key, cond] of Object.entries(f)) {
+      if (key === '$and' && Array.isArray(cond)) cond.forEach(collect);
+      else if (key === arrayPath) predicates.push(elementPredicate(cond));
+      else if (key.startsWith(`${arrayPath}.`)) {
+        const below = compileFilter({ [key.slice(arrayPath.length + 1)]: cond });
+        predicates.push((e) => isPlainDocument(e) && below(e));
+      }
+    }
+  };
+  collect(filter);
+  if (predicates.length === 0) {
+    throw badValue(`positional operator '${arrayPath}.$' requires corresponding field in query specifier`);
+  }
+  const parts = arrayPath.split('.');
+  return (doc) => {
+    const out = project(doc);
+    let array: unknown = doc;
+    for (const part of parts) array = isPlainDocument(array) ? array[part] : undefined;
+    if (!Array.isArray(array)) return out;
+    const match = array.find((e) => predicates.every((p) => p(e)));
+    if (match === undefined) {
+      throw new MongoLocationError(51246, "Executor error during find command :: caused by :: positional operator '.$' couldn't find a matching element in the array");
+    }
+    let target: unknown = out;
+    for (const part of parts.slice(0, -1)) target = isPlainDocument(target) ? target[part] : undefined;
+    if (isPlainDocument(target)) target[parts[parts.length - 1]] = [match];
+    return out;
+  };
+}
+
+/** A condition on the array field itself, applied to one element. */
+function elementPredicate(cond: unknown): (element: unknown) => boolean {
+  if (isPlainDocument(cond) && Object.keys(cond).length === 1 && isPlainDocument(cond.$elemMatch)) {
+    const onDocument = compileFilter(cond.$elemMatch);
+    const onValue = compileFilter({ v: cond.$elemMatch });
+    return (e) => (isPlainDocument(e) ? onDocument(e) : onValue({ v: e }));
+  }
+  const onValue = compileFilter({ v: cond });
+  return (e) => onValue({ v: e });
 }
 
 /** Projections with expressions ({ total: { $add: [...] } }) go through mingo's $project. */

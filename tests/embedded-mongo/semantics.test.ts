@@ -72,6 +72,16 @@ describe('projections', () => {
     expect(await one({ s: 0, a: 0, b: 0, t: 0 })).toEqual({ _id: 1, n: null });
   });
 
+  it('the positional projection keeps the array element the query matched', async () => {
+    expect(await one({ 'a.$': 1 }, { a: 2 })).toEqual({ _id: 1, a: [2] });
+    expect(await one({ 'a.$': 1, s: 1 }, { a: { $gte: 2 } })).toEqual({ _id: 1, a: [2], s: 'Hello' });
+    expect(await one({ 'b.c.$': 1 }, { 'b.c.d': 2 })).toEqual({ _id: 1, b: { c: [{ d: 2 }] } });
+    expect(await one({ 'b.c.$': 1 }, { _id: 2, 'b.c': { $elemMatch: { d: { $gt: 1 } } } })).toEqual({ _id: 2, b: { c: [{ d: 3 }] } });
+    const fam = await db.command({ findAndModify: 'q', query: { 'b.c.d': 1 }, update: { $set: { seen: true } }, fields: { 'b.c.$': 1 } });
+    expect(fam.value).toEqual({ _id: 1, b: { c: [{ d: 1 }] } });
+    await db.collection<AnyDoc>('q').updateOne({ _id: 1 }, { $unset: { seen: '' } });
+  });
+
   it('mixing inclusion and exclusion is an error', async () => {
     await expect(one({ s: 1, a: 0 })).rejects.toBeInstanceOf(MongoServerError);
   });

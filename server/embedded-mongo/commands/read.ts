@@ -71,7 +71,7 @@ export const find: CommandHandler = (command, ctx) => {
   const name = collectionArg(command, 'find');
   const filter = documentArg(command, 'filter') ?? {};
   const sort = parseSort(command.sort);
-  const project = compileProjection(command.projection);
+  const project = compileProjection(command.projection, filter);
   const skip = nonNegative(toInteger(command.skip), 'skip');
   let limit = toInteger(command.limit);
   let singleBatch = isTruthy(command.singleBatch);

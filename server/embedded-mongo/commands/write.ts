@@ -284,7 +284,7 @@ export const findAndModify: CommandHandler = (command, ctx) => {
   if (!remove && !hasUpdate) throw failedToParse('Either an update or remove=true must be specified');
   if (remove && returnNew) throw failedToParse("Cannot specify both new=true and remove=true; 'remove' always returns the deleted document");
   if (remove && upsertFlag) throw failedToParse('Cannot specify both upsert=true and remove=true ');
-  const project = compileProjection(command.fields);
+  const project = compileProjection(command.fields, filter);
   const db = ctx.store.database(ctx.db);
   return db.write(() => {
     if (remove) {
