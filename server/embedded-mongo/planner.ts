@@ -50,6 +50,8 @@ function planField(index: Index, condition: unknown): FieldPlan | undefined {
 /** Candidate record ids for the filter, or undefined when no index helps (full scan). */
 export function planCandidates(filter: Document | undefined, indexes: Index[]): number[] | undefined {
   if (!filter) return undefined;
+  const compound = planCompoundCandidates(filter, indexes);
+  if (compound) return compound;
   let best: FieldPlan | undefined;
   for (const field of Object.keys(filter)) {
     if (field.startsWith('$')) continue;
@@ -67,4 +69,170 @@ export function planCandidates(filter: Document | undefined, indexes: Index[]): 
     }
   }
   return best?.run();
+}
+
+// ---- compound plans: equality on an index's leading fields, then a range or an order on the next
+
+/** The filter's conditions per field, top level and inside $and (all must hold). */
+function conditionsByField(filter: Document): Map<string, unknown[]> {
+  const out = new Map<string, unknown[]>();
+  const add = (doc: Document) => {
+    for (const [field, condition] of Object.entries(doc)) {
+      if (field === '$and' && Array.isArray(condition)) {
+        for (const sub of condition) if (isPlainDocument(sub)) add(sub);
+      } else if (!field.startsWith('$')) {
+        const list = out.get(field);
+        if (list) list.push(condition);
+        else out.set(field, [condition]);
+      }
+    }
+  };
+  add(filter);
+  return out;
+}
+
+function equalityOf(condition: unknown): { value: unknown } | undefined {
+  if (!isPlainDocument(condition) || !Object.keys(condition)[0]?.startsWith('$')) return isLookupLiteral(condition) ? { value: condition } : undefined;
+  if ('$eq' in condition && isLookupLiteral(condition.$eq)) return { value: condition.$eq };
+  return undefined;
+}
+
+/** The literal prefix of an anchored, case-sensitive regex ("^nguyen"), if that is all it needs. */
+function regexPrefix(condition: unknown): string | undefined {
+  let source: unknown;
+  let flags: unknown = '';
+  if (condition instanceof RegExp) {
+    source = condition.source;
+    flags = condition.flags;
+  } else if ((condition as { _bsontype?: string } | null)?._bsontype === 'BSONRegExp') {
+    source = (condition as { pattern: string }).pattern;
+    flags = (condition as { options: string }).options;
+  } else if (isPlainDocument(condition) && '$regex' in condition && Object.keys(condition).every((k) => k === '$regex' || k === '$options')) {
+    return regexPrefix(condition.$regex instanceof RegExp || typeof condition.$regex !== 'string' ? condition.$regex : new RegExp(condition.$regex, typeof condition.$options === 'string' ? condition.$options : ''));
+  }
+  if (typeof source !== 'string' || typeof flags !== 'string' || /[imx]/.test(flags)) return undefined;
+  const match = /^\^((?:[^\\^$.|?*+()[\]{}]|\\[^A-Za-z0-9])*)$/.exec(source) ?? /^\^((?:[^\\^$.|?*+()[\]{}]|\\[^A-Za-z0-9])*)\.\*$/.exec(source);
+  if (!match || match[1] === '') return undefined;
+  return match[1].replace(/\\(.)/g, '$1');
+}
+
+interface RangePlan {
+  lower?: IndexBound;
+  upper?: IndexBound;
+  within?: (value: unknown) => boolean;
+  /** Longer string prefixes are assumed more selective. */
+  strength: number;
+}
+
+function rangeOf(condition: unknown, multikey: boolean): RangePlan | undefined {
+  const prefix = regexPrefix(condition);
+  // One element has to match a regex, so both bounds are safe on a multikey index too.
+  if (prefix !== undefined) return { lower: { value: prefix, inclusive: true }, within: (v) => typeof v === 'string' && v.startsWith(prefix), strength: 1 + prefix.length / 100 };
+  if (!isPlainDocument(condition)) return undefined;
+  let lower: IndexBound | undefined;
+  let upper: IndexBound | undefined;
+  for (const op of ['$gt', '$gte'] as const) {
+    if (op in condition && isLookupLiteral(condition[op]) && !isPlainDocument(condition[op])) lower = { value: condition[op], inclusive: op === '$gte' };
+  }
+  for (const op of ['$lt', '$lte'] as const) {
+    if (op in condition && isLookupLiteral(condition[op]) && !isPlainDocument(condition[op])) upper = { value: condition[op], inclusive: op === '$lte' };
+  }
+  if (lower && upper && typeOrder(lower.value) !== typeOrder(upper.value)) return undefined;
+  if ((lower && lower.value === null) || (upper && upper.value === null)) return undefined;
+  if (multikey && lower && upper) upper = undefined;
+  if (!lower && !upper) return undefined;
+  return { lower, upper, strength: lower && upper ? 0.9 : 0.5 };
+}
+
+interface CompoundPlan {
+  index: Index;
+  prefix: unknown[];
+  range?: RangePlan;
+  score: number;
+}
+
+/** The index with the longest equality prefix (plus a range on the next field) for the filter. */
+function bestCompound(conditions: Map<string, unknown[]>, indexes: Index[]): CompoundPlan | undefined {
+  let best: CompoundPlan | undefined;
+  for (const index of indexes) {
+    if (!index.coversAllDocuments) continue;
+    const prefix: unknown[] = [];
+    for (const field of index.fields) {
+      const equal = conditions.get(field.name)?.map(equalityOf).find((e) => e !== undefined);
+      if (!equal) break;
+      prefix.push(equal.value);
+    }
+    let range: RangePlan | undefined;
+    const next = index.fields[prefix.length];
+    for (const condition of (next && conditions.get(next.name)) || []) {
+      const candidate = rangeOf(condition, index.multikey);
+      if (candidate && (!range || candidate.strength > range.strength)) range = candidate;
+    }
+    const score = prefix.length + (range?.strength ?? 0);
+    if (score > 0 && (!best || score > best.score)) best = { index, prefix, range, score };
+  }
+  return best;
+}
+
+/**
+ * Candidates from a compound index when it narrows more than one field can: the equality
+ * prefix plus a range (an anchored regex is a range). Undefined when a single field plan is as
+ * good, so planCandidates keeps its behaviour there.
+ */
+export function planCompoundCandidates(filter: Document | undefined, indexes: Index[]): number[] | undefined {
+  if (!filter) return undefined;
+  const plan = bestCompound(conditionsByField(filter), indexes);
+  if (!plan || (plan.prefix.length < 2 && !(plan.prefix.length === 1 && plan.range) && !(plan.range?.within && plan.prefix.length === 0))) return undefined;
+  const rids: number[] = [];
+  for (const entry of plan.index.scanPrefix(plan.prefix, plan.range?.lower, plan.range?.upper, plan.range?.within)) rids.push(entry.rid);
+  return plan.index.multikey ? [...new Set(rids)] : rids;
+}
+
+export interface OrderedScan {
+  /** Entries in sort order; `tie` is the part of the key the sort reads (equal = tied). */
+  entries: Iterable<{ key: unknown[]; rid: number }>;
+  /** The index key positions of the sort fields it provides. */
+  sortKeyStart: number;
+  sortKeyLength: number;
+  /** Whether the index order is the whole sort (otherwise ties need the remaining sort fields). */
+  complete: boolean;
+}
+
+/**
+ * "Page of a meeting's attendees by name": an index whose leading fields are fixed by equality
+ * in the filter and whose next fields are the sort gives the documents already in order, so
+ * the caller stops at the limit. Ascending walks only; multikey indexes order by elements.
+ * Undefined when a compound candidates plan narrows further (it fixes more fields or a range).
+ */
+export function planOrderedScan(filter: Document, sort: Array<[string[], 1 | -1]>, indexes: Index[]): OrderedScan | undefined {
+  if (sort.length === 0) return undefined;
+  const conditions = conditionsByField(filter);
+  let best: { index: Index; prefix: unknown[]; covered: number } | undefined;
+  for (const index of indexes) {
+    if (!index.coversAllDocuments || index.multikey) continue;
+    const prefix: unknown[] = [];
+    for (const field of index.fields) {
+      const equal = conditions.get(field.name)?.map(equalityOf).find((e) => e !== undefined);
+      if (!equal) break;
+      prefix.push(equal.value);
+    }
+    let covered = 0;
+    while (covered < sort.length && prefix.length + covered < index.fields.length) {
+      const field = index.fields[prefix.length + covered];
+      const [path, direction] = sort[covered];
+      if (field.name !== path.join('.') || Number(index.keyPattern[field.name]) !== direction) break;
+      covered++;
+    }
+    if (covered === 0) continue;
+    if (!best || prefix.length > best.prefix.length || (prefix.length === best.prefix.length && covered > best.covered)) best = { index, prefix, covered };
+  }
+  if (!best) return undefined;
+  const candidates = bestCompound(conditions, indexes);
+  if (candidates && (candidates.prefix.length > best.prefix.length || (candidates.prefix.length === best.prefix.length && candidates.range))) return undefined;
+  return {
+    entries: best.index.scanPrefix(best.prefix),
+    sortKeyStart: best.prefix.length,
+    sortKeyLength: best.covered,
+    complete: best.covered === sort.length,
+  };
 }

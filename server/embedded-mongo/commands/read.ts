@@ -4,6 +4,7 @@ import type { Collection } from '../collection.js';
 import { MongoLocationError, MongoServerError, badValue, failedToParse } from '../errors.js';
 import { evaluateLet, runPipeline } from '../mingo-bridge.js';
 import { compileProjection } from '../projection.js';
+import { planOrderedScan } from '../planner.js';
 import { collationComparer, compileFilter, parseSort, sortDocuments, walkPath } from '../query.js';
 import { withIdFirst } from '../update.js';
 import type { Document } from '../values.js';
@@ -84,7 +85,9 @@ export const find: CommandHandler = (command, ctx) => {
   const strings = collationComparer(command.collation);
   const collection = existingCollection(ctx, name);
   const variables = letArg(command);
-  let results = sortedFromIndex(collection, filter, sort, strings === undefined, limit > 0 ? skip + limit : undefined, variables);
+  let results =
+    orderedFromIndex(collection, filter, sort, strings === undefined, limit > 0 ? skip + limit : undefined, variables) ??
+    sortedFromIndex(collection, filter, sort, strings === undefined, limit > 0 ? skip + limit : undefined, variables);
   if (!results) {
     const stopAfter = sort.length === 0 && limit > 0 ? skip + limit : undefined;
     results = matchDocuments(collection, { filter, collation: command.collation, variables, stopAfter });
@@ -95,6 +98,41 @@ export const find: CommandHandler = (command, ctx) => {
   const effectiveBatch = limit > 0 && (batchSize === undefined || batchSize === 0 || batchSize > limit) ? limit : batchSize;
   return cursorReply(ctx, name, results, effectiveBatch, singleBatch);
 };
+
+/**
+ * "First page of a meeting's attendees by name": when an index fixes the filter's equality
+ * fields and then runs in the sort's order, walk it and stop once the page is full (plus the
+ * documents tied with the last one, which the rest of the sort then orders).
+ */
+function orderedFromIndex(
+  source: ReadSource,
+  filter: Document,
+  sort: ReturnType<typeof parseSort>,
+  binaryStrings: boolean,
+  stopAfter: number | undefined,
+  variables: Document | undefined,
+): Document[] | undefined {
+  if (!source || Array.isArray(source) || !binaryStrings || stopAfter === undefined) return undefined;
+  const scan = planOrderedScan(filter, sort, source.indexes);
+  if (!scan) return undefined;
+  const matcher = compileFilter(filter, { variables });
+  const { sortKeyStart: from, sortKeyLength: length } = scan;
+  const out: Document[] = [];
+  let last: unknown[] | undefined;
+  for (const { key, rid } of scan.entries) {
+    if (last && (scan.complete || !sameSortKey(key, last, from, length))) break;
+    const doc = source.documents.get(rid);
+    if (!doc || !matcher(doc)) continue;
+    out.push(doc);
+    if (out.length >= stopAfter) last = key;
+  }
+  return scan.complete ? out : sortDocuments(out, sort);
+}
+
+function sameSortKey(a: unknown[], b: unknown[], from: number, length: number): boolean {
+  for (let i = from; i < from + length; i++) if (compareValues(a[i], b[i]) !== 0) return false;
+  return true;
+}
 
 /**
  * "Newest 20" style queries: when the filter has no index of its own but the single sort field

@@ -1,0 +1,128 @@
+// Compound index plans: equality on an index's leading fields, then a range (an anchored regex is
+// one) or the sort's order on the next field. Results must be exactly those of a full scan; the
+// planner tests check that the index narrows the work.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ObjectId, type Collection as DriverCollection, type MongoClient } from 'mongodb';
+import { Index } from '../../server/embedded-mongo/indexes.js';
+import { planCandidates, planOrderedScan } from '../../server/embedded-mongo/planner.js';
+import { connect, startStore, type RunningStore } from './helpers.js';
+
+interface Row {
+  _id: ObjectId;
+  meetingId: number;
+  siteId: number;
+  name: string;
+  tokens: string[];
+}
+
+const words = ['nguyen', 'van', 'thi', 'tran', 'le', 'nguy', 'an', 'vanh', 'a.b', 'a+b'];
+
+function rows(): Row[] {
+  const out: Row[] = [];
+  for (let i = 0; i < 600; i++) {
+    const tokens = [words[i % words.length], words[(i * 3 + 1) % words.length], `n${i % 13}`];
+    // Names repeat, so the sort's tie-break (_id) matters at page boundaries.
+    out.push({ _id: new ObjectId(), meetingId: i % 3, siteId: i % 7, name: `${tokens[0]} ${String(i % 40).padStart(2, '0')}`, tokens });
+  }
+  return out;
+}
+
+const byNameThenId = (a: Row, b: Row) => (a.name < b.name ? -1 : a.name > b.name ? 1 : a._id.toHexString() < b._id.toHexString() ? -1 : 1);
+const startsWithToken = (row: Row, prefix: string) => row.tokens.some((token) => token.startsWith(prefix));
+
+describe('compound index plans give the same answers as a full scan', () => {
+  let store: RunningStore;
+  let client: MongoClient;
+  let people: DriverCollection<Row>;
+  let data: Row[];
+
+  beforeAll(async () => {
+    store = await startStore();
+    client = await connect(store.uri);
+    people = client.db('plans').collection<Row>('people');
+    data = rows();
+    // Half inserted before the indexes exist (index build), half after (index maintenance).
+    await people.insertMany(data.slice(0, 300));
+    await people.createIndexes([{ key: { meetingId: 1, name: 1 } }, { key: { meetingId: 1, siteId: 1, name: 1 } }, { key: { meetingId: 1, tokens: 1 } }]);
+    await people.insertMany(data.slice(300));
+  });
+
+  afterAll(async () => {
+    await client?.close();
+    await store?.stop();
+  });
+
+  const ids = (list: Row[]) => list.map((row) => row._id.toHexString());
+
+  it('pages through one meeting by name (ties ordered by _id), with skip', async () => {
+    const expected = data.filter((row) => row.meetingId === 1).sort(byNameThenId);
+    for (const [skip, limit] of [[0, 10], [0, 50], [7, 13], [190, 50]]) {
+      const page = await people.find({ meetingId: 1 }).sort({ name: 1, _id: 1 }).skip(skip).limit(limit).toArray();
+      expect(ids(page)).toEqual(ids(expected.slice(skip, skip + limit)));
+    }
+    expect(await people.countDocuments({ meetingId: 1 })).toBe(expected.length);
+  });
+
+  it('filters by an equality on the second field and sorts by the third', async () => {
+    const expected = data.filter((row) => row.meetingId === 2 && row.siteId === 4).sort(byNameThenId);
+    const page = await people.find({ meetingId: 2, siteId: 4 }).sort({ name: 1, _id: 1 }).limit(20).toArray();
+    expect(ids(page)).toEqual(ids(expected.slice(0, 20)));
+    expect(await people.countDocuments({ siteId: 4, meetingId: 2 })).toBe(expected.length);
+  });
+
+  it('finds word prefixes in an array through a multikey index, each document once', async () => {
+    const expected = data.filter((row) => row.meetingId === 0 && startsWithToken(row, 'nguy') && startsWithToken(row, 'van')).sort(byNameThenId);
+    expect(expected.length).toBeGreaterThan(0);
+    const filter = { meetingId: 0, $and: [{ tokens: /^nguy/ }, { tokens: { $regex: '^van' } }] };
+    const found = await people.find(filter).sort({ name: 1, _id: 1 }).toArray();
+    expect(ids(found)).toEqual(ids(expected));
+    expect(await people.countDocuments(filter)).toBe(expected.length);
+  });
+
+  it('treats escaped characters literally and leaves case-insensitive or unanchored regexes to the matcher', async () => {
+    const dotted = data.filter((row) => row.meetingId === 1 && startsWithToken(row, 'a.b'));
+    expect(await people.countDocuments({ meetingId: 1, tokens: /^a\.b/ })).toBe(dotted.length);
+    const plus = data.filter((row) => row.meetingId === 1 && startsWithToken(row, 'a+b'));
+    expect(await people.countDocuments({ meetingId: 1, tokens: /^a\+b/ })).toBe(plus.length);
+    const insensitive = data.filter((row) => row.meetingId === 1 && row.tokens.some((token) => token.toLowerCase().startsWith('van')));
+    expect(await people.countDocuments({ meetingId: 1, tokens: /^VAN/i })).toBe(insensitive.length);
+    const inside = data.filter((row) => row.meetingId === 1 && row.tokens.some((token) => token.includes('an')));
+    expect(await people.countDocuments({ meetingId: 1, tokens: /an/ })).toBe(inside.length);
+  });
+
+  it('keeps the order of a descending sort the index does not walk', async () => {
+    const expected = data.filter((row) => row.meetingId === 1).sort((a, b) => -byNameThenId(a, b));
+    const page = await people.find({ meetingId: 1 }).sort({ name: -1, _id: -1 }).limit(15).toArray();
+    expect(ids(page)).toEqual(ids(expected.slice(0, 15)));
+  });
+});
+
+describe('the planner', () => {
+  const docs = rows();
+  const byMeetingName = new Index({ v: 2, key: { meetingId: 1, name: 1 }, name: 'meetingId_1_name_1' });
+  const byMeetingSiteName = new Index({ v: 2, key: { meetingId: 1, siteId: 1, name: 1 }, name: 'meetingId_1_siteId_1_name_1' });
+  const byMeetingTokens = new Index({ v: 2, key: { meetingId: 1, tokens: 1 }, name: 'meetingId_1_tokens_1' });
+  const indexes = [byMeetingName, byMeetingSiteName, byMeetingTokens];
+  docs.forEach((doc, rid) => indexes.forEach((index) => index.add(rid, index.keysFor(doc))));
+
+  it('narrows to both equality fields of a compound index', () => {
+    const rids = planCandidates({ meetingId: 2, siteId: 4 }, indexes)!;
+    expect(rids.length).toBe(docs.filter((doc) => doc.meetingId === 2 && doc.siteId === 4).length);
+  });
+
+  it('narrows a word prefix to the matching index entries, without duplicates', () => {
+    const rids = planCandidates({ meetingId: 0, $and: [{ tokens: /^nguyen/ }, { tokens: /^n1/ }] }, indexes)!;
+    // The longer prefix drives; the other word is left to the matcher.
+    expect(rids.sort((a, b) => a - b)).toEqual(docs.flatMap((doc, rid) => (doc.meetingId === 0 && doc.tokens.some((t) => t.startsWith('nguyen')) ? [rid] : [])));
+  });
+
+  it('walks an index in the sort order after the equality prefix, unless a narrower plan exists', () => {
+    const scan = planOrderedScan({ meetingId: 1 }, [[['name'], 1], [['_id'], 1]], indexes)!;
+    expect(scan).toMatchObject({ sortKeyStart: 1, sortKeyLength: 1, complete: false });
+    const names = [...scan.entries].map((entry) => entry.key[1] as string);
+    expect(names).toEqual([...names].sort());
+    expect(names.length).toBe(docs.filter((doc) => doc.meetingId === 1).length);
+    expect(planOrderedScan({ meetingId: 1 }, [[['name'], -1]], indexes)).toBeUndefined();
+    expect(planOrderedScan({ meetingId: 1, tokens: /^van/ }, [[['name'], 1]], indexes)).toBeUndefined();
+  });
+});
