@@ -33,6 +33,8 @@ attendeeSchema.index({ meetingId: 1, siteId: 1, fullName: 1 });
 // The table sorts by searchText (name without diacritics); a site's page filters by siteId alone
 // (site ids are unique across meetings), so this index answers it in order.
 attendeeSchema.index({ siteId: 1, searchText: 1 });
+// The whole meeting's table by name: the first page is read in index order, stopping at the limit.
+attendeeSchema.index({ meetingId: 1, searchText: 1 });
 attendeeSchema.index({ meetingId: 1, organization: 1 });
 attendeeSchema.index({ meetingId: 1, role: 1 });
 attendeeSchema.index({ accessToken: 1 }, { unique: true });
