@@ -62,12 +62,15 @@ function startInWorker(storage: EmbeddedMongoStorage, port: number): Promise<Emb
       worker.on('error', (err) => {
         throw err;
       });
+      let exited = false;
+      worker.once('exit', () => (exited = true));
       let stopped: Promise<void> | undefined;
       resolve({
         uri: `mongodb://127.0.0.1:${report.port}/`,
         port: report.port,
         stop() {
           stopped ??= new Promise<void>((done) => {
+            if (exited) return done();
             // Storage is closed (journal applied) inside the worker before it is terminated.
             worker.once('message', () => void worker.terminate().then(() => done()));
             worker.once('exit', () => done());
