@@ -3,6 +3,11 @@ import mongoose, { Schema } from 'mongoose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmbeddedMongo, type EmbeddedMongo } from '../../server/embedded-mongo/index.js';
 
+interface ExplainReply {
+  queryPlanner: { winningPlan: { stage: string; inputStage?: { indexName: string } } };
+  executionStats: { totalDocsExamined: number };
+}
+
 let mongo: EmbeddedMongo;
 let connection: mongoose.Connection;
 
@@ -61,6 +66,12 @@ describe('embedded store through mongoose', () => {
     await Session.collection.createIndex({ n: 1 });
     const newestInA = await Session.find({ room: 'A' }).sort({ n: -1 }).limit(3).lean();
     expect(newestInA.map((s) => s.n)).toEqual([249, 247, 245]);
+    // explain tells an index lookup from a collection scan.
+    const indexed = (await Session.find({ n: 42 }).explain('executionStats')) as unknown as ExplainReply;
+    expect(indexed.queryPlanner.winningPlan.inputStage?.indexName).toBe('n_1');
+    expect(indexed.executionStats.totalDocsExamined).toBe(1);
+    const scanned = (await Session.find({ room: 'A' }).explain()) as unknown as ExplainReply;
+    expect(scanned.queryPlanner.winningPlan.stage).toBe('COLLSCAN');
     const byRoom = await Session.aggregate([{ $group: { _id: '$room', total: { $sum: 1 } } }, { $sort: { _id: 1 } }]);
     expect(byRoom).toEqual([{ _id: 'A', total: 125 }, { _id: 'B', total: 125 }]);
   });

@@ -4,6 +4,7 @@ import type { Document } from '../values.js';
 import * as admin from './admin.js';
 import type { CommandContext, CommandHandler } from './context.js';
 import * as ddl from './ddl.js';
+import { explain } from './explain.js';
 import * as read from './read.js';
 import * as write from './write.js';
 
@@ -49,6 +50,7 @@ const handlers = new Map<string, CommandHandler>([
   ['count', read.count],
   ['distinct', read.distinct],
   ['aggregate', read.aggregate],
+  ['explain', explain],
 ]);
 
 /** Runs one command and returns its reply; errors become { ok: 0, code, codeName, errmsg }. */
