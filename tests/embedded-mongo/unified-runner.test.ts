@@ -144,6 +144,45 @@ describe.skipIf(crudSpecDir === undefined)('the runner fails what must fail', ()
     await expect(run(find, arg)).rejects.toThrow(/unsupported argument/);
   });
 
+  it('cursor entities: createFindCursor, iterateUntilDocumentOrError and close, with their events', async () => {
+    const file: UnifiedFile = {
+      description: 'cursor self-test',
+      schemaVersion: '1.0',
+      createEntities: [
+        { client: { id: 'client0', observeEvents: ['commandStartedEvent'] } },
+        { database: { id: 'database0', client: 'client0', databaseName: 'cursor-tests' } },
+        { collection: { id: 'collection0', database: 'database0', collectionName: 'coll0' } },
+      ],
+      initialData: [{ collectionName: 'coll0', databaseName: 'cursor-tests', documents: [{ _id: 1 }, { _id: 2 }, { _id: 3 }] }],
+      tests: [],
+    };
+    const test: UnifiedTest = {
+      description: 'iterate a cursor two documents at a time, then close it',
+      operations: [
+        { name: 'createFindCursor', object: 'collection0', arguments: { filter: {}, sort: { _id: 1 }, batchSize: 2 }, saveResultAsEntity: 'cursor0' },
+        { name: 'iterateUntilDocumentOrError', object: 'cursor0', expectResult: { _id: 1 } },
+        { name: 'iterateUntilDocumentOrError', object: 'cursor0', expectResult: { _id: 2 } },
+        { name: 'iterateUntilDocumentOrError', object: 'cursor0', expectResult: { _id: 3 } },
+        { name: 'close', object: 'cursor0' },
+        { name: 'listIndexes', object: 'collection0', expectResult: [{ name: '_id_' }] },
+        { name: 'assertCollectionExists', object: 'testRunner', arguments: { databaseName: 'cursor-tests', collectionName: 'coll0' } },
+        { name: 'assertIndexNotExists', object: 'testRunner', arguments: { databaseName: 'cursor-tests', collectionName: 'coll0', indexName: 'x_1' } },
+      ],
+      expectEvents: [{
+        client: 'client0',
+        events: [
+          { commandStartedEvent: { command: { find: 'coll0', batchSize: 2 }, commandName: 'find' } },
+          { commandStartedEvent: { command: { getMore: { $$type: ['int', 'long'] }, collection: 'coll0', batchSize: 2 }, commandName: 'getMore' } },
+          { commandStartedEvent: { command: { listIndexes: 'coll0' }, commandName: 'listIndexes' } },
+        ],
+      }],
+    };
+    await expect(run(file, test)).resolves.toBeUndefined();
+    const wrong = structuredClone(test);
+    wrong.operations[2]!.expectResult = { _id: 3 };
+    await expect(run(file, wrong)).rejects.toBeInstanceOf(ConformanceFailure);
+  });
+
   it('an unsupported schema version fails', async () => {
     await expect(run({ ...find, schemaVersion: '2.0' }, base)).rejects.toThrow(/schemaVersion/);
   });

@@ -1,6 +1,7 @@
 // The entity map of a unified test: clients (with command monitoring), databases, collections,
 // and values saved from operation results.
 import {
+  AbstractCursor,
   MongoClient,
   ReadConcern,
   ReadPreference,
@@ -32,7 +33,9 @@ export interface ClientHandle {
 export interface DbHandle { kind: 'database'; db: Db; client: string }
 export interface CollHandle { kind: 'collection'; collection: Collection<Document>; db: Db; client: string }
 export interface ValueHandle { kind: 'value'; value: unknown }
-export type Entity = ClientHandle | DbHandle | CollHandle | ValueHandle;
+/** A FindCursor or CommandCursor saved by createFindCursor / createCommandCursor. */
+export interface CursorHandle { kind: 'cursor'; cursor: AbstractCursor<Document> }
+export type Entity = ClientHandle | DbHandle | CollHandle | ValueHandle | CursorHandle;
 
 const SENSITIVE = new Set([
   'authenticate', 'saslstart', 'saslcontinue', 'getnonce', 'createuser', 'updateuser',
@@ -96,7 +99,8 @@ export class EntityMap {
   }
 
   save(id: string, value: unknown): void {
-    this.put(id, { kind: 'value', value });
+    if (value instanceof AbstractCursor) this.put(id, { kind: 'cursor', cursor: value as AbstractCursor<Document> });
+    else this.put(id, { kind: 'value', value });
   }
 
   /** For $$matchesEntity / $$sessionLsid. */
@@ -186,6 +190,8 @@ export class EntityMap {
 
   async close(): Promise<void> {
     this.stopListening();
+    const cursors = [...this.entities.values()].filter((e): e is CursorHandle => e.kind === 'cursor');
+    await Promise.all(cursors.map((c) => c.cursor.close().catch(() => undefined)));
     const clients = [...this.entities.values()].filter((e): e is ClientHandle => e.kind === 'client');
     this.entities.clear();
     await Promise.all(clients.map((c) => c.client.close().catch(() => undefined)));

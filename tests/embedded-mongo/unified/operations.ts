@@ -4,17 +4,21 @@
 // operation it does not know, or an entity of the wrong type is an error, so the test FAILS
 // rather than passing on a half-done operation.
 import {
+  type AbstractCursor,
   type AnyBulkWriteOperation,
   type BulkWriteResult,
   type Collection,
   type Db,
   type Document,
+  type MongoClient,
 } from 'mongodb';
 import type { EntityMap, Entity } from './entities.js';
 import type { Operation } from './spec.js';
 
 export interface OperationContext {
   entities: EntityMap;
+  /** The runner's internal client, for testRunner assertions. */
+  internal: MongoClient;
   /** Records a fail point set by `failPoint` so that the runner can switch it off afterwards. */
   failPointSet: (clientId: string, name: string) => void;
 }
@@ -159,16 +163,53 @@ const collectionOps: Record<string, OpDef<Collection<Document>>> = {
       return resultToDocument(await c.bulkWrite(models, pick(a, ['requests'])));
     },
   },
-  createIndex: {
-    required: ['keys'],
-    optional: ['unique', 'name', 'sparse', 'expireAfterSeconds', 'partialFilterExpression', 'commitQuorum', 'comment'],
-    run: (c, a) => c.createIndex(a.keys, pick(a, ['keys'])),
-  },
   drop: {
     required: [],
     optional: ['comment'],
     run: (c, a) => c.drop(pick(a, [])),
   },
+  // A cursor kept as an entity (saveResultAsEntity), iterated by the cursor operations below.
+  createFindCursor: {
+    required: ['filter'],
+    optional: ['sort', 'projection', 'skip', 'limit', 'batchSize', 'comment', 'hint', 'collation', 'let', 'allowDiskUse', 'maxTimeMS', 'timeoutMS'],
+    run: async (c, a) => {
+      const cursor = c.find(a.filter, pick(a, ['filter']));
+      await cursor.hasNext(); // the spec's createFindCursor sends the find command now
+      return cursor;
+    },
+  },
+  createIndex: {
+    required: ['keys'],
+    optional: ['unique', 'name', 'sparse', 'expireAfterSeconds', 'partialFilterExpression', 'collation', 'hidden', 'comment'],
+    run: (c, a) => c.createIndex(a.keys, pick(a, ['keys'])),
+  },
+  dropIndex: {
+    required: ['name'],
+    optional: ['comment'],
+    run: (c, a) => c.dropIndex(a.name, pick(a, ['name'])),
+  },
+  dropIndexes: {
+    required: [],
+    optional: ['comment', 'maxTimeMS'],
+    run: (c, a) => c.dropIndexes(pick(a, [])),
+  },
+  listIndexes: {
+    required: [],
+    optional: ['batchSize', 'comment'],
+    run: (c, a) => c.listIndexes(pick(a, [])).toArray(),
+  },
+  rename: {
+    required: ['to'],
+    optional: ['dropTarget', 'comment'],
+    run: (c, a) => c.rename(a.to, pick(a, ['to'])).then(() => undefined),
+  },
+};
+
+/** Cursor entity operations. */
+const cursorOps: Record<string, OpDef<AbstractCursor<Document>>> = {
+  iterateUntilDocumentOrError: { required: [], optional: [], run: (c) => c.next() },
+  iterateOnce: { required: [], optional: [], run: (c) => c.tryNext() },
+  close: { required: [], optional: [], run: (c) => c.close() },
 };
 
 const BULK_MODELS: Record<string, string[]> = {
@@ -223,6 +264,43 @@ const databaseOps: Record<string, OpDef<Db>> = {
     optional: ['filter', 'batchSize', 'nameOnly', 'authorizedCollections', 'comment'],
     run: (d, a) => d.listCollections(a.filter ?? {}, pick(a, ['filter'])).toArray(),
   },
+  listCollectionNames: {
+    required: [],
+    optional: ['filter', 'batchSize', 'comment'],
+    run: async (d, a) => (await d.listCollections(a.filter ?? {}, { ...pick(a, ['filter']), nameOnly: true }).toArray()).map((c) => c.name),
+  },
+  createCommandCursor: {
+    required: ['command'],
+    optional: ['commandName', 'batchSize', 'comment', 'maxTimeMS', 'timeoutMode', 'cursorType'],
+    run: async (d, a) => {
+      const cursor = d.runCursorCommand(a.command, pick(a, ['command', 'commandName', 'cursorType', 'timeoutMode']));
+      if (a.batchSize !== undefined) cursor.setBatchSize(a.batchSize);
+      await cursor.hasNext();
+      return cursor;
+    },
+  },
+  runCursorCommand: {
+    required: ['command'],
+    optional: ['commandName', 'batchSize', 'comment', 'maxTimeMS', 'timeoutMode', 'cursorType'],
+    run: (d, a) => {
+      const cursor = d.runCursorCommand(a.command, pick(a, ['command', 'commandName', 'cursorType', 'timeoutMode', 'batchSize']));
+      if (a.batchSize !== undefined) cursor.setBatchSize(a.batchSize);
+      return cursor.toArray();
+    },
+  },
+};
+
+const clientOps: Record<string, OpDef<MongoClient>> = {
+  listDatabases: {
+    required: [],
+    optional: ['filter', 'nameOnly', 'authorizedDatabases', 'comment'],
+    run: async (c, a) => (await c.db('admin').admin().listDatabases(pick(a, []))).databases,
+  },
+  listDatabaseNames: {
+    required: [],
+    optional: ['filter', 'authorizedDatabases', 'comment'],
+    run: async (c, a) => (await c.db('admin').admin().listDatabases({ ...pick(a, []), nameOnly: true })).databases.map((d) => d.name),
+  },
 };
 
 function checkArguments(op: Operation, def: OpDef<unknown>): Args {
@@ -248,7 +326,21 @@ export async function runEntityOperation(op: Operation, ctx: OperationContext): 
     if (!def) throw new Error(`unsupported database operation ${op.name}`);
     return def.run(entity.db, checkArguments(op, def as OpDef<unknown>), ctx);
   }
+  if (entity.kind === 'cursor') {
+    const def = cursorOps[op.name];
+    if (!def) throw new Error(`unsupported cursor operation ${op.name}`);
+    return def.run(entity.cursor, checkArguments(op, def as OpDef<unknown>), ctx);
+  }
+  if (entity.kind === 'client') {
+    const def = clientOps[op.name];
+    if (!def) throw new Error(`unsupported client operation ${op.name}`);
+    return def.run(entity.client, checkArguments(op, def as OpDef<unknown>), ctx);
+  }
   throw new Error(`unsupported operation ${op.name} on ${entity.kind} entity ${op.object}`);
+}
+
+async function internalNames(ctx: OperationContext, dbName: string): Promise<string[]> {
+  return (await ctx.internal.db(dbName).listCollections({}, { nameOnly: true }).toArray()).map((c) => c.name);
 }
 
 /** Special operations on the `testRunner` object. */
@@ -260,6 +352,21 @@ export async function runTestRunnerOperation(op: Operation, ctx: OperationContex
       const fp = args.failPoint as Document;
       await client.db('admin').command(fp);
       ctx.failPointSet(String(args.client), String(fp.configureFailPoint));
+      return;
+    }
+    case 'assertCollectionExists':
+    case 'assertCollectionNotExists': {
+      const names = (await internalNames(ctx, String(args.databaseName))).includes(String(args.collectionName));
+      const want = op.name === 'assertCollectionExists';
+      if (names !== want) throw new Error(`${op.name}: ${args.databaseName}.${args.collectionName} ${names ? 'exists' : 'does not exist'}`);
+      return;
+    }
+    case 'assertIndexExists':
+    case 'assertIndexNotExists': {
+      const indexes = await ctx.internal.db(String(args.databaseName)).collection(String(args.collectionName)).listIndexes().toArray().catch(() => []);
+      const has = indexes.some((i) => i.name === args.indexName);
+      const want = op.name === 'assertIndexExists';
+      if (has !== want) throw new Error(`${op.name}: index ${String(args.indexName)} ${has ? 'exists' : 'does not exist'}`);
       return;
     }
     default:

@@ -239,7 +239,7 @@ export async function runUnifiedTest(file: UnifiedFile, test: UnifiedTest, uri: 
   const failPoints: Array<{ client: string; name: string }> = [];
   try {
     await entities.create(file.createEntities ?? []);
-    const ctx = { entities, failPointSet: (client: string, name: string) => failPoints.push({ client, name }) };
+    const ctx = { entities, internal, failPointSet: (client: string, name: string) => failPoints.push({ client, name }) };
     for (const [index, op] of test.operations.entries()) {
       const where = `operation #${index} ${op.name} on ${op.object}`;
       if (op.object === 'testRunner') {
