@@ -206,6 +206,15 @@ describe('indexes are used', () => {
     }
     const median = (t: number[]) => [...t].sort((a, b) => a - b)[Math.floor(t.length / 2)]!;
     expect(median(indexedTimes) * 3).toBeLessThan(median(scanTimes));
+    // explain says the same: an IXSCAN that examines one document, against a COLLSCAN of all.
+    const indexed = await coll.find({ k: 1234 }).explain('executionStats');
+    expect(indexed.queryPlanner.winningPlan.inputStage).toMatchObject({ stage: 'IXSCAN', indexName: 'k_1' });
+    expect(indexed.executionStats).toMatchObject({ nReturned: 1, totalDocsExamined: 1 });
+    const scanned = await coll.find({ u: 1234 }).explain('executionStats');
+    expect(scanned.queryPlanner.winningPlan.stage).toBe('COLLSCAN');
+    expect(scanned.executionStats.totalDocsExamined).toBe(30_000);
+    const range = await coll.find({ k: { $gte: 100, $lt: 105 } }).explain('executionStats');
+    expect(range.executionStats).toMatchObject({ nReturned: 5, totalDocsExamined: 5 });
     // And a range on the indexed field returns the right documents.
     expect((await coll.find({ k: { $gte: 100, $lt: 105 } }).sort({ k: 1 }).toArray()).map((d) => d.k)).toEqual([100, 101, 102, 103, 104]);
   });
