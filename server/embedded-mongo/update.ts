@@ -55,8 +55,12 @@ const FIELD_OPERATORS = new Set([
   '$pop', '$pull', '$pullAll', '$setOnInsert', '$bit',
 ]);
 
+/** Update documents already checked: a multi-update applies the same one to many documents. */
+const validatedUpdates = new WeakSet<Document>();
+
 /** Parse-time checks mongod makes before touching any document. */
 export function validateOperators(update: Document): void {
+  if (validatedUpdates.has(update)) return;
   const seenPaths: string[] = [];
   for (const op of Object.keys(update)) {
     if (!FIELD_OPERATORS.has(op)) {
@@ -76,6 +80,7 @@ export function validateOperators(update: Document): void {
       }
     }
   }
+  validatedUpdates.add(update);
 }
 
 /** Applies an operator update to a copy of doc and returns the copy. */
