@@ -1,5 +1,5 @@
 import { Schema, model, type InferSchemaType, type HydratedDocument } from 'mongoose';
-import { newToken, searchKey } from '../lib/text.js';
+import { newToken, searchKey, searchTokens } from '../lib/text.js';
 
 export const attendeeRoles = ['chair', 'speaker', 'delegate', 'guest', 'press'] as const;
 export type AttendeeRole = (typeof attendeeRoles)[number];
@@ -19,12 +19,15 @@ const attendeeSchema = new Schema(
     accessToken: { type: String, required: true, default: () => newToken() },
     /** Name and organization without diacritics, lower-cased: what search matches against. */
     searchText: { type: String, required: true, default: '' },
+    /** The words of searchText (and their tails after punctuation): search matches word starts through an index. */
+    searchTokens: { type: [String], default: undefined },
   },
   { timestamps: true },
 );
 
 attendeeSchema.pre('validate', function deriveSearchText() {
   this.searchText = searchKey(`${this.fullName} ${this.organization ?? ''} ${this.position ?? ''} ${this.email ?? ''}`);
+  this.searchTokens = searchTokens(this.searchText);
 });
 
 attendeeSchema.index({ meetingId: 1, email: 1 }, { unique: true, partialFilterExpression: { email: { $type: 'string' } } });
@@ -35,6 +38,8 @@ attendeeSchema.index({ meetingId: 1, siteId: 1, fullName: 1 });
 attendeeSchema.index({ siteId: 1, searchText: 1 });
 // The whole meeting's table by name: the first page is read in index order, stopping at the limit.
 attendeeSchema.index({ meetingId: 1, searchText: 1 });
+// Search: the longest typed word is looked up as a prefix range of the meeting's words.
+attendeeSchema.index({ meetingId: 1, searchTokens: 1 });
 attendeeSchema.index({ meetingId: 1, organization: 1 });
 attendeeSchema.index({ meetingId: 1, role: 1 });
 attendeeSchema.index({ accessToken: 1 }, { unique: true });
@@ -42,3 +47,13 @@ attendeeSchema.index({ accessToken: 1 }, { unique: true });
 export type Attendee = InferSchemaType<typeof attendeeSchema>;
 export type AttendeeDocument = HydratedDocument<Attendee>;
 export const AttendeeModel = model('Attendee', attendeeSchema);
+
+/** Attendees saved before search words existed get them (run at startup; cheap when none lack them). */
+export async function backfillSearchTokens(): Promise<number> {
+  let updated = 0;
+  for await (const doc of AttendeeModel.find({ searchTokens: { $exists: false } }, { searchText: 1 }).lean().cursor()) {
+    await AttendeeModel.updateOne({ _id: doc._id }, { $set: { searchTokens: searchTokens(doc.searchText ?? '') } });
+    updated++;
+  }
+  return updated;
+}

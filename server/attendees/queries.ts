@@ -158,9 +158,13 @@ export function attendeeFilter(actor: Actor, meetingId: string, query: Pick<List
   if (query.organization) filter.organization = query.organization;
   if (query.role) filter.role = query.role;
   const terms = query.q ? searchKey(query.q.normalize('NFC')).split(' ').filter(Boolean).slice(0, 8) : [];
-  // Every word must appear somewhere (name, organization, position, email), in any order.
-  if (terms.length === 1) filter.searchText = { $regex: escapeRegex(terms[0]) };
-  else if (terms.length > 1) filter.$and = terms.map((term) => ({ searchText: { $regex: escapeRegex(term) } }));
+  // Every typed word must start a word somewhere (name, organization, position, e-mail), in any
+  // order: "nguyen van" finds "Nguyễn Văn …" and "Trương Văn Nguyễn", "nguy" finds "Nguyễn".
+  // Anchored prefixes on the indexed words let the database read only the entries of the longest
+  // typed word instead of scanning the meeting's attendees.
+  const conditions = terms.map((term) => ({ searchTokens: { $regex: `^${escapeRegex(term)}` } }));
+  if (conditions.length === 1) Object.assign(filter, conditions[0]);
+  else if (conditions.length > 1) filter.$and = conditions;
   return filter;
 }
 

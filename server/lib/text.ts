@@ -13,6 +13,21 @@ export function searchKey(text: string): string {
     .trim();
 }
 
+/**
+ * The words of a search key, for an index of word prefixes: each word, and each tail of it that
+ * starts after punctuation ("dai-bieu-5@example.vn" also gives "bieu-5@example.vn", "5@example.vn",
+ * "example.vn", "vn"), so any word or part of an e-mail address can be typed from its start.
+ */
+export function searchTokens(key: string): string[] {
+  const tokens = new Set<string>();
+  for (const word of key.split(' ')) {
+    if (!word) continue;
+    tokens.add(word);
+    for (const part of word.matchAll(/[^a-z0-9]+(?=[a-z0-9])/g)) tokens.add(word.slice(part.index + part[0].length));
+  }
+  return [...tokens];
+}
+
 export function escapeRegex(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
