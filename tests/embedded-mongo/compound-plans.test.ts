@@ -103,7 +103,7 @@ describe('the planner', () => {
   const byMeetingSiteName = new Index({ v: 2, key: { meetingId: 1, siteId: 1, name: 1 }, name: 'meetingId_1_siteId_1_name_1' });
   const byMeetingTokens = new Index({ v: 2, key: { meetingId: 1, tokens: 1 }, name: 'meetingId_1_tokens_1' });
   const indexes = [byMeetingName, byMeetingSiteName, byMeetingTokens];
-  docs.forEach((doc, rid) => indexes.forEach((index) => index.add(rid, index.keysFor(doc))));
+  docs.forEach((doc, rid) => indexes.forEach((index) => index.add(rid, index.keysFor(doc as unknown as Record<string, unknown>))));
 
   it('narrows to both equality fields of a compound index', () => {
     const rids = planCandidates({ meetingId: 2, siteId: 4 }, indexes)!;
