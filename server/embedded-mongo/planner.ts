@@ -30,6 +30,13 @@ function planField(index: Index, condition: unknown): FieldPlan | undefined {
     const values = condition.$in;
     return { index, cost: 2, run: () => [...new Set(values.flatMap((v) => index.lookupEqual(v)))] };
   }
+  const bounds = comparisonBounds(condition, index.multikey);
+  if (!bounds) return undefined;
+  return { index, cost: 3, run: () => index.lookupRange(bounds.lower, bounds.upper) };
+}
+
+/** Index bounds from $gt/$gte/$lt/$lte, or undefined when a range scan could miss matches. */
+function comparisonBounds(condition: Document, multikey: boolean): { lower?: IndexBound; upper?: IndexBound } | undefined {
   let lower: IndexBound | undefined;
   let upper: IndexBound | undefined;
   for (const op of ['$gt', '$gte'] as const) {
@@ -42,9 +49,9 @@ function planField(index: Index, condition: unknown): FieldPlan | undefined {
   // Null bounds also match missing fields in ways a range scan would not reproduce.
   if ((lower && lower.value === null) || (upper && upper.value === null)) return undefined;
   // On a multikey index one element may satisfy $gt and another $lt: use one bound only.
-  if (index.multikey && lower && upper) upper = undefined;
+  if (multikey && lower && upper) upper = undefined;
   if (!lower && !upper) return undefined;
-  return { index, cost: 3, run: () => index.lookupRange(lower, upper) };
+  return { lower, upper };
 }
 
 /** Candidate record ids for the filter, or undefined when no index helps (full scan). */
@@ -129,19 +136,9 @@ function rangeOf(condition: unknown, multikey: boolean): RangePlan | undefined {
   // One element has to match a regex, so both bounds are safe on a multikey index too.
   if (prefix !== undefined) return { lower: { value: prefix, inclusive: true }, within: (v) => typeof v === 'string' && v.startsWith(prefix), strength: 1 + prefix.length / 100 };
   if (!isPlainDocument(condition)) return undefined;
-  let lower: IndexBound | undefined;
-  let upper: IndexBound | undefined;
-  for (const op of ['$gt', '$gte'] as const) {
-    if (op in condition && isLookupLiteral(condition[op]) && !isPlainDocument(condition[op])) lower = { value: condition[op], inclusive: op === '$gte' };
-  }
-  for (const op of ['$lt', '$lte'] as const) {
-    if (op in condition && isLookupLiteral(condition[op]) && !isPlainDocument(condition[op])) upper = { value: condition[op], inclusive: op === '$lte' };
-  }
-  if (lower && upper && typeOrder(lower.value) !== typeOrder(upper.value)) return undefined;
-  if ((lower && lower.value === null) || (upper && upper.value === null)) return undefined;
-  if (multikey && lower && upper) upper = undefined;
-  if (!lower && !upper) return undefined;
-  return { lower, upper, strength: lower && upper ? 0.9 : 0.5 };
+  const bounds = comparisonBounds(condition, multikey);
+  if (!bounds) return undefined;
+  return { ...bounds, strength: bounds.lower && bounds.upper ? 0.9 : 0.5 };
 }
 
 interface CompoundPlan {
