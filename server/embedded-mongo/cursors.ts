@@ -1,7 +1,8 @@
 // Open cursors: results not yet returned, by Int64 id. Idle cursors are reaped so memory stays flat.
 import { randomBytes } from 'node:crypto';
-import { Long, calculateObjectSize } from 'bson';
+import { Long } from 'bson';
 import { MongoServerError } from './errors.js';
+import { rawBson } from './raw-bson.js';
 import type { Document } from './values.js';
 
 const IDLE_TIMEOUT_MS = 10 * 60 * 1000;
@@ -22,29 +23,29 @@ export class CursorRegistry {
    * Takes the first batch from results and keeps the rest under a new cursor id
    * (0 when everything fit in the first batch).
    */
-  open(namespace: string, results: Document[], batchSize: number | undefined, singleBatch = false): { batch: Document[]; id: Long } {
-    const batch = takeBatch(results, 0, batchSize ?? 101);
-    if (singleBatch || batch.length >= results.length) return { batch, id: Long.ZERO };
+  open(namespace: string, results: Document[], batchSize: number | undefined, singleBatch = false): Batch {
+    const taken = takeBatch(results, 0, batchSize ?? 101);
+    if (singleBatch || taken.length >= results.length) return { ...taken, id: Long.ZERO };
     const id = newCursorId();
-    this.cursors.set(id, { namespace, remaining: results, position: batch.length, lastUsed: Date.now() });
-    return { batch, id: Long.fromBigInt(id) };
+    this.cursors.set(id, { namespace, remaining: results, position: taken.length, lastUsed: Date.now() });
+    return { ...taken, id: Long.fromBigInt(id) };
   }
 
-  getMore(id: Long, namespace: string, batchSize: number | undefined): { batch: Document[]; id: Long } {
+  getMore(id: Long, namespace: string, batchSize: number | undefined): Batch {
     const key = id.toBigInt();
     const cursor = this.cursors.get(key);
     if (!cursor) throw new MongoServerError('CursorNotFound', `cursor id ${key} not found`);
     if (cursor.namespace !== namespace) {
       throw new MongoServerError('Unauthorized', `Requested getMore on namespace '${namespace}', but cursor belongs to a different namespace ${cursor.namespace}`);
     }
-    const batch = takeBatch(cursor.remaining, cursor.position, batchSize ?? Number.MAX_SAFE_INTEGER);
-    cursor.position += batch.length;
+    const taken = takeBatch(cursor.remaining, cursor.position, batchSize ?? Number.MAX_SAFE_INTEGER);
+    cursor.position += taken.length;
     cursor.lastUsed = Date.now();
     if (cursor.position >= cursor.remaining.length) {
       this.cursors.delete(key);
-      return { batch, id: Long.ZERO };
+      return { ...taken, id: Long.ZERO };
     }
-    return { batch, id };
+    return { ...taken, id };
   }
 
   kill(ids: Long[]): { killed: Long[]; notFound: Long[] } {
@@ -72,16 +73,27 @@ function newCursorId(): bigint {
   return id > 2n ** 53n ? id : id + 2n ** 53n;
 }
 
-function takeBatch(results: Document[], start: number, batchSize: number): Document[] {
+/** One batch of a cursor: the documents and their BSON, which the reply is built from. */
+export interface Batch {
+  batch: Document[];
+  bytes: Buffer[];
+  length: number;
+  id: Long;
+}
+
+function takeBatch(results: Document[], start: number, batchSize: number): Omit<Batch, 'id'> {
   const limit = batchSize <= 0 ? Number.MAX_SAFE_INTEGER : batchSize;
   const end = Math.min(results.length, start + limit);
   // Even 101 documents can exceed the 16MB reply limit when they are large, so always measure.
   const batch: Document[] = [];
-  let bytes = 0;
+  const bytes: Buffer[] = [];
+  let total = 0;
   for (let i = start; i < end; i++) {
-    bytes += calculateObjectSize(results[i]);
-    if (batch.length > 0 && bytes > MAX_BATCH_BYTES) break;
+    const raw = rawBson(results[i]);
+    total += raw.length;
+    if (batch.length > 0 && total > MAX_BATCH_BYTES) break;
     batch.push(results[i]);
+    bytes.push(raw);
   }
-  return batch;
+  return { batch, bytes, length: batch.length };
 }

@@ -9,7 +9,7 @@ import { FailPoints } from './failpoints.js';
 import type { Document } from './values.js';
 import { isPlainDocument } from './values.js';
 import type { Store } from './store.js';
-import { HEADER_SIZE, MAX_MESSAGE_SIZE, OP_QUERY, ProtocolError, encodeOpMsgReply, encodeOpReply, parseMessage } from './wire.js';
+import { HEADER_SIZE, MAX_MESSAGE_SIZE, OP_QUERY, ProtocolError, RawReply, encodeOpMsgReply, encodeOpReply, parseMessage, type Reply } from './wire.js';
 
 export interface WireServerOptions {
   store: Store;
@@ -77,7 +77,7 @@ export class WireServer {
   private readonly appNames = new WeakMap<CommandContext, { appName: string | undefined }>();
 
   /** Runs a command, honouring the test fail point; undefined means the connection was dropped. */
-  private run(body: Document, ctx: CommandContext, socket: net.Socket): Document | undefined {
+  private run(body: Document, ctx: CommandContext, socket: net.Socket): Reply | undefined {
     const name = Object.keys(body)[0] ?? '';
     const connection = this.appNames.get(ctx)!;
     if ((name === 'hello' || name === 'isMaster' || name === 'ismaster') && isPlainDocument(body.client)) {
@@ -98,7 +98,7 @@ export class WireServer {
     }
     if (action?.kind === 'error') return action.reply;
     const reply = runCommand(body, ctx);
-    if (action?.kind === 'writeConcernError') {
+    if (action?.kind === 'writeConcernError' && !(reply instanceof RawReply)) {
       reply.writeConcernError = action.writeConcernError;
       if (action.errorLabels !== undefined) reply.errorLabels = action.errorLabels;
     }

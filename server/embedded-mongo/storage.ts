@@ -8,6 +8,7 @@ import Database from 'better-sqlite3';
 import { deserialize, serialize } from 'bson';
 import type { Document } from './values.js';
 import { Journal, encodeRecord, type JournalRecord } from './journal.js';
+import { rawBson } from './raw-bson.js';
 import { deserializeOptions } from './wire.js';
 
 /** How long journaled writes wait before being applied to SQLite in one transaction. */
@@ -160,8 +161,7 @@ export class DatabaseFile {
 
   putDocument(collection: string, rid: number, doc: Document): void {
     if (!this.journal) return;
-    const bytes = serialize(doc);
-    this.record({ op: 'put', collection, rid, doc: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength) });
+    this.record({ op: 'put', collection, rid, doc: rawBson(doc) });
   }
 
   deleteDocument(collection: string, rid: number): void {

@@ -1,5 +1,5 @@
 // MongoDB wire protocol framing: legacy OP_QUERY/OP_REPLY for the first handshake, OP_MSG after.
-import { deserialize, serialize } from 'bson';
+import { deserialize, serialize, type Long } from 'bson';
 import type { Document } from './values.js';
 
 export const OP_REPLY = 1;
@@ -114,6 +114,65 @@ function parseOpQuery(message: Buffer, header: MessageHeader): IncomingCommand {
   return { requestId: header.requestId, opCode: OP_QUERY, db, body: query, moreToCome: false };
 }
 
+/** A reply whose BSON body is already encoded (cursor batches built from cached document bytes). */
+export class RawReply {
+  constructor(readonly body: Buffer) {}
+}
+
+export type Reply = Document | RawReply;
+
+/**
+ * { cursor: { <batchField>: [docs...], id, ns }, ok: 1 } with the documents' BSON copied in as
+ * they are, instead of serializing every document again for every reply.
+ */
+export function encodeCursorReply(batchField: 'firstBatch' | 'nextBatch', docs: Buffer[], id: Long, ns: string): RawReply {
+  const indexNames = docs.map((_, i) => String(i));
+  const arraySize = 4 + docs.reduce((sum, doc, i) => sum + 1 + indexNames[i].length + 1 + doc.length, 0) + 1;
+  const nsBytes = Buffer.byteLength(ns, 'utf8');
+  const cursorSize = 4 + (1 + batchField.length + 1 + arraySize) + (1 + 3 + 8) + (1 + 3 + 4 + nsBytes + 1) + 1;
+  const total = 4 + (1 + 7 + cursorSize) + (1 + 3 + 8) + 1;
+  const out = Buffer.allocUnsafe(total);
+  let at = 0;
+  const int32 = (n: number) => (at = out.writeInt32LE(n, at));
+  const byte = (n: number) => (out[at++] = n);
+  const cstring = (s: string) => {
+    at += out.write(s, at, 'latin1');
+    out[at++] = 0;
+  };
+  int32(total);
+  byte(0x03);
+  cstring('cursor');
+  int32(cursorSize);
+  byte(0x04);
+  cstring(batchField);
+  int32(arraySize);
+  docs.forEach((doc, i) => {
+    byte(0x03);
+    cstring(indexNames[i]);
+    at += doc.copy(out, at);
+  });
+  byte(0);
+  byte(0x12);
+  cstring('id');
+  at = out.writeInt32LE(id.low, at);
+  at = out.writeInt32LE(id.high, at);
+  byte(0x02);
+  cstring('ns');
+  int32(nsBytes + 1);
+  at += out.write(ns, at, 'utf8');
+  byte(0);
+  byte(0); // end of cursor
+  byte(0x01);
+  cstring('ok');
+  at = out.writeDoubleLE(1, at);
+  byte(0);
+  return new RawReply(out);
+}
+
+function replyBody(reply: Reply): Uint8Array {
+  return reply instanceof RawReply ? reply.body : serialize(reply);
+}
+
 let nextRequestId = 1;
 
 function header(length: number, responseTo: number, opCode: number): Buffer {
@@ -125,8 +184,8 @@ function header(length: number, responseTo: number, opCode: number): Buffer {
   return buf;
 }
 
-export function encodeOpMsgReply(responseTo: number, reply: Document): Buffer {
-  const body = serialize(reply);
+export function encodeOpMsgReply(responseTo: number, reply: Reply): Buffer {
+  const body = replyBody(reply);
   const length = HEADER_SIZE + 4 + 1 + body.length;
   const prefix = Buffer.allocUnsafe(5);
   prefix.writeUInt32LE(0, 0);
@@ -134,8 +193,8 @@ export function encodeOpMsgReply(responseTo: number, reply: Document): Buffer {
   return Buffer.concat([header(length, responseTo, OP_MSG), prefix, body], length);
 }
 
-export function encodeOpReply(responseTo: number, reply: Document): Buffer {
-  const body = serialize(reply);
+export function encodeOpReply(responseTo: number, reply: Reply): Buffer {
+  const body = replyBody(reply);
   const fields = Buffer.alloc(20); // responseFlags, cursorID (0), startingFrom, numberReturned
   fields.writeInt32LE(1, 16);
   const length = HEADER_SIZE + fields.length + body.length;

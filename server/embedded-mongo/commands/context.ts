@@ -2,6 +2,7 @@
 import type { CursorRegistry } from '../cursors.js';
 import { MongoServerError, badValue } from '../errors.js';
 import type { Store } from '../store.js';
+import type { Reply } from '../wire.js';
 import type { Document } from '../values.js';
 import { isPlainDocument } from '../values.js';
 
@@ -21,7 +22,8 @@ export interface CommandContext {
   server: ServerInfo;
 }
 
-export type CommandHandler = (command: Document, ctx: CommandContext) => Document;
+/** A reply document, or a cursor reply already encoded from cached document bytes. */
+export type CommandHandler = (command: Document, ctx: CommandContext) => Reply;
 
 /** The collection name a command targets: the value of its first field. */
 export function collectionArg(command: Document, name: string): string {

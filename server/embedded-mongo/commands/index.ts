@@ -1,6 +1,7 @@
 // Command dispatch: name -> handler, plus the checks every command shares.
 import { MongoLocationError, MongoServerError, errorReply } from '../errors.js';
 import type { Document } from '../values.js';
+import type { Reply } from '../wire.js';
 import * as admin from './admin.js';
 import type { CommandContext, CommandHandler } from './context.js';
 import * as ddl from './ddl.js';
@@ -54,7 +55,7 @@ const handlers = new Map<string, CommandHandler>([
 ]);
 
 /** Runs one command and returns its reply; errors become { ok: 0, code, codeName, errmsg }. */
-export function runCommand(body: Document, ctx: CommandContext): Document {
+export function runCommand(body: Document, ctx: CommandContext): Reply {
   const name = Object.keys(body)[0];
   try {
     if (name === undefined) throw new MongoServerError('CommandNotFound', 'no such command: \'\'');

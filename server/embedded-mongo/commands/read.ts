@@ -7,6 +7,7 @@ import { compileProjection } from '../projection.js';
 import { planOrderedScan } from '../planner.js';
 import { collationComparer, compileFilter, parseSort, sortDocuments, walkPath } from '../query.js';
 import { withIdFirst } from '../update.js';
+import { encodeCursorReply, type RawReply } from '../wire.js';
 import type { Document } from '../values.js';
 import { compareValues, isNumeric, isPlainDocument, isTruthy, toInteger, typeOrder } from '../values.js';
 import { collectionArg, documentArg, nonNegative, type CommandContext, type CommandHandler } from './context.js';
@@ -57,10 +58,10 @@ function matchDocuments(source: ReadSource, { filter, collation, variables, stop
   return out;
 }
 
-function cursorReply(ctx: CommandContext, name: string, results: Document[], batchSize: number | undefined, singleBatch = false): Document {
+function cursorReply(ctx: CommandContext, name: string, results: Document[], batchSize: number | undefined, singleBatch = false): RawReply {
   const namespace = `${ctx.db}.${name}`;
-  const { batch, id } = ctx.cursors.open(namespace, results, batchSize, singleBatch);
-  return { cursor: { firstBatch: batch, id, ns: namespace }, ok: 1 };
+  const { bytes, id } = ctx.cursors.open(namespace, results, batchSize, singleBatch);
+  return encodeCursorReply('firstBatch', bytes, id, namespace);
 }
 
 function optionalBatchSize(command: Document, field = 'batchSize'): number | undefined {
@@ -173,8 +174,8 @@ export const getMore: CommandHandler = (command, ctx) => {
   if (!id) throw new MongoServerError('TypeMismatch', "Field 'getMore' must be of type long in: { getMore: ... }");
   const name = collectionArg(command, 'collection');
   const namespace = `${ctx.db}.${name}`;
-  const { batch, id: nextId } = ctx.cursors.getMore(id, namespace, optionalBatchSize(command));
-  return { cursor: { nextBatch: batch, id: nextId, ns: namespace }, ok: 1 };
+  const { bytes, id: nextId } = ctx.cursors.getMore(id, namespace, optionalBatchSize(command));
+  return encodeCursorReply('nextBatch', bytes, nextId, namespace);
 };
 
 export const killCursors: CommandHandler = (command, ctx) => {
