@@ -42,7 +42,7 @@ export async function exportAttendees(actor: Actor, meetingId: string, input: un
 
   const header = exportColumns.map((column) => t(locale, `attendees.${column}`));
   const rows: string[][] = [];
-  for await (const doc of AttendeeModel.find(filter).sort({ searchText: 1, _id: 1 }).lean().cursor()) {
+  for await (const doc of AttendeeModel.find(filter, { searchText: 0, searchTokens: 0, __v: 0 }).sort({ searchText: 1, _id: 1 }).lean().cursor()) {
     const view = attendeeView(actor, doc as Parameters<typeof attendeeView>[1]);
     rows.push([view.fullName, view.position, view.organization, view.email ?? '', view.phone ?? '', sites.get(view.siteId) ?? '', t(locale, `attendees.role.${view.role}`)]);
   }

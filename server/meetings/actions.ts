@@ -250,8 +250,17 @@ export function shiftYearsInTitle(title: string, years: number): string {
 
 /** The default new start of a duplicate: the same wall-clock date and time one year later. */
 export function defaultDuplicateStart(meeting: Pick<MeetingRecord, 'startsAt' | 'timeZone'>): string {
-  return toLocalInput(DateTime.fromJSDate(meeting.startsAt, { zone: meeting.timeZone }).plus({ years: 1 }).toJSDate(), meeting.timeZone);
+  // Shown on every dashboard view: remembered per (start, zone), as luxon's calendar arithmetic is costly.
+  const key = `${meeting.startsAt.getTime()}|${meeting.timeZone}`;
+  let start = duplicateStarts.get(key);
+  if (start === undefined) {
+    start = toLocalInput(DateTime.fromJSDate(meeting.startsAt, { zone: meeting.timeZone }).plus({ years: 1 }).toJSDate(), meeting.timeZone);
+    if (duplicateStarts.size >= 1_000) duplicateStarts.clear();
+    duplicateStarts.set(key, start);
+  }
+  return start;
 }
+const duplicateStarts = new Map<string, string>();
 
 /**
  * Copy a meeting as a new draft: sites (new coordinator links), agenda, and optionally attendees
