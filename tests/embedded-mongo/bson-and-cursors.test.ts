@@ -181,3 +181,32 @@ describe('cursors across batches', () => {
     expect(killed).toHaveLength(1);
   });
 });
+
+describe('large documents and messages', () => {
+  it('a 15 MiB document round-trips; one over 16 MiB is refused', async () => {
+    const coll = client.db('large').collection<AnyDoc>('docs');
+    const big = 'x'.repeat(15 * 1024 * 1024);
+    await coll.insertOne({ _id: 'big', big });
+    const back = await coll.findOne({ _id: 'big' });
+    expect(back?.big.length).toBe(big.length);
+    // Over maxBsonObjectSize (16 MiB): refused, and nothing is stored.
+    await expect(coll.insertOne({ _id: 'huge', huge: 'y'.repeat(17 * 1024 * 1024) })).rejects.toThrow();
+    expect(await coll.countDocuments({ _id: 'huge' })).toBe(0);
+  });
+
+  it('an insertMany larger than one 48 MB message is split by the driver and all of it arrives', async () => {
+    const coll = client.db('large').collection<AnyDoc>('many');
+    const chunk = 'z'.repeat(1024 * 1024);
+    const docs = Array.from({ length: 60 }, (_, i) => ({ _id: i, chunk }));
+    const r = await coll.insertMany(docs);
+    expect(r.insertedCount).toBe(60);
+    // Reading them back takes several batches (each reply stays under 16 MiB).
+    let n = 0;
+    for await (const d of coll.find({}, { projection: { _id: 1, chunk: 1 } })) {
+      expect(d.chunk.length).toBe(chunk.length);
+      n++;
+    }
+    expect(n).toBe(60);
+  });
+});
+

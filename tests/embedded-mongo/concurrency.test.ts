@@ -103,3 +103,22 @@ describe('a busy pool', () => {
     expect(await clients[0]!.db('pool').collection<AnyDoc>('mixed').countDocuments()).toBe(400);
   });
 });
+
+describe('many connections at once', () => {
+  it('150 clients connecting together each get served, and closing them leaves the server up', async () => {
+    const many = await Promise.all(Array.from({ length: 150 }, () => connect(store.uri, { maxPoolSize: 1 })));
+    try {
+      const results = await Promise.all(
+        many.map(async (c, i) => {
+          await c.db('many').collection<AnyDoc>('hits').insertOne({ _id: i });
+          return (await c.db('admin').command({ ping: 1 })).ok;
+        }),
+      );
+      expect(results.every((ok) => ok === 1)).toBe(true);
+    } finally {
+      await Promise.all(many.map((c) => c.close()));
+    }
+    expect(await clients[0]!.db('many').collection<AnyDoc>('hits').countDocuments()).toBe(150);
+  });
+});
+
