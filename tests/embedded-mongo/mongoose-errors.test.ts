@@ -125,3 +125,54 @@ describe('validation and casting round trips through mongoose', () => {
     expect(updated!.n).toBe(2.5);
   });
 });
+
+describe("the app's partial unique indexes", () => {
+  // The shapes server/sites/model.ts and server/attendees/model.ts declare.
+  const siteSchema = new Schema({ meetingId: Schema.Types.ObjectId, name: String, isMain: Boolean });
+  siteSchema.index({ meetingId: 1, isMain: 1 }, { unique: true, partialFilterExpression: { isMain: true } });
+  const attendeeSchema = new Schema({ meetingId: Schema.Types.ObjectId, fullName: String, email: String });
+  attendeeSchema.index({ meetingId: 1, email: 1 }, { unique: true, partialFilterExpression: { email: { $type: 'string' } } });
+
+  it('one main site per meeting: any number of other sites, a second main is E11000, demoting frees the slot', async () => {
+    const Site = conn.model('PSite', siteSchema);
+    await Site.init();
+    const meeting = new mongoose.Types.ObjectId();
+    const other = new mongoose.Types.ObjectId();
+    await Site.create([{ meetingId: meeting, name: 'A', isMain: true }, { meetingId: meeting, name: 'B', isMain: false }, { meetingId: meeting, name: 'C' }]);
+    await Site.create({ meetingId: other, name: 'A2', isMain: true }); // another meeting has its own main
+
+    const err = (await Site.create({ meetingId: meeting, name: 'D', isMain: true }).catch((e) => e)) as mongoose.mongo.MongoServerError;
+    expect(err.code).toBe(11000);
+    expect(err.keyPattern).toEqual({ meetingId: 1, isMain: 1 });
+    expect(err.keyValue).toEqual({ meetingId: meeting, isMain: true });
+
+    // Promoting B while A is main fails the same way, and leaves both as they were.
+    const promote = (await Site.updateOne({ meetingId: meeting, name: 'B' }, { $set: { isMain: true } }).catch((e) => e)) as mongoose.mongo.MongoServerError;
+    expect(promote.code).toBe(11000);
+    expect((await Site.findOne({ name: 'B' }).lean())!.isMain).toBe(false);
+
+    // Demote A, then B may become main.
+    await Site.updateOne({ meetingId: meeting, name: 'A' }, { $set: { isMain: false } });
+    await Site.updateOne({ meetingId: meeting, name: 'B' }, { $set: { isMain: true } });
+    expect((await Site.find({ meetingId: meeting, isMain: true }).lean()).map((s) => s.name)).toEqual(['B']);
+  });
+
+  it('attendee emails are unique per meeting only when present', async () => {
+    const Attendee = conn.model('PAttendee', attendeeSchema);
+    await Attendee.init();
+    const meeting = new mongoose.Types.ObjectId();
+    const other = new mongoose.Types.ObjectId();
+    await Attendee.create([
+      { meetingId: meeting, fullName: 'No Email 1' },
+      { meetingId: meeting, fullName: 'No Email 2' },
+      { meetingId: meeting, fullName: 'Null Email', email: null },
+      { meetingId: meeting, fullName: 'Ann', email: 'ann@example.org' },
+      { meetingId: other, fullName: 'Ann elsewhere', email: 'ann@example.org' },
+    ]);
+    const err = (await Attendee.create({ meetingId: meeting, fullName: 'Ann again', email: 'ann@example.org' }).catch((e) => e)) as mongoose.mongo.MongoServerError;
+    expect(err.code).toBe(11000);
+    expect(err.keyValue).toEqual({ meetingId: meeting, email: 'ann@example.org' });
+    expect(await Attendee.countDocuments({ meetingId: meeting })).toBe(4);
+  });
+});
+
