@@ -39,7 +39,7 @@ export function checkReplacement(replacement: Document): void {
 /** New document for a replacement update: keeps the original _id first. */
 export function applyReplacement(original: Document, replacement: Document): Document {
   checkReplacement(replacement);
-  if ('_id' in replacement && original._id !== undefined && !identical(replacement._id, original._id)) {
+  if ('_id' in replacement && original._id !== undefined && !sameId(replacement._id, original._id)) {
     throw new MongoServerError(
       'ImmutableField',
       `After applying the update, the (immutable) field '_id' was found to have been altered to _id: ${formatValue(replacement._id)}`,
@@ -104,7 +104,7 @@ export function applyOperators(doc: Document, update: Document, ctx: UpdateConte
       }
     }
   }
-  if (!ctx.isInsert && !identical(out._id, doc._id)) {
+  if (!ctx.isInsert && !sameId(out._id, doc._id)) {
     throw new MongoServerError('ImmutableField', "Performing an update on the path '_id' would modify the immutable field '_id'");
   }
   return out;
@@ -437,6 +437,11 @@ function zeroLike(value: unknown): unknown {
   }
 }
 
+/** mongod compares _id by value for immutability: Int32 1 and Double 1.0 are the same _id. */
+function sameId(a: unknown, b: unknown): boolean {
+  return a !== undefined && b !== undefined ? compareValues(a, b) === 0 : a === b;
+}
+
 /** Deep equality that also distinguishes BSON types (Int32 1 vs Double 1), i.e. "would the bytes change". */
 export function identical(a: unknown, b: unknown): boolean {
   if (a === b) return true;
@@ -471,7 +476,7 @@ export function applyPipeline(doc: Document, pipeline: unknown[], variables?: Do
   let restored = restoreTypes(result, doc) as Document;
   // A pipeline that drops _id (e.g. $replaceRoot) keeps the document's original _id.
   if (restored._id === undefined && doc._id !== undefined) restored = withIdFirst({ ...restored, _id: doc._id });
-  if (!identical(restored._id, doc._id) && doc._id !== undefined) {
+  if (!sameId(restored._id, doc._id) && doc._id !== undefined) {
     throw new MongoServerError('ImmutableField', "Performing an update on the path '_id' would modify the immutable field '_id'");
   }
   return restored;
