@@ -20,8 +20,9 @@ import { crudSpecCandidates, crudSpecDir, loadSpecFiles, repoRoot } from './unif
 
 const files = loadSpecFiles();
 const total = files.reduce((n, f) => n + f.spec.tests.length, 0);
-const tally = { passed: 0, skipped: 0 };
-const failures: Array<{ file: string; test: string; message: string }> = [];
+/** Outcome per test (keyed by file and index): a test counts once, whatever happens late. */
+const outcomes = new Map<string, 'passed' | 'failed' | 'skipped'>();
+const failures: Array<{ id: string; file: string; test: string; message: string }> = [];
 const skips: Array<{ file: string; test: string; reason: string }> = [];
 
 let store: { uri: string; stop(): Promise<void> } | undefined;
@@ -48,8 +49,11 @@ afterAll(async () => {
   await internal?.close();
   await store?.stop();
   if (dbPath) rmSync(dbPath, { recursive: true, force: true });
-  // Tests that neither passed nor were skipped failed (including ones that timed out).
-  const failed = total - tally.passed - tally.skipped;
+  const count = (o: string) => [...outcomes.values()].filter((v) => v === o).length;
+  const tally = { passed: count('passed'), skipped: count('skipped') };
+  const failed = count('failed');
+  // Filtered out (-t) or never reached because the run was interrupted.
+  const notRun = total - tally.passed - failed - tally.skipped;
   const byFile = new Map<string, number>();
   for (const f of failures) byFile.set(f.file, (byFile.get(f.file) ?? 0) + 1);
   const report = {
@@ -57,6 +61,7 @@ afterAll(async () => {
     passed: tally.passed,
     failed,
     skipped: tally.skipped,
+    notRun,
     total,
     failuresByFile: Object.fromEntries([...byFile].sort((a, b) => b[1] - a[1])),
     failures,
@@ -73,6 +78,7 @@ afterAll(async () => {
     `conformance skips: ${tally.skipped - driver} by runOnRequirements (version/topology a standalone 7.0 does not meet), ` +
       `${driver} for node-driver behaviour no server can change (see unified/runner.ts DRIVER_DEVIATIONS)`,
   );
+  if (notRun > 0) console.log(`conformance: ${notRun} of ${total} tests did not run (filtered out or interrupted)`);
   console.log(`conformance: ${tally.passed} passed, ${failed} failed, ${tally.skipped} skipped (of ${total})`);
 });
 
@@ -81,22 +87,31 @@ it.skipIf(crudSpecDir !== undefined)(`conformance data not found (looked in ${cr
 
 for (const { file, spec } of files) {
   describe(file, () => {
-    for (const test of spec.tests) {
+    spec.tests.forEach((test, index) => {
+      const id = `${file}#${index}`;
       it(test.description, async (ctx) => {
+        // Also catches failures the runner never sees, such as a test timing out.
+        ctx.onTestFailed(() => {
+          outcomes.set(id, 'failed');
+          if (!failures.some((f) => f.id === id)) {
+            failures.push({ id, file, test: test.description, message: 'failed outside the runner (e.g. timed out)' });
+          }
+        });
         const why = await skipReason(file, spec, test, server);
         if (why) {
-          tally.skipped++;
+          outcomes.set(id, 'skipped');
           skips.push({ file, test: test.description, reason: why });
           ctx.skip(why);
         }
         try {
           await runUnifiedTest(spec, test, uri, internal);
-          tally.passed++;
+          if (outcomes.get(id) !== 'failed') outcomes.set(id, 'passed');
         } catch (e) {
-          failures.push({ file, test: test.description, message: e instanceof Error ? e.message : String(e) });
+          outcomes.set(id, 'failed');
+          failures.push({ id, file, test: test.description, message: e instanceof Error ? e.message : String(e) });
           throw e;
         }
       });
-    }
+    });
   });
 }
