@@ -117,4 +117,24 @@ describe('kill -9 during a write burst', () => {
     expect(await users.countDocuments()).toBe(1);
     await expect(users.insertOne({ email: 'a@x' })).rejects.toMatchObject({ code: 11000 });
   });
+
+  it('a second store on the same dbpath is refused while the first runs (DBPathInUse), and the first keeps serving', async () => {
+    const tmp = tempDir('embedded-mongo-lock-');
+    cleanups.push(() => tmp.remove());
+    const first = track(await startCli(tmp.dir));
+    const second = await startCli(tmp.dir).then(
+      (p) => {
+        track(p);
+        return undefined;
+      },
+      (e: Error) => e,
+    );
+    expect(second).toBeInstanceOf(Error);
+    expect(second!.message).toMatch(/DBPathInUse|98|in use|lock/i);
+    const c = new MongoClient(first.uri, { serverSelectionTimeoutMS: 5000 });
+    cleanups.push(() => c.close());
+    await c.connect();
+    expect((await c.db('admin').command({ ping: 1 })).ok).toBe(1);
+  });
 });
+
