@@ -33,14 +33,43 @@ const zodLocales = { vi: z.locales.vi(), en: z.locales.en() } as const;
 
 /** Render one field message in `locale`: catalogue keys are translated, zod issues re-rendered. */
 export function describeField(locale: Locale, field: FieldMessages[string]): string {
-  if (hasMessage(field.key)) return t(locale, field.key, field.params);
   const raw = field.params?.zodIssue;
-  if (typeof raw === 'string') {
-    const rendered = zodLocales[locale].localeError(JSON.parse(raw));
+  const issue = typeof raw === 'string' ? (JSON.parse(raw) as z.core.$ZodIssue) : undefined;
+  // A schema-wide message such as `z.string({ error: 'x.required' })` is also attached to its
+  // length issues; "required" under a too-long name would mislead, so limits get their own words.
+  const keyFits = hasMessage(field.key) && !(issue && isLimitIssue(issue) && field.key.endsWith('.required'));
+  if (keyFits) return t(locale, field.key, field.params);
+  const friendly = issue && friendlyMessage(issue);
+  if (friendly) return t(locale, friendly.key, friendly.params);
+  if (issue) {
+    const rendered = zodLocales[locale].localeError(issue as Parameters<(typeof zodLocales)[Locale]['localeError']>[0]);
     if (typeof rendered === 'string') return rendered;
     if (rendered && typeof rendered === 'object' && 'message' in rendered) return String(rendered.message);
   }
-  return field.key;
+  return hasMessage(field.key) ? t(locale, field.key, field.params) : field.key;
+}
+
+function isLimitIssue(issue: z.core.$ZodIssue): boolean {
+  return (issue.code === 'too_big' || issue.code === 'too_small') && !(issue.code === 'too_small' && issue.origin === 'string' && Number(issue.minimum) <= 1);
+}
+
+/** Plain words for zod's common issues, instead of its technical "expected string to have <=200". */
+function friendlyMessage(issue: z.core.$ZodIssue): { key: string; params: Record<string, string | number> } | undefined {
+  switch (issue.code) {
+    case 'too_big':
+      if (issue.origin === 'string') return { key: 'error.tooLong', params: { max: Number(issue.maximum) } };
+      if (issue.origin === 'number') return { key: 'error.tooBig', params: { max: Number(issue.maximum) } };
+      if (issue.origin === 'array') return { key: 'error.tooMany', params: { max: Number(issue.maximum) } };
+      return undefined;
+    case 'too_small':
+      if (issue.origin === 'string') return Number(issue.minimum) <= 1 ? { key: 'error.required', params: {} } : { key: 'error.tooShort', params: { min: Number(issue.minimum) } };
+      if (issue.origin === 'number') return { key: 'error.tooSmall', params: { min: Number(issue.minimum) } };
+      return undefined;
+    case 'invalid_format':
+      return issue.format === 'email' ? { key: 'error.email', params: {} } : undefined;
+    default:
+      return undefined;
+  }
 }
 
 /** A 24-hex ObjectId string, validated. */
