@@ -97,9 +97,15 @@ describe('model initialisation', () => {
     const err = await conn.db!.createCollection('sessions').catch((e: mongoose.mongo.MongoServerError) => e);
     expect((err as mongoose.mongo.MongoServerError).code).toBe(48);
 
-    const Session = conn.model('Session', new Schema({ sid: { type: String, unique: true }, expires: { type: Date, expires: 60 } }));
+    // A connection that watches its commands, to see mongoose meet the 48 and carry on.
+    const watched = await mongoose.createConnection(store.uri, { dbName: 'mongoose_errors', monitorCommands: true }).asPromise();
+    const failed: Array<{ name: string; code: unknown }> = [];
+    watched.getClient().on('commandFailed', (e) => failed.push({ name: e.commandName, code: (e.failure as { code?: unknown }).code }));
+    const Session = watched.model('Session', new Schema({ sid: { type: String, unique: true }, expires: { type: Date, expires: 60 } }));
     await Session.init();
-    const indexes = await Session.listIndexes();
+    await watched.close();
+    expect(failed).toEqual([{ name: 'create', code: 48 }]);
+    const indexes = await conn.db!.collection('sessions').listIndexes().toArray();
     const byName = Object.fromEntries(indexes.map((i) => [i.name, i]));
     expect(byName.sid_1).toMatchObject({ key: { sid: 1 }, unique: true });
     expect(byName.expires_1).toMatchObject({ key: { expires: 1 }, expireAfterSeconds: 60 });
@@ -121,7 +127,7 @@ describe('validation and casting round trips through mongoose', () => {
     const found = await Thing.findById(saved._id).lean();
     expect(found).toMatchObject({ n: 1.5, tags: ['x', 'y'], meta: { a: 2 } });
     expect(found!.when).toEqual(new Date('2025-06-01T10:00:00Z'));
-    const updated = await Thing.findOneAndUpdate({ _id: saved._id }, { $inc: { n: 1 } }, { new: true }).lean();
+    const updated = await Thing.findOneAndUpdate({ _id: saved._id }, { $inc: { n: 1 } }, { returnDocument: 'after' }).lean();
     expect(updated!.n).toBe(2.5);
   });
 });
