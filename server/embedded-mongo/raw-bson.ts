@@ -9,7 +9,10 @@ export function rawBson(doc: Document): Buffer {
   let bytes = serialized.get(doc);
   if (!bytes) {
     const u8 = serialize(doc);
-    bytes = Buffer.from(u8.buffer, u8.byteOffset, u8.byteLength);
+    // Small serializations are slices of Node's shared 8KB pool; a long-lived slice would keep
+    // its whole slab alive, so cached bytes get their own memory.
+    bytes = Buffer.allocUnsafeSlow(u8.byteLength);
+    bytes.set(u8);
     serialized.set(doc, bytes);
   }
   return bytes;
