@@ -103,7 +103,9 @@ function requestLogger(logger: Logger): RequestHandler {
     const started = performance.now();
     res.once('finish', () => {
       const responseTime = Math.round(performance.now() - started);
-      const entry = { req: { method: req.method, url: req.originalUrl }, res: { statusCode: res.statusCode }, responseTime };
+      // Multipart forms carry the CSRF token in their URL (no header without JavaScript): keep it out of logs.
+      const url = req.originalUrl.replace(/([?&]_csrf=)[^&]*/, '$1[redacted]');
+      const entry = { req: { method: req.method, url }, res: { statusCode: res.statusCode }, responseTime };
       if (res.statusCode >= 500) logger.error(entry, 'request errored');
       else logger.info(entry, 'request completed');
     });
