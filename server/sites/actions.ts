@@ -104,10 +104,16 @@ async function announce(type: string, meetingId: Types.ObjectId | string, payloa
   return revision;
 }
 
+/**
+ * Names are compared as people read them: "huyện lấp vò" is "Huyện Lấp Vò" (an import matching
+ * sites by name could not tell the two apart). A meeting has a few dozen sites at most.
+ */
 async function nameTaken(meetingId: Types.ObjectId | string, name: string, exceptSiteId?: Types.ObjectId): Promise<boolean> {
-  const filter: Record<string, unknown> = { meetingId, name };
+  const filter: Record<string, unknown> = { meetingId };
   if (exceptSiteId) filter._id = { $ne: exceptSiteId };
-  return (await SiteModel.countDocuments(filter)) > 0;
+  const key = searchKey(name);
+  const sites = await SiteModel.find(filter, { name: 1 }).lean();
+  return sites.some((site) => searchKey(site.name) === key);
 }
 
 function nameTakenError(name: string): Invalid {
@@ -166,7 +172,7 @@ export async function updateSite(actor: Actor, input: unknown): Promise<SiteReco
     requireOrganizer(actor);
   }
   await requireOpenMeeting(site.meetingId);
-  if (data.name !== undefined && data.name !== site.name && (await nameTaken(site.meetingId, data.name, site._id))) throw nameTakenError(data.name);
+  if (data.name !== undefined && searchKey(data.name) !== searchKey(site.name) && (await nameTaken(site.meetingId, data.name, site._id))) throw nameTakenError(data.name);
 
   const set: Record<string, unknown> = {};
   for (const key of ['name', 'address', 'coordinatorName', 'coordinatorPhone', 'expectedHeadcount'] as const) {

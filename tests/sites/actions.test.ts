@@ -154,6 +154,17 @@ describe('adding, editing, removing and ordering sites', () => {
     expect(toErrorBody(error, 'en').error.fields).toEqual({ name: 'This meeting already has a site named “Huyện Tân Hồng”.' });
   });
 
+  it('treats a name typed in other case or without diacritics as the same site', async () => {
+    const meetingId = await newMeeting();
+    const lapVo = await addSite(organizer, { meetingId, name: 'Huyện Lấp Vò' });
+    await expect(addSite(organizer, { meetingId, name: 'huyện lấp vò' })).rejects.toMatchObject({ fields: { name: { key: 'site.name.taken' } } });
+    await expect(addSite(organizer, { meetingId, name: 'HUYEN LAP VO' })).rejects.toMatchObject({ fields: { name: { key: 'site.name.taken' } } });
+    const other = await addSite(organizer, { meetingId, name: 'Huyện Lai Vung' });
+    await expect(updateSite(organizer, { meetingId, siteId: String(other._id), name: 'huyen lap vo' })).rejects.toMatchObject({ fields: { name: { key: 'site.name.taken' } } });
+    // Fixing the case of a site's own name is not a clash with itself.
+    expect((await updateSite(organizer, { meetingId, siteId: String(lapVo._id), name: 'Huyện Lấp Vò (điểm cầu huyện)' })).name).toBe('Huyện Lấp Vò (điểm cầu huyện)');
+  });
+
   it('validates every field of a site', async () => {
     const meetingId = await newMeeting();
     const error = await rejection(addSite(organizer, { meetingId, name: '', expectedHeadcount: '-3', coordinatorPhone: 'gọi tôi', videoLink: { url: 'zoom.us/j/1' } }));
