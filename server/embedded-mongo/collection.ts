@@ -4,6 +4,7 @@ import { MongoServerError, badValue } from './errors.js';
 import { compileFilter, type Matcher } from './query.js';
 import { ID_INDEX_SPEC, Index, defaultIndexName } from './indexes.js';
 import { planCandidates } from './planner.js';
+import { detachBinaries } from './raw-bson.js';
 import type { DatabaseFile } from './storage.js';
 import type { Document } from './values.js';
 import { compareValues, isPlainDocument, isTruthy, toNumber } from './values.js';
@@ -66,9 +67,10 @@ export class Collection {
     });
   }
 
-  insert(doc: Document): number {
+  insert(input: Document): number {
     this.assertWritable();
-    this.validate(doc);
+    this.validate(input);
+    const doc = detachBinaries(input);
     const rid = this.nextRid;
     const keys = this.indexes.map((index) => index.keysFor(doc));
     this.indexes.forEach((index, i) => index.checkUnique(keys[i], rid, this.namespace));
@@ -79,8 +81,9 @@ export class Collection {
     return rid;
   }
 
-  replace(rid: number, doc: Document): void {
+  replace(rid: number, next: Document): void {
     this.assertWritable();
+    const doc = detachBinaries(next);
     if (this.options.validationLevel !== 'moderate') this.validate(doc);
     const previous = this.documents.get(rid);
     if (!previous) throw new Error(`record ${rid} vanished`);

@@ -8,7 +8,7 @@ import Database from 'better-sqlite3';
 import { deserialize, serialize } from 'bson';
 import type { Document } from './values.js';
 import { Journal, encodeRecord, type JournalRecord } from './journal.js';
-import { rawBson } from './raw-bson.js';
+import { rawBson, rememberRawBson } from './raw-bson.js';
 import { deserializeOptions } from './wire.js';
 
 /** How long journaled writes wait before being applied to SQLite in one transaction. */
@@ -129,7 +129,9 @@ export class DatabaseFile {
 
   *loadDocuments(collection: string): Iterable<[number, Document]> {
     for (const row of this.statements.loadDocuments.iterate(collection) as Iterable<{ rid: number; doc: Buffer }>) {
-      yield [row.rid, deserialize(row.doc, deserializeOptions) as Document];
+      const doc = deserialize(row.doc, deserializeOptions) as Document;
+      rememberRawBson(doc, row.doc);
+      yield [row.rid, doc];
     }
   }
 
