@@ -470,6 +470,24 @@ describe('indexes', () => {
     expect(await c.countDocuments({ email: 'ann@example.org' }, { collation: { locale: 'en', strength: 2 } })).toBe(1);
   });
 
+  it('a hint must name an existing index, by name or by key pattern (BadValue 2)', async () => {
+    const c = db.collection<AnyDoc>('hinted');
+    await c.insertMany([{ a: 1 }, { a: 2 }]);
+    await c.createIndex({ a: 1 });
+    expect(await c.find({ a: 1 }, { hint: 'a_1' }).toArray()).toHaveLength(1);
+    expect(await c.find({ a: 1 }, { hint: { a: 1 } }).toArray()).toHaveLength(1);
+    expect(await c.find({}, { hint: { $natural: 1 } }).toArray()).toHaveLength(2);
+    expect((await serverError(c.find({}, { hint: 'nope_1' }).toArray())).code).toBe(2);
+    expect((await serverError(c.countDocuments({}, { hint: { b: 1 } }))).code).toBe(2);
+    expect((await serverError(c.aggregate([{ $match: {} }], { hint: 'nope_1' }).toArray())).code).toBe(2);
+    expect((await serverError(c.updateOne({ a: 1 }, { $set: { b: 1 } }, { hint: 'nope_1' }))).code).toBe(2);
+    expect((await serverError(c.deleteOne({ a: 1 }, { hint: 'nope_1' }))).code).toBe(2);
+    expect((await serverError(c.findOneAndUpdate({ a: 1 }, { $set: { b: 1 } }, { hint: 'nope_1' }))).code).toBe(2);
+    expect(await c.countDocuments({ b: 1 })).toBe(0);
+    // A collection that does not exist has no indexes to disagree with.
+    expect(await db.collection<AnyDoc>('absent').find({}, { hint: 'nope_1' }).toArray()).toEqual([]);
+  });
+
   it('a unique compound index compares the whole key', async () => {
     const c = db.collection<AnyDoc>('cix');
     await c.createIndex({ a: 1, b: 1 }, { unique: true });

@@ -3,6 +3,7 @@ import { Long } from 'bson';
 import type { Collection } from '../collection.js';
 import { MongoLocationError, MongoServerError, badValue, failedToParse } from '../errors.js';
 import { evaluateLet, runPipeline } from '../mingo-bridge.js';
+import { checkHint } from '../hint.js';
 import { compileProjection } from '../projection.js';
 import { planOrderedScan } from '../planner.js';
 import { collationComparer, compileFilter, parseSort, sortDocuments, walkPath } from '../query.js';
@@ -27,6 +28,11 @@ function existingCollection(ctx: CommandContext, name: string, depth = 0): ReadS
 }
 
 const ViewDepthLimitExceeded = 149;
+
+/** The indexes a hint is checked against: a real collection's (a view's documents have none). */
+function indexesOf(source: ReadSource): Collection['indexes'] | undefined {
+  return source === undefined || Array.isArray(source) ? undefined : source.indexes;
+}
 
 function sourceSize(source: ReadSource): number {
   return source === undefined ? 0 : Array.isArray(source) ? source.length : source.documents.size;
@@ -85,6 +91,7 @@ export const find: CommandHandler = (command, ctx) => {
   const batchSize = optionalBatchSize(command);
   const strings = collationComparer(command.collation);
   const collection = existingCollection(ctx, name);
+  checkHint(indexesOf(collection), command.hint);
   const variables = letArg(command);
   let results =
     orderedFromIndex(collection, filter, sort, strings === undefined, limit > 0 ? skip + limit : undefined, variables) ??
@@ -192,6 +199,7 @@ export const count: CommandHandler = (command, ctx) => {
   const skip = nonNegative(toInteger(command.skip), 'skip');
   const limit = Math.abs(toInteger(command.limit));
   const collection = existingCollection(ctx, name);
+  checkHint(indexesOf(collection), command.hint);
   if (Object.keys(filter).length === 0 && collection) {
     const total = Math.max(0, sourceSize(collection) - skip);
     return { n: limit > 0 ? Math.min(limit, total) : total, ok: 1 };
@@ -250,6 +258,7 @@ export const aggregate: CommandHandler = (command, ctx) => {
   const last = pipeline[pipeline.length - 1];
   const output = last && ('$out' in last || '$merge' in last) ? pipeline.pop() : undefined;
   const collection = name ? existingCollection(ctx, name) : undefined;
+  checkHint(indexesOf(collection), command.hint);
   let input: Document[];
   const first = pipeline[0];
   if (first && '$match' in first && isPlainDocument(first.$match)) {

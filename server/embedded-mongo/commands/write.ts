@@ -2,6 +2,7 @@
 // transaction, so its read-modify-write is atomic with respect to every other connection.
 import type { Collection } from '../collection.js';
 import { MongoLocationError, MongoServerError, badValue, failedToParse } from '../errors.js';
+import { checkHint } from '../hint.js';
 import { evaluateLet } from '../mingo-bridge.js';
 import { compileProjection } from '../projection.js';
 import { collationComparer, compileFilter, parseSort, sortDocuments, type Matcher } from '../query.js';
@@ -219,6 +220,7 @@ export const update: CommandHandler = (command, ctx) => {
   const writeErrors = db.write(() =>
     runStatements(updates, ordered, (statement, index) => {
       const spec = readUpdateSpec(statement);
+      checkHint(db.get(name)?.indexes, (statement as Document).hint);
       if (letVariables) spec.variables = { ...letVariables, ...spec.variables };
       const outcome = performUpdate(db, name, spec);
       if (outcome.upsertedId !== undefined) {
@@ -254,6 +256,7 @@ export const deleteCommand: CommandHandler = (command, ctx) => {
       if (!isPlainDocument(filter)) throw failedToParse("BSON field 'q' must be an object");
       const limit = toInteger(spec.limit, 0);
       if (limit !== 0 && limit !== 1) throw failedToParse(`The limit field in delete objects must be 0 or 1. Got ${limit}`);
+      checkHint(collection?.indexes, spec.hint);
       const strings = collationComparer(spec.collation);
       const matcher = compileFilter(filter, { strings, variables });
       if (!collection) return;
@@ -287,6 +290,7 @@ export const findAndModify: CommandHandler = (command, ctx) => {
   const project = compileProjection(command.fields, filter);
   const db = ctx.store.database(ctx.db);
   return db.write(() => {
+    checkHint(db.get(name)?.indexes, command.hint);
     if (remove) {
       const collection = db.get(name);
       const strings = collationComparer(command.collation);
