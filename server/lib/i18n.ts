@@ -21,6 +21,8 @@ export function hasMessage(key: string): boolean {
 /** Translate `key`, filling `{name}` placeholders; falls back to vi, then to the key itself. */
 export function t(locale: Locale, key: MessageKey, params: MessageParams = {}): string {
   const template = catalogue[locale][key] ?? catalogue[defaultLocale][key] ?? key;
+  // Most messages have no placeholder (table headers, buttons): pages call this many times per row.
+  if (!template.includes('{')) return template;
   return template.replace(/\{(\w+)\}/g, (whole, name: string) => (name in params ? String(params[name]) : whole));
 }
 
