@@ -17,7 +17,7 @@ const CURSOR_REAP_INTERVAL_MS = 60_000;
 export async function startInThisThread(storage: EmbeddedMongoStorage, port: number): Promise<EmbeddedMongo> {
   const dbPath = 'dbPath' in storage ? storage.dbPath : null;
   const store = new Store(dbPath);
-  const server = new WireServer({ store, info: { port: 0, startedAt: Date.now(), dbPath } });
+  const server = new WireServer({ store, info: { port: 0, startedAt: Date.now(), dbPath, connections: 0 } });
   let boundPort: number;
   try {
     boundPort = await server.listen(port);

@@ -49,6 +49,7 @@ export class WireServer {
 
   private accept(socket: net.Socket): void {
     this.sockets.add(socket);
+    this.options.info.connections = this.sockets.size;
     socket.setNoDelay(true);
     const ctx: CommandContext = {
       store: this.options.store,
@@ -71,7 +72,10 @@ export class WireServer {
       }
     });
     socket.on('error', () => socket.destroy());
-    socket.on('close', () => this.sockets.delete(socket));
+    socket.on('close', () => {
+      this.sockets.delete(socket);
+      this.options.info.connections = this.sockets.size;
+    });
   }
 
   private readonly appNames = new WeakMap<CommandContext, { appName: string | undefined }>();

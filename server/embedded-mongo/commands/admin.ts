@@ -54,7 +54,7 @@ export const serverStatus: CommandHandler = (_command, ctx) => {
     uptime: Math.floor((Date.now() - ctx.server.startedAt) / 1000),
     uptimeMillis: Long.fromNumber(Date.now() - ctx.server.startedAt),
     localTime: new Date(),
-    connections: { current: 0, available: 1000 },
+    connections: { current: ctx.server.connections, available: 1000 - ctx.server.connections },
     mem: { bits: 64, resident: Math.round(memory.rss / 1048576), virtual: Math.round(memory.rss / 1048576) },
     metrics: { cursor: { open: { total: ctx.cursors.size } } },
     storageEngine: { name: 'sqlite', supportsCommittedReads: false, persistent: ctx.server.dbPath !== null },

@@ -10,6 +10,8 @@ export interface ServerInfo {
   port: number;
   startedAt: number;
   dbPath: string | null;
+  /** Open client connections right now. */
+  connections: number;
 }
 
 export interface CommandContext {
