@@ -482,7 +482,7 @@ describe('indexes', () => {
     expect((await serverError(c.aggregate([{ $match: {} }], { hint: 'nope_1' }).toArray())).code).toBe(2);
     expect((await serverError(c.updateOne({ a: 1 }, { $set: { b: 1 } }, { hint: 'nope_1' }))).code).toBe(2);
     expect((await serverError(c.deleteOne({ a: 1 }, { hint: 'nope_1' }))).code).toBe(2);
-    expect((await serverError(c.findOneAndUpdate({ a: 1 }, { $set: { b: 1 } }, { hint: 'nope_1' }))).code).toBe(2);
+    expect((await serverError(c.findOneAndUpdate({ a: 1 }, { $set: { b: 1 } }, { hint: { nope: 1 } }))).code).toBe(2);
     expect(await c.countDocuments({ b: 1 })).toBe(0);
     // A collection that does not exist has no indexes to disagree with.
     expect(await db.collection<AnyDoc>('absent').find({}, { hint: 'nope_1' }).toArray()).toEqual([]);
@@ -517,6 +517,10 @@ describe('sessions, transactions and unknown commands', () => {
       expect(original.codeName).toBe('IllegalOperation');
       expect(original.message).toBe('Transaction numbers are only allowed on a replica set member or mongos');
       expect(await db.collection<AnyDoc>('t').countDocuments()).toBe(0);
+      // commitTransaction / abortTransaction exist on mongod but are refused the same way.
+      for (const cmd of ['commitTransaction', 'abortTransaction'] as const) {
+        expect((await serverError(client.db('admin').command({ [cmd]: 1 }))).code).toBe(20);
+      }
     } finally {
       await s.abortTransaction().catch(() => undefined);
       await s.endSession();

@@ -52,7 +52,14 @@ const handlers = new Map<string, CommandHandler>([
   ['distinct', read.distinct],
   ['aggregate', read.aggregate],
   ['explain', explain],
+  // A standalone mongod knows these commands but refuses them: there are no transactions.
+  ['commitTransaction', noTransactions],
+  ['abortTransaction', noTransactions],
 ]);
+
+function noTransactions(): never {
+  throw new MongoServerError('IllegalOperation', 'Transaction numbers are only allowed on a replica set member or mongos');
+}
 
 /** Runs one command and returns its reply; errors become { ok: 0, code, codeName, errmsg }. */
 export function runCommand(body: Document, ctx: CommandContext): Reply {
