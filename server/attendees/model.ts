@@ -33,9 +33,9 @@ attendeeSchema.pre('validate', function deriveSearchText() {
 attendeeSchema.index({ meetingId: 1, email: 1 }, { unique: true, partialFilterExpression: { email: { $type: 'string' } } });
 attendeeSchema.index({ meetingId: 1, fullName: 1 });
 attendeeSchema.index({ meetingId: 1, siteId: 1, fullName: 1 });
-// The table sorts by searchText (name without diacritics); a site's page filters by siteId alone
-// (site ids are unique across meetings), so this index answers it in order.
-attendeeSchema.index({ siteId: 1, searchText: 1 });
+// The table sorts by searchText (name without diacritics); a site's page (meetingId and siteId
+// fixed) reads its page of names in this index's order and stops at the limit.
+attendeeSchema.index({ meetingId: 1, siteId: 1, searchText: 1 });
 // The whole meeting's table by name: the first page is read in index order, stopping at the limit.
 attendeeSchema.index({ meetingId: 1, searchText: 1 });
 // Search: the longest typed word is looked up as a prefix range of the meeting's words.
