@@ -4,7 +4,7 @@ import { MongoServerError, badValue } from './errors.js';
 import { compileFilter, type Matcher } from './query.js';
 import { ID_INDEX_SPEC, Index, defaultIndexName } from './indexes.js';
 import { planCandidates } from './planner.js';
-import { detachBinaries } from './raw-bson.js';
+import { detachBinaries, rawBson } from './raw-bson.js';
 import type { DatabaseFile } from './storage.js';
 import type { Document } from './values.js';
 import { compareValues, isPlainDocument, isTruthy, toNumber } from './values.js';
@@ -78,7 +78,27 @@ export class Collection {
     this.nextRid++;
     this.documents.set(rid, doc);
     this.indexes.forEach((index, i) => index.add(rid, keys[i]));
+    if (this.cappedBytes !== undefined) this.cappedBytes += rawBson(doc).length;
+    this.trimCapped();
     return rid;
+  }
+
+  /** Running BSON size of a capped collection's documents (undefined until first needed). */
+  private cappedBytes: number | undefined;
+
+  /** A capped collection drops its oldest documents beyond `max` documents or `size` bytes. */
+  private trimCapped(): void {
+    if (!isTruthy(this.options.capped)) return;
+    const max = toNumber(this.options.max) > 0 ? toNumber(this.options.max) : Number.POSITIVE_INFINITY;
+    const size = toNumber(this.options.size) > 0 ? toNumber(this.options.size) : Number.POSITIVE_INFINITY;
+    if (size !== Number.POSITIVE_INFINITY && this.cappedBytes === undefined) {
+      this.cappedBytes = 0;
+      for (const doc of this.documents.values()) this.cappedBytes += rawBson(doc).length;
+    }
+    // Record ids grow with insertion, and the Map keeps insertion order: the first is the oldest.
+    while (this.documents.size > 1 && (this.documents.size > max || (this.cappedBytes ?? 0) > size)) {
+      this.remove(this.documents.keys().next().value as number);
+    }
   }
 
   replace(rid: number, next: Document): void {
@@ -94,6 +114,7 @@ export class Collection {
     this.indexes.forEach((index, i) => changed[i] && index.checkUnique(newKeys[i], rid, this.namespace));
     this.file.putDocument(this.name, rid, doc);
     this.documents.set(rid, doc);
+    if (this.cappedBytes !== undefined) this.cappedBytes += rawBson(doc).length - rawBson(previous).length;
     this.indexes.forEach((index, i) => {
       if (!changed[i]) return;
       index.remove(rid, oldKeys[i]);
@@ -106,6 +127,7 @@ export class Collection {
     if (!doc) return;
     this.file.deleteDocument(this.name, rid);
     this.documents.delete(rid);
+    if (this.cappedBytes !== undefined) this.cappedBytes -= rawBson(doc).length;
     for (const index of this.indexes) index.remove(rid, index.keysFor(doc));
   }
 
