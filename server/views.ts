@@ -1,10 +1,12 @@
 // Handlebars view engine with the helpers every page uses (translation, dates in the meeting's
 // time zone, comparisons, JSON for client scripts).
 import type express from 'express';
-import { engine } from 'express-handlebars';
-import type { HelperOptions } from 'handlebars';
+import { create } from 'express-handlebars';
+import Handlebars, { type HelperOptions, type RuntimeOptions, type TemplateDelegate } from 'handlebars';
+
+type CompileOptions = Parameters<typeof Handlebars.compile>[1];
 import path from 'node:path';
-import { t, defaultLocale, type Locale } from './lib/i18n.js';
+import { t, defaultLocale, isLocale, locales, type Locale } from './lib/i18n.js';
 import { defaultTimeZone, formatDate, formatDateTime, formatTime, toLocalInput } from './lib/time.js';
 
 type Root = { locale?: Locale };
@@ -64,22 +66,47 @@ export const viewHelpers = {
   },
 };
 
+/**
+ * Templates are compiled once per language: a plain `{{t "key"}}` (no parameters) becomes its
+ * escaped text at compile time, so a table row does not call the helper for every label. What
+ * each page shows is unchanged; `{{t}}` with parameters, and texts Handlebars would read as
+ * markup, still go through the helper at render time.
+ */
+const plainTranslation = /\{\{t\s+(?:"([\w.-]+)"|'([\w.-]+)')\s*\}\}/g;
+
+export function withTranslations(source: string, locale: Locale): string {
+  return source.replace(plainTranslation, (whole, double?: string, single?: string) => {
+    const text = t(locale, double ?? single ?? '');
+    if (text.includes('{{') || text.includes('\\') || text.includes('}}')) return whole;
+    return Handlebars.escapeExpression(text);
+  });
+}
+
 export function createViewEngine(app: express.Express, viewsDir: string): void {
-  app.engine(
-    'hbs',
-    engine({
-      extname: '.hbs',
-      defaultLayout: 'main',
-      layoutsDir: path.join(viewsDir, 'layouts'),
-      partialsDir: path.join(viewsDir, 'partials'),
-      helpers: viewHelpers,
-      // Without this an indented `{{> field type="textarea"}}` indents every line of the value,
-      // and each save of a multi-line note would add more leading spaces.
-      // Every helper is one of ours or Handlebars' own: {{name}} then compiles to a property read
-      // instead of a helper-or-property check (faster rows), and a misspelt helper fails to compile.
-      compilerOptions: { preventIndent: true, knownHelpers: Object.fromEntries(Object.keys(viewHelpers).map((name) => [name, true])), knownHelpersOnly: true },
-    }),
-  );
+  const instance = create({
+    extname: '.hbs',
+    defaultLayout: 'main',
+    layoutsDir: path.join(viewsDir, 'layouts'),
+    partialsDir: path.join(viewsDir, 'partials'),
+    helpers: viewHelpers,
+    // Without this an indented `{{> field type="textarea"}}` indents every line of the value,
+    // and each save of a multi-line note would add more leading spaces.
+    // Every helper is one of ours or Handlebars' own: {{name}} then compiles to a property read
+    // instead of a helper-or-property check (faster rows), and a misspelt helper fails to compile.
+    compilerOptions: { preventIndent: true, knownHelpers: Object.fromEntries(Object.keys(viewHelpers).map((name) => [name, true])), knownHelpersOnly: true },
+  });
+  const compile = instance.handlebars.compile.bind(instance.handlebars);
+  // express-handlebars compiles views, layouts and partials through this hook.
+  (instance as unknown as { _compileTemplate: (template: string, options?: CompileOptions) => TemplateDelegate })._compileTemplate = (template, options = {}) => {
+    const source = template.trim();
+    const byLocale = Object.fromEntries(locales.map((locale) => [locale, compile(withTranslations(source, locale), options)])) as Record<Locale, TemplateDelegate>;
+    return (context: unknown, runtimeOptions?: RuntimeOptions) => {
+      // Views and layouts get the page context; partials find it as @root.
+      const root = ((runtimeOptions?.data as { root?: Root } | undefined)?.root ?? context) as Root | undefined;
+      return byLocale[isLocale(root?.locale) ? root.locale : defaultLocale](context, runtimeOptions);
+    };
+  };
+  app.engine('hbs', instance.engine);
   app.set('view engine', 'hbs');
   app.set('views', viewsDir);
 }
