@@ -248,19 +248,30 @@ export function shiftYearsInTitle(title: string, years: number): string {
   return title.replace(/\b(19|20)\d{2}\b/g, (year) => String(Number(year) + years));
 }
 
-/** The default new start of a duplicate: the same wall-clock date and time one year later. */
-export function defaultDuplicateStart(meeting: Pick<MeetingRecord, 'startsAt' | 'timeZone'>): string {
-  // Shown on every dashboard view: remembered per (start, zone), as luxon's calendar arithmetic is costly.
+/**
+ * The default new start of a duplicate: the same wall-clock date and time on the next anniversary
+ * that is still ahead of `now` (a copy of the 2021 demo made in 2026 defaults to 2026 or 2027, not 2022).
+ */
+export function defaultDuplicateStart(meeting: Pick<MeetingRecord, 'startsAt' | 'timeZone'>, now: Date = new Date()): string {
+  // Shown on every dashboard view: remembered per (start, zone) while the remembered date is still ahead,
+  // as luxon's calendar arithmetic is costly.
   const key = `${meeting.startsAt.getTime()}|${meeting.timeZone}`;
-  let start = duplicateStarts.get(key);
-  if (start === undefined) {
-    start = toLocalInput(DateTime.fromJSDate(meeting.startsAt, { zone: meeting.timeZone }).plus({ years: 1 }).toJSDate(), meeting.timeZone);
-    if (duplicateStarts.size >= 1_000) duplicateStarts.clear();
-    duplicateStarts.set(key, start);
+  const cached = duplicateStarts.get(key);
+  if (cached !== undefined && cached.from <= now.getTime() && now.getTime() < cached.at) return cached.start;
+  const original = DateTime.fromJSDate(meeting.startsAt, { zone: meeting.timeZone });
+  let years = Math.max(1, DateTime.fromJSDate(now, { zone: meeting.timeZone }).year - original.year);
+  let next = original.plus({ years });
+  while (next.toMillis() <= now.getTime()) {
+    years += 1;
+    next = original.plus({ years });
   }
+  const start = toLocalInput(next.toJSDate(), meeting.timeZone);
+  if (duplicateStarts.size >= 1_000) duplicateStarts.clear();
+  // Valid for any `now` from the anniversary before it (or forever before, for one year on) until it.
+  duplicateStarts.set(key, { start, at: next.toMillis(), from: years > 1 ? original.plus({ years: years - 1 }).toMillis() : -Infinity });
   return start;
 }
-const duplicateStarts = new Map<string, string>();
+const duplicateStarts = new Map<string, { start: string; at: number; from: number }>();
 
 /**
  * Copy a meeting as a new draft: sites (new coordinator links), agenda, and optionally attendees

@@ -1,5 +1,5 @@
 // One-time messages for the page after a redirect (meetings and sites pages), kept in the session.
-import type { Request } from 'express';
+import type { Request, RequestHandler, Response } from 'express';
 
 type Flash = { text: string; error?: boolean };
 type FlashSession = { meetingsFlash?: Flash };
@@ -16,4 +16,29 @@ export function takeFlash(req: Request): { flash?: string; flashError?: string }
   if (!stored) return {};
   delete session!.meetingsFlash;
   return stored.error ? { flashError: stored.text } : { flash: stored.text };
+}
+
+/**
+ * Shows a pending flash on the very next page rendered after a redirect, whichever page that is
+ * (e.g. the edit form a duplicate lands on), and only once: every res.render that was not given a
+ * flash of its own takes the stored one. Redirects and JSON answers leave it in place.
+ */
+export function flashOnNextPage(): RequestHandler {
+  return (req, res, next) => {
+    const render = res.render.bind(res) as (view: string, options?: object, callback?: (err: Error, html: string) => void) => void;
+    res.render = function renderWithFlash(view: string, options?: object | ((err: Error, html: string) => void), callback?: (err: Error, html: string) => void) {
+      if (typeof options === 'function') {
+        callback = options as (err: Error, html: string) => void;
+        options = undefined;
+      }
+      const locals = { ...(options ?? {}) } as { flash?: unknown; flashError?: unknown };
+      if (locals.flash === undefined && locals.flashError === undefined) {
+        const taken = takeFlash(req);
+        if (taken.flash !== undefined) locals.flash = taken.flash;
+        if (taken.flashError !== undefined) locals.flashError = taken.flashError;
+      }
+      render(view, locals, callback);
+    } as Response['render'];
+    next();
+  };
 }

@@ -145,6 +145,13 @@ export async function getMeetingDashboard(actor: Actor, meetingId: string): Prom
   return { meeting, ...counts };
 }
 
+/** The meeting a copy was made from, by title, for the organizer's dashboard ("Duplicated from ..."); null when gone. */
+export async function getDuplicateSource(actor: Actor, meeting: Pick<MeetingRecord, 'duplicatedFrom'>): Promise<{ id: string; title: string } | null> {
+  if (actor.kind !== 'organizer' || !meeting.duplicatedFrom) return null;
+  const source = await MeetingModel.findById(meeting.duplicatedFrom, { title: 1 }).lean<{ _id: Types.ObjectId; title: string }>();
+  return source ? { id: String(source._id), title: source.title } : null;
+}
+
 async function countDashboard(meeting: MeetingRecord): Promise<DashboardCounts> {
   const [sites, attendeeCounts, agendaTotals] = await Promise.all([
     SiteModel.find({ meetingId: meeting._id }, { name: 1, address: 1, isMain: 1, order: 1, expectedHeadcount: 1 }).sort({ order: 1, _id: 1 }).lean(),

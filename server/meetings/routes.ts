@@ -12,8 +12,8 @@ import {
   updateMeeting,
   type MeetingRecord,
 } from './actions.js';
-import { getMeeting, getMeetingDashboard, listMeetings, meetingJson, type MeetingTab } from './queries.js';
-import { setFlash, takeFlash } from './flash.js';
+import { getDuplicateSource, getMeeting, getMeetingDashboard, listMeetings, meetingJson, type MeetingTab } from './queries.js';
+import { flashOnNextPage, setFlash, takeFlash } from './flash.js';
 import { actorOf, fieldErrors, localeOf, toErrorBody, translate } from '../lib/http.js';
 import { AppError, Invalid } from '../lib/errors.js';
 import { requireOrganizer } from '../lib/actor.js';
@@ -75,6 +75,7 @@ async function renderDashboard(req: Request, res: Response, meetingId: string, e
   const status = meeting.status;
   const isOrganizer = actor.kind === 'organizer';
   const defaultStart = defaultDuplicateStart(meeting);
+  const duplicateSource = await getDuplicateSource(actor, meeting);
   const duplicateValues = extra.duplicateValues ?? {
     start: defaultStart,
     title: shiftYearsInTitle(meeting.title, Number(defaultStart.slice(0, 4)) - Number(toLocalInput(meeting.startsAt, meeting.timeZone).slice(0, 4))),
@@ -83,6 +84,7 @@ async function renderDashboard(req: Request, res: Response, meetingId: string, e
     title: meeting.title,
     meeting: { ...meeting, id: String(meeting._id), statusKey: statusLabelKey(status) },
     dashboard,
+    duplicateSource,
     isOrganizer,
     can: {
       edit: isOrganizer && status !== 'cancelled' && status !== 'ended',
@@ -109,6 +111,8 @@ async function redirectWithConflict(req: Request, res: Response, error: unknown,
 
 export function meetingsRoutes(): Router {
   const router = Router();
+  // Mounted at the root before the other parts: a flash set before a redirect shows on whatever page comes next.
+  router.use(flashOnNextPage());
 
   // ---- Pages -------------------------------------------------------------------------------
 

@@ -9,6 +9,7 @@ import {
   duplicateMeeting,
   setMeetingStatus,
   shiftYearsInTitle,
+  defaultDuplicateStart,
   updateMeeting,
 } from '../../server/meetings/actions.js';
 import { getMeeting, getMeetingDashboard, listMeetings } from '../../server/meetings/queries.js';
@@ -185,10 +186,12 @@ describe("duplicating last year's conference", () => {
     const copy = await duplicateMeeting(organizer, { meetingId: String(meeting._id) });
     expect(copy.status).toBe('draft');
     expect(String(copy.duplicatedFrom)).toBe(String(meeting._id));
-    expect(copy.title).toBe('Hội nghị Tổng kết hoạt động Khoa học và Công nghệ năm 2022');
-    // Same wall-clock date and time, one year later.
-    expect(copy.startsAt.toISOString()).toBe('2022-12-29T07:00:00.000Z');
-    expect(copy.endsAt.toISOString()).toBe('2022-12-29T10:00:00.000Z');
+    // Same wall-clock date and time on the next 29 December still ahead (not 2022, long past).
+    const now = new Date();
+    const year = now.getTime() < Date.parse(`${now.getUTCFullYear()}-12-29T07:00:00.000Z`) ? now.getUTCFullYear() : now.getUTCFullYear() + 1;
+    expect(copy.title).toBe(`Hội nghị Tổng kết hoạt động Khoa học và Công nghệ năm ${year}`);
+    expect(copy.startsAt.toISOString()).toBe(`${year}-12-29T07:00:00.000Z`);
+    expect(copy.endsAt.toISOString()).toBe(`${year}-12-29T10:00:00.000Z`);
     expect(copy.publicId).not.toBe(meeting.publicId);
 
     const copiedSites = await SiteModel.find({ meetingId: copy._id }).sort({ order: 1 }).lean();
@@ -215,6 +218,17 @@ describe("duplicating last year's conference", () => {
     expect(String(attendee.siteId)).toBe(String(copiedMain!._id));
     const report = await AgendaItemModel.findOne({ meetingId: copy._id, order: 1 }).lean();
     expect(String(report!.speakers[0].attendeeId)).toBe(String(attendee._id));
+  });
+
+  it('defaults the copy to the next anniversary that is still ahead', () => {
+    const meeting = { startsAt: new Date('2021-12-29T07:00:00.000Z'), timeZone: 'Asia/Ho_Chi_Minh' };
+    // Same date one year on, when that is still ahead.
+    expect(defaultDuplicateStart(meeting, new Date('2022-03-01T00:00:00Z'))).toBe('2022-12-29T14:00');
+    // Years later: this year's anniversary if it is still to come, else next year's.
+    expect(defaultDuplicateStart(meeting, new Date('2026-11-27T06:00:00Z'))).toBe('2026-12-29T14:00');
+    expect(defaultDuplicateStart(meeting, new Date('2026-12-29T08:00:00Z'))).toBe('2027-12-29T14:00');
+    // A meeting still ahead is copied to one year after it.
+    expect(defaultDuplicateStart({ startsAt: new Date('2099-06-01T02:00:00Z'), timeZone: 'Asia/Ho_Chi_Minh' }, new Date('2026-01-01T00:00:00Z'))).toBe('2100-06-01T09:00');
   });
 
   it('moves the years in the title along with the date', () => {
