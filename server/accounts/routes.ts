@@ -35,7 +35,10 @@ export function accountsRoutes(options: AccountsRoutesOptions): Router {
 
   router.get('/login', async (req, res) => {
     if (!(await hasAnyAccount())) return res.redirect(303, '/setup');
-    res.render('accounts/login', { title: translate(res, 'accounts.signIn'), values: { email: '' }, next: safeNext(req.query.next) });
+    const next = safeNext(req.query.next);
+    // A delegate or site coordinator lands here when their personal link was revoked or their session ended.
+    const linkInvalid = next !== undefined && /^\/my(\/|\?|$)/.test(next);
+    res.render('accounts/login', { title: translate(res, 'accounts.signIn'), values: { email: '' }, next, linkInvalid });
   });
 
   router.post('/login', loginLimiter, async (req, res) => {

@@ -167,7 +167,7 @@ registerMessages({
     'public.cancelled': 'This meeting has been cancelled.',
     'public.agenda': 'Agenda',
     'public.sites': 'Bridge points',
-    'public.site.main': 'Main site',
+    'public.site.main': 'Main bridge point',
     'public.noSites': 'No bridge points yet.',
     'public.notFound.title': 'Meeting not found',
     'public.notFound.body': 'This link is not right, or the meeting is no longer shared. Please check the link in your invitation.',

@@ -96,7 +96,7 @@ describe('adding people to the list', () => {
     const second = await newConference();
     const error = await rejection(createAttendee(organizer, { meetingId: first.meetingId, fullName: 'Võ Văn Em', siteId: second.mainSiteId }));
     expect(error.status).toBe(422);
-    expect(toErrorBody(error, 'en').error.fields).toEqual({ siteId: 'This site does not belong to the meeting.' });
+    expect(toErrorBody(error, 'en').error.fields).toEqual({ siteId: 'This bridge point does not belong to the meeting.' });
   });
 });
 

@@ -151,7 +151,7 @@ describe('adding, editing, removing and ordering sites', () => {
     await addSite(organizer, { meetingId, name: 'Huyện Tân Hồng' });
     const error = await rejection(addSite(organizer, { meetingId, name: ' Huyện Tân Hồng ' }));
     expect(toErrorBody(error, 'vi').error.fields).toEqual({ name: 'Hội nghị đã có điểm cầu tên “Huyện Tân Hồng”.' });
-    expect(toErrorBody(error, 'en').error.fields).toEqual({ name: 'This meeting already has a site named “Huyện Tân Hồng”.' });
+    expect(toErrorBody(error, 'en').error.fields).toEqual({ name: 'This meeting already has a bridge point named “Huyện Tân Hồng”.' });
   });
 
   it('treats a name typed in other case or without diacritics as the same site', async () => {
@@ -202,7 +202,7 @@ describe('adding, editing, removing and ordering sites', () => {
     await moveSite(organizer, { meetingId, siteId: String(b._id), direction: 'up' });
     expect((await listSites(organizer, meetingId)).map((site) => site.name)).toEqual(['C', 'B', 'A']);
     const error = await rejection(reorderSites(organizer, { meetingId, siteIds: [String(a._id), String(a._id), String(b._id)] }));
-    expect(toErrorBody(error, 'en').error.fields?.siteIds).toBe('The new order must list every site of the meeting exactly once.');
+    expect(toErrorBody(error, 'en').error.fields?.siteIds).toBe('The new order must list every bridge point of the meeting exactly once.');
   });
 
   it('a cancelled meeting’s sites cannot be changed', async () => {

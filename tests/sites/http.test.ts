@@ -199,7 +199,7 @@ describe('sites JSON API', () => {
     const meetingId = await newMeeting();
     const invalid = await organizer.json('POST', `/api/v1/meetings/${meetingId}/sites?lang=en`, { name: '', coordinatorPhone: 'abc' });
     expect(invalid.status).toBe(422);
-    expect(invalid.json.error.fields).toEqual({ name: 'Please enter the site name.', coordinatorPhone: 'The phone number is not valid.' });
+    expect(invalid.json.error.fields).toEqual({ name: 'Please enter the bridge point name.', coordinatorPhone: 'The phone number is not valid.' });
     await organizer.get('/meetings?lang=vi');
 
     const main = await organizer.json('POST', `/api/v1/meetings/${meetingId}/sites`, { name: 'Văn phòng UBND Tỉnh', isMain: true });
