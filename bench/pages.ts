@@ -55,6 +55,8 @@ interface Row {
   latencyMeanMs: number;
   latencyP99Ms: number;
   errors: number;
+  /** CPU time of this process (app and store threads) per request: less sensitive than latency to other load on the machine. */
+  cpuMsPerRequest: number;
 }
 
 // autocannon runs in its own process: on a two-core machine, a load generator sharing the
@@ -64,10 +66,13 @@ const run = promisify(execFile);
 
 async function measure(name: string, url: string, headers: Record<string, string>): Promise<Row> {
   const headerArgs = Object.entries(headers).flatMap(([key, value]) => ['-H', `${key}=${value}`]);
+  const cpuBefore = process.cpuUsage();
   const { stdout } = await run(process.execPath, [autocannonCli, '-j', '-c', String(connections), '-d', String(seconds), ...headerArgs, url], { maxBuffer: 16 * 1024 * 1024 });
-  const result = JSON.parse(stdout) as { errors: number; non2xx: number; timeouts: number; requests: { average: number }; latency: { average: number; p99: number } };
+  const cpu = process.cpuUsage(cpuBefore);
+  const result = JSON.parse(stdout) as { errors: number; non2xx: number; timeouts: number; requests: { average: number; total: number }; latency: { average: number; p99: number } };
   const errors = result.errors + result.non2xx + result.timeouts;
-  return { name, requestsPerSecond: result.requests.average, latencyMeanMs: result.latency.average, latencyP99Ms: result.latency.p99, errors };
+  const cpuMsPerRequest = (cpu.user + cpu.system) / 1000 / Math.max(result.requests.total, 1);
+  return { name, requestsPerSecond: result.requests.average, latencyMeanMs: result.latency.average, latencyP99Ms: result.latency.p99, errors, cpuMsPerRequest };
 }
 
 function listen(server: Server): Promise<string> {
@@ -116,29 +121,34 @@ const pages = (meeting: { meetingId: string; siteId: string }) => ({
   'attendees, filter by site': `/meetings/${meeting.meetingId}/attendees?siteId=${meeting.siteId}`,
 });
 
-// Warm up view caches and the store's working set.
+// Warm up view caches and the store's working set; note how many table rows each page shows.
+const rowsShown = new Map<string, number>();
 for (const path of [...Object.values(pages(large)), ...Object.values(pages(small))]) {
   const response = await fetch(baseUrl + path, { headers });
   if (response.status !== 200) throw new Error(`${path} answered ${response.status}`);
+  rowsShown.set(path, (await response.text()).split('<tr data-id=').length - 1);
 }
 
 const floor = await measure('bare Express route', `${bareUrl}/bare`, {});
-const comparisons: Array<{ page: string; small: Row; large: Row; ratio: number }> = [];
+const comparisons: Array<{ page: string; small: Row; large: Row; ratio: number; rows: { small: number; large: number } }> = [];
 for (const [page, smallPath] of Object.entries(pages(small))) {
   const largePath = pages(large)[page as keyof ReturnType<typeof pages>];
   const smallRow = await measure(`${page} (20)`, baseUrl + smallPath, headers);
   const largeRow = await measure(`${page} (${largeCount})`, baseUrl + largePath, headers);
-  comparisons.push({ page, small: smallRow, large: largeRow, ratio: largeRow.latencyMeanMs / smallRow.latencyMeanMs });
+  comparisons.push({ page, small: smallRow, large: largeRow, ratio: largeRow.latencyMeanMs / smallRow.latencyMeanMs, rows: { small: rowsShown.get(smallPath) ?? 0, large: rowsShown.get(largePath) ?? 0 } });
 }
 
 const format = (value: number, digits = 1) => value.toFixed(digits).padStart(9);
 console.log(`\n${connections} connections, ${seconds} s per row\n`);
-console.log(`${'page'.padEnd(34)}${'req/s'.padStart(9)}${'mean ms'.padStart(9)}${'p99 ms'.padStart(9)}${'errors'.padStart(8)}`);
+console.log(`${'page'.padEnd(34)}${'req/s'.padStart(9)}${'mean ms'.padStart(9)}${'p99 ms'.padStart(9)}${'errors'.padStart(8)}${'cpu ms/req'.padStart(12)}`);
 for (const row of [floor, ...comparisons.flatMap((comparison) => [comparison.small, comparison.large])]) {
-  console.log(`${row.name.padEnd(34)}${format(row.requestsPerSecond, 0)}${format(row.latencyMeanMs)}${format(row.latencyP99Ms)}${String(row.errors).padStart(8)}`);
+  console.log(`${row.name.padEnd(34)}${format(row.requestsPerSecond, 0)}${format(row.latencyMeanMs)}${format(row.latencyP99Ms)}${String(row.errors).padStart(8)}${format(row.cpuMsPerRequest, 2).padStart(12)}`);
 }
-console.log('\nratio = mean latency with 2,000 attendees / with 20 (target ≤ 1.5)');
-for (const comparison of comparisons) console.log(`${comparison.page.padEnd(34)}${format(comparison.ratio, 2)}`);
+console.log(`\nratio = mean latency with ${largeCount} attendees / with 20 (target ≤ 1.5); cpu ratio = server CPU per request, same pages; rows = table rows shown (20 / ${largeCount})`);
+for (const comparison of comparisons) {
+  const rows = comparison.page === 'dashboard' ? '' : `   rows ${comparison.rows.small} / ${comparison.rows.large}`;
+  console.log(`${comparison.page.padEnd(34)}${format(comparison.ratio, 2)}   cpu ${(comparison.large.cpuMsPerRequest / comparison.small.cpuMsPerRequest).toFixed(2)}${rows}`);
+}
 const dashboardLarge = comparisons[0].large.requestsPerSecond;
 console.log(`dashboard req/s (${largeCount} attendees): ${dashboardLarge.toFixed(0)} (target ≥ 500)`);
 
@@ -149,9 +159,10 @@ const figures = {
   baseline: { name: 'bare Express route', requestsPerSecond: floor.requestsPerSecond, latencyMeanMs: floor.latencyMeanMs },
   pages: comparisons.map((comparison) => ({
     page: comparison.page,
-    small: { attendees: 20, requestsPerSecond: comparison.small.requestsPerSecond, latencyMeanMs: comparison.small.latencyMeanMs, errors: comparison.small.errors },
-    large: { attendees: largeCount, requestsPerSecond: comparison.large.requestsPerSecond, latencyMeanMs: comparison.large.latencyMeanMs, errors: comparison.large.errors },
+    small: { attendees: 20, requestsPerSecond: comparison.small.requestsPerSecond, latencyMeanMs: comparison.small.latencyMeanMs, errors: comparison.small.errors, cpuMsPerRequest: Number(comparison.small.cpuMsPerRequest.toFixed(3)), rowsShown: comparison.rows.small },
+    large: { attendees: largeCount, requestsPerSecond: comparison.large.requestsPerSecond, latencyMeanMs: comparison.large.latencyMeanMs, errors: comparison.large.errors, cpuMsPerRequest: Number(comparison.large.cpuMsPerRequest.toFixed(3)), rowsShown: comparison.rows.large },
     ratio: Number(comparison.ratio.toFixed(3)),
+    cpuRatio: Number((comparison.large.cpuMsPerRequest / comparison.small.cpuMsPerRequest).toFixed(3)),
     vsFloorRatio: Number((comparison.large.latencyMeanMs / floor.latencyMeanMs).toFixed(2)),
     target: 1.5,
     pass: comparison.ratio <= 1.5 && comparison.large.errors === 0,
