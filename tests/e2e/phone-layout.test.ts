@@ -116,9 +116,12 @@ describe('the attendee list on a desktop', () => {
       return range.getClientRects().length;
     });
     expect(phoneLines).toBe(1);
+    // The search box (with its long hint) on its own line, the filters side by side with the button.
     const [search] = await boxes(page, '#attendee-q');
-    const [siteFilter] = await boxes(page, '#attendee-site');
-    expect(Math.abs(siteFilter.y - search.y)).toBeLessThan(2);
+    expect(search.width).toBeGreaterThan(800);
+    const filters = await boxes(page, '.attendee-filters select, .attendee-filters button');
+    expect(filters.length).toBe(5);
+    for (const filter of filters) expect(Math.abs(filter.y - filters[0].y)).toBeLessThan(2);
     // The page has an icon: no /favicon.ico 404.
     expect(await page.locator('link[rel="icon"]').count()).toBe(1);
     expect(problems).toEqual([]);
