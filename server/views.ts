@@ -106,6 +106,11 @@ export function createViewEngine(app: express.Express, viewsDir: string): void {
       return byLocale[isLocale(root?.locale) ? root.locale : defaultLocale](context, runtimeOptions);
     };
   };
+  // express-handlebars trims each rendered view and layout, which copies a 100 KB page twice
+  // (the body, then the page around it). Sources are trimmed when compiled instead; what is left
+  // is at most a line break inside <main>.
+  (instance as unknown as { _renderTemplate: (template: TemplateDelegate, context: unknown, options: RuntimeOptions) => string })._renderTemplate = (template, context, options) =>
+    template(context, options);
   app.engine('hbs', instance.engine);
   app.set('view engine', 'hbs');
   app.set('views', viewsDir);
