@@ -4,7 +4,6 @@ import mongoose from 'mongoose';
 import path from 'node:path';
 import { mkdir } from 'node:fs/promises';
 import { startEmbeddedMongo } from './embedded-mongo/index.js';
-import { backfillSearchTokens } from './attendees/model.js';
 
 export interface DatabaseHandle {
   uri: string;
@@ -30,8 +29,6 @@ export async function connectDatabase(target: DatabaseTarget, dbName = 'bridgepo
   await mongoose.connect(uri, { dbName: 'uri' in target ? undefined : dbName, serverSelectionTimeoutMS: 10_000 });
   // Build every model's indexes before serving: unique indexes are part of the rules.
   await Promise.all(Object.values(mongoose.models).map((model) => model.init()));
-  // Attendees stored before search words were indexed get them (a no-op once done).
-  await backfillSearchTokens();
 
   return {
     uri,

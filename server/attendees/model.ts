@@ -47,13 +47,3 @@ attendeeSchema.index({ accessToken: 1 }, { unique: true });
 export type Attendee = InferSchemaType<typeof attendeeSchema>;
 export type AttendeeDocument = HydratedDocument<Attendee>;
 export const AttendeeModel = model('Attendee', attendeeSchema);
-
-/** Attendees saved before search words existed get them (run at startup; cheap when none lack them). */
-export async function backfillSearchTokens(): Promise<number> {
-  let updated = 0;
-  for await (const doc of AttendeeModel.find({ searchTokens: { $exists: false } }, { searchText: 1 }).lean().cursor()) {
-    await AttendeeModel.updateOne({ _id: doc._id }, { $set: { searchTokens: searchTokens(doc.searchText ?? '') } });
-    updated++;
-  }
-  return updated;
-}

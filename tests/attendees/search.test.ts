@@ -4,7 +4,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectTestDatabase } from '../helpers/database.js';
 import { newConference, organizer, type Conference } from './fixtures.js';
 import type { DatabaseHandle } from '../../server/database.js';
-import { AttendeeModel, backfillSearchTokens } from '../../server/attendees/model.js';
 import { createAttendee, updateAttendee } from '../../server/attendees/actions.js';
 import { listAttendees } from '../../server/attendees/queries.js';
 import { searchTokens } from '../../server/lib/text.js';
@@ -52,13 +51,6 @@ describe('searching attendees', () => {
     await updateAttendee(organizer, { meetingId: conference.meetingId, attendeeId: page.items[0].id, fullName: 'Đỗ Thị Tuyết' });
     expect(await names('tuan')).toEqual([]);
     expect(await names('tuyet')).toEqual(['Đỗ Thị Tuyết']);
-  });
-
-  it('gives words to attendees stored before words were indexed', async () => {
-    await AttendeeModel.collection.updateMany({ meetingId: AttendeeModel.castObject({ meetingId: conference.meetingId }).meetingId }, { $unset: { searchTokens: '' } });
-    expect(await names('nguyen')).toEqual([]);
-    expect(await backfillSearchTokens()).toBe(3);
-    expect(await names('nguyen')).toEqual(['Nguyễn Văn Ánh', 'Trương Văn Nguyễn']);
   });
 
   it('splits words and the tails of e-mail addresses', () => {
