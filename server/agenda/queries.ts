@@ -2,7 +2,7 @@
 import { Types } from 'mongoose';
 import './messages.js';
 import { AgendaItemModel, scheduleTimes, type AgendaKind } from './model.js';
-import { MeetingModel, type MeetingStatus } from '../meetings/model.js';
+import { findMeetingSummary, type MeetingSummary } from '../meetings/queries.js';
 import { SiteModel } from '../sites/model.js';
 import { AttendeeModel, type AttendeeRole } from '../attendees/model.js';
 import { requireMeetingViewer, requireOrganizer, type Actor } from '../lib/actor.js';
@@ -28,17 +28,7 @@ export interface AgendaItemView {
   endsAt: Date;
 }
 
-export interface AgendaMeetingView {
-  id: string;
-  title: string;
-  organizingUnit: string;
-  startsAt: Date;
-  endsAt: Date;
-  timeZone: string;
-  status: MeetingStatus;
-  revision: number;
-  publicId: string;
-}
+export type AgendaMeetingView = MeetingSummary;
 
 export interface AgendaView {
   meeting: AgendaMeetingView;
@@ -84,44 +74,12 @@ export function meetingIdOrNotFound(meetingId: string): Types.ObjectId {
   return new Types.ObjectId(meetingId);
 }
 
-type MeetingLean = {
-  _id: Types.ObjectId;
-  title: string;
-  organizingUnit?: string | null;
-  startsAt: Date;
-  endsAt: Date;
-  timeZone: string;
-  status: MeetingStatus;
-  revision: number;
-  publicId: string;
-};
-
-function meetingView(meeting: MeetingLean): AgendaMeetingView {
-  return {
-    id: String(meeting._id),
-    title: meeting.title,
-    organizingUnit: meeting.organizingUnit ?? '',
-    startsAt: meeting.startsAt,
-    endsAt: meeting.endsAt,
-    timeZone: meeting.timeZone,
-    status: meeting.status,
-    revision: meeting.revision,
-    publicId: meeting.publicId,
-  };
-}
-
-async function findMeeting(meetingId: Types.ObjectId): Promise<MeetingLean> {
-  const meeting = await MeetingModel.findById(meetingId).lean<MeetingLean>();
-  if (!meeting) throw new NotFound('agenda.meetingNotFound');
-  return meeting;
-}
-
 async function loadItems(meetingId: Types.ObjectId) {
   return AgendaItemModel.find({ meetingId }).sort({ order: 1, _id: 1 }).lean();
 }
 
 /** Items with start/end times, total and overrun: the one shape every agenda reader gets. */
-export function computeAgenda(meeting: MeetingLean, rawItems: Awaited<ReturnType<typeof loadItems>>): AgendaView {
+export function computeAgenda(meeting: MeetingSummary, rawItems: Awaited<ReturnType<typeof loadItems>>): AgendaView {
   const items = scheduleTimes(
     rawItems.map((item, index) => ({
       id: String(item._id),
@@ -142,13 +100,13 @@ export function computeAgenda(meeting: MeetingLean, rawItems: Awaited<ReturnType
   const totalMinutes = items.reduce((sum, item) => sum + item.plannedMinutes, 0);
   const plannedEndsAt = new Date(meeting.startsAt.getTime() + totalMinutes * 60_000);
   const overrunMinutes = Math.max(0, Math.ceil((plannedEndsAt.getTime() - meeting.endsAt.getTime()) / 60_000));
-  return { meeting: meetingView(meeting), items, totalMinutes, plannedEndsAt, overrunMinutes, overruns: overrunMinutes > 0 };
+  return { meeting, items, totalMinutes, plannedEndsAt, overrunMinutes, overruns: overrunMinutes > 0 };
 }
 
 /** The computed agenda without a permission check: for actions (event payloads) and the seed. */
 export async function loadAgenda(meetingId: string | Types.ObjectId): Promise<AgendaView> {
   const id = typeof meetingId === 'string' ? meetingIdOrNotFound(meetingId) : meetingId;
-  const [meeting, items] = await Promise.all([findMeeting(id), loadItems(id)]);
+  const [meeting, items] = await Promise.all([findMeetingSummary({ id }, 'agenda.meetingNotFound'), loadItems(id)]);
   return computeAgenda(meeting, items);
 }
 
@@ -162,12 +120,12 @@ export async function getAgenda(actor: Actor, meetingId: string): Promise<Agenda
 /** The public page's data, found by the meeting's unguessable publicId; no sign-in needed. */
 export async function getPublicMeeting(publicId: string): Promise<PublicMeetingView> {
   if (typeof publicId !== 'string' || publicId.length === 0 || publicId.length > 100) throw new NotFound('public.notFound.title');
-  const meeting = await MeetingModel.findOne({ publicId }).lean<MeetingLean>();
-  if (!meeting) throw new NotFound('public.notFound.title');
+  const meeting = await findMeetingSummary({ publicId }, 'public.notFound.title');
+  const meetingId = new Types.ObjectId(meeting.id);
   const [items, sites] = await Promise.all([
-    loadItems(meeting._id),
+    loadItems(meetingId),
     // Projection, not filtering after the fact: coordinator phones and passcodes never leave the database.
-    SiteModel.find({ meetingId: meeting._id }).select({ name: 1, address: 1, isMain: 1, order: 1 }).sort({ isMain: -1, order: 1, name: 1 }).lean(),
+    SiteModel.find({ meetingId }).select({ name: 1, address: 1, isMain: 1, order: 1 }).sort({ isMain: -1, order: 1, name: 1 }).lean(),
   ]);
   const agenda = computeAgenda(meeting, items);
   const { id: _id, revision: _revision, ...publicMeeting } = agenda.meeting;

@@ -8,7 +8,7 @@ import { requireMeetingViewer, type Actor } from '../lib/actor.js';
 import { Forbidden, NotFound, Unauthorized } from '../lib/errors.js';
 import { escapeRegex, searchKey } from '../lib/text.js';
 import { objectId, parseInput } from '../lib/validation.js';
-import { MeetingModel } from '../meetings/model.js';
+import { findMeetingSummary, type MeetingSummary } from '../meetings/queries.js';
 import { SiteModel } from '../sites/model.js';
 import { AttendeeModel, attendeeRoles, type Attendee, type AttendeeRole } from './model.js';
 
@@ -34,34 +34,11 @@ export function isObjectIdString(value: unknown): value is string {
   return typeof value === 'string' && /^[a-f\d]{24}$/i.test(value);
 }
 
-export type MeetingSummary = {
-  id: string;
-  title: string;
-  organizingUnit: string;
-  startsAt: Date;
-  endsAt: Date;
-  timeZone: string;
-  status: string;
-  revision: number;
-  publicId: string;
-};
+export type { MeetingSummary };
 
 /** The meeting an attendee request is about, or NotFound (also for malformed ids in URLs). */
-export async function findMeeting(meetingId: string): Promise<MeetingSummary> {
-  if (!isObjectIdString(meetingId)) throw new NotFound('attendees.meetingNotFound');
-  const meeting = await MeetingModel.findById(meetingId, { title: 1, organizingUnit: 1, startsAt: 1, endsAt: 1, timeZone: 1, status: 1, revision: 1, publicId: 1 }).lean();
-  if (!meeting) throw new NotFound('attendees.meetingNotFound');
-  return {
-    id: String(meeting._id),
-    title: meeting.title,
-    organizingUnit: meeting.organizingUnit ?? '',
-    startsAt: meeting.startsAt,
-    endsAt: meeting.endsAt,
-    timeZone: meeting.timeZone,
-    status: meeting.status,
-    revision: meeting.revision,
-    publicId: meeting.publicId,
-  };
+export function findMeeting(meetingId: string): Promise<MeetingSummary> {
+  return findMeetingSummary({ id: meetingId }, 'attendees.meetingNotFound');
 }
 
 export interface AttendeeView {

@@ -2,7 +2,7 @@
 // dashboard counts, computed by the database (aggregate/count), never by loading every attendee.
 import './messages.js';
 import { Types } from 'mongoose';
-import { MeetingModel } from './model.js';
+import { MeetingModel, type MeetingStatus } from './model.js';
 import { SiteModel } from '../sites/model.js';
 import { AttendeeModel } from '../attendees/model.js';
 import { AgendaItemModel } from '../agenda/model.js';
@@ -76,6 +76,44 @@ export async function listMeetings(actor: Actor, options: MeetingListOptions = {
     page,
     pageSize,
     pageCount,
+  };
+}
+
+/** What most pages and reads show of a meeting, as plain values. */
+export interface MeetingSummary {
+  id: string;
+  title: string;
+  organizingUnit: string;
+  startsAt: Date;
+  endsAt: Date;
+  timeZone: string;
+  status: MeetingStatus;
+  revision: number;
+  publicId: string;
+}
+
+const summaryFields = { title: 1, organizingUnit: 1, startsAt: 1, endsAt: 1, timeZone: 1, status: 1, revision: 1, publicId: 1 } as const;
+
+/**
+ * One meeting's summary, by id or publicId, or NotFound with `notFoundKey` (also for an id that
+ * is not an ObjectId: a path naming nothing is a 404, not a 422). No permission check: callers
+ * check the actor first.
+ */
+export async function findMeetingSummary(where: { id: string | Types.ObjectId } | { publicId: string }, notFoundKey = 'meeting.notFound'): Promise<MeetingSummary> {
+  if ('id' in where && typeof where.id === 'string' && !isObjectId(where.id)) throw new NotFound(notFoundKey);
+  const filter = 'id' in where ? { _id: where.id } : { publicId: where.publicId };
+  const meeting = await MeetingModel.findOne(filter, summaryFields).lean();
+  if (!meeting) throw new NotFound(notFoundKey);
+  return {
+    id: String(meeting._id),
+    title: meeting.title,
+    organizingUnit: meeting.organizingUnit ?? '',
+    startsAt: meeting.startsAt,
+    endsAt: meeting.endsAt,
+    timeZone: meeting.timeZone,
+    status: meeting.status as MeetingStatus,
+    revision: meeting.revision,
+    publicId: meeting.publicId,
   };
 }
 
