@@ -63,7 +63,8 @@ function setupTable(table: HTMLTableElement): void {
   function startEditing(cell: HTMLTableCellElement): void {
     const kind = cell.dataset.editable ?? 'text';
     const field = cell.dataset.field ?? '';
-    const original = cell.dataset.value ?? '';
+    // Text cells show their value as is; site and role cells carry the id or code in data-value.
+    const original = cell.dataset.value ?? cell.textContent?.trim() ?? '';
     const shownBefore = [...cell.childNodes].map((node) => node.cloneNode(true));
     const choices = choicesFor(kind);
     let input: HTMLInputElement | HTMLSelectElement;
@@ -238,7 +239,8 @@ function setupCopyButtons(): void {
 function setupConfirmations(): void {
   document.addEventListener('submit', (event) => {
     const form = event.target as HTMLFormElement;
-    const question = form.dataset.confirm;
+    const name = (event as SubmitEvent).submitter?.dataset.name ?? '';
+    const question = form.dataset.confirm ?? form.dataset.confirmTemplate?.replace('{name}', name);
     if (question && !window.confirm(question)) event.preventDefault();
   });
 }

@@ -36,6 +36,31 @@ async function signIn(page: Page) {
 }
 
 describe('the organizer in the attendee table', () => {
+  it('deletes one person after confirming by name, and keeps them when the question is dismissed', async () => {
+    const meetingId = await conference();
+    const keep = await createAttendee(app.organizer, { meetingId, fullName: 'Phạm Văn Giữ', email: 'giu@example.vn' });
+    const leave = await createAttendee(app.organizer, { meetingId, fullName: 'Võ Thị Rời', email: 'roi@example.vn' });
+    const page = await browser.newPage();
+    await signIn(page);
+    await page.goto(`${app.baseUrl}/meetings/${meetingId}/attendees`);
+
+    const questions: string[] = [];
+    page.once('dialog', (dialog) => {
+      questions.push(dialog.message());
+      void dialog.dismiss();
+    });
+    await page.locator(`tr[data-id="${leave.id}"] button.btn-danger`).click();
+    await expect.poll(() => questions).toEqual(['Xóa đại biểu Võ Thị Rời? Thao tác này không thể hoàn tác.']);
+    expect(await AttendeeModel.countDocuments({ meetingId })).toBe(2);
+
+    page.once('dialog', (dialog) => void dialog.accept());
+    await Promise.all([page.waitForLoadState('load'), page.locator(`tr[data-id="${leave.id}"] button.btn-danger`).click()]);
+    await expect.poll(() => page.locator('tbody tr[data-id]').count()).toBe(1);
+    expect(await page.locator(`tr[data-id="${keep.id}"]`).count()).toBe(1);
+    expect(await AttendeeModel.exists({ _id: leave.id })).toBeNull();
+    await page.close();
+  });
+
   it('edits a cell in place and sees a taken email refused next to the cell, in Vietnamese', async () => {
     const meetingId = await conference();
     const hung = await createAttendee(app.organizer, { meetingId, fullName: 'Nguyễn Văn Hùng', position: 'Chuyên viên', email: 'hung@example.vn' });
