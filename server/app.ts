@@ -103,14 +103,21 @@ function requestLogger(logger: Logger): RequestHandler {
     const started = performance.now();
     res.once('finish', () => {
       const responseTime = Math.round(performance.now() - started);
-      // Multipart forms carry the CSRF token in their URL (no header without JavaScript): keep it out of logs.
-      const url = req.originalUrl.replace(/([?&]_csrf=)[^&]*/, '$1[redacted]');
+      const url = loggableUrl(req.originalUrl);
       const entry = { req: { method: req.method, url }, res: { statusCode: res.statusCode }, responseTime };
       if (res.statusCode >= 500) logger.error(entry, 'request errored');
       else logger.info(entry, 'request completed');
     });
     next();
   };
+}
+
+/**
+ * URLs as logged: personal and site links (/a/<token>, /s/<token>) are secrets, and multipart
+ * forms carry the CSRF token in their URL (no header without JavaScript).
+ */
+export function loggableUrl(url: string): string {
+  return url.replace(/^\/(a|s)\/[^/?]+/, '/$1/[redacted]').replace(/([?&]_csrf=)[^&]*/, '$1[redacted]');
 }
 
 /** `?lang=en` switches the language and remembers it; Vietnamese is the default. */
@@ -162,7 +169,7 @@ function csrfProtection(): RequestHandler {
 function errorHandler(logger: Logger): ErrorRequestHandler {
   return (error, req, res, _next) => {
     const appError = toAppError(error);
-    if (!appError) logger.error({ err: error, url: req.originalUrl }, 'unhandled error');
+    if (!appError) logger.error({ err: error, url: loggableUrl(req.originalUrl) }, 'unhandled error');
     const status = appError?.status ?? 500;
     const locale = res.locals.locale ?? defaultLocale;
     const body = appError ? toErrorBody(appError, locale) : { error: { code: 'internal', message: t(locale, 'error.internal') } };

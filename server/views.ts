@@ -62,7 +62,9 @@ export const viewHelpers = {
   /** The current URL with ?lang= set, for the language switch. */
   langUrl(lang: string, options: HelperOptions) {
     const root = options.data?.root as { currentPath?: string } | undefined;
-    return `${root?.currentPath ?? '/'}?lang=${lang}`;
+    // Always a path on this site, even for a request like //other.example/x.
+    const path = `/${(root?.currentPath ?? '/').replace(/^[/\\]+/, '')}`;
+    return `${path}?lang=${lang}`;
   },
 };
 

@@ -111,5 +111,6 @@ function regenerate(req: Request): Promise<void> {
 
 /** Only local paths, so a crafted ?next= cannot send the user elsewhere after sign-in. */
 function safeNext(value: unknown): string | undefined {
-  return typeof value === 'string' && value.startsWith('/') && !value.startsWith('//') ? value : undefined;
+  // "/x" only: not "//host" nor "/\\host" (browsers read both as another site), no spaces or controls.
+  return typeof value === 'string' && /^\/(?![/\\])[^\s\\\x00-\x1f]*$/.test(value) ? value : undefined;
 }

@@ -32,6 +32,17 @@ describe('an organizer signing in', () => {
     expect(response.text).toContain('Wrong email or password.');
   });
 
+  it('is only ever sent back to a page of this site after signing in', async () => {
+    for (const next of ['/\\evil.example', '//evil.example', 'https://evil.example', '/ok\u0000']) {
+      const client = app.newClient();
+      const response = await client.postForm('/login', { email: organizerCredentials.email, password: organizerCredentials.password, next });
+      expect(response.location).toBe('/meetings');
+    }
+    const client = app.newClient();
+    const back = await client.postForm('/login', { email: organizerCredentials.email, password: organizerCredentials.password, next: '/meetings?tab=past' });
+    expect(back.location).toBe('/meetings?tab=past');
+  });
+
   it('is sent to sign in, then back, when opening a page without a session', async () => {
     const response = await app.newClient().get('/meetings');
     expect(response.status).toBe(303);

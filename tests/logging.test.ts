@@ -1,0 +1,11 @@
+import { describe, expect, it } from 'vitest';
+import { loggableUrl } from '../server/app.js';
+
+describe('request logs', () => {
+  it('never contain personal links, site links or CSRF tokens', () => {
+    expect(loggableUrl('/a/Zx9_secret-token')).toBe('/a/[redacted]');
+    expect(loggableUrl('/s/site-secret?lang=en')).toBe('/s/[redacted]?lang=en');
+    expect(loggableUrl('/meetings/1/attendees/import?_csrf=abc123&x=1')).toBe('/meetings/1/attendees/import?_csrf=[redacted]&x=1');
+    expect(loggableUrl('/meetings/abc/attendees?q=an')).toBe('/meetings/abc/attendees?q=an');
+  });
+});
