@@ -129,6 +129,7 @@ export async function createAttendee(actor: Actor, input: unknown): Promise<Atte
     siteId = String(main._id);
   }
   requireTargetSite(actor, data.meetingId, siteId);
+  requireChairChangeAllowed(actor, undefined, data.role);
   await requireSiteInMeeting(data.meetingId, siteId);
   if (data.email && (await emailTaken(data.meetingId, data.email))) {
     throw new Invalid({ email: { key: 'attendees.email.taken', params: { email: data.email } } });
@@ -153,6 +154,12 @@ export async function createAttendee(actor: Actor, input: unknown): Promise<Atte
  * of their own site (and cannot move them elsewhere); an attendee or the chair only their own
  * phone number.
  */
+/** The chair sees the whole meeting, so only organizers make someone chair or stop them being it. */
+function requireChairChangeAllowed(actor: Actor, from: string | undefined, to: string | undefined): void {
+  if (to === undefined || to === from) return;
+  if ((to === 'chair' || from === 'chair') && actor.kind !== 'organizer') throw new Forbidden('attendees.chairByOrganizer');
+}
+
 export async function updateAttendee(actor: Actor, input: unknown): Promise<AttendeeView> {
   const data = parseInput(updateSchema, input);
   const changes = Object.fromEntries(editableFields.filter((field) => data[field] !== undefined).map((field) => [field, data[field]])) as Partial<
@@ -168,6 +175,7 @@ export async function updateAttendee(actor: Actor, input: unknown): Promise<Atte
     if (others.length > 0) throw new Forbidden('attendees.onlyOwnPhone');
   } else {
     requireSiteEditor(actor, data.meetingId, String(attendee.siteId));
+    requireChairChangeAllowed(actor, attendee.role, changes.role);
     if (changes.siteId && changes.siteId !== String(attendee.siteId)) {
       requireTargetSite(actor, data.meetingId, changes.siteId);
       await requireSiteInMeeting(data.meetingId, changes.siteId);

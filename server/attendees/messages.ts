@@ -30,6 +30,7 @@ registerMessages({
     'attendees.notFound': 'Không tìm thấy đại biểu.',
     'attendees.meetingNotFound': 'Không tìm thấy hội nghị.',
     'attendees.onlyOwnPhone': 'Bạn chỉ được sửa số điện thoại của chính mình.',
+    'attendees.chairByOrganizer': 'Chỉ ban tổ chức mới được giao hoặc bỏ vai trò chủ trì.',
     'attendees.noFields': 'Không có thông tin nào để cập nhật.',
 
     'attendees.search': 'Tìm kiếm',
@@ -163,6 +164,7 @@ registerMessages({
     'attendees.notFound': 'The attendee was not found.',
     'attendees.meetingNotFound': 'The meeting was not found.',
     'attendees.onlyOwnPhone': 'You can only change your own phone number.',
+    'attendees.chairByOrganizer': 'Only the organizers can make someone chair or remove that role.',
     'attendees.noFields': 'Nothing to update.',
 
     'attendees.search': 'Search',

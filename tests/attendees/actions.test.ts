@@ -233,6 +233,24 @@ describe('who may see and change whom', () => {
     attendee = { kind: 'attendee', meetingId, attendeeId: atSaDec, name: 'Ngô Văn Lâm' };
   });
 
+  it('a district coordinator cannot make anyone chair, nor demote the chair', async () => {
+    const { meetingId, siteIds } = conference;
+    const promote = await rejection(updateAttendee(coordinatorSaDec, { meetingId, attendeeId: atSaDec, role: 'chair' }));
+    expect(promote.status).toBe(403);
+    expect(toErrorBody(promote, 'vi').error.message).toBe('Chỉ ban tổ chức mới được giao hoặc bỏ vai trò chủ trì.');
+    expect((await rejection(createAttendee(coordinatorSaDec, { meetingId, fullName: 'Chủ trì giả', role: 'chair' }))).status).toBe(403);
+
+    const chair = await createAttendee(organizer, { meetingId, fullName: 'Huỳnh Minh Tuấn', role: 'chair', siteId: siteIds['Thành phố Sa Đéc'] });
+    expect((await rejection(updateAttendee(coordinatorSaDec, { meetingId, attendeeId: chair.id, role: 'delegate' }))).status).toBe(403);
+    expect((await AttendeeModel.findById(atSaDec).lean())!.role).toBe('delegate');
+    expect((await AttendeeModel.findById(chair.id).lean())!.role).toBe('chair');
+    // Other roles stay theirs to set.
+    expect((await updateAttendee(coordinatorSaDec, { meetingId, attendeeId: atSaDec, role: 'speaker' })).role).toBe('speaker');
+    // Leave the shared list as the other stories expect it.
+    await updateAttendee(organizer, { meetingId, attendeeId: atSaDec, role: 'delegate' });
+    await removeAttendee(organizer, { meetingId, attendeeId: chair.id });
+  });
+
   it("a district coordinator lists only their own site's attendees, and cannot ask for another site", async () => {
     const own = await listAttendees(coordinatorSaDec, conference.meetingId, {});
     expect(own.items.map((item) => item.fullName)).toEqual(['Ngô Văn Lâm']);
