@@ -523,14 +523,17 @@ export async function commitImport(actor: Actor, input: unknown): Promise<{ inse
     };
   });
   const ids = docs.map((doc) => doc._id);
+  // Claim the draft before inserting, so a double-clicked commit cannot add everyone twice.
+  const claimed = await ImportDraftModel.findOneAndDelete({ _id: draft._id, meetingId }).lean();
+  if (!claimed) throw new NotFound('attendees.import.draftNotFound');
   try {
     await AttendeeModel.insertMany(docs, { ordered: true });
   } catch (error) {
     await AttendeeModel.deleteMany({ _id: { $in: ids }, meetingId });
+    await ImportDraftModel.collection.insertOne(claimed);
     if (isDuplicateKeyError(error)) throw new ImportNotReady(await previewOf(draft), 'attendees.import.changed');
     throw error;
   }
-  await ImportDraftModel.deleteOne({ _id: draft._id });
   const revision = await bumpRevision(meetingId);
   publish({ type: 'attendee.imported', meetingId, revision, payload: { count: docs.length, filename: preview.filename } });
   return { inserted: docs.length, revision };

@@ -182,6 +182,17 @@ describe('flagging bad rows', () => {
     expect(await AttendeeModel.countDocuments({ meetingId })).toBe(1);
   });
 
+  it('adds everyone once when the commit button is pressed twice at the same moment', async () => {
+    const { meetingId } = await newConference();
+    const preview = await previewImport(organizer, meetingId, file('a.csv', goodCsv));
+    const before = await AttendeeModel.countDocuments({ meetingId });
+    const results = await Promise.allSettled([commitImport(organizer, { meetingId, draftId: preview.draftId }), commitImport(organizer, { meetingId, draftId: preview.draftId })]);
+    expect(results.filter((result) => result.status === 'fulfilled')).toHaveLength(1);
+    const refused = results.find((result): result is PromiseRejectedResult => result.status === 'rejected')!.reason;
+    expect(refused.status).toBe(404);
+    expect(await AttendeeModel.countDocuments({ meetingId })).toBe(before + preview.total);
+  });
+
   it('imports the 2,000 people of a whole province in one file', async () => {
     const { meetingId } = await newConference();
     const districts = ['Thành phố Cao Lãnh', 'TP. Sa Đéc', 'Tân Hồng', 'huyện tháp mười', ''];
