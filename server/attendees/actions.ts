@@ -9,9 +9,10 @@ import { publish } from '../lib/events.js';
 import { newToken } from '../lib/text.js';
 import { objectId, parseInput } from '../lib/validation.js';
 import { bumpRevision } from '../meetings/actions.js';
+import { requireOpenMeeting } from '../meetings/queries.js';
 import { SiteModel } from '../sites/model.js';
 import { AttendeeModel, attendeeRoles, type AttendeeDocument } from './model.js';
-import { attendeeEventView, attendeeView, findMeeting, type AttendeeView } from './queries.js';
+import { attendeeEventView, attendeeView, type AttendeeView } from './queries.js';
 
 // ---------------------------------------------------------------------------------------------
 // Field schemas, shared with the import so a row is valid exactly when the form would accept it.
@@ -120,7 +121,7 @@ async function announce(type: string, attendee: AttendeeDocument, extra: Record<
 export async function createAttendee(actor: Actor, input: unknown): Promise<AttendeeView> {
   const data = parseInput(createSchema, input);
   requireMeetingViewer(actor, data.meetingId);
-  await findMeeting(data.meetingId);
+  await requireListOpen(data.meetingId);
   let siteId = data.siteId;
   if (!siteId && actor.kind === 'coordinator') siteId = actor.siteId;
   if (!siteId) {
@@ -154,6 +155,9 @@ export async function createAttendee(actor: Actor, input: unknown): Promise<Atte
  * of their own site (and cannot move them elsewhere); an attendee or the chair only their own
  * phone number.
  */
+/** A cancelled meeting's list is read-only until it is reinstated, like its sites and agenda. */
+const requireListOpen = (meetingId: string) => requireOpenMeeting(meetingId, 'attendees.meeting.closed');
+
 /** The chair sees the whole meeting, so only organizers make someone chair or stop them being it. */
 function requireChairChangeAllowed(actor: Actor, from: string | undefined, to: string | undefined): void {
   if (to === undefined || to === from) return;
@@ -167,6 +171,7 @@ export async function updateAttendee(actor: Actor, input: unknown): Promise<Atte
   >;
   requireMeetingViewer(actor, data.meetingId);
   if (Object.keys(changes).length === 0) throw new Invalid({}, 'attendees.noFields');
+  await requireListOpen(data.meetingId);
   const attendee = await loadAttendee(data.meetingId, data.attendeeId);
 
   if (actor.kind === 'attendee' || actor.kind === 'chair') {
@@ -218,6 +223,7 @@ export async function removeAttendee(actor: Actor, input: unknown): Promise<{ id
   requireMeetingViewer(actor, data.meetingId);
   const attendee = await loadAttendee(data.meetingId, data.attendeeId);
   requireSiteEditor(actor, data.meetingId, String(attendee.siteId));
+  await requireListOpen(data.meetingId);
   await AttendeeModel.deleteOne({ _id: attendee._id, meetingId: data.meetingId });
   await announce('attendee.removed', attendee);
   return { id: String(attendee._id), fullName: attendee.fullName };

@@ -17,6 +17,7 @@ import { SiteModel } from '../sites/model.js';
 import { fieldSchemas, phonePattern } from './actions.js';
 import { AttendeeModel, attendeeRoles, type AttendeeRole } from './model.js';
 import { findMeeting, isObjectIdString } from './queries.js';
+import { requireOpenMeeting } from '../meetings/queries.js';
 
 export const maxImportBytes = 2 * 1024 * 1024;
 export const maxImportMb = maxImportBytes / (1024 * 1024);
@@ -504,6 +505,7 @@ const commitSchema = z.object({ meetingId: objectId, draftId: objectId });
 export async function commitImport(actor: Actor, input: unknown): Promise<{ inserted: number; revision: number }> {
   const { meetingId, draftId } = parseInput(commitSchema, input);
   requireImporter(actor, meetingId);
+  await requireOpenMeeting(meetingId, 'attendees.meeting.closed');
   const draft = await loadDraft(meetingId, draftId);
   const preview = await previewOf(draft);
   if (preview.bad > 0 || preview.total === 0) throw new ImportNotReady(preview);

@@ -12,6 +12,7 @@ import { createAttendee, moveAttendeeToSite, removeAttendee, rotateAccessToken, 
 import { getAttendee, listAttendees, listOrganizations, myHome } from '../../server/attendees/queries.js';
 import { AppError } from '../../server/lib/errors.js';
 import { toErrorBody } from '../../server/lib/http.js';
+import { setMeetingStatus } from '../../server/meetings/actions.js';
 import { subscribe, type DomainEvent } from '../../server/lib/events.js';
 import type { Actor } from '../../server/lib/actor.js';
 
@@ -304,5 +305,25 @@ describe('who may see and change whom', () => {
     expect(home.attendee.fullName).toBe('Ngô Văn Lâm');
     expect(home.site?.name).toBe('Thành phố Sa Đéc');
     expect(home.meeting).toMatchObject({ timeZone: 'Asia/Ho_Chi_Minh', startsAt: new Date('2021-12-29T07:00:00Z') });
+  });
+});
+
+describe('a cancelled meeting', () => {
+  it('keeps its list of attendees read-only until it is reinstated', async () => {
+    const { meetingId } = await newConference();
+    const person = await createAttendee(organizer, { meetingId, fullName: 'Lê Văn Giữ Nguyên' });
+    await setMeetingStatus(organizer, { meetingId, action: 'cancel' });
+    const refusals = [
+      createAttendee(organizer, { meetingId, fullName: 'Người đến muộn' }),
+      updateAttendee(organizer, { meetingId, attendeeId: person.id, position: 'Đã đổi' }),
+      removeAttendee(organizer, { meetingId, attendeeId: person.id }),
+    ];
+    for (const refusal of refusals) {
+      const error = await rejection(refusal);
+      expect(error.status).toBe(409);
+      expect(toErrorBody(error, 'vi').error.message).toBe('Hội nghị đã bị hủy nên không thể thay đổi danh sách đại biểu. Hãy khôi phục hội nghị trước.');
+    }
+    expect(await AttendeeModel.countDocuments({ meetingId })).toBe(1);
+    expect((await AttendeeModel.findById(person.id).lean())!.position).toBe('');
   });
 });
