@@ -8,7 +8,7 @@ import { createAdapter } from '@socket.io/redis-streams-adapter';
 import { createClient } from 'redis';
 import { z } from 'zod';
 import type { Logger } from 'pino';
-import { bearerFrom, resolveActor } from '../accounts/identify.js';
+import { bearerFrom, resolveActor, type Credentials } from '../accounts/identify.js';
 import { canSeeSite, requireMeetingViewer, type Actor } from '../lib/actor.js';
 import { AppError } from '../lib/errors.js';
 import { defaultLocale, isLocale } from '../lib/i18n.js';
@@ -19,6 +19,8 @@ import { meetingRoom, organizersRoom, siteRoom } from './rooms.js';
 
 interface SocketData {
   actor: Actor;
+  /** What the handshake presented, kept to re-check the asker when a link or role changes. */
+  credentials: Credentials;
 }
 
 export interface Realtime {
@@ -43,7 +45,9 @@ export async function attachRealtime(httpServer: HttpServer, options: { sessionM
     try {
       const request = socket.request as typeof socket.request & { session?: Parameters<typeof resolveActor>[0]['session'] };
       const token = typeof socket.handshake.auth?.token === 'string' ? socket.handshake.auth.token : bearerFrom(socket.handshake.headers.authorization);
-      socket.data.actor = await resolveActor({ bearerToken: token, session: request.session });
+      const session = request.session ? { userId: request.session.userId, link: request.session.link } : undefined;
+      socket.data.credentials = { bearerToken: token, session };
+      socket.data.actor = await resolveActor(socket.data.credentials);
       next();
     } catch (error) {
       next(error as Error);
@@ -61,7 +65,10 @@ export async function attachRealtime(httpServer: HttpServer, options: { sessionM
     });
   });
 
-  const unsubscribe = subscribe((event) => fanOut(io, event));
+  const unsubscribe = subscribe((event) => {
+    fanOut(io, event);
+    void dropRevokedScreens(io, event).catch((error: unknown) => options.logger.error({ err: error }, 'could not re-check sockets'));
+  });
 
   return {
     io,
@@ -83,6 +90,43 @@ function joinMeeting(socket: Socket, input: unknown): string {
   if (actor.kind === 'organizer' || actor.kind === 'chair') void socket.join(organizersRoom(meetingId));
   if (actor.kind === 'coordinator' && canSeeSite(actor, meetingId, actor.siteId)) void socket.join(siteRoom(meetingId, actor.siteId));
   return meetingId;
+}
+
+/** Which connected askers an event may have changed: a rotated or removed site link, a changed or removed attendee. */
+function askersChangedBy(event: DomainEvent): ((actor: Actor) => boolean) | undefined {
+  const payload = (event.payload ?? {}) as { id?: string; attendee?: { id?: string } };
+  switch (event.type) {
+    case 'site.linkRotated':
+    case 'site.removed':
+      return (actor) => actor.kind === 'coordinator' && actor.siteId === payload.id;
+    case 'attendee.updated':
+    case 'attendee.removed':
+      return (actor) => (actor.kind === 'attendee' || actor.kind === 'chair') && actor.attendeeId === payload.attendee?.id;
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * A screen whose link was rotated, or whose attendee was removed or made chair or no longer chair,
+ * must not keep receiving what it may no longer see: ask again who it is, and disconnect it if
+ * the answer changed (it reconnects as whoever it now is).
+ */
+async function dropRevokedScreens(io: Server, event: DomainEvent): Promise<void> {
+  const changed = askersChangedBy(event);
+  if (!changed) return;
+  for (const socket of await io.in(meetingRoom(event.meetingId)).fetchSockets()) {
+    const data = socket.data as SocketData;
+    if (!changed(data.actor)) continue;
+    const now = await resolveActor(data.credentials);
+    if (!sameAsker(now, data.actor)) socket.disconnect(true);
+  }
+}
+
+/** Same kind and same ids (a renamed attendee is still the same asker). */
+function sameAsker(a: Actor, b: Actor): boolean {
+  const key = (actor: Actor) => [actor.kind, 'meetingId' in actor ? actor.meetingId : '', 'siteId' in actor ? actor.siteId : '', 'attendeeId' in actor ? actor.attendeeId : ''].join('|');
+  return key(a) === key(b);
 }
 
 /** Site-scoped events go to that site and the organizers; the rest to the whole meeting. */

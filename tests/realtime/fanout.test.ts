@@ -2,8 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { io as connect, type Socket } from 'socket.io-client';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 import { createMeeting } from '../../server/meetings/actions.js';
-import { addProvinceDistricts } from '../../server/sites/actions.js';
-import { createAttendee } from '../../server/attendees/actions.js';
+import { addProvinceDistricts, rotateCoordinatorLink } from '../../server/sites/actions.js';
+import { createAttendee, updateAttendee } from '../../server/attendees/actions.js';
 import { SiteModel } from '../../server/sites/model.js';
 import { AttendeeModel } from '../../server/attendees/model.js';
 
@@ -92,5 +92,34 @@ describe('live updates over Socket.IO', () => {
     expect(reply.ok).toBe(false);
     expect(reply.error.code).toBe('invalid');
     expect(reply.error.fields.meetingId).toBe('Mã định danh không hợp lệ.');
+  });
+
+  it("a coordinator's screen is cut off the moment the organizer rotates the site's link", async () => {
+    const site = sites[5];
+    const socket = open({ token: site.coordinatorToken });
+    expect(await join(socket, meetingId)).toMatchObject({ ok: true });
+    const disconnected = new Promise<string>((resolve) => socket.on('disconnect', resolve));
+    await rotateCoordinatorLink(app.organizer, { meetingId, siteId: String(site._id) });
+    expect(await disconnected).toBe('io server disconnect');
+  });
+
+  it('a chair who is no longer chair stops receiving what only organizers and the chair see', async () => {
+    const chair = await createAttendee(app.organizer, { meetingId, fullName: 'Huỳnh Minh Tuấn', role: 'chair', siteId: String(sites[0]._id) });
+    const token = (await AttendeeModel.findById(chair.id).lean())!.accessToken;
+    const socket = open({ token });
+    expect(await join(socket, meetingId)).toMatchObject({ ok: true });
+    const disconnected = new Promise<string>((resolve) => socket.on('disconnect', resolve));
+    await updateAttendee(app.organizer, { meetingId, attendeeId: chair.id, role: 'delegate' });
+    expect(await disconnected).toBe('io server disconnect');
+
+    // Renaming someone does not cut their screen off.
+    const delegate = open({ token });
+    expect(await join(delegate, meetingId)).toMatchObject({ ok: true });
+    let dropped = false;
+    delegate.on('disconnect', () => (dropped = true));
+    await updateAttendee(app.organizer, { meetingId, attendeeId: chair.id, fullName: 'Huỳnh Minh Tuấn (đại biểu)' });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(dropped).toBe(false);
+    expect(delegate.connected).toBe(true);
   });
 });
