@@ -55,6 +55,10 @@ export const viewHelpers = {
     const date = asDate(value);
     return date ? formatTime(date, zoneArg(zone)) : '';
   },
+  /** The instant for machines (<time datetime>): UTC ISO 8601, unambiguous in any zone. */
+  isoInstant(value: unknown) {
+    return asDate(value)?.toISOString() ?? '';
+  },
   localInput(value: unknown, zone: unknown) {
     const date = asDate(value);
     return date ? toLocalInput(date, zoneArg(zone)) : '';

@@ -261,6 +261,9 @@ describe('links', () => {
     const attendee = new HttpClient(app.baseUrl);
     const opened = await attendee.openLink(`/a/${lanToken}`);
     expect(opened.location).toBe('/my');
+    const home = await attendee.get('/my');
+    // The meeting's instant for machines (calendars, screen readers) is unambiguous: UTC.
+    expect(home.text).toMatch(/<time datetime="\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z">/);
     const other = await attendee.json('PATCH', `/api/v1/meetings/${conference.meetingId}/attendees/${maiId}`, { phone: '0999999999' });
     expect(other.status).toBe(403);
     const ownName = await attendee.json('PATCH', `/api/v1/meetings/${conference.meetingId}/attendees/${lanId}`, { fullName: 'Ai đó' });
