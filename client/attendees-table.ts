@@ -167,7 +167,12 @@ function connectLive(table: HTMLTableElement, sites: Choice[], roles: Choice[], 
   const meetingId = table.dataset.meeting;
   if (!meetingId) return;
   const socket = io();
+  let connectedBefore = false;
   socket.on('connect', () => {
+    // Missed events are replayed when the connection was recovered; after a longer outage (or a
+    // server restart) the rows may be stale, so offer the reload rather than show old data.
+    if (connectedBefore && !socket.recovered) showReloadNotice(text);
+    connectedBefore = true;
     socket.emit('meeting:join', { meetingId }, (reply: { ok?: boolean } | undefined) => {
       if (reply?.ok) table.dataset.live = 'joined';
     });
