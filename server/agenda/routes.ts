@@ -5,7 +5,7 @@ import { DateTime } from 'luxon';
 import { addAgendaItem, removeAgendaItem, reorderAgenda, updateAgendaItem } from './actions.js';
 import { getAgenda, getPublicMeeting, searchSpeakerOptions, speakerOptionsByIds, type AgendaView, type AgendaSpeakerView } from './queries.js';
 import { agendaKinds } from './model.js';
-import { actorOf, fieldErrors, localeOf, translate } from '../lib/http.js';
+import { actorOf, fieldErrors, localeOf, translate, notFoundForMalformedIds } from '../lib/http.js';
 import { Invalid, NotFound } from '../lib/errors.js';
 import { requireOrganizer } from '../lib/actor.js';
 import { formatTime } from '../lib/time.js';
@@ -216,7 +216,7 @@ async function publicPage(req: Request, res: Response) {
 }
 
 export function agendaRoutes(): Router {
-  const router = Router();
+  const router = notFoundForMalformedIds(Router());
 
   // ---- pages -------------------------------------------------------------------------------
   router.get('/meetings/:meetingId/agenda', async (req, res) => {

@@ -5,7 +5,7 @@ import { Router, type Request, type Response } from 'express';
 import multer from 'multer';
 import { requireOrganizer, type Actor } from '../lib/actor.js';
 import { AppError, BadRequest, Forbidden, Invalid, TooLarge } from '../lib/errors.js';
-import { actorOf, fieldErrors, localeOf, translate } from '../lib/http.js';
+import { actorOf, fieldErrors, localeOf, translate, notFoundForMalformedIds } from '../lib/http.js';
 import { t, type Locale } from '../lib/i18n.js';
 import { createAttendee, moveAttendeeToSite, removeAttendee, rotateAccessToken, updateAttendee } from './actions.js';
 import { exportAttendees } from './export.js';
@@ -255,7 +255,7 @@ async function renderUpload(req: Request, res: Response, meetingId: string, stat
 // ---------------------------------------------------------------------------------------------
 
 export function attendeesRoutes(): Router {
-  const router = Router();
+  const router = notFoundForMalformedIds(Router());
 
   // ----- Pages -----
 

@@ -1,8 +1,8 @@
 // What every route handler can rely on: the asker (actor), their language, the CSRF token, and a
 // uniform way to answer a form or API call. Filled in by app.ts middleware.
-import type { Request, Response } from 'express';
+import type { Request, Response, Router } from 'express';
 import type { Actor } from './actor.js';
-import { AppError, Invalid } from './errors.js';
+import { AppError, Invalid, NotFound } from './errors.js';
 import { t, type Locale, type MessageParams } from './i18n.js';
 import { describeField } from './validation.js';
 
@@ -59,4 +59,18 @@ export function toErrorBody(error: AppError, locale: Locale): ErrorBody {
  */
 export function fieldErrors(error: Invalid, locale: Locale): Record<string, string> {
   return toErrorBody(error, locale).error.fields ?? {};
+}
+
+/** Path parameters that name a document by its ObjectId. */
+const idParams = ['meetingId', 'siteId', 'attendeeId', 'itemId', 'draftId'] as const;
+
+/**
+ * A path whose id is not even an ObjectId names nothing: 404, as for an id that does not exist,
+ * rather than the 422 the action's validation would give for a field.
+ */
+export function notFoundForMalformedIds(router: Router): Router {
+  for (const name of idParams) {
+    router.param(name, (_req, _res, next, value: string) => next(/^[a-f\d]{24}$/i.test(value) ? undefined : new NotFound()));
+  }
+  return router;
 }

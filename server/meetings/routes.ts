@@ -14,7 +14,7 @@ import {
 } from './actions.js';
 import { getDuplicateSource, getMeeting, getMeetingDashboard, listMeetings, meetingJson, type MeetingTab } from './queries.js';
 import { flashOnNextPage, setFlash, takeFlash } from './flash.js';
-import { actorOf, fieldErrors, localeOf, toErrorBody, translate } from '../lib/http.js';
+import { actorOf, fieldErrors, localeOf, toErrorBody, translate, notFoundForMalformedIds } from '../lib/http.js';
 import { AppError, Invalid } from '../lib/errors.js';
 import { requireOrganizer } from '../lib/actor.js';
 import { defaultTimeZone, toLocalInput } from '../lib/time.js';
@@ -110,7 +110,7 @@ async function redirectWithConflict(req: Request, res: Response, error: unknown,
 }
 
 export function meetingsRoutes(): Router {
-  const router = Router();
+  const router = notFoundForMalformedIds(Router());
   // Mounted at the root before the other parts: a flash set before a redirect shows on whatever page comes next.
   router.use(flashOnNextPage());
 

@@ -16,7 +16,7 @@ import { getCoordinatorHome, getSite, listSites, siteView, type SiteView } from 
 import { provinces } from './provinces.js';
 import { getMeeting } from '../meetings/queries.js';
 import { setFlash, takeFlash } from '../meetings/flash.js';
-import { actorOf, fieldErrors, localeOf, toErrorBody, translate } from '../lib/http.js';
+import { actorOf, fieldErrors, localeOf, toErrorBody, translate, notFoundForMalformedIds } from '../lib/http.js';
 import { AppError, Invalid } from '../lib/errors.js';
 import { requireOrganizer } from '../lib/actor.js';
 
@@ -124,7 +124,7 @@ function formatFields(error: AppError, res: Response): string {
 }
 
 export function sitesRoutes(): Router {
-  const router = Router();
+  const router = notFoundForMalformedIds(Router());
 
   // ---- Organizer pages ----------------------------------------------------------------------
 

@@ -30,3 +30,18 @@ describe('the meetings list on a first start', () => {
     expect(list.text).not.toContain('Hội nghị Tổng kết năm 2021');
   });
 });
+
+describe('a path naming nothing', () => {
+  it('answers 404 in the user’s language for ids that are not even ids, in pages and the API', async () => {
+    const organizer = await app.signInOrganizer();
+    for (const path of ['/api/v1/meetings/zzz', '/api/v1/meetings/zzz/attendees', '/api/v1/meetings/zzz/agenda']) {
+      const response = await organizer.getJson(path);
+      expect(response.status).toBe(404);
+      expect(response.json.error).toMatchObject({ code: 'not_found', message: 'Không tìm thấy nội dung yêu cầu.' });
+    }
+    const meeting = await createMeeting(app.organizer, { title: 'Hội nghị có thật', start: '2026-12-29T14:00', end: '2026-12-29T17:00' });
+    const patch = await organizer.json('PATCH', `/api/v1/meetings/${meeting._id}/attendees/not-an-id`, { phone: '0911 111 111' });
+    expect(patch.status).toBe(404);
+    expect((await organizer.get('/meetings/zzz/sites')).status).toBe(404);
+  });
+});
