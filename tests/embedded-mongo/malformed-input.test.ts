@@ -5,6 +5,7 @@ import net from 'node:net';
 import { BSON, MongoServerError, type Document, type MongoClient } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect, startStore, type RunningStore } from './helpers.js';
+import { header, OP_MSG, opMsg } from './wire-frames.js';
 
 // Test collections hold documents of any shape (numeric and string _ids included).
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -24,22 +25,8 @@ afterAll(async () => {
   await store?.stop();
 });
 
-const OP_MSG = 2013;
-
-function header(length: number, requestId: number, opCode: number): Buffer {
-  const h = Buffer.alloc(16);
-  h.writeInt32LE(length, 0);
-  h.writeInt32LE(requestId, 4);
-  h.writeInt32LE(0, 8);
-  h.writeInt32LE(opCode, 12);
-  return h;
-}
-
-function opMsg(body: Buffer, requestId = 1): Buffer {
-  const flags = Buffer.alloc(4);
-  const section = Buffer.concat([Buffer.from([0]), body]);
-  return Buffer.concat([header(16 + 4 + section.length, requestId, OP_MSG), flags, section]);
-}
+/** An OP_MSG whose single kind-0 section is `body` as given (possibly not valid BSON). */
+const rawOpMsg = (body: Buffer, requestId = 1) => opMsg([Buffer.concat([Buffer.from([0]), body])], 0, requestId);
 
 interface Exchange { data: Buffer; closed: boolean }
 
@@ -90,7 +77,7 @@ async function serverStillServes(): Promise<void> {
 
 describe('a raw OP_MSG the way a driver frames it', () => {
   it('is answered (the framing used below is right)', async () => {
-    const r = await exchange(opMsg(Buffer.from(BSON.serialize({ ping: 1, $db: 'admin' }))), 3000);
+    const r = await exchange(rawOpMsg(Buffer.from(BSON.serialize({ ping: 1, $db: 'admin' }))), 3000);
     expect(replyDocument(r.data).ok).toBe(1);
   });
 });
@@ -131,7 +118,7 @@ describe('malformed frames', () => {
   });
 
   it('half a message followed by silence does not hold anyone up', async () => {
-    const full = opMsg(Buffer.from(BSON.serialize({ ping: 1, $db: 'admin' })));
+    const full = rawOpMsg(Buffer.from(BSON.serialize({ ping: 1, $db: 'admin' })));
     const sock = net.connect(store.port, '127.0.0.1');
     await new Promise<void>((r) => sock.on('connect', () => r()));
     sock.write(full.subarray(0, 10));
@@ -144,7 +131,7 @@ describe('bad BSON inside a well-framed message', () => {
   it('a document whose length overruns the section is answered with an error or closed', async () => {
     const body = Buffer.from(BSON.serialize({ ping: 1, $db: 'admin' }));
     body.writeInt32LE(1000, 0); // claims 1000 bytes
-    const r = await exchange(opMsg(body));
+    const r = await exchange(rawOpMsg(body));
     if (!r.closed && r.data.length > 0) expect(replyDocument(r.data).ok).toBe(0);
     expect(r.closed || r.data.length > 0).toBe(true);
     await serverStillServes();
@@ -156,7 +143,7 @@ describe('bad BSON inside a well-framed message', () => {
     const badType = Buffer.from(BSON.serialize({ ping: 1, $db: 'admin' }));
     badType[4] = 0x55; // element type 0x55 does not exist
     for (const body of [noTerminator, badType]) {
-      const r = await exchange(opMsg(body));
+      const r = await exchange(rawOpMsg(body));
       if (!r.closed && r.data.length > 0) expect(replyDocument(r.data).ok).toBe(0);
       expect(r.closed || r.data.length > 0).toBe(true);
     }
@@ -164,7 +151,7 @@ describe('bad BSON inside a well-framed message', () => {
   });
 
   it('a command document without $db is answered with an error, not a crash', async () => {
-    const r = await exchange(opMsg(Buffer.from(BSON.serialize({ ping: 1 }))));
+    const r = await exchange(rawOpMsg(Buffer.from(BSON.serialize({ ping: 1 }))));
     if (!r.closed) expect(replyDocument(r.data).ok).toBe(0);
     await serverStillServes();
   });
