@@ -1,8 +1,7 @@
 // Assembles the Express app: security headers, sessions, the asker's identity and language,
 // CSRF, the domain routers, views, and the one error handler.
 import express, { type ErrorRequestHandler, type RequestHandler } from 'express';
-import session, { type SessionData } from 'express-session';
-import MongoStore from 'connect-mongo';
+import session from 'express-session';
 import mongoose from 'mongoose';
 import helmet from 'helmet';
 import cookieParser from 'cookie-parser';
@@ -13,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { createViewEngine } from './views.js';
 import { accountsRoutes } from './accounts/routes.js';
 import { bearerFrom, resolveActor } from './accounts/identify.js';
+import { createSessionStore } from './accounts/session-store.js';
 import { meetingsRoutes } from './meetings/routes.js';
 import { sitesRoutes } from './sites/routes.js';
 import { attendeesRoutes } from './attendees/routes.js';
@@ -73,7 +73,7 @@ export function createApp(options: AppOptions): BuiltApp {
     secret: options.sessionSecret,
     resave: false,
     saveUninitialized: false,
-    store: new CachedMongoStore({ client: mongoose.connection.getClient(), dbName: mongoose.connection.db?.databaseName, collectionName: 'sessions', ttl: 14 * 24 * 3600, touchAfter: sessionTouchAfterSeconds }),
+    store: createSessionStore(mongoose.connection.getClient(), mongoose.connection.db?.databaseName),
     cookie: { httpOnly: true, sameSite: 'lax', secure: options.isProduction, maxAge: 14 * 24 * 3600 * 1000 },
   });
   app.use(sessionMiddleware);
@@ -195,69 +195,4 @@ function toAppError(error: unknown): AppError | undefined {
   if (type === 'entity.parse.failed') return new BadRequest('error.badJson');
   if ((error as { code?: unknown } | null)?.code === 'LIMIT_FILE_SIZE') return new TooLarge('error.tooLarge');
   return undefined;
-}
-
-/**
- * The session store with a short read cache: every signed-in request loads its session, and
- * a session changes rarely (sign-in, flash messages, sign-out), each time through set/destroy
- * here, which drop the cached copy. Reads within a couple of seconds of each other reuse it
- * (a parsed copy each time, as express-session changes the object it gets). With several app
- * processes, a sign-out in one reaches the others within that lifetime.
- */
-const sessionTouchAfterSeconds = 3600;
-
-class CachedMongoStore extends MongoStore {
-  private readonly cache = new Map<string, { json: string; lastModified?: number; loadedAt: number }>();
-  /** Bumped by every write of a session, so a read that raced with it is not cached. */
-  private readonly versions = new Map<string, number>();
-  private static readonly lifetimeMs = 2_000;
-  private static readonly limit = 10_000;
-
-  override get(sid: string, callback: (err: unknown, session?: SessionData | null) => void): void {
-    const cached = this.cache.get(sid);
-    if (cached && Date.now() - cached.loadedAt < CachedMongoStore.lifetimeMs) {
-      const session = JSON.parse(cached.json) as SessionData & { lastModified?: Date };
-      if (cached.lastModified !== undefined) session.lastModified = new Date(cached.lastModified);
-      return callback(null, session);
-    }
-    const version = this.versions.get(sid) ?? 0;
-    super.get(sid, (err, session) => {
-      if (!err && session && (this.versions.get(sid) ?? 0) === version) {
-        const { lastModified, ...rest } = session as SessionData & { lastModified?: Date };
-        if (this.cache.size >= CachedMongoStore.limit) this.cache.delete(this.cache.keys().next().value!);
-        this.cache.set(sid, { json: JSON.stringify(rest), lastModified: lastModified?.getTime(), loadedAt: Date.now() });
-      }
-      callback(err, session);
-    });
-  }
-
-  private forget(sid: string): void {
-    this.cache.delete(sid);
-    this.versions.set(sid, (this.versions.get(sid) ?? 0) + 1);
-    if (this.versions.size > CachedMongoStore.limit) this.versions.delete(this.versions.keys().next().value!);
-  }
-
-  override set(sid: string, session: SessionData, callback?: (err: unknown) => void): void {
-    this.forget(sid);
-    super.set(sid, session, (err) => {
-      this.forget(sid);
-      callback?.(err);
-    });
-  }
-
-  override touch(sid: string, session: SessionData & { lastModified?: Date }, callback?: (err: unknown) => void): void {
-    super.touch(sid, session, (err) => {
-      // A touch that wrote moves lastModified and the expiry: read them again next time.
-      if (!session.lastModified || Date.now() - session.lastModified.getTime() >= sessionTouchAfterSeconds * 1000) this.forget(sid);
-      callback?.(err);
-    });
-  }
-
-  override destroy(sid: string, callback?: (err: unknown) => void): void {
-    this.forget(sid);
-    super.destroy(sid, (err) => {
-      this.forget(sid);
-      callback?.(err);
-    });
-  }
 }

@@ -1,0 +1,74 @@
+// Sessions live in the database (connect-mongo), with a short read cache in front.
+import MongoStore from 'connect-mongo';
+import type { SessionData } from 'express-session';
+import type { MongoClient } from 'mongodb';
+
+/**
+ * The session store with a short read cache: every signed-in request loads its session, and
+ * a session changes rarely (sign-in, flash messages, sign-out), each time through set/destroy
+ * here, which drop the cached copy. Reads within a couple of seconds of each other reuse it
+ * (a parsed copy each time, as express-session changes the object it gets). With several app
+ * processes, a sign-out in one reaches the others within that lifetime.
+ */
+const sessionTouchAfterSeconds = 3600;
+
+class CachedMongoStore extends MongoStore {
+  private readonly cache = new Map<string, { json: string; lastModified?: number; loadedAt: number }>();
+  /** Bumped by every write of a session, so a read that raced with it is not cached. */
+  private readonly versions = new Map<string, number>();
+  private static readonly lifetimeMs = 2_000;
+  private static readonly limit = 10_000;
+
+  override get(sid: string, callback: (err: unknown, session?: SessionData | null) => void): void {
+    const cached = this.cache.get(sid);
+    if (cached && Date.now() - cached.loadedAt < CachedMongoStore.lifetimeMs) {
+      const session = JSON.parse(cached.json) as SessionData & { lastModified?: Date };
+      if (cached.lastModified !== undefined) session.lastModified = new Date(cached.lastModified);
+      return callback(null, session);
+    }
+    const version = this.versions.get(sid) ?? 0;
+    super.get(sid, (err, session) => {
+      if (!err && session && (this.versions.get(sid) ?? 0) === version) {
+        const { lastModified, ...rest } = session as SessionData & { lastModified?: Date };
+        if (this.cache.size >= CachedMongoStore.limit) this.cache.delete(this.cache.keys().next().value!);
+        this.cache.set(sid, { json: JSON.stringify(rest), lastModified: lastModified?.getTime(), loadedAt: Date.now() });
+      }
+      callback(err, session);
+    });
+  }
+
+  private forget(sid: string): void {
+    this.cache.delete(sid);
+    this.versions.set(sid, (this.versions.get(sid) ?? 0) + 1);
+    if (this.versions.size > CachedMongoStore.limit) this.versions.delete(this.versions.keys().next().value!);
+  }
+
+  override set(sid: string, session: SessionData, callback?: (err: unknown) => void): void {
+    this.forget(sid);
+    super.set(sid, session, (err) => {
+      this.forget(sid);
+      callback?.(err);
+    });
+  }
+
+  override touch(sid: string, session: SessionData & { lastModified?: Date }, callback?: (err: unknown) => void): void {
+    super.touch(sid, session, (err) => {
+      // A touch that wrote moves lastModified and the expiry: read them again next time.
+      if (!session.lastModified || Date.now() - session.lastModified.getTime() >= sessionTouchAfterSeconds * 1000) this.forget(sid);
+      callback?.(err);
+    });
+  }
+
+  override destroy(sid: string, callback?: (err: unknown) => void): void {
+    this.forget(sid);
+    super.destroy(sid, (err) => {
+      this.forget(sid);
+      callback?.(err);
+    });
+  }
+}
+
+/** The app's session store: the `sessions` collection of the app's database, 14 days. */
+export function createSessionStore(client: MongoClient, dbName: string | undefined): MongoStore {
+  return new CachedMongoStore({ client, dbName, collectionName: 'sessions', ttl: 14 * 24 * 3600, touchAfter: sessionTouchAfterSeconds });
+}
