@@ -5,6 +5,7 @@ import type { SessionData } from 'express-session';
 import { anonymous, type Actor } from '../lib/actor.js';
 import { actorForBearer, actorForLink } from './links.js';
 import { UserModel } from './model.js';
+import { BoundedMap } from '../lib/bounded-map.js';
 
 export interface Credentials {
   bearerToken?: string;
@@ -30,16 +31,14 @@ export function bearerFrom(authorization: string | undefined): string | undefine
  * a couple of seconds per user, so a busy organizer costs one lookup per few seconds instead of
  * one per request; disabling an account still takes effect within that lifetime.
  */
-const organizerCache = new Map<string, { actor: Actor | undefined; loadedAt: number }>();
+const organizerCache = new BoundedMap<string, { actor: Actor | undefined; loadedAt: number }>(1_000);
 const organizerLifetimeMs = 2_000;
-const organizerCacheLimit = 1_000;
 
 async function organizerForSession(userId: string): Promise<Actor | undefined> {
   const cached = organizerCache.get(userId);
   if (cached && Date.now() - cached.loadedAt < organizerLifetimeMs) return cached.actor;
   const user = await UserModel.findById(userId, { name: 1, role: 1, disabled: 1 }).lean();
   const actor: Actor | undefined = user && !user.disabled ? { kind: 'organizer', userId, name: user.name, isAdmin: user.role === 'admin' } : undefined;
-  if (organizerCache.size >= organizerCacheLimit) organizerCache.delete(organizerCache.keys().next().value!);
   organizerCache.set(userId, { actor, loadedAt: Date.now() });
   return actor;
 }

@@ -2,6 +2,7 @@
 import MongoStore from 'connect-mongo';
 import type { SessionData } from 'express-session';
 import type { MongoClient } from 'mongodb';
+import { BoundedMap } from '../lib/bounded-map.js';
 
 /**
  * The session store with a short read cache: every signed-in request loads its session, and
@@ -11,13 +12,13 @@ import type { MongoClient } from 'mongodb';
  * processes, a sign-out in one reaches the others within that lifetime.
  */
 const sessionTouchAfterSeconds = 3600;
+const cachedSessionsLimit = 10_000;
 
 class CachedMongoStore extends MongoStore {
-  private readonly cache = new Map<string, { json: string; lastModified?: number; loadedAt: number }>();
+  private readonly cache = new BoundedMap<string, { json: string; lastModified?: number; loadedAt: number }>(cachedSessionsLimit);
   /** Bumped by every write of a session, so a read that raced with it is not cached. */
-  private readonly versions = new Map<string, number>();
+  private readonly versions = new BoundedMap<string, number>(cachedSessionsLimit);
   private static readonly lifetimeMs = 2_000;
-  private static readonly limit = 10_000;
 
   override get(sid: string, callback: (err: unknown, session?: SessionData | null) => void): void {
     const cached = this.cache.get(sid);
@@ -30,7 +31,6 @@ class CachedMongoStore extends MongoStore {
     super.get(sid, (err, session) => {
       if (!err && session && (this.versions.get(sid) ?? 0) === version) {
         const { lastModified, ...rest } = session as SessionData & { lastModified?: Date };
-        if (this.cache.size >= CachedMongoStore.limit) this.cache.delete(this.cache.keys().next().value!);
         this.cache.set(sid, { json: JSON.stringify(rest), lastModified: lastModified?.getTime(), loadedAt: Date.now() });
       }
       callback(err, session);
@@ -40,7 +40,6 @@ class CachedMongoStore extends MongoStore {
   private forget(sid: string): void {
     this.cache.delete(sid);
     this.versions.set(sid, (this.versions.get(sid) ?? 0) + 1);
-    if (this.versions.size > CachedMongoStore.limit) this.versions.delete(this.versions.keys().next().value!);
   }
 
   override set(sid: string, session: SessionData, callback?: (err: unknown) => void): void {

@@ -11,6 +11,7 @@ import { objectId, parseInput } from '../lib/validation.js';
 import { findMeetingSummary, type MeetingSummary } from '../meetings/queries.js';
 import { SiteModel } from '../sites/model.js';
 import { AttendeeModel, attendeeRoles, type Attendee, type AttendeeRole } from './model.js';
+import { BoundedMap } from '../lib/bounded-map.js';
 
 /** Which attendees of a meeting an actor may read. */
 export type AttendeeScope = { kind: 'all' } | { kind: 'site'; siteId: string } | { kind: 'self'; attendeeId: string };
@@ -156,15 +157,13 @@ export interface AttendeePage {
 
 // Every change to a meeting's attendees bumps its revision, so a count for (meeting, revision,
 // filter) never goes stale: the database counts once per change, not once per page view.
-const totalCache = new Map<string, number>();
-const totalCacheLimit = 1000;
+const totalCache = new BoundedMap<string, number>(1000);
 
 async function countAttendees(filter: QueryFilter<Attendee>, meetingId: string, revision: number): Promise<number> {
   const key = `${meetingId}:${revision}:${JSON.stringify(filter)}`;
   const cached = totalCache.get(key);
   if (cached !== undefined) return cached;
   const total = await AttendeeModel.countDocuments(filter);
-  if (totalCache.size >= totalCacheLimit) totalCache.delete(totalCache.keys().next().value as string);
   totalCache.set(key, total);
   return total;
 }
@@ -211,8 +210,7 @@ export interface SiteOption {
 
 // Sites change only through actions that bump the meeting's revision: like the organizations
 // below, the options are read once per (meeting, revision) when the caller knows the revision.
-const siteOptionsCache = new Map<string, SiteOption[]>();
-const siteOptionsCacheLimit = 200;
+const siteOptionsCache = new BoundedMap<string, SiteOption[]>(200);
 
 export async function listSiteOptions(meetingId: string, revision?: number): Promise<SiteOption[]> {
   const key = revision === undefined ? undefined : `${meetingId}:${revision}`;
@@ -221,7 +219,6 @@ export async function listSiteOptions(meetingId: string, revision?: number): Pro
   const sites = await SiteModel.find({ meetingId }, { name: 1, address: 1, isMain: 1, order: 1 }).sort({ order: 1, name: 1 }).lean();
   const options = sites.map((site) => ({ id: String(site._id), name: site.name, address: site.address ?? '', isMain: site.isMain }));
   if (key !== undefined) {
-    if (siteOptionsCache.size >= siteOptionsCacheLimit) siteOptionsCache.delete(siteOptionsCache.keys().next().value as string);
     siteOptionsCache.set(key, options);
   }
   return options;
@@ -230,8 +227,7 @@ export async function listSiteOptions(meetingId: string, revision?: number): Pro
 // Organizations change only through actions that bump the meeting's revision, so the distinct
 // list is cached per (meeting, revision): the table's filter costs one distinct per change, not
 // one per page view. Bounded so a long-running process does not grow without limit.
-const organizationCache = new Map<string, string[]>();
-const organizationCacheLimit = 200;
+const organizationCache = new BoundedMap<string, string[]>(200);
 
 /** Distinct organizations for the filter, within the reader's scope. */
 export async function listOrganizations(actor: Actor, meetingId: string, revision?: number): Promise<string[]> {
@@ -247,7 +243,6 @@ export async function listOrganizations(actor: Actor, meetingId: string, revisio
   const organizations = values
     .filter((value): value is string => typeof value === 'string' && value.trim() !== '')
     .sort((a, b) => searchKey(a).localeCompare(searchKey(b)));
-  if (organizationCache.size >= organizationCacheLimit) organizationCache.delete(organizationCache.keys().next().value as string);
   organizationCache.set(key, organizations);
   return organizations;
 }

@@ -1,6 +1,7 @@
 // Time zones: instants are stored in UTC; a meeting's IANA zone is used for display and input.
 import { DateTime, IANAZone } from 'luxon';
 import type { Locale } from './i18n.js';
+import { BoundedMap } from './bounded-map.js';
 
 export const defaultTimeZone = 'Asia/Ho_Chi_Minh';
 
@@ -9,15 +10,13 @@ export const defaultTimeZone = 'Asia/Ho_Chi_Minh';
  * luxon's zone arithmetic and Intl formatting are costly: formatted strings are remembered.
  * The results depend only on (instant, zone, locale, format), so nothing can go stale.
  */
-const formatted = new Map<string, string>();
-const formattedLimit = 5_000;
+const formatted = new BoundedMap<string, string>(5_000);
 
 function remembered(format: string, instant: Date, zone: string, compute: () => string): string {
   const key = `${format}|${zone}|${instant.getTime()}`;
   let text = formatted.get(key);
   if (text === undefined) {
     text = compute();
-    if (formatted.size >= formattedLimit) formatted.clear();
     formatted.set(key, text);
   }
   return text;

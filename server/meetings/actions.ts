@@ -253,11 +253,6 @@ export function shiftYearsInTitle(title: string, years: number): string {
  * that is still ahead of `now` (a copy of the 2021 demo made in 2026 defaults to 2026 or 2027, not 2022).
  */
 export function defaultDuplicateStart(meeting: Pick<MeetingRecord, 'startsAt' | 'timeZone'>, now: Date = new Date()): string {
-  // Shown on every dashboard view: remembered per (start, zone) while the remembered date is still ahead,
-  // as luxon's calendar arithmetic is costly.
-  const key = `${meeting.startsAt.getTime()}|${meeting.timeZone}`;
-  const cached = duplicateStarts.get(key);
-  if (cached !== undefined && cached.from <= now.getTime() && now.getTime() < cached.at) return cached.start;
   const original = DateTime.fromJSDate(meeting.startsAt, { zone: meeting.timeZone });
   let years = Math.max(1, DateTime.fromJSDate(now, { zone: meeting.timeZone }).year - original.year);
   let next = original.plus({ years });
@@ -265,13 +260,8 @@ export function defaultDuplicateStart(meeting: Pick<MeetingRecord, 'startsAt' | 
     years += 1;
     next = original.plus({ years });
   }
-  const start = toLocalInput(next.toJSDate(), meeting.timeZone);
-  if (duplicateStarts.size >= 1_000) duplicateStarts.clear();
-  // Valid for any `now` from the anniversary before it (or forever before, for one year on) until it.
-  duplicateStarts.set(key, { start, at: next.toMillis(), from: years > 1 ? original.plus({ years: years - 1 }).toMillis() : -Infinity });
-  return start;
+  return toLocalInput(next.toJSDate(), meeting.timeZone);
 }
-const duplicateStarts = new Map<string, { start: string; at: number; from: number }>();
 
 /**
  * Copy a meeting as a new draft: sites (new coordinator links), agenda, and optionally attendees

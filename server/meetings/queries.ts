@@ -10,6 +10,7 @@ import { requireMeetingViewer, type Actor } from '../lib/actor.js';
 import { Conflict, Forbidden, NotFound, Unauthorized } from '../lib/errors.js';
 import { toLocalInput } from '../lib/time.js';
 import type { MeetingRecord } from './actions.js';
+import { BoundedMap } from '../lib/bounded-map.js';
 
 export const meetingTabs = ['upcoming', 'past'] as const;
 export type MeetingTab = (typeof meetingTabs)[number];
@@ -163,9 +164,8 @@ type DashboardCounts = Omit<MeetingDashboard, 'meeting'>;
  * revision moves; the short lifetime also bounds staleness after writes that bypass the actions
  * (seed scripts, maintenance). A busy dashboard then costs one aggregate per change, not per view.
  */
-const countsCache = new Map<string, { revision: number; computedAt: number; counts: DashboardCounts }>();
+const countsCache = new BoundedMap<string, { revision: number; computedAt: number; counts: DashboardCounts }>(1_000);
 const countsLifetimeMs = 2_000;
-const countsCacheLimit = 1_000;
 
 /**
  * The organizer's (and the chair's) overview: attendees per site, expected headcount, agenda
@@ -178,7 +178,6 @@ export async function getMeetingDashboard(actor: Actor, meetingId: string): Prom
   const cached = countsCache.get(key);
   if (cached && cached.revision === meeting.revision && Date.now() - cached.computedAt < countsLifetimeMs) return { meeting, ...cached.counts };
   const counts = await countDashboard(meeting);
-  if (countsCache.size >= countsCacheLimit) countsCache.delete(countsCache.keys().next().value!);
   countsCache.set(key, { revision: meeting.revision, computedAt: Date.now(), counts });
   return { meeting, ...counts };
 }
