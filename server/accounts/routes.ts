@@ -112,5 +112,6 @@ function regenerate(req: Request): Promise<void> {
 /** Only local paths, so a crafted ?next= cannot send the user elsewhere after sign-in. */
 function safeNext(value: unknown): string | undefined {
   // "/x" only: not "//host" nor "/\\host" (browsers read both as another site), no spaces or controls.
+  // eslint-disable-next-line no-control-regex -- control characters are exactly what a safe path may not hold
   return typeof value === 'string' && /^\/(?![/\\])[^\s\\\x00-\x1f]*$/.test(value) ? value : undefined;
 }

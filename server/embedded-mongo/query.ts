@@ -164,6 +164,7 @@ function mergeFlags(a: string, b: string): string {
 function buildRegExp(pattern: string, options: string): RegExp {
   let source = pattern;
   // 'x' (extended) is not a JS flag: drop unescaped whitespace and # comments ourselves.
+  // eslint-disable-next-line no-control-regex -- NUL stands in for an escaped '#' while comments are stripped
   if (options.includes('x')) source = source.replace(/\\#/g, '\u0000').replace(/#.*$/gm, '').replace(/\s+/g, '').replace(/\u0000/g, '\\#');
   const flags = options.replace(/[^ims]/g, '');
   try {

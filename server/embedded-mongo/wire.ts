@@ -80,7 +80,8 @@ function parseOpMsg(message: Buffer, header: MessageHeader): IncomingCommand {
       const size = message.readInt32LE(offset);
       const sectionEnd = offset + size;
       if (size < 5 || sectionEnd > end) throw new ProtocolError('invalid document sequence length');
-      let [identifier, pos] = readCString(message, offset + 4);
+      const [identifier, start] = readCString(message, offset + 4);
+      let pos = start;
       const docs: Document[] = [];
       while (pos < sectionEnd) {
         let doc: Document;
@@ -103,8 +104,8 @@ function parseOpMsg(message: Buffer, header: MessageHeader): IncomingCommand {
 
 function parseOpQuery(message: Buffer, header: MessageHeader): IncomingCommand {
   let offset = HEADER_SIZE + 4; // skip flags
-  let namespace: string;
-  [namespace, offset] = readCString(message, offset);
+  const [namespace, afterName] = readCString(message, offset);
+  offset = afterName;
   offset += 8; // numberToSkip, numberToReturn
   let [query] = readDocument(message, offset, message.length);
   // Drivers may wrap the command as { $query: {...}, $readPreference: ... }.

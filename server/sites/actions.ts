@@ -5,7 +5,6 @@ import { z } from 'zod';
 import { Types } from 'mongoose';
 import { SiteModel, type Site } from './model.js';
 import { findProvince } from './provinces.js';
-import { MeetingModel } from '../meetings/model.js';
 import { AttendeeModel } from '../attendees/model.js';
 import { requireOpenMeeting as requireOpenMeetingOf } from '../meetings/queries.js';
 import { bumpRevision } from '../meetings/actions.js';

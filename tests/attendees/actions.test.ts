@@ -5,7 +5,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectTestDatabase } from '../helpers/database.js';
 import { newConference, organizer, rejection, type Conference } from './fixtures.js';
 import type { DatabaseHandle } from '../../server/database.js';
-import { SiteModel } from '../../server/sites/model.js';
 import { MeetingModel } from '../../server/meetings/model.js';
 import { AttendeeModel } from '../../server/attendees/model.js';
 import { createAttendee, moveAttendeeToSite, removeAttendee, rotateAccessToken, updateAttendee } from '../../server/attendees/actions.js';

@@ -23,6 +23,7 @@ function join(socket: Socket, id: string): Promise<{ ok: boolean; error?: { code
   return socket.timeout(5000).emitWithAck('meeting:join', { meetingId: id });
 }
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests read arbitrary payload shapes
 function nextEvent(socket: Socket, type: string): Promise<{ type: string; revision: number; payload: any }> {
   return new Promise((resolve) => {
     const listener = (event: { type: string; revision: number; payload: unknown }) => {
@@ -66,7 +67,7 @@ describe('live updates over Socket.IO', () => {
     const socket = open({ token: mine.coordinatorToken });
     expect(await join(socket, meetingId)).toMatchObject({ ok: true });
     const received: string[] = [];
-    socket.on('event', (event: { type: string; payload: any }) => received.push(event.payload?.attendee?.fullName));
+    socket.on('event', (event: { type: string; payload: { attendee?: { fullName?: string } } }) => received.push(event.payload?.attendee?.fullName ?? ''));
     await createAttendee(app.organizer, { meetingId, fullName: 'Người ở huyện khác', siteId: String(theirs._id) });
     const ownEvent = nextEvent(socket, 'attendee.created');
     await createAttendee(app.organizer, { meetingId, fullName: 'Người của huyện mình', siteId: String(mine._id) });
