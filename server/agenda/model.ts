@@ -23,6 +23,8 @@ const agendaItemSchema = new Schema(
     plannedMinutes: { type: Number, required: true, min: 0, max: 24 * 60, default: 15 },
     speakers: { type: [speakerSchema], default: [] },
     notes: { type: String, default: '' },
+    /** The meeting revision of this document's last change (stale writes check `revision: { $lt: R }`). */
+    revision: { type: Number, required: true, default: 0 },
   },
   { timestamps: true },
 );

@@ -21,6 +21,8 @@ const attendeeSchema = new Schema(
     searchText: { type: String, required: true, default: '' },
     /** The words of searchText (and their tails after punctuation): search matches word starts through an index. */
     searchTokens: { type: [String], default: undefined },
+    /** The meeting revision of this document's last change (stale writes check `revision: { $lt: R }`). */
+    revision: { type: Number, required: true, default: 0 },
   },
   { timestamps: true },
 );

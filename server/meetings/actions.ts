@@ -15,7 +15,8 @@ import { defaultTimeZone, fromLocalInput, isTimeZone, toLocalInput } from '../li
 import { newToken } from '../lib/text.js';
 import { invalidFromZod, objectId, parseInput } from '../lib/validation.js';
 
-export type MeetingRecord = Meeting & { _id: Types.ObjectId; createdAt?: Date; updatedAt?: Date };
+export type { MeetingRecord } from './revision.js';
+import type { MeetingRecord } from './revision.js';
 
 const maxMinutes = 7 * 24 * 60;
 const titleMax = 300;

@@ -27,6 +27,8 @@ const siteSchema = new Schema(
     order: { type: Number, required: true, default: 0 },
     /** Secret of the coordinator's signed link (/s/:coordinatorToken); rotate to revoke. */
     coordinatorToken: { type: String, required: true, default: () => newToken() },
+    /** The meeting revision of this document's last change (stale writes check `revision: { $lt: R }`). */
+    revision: { type: Number, required: true, default: 0 },
   },
   { timestamps: true },
 );
