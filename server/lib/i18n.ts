@@ -9,9 +9,16 @@ export type MessageParams = Record<string, string | number>;
 export type Catalogue = Record<Locale, Record<MessageKey, string>>;
 
 const catalogue: Catalogue = { vi: {}, en: {} };
+/** Each part's catalogue as registered, so a test can check that vi and en stay in step. */
+const registered: Catalogue[] = [];
 
 export function registerMessages(messages: Catalogue): void {
+  registered.push(messages);
   for (const locale of locales) Object.assign(catalogue[locale], messages[locale]);
+}
+
+export function registeredCatalogues(): readonly Catalogue[] {
+  return registered;
 }
 
 export function hasMessage(key: string): boolean {

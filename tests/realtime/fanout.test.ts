@@ -6,6 +6,7 @@ import { addProvinceDistricts, rotateCoordinatorLink } from '../../server/sites/
 import { createAttendee, updateAttendee } from '../../server/attendees/actions.js';
 import { SiteModel } from '../../server/sites/model.js';
 import { AttendeeModel } from '../../server/attendees/model.js';
+import { MeetingModel } from '../../server/meetings/model.js';
 
 let app: TestApp;
 let meetingId: string;
@@ -55,11 +56,29 @@ describe('live updates over Socket.IO', () => {
     // The session cookie travels in the handshake, as in a browser.
     const socket = open({}, { cookie: client.cookieHeader() });
     expect(await join(socket, meetingId)).toMatchObject({ ok: true });
+    const before = (await MeetingModel.findById(meetingId).lean())!.revision;
     const event = nextEvent(socket, 'attendee.created');
-    await createAttendee(app.organizer, { meetingId, fullName: 'Lê Thị Hồng', siteId: String(sites[0]._id) });
+    const created = await createAttendee(app.organizer, { meetingId, fullName: 'Lê Thị Hồng', email: 'hong.le@dongthap.gov.vn', phone: '0912345678', siteId: String(sites[0]._id) });
     const received = await event;
-    expect(received.payload.attendee.fullName).toBe('Lê Thị Hồng');
-    expect(received.revision).toBeGreaterThan(0);
+    const stored = (await MeetingModel.findById(meetingId).lean())!.revision;
+    // The event carries the revision the change stored: one more than before, nothing skipped.
+    expect(stored).toBe(before + 1);
+    expect(received).toMatchObject({ type: 'attendee.created', meetingId, revision: stored });
+    // The organizers see the whole record (contacts included) but never the personal link's secret.
+    expect(received.payload.attendee).toEqual({
+      id: created.id,
+      meetingId,
+      fullName: 'Lê Thị Hồng',
+      position: '',
+      organization: '',
+      email: 'hong.le@dongthap.gov.vn',
+      phone: '0912345678',
+      siteId: String(sites[0]._id),
+      role: 'delegate',
+      createdAt: expect.any(String),
+      updatedAt: expect.any(String),
+    });
+    expect(received.payload.attendee).not.toHaveProperty('accessToken');
   });
 
   it("a district coordinator gets their own site's changes but not another site's", async () => {
