@@ -17,9 +17,10 @@ import { meetingsRoutes } from './meetings/routes.js';
 import { sitesRoutes } from './sites/routes.js';
 import { attendeesRoutes } from './attendees/routes.js';
 import { agendaRoutes } from './agenda/routes.js';
-import { AppError, BadRequest, Forbidden, Invalid, NotFound, TooLarge } from './lib/errors.js';
+import { AppError, Forbidden, Invalid, NotFound, TooLarge } from './lib/errors.js';
 import { defaultLocale, isLocale, t } from './lib/i18n.js';
 import { isApiRequest, toErrorBody } from './lib/http.js';
+import { bodyError, bodyParsers } from './lib/request-body.js';
 
 const rootDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -65,8 +66,9 @@ export function createApp(options: AppOptions): BuiltApp {
   });
 
   app.use(cookieParser());
-  app.use(express.urlencoded({ extended: true, limit: '1mb' }));
-  app.use(express.json({ limit: '1mb' }));
+  // The language first, so even a body that cannot be read is refused in the asker's language.
+  app.use(chooseLocale);
+  app.use(bodyParsers());
 
   const sessionMiddleware = session({
     name: 'bp.sid',
@@ -77,7 +79,6 @@ export function createApp(options: AppOptions): BuiltApp {
     cookie: { httpOnly: true, sameSite: 'lax', secure: options.isProduction, maxAge: 14 * 24 * 3600 * 1000 },
   });
   app.use(sessionMiddleware);
-  app.use(chooseLocale);
   app.use(identifyActor);
   app.use(csrfProtection());
 
@@ -190,9 +191,8 @@ function toAppError(error: unknown): AppError | undefined {
   if (error instanceof mongoose.Error.ValidationError) {
     return new Invalid(Object.fromEntries(Object.entries(error.errors).map(([path, problem]) => [path, { key: problem.message }])));
   }
-  const type = (error as { type?: unknown } | null)?.type;
-  if (type === 'entity.too.large') return new TooLarge('error.tooLarge');
-  if (type === 'entity.parse.failed') return new BadRequest('error.badJson');
+  const fromBody = bodyError(error);
+  if (fromBody) return fromBody;
   if ((error as { code?: unknown } | null)?.code === 'LIMIT_FILE_SIZE') return new TooLarge('error.tooLarge');
   return undefined;
 }

@@ -6,6 +6,7 @@ import multer from 'multer';
 import { requireOrganizer, type Actor } from '../lib/actor.js';
 import { AppError, BadRequest, Forbidden, Invalid, TooLarge } from '../lib/errors.js';
 import { actorOf, fieldErrors, localeOf, translate, notFoundForMalformedIds } from '../lib/http.js';
+import { multipartError } from '../lib/request-body.js';
 import { t, type Locale } from '../lib/i18n.js';
 import { createAttendee, moveAttendeeToSite, removeAttendee, rotateAccessToken, updateAttendee } from './actions.js';
 import { exportAttendees } from './export.js';
@@ -71,7 +72,7 @@ function receiveFile(req: Request, res: Response): Promise<Express.Multer.File |
       if (error instanceof multer.MulterError) {
         if (error.code === 'LIMIT_FILE_SIZE') reject(new TooLarge('attendees.import.tooLarge', { maxMb: maxImportMb }));
         else reject(new BadRequest('attendees.import.unreadable', { reason: error.message }));
-      } else if (error) reject(error);
+      } else if (error) reject(multipartError());
       else resolve(req.file);
     });
   });

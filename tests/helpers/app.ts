@@ -1,7 +1,7 @@
 // The real app on a random port, on an in-memory embedded store over TCP, with one organizer.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { pino } from 'pino';
+import { pino, type Logger } from 'pino';
 import { createApp } from '../../server/app.js';
 import { attachRealtime, type Realtime } from '../../server/realtime/index.js';
 import { createFirstAdmin } from '../../server/accounts/actions.js';
@@ -25,9 +25,9 @@ export interface TestApp {
   stop(): Promise<void>;
 }
 
-export async function startTestApp(options: { loginRateLimit?: number } = {}): Promise<TestApp> {
+export async function startTestApp(options: { loginRateLimit?: number; logger?: Logger } = {}): Promise<TestApp> {
   const database = await connectTestDatabase();
-  const logger = pino({ level: 'silent' });
+  const logger = options.logger ?? pino({ level: 'silent' });
   const { app, sessionMiddleware } = createApp({
     sessionSecret: 'test-session-secret-that-is-long-enough',
     isProduction: false,
