@@ -5,11 +5,13 @@ import session from 'express-session';
 import mongoose from 'mongoose';
 import helmet from 'helmet';
 import cookieParser from 'cookie-parser';
+import compression from 'compression';
 import { csrfSync } from 'csrf-sync';
 import type { Logger } from 'pino';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createViewEngine } from './views.js';
+import { assetsMiddleware } from './assets.js';
 import { accountsRoutes } from './accounts/routes.js';
 import { bearerFrom, resolveActor } from './accounts/identify.js';
 import { createSessionStore } from './accounts/session-store.js';
@@ -60,7 +62,15 @@ export function createApp(options: AppOptions): BuiltApp {
       },
     }),
   );
-  app.use('/assets', express.static(path.join(rootDir, 'public', 'build'), { maxAge: options.isProduction ? '1h' : 0 }));
+  // District links are slow: pages and JSON go out brotli/gzip-compressed (bundles are
+  // precompressed at build time and skipped here).
+  app.use(compression({ filter: (req, res) => !req.path.startsWith('/assets/') && compression.filter(req, res) }));
+  app.use('/assets', assetsMiddleware());
+  // Pages and API answers carry personal data and CSRF tokens: never stored by a browser or proxy.
+  app.use((_req, res, next) => {
+    res.setHeader('Cache-Control', 'no-store');
+    next();
+  });
   app.get('/healthz', (_req, res) => {
     res.json({ ok: mongoose.connection.readyState === 1 });
   });

@@ -7,6 +7,7 @@ import Handlebars, { type HelperOptions, type RuntimeOptions, type TemplateDeleg
 type CompileOptions = Parameters<typeof Handlebars.compile>[1];
 import path from 'node:path';
 import { t, defaultLocale, isLocale, locales, type Locale } from './lib/i18n.js';
+import { assetUrl, inlineAsset } from './assets.js';
 import { defaultTimeZone, formatDate, formatDateTime, formatTime, toLocalInput } from './lib/time.js';
 
 type Root = { locale?: Locale };
@@ -41,6 +42,7 @@ export const viewHelpers = {
   or: (...args: unknown[]) => args.slice(0, -1).some(Boolean),
   not: (value: unknown) => !value,
   add: (a: number, b: number) => Number(a) + Number(b),
+  concat: (...args: unknown[]) => args.slice(0, -1).join(''),
   /** JSON for <script type="application/json">: "<" escaped so the data cannot close the tag. */
   json: (value: unknown) => JSON.stringify(value ?? null).replace(/</g, '\\u003c'),
   dateTime(value: unknown, zone: unknown, options: HelperOptions) {
@@ -63,6 +65,10 @@ export const viewHelpers = {
     const date = asDate(value);
     return date ? toLocalInput(date, zoneArg(zone)) : '';
   },
+  /** URL of a built client bundle by entry name ("styles.css", "coordinator.js"): hashed, cached for a year. */
+  asset: (entry: string) => assetUrl(entry),
+  /** A built stylesheet's text for an inline <style> (pages that must show on the first round trip). */
+  inlineAsset: (entry: string) => inlineAsset(entry),
   /** The current URL with ?lang= set, for the language switch. */
   langUrl(lang: string, options: HelperOptions) {
     const root = options.data?.root as { currentPath?: string } | undefined;

@@ -1,0 +1,82 @@
+// The browser bundles built by client/build.ts: content-hashed names looked up in its manifest,
+// served at /assets/ with a year-long immutable cache and their precompressed .br/.gz copies, so a
+// district phone on a slow link downloads each bundle once, compressed, and never asks again.
+import express, { type RequestHandler } from 'express';
+import { readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const assetsDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'public', 'build');
+const manifestFile = path.join(assetsDir, 'manifest.json');
+
+export const immutableCache = 'public, max-age=31536000, immutable';
+
+let cached: { mtimeMs: number; entries: Record<string, string>; inline: Map<string, string> } | undefined;
+
+/** The manifest, read again when a rebuild (npm run build:client, --watch) replaced it. */
+function manifest(): NonNullable<typeof cached> {
+  let mtimeMs = -1;
+  try {
+    mtimeMs = statSync(manifestFile).mtimeMs;
+  } catch {
+    // Not built yet: every lookup fails with the message below.
+  }
+  if (!cached || cached.mtimeMs !== mtimeMs) {
+    const entries = mtimeMs < 0 ? {} : (JSON.parse(readFileSync(manifestFile, 'utf8')) as Record<string, string>);
+    cached = { mtimeMs, entries, inline: new Map() };
+  }
+  return cached;
+}
+
+function hashedName(entry: string): string {
+  const file = manifest().entries[entry];
+  if (!file) throw new Error(`client bundle "${entry}" is not built (run npm run build:client)`);
+  return file;
+}
+
+/** URL of a built entry, e.g. assetUrl("coordinator.js") -> "/assets/coordinator-5TQ2WZ3K.js". */
+export function assetUrl(entry: string): string {
+  return `/assets/${hashedName(entry)}`;
+}
+
+/**
+ * A built stylesheet's text, for pages that must paint on the first round trip: on a 2-second
+ * link, a separate stylesheet request costs a whole extra round trip before anything shows.
+ */
+export function inlineAsset(entry: string): string {
+  const state = manifest();
+  let text = state.inline.get(entry);
+  if (text === undefined) {
+    // The source map comment would make the browser fetch the map for an inline style.
+    text = readFileSync(path.join(assetsDir, hashedName(entry)), 'utf8').replace(/\/\*# sourceMappingURL=.*?\*\/\s*$/, '');
+    state.inline.set(entry, text);
+  }
+  return text;
+}
+
+const hashedFile = /^\/[\w.-]+-[A-Z0-9]{8}\.(js|css|map)$/;
+const contentTypes: Record<string, string> = { js: 'text/javascript; charset=utf-8', css: 'text/css; charset=utf-8', map: 'application/json; charset=utf-8' };
+
+/** Serves /assets/*: hashed files forever (their name changes with their content), precompressed. */
+export function assetsMiddleware(): RequestHandler {
+  const files = express.static(assetsDir, { index: false, fallthrough: true, immutable: true, maxAge: '365d' });
+  return (req, res, next) => {
+    if (req.method !== 'GET' && req.method !== 'HEAD') return next();
+    const match = hashedFile.exec(req.path);
+    if (!match || match[1] === 'map') return files(req, res, next);
+    // Brotli whenever accepted (browsers list it last but it is the smaller), else gzip.
+    const accepted = req.acceptsEncodings('br') === 'br' ? 'br' : req.acceptsEncodings('gzip') === 'gzip' ? 'gzip' : undefined;
+    const suffix = accepted === 'br' ? '.br' : accepted === 'gzip' ? '.gz' : '';
+    res.setHeader('Vary', 'Accept-Encoding');
+    if (!suffix) return files(req, res, next);
+    res.sendFile(`${req.path.slice(1)}${suffix}`, {
+      root: assetsDir,
+      immutable: true,
+      maxAge: '365d',
+      headers: { 'Content-Type': contentTypes[match[1] ?? 'js'], 'Content-Encoding': accepted ?? 'identity' },
+    }, (error?: Error) => {
+      // A hashed name the build does not have (an old page after a deploy): a plain 404.
+      if (error) next((error as { status?: number }).status === 404 ? undefined : error);
+    });
+  };
+}
