@@ -29,8 +29,8 @@ afterAll(() => app.stop());
 
 const unhandled = () => logged.filter((entry) => entry.msg === 'unhandled error' || entry.level >= 50);
 
-function post(path: string, body: string | Buffer, headers: Record<string, string>) {
-  return fetch(new URL(path, app.baseUrl), { method: 'POST', body, headers, redirect: 'manual' });
+function post(path: string, body: string | Uint8Array, headers: Record<string, string>) {
+  return fetch(new URL(path, app.baseUrl), { method: 'POST', body: typeof body === 'string' ? body : new Uint8Array(body), headers, redirect: 'manual' });
 }
 
 async function expectBadRequest(response: Response, message: string) {
