@@ -6,11 +6,10 @@ import './messages.js';
 import { AgendaItemModel, agendaKinds } from './model.js';
 import { loadAgenda, type AgendaItemView, type AgendaView } from './queries.js';
 import { AttendeeModel } from '../attendees/model.js';
-import { bumpRevision } from '../meetings/actions.js';
-import { requireOpenMeeting } from '../meetings/queries.js';
+import { requireOpenMeeting, type OpenMeeting } from '../meetings/guard.js';
+import { commitMeetingChange } from '../meetings/revision.js';
 import { requireOrganizer, type Actor } from '../lib/actor.js';
 import { Invalid, NotFound, type FieldMessages } from '../lib/errors.js';
-import { publish } from '../lib/events.js';
 import { objectId, optionalText, requiredText, parseInput } from '../lib/validation.js';
 
 const emptyToUndefined = (value: unknown) => (typeof value === 'string' && value.trim() === '' ? undefined : value);
@@ -70,8 +69,8 @@ export interface AgendaChange {
   agenda: AgendaView;
 }
 
-/** The meeting must exist and not be cancelled: a cancelled meeting's agenda is read-only. */
-const requireMeeting = (meetingId: string | Types.ObjectId) => requireOpenMeeting(meetingId, 'agenda.meeting.closed');
+/** A cancelled meeting's agenda is read-only until it is reinstated. */
+const closedKey = 'agenda.meeting.closed';
 
 /**
  * Attendee speakers must belong to the same meeting; their name and position are copied so the
@@ -99,12 +98,21 @@ async function resolveSpeakers(meetingId: string, input: SpeakerInput[]) {
   return resolved;
 }
 
-/** After a write: bump the revision, then tell every screen the whole new agenda. */
-async function announce(meetingId: string): Promise<AgendaView> {
-  const revision = await bumpRevision(meetingId);
-  const agenda = await loadAgenda(meetingId);
-  publish({ type: 'agenda.changed', meetingId, revision, payload: agenda });
-  return agenda;
+/**
+ * Claims the revision, runs `write` (stamped with it), then tells every screen the whole new
+ * agenda, read after the write.
+ */
+async function commitAgendaChange(open: OpenMeeting, meetingId: string, write: (revision: number) => Promise<void>): Promise<AgendaView> {
+  const { result } = await commitMeetingChange({
+    meetingId,
+    ...open.stillOpen,
+    write: async (revision) => {
+      await write(revision);
+      return loadAgenda(meetingId);
+    },
+    events: (agenda) => [{ type: 'agenda.changed', payload: agenda }],
+  });
+  return result;
 }
 
 async function itemOf(meetingId: string, itemId: string) {
@@ -117,27 +125,31 @@ async function itemOf(meetingId: string, itemId: string) {
 export async function addAgendaItem(actor: Actor, input: unknown): Promise<AgendaChange> {
   const data = parseInput(addSchema, input);
   requireOrganizer(actor);
-  await requireMeeting(data.meetingId);
+  const open = await requireOpenMeeting(actor, data.meetingId, closedKey);
   const resolvedSpeakers = await resolveSpeakers(data.meetingId, data.speakers);
-  const last = await AgendaItemModel.findOne({ meetingId: data.meetingId }).sort({ order: -1 }).select({ order: 1 }).lean();
-  const created = await AgendaItemModel.create({
-    meetingId: data.meetingId,
-    order: last ? last.order + 1 : 0,
-    title: data.title,
-    kind: data.kind,
-    plannedMinutes: data.plannedMinutes,
-    notes: data.notes ?? '',
-    speakers: resolvedSpeakers,
+  const itemId = new Types.ObjectId();
+  const agenda = await commitAgendaChange(open, data.meetingId, async (revision) => {
+    const last = await AgendaItemModel.findOne({ meetingId: data.meetingId }).sort({ order: -1 }).select({ order: 1 }).lean();
+    await AgendaItemModel.create({
+      _id: itemId,
+      meetingId: data.meetingId,
+      order: last ? last.order + 1 : 0,
+      title: data.title,
+      kind: data.kind,
+      plannedMinutes: data.plannedMinutes,
+      notes: data.notes ?? '',
+      speakers: resolvedSpeakers,
+      revision,
+    });
   });
-  const agenda = await announce(data.meetingId);
-  return { item: agenda.items.find((item) => item.id === String(created._id)), agenda };
+  return { item: agenda.items.find((item) => item.id === String(itemId)), agenda };
 }
 
 /** Changes any of title, kind, duration, notes and speakers; absent fields stay as they are. */
 export async function updateAgendaItem(actor: Actor, input: unknown): Promise<AgendaChange> {
   const data = parseInput(updateSchema, input);
   requireOrganizer(actor);
-  await requireMeeting(data.meetingId);
+  const open = await requireOpenMeeting(actor, data.meetingId, closedKey);
   await itemOf(data.meetingId, data.itemId);
   const set: Record<string, unknown> = {};
   if (data.title !== undefined) set.title = data.title;
@@ -150,9 +162,10 @@ export async function updateAgendaItem(actor: Actor, input: unknown): Promise<Ag
     const agenda = await loadAgenda(data.meetingId);
     return { item: agenda.items.find((item) => item.id === data.itemId), agenda };
   }
-  const updated = await AgendaItemModel.updateOne({ _id: data.itemId, meetingId: data.meetingId }, { $set: set }, { runValidators: true });
-  if (updated.matchedCount === 0) throw new NotFound('agenda.notFound');
-  const agenda = await announce(data.meetingId);
+  const agenda = await commitAgendaChange(open, data.meetingId, async (revision) => {
+    const updated = await AgendaItemModel.updateOne({ _id: data.itemId, meetingId: data.meetingId }, { $set: { ...set, revision } }, { runValidators: true });
+    if (updated.matchedCount === 0) throw new NotFound('agenda.notFound');
+  });
   return { item: agenda.items.find((item) => item.id === data.itemId), agenda };
 }
 
@@ -160,15 +173,18 @@ export async function updateAgendaItem(actor: Actor, input: unknown): Promise<Ag
 export async function removeAgendaItem(actor: Actor, input: unknown): Promise<AgendaChange> {
   const data = parseInput(removeSchema, input);
   requireOrganizer(actor);
-  await requireMeeting(data.meetingId);
-  const deleted = await AgendaItemModel.deleteOne({ _id: data.itemId, meetingId: data.meetingId });
-  if (deleted.deletedCount === 0) throw new NotFound('agenda.notFound');
-  const remaining = await AgendaItemModel.find({ meetingId: data.meetingId }).sort({ order: 1, _id: 1 }).select({ order: 1 }).lean();
-  const renumber = remaining.flatMap((item, index) =>
-    item.order === index ? [] : [{ updateOne: { filter: { _id: item._id, meetingId: data.meetingId }, update: { $set: { order: index } } } }],
-  );
-  if (renumber.length > 0) await AgendaItemModel.bulkWrite(renumber, { ordered: true });
-  return { agenda: await announce(data.meetingId) };
+  const open = await requireOpenMeeting(actor, data.meetingId, closedKey);
+  await itemOf(data.meetingId, data.itemId);
+  const agenda = await commitAgendaChange(open, data.meetingId, async (revision) => {
+    const deleted = await AgendaItemModel.deleteOne({ _id: data.itemId, meetingId: data.meetingId });
+    if (deleted.deletedCount === 0) throw new NotFound('agenda.notFound');
+    const remaining = await AgendaItemModel.find({ meetingId: data.meetingId }).sort({ order: 1, _id: 1 }).select({ order: 1 }).lean();
+    const renumber = remaining.flatMap((item, index) =>
+      item.order === index ? [] : [{ updateOne: { filter: { _id: item._id, meetingId: data.meetingId }, update: { $set: { order: index, revision } } } }],
+    );
+    if (renumber.length > 0) await AgendaItemModel.bulkWrite(renumber, { ordered: true });
+  });
+  return { agenda };
 }
 
 /**
@@ -178,17 +194,43 @@ export async function removeAgendaItem(actor: Actor, input: unknown): Promise<Ag
 export async function reorderAgenda(actor: Actor, input: unknown): Promise<AgendaChange> {
   const data = parseInput(reorderSchema, input);
   requireOrganizer(actor);
-  await requireMeeting(data.meetingId);
+  const open = await requireOpenMeeting(actor, data.meetingId, closedKey);
   const current = await AgendaItemModel.find({ meetingId: data.meetingId }).select({ _id: 1 }).lean();
   const currentIds = new Set(current.map((item) => String(item._id)));
   const requested = data.orderedIds.map((id) => id.toLowerCase());
   const exact = requested.length === currentIds.size && new Set(requested).size === requested.length && requested.every((id) => currentIds.has(id));
   if (!exact) throw new Invalid({ orderedIds: { key: 'agenda.reorder.mismatch' } }, 'agenda.reorder.mismatch');
-  if (requested.length > 0) {
+  const agenda = await commitAgendaChange(open, data.meetingId, async (revision) => {
+    if (requested.length === 0) return;
     await AgendaItemModel.bulkWrite(
-      requested.map((id, index) => ({ updateOne: { filter: { _id: new Types.ObjectId(id), meetingId: new Types.ObjectId(data.meetingId) }, update: { $set: { order: index } } } })),
+      requested.map((id, index) => ({ updateOne: { filter: { _id: new Types.ObjectId(id), meetingId: new Types.ObjectId(data.meetingId) }, update: { $set: { order: index, revision } } } })),
       { ordered: true },
     );
-  }
-  return { agenda: await announce(data.meetingId) };
+  });
+  return { agenda };
+}
+
+const moveSchema = z.object({ meetingId: objectId, itemId: objectId, direction: z.enum(['up', 'down'], { error: 'agenda.direction.invalid' }) });
+
+/**
+ * One step up or down (the no-JavaScript arrow buttons): swaps the item with its neighbour. The
+ * first item moved up or the last moved down stays where it is (no revision, no event).
+ */
+export async function moveAgendaItem(actor: Actor, input: unknown): Promise<AgendaChange> {
+  const data = parseInput(moveSchema, input);
+  requireOrganizer(actor);
+  const open = await requireOpenMeeting(actor, data.meetingId, closedKey);
+  const ids = (await AgendaItemModel.find({ meetingId: data.meetingId }).sort({ order: 1, _id: 1 }).select({ _id: 1 }).lean()).map((item) => String(item._id));
+  const from = ids.indexOf(data.itemId.toLowerCase());
+  if (from < 0) throw new NotFound('agenda.notFound');
+  const to = data.direction === 'up' ? from - 1 : from + 1;
+  if (to < 0 || to >= ids.length) return { agenda: await loadAgenda(data.meetingId) };
+  [ids[from], ids[to]] = [ids[to], ids[from]];
+  const agenda = await commitAgendaChange(open, data.meetingId, async (revision) => {
+    await AgendaItemModel.bulkWrite(
+      ids.map((id, index) => ({ updateOne: { filter: { _id: new Types.ObjectId(id), meetingId: new Types.ObjectId(data.meetingId) }, update: { $set: { order: index, revision } } } })),
+      { ordered: true },
+    );
+  });
+  return { item: agenda.items.find((item) => item.id === data.itemId.toLowerCase()), agenda };
 }

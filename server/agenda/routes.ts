@@ -2,7 +2,7 @@
 // JSON API, the speaker picker, and the public meeting page /p/:publicId with its JSON twin.
 import { Router, type Request, type Response } from 'express';
 import { DateTime } from 'luxon';
-import { addAgendaItem, removeAgendaItem, reorderAgenda, updateAgendaItem } from './actions.js';
+import { addAgendaItem, moveAgendaItem, removeAgendaItem, reorderAgenda, updateAgendaItem } from './actions.js';
 import { getAgenda, getPublicMeeting, searchSpeakerOptions, speakerOptionsByIds, type AgendaView, type AgendaSpeakerView } from './queries.js';
 import { agendaKinds } from './model.js';
 import { actorOf, fieldErrors, localeOf, translate, notFoundForMalformedIds } from '../lib/http.js';
@@ -263,20 +263,12 @@ export function agendaRoutes(): Router {
     res.redirect(303, agendaPath(meetingId));
   });
 
-  /** The no-JavaScript up/down buttons: swap with the neighbour and save the whole order. */
+  /** The no-JavaScript up/down buttons. */
   router.post('/meetings/:meetingId/agenda/items/:itemId/move', async (req, res) => {
     const meetingId = String(req.params.meetingId);
     const itemId = String(req.params.itemId);
-    const direction = (req.body as Body | undefined)?.direction === 'up' ? -1 : 1;
-    const agenda = await getAgenda(actorOf(res), meetingId);
-    const ids = agenda.items.map((item) => item.id);
-    const from = ids.indexOf(itemId);
-    if (from < 0) throw new NotFound('agenda.notFound');
-    const to = from + direction;
-    if (to >= 0 && to < ids.length) {
-      [ids[from], ids[to]] = [ids[to], ids[from]];
-      await reorderAgenda(actorOf(res), { meetingId, orderedIds: ids });
-    }
+    const direction = (req.body as Body | undefined)?.direction === 'up' ? 'up' : 'down';
+    await moveAgendaItem(actorOf(res), { meetingId, itemId, direction });
     res.redirect(303, `${agendaPath(meetingId)}#item-${itemId}`);
   });
 

@@ -4,14 +4,15 @@ import './messages.js';
 import { Types } from 'mongoose';
 import { z } from 'zod';
 import { requireMeetingViewer, type Actor } from '../lib/actor.js';
-import { Forbidden, Invalid, NotFound, isDuplicateKeyError } from '../lib/errors.js';
-import { publish } from '../lib/events.js';
+import { Conflict, Forbidden, Invalid, NotFound, isDuplicateKeyError } from '../lib/errors.js';
+import { cleanName, cleanText } from '../lib/input.js';
 import { newToken } from '../lib/text.js';
 import { objectId, parseInput } from '../lib/validation.js';
-import { bumpRevision } from '../meetings/actions.js';
-import { requireOpenMeeting } from '../meetings/queries.js';
+import { requireOpenMeeting } from '../meetings/guard.js';
+import { commitMeetingChange, type MeetingChangeEvent } from '../meetings/revision.js';
+import { siteAcceptsAttendees } from '../sites/actions.js';
 import { SiteModel } from '../sites/model.js';
-import { AttendeeModel, attendeeRoles, type AttendeeDocument } from './model.js';
+import { AttendeeModel, attendeeRoles, searchFields, type Attendee } from './model.js';
 import { attendeeEventView, attendeeView, type AttendeeView } from './queries.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -19,11 +20,11 @@ import { attendeeEventView, attendeeView, type AttendeeView } from './queries.js
 
 export const phonePattern = /^\+?[\d\s().-]{6,20}$/;
 
-const trimmed = (value: unknown) => (typeof value === 'string' ? value.normalize('NFC').trim() : value);
+const trimmed = cleanText;
 const nullToEmpty = (value: unknown) => (value === null ? '' : value);
 
 export const fieldSchemas = {
-  fullName: z.preprocess(trimmed, z.string({ error: 'attendees.fullName.required' }).min(1, 'attendees.fullName.required').max(200)),
+  fullName: z.preprocess(cleanName, z.string({ error: 'attendees.fullName.required' }).min(1, 'attendees.fullName.required').max(200)),
   position: z.preprocess((v) => trimmed(nullToEmpty(v)), z.string().max(300)),
   organization: z.preprocess((v) => trimmed(nullToEmpty(v)), z.string().max(300)),
   /** '' clears the email (the field is then absent, outside the unique index). */
@@ -58,7 +59,7 @@ const editableFields = ['fullName', 'position', 'organization', 'email', 'phone'
 // Permission helpers.
 
 /** Who may add or change people at `siteId`: organizers anywhere, a coordinator at their own site. */
-function canEditSite(actor: Actor, meetingId: string, siteId: string): boolean {
+export function canEditSite(actor: Actor, meetingId: string, siteId: string): boolean {
   requireMeetingViewer(actor, meetingId);
   return actor.kind === 'organizer' || (actor.kind === 'coordinator' && actor.siteId === siteId);
 }
@@ -75,26 +76,32 @@ function requireTargetSite(actor: Actor, meetingId: string, siteId: string): voi
   throw new Forbidden();
 }
 
+const siteNotInMeeting = () => new Invalid({ siteId: { key: 'attendees.site.notInMeeting' } });
+
 async function requireSiteInMeeting(meetingId: string, siteId: string): Promise<void> {
-  if (!(await SiteModel.exists({ _id: siteId, meetingId }))) throw new Invalid({ siteId: { key: 'attendees.site.notInMeeting' } });
+  if (!(await siteAcceptsAttendees(meetingId, siteId))) throw siteNotInMeeting();
 }
 
-async function loadAttendee(meetingId: string, attendeeId: string): Promise<AttendeeDocument> {
-  const attendee = await AttendeeModel.findOne({ _id: attendeeId, meetingId });
+export type AttendeeRecord = Attendee & { _id: Types.ObjectId; createdAt?: Date; updatedAt?: Date };
+
+async function loadAttendee(meetingId: string, attendeeId: string): Promise<AttendeeRecord> {
+  const attendee = await AttendeeModel.findOne({ _id: attendeeId, meetingId }).lean<AttendeeRecord>();
   if (!attendee) throw new NotFound('attendees.notFound');
   return attendee;
 }
 
-/** The unique (meeting, email) index is the truth under races; its refusal is a field message. */
-async function saveWithUniqueEmail(attendee: AttendeeDocument): Promise<void> {
-  try {
-    await attendee.save();
-  } catch (error) {
-    if (isDuplicateKeyError(error) && !('accessToken' in (error.keyPattern ?? {}))) {
-      throw new Invalid({ email: { key: 'attendees.email.taken', params: { email: attendee.email ?? '' } } });
-    }
-    throw error;
-  }
+/**
+ * The unique (meeting, email) index is the truth under races; its refusal is a field message that
+ * says the address cannot be used, not that someone in the meeting has it (a coordinator must not
+ * learn who else is on the list by trying addresses).
+ */
+function emailRefused(email: string): Invalid {
+  return new Invalid({ email: { key: 'attendees.email.taken', params: { email } } });
+}
+
+function asEmailRefusal(error: unknown, email: string | undefined): unknown {
+  if (isDuplicateKeyError(error) && !('accessToken' in (error.keyPattern ?? {}))) return emailRefused(email ?? '');
+  return error;
 }
 
 async function emailTaken(meetingId: string, email: string, exceptId?: string): Promise<boolean> {
@@ -103,25 +110,33 @@ async function emailTaken(meetingId: string, email: string, exceptId?: string): 
   return Boolean(await AttendeeModel.exists(filter));
 }
 
-async function announce(type: string, attendee: AttendeeDocument, extra: Record<string, unknown> = {}): Promise<number> {
-  const revision = await bumpRevision(String(attendee.meetingId));
-  publish({
-    type,
-    meetingId: String(attendee.meetingId),
-    revision,
-    siteId: String(attendee.siteId),
-    payload: { attendee: attendeeEventView(attendee.toObject()), ...extra },
-  });
-  return revision;
+/** The event every room that may see this attendee gets (their site's room carries contacts). */
+function attendeeEvent(type: string, attendee: AttendeeRecord, extra: Record<string, unknown> = {}): MeetingChangeEvent {
+  return { type, siteId: String(attendee.siteId), payload: { attendee: attendeeEventView(attendee), ...extra } };
+}
+
+/** An attendee update stamped with the meeting revision, refused if a newer change got there first. */
+async function updateStamped(meetingId: string, attendeeId: string, revision: number, update: { $set?: Record<string, unknown>; $unset?: Record<string, 1> }): Promise<AttendeeRecord> {
+  const updated = await AttendeeModel.findOneAndUpdate(
+    { _id: attendeeId, meetingId, revision: { $lt: revision } },
+    { ...update, $set: { ...(update.$set ?? {}), revision } },
+    { returnDocument: 'after', runValidators: true },
+  ).lean<AttendeeRecord>();
+  if (updated) return updated;
+  if (await AttendeeModel.exists({ _id: attendeeId, meetingId })) throw new Conflict('error.changedMeanwhile');
+  throw new NotFound('attendees.notFound');
 }
 
 // ---------------------------------------------------------------------------------------------
 // Actions.
 
+/** A cancelled meeting's list is read-only until it is reinstated, like its sites and agenda. */
+const closedKey = 'attendees.meeting.closed';
+
 export async function createAttendee(actor: Actor, input: unknown): Promise<AttendeeView> {
   const data = parseInput(createSchema, input);
   requireMeetingViewer(actor, data.meetingId);
-  await requireListOpen(data.meetingId);
+  const { stillOpen } = await requireOpenMeeting(actor, data.meetingId, closedKey);
   let siteId = data.siteId;
   if (!siteId && actor.kind === 'coordinator') siteId = actor.siteId;
   if (!siteId) {
@@ -132,31 +147,39 @@ export async function createAttendee(actor: Actor, input: unknown): Promise<Atte
   requireTargetSite(actor, data.meetingId, siteId);
   requireChairChangeAllowed(actor, undefined, data.role);
   await requireSiteInMeeting(data.meetingId, siteId);
-  if (data.email && (await emailTaken(data.meetingId, data.email))) {
-    throw new Invalid({ email: { key: 'attendees.email.taken', params: { email: data.email } } });
-  }
-  const attendee = new AttendeeModel({
+  if (data.email && (await emailTaken(data.meetingId, data.email))) throw emailRefused(data.email);
+  const { result } = await commitMeetingChange({
     meetingId: data.meetingId,
-    fullName: data.fullName,
-    position: data.position ?? '',
-    organization: data.organization ?? '',
-    ...(data.email ? { email: data.email } : {}),
-    phone: data.phone ?? '',
-    siteId,
-    role: data.role ?? 'delegate',
+    ...stillOpen,
+    write: async (revision) => {
+      let created: AttendeeRecord;
+      try {
+        const doc = await AttendeeModel.create({
+          meetingId: data.meetingId,
+          fullName: data.fullName,
+          position: data.position ?? '',
+          organization: data.organization ?? '',
+          ...(data.email ? { email: data.email } : {}),
+          phone: data.phone ?? '',
+          siteId,
+          role: data.role ?? 'delegate',
+          revision,
+        });
+        created = doc.toObject() as AttendeeRecord;
+      } catch (error) {
+        throw asEmailRefusal(error, data.email);
+      }
+      // The site may have started being removed while we wrote: then this attendee goes again.
+      if (!(await siteAcceptsAttendees(data.meetingId, siteId))) {
+        await AttendeeModel.deleteOne({ _id: created._id });
+        throw siteNotInMeeting();
+      }
+      return created;
+    },
+    events: (created) => [attendeeEvent('attendee.created', created)],
   });
-  await saveWithUniqueEmail(attendee);
-  await announce('attendee.created', attendee);
-  return attendeeView(actor, attendee.toObject());
+  return attendeeView(actor, result);
 }
-
-/**
- * Change some fields of an attendee. Organizers change anything; a coordinator changes people
- * of their own site (and cannot move them elsewhere); an attendee or the chair only their own
- * phone number.
- */
-/** A cancelled meeting's list is read-only until it is reinstated, like its sites and agenda. */
-const requireListOpen = (meetingId: string) => requireOpenMeeting(meetingId, 'attendees.meeting.closed');
 
 /** The chair sees the whole meeting, so only organizers make someone chair or stop them being it. */
 function requireChairChangeAllowed(actor: Actor, from: string | undefined, to: string | undefined): void {
@@ -164,6 +187,11 @@ function requireChairChangeAllowed(actor: Actor, from: string | undefined, to: s
   if ((to === 'chair' || from === 'chair') && actor.kind !== 'organizer') throw new Forbidden('attendees.chairByOrganizer');
 }
 
+/**
+ * Change some fields of an attendee. Organizers change anything; a coordinator changes people
+ * of their own site (and cannot move them elsewhere); an attendee or the chair only their own
+ * phone number.
+ */
 export async function updateAttendee(actor: Actor, input: unknown): Promise<AttendeeView> {
   const data = parseInput(updateSchema, input);
   const changes = Object.fromEntries(editableFields.filter((field) => data[field] !== undefined).map((field) => [field, data[field]])) as Partial<
@@ -171,7 +199,7 @@ export async function updateAttendee(actor: Actor, input: unknown): Promise<Atte
   >;
   requireMeetingViewer(actor, data.meetingId);
   if (Object.keys(changes).length === 0) throw new Invalid({}, 'attendees.noFields');
-  await requireListOpen(data.meetingId);
+  const { stillOpen } = await requireOpenMeeting(actor, data.meetingId, closedKey);
   const attendee = await loadAttendee(data.meetingId, data.attendeeId);
 
   if (actor.kind === 'attendee' || actor.kind === 'chair') {
@@ -186,24 +214,50 @@ export async function updateAttendee(actor: Actor, input: unknown): Promise<Atte
       await requireSiteInMeeting(data.meetingId, changes.siteId);
     }
   }
-  if (changes.email && (await emailTaken(data.meetingId, changes.email, data.attendeeId))) {
-    throw new Invalid({ email: { key: 'attendees.email.taken', params: { email: changes.email } } });
+  if (changes.email && (await emailTaken(data.meetingId, changes.email, data.attendeeId))) throw emailRefused(changes.email);
+
+  const set: Record<string, unknown> = {};
+  const unset: Record<string, 1> = {};
+  for (const [field, value] of Object.entries(changes)) {
+    const current = field === 'siteId' ? String(attendee.siteId) : (attendee as Record<string, unknown>)[field];
+    if (field === 'email' && value === '') {
+      if (attendee.email) unset.email = 1;
+    } else if ((current ?? '') !== value) {
+      set[field] = field === 'siteId' ? new Types.ObjectId(value) : value;
+    }
   }
+  if (Object.keys(set).length === 0 && Object.keys(unset).length === 0) return attendeeView(actor, attendee);
+  const merged = { ...attendee, ...set, ...(unset.email ? { email: undefined } : {}) } as AttendeeRecord;
+  Object.assign(set, searchFields(merged));
 
   const previousSiteId = String(attendee.siteId);
-  for (const [field, value] of Object.entries(changes)) {
-    if (field === 'email') attendee.set('email', value === '' ? undefined : value);
-    else attendee.set(field, value);
-  }
-  if (!attendee.isModified()) return attendeeView(actor, attendee.toObject());
-  await saveWithUniqueEmail(attendee);
-  const moved = previousSiteId !== String(attendee.siteId);
-  const revision = await announce('attendee.updated', attendee, moved ? { previousSiteId } : {});
-  if (moved) {
-    // The site the person left hears only that they left: its room may no longer see their contacts.
-    publish({ type: 'attendee.moved', meetingId: data.meetingId, revision, siteId: previousSiteId, payload: { attendeeId: data.attendeeId, fromSiteId: previousSiteId, toSiteId: String(attendee.siteId) } });
-  }
-  return attendeeView(actor, attendee.toObject());
+  const moved = 'siteId' in set;
+  const { result } = await commitMeetingChange({
+    meetingId: data.meetingId,
+    ...stillOpen,
+    write: async (revision) => {
+      let updated: AttendeeRecord;
+      try {
+        updated = await updateStamped(data.meetingId, data.attendeeId, revision, { $set: set, ...(unset.email ? { $unset: unset } : {}) });
+      } catch (error) {
+        throw asEmailRefusal(error, changes.email);
+      }
+      if (moved && !(await siteAcceptsAttendees(data.meetingId, updated.siteId))) {
+        // The new site is being removed: put the person back where they were.
+        await AttendeeModel.updateOne({ _id: updated._id, revision }, { $set: { siteId: attendee.siteId } });
+        throw siteNotInMeeting();
+      }
+      return updated;
+    },
+    events: (updated) => [
+      attendeeEvent('attendee.updated', updated, moved ? { previousSiteId } : {}),
+      // The site the person left hears only that they left: its room may no longer see their contacts.
+      ...(moved
+        ? [{ type: 'attendee.moved', siteId: previousSiteId, payload: { attendeeId: data.attendeeId, fromSiteId: previousSiteId, toSiteId: String(updated.siteId) } }]
+        : []),
+    ],
+  });
+  return attendeeView(actor, result);
 }
 
 const moveSchema = z.object({ ...ids, siteId: objectId });
@@ -223,9 +277,16 @@ export async function removeAttendee(actor: Actor, input: unknown): Promise<{ id
   requireMeetingViewer(actor, data.meetingId);
   const attendee = await loadAttendee(data.meetingId, data.attendeeId);
   requireSiteEditor(actor, data.meetingId, String(attendee.siteId));
-  await requireListOpen(data.meetingId);
-  await AttendeeModel.deleteOne({ _id: attendee._id, meetingId: data.meetingId });
-  await announce('attendee.removed', attendee);
+  const { stillOpen } = await requireOpenMeeting(actor, data.meetingId, closedKey);
+  await commitMeetingChange({
+    meetingId: data.meetingId,
+    ...stillOpen,
+    write: async () => {
+      const deleted = await AttendeeModel.deleteOne({ _id: attendee._id, meetingId: data.meetingId });
+      if (deleted.deletedCount === 0) throw new NotFound('attendees.notFound');
+    },
+    events: () => [attendeeEvent('attendee.removed', attendee)],
+  });
   return { id: String(attendee._id), fullName: attendee.fullName };
 }
 
@@ -234,9 +295,13 @@ export async function rotateAccessToken(actor: Actor, input: unknown): Promise<A
   const data = parseInput(idsSchema, input);
   requireMeetingViewer(actor, data.meetingId);
   if (actor.kind !== 'organizer') throw new Forbidden();
-  const attendee = await loadAttendee(data.meetingId, data.attendeeId);
-  attendee.accessToken = newToken();
-  await attendee.save();
-  await announce('attendee.updated', attendee);
-  return attendeeView(actor, attendee.toObject());
+  // Allowed on a cancelled meeting too: a leaked link must be stoppable.
+  await requireOpenMeeting(actor, data.meetingId, {});
+  await loadAttendee(data.meetingId, data.attendeeId);
+  const { result } = await commitMeetingChange({
+    meetingId: data.meetingId,
+    write: (revision) => updateStamped(data.meetingId, data.attendeeId, revision, { $set: { accessToken: newToken() } }),
+    events: (updated) => [attendeeEvent('attendee.updated', updated)],
+  });
+  return attendeeView(actor, result);
 }

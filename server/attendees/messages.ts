@@ -21,7 +21,7 @@ registerMessages({
 
     'attendees.fullName.required': 'Vui lòng nhập họ và tên.',
     'attendees.email.invalid': 'Email không hợp lệ (ví dụ: ten@example.vn).',
-    'attendees.email.taken': 'Email {email} đã được dùng cho một đại biểu khác của hội nghị này.',
+    'attendees.email.taken': 'Không thể dùng địa chỉ email {email} cho đại biểu này. Vui lòng nhập địa chỉ khác.',
     'attendees.phone.invalid': 'Số điện thoại không hợp lệ (chỉ gồm chữ số, dấu cách, +, -, dấu chấm; 6–20 ký tự).',
     'attendees.site.required': 'Vui lòng chọn điểm cầu.',
     'attendees.site.notInMeeting': 'Điểm cầu này không thuộc hội nghị.',
@@ -156,7 +156,7 @@ registerMessages({
 
     'attendees.fullName.required': 'Please enter the full name.',
     'attendees.email.invalid': 'This email address is not valid (e.g. name@example.vn).',
-    'attendees.email.taken': 'The email {email} is already used by another attendee of this meeting.',
+    'attendees.email.taken': 'The email address {email} cannot be used for this attendee. Please enter another address.',
     'attendees.phone.invalid': 'This phone number is not valid (digits, spaces, +, -, dots; 6–20 characters).',
     'attendees.site.required': 'Please choose a bridge point.',
     'attendees.site.notInMeeting': 'This bridge point does not belong to the meeting.',

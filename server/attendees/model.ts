@@ -27,9 +27,14 @@ const attendeeSchema = new Schema(
   { timestamps: true },
 );
 
+/** What search matches against, from the fields people search by (also for updates that bypass save()). */
+export function searchFields(attendee: { fullName: string; organization?: string | null; position?: string | null; email?: string | null }): { searchText: string; searchTokens: string[] } {
+  const searchText = searchKey(`${attendee.fullName} ${attendee.organization ?? ''} ${attendee.position ?? ''} ${attendee.email ?? ''}`);
+  return { searchText, searchTokens: searchTokens(searchText) };
+}
+
 attendeeSchema.pre('validate', function deriveSearchText() {
-  this.searchText = searchKey(`${this.fullName} ${this.organization ?? ''} ${this.position ?? ''} ${this.email ?? ''}`);
-  this.searchTokens = searchTokens(this.searchText);
+  Object.assign(this, searchFields(this));
 });
 
 attendeeSchema.index({ meetingId: 1, email: 1 }, { unique: true, partialFilterExpression: { email: { $type: 'string' } } });

@@ -1,10 +1,12 @@
 // Every change an organizer can make to a meeting: create, edit, schedule/cancel/reinstate,
-// duplicate last year's conference, delete a draft. Also `bumpRevision` for the other parts.
+// duplicate last year's conference, delete a draft. Changes commit through ./revision.ts.
 import './messages.js';
 import { z } from 'zod';
 import { DateTime } from 'luxon';
 import { Types } from 'mongoose';
-import { MeetingModel, type Meeting } from './model.js';
+import { MeetingModel, meetingStatuses, type Meeting } from './model.js';
+import { requireOpenMeeting } from './guard.js';
+import { commitMeetingChange } from './revision.js';
 import { SiteModel } from '../sites/model.js';
 import { AttendeeModel } from '../attendees/model.js';
 import { AgendaItemModel } from '../agenda/model.js';
@@ -22,8 +24,8 @@ const maxMinutes = 7 * 24 * 60;
 const titleMax = 300;
 
 /**
- * Atomically bumps the meeting's live-state revision and returns the new value. With
- * `calendar: true` the iCalendar SEQUENCE moves too (a change invites show, e.g. the location).
+ * @deprecated Only for attendees/import.ts until it commits through `commitMeetingChange`
+ * (./revision.ts): a second write after the change is what rule 4 forbids.
  */
 export async function bumpRevision(meetingId: string | Types.ObjectId, options: { calendar?: boolean } = {}): Promise<number> {
   const inc = options.calendar ? { revision: 1, calendarSequence: 1 } : { revision: 1 };
@@ -156,10 +158,8 @@ async function loadMeeting(meetingId: string): Promise<MeetingRecord> {
   return meeting;
 }
 
-function refuseEditsWhenClosed(meeting: MeetingRecord): void {
-  if (meeting.status === 'cancelled') throw new Conflict('meeting.cancelled.readonly');
-  if (meeting.status === 'ended') throw new Conflict('meeting.ended.readonly');
-}
+/** A cancelled or ended meeting's own details are read-only. */
+const closedForEdits = { cancelled: 'meeting.cancelled.readonly', ended: 'meeting.ended.readonly' };
 
 /**
  * Edit title, description, organizing unit, times or time zone. Changes that show in a calendar
@@ -168,8 +168,7 @@ function refuseEditsWhenClosed(meeting: MeetingRecord): void {
 export async function updateMeeting(actor: Actor, input: unknown): Promise<MeetingRecord> {
   const { meetingId } = parseInput(z.object({ meetingId: objectId }), input);
   requireOrganizer(actor);
-  const current = await loadMeeting(meetingId);
-  refuseEditsWhenClosed(current);
+  const { meeting: current, stillOpen } = await requireOpenMeeting(actor, meetingId, closedForEdits);
   // Times are read in the meeting's zone (or the new one), so the full parse needs the meeting.
   const { data, times } = parseWithTimes(updateSchema, input, current);
 
@@ -183,14 +182,14 @@ export async function updateMeeting(actor: Actor, input: unknown): Promise<Meeti
   if (changed.length === 0) return current;
   const calendarRelevant = changed.some((key) => ['title', 'description', 'startsAt', 'endsAt', 'timeZone'].includes(key));
 
-  const updated = await MeetingModel.findOneAndUpdate(
-    { _id: current._id, status: { $nin: ['cancelled', 'ended'] } },
-    { $set: set, $inc: { revision: 1, ...(calendarRelevant ? { calendarSequence: 1 } : {}) } },
-    { returnDocument: 'after', runValidators: true },
-  ).lean<MeetingRecord>();
-  if (!updated) throw new Conflict('meeting.cancelled.readonly');
-  publish({ type: 'meeting.updated', meetingId: String(updated._id), revision: updated.revision, payload: { ...meetingEventPayload(updated), changed } });
-  return updated;
+  const { meeting } = await commitMeetingChange({
+    meetingId: current._id,
+    ...stillOpen,
+    update: { $set: set },
+    calendar: calendarRelevant,
+    events: (_result, _revision, updated) => [{ type: 'meeting.updated', payload: { ...meetingEventPayload(updated), changed } }],
+  });
+  return meeting;
 }
 
 function sameValue(a: unknown, b: unknown): boolean {
@@ -220,18 +219,17 @@ const statusSchema = z.object({
 export async function setMeetingStatus(actor: Actor, input: unknown): Promise<MeetingRecord> {
   const { meetingId, action } = parseInput(statusSchema, input);
   requireOrganizer(actor);
+  await requireOpenMeeting(actor, meetingId, {});
   const transition = transitions[action];
-  const updated = await MeetingModel.findOneAndUpdate(
-    { _id: meetingId, status: { $in: transition.from } },
-    { $set: { status: transition.to }, $inc: { revision: 1, ...(transition.bumpsCalendar ? { calendarSequence: 1 } : {}) } },
-    { returnDocument: 'after' },
-  ).lean<MeetingRecord>();
-  if (!updated) {
-    const current = await loadMeeting(meetingId);
-    throw new Conflict(`meeting.transition.refused.${current.status}`, { from: current.status });
-  }
-  publish({ type: 'meeting.updated', meetingId: String(updated._id), revision: updated.revision, payload: { ...meetingEventPayload(updated), changed: ['status'] } });
-  return updated;
+  const { meeting } = await commitMeetingChange({
+    meetingId,
+    when: { status: { $in: transition.from } },
+    rejected: (current) => new Conflict(`meeting.transition.refused.${current.status}`, { from: current.status }),
+    update: { $set: { status: transition.to } },
+    calendar: transition.bumpsCalendar,
+    events: (_result, _revision, updated) => [{ type: 'meeting.updated', payload: { ...meetingEventPayload(updated), changed: ['status'] } }],
+  });
+  return meeting;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -375,17 +373,20 @@ const deleteSchema = z.object({ meetingId: objectId });
 export async function deleteMeeting(actor: Actor, input: unknown): Promise<void> {
   const { meetingId } = parseInput(deleteSchema, input);
   requireOrganizer(actor);
-  const deleted = await MeetingModel.findOneAndDelete({ _id: meetingId, status: 'draft' }).lean<MeetingRecord>();
-  if (!deleted) {
-    await loadMeeting(meetingId);
-    throw new Conflict('meeting.delete.notDraft');
-  }
-  await Promise.all([
-    AgendaItemModel.deleteMany({ meetingId: deleted._id }),
-    AttendeeModel.deleteMany({ meetingId: deleted._id }),
-    SiteModel.deleteMany({ meetingId: deleted._id }),
-  ]);
-  publish({ type: 'meeting.deleted', meetingId, revision: deleted.revision + 1, payload: { id: meetingId } });
+  const notDraft = Object.fromEntries(meetingStatuses.filter((status) => status !== 'draft').map((status) => [status, 'meeting.delete.notDraft']));
+  const { stillOpen } = await requireOpenMeeting(actor, meetingId, notDraft);
+  // The last revision is claimed and stored like any change's, then the meeting is deleted only
+  // if nothing claimed a later one meanwhile: the event carries a revision that was stored.
+  await commitMeetingChange({
+    meetingId,
+    ...stillOpen,
+    write: async (revision) => {
+      const deleted = await MeetingModel.deleteOne({ _id: meetingId, revision, status: 'draft' });
+      if (deleted.deletedCount === 0) throw new Conflict('error.changedMeanwhile');
+      await Promise.all([AgendaItemModel.deleteMany({ meetingId }), AttendeeModel.deleteMany({ meetingId }), SiteModel.deleteMany({ meetingId })]);
+    },
+    events: () => [{ type: 'meeting.deleted', payload: { id: meetingId } }],
+  });
 }
 
 /** What realtime clients get about a meeting: nothing secret, nothing site-private. */

@@ -119,8 +119,9 @@ export async function findMeetingSummary(where: { id: string | Types.ObjectId } 
 }
 
 /**
- * For actions that change a meeting's parts: the meeting must exist and not be cancelled (a
- * cancelled meeting is read-only until reinstated). `closedKey` names what cannot change.
+ * @deprecated Only for attendees/import.ts until it uses the one guard, `requireOpenMeeting(actor,
+ * meetingId, closedKey)` in ./guard.ts (which also checks the asker and returns the `when` for
+ * commitMeetingChange).
  */
 export async function requireOpenMeeting(meetingId: string | Types.ObjectId, closedKey = 'meeting.cancelled.readonly'): Promise<void> {
   const meeting = await MeetingModel.findById(meetingId, { status: 1 }).lean();

@@ -20,8 +20,8 @@ export interface MeetingChange<T> {
   meetingId: string | Types.ObjectId;
   /** Extra filter the meeting document must match, checked in the same write (a status guard). */
   when?: Record<string, unknown>;
-  /** Thrown when the meeting exists but `when` does not match (default: NotFound meeting). */
-  rejected?: () => Error;
+  /** Thrown when the meeting exists but `when` does not match (default: NotFound meeting); gets the meeting as it is. */
+  rejected?: (current: MeetingRecord) => Error;
   /** Meeting-document change, written in the same `findOneAndUpdate` as `$inc: { revision: 1 }`. */
   update?: UpdateQuery<Meeting>;
   /** The change shows in calendar invites: iCalendar SEQUENCE moves too. */
@@ -62,6 +62,7 @@ async function claimRevision<T>(change: MeetingChange<T>): Promise<MeetingRecord
   const filter = { ...(change.when ?? {}), _id: change.meetingId };
   const meeting = await MeetingModel.findOneAndUpdate(filter, update, { returnDocument: 'after', runValidators: true }).lean<MeetingRecord>();
   if (meeting) return meeting;
-  if (change.when && change.rejected && (await MeetingModel.exists({ _id: change.meetingId }))) throw change.rejected();
+  const current = change.when && change.rejected ? await MeetingModel.findById(change.meetingId).lean<MeetingRecord>() : null;
+  if (current) throw change.rejected!(current);
   throw new NotFound('meeting.notFound');
 }

@@ -6,12 +6,12 @@ import { Types } from 'mongoose';
 import { SiteModel, type Site } from './model.js';
 import { findProvince } from './provinces.js';
 import { AttendeeModel } from '../attendees/model.js';
-import { requireOpenMeeting as requireOpenMeetingOf } from '../meetings/queries.js';
-import { bumpRevision } from '../meetings/actions.js';
+import { requireOpenMeeting } from '../meetings/guard.js';
+import { commitMeetingChange } from '../meetings/revision.js';
 import { requireOrganizer, type Actor } from '../lib/actor.js';
 import { Conflict, Forbidden, Invalid, NotFound, Unauthorized, isDuplicateKeyError } from '../lib/errors.js';
-import { publish } from '../lib/events.js';
 import { newToken, searchKey } from '../lib/text.js';
+import { cleanName, decimalIntegerInput } from '../lib/input.js';
 import { objectId, parseInput } from '../lib/validation.js';
 
 export type SiteRecord = Site & { _id: Types.ObjectId; createdAt?: Date; updatedAt?: Date };
@@ -39,7 +39,7 @@ const videoLinkSchema = z.object({
 });
 
 const siteFields = {
-  name: z.preprocess(trimmed, z.string({ error: 'site.name.required' }).min(1, 'site.name.required').max(200, 'site.name.tooLong')),
+  name: z.preprocess(cleanName, z.string({ error: 'site.name.required' }).min(1, 'site.name.required').max(200, 'site.name.tooLong')),
   address: optionalString(500),
   coordinatorName: optionalString(200),
   coordinatorPhone: z.preprocess(
@@ -50,7 +50,7 @@ const siteFields = {
       .optional(),
   ),
   expectedHeadcount: z.preprocess(
-    (value) => (value === '' || value === null ? undefined : typeof value === 'string' ? Number(value) : value),
+    decimalIntegerInput,
     z
       .number({ error: 'site.expectedHeadcount.invalid' })
       .int('site.expectedHeadcount.invalid')
@@ -85,7 +85,8 @@ async function loadSite(siteId: string, meetingId?: string): Promise<SiteRecord>
   return site;
 }
 
-const requireOpenMeeting = (meetingId: string | Types.ObjectId) => requireOpenMeetingOf(meetingId, 'site.meeting.closed');
+/** A cancelled meeting's sites are read-only until it is reinstated. */
+const closedKey = 'site.meeting.closed';
 
 /** Site data anyone in the meeting may see (no contacts, no video link, no token). */
 export function publicSite(site: SiteRecord) {
@@ -93,14 +94,27 @@ export function publicSite(site: SiteRecord) {
 }
 
 /**
- * Bumps the revision and publishes. `calendar`: the change shows in calendar invites (a site's
- * name or address is an invite's location; the main site is the meeting's), so SEQUENCE moves too.
+ * How long a site being removed refuses new attendees. The mark is a lease, not a flag, so a
+ * removal that dies half-way (process killed) does not close the site for ever.
  */
-async function announce(type: string, meetingId: Types.ObjectId | string, payload: unknown, options: { siteId?: string; calendar?: boolean } = {}): Promise<number> {
-  const revision = await bumpRevision(meetingId, { calendar: options.calendar });
-  const siteId = options.siteId;
-  publish({ type, meetingId: String(meetingId), revision, payload, ...(siteId ? { siteId } : {}) });
-  return revision;
+const removalLeaseMs = 30_000;
+
+/**
+ * For writes that put attendees on a site, AFTER the write: is the site still there and not being
+ * removed? With removeSite marking before it counts, one of the two always sees the other
+ * (the attendee write then undoes itself), so no attendee is left on a removed site.
+ */
+export async function siteAcceptsAttendees(meetingId: string | Types.ObjectId, siteId: string | Types.ObjectId): Promise<boolean> {
+  const site = await SiteModel.findOne({ _id: siteId, meetingId }, { removingUntil: 1 }).lean();
+  return site !== null && !(site.removingUntil && site.removingUntil.getTime() > Date.now());
+}
+
+/** A site update stamped with the meeting revision `revision`, refused if a newer change got there first. */
+async function updateStamped(site: SiteRecord, revision: number, update: Record<string, unknown>): Promise<SiteRecord> {
+  const updated = await SiteModel.findOneAndUpdate({ _id: site._id, revision: { $lt: revision } }, { ...update, $set: { ...((update.$set as object | undefined) ?? {}), revision } }, { returnDocument: 'after', runValidators: true }).lean<SiteRecord>();
+  if (updated) return updated;
+  if (await SiteModel.exists({ _id: site._id })) throw new Conflict('error.changedMeanwhile');
+  throw new NotFound('site.notFound');
 }
 
 /**
@@ -130,27 +144,34 @@ async function nextOrder(meetingId: Types.ObjectId | string): Promise<number> {
 export async function addSite(actor: Actor, input: unknown): Promise<SiteRecord> {
   const data = parseInput(addSchema, input);
   requireOrganizer(actor);
-  await requireOpenMeeting(data.meetingId);
+  const { stillOpen } = await requireOpenMeeting(actor, data.meetingId, closedKey);
   if (await nameTaken(data.meetingId, data.name)) throw nameTakenError(data.name);
-  let created: SiteRecord;
-  try {
-    const doc = await SiteModel.create({
-      meetingId: data.meetingId,
-      name: data.name,
-      address: data.address ?? '',
-      coordinatorName: data.coordinatorName ?? '',
-      coordinatorPhone: data.coordinatorPhone ?? '',
-      expectedHeadcount: data.expectedHeadcount ?? 0,
-      videoLink: data.videoLink ?? {},
-      order: await nextOrder(data.meetingId),
-      isMain: false,
-    });
-    created = doc.toObject() as SiteRecord;
-  } catch (error) {
-    if (isDuplicateKeyError(error)) throw nameTakenError(data.name);
-    throw error;
-  }
-  await announce('site.created', created.meetingId, publicSite(created));
+  const order = await nextOrder(data.meetingId);
+  const { result: created } = await commitMeetingChange({
+    meetingId: data.meetingId,
+    ...stillOpen,
+    write: async (revision) => {
+      try {
+        const doc = await SiteModel.create({
+          meetingId: data.meetingId,
+          name: data.name,
+          address: data.address ?? '',
+          coordinatorName: data.coordinatorName ?? '',
+          coordinatorPhone: data.coordinatorPhone ?? '',
+          expectedHeadcount: data.expectedHeadcount ?? 0,
+          videoLink: data.videoLink ?? {},
+          order,
+          isMain: false,
+          revision,
+        });
+        return doc.toObject() as SiteRecord;
+      } catch (error) {
+        if (isDuplicateKeyError(error)) throw nameTakenError(data.name);
+        throw error;
+      }
+    },
+    events: (site) => [{ type: 'site.created', payload: publicSite(site) }],
+  });
   if (data.isMain) return setMainSite(actor, { meetingId: data.meetingId, siteId: String(created._id) });
   return created;
 }
@@ -170,7 +191,7 @@ export async function updateSite(actor: Actor, input: unknown): Promise<SiteReco
   } else {
     requireOrganizer(actor);
   }
-  await requireOpenMeeting(site.meetingId);
+  const { stillOpen } = await requireOpenMeeting(actor, site.meetingId, closedKey);
   if (data.name !== undefined && searchKey(data.name) !== searchKey(site.name) && (await nameTaken(site.meetingId, data.name, site._id))) throw nameTakenError(data.name);
 
   const set: Record<string, unknown> = {};
@@ -182,43 +203,84 @@ export async function updateSite(actor: Actor, input: unknown): Promise<SiteReco
     if (value !== undefined) set[`videoLink.${key}`] = value;
   }
   if (Object.keys(set).length === 0) return site;
-  let updated: SiteRecord | null;
-  try {
-    updated = await SiteModel.findByIdAndUpdate(site._id, { $set: set }, { returnDocument: 'after', runValidators: true }).lean<SiteRecord>();
-  } catch (error) {
-    if (isDuplicateKeyError(error)) throw nameTakenError(String(data.name));
-    throw error;
-  }
-  if (!updated) throw new NotFound('site.notFound');
-  const locationChanged = updated.name !== site.name || (updated.address ?? '') !== (site.address ?? '');
-  await announce('site.updated', updated.meetingId, publicSite(updated), { calendar: locationChanged });
-  return updated;
+  // A site's name or address is an invite's location: calendars must see the change.
+  const locationChanged = (data.name !== undefined && data.name !== site.name) || (data.address !== undefined && data.address !== (site.address ?? ''));
+  const { result } = await commitMeetingChange({
+    meetingId: site.meetingId,
+    ...stillOpen,
+    calendar: locationChanged,
+    write: async (revision) => {
+      try {
+        return await updateStamped(site, revision, { $set: set });
+      } catch (error) {
+        if (isDuplicateKeyError(error)) throw nameTakenError(String(data.name));
+        throw error;
+      }
+    },
+    events: (updated) => [{ type: 'site.updated', payload: publicSite(updated) }],
+  });
+  return result;
 }
 
 /**
  * Refused while attendees are assigned, unless `reassignTo` names another site of the meeting
  * to move them to. The main site cannot go while other sites remain (one must stay main).
+ *
+ * Race-free against attendees arriving meanwhile: the site is first marked as being removed (a
+ * short lease), then its attendees are counted or moved; every write that puts an attendee on a
+ * site checks the mark after writing (siteAcceptsAttendees) and undoes itself. So either this
+ * count sees the newcomer (refused, or moved along) or the newcomer sees the mark.
  */
 export async function removeSite(actor: Actor, input: unknown): Promise<{ removed: SiteRecord; reassigned: number }> {
   const data = parseInput(removeSchema, input);
   requireOrganizer(actor);
   const site = await loadSite(data.siteId, data.meetingId);
-  await requireOpenMeeting(site.meetingId);
+  const { stillOpen } = await requireOpenMeeting(actor, site.meetingId, closedKey);
   if (site.isMain && (await SiteModel.countDocuments({ meetingId: site.meetingId })) > 1) throw new Conflict('site.remove.main');
-  let reassigned = 0;
+  let target: { _id: Types.ObjectId } | null = null;
   if (data.reassignTo !== undefined) {
     if (data.reassignTo === String(site._id)) throw new Invalid({ reassignTo: { key: 'site.reassignTo.invalid' } });
-    const target = await SiteModel.findOne({ _id: data.reassignTo, meetingId: site.meetingId }, { _id: 1 }).lean();
+    target = await SiteModel.findOne({ _id: data.reassignTo, meetingId: site.meetingId }, { _id: 1 }).lean();
     if (!target) throw new Invalid({ reassignTo: { key: 'site.reassignTo.invalid' } });
-    const moved = await AttendeeModel.updateMany({ meetingId: site.meetingId, siteId: site._id }, { $set: { siteId: target._id } });
-    reassigned = moved.modifiedCount;
-  } else {
-    const count = await AttendeeModel.countDocuments({ meetingId: site.meetingId, siteId: site._id });
-    if (count > 0) throw new Conflict('site.remove.hasAttendees', { name: site.name, count });
   }
-  await SiteModel.deleteOne({ _id: site._id });
-  await announce('site.removed', site.meetingId, { id: String(site._id), reassignedTo: data.reassignTo ?? null, reassigned }, { calendar: reassigned > 0 });
-  return { removed: site, reassigned };
+  const marked = await SiteModel.updateOne(
+    { _id: site._id, $or: [{ removingUntil: { $exists: false } }, { removingUntil: { $lte: new Date() } }] },
+    { $set: { removingUntil: new Date(Date.now() + removalLeaseMs) } },
+  );
+  if (marked.matchedCount === 0) {
+    if (await SiteModel.exists({ _id: site._id })) throw new Conflict('error.changedMeanwhile');
+    throw new NotFound('site.notFound');
+  }
+  const unmark = () => SiteModel.updateOne({ _id: site._id }, { $unset: { removingUntil: 1 } }).catch(() => undefined);
+  if (!target) {
+    const count = await AttendeeModel.countDocuments({ meetingId: site.meetingId, siteId: site._id });
+    if (count > 0) {
+      await unmark();
+      throw new Conflict('site.remove.hasAttendees', { name: site.name, count });
+    }
+  }
+  try {
+    const { result } = await commitMeetingChange({
+      meetingId: site.meetingId,
+      ...stillOpen,
+      // Attendees moving to another site change the invite's location for them.
+      calendar: target !== null,
+      write: async (revision) => {
+        let reassigned = 0;
+        if (target) {
+          const moved = await AttendeeModel.updateMany({ meetingId: site.meetingId, siteId: site._id }, { $set: { siteId: target._id, revision } });
+          reassigned = moved.modifiedCount;
+        }
+        await SiteModel.deleteOne({ _id: site._id });
+        return { reassigned };
+      },
+      events: ({ reassigned }) => [{ type: 'site.removed', payload: { id: String(site._id), reassignedTo: data.reassignTo ?? null, reassigned } }],
+    });
+    return { removed: site, reassigned: result.reassigned };
+  } catch (error) {
+    await unmark();
+    throw error;
+  }
 }
 
 /**
@@ -231,19 +293,25 @@ export async function setMainSite(actor: Actor, input: unknown): Promise<SiteRec
   const data = parseInput(siteRefSchema, input);
   requireOrganizer(actor);
   const site = await loadSite(data.siteId, data.meetingId);
-  await requireOpenMeeting(site.meetingId);
+  const { stillOpen } = await requireOpenMeeting(actor, site.meetingId, closedKey);
   if (site.isMain) return site;
-  const updated = await switchMainSite(site);
-  await announce('site.mainChanged', site.meetingId, { mainSiteId: String(site._id), site: publicSite(updated) }, { calendar: true });
-  return updated;
+  // The main site is the meeting's location in invites.
+  const { result } = await commitMeetingChange({
+    meetingId: site.meetingId,
+    ...stillOpen,
+    calendar: true,
+    write: (revision) => switchMainSite(site, revision),
+    events: (updated) => [{ type: 'site.mainChanged', payload: { mainSiteId: String(site._id), site: publicSite(updated) } }],
+  });
+  return result;
 }
 
-async function switchMainSite(site: SiteRecord): Promise<SiteRecord> {
+async function switchMainSite(site: SiteRecord, revision: number): Promise<SiteRecord> {
   const previousMain = await SiteModel.findOne({ meetingId: site.meetingId, isMain: true }, { _id: 1 }).lean();
   for (let attempt = 0; attempt < 50; attempt += 1) {
-    await SiteModel.updateMany({ meetingId: site.meetingId, isMain: true, _id: { $ne: site._id } }, { $set: { isMain: false } });
+    await SiteModel.updateMany({ meetingId: site.meetingId, isMain: true, _id: { $ne: site._id } }, { $set: { isMain: false, revision } });
     try {
-      const updated = await SiteModel.findOneAndUpdate({ _id: site._id, meetingId: site.meetingId }, { $set: { isMain: true } }, { returnDocument: 'after' }).lean<SiteRecord>();
+      const updated = await SiteModel.findOneAndUpdate({ _id: site._id, meetingId: site.meetingId }, { $set: { isMain: true, revision } }, { returnDocument: 'after' }).lean<SiteRecord>();
       if (updated) return updated;
       // The site was removed meanwhile: give the meeting its main site back.
       if (previousMain) await SiteModel.updateOne({ _id: previousMain._id }, { $set: { isMain: true } }).catch(() => undefined);
@@ -261,22 +329,29 @@ async function switchMainSite(site: SiteRecord): Promise<SiteRecord> {
 export async function reorderSites(actor: Actor, input: unknown): Promise<SiteRecord[]> {
   const data = parseInput(reorderSchema, input);
   requireOrganizer(actor);
-  await requireOpenMeeting(data.meetingId);
+  const { stillOpen } = await requireOpenMeeting(actor, data.meetingId, closedKey);
   const existing = await SiteModel.find({ meetingId: data.meetingId }, { _id: 1 }).lean();
   const known = new Set(existing.map((site) => String(site._id)));
   const asked = new Set(data.siteIds);
   if (asked.size !== data.siteIds.length || asked.size !== known.size || data.siteIds.some((id) => !known.has(id))) {
     throw new Invalid({ siteIds: { key: 'site.reorder.mismatch' } });
   }
-  await writeOrder(data.siteIds);
-  const sites = await SiteModel.find({ meetingId: data.meetingId }).sort({ order: 1 }).lean<SiteRecord[]>();
-  await announce('sites.reordered', data.meetingId, { siteIds: sites.map((site) => String(site._id)) });
-  return sites;
+  const { result } = await commitMeetingChange({
+    meetingId: data.meetingId,
+    ...stillOpen,
+    write: async (revision) => {
+      await writeOrder(data.siteIds, revision);
+      return SiteModel.find({ meetingId: data.meetingId }).sort({ order: 1, _id: 1 }).lean<SiteRecord[]>();
+    },
+    events: (sites) => [{ type: 'sites.reordered', payload: { siteIds: sites.map((site) => String(site._id)) } }],
+  });
+  return result;
 }
 
-async function writeOrder(siteIds: string[]): Promise<void> {
+async function writeOrder(siteIds: string[], revision: number): Promise<void> {
   if (siteIds.length === 0) return;
-  await SiteModel.bulkWrite(siteIds.map((id, order) => ({ updateOne: { filter: { _id: new Types.ObjectId(id) }, update: { $set: { order } } } })));
+  // A later reorder (higher revision) that got there first is not overwritten by this one.
+  await SiteModel.bulkWrite(siteIds.map((id, order) => ({ updateOne: { filter: { _id: new Types.ObjectId(id), revision: { $lt: revision } }, update: { $set: { order, revision } } } })));
 }
 
 /** One step up or down in the list (the page's arrow buttons). */
@@ -309,47 +384,54 @@ export async function addProvinceDistricts(actor: Actor, input: unknown): Promis
   requireOrganizer(actor);
   const province = findProvince(data.provinceCode);
   if (!province) throw new Invalid({ provinceCode: { key: 'site.province.unknown' } });
-  await requireOpenMeeting(data.meetingId);
+  const { stillOpen } = await requireOpenMeeting(actor, data.meetingId, closedKey);
   const meetingId = new Types.ObjectId(data.meetingId);
 
   const existing = await SiteModel.find({ meetingId }, { name: 1, isMain: 1, order: 1 }).lean<SiteRecord[]>();
   const byKey = new Map(existing.map((site) => [searchKey(site.name), site]));
-  const created: SiteRecord[] = [];
-  let mainSite: SiteRecord | undefined;
+  const needsMain = !existing.some((site) => site.isMain);
+  const missing = province.districts.filter((district) => !byKey.has(searchKey(district.name)));
+  // Nothing to add: no revision, no event (a second click changes nothing).
+  if (!needsMain && missing.length === 0) return { created: [], skipped: province.districts.length };
 
-  if (!existing.some((site) => site.isMain)) {
-    const sameName = byKey.get(searchKey(province.mainSite.name));
-    if (sameName) {
-      mainSite = await switchMainSite(sameName);
-    } else {
-      const firstOrder = existing.length > 0 ? Math.min(0, ...existing.map((site) => site.order)) - 1 : 0;
-      const main = await insertUnlessPresent({ meetingId, name: province.mainSite.name, address: province.mainSite.address, isMain: true, order: firstOrder });
-      if (main) created.push((mainSite = main));
-    }
-  }
-  let order = await nextOrder(meetingId);
-  let skipped = 0;
-  for (const district of province.districts) {
-    if (byKey.has(searchKey(district.name))) {
-      skipped += 1;
-      continue;
-    }
-    const site = await insertUnlessPresent({ meetingId, name: district.name, address: district.address, isMain: false, order });
-    if (site) {
-      created.push(site);
-      order += 1;
-    } else {
-      skipped += 1;
-    }
-  }
-  if (created.length > 0 || mainSite) {
-    await announce('sites.added', meetingId, { sites: created.map(publicSite), mainSiteId: mainSite ? String(mainSite._id) : undefined }, { calendar: mainSite !== undefined });
-  }
-  return { created, skipped, mainSite };
+  const { result } = await commitMeetingChange({
+    meetingId,
+    ...stillOpen,
+    // A new main site is the meeting's location in invites.
+    calendar: needsMain,
+    write: async (revision) => {
+      const created: SiteRecord[] = [];
+      let mainSite: SiteRecord | undefined;
+      if (needsMain) {
+        const sameName = byKey.get(searchKey(province.mainSite.name));
+        if (sameName) {
+          mainSite = await switchMainSite(sameName, revision);
+        } else {
+          const firstOrder = existing.length > 0 ? Math.min(0, ...existing.map((site) => site.order)) - 1 : 0;
+          const main = await insertUnlessPresent({ meetingId, name: province.mainSite.name, address: province.mainSite.address, isMain: true, order: firstOrder, revision });
+          if (main) created.push((mainSite = main));
+        }
+      }
+      let order = await nextOrder(meetingId);
+      let skipped = province.districts.length - missing.length;
+      for (const district of missing) {
+        const site = await insertUnlessPresent({ meetingId, name: district.name, address: district.address, isMain: false, order, revision });
+        if (site) {
+          created.push(site);
+          order += 1;
+        } else {
+          skipped += 1;
+        }
+      }
+      return { created, skipped, mainSite };
+    },
+    events: ({ created, mainSite }) => [{ type: 'sites.added', payload: { sites: created.map(publicSite), mainSiteId: mainSite ? String(mainSite._id) : undefined } }],
+  });
+  return result;
 }
 
 /** Inserts, or returns undefined when a concurrent click already inserted it (duplicate key). */
-async function insertUnlessPresent(fields: { meetingId: Types.ObjectId; name: string; address: string; isMain: boolean; order: number }): Promise<SiteRecord | undefined> {
+async function insertUnlessPresent(fields: { meetingId: Types.ObjectId; name: string; address: string; isMain: boolean; order: number; revision: number }): Promise<SiteRecord | undefined> {
   try {
     return (await SiteModel.create(fields)).toObject() as SiteRecord;
   } catch (error) {
@@ -363,9 +445,13 @@ export async function rotateCoordinatorLink(actor: Actor, input: unknown): Promi
   const data = parseInput(siteRefSchema, input);
   requireOrganizer(actor);
   const site = await loadSite(data.siteId, data.meetingId);
-  const updated = await SiteModel.findByIdAndUpdate(site._id, { $set: { coordinatorToken: newToken() } }, { returnDocument: 'after' }).lean<SiteRecord>();
-  if (!updated) throw new NotFound('site.notFound');
-  // siteId-scoped: realtime can drop the old link's sockets; nobody else needs to know.
-  await announce('site.linkRotated', updated.meetingId, { id: String(updated._id) }, { siteId: String(updated._id) });
-  return updated;
+  // Revoking a link is allowed on a cancelled meeting too: a leaked link must be stoppable.
+  await requireOpenMeeting(actor, site.meetingId, {});
+  const { result } = await commitMeetingChange({
+    meetingId: site.meetingId,
+    write: (revision) => updateStamped(site, revision, { $set: { coordinatorToken: newToken() } }),
+    // siteId-scoped: realtime can drop the old link's sockets; nobody else needs to know.
+    events: (updated) => [{ type: 'site.linkRotated', siteId: String(updated._id), payload: { id: String(updated._id) } }],
+  });
+  return result;
 }

@@ -29,6 +29,8 @@ const siteSchema = new Schema(
     coordinatorToken: { type: String, required: true, default: () => newToken() },
     /** The meeting revision of this document's last change (stale writes check `revision: { $lt: R }`). */
     revision: { type: Number, required: true, default: 0 },
+    /** Set while the site is being removed (a short lease): attendee writes landing meanwhile undo themselves. */
+    removingUntil: { type: Date },
   },
   { timestamps: true },
 );

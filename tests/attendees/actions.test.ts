@@ -51,8 +51,8 @@ describe('adding people to the list', () => {
     await createAttendee(organizer, { meetingId, fullName: 'Trần Thị Bình', email: 'binh@example.vn' });
     const error = await rejection(createAttendee(organizer, { meetingId, fullName: 'Trần Bình', email: 'BINH@example.vn' }));
     expect(error.status).toBe(422);
-    expect(toErrorBody(error, 'vi').error.fields).toEqual({ email: 'Email binh@example.vn đã được dùng cho một đại biểu khác của hội nghị này.' });
-    expect(toErrorBody(error, 'en').error.fields?.email).toBe('The email binh@example.vn is already used by another attendee of this meeting.');
+    expect(toErrorBody(error, 'vi').error.fields).toEqual({ email: 'Không thể dùng địa chỉ email binh@example.vn cho đại biểu này. Vui lòng nhập địa chỉ khác.' });
+    expect(toErrorBody(error, 'en').error.fields?.email).toBe('The email address binh@example.vn cannot be used for this attendee. Please enter another address.');
     // Another meeting may invite the same person.
     const other = await newConference();
     await expect(createAttendee(organizer, { meetingId: other.meetingId, fullName: 'Trần Thị Bình', email: 'binh@example.vn' })).resolves.toBeTruthy();

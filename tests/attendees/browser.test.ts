@@ -85,7 +85,7 @@ describe('the organizer in the attendee table', () => {
     await email.fill('lan@example.vn');
     await email.press('Enter');
     const error = row.locator('td[data-field="email"] .field-error');
-    await expect.poll(() => error.textContent()).toBe('Email lan@example.vn đã được dùng cho một đại biểu khác của hội nghị này.');
+    await expect.poll(() => error.textContent()).toBe('Không thể dùng địa chỉ email lan@example.vn cho đại biểu này. Vui lòng nhập địa chỉ khác.');
     expect((await AttendeeModel.findById(hung.id).lean())!.email).toBe('hung@example.vn');
     await email.press('Escape');
     await expect.poll(() => row.locator('td[data-field="email"]').textContent()).toBe('hung@example.vn');

@@ -185,7 +185,7 @@ describe('the table', () => {
     expect(saved.json.position).toBe('Giám đốc Sở');
     const duplicate = await organizer.json('PATCH', url, { email: 'lan@example.vn' });
     expect(duplicate.status).toBe(422);
-    expect(duplicate.json.error.fields).toEqual({ email: 'Email lan@example.vn đã được dùng cho một đại biểu khác của hội nghị này.' });
+    expect(duplicate.json.error.fields).toEqual({ email: 'Không thể dùng địa chỉ email lan@example.vn cho đại biểu này. Vui lòng nhập địa chỉ khác.' });
     const englishReader = await app.signInOrganizer();
     const english = await englishReader.json('PATCH', `${url}?lang=en`, { email: 'nope' });
     expect(english.json.error.fields.email).toBe('This email address is not valid (e.g. name@example.vn).');

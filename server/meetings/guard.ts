@@ -1,0 +1,42 @@
+// The one guard for actions that change a meeting or its parts (sites, attendees, agenda): the
+// meeting exists, the asker may work on it, and it is open (a cancelled meeting is read-only
+// until reinstated). It returns the `when`/`rejected` pair for commitMeetingChange, so the same
+// rule is checked again atomically in the write that claims the revision.
+import type { Types } from 'mongoose';
+import { MeetingModel, type MeetingStatus } from './model.js';
+import type { MeetingRecord } from './revision.js';
+import { canSeeMeeting, type Actor } from '../lib/actor.js';
+import { Conflict, Forbidden, NotFound, Unauthorized } from '../lib/errors.js';
+import { isObjectIdString } from '../lib/input.js';
+
+/** Which statuses refuse the change, each with the message the asker reads. */
+export type ClosedMessages = Partial<Record<MeetingStatus, string>>;
+
+export interface OpenMeeting {
+  meeting: MeetingRecord;
+  /** Spread into commitMeetingChange: the same status rule, checked in the claiming write. */
+  stillOpen: { when: Record<string, unknown>; rejected: (current: MeetingRecord) => Error };
+}
+
+/**
+ * `closed` is a message key (refuses a cancelled meeting) or one key per refused status (the
+ * meeting's own edits also refuse an ended meeting). Anonymous askers get Unauthorized; a link
+ * holder of another meeting Forbidden; a missing meeting (or a malformed id) NotFound.
+ */
+export async function requireOpenMeeting(actor: Actor, meetingId: string | Types.ObjectId, closed: string | ClosedMessages = 'meeting.cancelled.readonly'): Promise<OpenMeeting> {
+  if (actor.kind === 'anonymous') throw new Unauthorized();
+  const id = String(meetingId);
+  if (!isObjectIdString(id)) throw new NotFound('meeting.notFound');
+  const messages: ClosedMessages = typeof closed === 'string' ? { cancelled: closed } : closed;
+  const meeting = await MeetingModel.findById(id).lean<MeetingRecord>();
+  if (!meeting) throw new NotFound('meeting.notFound');
+  requireMayWorkOn(actor, meeting);
+  const refuse = (current: MeetingRecord) => new Conflict(messages[current.status as MeetingStatus] ?? Object.values(messages)[0] ?? 'meeting.cancelled.readonly', { status: current.status });
+  if (messages[meeting.status as MeetingStatus]) throw refuse(meeting);
+  return { meeting, stillOpen: { when: { status: { $nin: Object.keys(messages) } }, rejected: refuse } };
+}
+
+/** Who may work on this meeting at all (roles within it are the action's own check). */
+function requireMayWorkOn(actor: Actor, meeting: MeetingRecord): void {
+  if (!canSeeMeeting(actor, String(meeting._id))) throw new Forbidden();
+}
