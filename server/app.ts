@@ -39,6 +39,8 @@ export interface BuiltApp {
   app: express.Express;
   /** The session middleware, shared with Socket.IO's handshake. */
   sessionMiddleware: RequestHandler;
+  /** Its store, for Socket.IO to read a socket's session again when it re-checks the asker. */
+  sessionStore: session.Store;
 }
 
 export function createApp(options: AppOptions): BuiltApp {
@@ -80,12 +82,13 @@ export function createApp(options: AppOptions): BuiltApp {
   app.use(chooseLocale);
   app.use(bodyParsers());
 
+  const sessionStore = createSessionStore(mongoose.connection.getClient(), mongoose.connection.db?.databaseName);
   const sessionMiddleware = session({
     name: 'bp.sid',
     secret: options.sessionSecret,
     resave: false,
     saveUninitialized: false,
-    store: createSessionStore(mongoose.connection.getClient(), mongoose.connection.db?.databaseName),
+    store: sessionStore,
     cookie: { httpOnly: true, sameSite: 'lax', secure: options.isProduction, maxAge: 14 * 24 * 3600 * 1000 },
   });
   app.use(sessionMiddleware);
@@ -100,7 +103,7 @@ export function createApp(options: AppOptions): BuiltApp {
 
   app.use((_req, _res, next) => next(new NotFound()));
   app.use(errorHandler(options.logger));
-  return { app, sessionMiddleware };
+  return { app, sessionMiddleware, sessionStore };
 }
 
 /**

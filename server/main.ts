@@ -33,7 +33,7 @@ async function main(): Promise<void> {
     logger.info('demo conference ready');
   }
 
-  const { app, sessionMiddleware } = createApp({
+  const { app, sessionMiddleware, sessionStore } = createApp({
     sessionSecret: config.sessionSecret ?? (await developmentSecret(config.dataDir)),
     isProduction: config.isProduction,
     logger,
@@ -42,7 +42,7 @@ async function main(): Promise<void> {
     trustProxy: config.trustProxy,
   });
   const server = createServer(app);
-  const realtime = await attachRealtime(server, { sessionMiddleware, redisUrl: config.redisUrl, logger });
+  const realtime = await attachRealtime(server, { sessionMiddleware, sessionStore, redisUrl: config.redisUrl, publicUrl: config.publicUrl, logger });
 
   await new Promise<void>((resolve) => server.listen(config.port, config.host, resolve));
   const shownHost = config.host === '0.0.0.0' ? 'localhost' : config.host;

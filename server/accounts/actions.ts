@@ -8,6 +8,7 @@ import { requireAdmin, type Actor } from '../lib/actor.js';
 import { Conflict, Forbidden, Invalid, Unauthorized } from '../lib/errors.js';
 import { isDuplicateKeyError } from '../lib/errors.js';
 import { parseInput, requiredText } from '../lib/validation.js';
+import { revokeAskers } from '../lib/revocations.js';
 
 const newAccountSchema = z.object({
   email: z.preprocess((value) => (typeof value === 'string' ? value.trim().toLowerCase() : value), z.email('accounts.emailInvalid')),
@@ -75,4 +76,12 @@ function sameSecret(expected: string, given: unknown): boolean {
   const a = Buffer.from(expected);
   const b = Buffer.from(given.trim());
   return a.length === b.length && timingSafeEqual(a, b);
+}
+
+/**
+ * A session ended (sign-out, or replaced by a new one at sign-in): every live connection opened
+ * with it closes now, on every app instance, instead of following meetings as the old asker.
+ */
+export function sessionEnded(sessionId: string): void {
+  revokeAskers({ kind: 'session', id: sessionId });
 }

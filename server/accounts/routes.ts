@@ -2,7 +2,7 @@
 // attendees in without an account.
 import { Router, type Request } from 'express';
 import { ipKeyGenerator, rateLimit } from 'express-rate-limit';
-import { authenticate, createFirstAdmin, hasAnyAccount } from './actions.js';
+import { authenticate, createFirstAdmin, hasAnyAccount, sessionEnded } from './actions.js';
 import { actorForLink, type LinkGrant } from './links.js';
 import { actorOf, fieldErrors, localeOf, toErrorBody, translate } from '../lib/http.js';
 import { AppError, Invalid, NotFound, TooManyRequests } from '../lib/errors.js';
@@ -59,7 +59,9 @@ export function accountsRoutes(options: AccountsRoutesOptions): Router {
   });
 
   router.post('/logout', async (req, res) => {
+    const sessionId = req.sessionID;
     await new Promise<void>((resolve, reject) => req.session.destroy((error) => (error ? reject(error) : resolve())));
+    sessionEnded(sessionId);
     res.clearCookie('bp.sid');
     res.redirect(303, '/login');
   });
@@ -104,9 +106,11 @@ async function signInWithLink(req: Request, res: import('express').Response, gra
   res.redirect(303, home);
 }
 
-/** A fresh session id at every sign-in (no session fixation). */
-function regenerate(req: Request): Promise<void> {
-  return new Promise((resolve, reject) => req.session.regenerate((error) => (error ? reject(error) : resolve())));
+/** A fresh session id at every sign-in (no session fixation); the old session's sockets close. */
+async function regenerate(req: Request): Promise<void> {
+  const previous = req.sessionID;
+  await new Promise<void>((resolve, reject) => req.session.regenerate((error) => (error ? reject(error) : resolve())));
+  sessionEnded(previous);
 }
 
 /** Only local paths, so a crafted ?next= cannot send the user elsewhere after sign-in. */

@@ -1,90 +1,156 @@
-// Socket.IO: who is connecting (same session or bearer token as HTTP), which rooms they may
-// join, and fan-out of domain events to those rooms. With REDIS_URL, several app instances share
-// rooms through the Redis Streams adapter.
-import type { Server as HttpServer } from 'node:http';
+// Socket.IO: who is connecting (same session or bearer token as HTTP, from the app's own origin
+// only), which rooms they may join, and fan-out of domain events to those rooms. With REDIS_URL,
+// several app instances share rooms through the Redis Streams adapter.
+import type { IncomingMessage, Server as HttpServer } from 'node:http';
 import type { RequestHandler } from 'express';
+import type { SessionData, Store } from 'express-session';
 import { Server, type Socket } from 'socket.io';
 import { createAdapter } from '@socket.io/redis-streams-adapter';
 import { createClient } from 'redis';
 import { z } from 'zod';
 import type { Logger } from 'pino';
-import { bearerFrom, resolveActor, type Credentials } from '../accounts/identify.js';
+import { bearerFrom, resolveActor } from '../accounts/identify.js';
 import { canSeeSite, requireMeetingViewer, type Actor } from '../lib/actor.js';
-import { AppError } from '../lib/errors.js';
-import { defaultLocale, isLocale } from '../lib/i18n.js';
+import { Unauthorized } from '../lib/errors.js';
+import { defaultLocale, isLocale, t } from '../lib/i18n.js';
 import { toErrorBody } from '../lib/http.js';
 import { subscribe, type DomainEvent } from '../lib/events.js';
+import { onAskersRevoked } from '../lib/revocations.js';
 import { parseInput, objectId } from '../lib/validation.js';
-import { meetingRoom, organizersRoom, siteRoom } from './rooms.js';
+import { askerRoom, meetingRoom, organizersRoom, siteRoom } from './rooms.js';
+import { askerResolver, askerRoomsOf, onAskerEvent, registerResolver, sameAsker, socketLocale, type AskerResolver, type SocketCredentials, type SocketData } from './askers.js';
 
-interface SocketData {
-  actor: Actor;
-  /** What the handshake presented, kept to re-check the asker when a link or role changes. */
-  credentials: Credentials;
-}
+export { onAskerEvent, recheckAsker } from './askers.js';
 
 export interface Realtime {
   io: Server;
   close(): Promise<void>;
 }
 
-export async function attachRealtime(httpServer: HttpServer, options: { sessionMiddleware: RequestHandler; redisUrl?: string; logger: Logger }): Promise<Realtime> {
+export interface RealtimeOptions {
+  sessionMiddleware: RequestHandler;
+  /** The session store, to read a socket's session again when its asker is re-checked. */
+  sessionStore?: Store;
+  redisUrl?: string;
+  /** PUBLIC_URL: browsers may open sockets from this origin (and from the request's own host). */
+  publicUrl?: string;
+  logger: Logger;
+}
+
+export async function attachRealtime(httpServer: HttpServer, options: RealtimeOptions): Promise<Realtime> {
   const redis = options.redisUrl ? createClient({ url: options.redisUrl }) : undefined;
   if (redis) {
     redis.on('error', (error) => options.logger.error({ err: error }, 'redis error'));
     await redis.connect();
   }
-  const io = new Server<Record<string, never>, Record<string, never>, Record<string, never>, SocketData>(httpServer, {
+  const io = new Server(httpServer, {
     adapter: redis ? createAdapter(redis) : undefined,
     // A phone on a flaky district connection gets missed events replayed on reconnect.
     connectionStateRecovery: { maxDisconnectionDuration: 2 * 60_000 },
+    allowRequest: (req, callback) => (fromOwnOrigin(req, options.publicUrl) ? callback(null, true) : callback(t(localeOfRequest(req), 'realtime.origin'), false)),
   });
+  const resolve = askerResolver(options.sessionStore);
+  registerResolver(io, resolve);
+  refuseRecoveryOfRevokedAskers(io, resolve);
 
   io.engine.use(options.sessionMiddleware);
   io.use(async (socket, next) => {
     try {
-      const request = socket.request as typeof socket.request & { session?: Parameters<typeof resolveActor>[0]['session'] };
+      const request = socket.request as typeof socket.request & { session?: Partial<SessionData>; sessionID?: string };
       const token = typeof socket.handshake.auth?.token === 'string' ? socket.handshake.auth.token : bearerFrom(socket.handshake.headers.authorization);
-      const session = request.session ? { userId: request.session.userId, link: request.session.link } : undefined;
-      socket.data.credentials = { bearerToken: token, session };
-      socket.data.actor = await resolveActor(socket.data.credentials);
+      const signedIn = Boolean(request.session?.userId || request.session?.link);
+      const credentials: SocketCredentials = { bearerToken: token, sessionId: !token && signedIn ? request.sessionID : undefined };
+      const actor = await resolveActor(token ? { bearerToken: token } : { session: request.session });
+      // A link that names nobody (rotated, removed) is refused outright, so a kiosk or script
+      // learns it must be given a new one instead of sitting connected and seeing nothing.
+      if (token && actor.kind === 'anonymous') throw new Unauthorized('accounts.linkInvalid');
+      const restored = socket.recovered ? (socket.data as Partial<SocketData>).actor : undefined;
+      Object.assign(socket.data as SocketData, { credentials, actor });
+      // Recovered with other credentials than the connection it resumes: start afresh instead.
+      if (restored && !sameAsker(restored, actor)) throw new Unauthorized('realtime.askerChanged');
       next();
     } catch (error) {
-      next(error as Error);
+      next(handshakeError(socket, error));
     }
   });
 
   io.on('connection', (socket) => {
-    socket.on('meeting:join', async (input: unknown, ack?: (reply: unknown) => void) => {
-      try {
-        const meetingId = joinMeeting(socket, input);
-        ack?.({ ok: true, meetingId });
-      } catch (error) {
-        ack?.(ackError(socket, error));
-      }
-    });
+    const data = socket.data as SocketData;
+    void socket.join(askerRoomsOf(data.actor, data.credentials));
+    onAskerEvent(socket, 'meeting:join', (actor, input) => ({ meetingId: joinMeeting(socket, actor, input) }));
   });
 
   const unsubscribe = subscribe((event) => {
     fanOut(io, event);
-    void dropRevokedScreens(io, event).catch((error: unknown) => options.logger.error({ err: error }, 'could not re-check sockets'));
+    void dropRevokedScreens(io, resolve, event).catch((error: unknown) => options.logger.error({ err: error }, 'could not re-check sockets'));
   });
+  const stopRevocations = onAskersRevoked((credentials) => io.in(credentials.map(askerRoom)).disconnectSockets(true));
 
   return {
-    io,
+    io: io,
     async close() {
       unsubscribe();
-      await new Promise<void>((resolve) => io.close(() => resolve()));
+      stopRevocations();
+      await new Promise<void>((done) => io.close(() => done()));
       if (redis?.isOpen) await redis.quit();
     },
   };
 }
 
+/**
+ * Browsers send Origin on every cross-site socket request: only the app's own pages (PUBLIC_URL,
+ * or the same host the request came to) may ride on the organizer's cookie. A page on another
+ * port of the same host is another origin. Clients without Origin (scripts, kiosks, other
+ * languages' Socket.IO clients) carry no ambient cookie and are let through to the handshake.
+ */
+export function fromOwnOrigin(req: IncomingMessage, publicUrl: string | undefined): boolean {
+  const origin = req.headers.origin;
+  if (origin === undefined) return true;
+  let parsed: URL;
+  try {
+    parsed = new URL(origin);
+  } catch {
+    return false; // "null" (sandboxed frames, file://) and garbage
+  }
+  if (publicUrl && parsed.origin === new URL(publicUrl).origin) return true;
+  return parsed.host === req.headers.host;
+}
+
+function localeOfRequest(req: IncomingMessage) {
+  const lang = /(?:^|;\s*)lang=(\w+)/.exec(req.headers.cookie ?? '')?.[1];
+  return isLocale(lang) ? lang : defaultLocale;
+}
+
+/** A refused handshake as Socket.IO's connect_error, with our error body as its data. */
+function handshakeError(socket: Socket | { handshake: Socket['handshake'] }, error: unknown): Error {
+  if (!(error instanceof Unauthorized)) return error as Error;
+  const lang = socket.handshake.auth?.lang;
+  const body = toErrorBody(error, isLocale(lang) ? lang : defaultLocale);
+  return Object.assign(new Error(body.error.message), { data: body });
+}
+
+/**
+ * Connection State Recovery restores a socket's rooms and replays what it missed before any
+ * middleware runs. A socket whose credentials were revoked while it was away (the link rotated,
+ * the organizer signed out) must not get that replay: check its stored asker first, and let it
+ * start a fresh connection (through the handshake) if that asker is gone.
+ */
+function refuseRecoveryOfRevokedAskers(io: Server, resolve: AskerResolver): void {
+  const adapter = io.of('/').adapter;
+  const restore = adapter.restoreSession.bind(adapter);
+  adapter.restoreSession = async (pid, offset) => {
+    const session = await restore(pid, offset);
+    const data = session?.data as Partial<SocketData> | undefined;
+    if (!session || !data?.actor || !data.credentials) return session;
+    // The adapters answer null for "nothing to recover"; their typings say otherwise.
+    return sameAsker(await resolve(data.credentials), data.actor) ? session : (null as unknown as typeof session);
+  };
+}
+
 const joinSchema = z.object({ meetingId: objectId });
 
-function joinMeeting(socket: Socket, input: unknown): string {
+function joinMeeting(socket: Socket, actor: Actor, input: unknown): string {
   const { meetingId } = parseInput(joinSchema, input);
-  const actor = (socket.data as SocketData).actor;
   requireMeetingViewer(actor, meetingId);
   void socket.join(meetingRoom(meetingId));
   if (actor.kind === 'organizer' || actor.kind === 'chair') void socket.join(organizersRoom(meetingId));
@@ -92,41 +158,42 @@ function joinMeeting(socket: Socket, input: unknown): string {
   return meetingId;
 }
 
-/** Which connected askers an event may have changed: a rotated or removed site link, a changed or removed attendee. */
-function askersChangedBy(event: DomainEvent): ((actor: Actor) => boolean) | undefined {
+/**
+ * Credentials an event revoked outright (every socket in these rooms goes), and those it may
+ * have changed (each socket there is asked again: a renamed attendee stays, one whose link was
+ * rotated or who is no longer chair goes).
+ */
+function askersChangedBy(event: DomainEvent): { revoked: string[]; recheck: string[] } {
   const payload = (event.payload ?? {}) as { id?: string; attendee?: { id?: string } };
   switch (event.type) {
     case 'site.linkRotated':
     case 'site.removed':
-      return (actor) => actor.kind === 'coordinator' && actor.siteId === payload.id;
-    case 'attendee.updated':
+      return { revoked: payload.id ? [askerRoom({ kind: 'site', id: payload.id })] : [], recheck: [] };
     case 'attendee.removed':
-      return (actor) => (actor.kind === 'attendee' || actor.kind === 'chair') && actor.attendeeId === payload.attendee?.id;
+      return { revoked: payload.attendee?.id ? [askerRoom({ kind: 'attendee', id: payload.attendee.id })] : [], recheck: [] };
+    case 'attendee.updated':
+      return { revoked: [], recheck: payload.attendee?.id ? [askerRoom({ kind: 'attendee', id: payload.attendee.id })] : [] };
+    case 'meeting.deleted':
+      return { revoked: [], recheck: [meetingRoom(event.meetingId)] };
     default:
-      return undefined;
+      return { revoked: [], recheck: [] };
   }
 }
 
 /**
  * A screen whose link was rotated, or whose attendee was removed or made chair or no longer chair,
- * must not keep receiving what it may no longer see: ask again who it is, and disconnect it if
- * the answer changed (it reconnects as whoever it now is).
+ * must not keep receiving what it may no longer see, joined to a meeting or not, on any instance:
+ * disconnect it (it reconnects as whoever it now is).
  */
-async function dropRevokedScreens(io: Server, event: DomainEvent): Promise<void> {
-  const changed = askersChangedBy(event);
-  if (!changed) return;
-  for (const socket of await io.in(meetingRoom(event.meetingId)).fetchSockets()) {
+async function dropRevokedScreens(io: Server, resolve: AskerResolver, event: DomainEvent): Promise<void> {
+  const { revoked, recheck } = askersChangedBy(event);
+  if (revoked.length > 0) io.in(revoked).disconnectSockets(true);
+  if (recheck.length === 0) return;
+  for (const socket of await io.in(recheck).fetchSockets()) {
     const data = socket.data as SocketData;
-    if (!changed(data.actor)) continue;
-    const now = await resolveActor(data.credentials);
-    if (!sameAsker(now, data.actor)) socket.disconnect(true);
+    if (data.actor.kind === 'organizer') continue;
+    if (!sameAsker(await resolve(data.credentials), data.actor)) socket.disconnect(true);
   }
-}
-
-/** Same kind and same ids (a renamed attendee is still the same asker). */
-function sameAsker(a: Actor, b: Actor): boolean {
-  const key = (actor: Actor) => [actor.kind, 'meetingId' in actor ? actor.meetingId : '', 'siteId' in actor ? actor.siteId : '', 'attendeeId' in actor ? actor.attendeeId : ''].join('|');
-  return key(a) === key(b);
 }
 
 /** Site-scoped events go to that site and the organizers; the rest to the whole meeting. */
@@ -136,9 +203,4 @@ function fanOut(io: Server, event: DomainEvent): void {
   else io.to(meetingRoom(event.meetingId)).emit('event', message);
 }
 
-function ackError(socket: Socket, error: unknown) {
-  const lang = socket.handshake.auth?.lang;
-  const locale = isLocale(lang) ? lang : defaultLocale;
-  if (error instanceof AppError) return { ok: false, ...toErrorBody(error, locale) };
-  return { ok: false, error: { code: 'internal', message: 'internal error' } };
-}
+export { socketLocale };

@@ -1,4 +1,11 @@
-// Room names: everyone following a meeting, one site's screens, and the organizers' desks.
+// Room names: everyone following a meeting, one site's screens, and the organizers' desks; and
+// one room per credential a socket was opened with (asker rooms), so every socket of a revoked
+// credential can be closed with `io.in(room).disconnectSockets(true)`, across instances.
+import type { AskerCredential } from '../lib/revocations.js';
+
 export const meetingRoom = (meetingId: string) => `meeting:${meetingId}`;
 export const siteRoom = (meetingId: string, siteId: string) => `meeting:${meetingId}:site:${siteId}`;
 export const organizersRoom = (meetingId: string) => `meeting:${meetingId}:organizers`;
+
+/** `asker:session:<sid>`, `asker:user:<userId>`, `asker:site:<siteId>`, `asker:attendee:<attendeeId>`. */
+export const askerRoom = (credential: AskerCredential) => `asker:${credential.kind}:${credential.id}`;

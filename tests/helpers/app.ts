@@ -25,17 +25,17 @@ export interface TestApp {
   stop(): Promise<void>;
 }
 
-export async function startTestApp(options: { loginRateLimit?: number; logger?: Logger } = {}): Promise<TestApp> {
+export async function startTestApp(options: { loginRateLimit?: number; logger?: Logger; publicUrl?: string } = {}): Promise<TestApp> {
   const database = await connectTestDatabase();
   const logger = options.logger ?? pino({ level: 'silent' });
-  const { app, sessionMiddleware } = createApp({
+  const { app, sessionMiddleware, sessionStore } = createApp({
     sessionSecret: 'test-session-secret-that-is-long-enough',
     isProduction: false,
     logger,
     loginRateLimit: options.loginRateLimit ?? 1000,
   });
   const server = createServer(app);
-  const realtime = await attachRealtime(server, { sessionMiddleware, logger });
+  const realtime = await attachRealtime(server, { sessionMiddleware, sessionStore, logger, publicUrl: options.publicUrl });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const organizerUser = await createFirstAdmin(organizerCredentials);
