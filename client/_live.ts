@@ -1,0 +1,255 @@
+// The live state every day-of screen follows (docs/api/live.md): starts from the snapshot the
+// page was rendered with, applies pushed events in revision order, and on a gap (or a reconnect
+// the server could not recover) fetches a fresh snapshot and carries on without a reload.
+// Entity events older than what a snapshot already holds are dropped; newer ones are applied.
+import { io, type Socket } from 'socket.io-client';
+import type { Ack, AckError, LiveCommandName, LiveEvent, LiveSnapshot, ScreenKind, SiteLiveView } from '../server/live/contract.js';
+
+export type ConnectionState = 'connecting' | 'online' | 'syncing' | 'offline';
+
+export interface LiveOptions {
+  meetingId: string;
+  screen: ScreenKind;
+  snapshot: LiveSnapshot;
+  lang: string;
+  /** How long a command waits for its acknowledgement. */
+  ackTimeoutMs?: number;
+}
+
+type Listener = (state: LiveSnapshot, event?: LiveEvent) => void;
+
+/** An acknowledgement that never came (no connection, or it took too long). */
+export const noAnswer: AckError = { ok: false, error: { code: 'internal', message: 'no answer' } };
+export function isNoAnswer(ack: Ack<unknown>): boolean {
+  return ack === noAnswer;
+}
+
+export class LiveState {
+  readonly socket: Socket;
+  state: LiveSnapshot;
+  /** Highest meeting revision applied. */
+  revision: number;
+  connection: ConnectionState = 'connecting';
+  /** Server clock minus this browser's clock, ms (timers show the server's time). */
+  clockOffsetMs = 0;
+  private readonly listeners = new Set<Listener>();
+  private readonly connectionListeners = new Set<(state: ConnectionState) => void>();
+  private buffered: LiveEvent[] = [];
+  private syncing: Promise<void> | undefined;
+  private readonly ackTimeoutMs: number;
+
+  constructor(private readonly options: LiveOptions) {
+    this.state = options.snapshot;
+    this.revision = options.snapshot.revision;
+    this.adoptClock(options.snapshot.serverNow);
+    this.ackTimeoutMs = options.ackTimeoutMs ?? 15_000;
+    // Websocket first (one round trip less on a slow link), long polling where a proxy blocks it.
+    this.socket = io({ transports: ['websocket', 'polling'], tryAllTransports: true, auth: { lang: options.lang } });
+    this.socket.on('connect', () => void this.connected());
+    this.socket.on('disconnect', () => this.setConnection('offline'));
+    this.socket.on('connect_error', () => this.setConnection('offline'));
+    this.socket.on('event', (event: LiveEvent) => this.receive(event));
+  }
+
+  /** Called with the state after every change (and the event that made it). */
+  subscribe(listener: Listener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  onConnection(listener: (state: ConnectionState) => void): () => void {
+    this.connectionListeners.add(listener);
+    listener(this.connection);
+    return () => this.connectionListeners.delete(listener);
+  }
+
+  /** The server's "now", for timers. */
+  now(): number {
+    return Date.now() + this.clockOffsetMs;
+  }
+
+  /** A command with its acknowledgement; `noAnswer` when offline or no answer came in time. */
+  send<T = Record<string, unknown>>(name: LiveCommandName, input: Record<string, unknown>): Promise<Ack<T>> {
+    if (!this.socket.connected) return Promise.resolve(noAnswer as Ack<T>);
+    return new Promise((resolve) => {
+      this.socket.timeout(this.ackTimeoutMs).emit(name, { meetingId: this.options.meetingId, ...input }, (error: Error | null, ack: Ack<T>) => {
+        if (error || !ack) return resolve(noAnswer as Ack<T>);
+        if (ack.ok) this.noteRevision(ack.revision);
+        resolve(ack);
+      });
+    });
+  }
+
+  private setConnection(state: ConnectionState): void {
+    if (this.connection === state) return;
+    this.connection = state;
+    for (const listener of this.connectionListeners) listener(state);
+  }
+
+  private async connected(): Promise<void> {
+    // Recovered: the server replayed what we missed and kept our rooms.
+    if (this.socket.recovered) return this.setConnection('online');
+    this.setConnection('syncing');
+    const joined = await this.send<{ meetingId: string }>('meeting:join', { screen: this.options.screen });
+    if (!joined.ok) return this.setConnection('offline');
+    // Nothing changed since the page (or the last snapshot) was read: no snapshot to fetch.
+    if (joined.revision > this.revision) await this.resync();
+    if (this.socket.connected) this.setConnection('online');
+  }
+
+  /** An acknowledged command's revision: a gap behind it means events are on their way or lost. */
+  private noteRevision(revision: number): void {
+    if (revision > this.revision + 1) setTimeout(() => {
+      if (this.revision < revision && !this.syncing) void this.resync();
+    }, 1500);
+  }
+
+  private receive(event: LiveEvent): void {
+    if (event.meetingId !== this.options.meetingId) return;
+    if (this.syncing) {
+      this.buffered.push(event);
+      return;
+    }
+    if (event.revision > this.revision + 1) {
+      this.buffered.push(event);
+      void this.resync();
+      return;
+    }
+    this.apply(event);
+  }
+
+  /** Fetch a snapshot, then apply what arrived meanwhile if it is newer than the snapshot's entities. */
+  resync(): Promise<void> {
+    this.syncing ??= (async () => {
+      const previous = this.connection;
+      this.setConnection('syncing');
+      try {
+        const reply = await this.send<{ snapshot: LiveSnapshot }>('live:snapshot', {});
+        if (!reply.ok) return;
+        this.state = reply.snapshot;
+        this.revision = reply.snapshot.revision;
+        this.adoptClock(reply.snapshot.serverNow);
+        const waiting = this.buffered.sort((a, b) => a.revision - b.revision);
+        this.buffered = [];
+        for (const event of waiting) this.apply(event, true);
+        this.emit();
+      } finally {
+        this.syncing = undefined;
+        this.setConnection(this.socket.connected ? (previous === 'syncing' ? 'online' : previous === 'offline' ? 'online' : previous) : 'offline');
+        // Events that arrived during the fetch with a gap still behind them: go again.
+        if (this.buffered.length > 0) {
+          const waiting = this.buffered.splice(0);
+          for (const event of waiting) this.receive(event);
+        }
+      }
+    })();
+    return this.syncing;
+  }
+
+  private adoptClock(serverNow: string | undefined): void {
+    const server = serverNow ? Date.parse(serverNow) : NaN;
+    if (!Number.isNaN(server)) this.clockOffsetMs = server - Date.now();
+  }
+
+  /** One event into the state, entity by entity: an entity already newer stays as it is. */
+  private apply(event: LiveEvent, quiet = false): void {
+    const state = this.state;
+    const site = (siteId: string): SiteLiveView | undefined => state.sites.find((candidate) => candidate.id === siteId);
+    switch (event.type) {
+      case 'meeting.started':
+      case 'meeting.ended':
+      case 'meeting.quorumChanged': {
+        const payload = event.payload as LiveEvent<'meeting.started'>['payload'] & { quorum?: LiveSnapshot['quorum'] };
+        if (payload.meeting.revision >= state.meeting.revision) state.meeting = payload.meeting;
+        if (payload.quorum) state.quorum = payload.quorum;
+        break;
+      }
+      case 'attendance.changed': {
+        const { record } = event.payload as LiveEvent<'attendance.changed'>['payload'];
+        const index = state.attendance.findIndex((known) => known.attendeeId === record.attendeeId);
+        if (index < 0) state.attendance.push(record);
+        else if ((state.attendance[index]?.revision ?? -1) < record.revision) state.attendance[index] = record;
+        break;
+      }
+      case 'attendance.counts': {
+        const payload = event.payload as LiveEvent<'attendance.counts'>['payload'];
+        const target = site(payload.siteId);
+        if (target && target.counts.revision < payload.counts.revision) target.counts = payload.counts;
+        if (state.totals.revision < payload.totals.revision) {
+          state.totals = payload.totals;
+          state.quorum = payload.quorum;
+        }
+        break;
+      }
+      case 'site.link': {
+        const payload = event.payload as LiveEvent<'site.link'>['payload'];
+        const target = site(payload.siteId);
+        if (target && target.link.revision < payload.link.revision) target.link = payload.link;
+        break;
+      }
+      case 'site.presence': {
+        const payload = event.payload as LiveEvent<'site.presence'>['payload'];
+        const target = site(payload.siteId);
+        if (target && target.presence.revision < payload.presence.revision) target.presence = payload.presence;
+        break;
+      }
+      case 'agenda.live': {
+        const payload = event.payload as LiveEvent<'agenda.live'>['payload'];
+        if (state.agenda.revision < payload.agenda.revision) state.agenda = payload.agenda;
+        this.adoptClock(payload.serverNow);
+        break;
+      }
+      case 'speakers.changed': {
+        const payload = event.payload as LiveEvent<'speakers.changed'>['payload'];
+        if (state.speakers.revision < payload.speakers.revision) state.speakers = payload.speakers;
+        this.adoptClock(payload.serverNow);
+        break;
+      }
+      default:
+        // Table edits of other parts and "revision" markers: only the revision moves on.
+        break;
+    }
+    if (event.revision > this.revision) this.revision = event.revision;
+    if (event.revision > state.revision) state.revision = event.revision;
+    if (!quiet) this.emit(event);
+  }
+
+  private emit(event?: LiveEvent): void {
+    for (const listener of this.listeners) listener(this.state, event);
+  }
+}
+
+/** Milliseconds left on the agenda timer (negative: overrun), or null without a running item. */
+export function remainingMs(state: LiveSnapshot, now: number): number | null {
+  const timer = state.agenda.timer;
+  if (!timer) return null;
+  const running = timer.paused || !timer.runningSince ? 0 : now - Date.parse(timer.runningSince);
+  return timer.plannedMs - timer.elapsedMs - running;
+}
+
+/** "12:05", "-3:20", "1:02:00". */
+export function formatDuration(ms: number): string {
+  const negative = ms < 0;
+  const total = Math.floor(Math.abs(ms) / 1000);
+  const hours = Math.floor(total / 3600);
+  const minutes = Math.floor((total % 3600) / 60);
+  const seconds = total % 60;
+  const body = hours > 0 ? `${hours}:${String(minutes).padStart(2, '0')}:${String(seconds).padStart(2, '0')}` : `${minutes}:${String(seconds).padStart(2, '0')}`;
+  return negative ? `-${body}` : body;
+}
+
+/** A fresh operation id for a command that may be sent twice. */
+export function newOperationId(): string {
+  if (typeof crypto.randomUUID === 'function') return crypto.randomUUID();
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return [...bytes].map((byte) => byte.toString(16).padStart(2, '0')).join('');
+}
+
+/** Shows the connection state in an element with data-connection (styled by its value). */
+export function showConnection(live: LiveState, element: HTMLElement | null, labels: Record<ConnectionState, string>): void {
+  if (!element) return;
+  live.onConnection((state) => {
+    element.dataset.connection = state;
+    element.textContent = labels[state];
+  });
+}
