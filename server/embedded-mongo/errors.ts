@@ -26,6 +26,12 @@ export const ErrorCodes = {
   IndexOptionsConflict: 85,
   IndexKeySpecsConflict: 86,
   NotImplemented: 238,
+  InvalidPipelineOperator: 168,
+  NoQueryExecutionPlans: 291,
+  BSONObjectTooLarge: 10334,
+  Overflow: 15,
+  ConversionFailure: 241,
+  OptionNotSupportedOnView: 167,
   OperationFailed: 96,
   DBPathInUse: 98,
   Location: 0,
@@ -65,9 +71,18 @@ export class MongoLocationError extends MongoServerError {
 }
 
 export function errorReply(err: unknown): Record<string, unknown> {
-  if (err instanceof MongoServerError) return err.toReply();
-  const message = err instanceof Error ? err.message : String(err);
-  return { ok: 0, errmsg: message, code: ErrorCodes.InternalError, codeName: 'InternalError' };
+  return asServerError(err).toReply();
+}
+
+/**
+ * Any error as the client may see it. A MongoServerError is already in mongod's terms; anything
+ * else is a fault of the store itself: its text (a JS exception's, naming internals) stays in the
+ * store's log and the client gets InternalError, as mongod answers an internal failure.
+ */
+export function asServerError(err: unknown): MongoServerError {
+  if (err instanceof MongoServerError) return err;
+  console.error('[embedded-mongo] internal error:', err);
+  return new MongoServerError('InternalError', 'An internal error occurred in the embedded store; the operation did not complete');
 }
 
 export function badValue(message: string): MongoServerError {

@@ -1,6 +1,10 @@
 // Bridge to mingo for aggregation expressions: mingo wants plain JS numbers, so BSON numeric
 // wrappers are promoted on the way in (aggregation output therefore uses int/double types).
 import { Aggregator, Query } from 'mingo';
+
+type MingoOptions = NonNullable<ConstructorParameters<typeof Aggregator>[1]>;
+import { MongoLocationError, MongoServerError, badValue } from './errors.js';
+import { checkPipeline } from './pipeline-checks.js';
 import type { Document } from './values.js';
 import { ObjectId, bsonType, isNumeric, isPlainDocument, toNumber } from './values.js';
 
@@ -73,20 +77,162 @@ function rewriteBucket(spec: Document): Document[] {
   return [{ $group: { _id: { $switch }, ...output } }, { $sort: { _id: 1 } }];
 }
 
-export function runPipeline(docs: Iterable<Document>, pipeline: Document[], resolve: CollectionResolver, variables?: Document): Document[] {
-  const aggregator = new Aggregator(promote(rewriteStages(pipeline)) as Document[], {
+/** mingo runs JavaScript ($where, $function, $accumulator) unless told not to: never. */
+const MINGO_BASE = { idKey: '_id', scriptEnabled: false } as const;
+
+export function runPipeline(
+  docs: Iterable<Document>,
+  pipeline: Document[],
+  resolve: CollectionResolver,
+  variables?: Document,
+  collation?: unknown,
+): Document[] {
+  checkPipeline(pipeline);
+  refuseScripts(pipeline);
+  const stages = promote(rewriteStages(pipeline)) as Document[];
+  const collationOption = mingoCollation(collation);
+  const options: MingoOptions = {
+    ...MINGO_BASE,
     collectionResolver: (name: string) => resolve(name).map(promoteDocument),
-    idKey: '_id',
     ...(variables ? { variables: promote(variables) as Document } : {}),
-  });
+    ...(collationOption ? { collation: collationOption } : {}),
+  };
   const originals: Document[] = [];
-  const input: Document[] = [];
+  let current: Document[] = [];
   for (const doc of docs) {
     originals.push(doc);
-    input.push(promoteDocument(doc));
+    current.push(promoteDocument(doc));
   }
-  const output = aggregator.run(input) as Document[];
-  return restoreById(output, originals).map(idFirst);
+  const groupKey = collationGroupKey(collation);
+  try {
+    if (!groupKey) {
+      current = new Aggregator(stages, options).run(current) as Document[];
+    } else {
+      // $group under a case/diacritic-insensitive collation: mingo groups by exact value, so
+      // group here by the collation's key and let mingo compute each group's accumulators.
+      let pending: Document[] = [];
+      const flush = () => {
+        if (pending.length) current = new Aggregator(pending, options).run(current) as Document[];
+        pending = [];
+      };
+      for (const stage of stages) {
+        if (isPlainDocument(stage.$group)) {
+          flush();
+          current = collatedGroup(current, stage.$group, groupKey, options);
+        } else {
+          pending.push(stage);
+        }
+      }
+      flush();
+    }
+  } catch (err) {
+    throw mingoError(err);
+  }
+  return restoreById(current, originals).map(idFirst);
+}
+
+/** A key under which strings equal for the collation are equal (strength 1 or 2); undefined when exact. */
+export function collationGroupKey(collation: unknown): ((s: string) => string) | undefined {
+  if (!isPlainDocument(collation) || typeof collation.locale !== 'string' || collation.locale === 'simple') return undefined;
+  const strength = collation.strength === undefined ? 3 : toNumber(collation.strength);
+  if (strength >= 3) return undefined;
+  if (strength === 2) return (s) => s.normalize('NFC').toLowerCase();
+  return (s) => foldDiacritics(s).toLowerCase();
+}
+
+/** Base letters only: "Nguyễn Đức" -> "Nguyen Duc" (combining marks dropped, đ/Đ as d/D). */
+export function foldDiacritics(s: string): string {
+  return s.normalize('NFD').replace(/\p{M}+/gu, '').replace(/đ/g, 'd').replace(/Đ/g, 'D');
+}
+
+function mingoCollation(collation: unknown): MingoOptions['collation'] | undefined {
+  if (!isPlainDocument(collation) || typeof collation.locale !== 'string' || collation.locale === 'simple') return undefined;
+  let locale = collation.locale.replace(/_/g, '-');
+  try {
+    Intl.Collator.supportedLocalesOf([locale]);
+  } catch {
+    locale = 'en';
+  }
+  return { ...collation, locale, ...(collation.strength === undefined ? {} : { strength: toNumber(collation.strength) }) } as MingoOptions['collation'];
+}
+
+function canonicalKey(value: unknown, fold: (s: string) => string): string {
+  if (typeof value === 'string') return `s${JSON.stringify(fold(value))}`;
+  if (value === null || value === undefined) return 'z';
+  if (typeof value === 'number') return `n${value}`;
+  if (Array.isArray(value)) return `[${value.map((v) => canonicalKey(v, fold)).join(',')}]`;
+  if (value instanceof Date) return `d${value.getTime()}`;
+  if (isPlainDocument(value)) return `{${Object.keys(value).map((k) => `${JSON.stringify(k)}:${canonicalKey(value[k], fold)}`).join(',')}}`;
+  return `o${String(value)}`;
+}
+
+function collatedGroup(items: Document[], spec: Document, fold: (s: string) => string, options: MingoOptions): Document[] {
+  if (!('_id' in spec)) throw new MongoLocationError(15955, "a group specification must include an _id");
+  const ids = new Aggregator([{ $replaceWith: { k: spec._id } }], options).run(items) as Document[];
+  const groups = new Map<string, { id: unknown; docs: Document[] }>();
+  items.forEach((doc, i) => {
+    const id = ids[i]?.k ?? null;
+    const key = canonicalKey(id, fold);
+    let group = groups.get(key);
+    if (!group) {
+      group = { id, docs: [] };
+      groups.set(key, group);
+    }
+    group.docs.push(doc);
+  });
+  const accumulators = { ...spec, _id: null };
+  const out: Document[] = [];
+  for (const { id, docs } of groups.values()) {
+    const [result] = new Aggregator([{ $group: accumulators }], options).run(docs) as Document[];
+    out.push({ ...result, _id: id });
+  }
+  return out;
+}
+
+/** mongod runs without a JavaScript engine here: $where, $function and $accumulator are refused. */
+function refuseScripts(value: unknown, depth = 0): void {
+  if (depth > 200) return;
+  if (Array.isArray(value)) {
+    for (const v of value) refuseScripts(v, depth + 1);
+    return;
+  }
+  if (!isPlainDocument(value)) return;
+  for (const key of Object.keys(value)) {
+    if (key === '$where') throw badValue('$where is not allowed in this context');
+    if (key === '$function' || key === '$accumulator') {
+      throw new MongoLocationError(31264, `${key} is not allowed: server-side JavaScript execution is disabled`);
+    }
+    refuseScripts(value[key], depth + 1);
+  }
+}
+
+/**
+ * mingo reports problems as plain Errors; give them the codes and texts mongod uses. A JS
+ * runtime error (TypeError...) means an argument of a shape mingo did not expect: it is reported
+ * as a bad argument, never with the engine's internal text.
+ */
+export function mingoError(err: unknown): MongoServerError {
+  if (err instanceof MongoServerError) return err;
+  const message = err instanceof Error ? err.message : String(err);
+  let m: RegExpExecArray | null;
+  if ((m = /unregistered pipeline operator (\S*?)\.?$|Unknown pipeline operator: '([^']*)'|pipeline operator[^$]*(\$\w+)/i.exec(message))) {
+    return new MongoLocationError(40324, `Unrecognized pipeline stage name: '${m[1] ?? m[2] ?? m[3]}'`);
+  }
+  if ((m = /accumulator '(\$\w+)' is not registered/.exec(message))) {
+    return new MongoServerError('InvalidPipelineOperator', `Unrecognized expression '${m[1]}'`);
+  }
+  if ((m = /unknown query operator (\$\w+)/.exec(message))) return badValue(`unknown operator: ${m[1]}`);
+  if ((m = /unknown top level operator: (\$\w+)/.exec(message))) return badValue(`unknown top level operator: ${m[1]}`);
+  if ((m = /Use of undefined variable: (\w+)/.exec(message))) return new MongoLocationError(17276, `Use of undefined variable: ${m[1]}`);
+  if ((m = /Path collision at (\S+?)\.?$/.exec(message))) return new MongoLocationError(31250, `Path collision at ${m[1]}`);
+  if (/Expression must contain a single operator/.test(message)) {
+    return new MongoLocationError(15983, 'An object representing an expression must have exactly one field');
+  }
+  if (/requires 'scriptEnabled'/.test(message)) return new MongoLocationError(31264, 'server-side JavaScript execution is disabled');
+  if (err instanceof Error && err.name !== 'Error' && err.name !== 'MingoError') {
+    return badValue('Invalid argument: an operator or stage received a value of a type it does not accept');
+  }
+  return badValue(message.replace(/^mingo:\s*/i, ''));
 }
 
 /** A key for _id values that identify a document cheaply (ObjectId, string, number). */
@@ -140,15 +286,32 @@ export function restoreTypes(next: unknown, previous: unknown): unknown {
 
 /** Compiles a `$expr` filter against promoted documents. */
 export function compileExpr(expr: unknown, variables?: Document): (doc: Document) => boolean {
-  const query = new Query({ $expr: promote(expr) } as Record<string, unknown>, variables ? { variables: promote(variables) as Document } : {});
-  return (doc) => query.test(promoteDocument(doc));
+  refuseScripts(expr);
+  let query: Query;
+  try {
+    query = new Query({ $expr: promote(expr) } as Record<string, unknown>, { ...MINGO_BASE, ...(variables ? { variables: promote(variables) as Document } : {}) });
+  } catch (err) {
+    throw mingoError(err);
+  }
+  return (doc) => {
+    try {
+      return query.test(promoteDocument(doc));
+    } catch (err) {
+      throw mingoError(err);
+    }
+  };
 }
 
 /** `let` values are expressions themselves ({ $literal: ... }, { $add: [...] }): evaluate them once. */
 export function evaluateLet(variables: unknown): Document | undefined {
   if (variables === null || typeof variables !== 'object' || Array.isArray(variables)) return undefined;
-  const [evaluated] = new Aggregator([{ $replaceWith: { $literal: {} } }, { $addFields: promote(variables) as Document }], { idKey: '_id' }).run([{}]) as Document[];
-  return evaluated;
+  refuseScripts(variables);
+  try {
+    const [evaluated] = new Aggregator([{ $replaceWith: { $literal: {} } }, { $addFields: promote(variables) as Document }], MINGO_BASE).run([{}]) as Document[];
+    return evaluated;
+  } catch (err) {
+    throw mingoError(err);
+  }
 }
 
 /** mingo's $project/$group emit _id last; MongoDB keeps it first. */

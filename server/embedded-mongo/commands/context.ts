@@ -1,10 +1,11 @@
 // What every command handler receives, and argument helpers shared by the command groups.
 import type { CursorRegistry } from '../cursors.js';
 import { MongoServerError, badValue } from '../errors.js';
+import type { ServerParameters } from '../parameters.js';
 import type { Store } from '../store.js';
 import type { Reply } from '../wire.js';
 import type { Document } from '../values.js';
-import { isPlainDocument } from '../values.js';
+import { bsonTypeName, isPlainDocument } from '../values.js';
 
 export interface ServerInfo {
   port: number;
@@ -12,6 +13,8 @@ export interface ServerInfo {
   dbPath: string | null;
   /** Open client connections right now. */
   connections: number;
+  /** getParameter / setParameter values. */
+  parameters: ServerParameters;
 }
 
 export interface CommandContext {
@@ -44,7 +47,7 @@ export function documentArg(command: Document, field: string, required = false):
     return undefined;
   }
   if (!isPlainDocument(value)) {
-    throw new MongoServerError('TypeMismatch', `BSON field '${field}' is the wrong type '${typeof value}', expected type 'object'`);
+    throw new MongoServerError('TypeMismatch', `BSON field '${field}' is the wrong type '${bsonTypeName(value)}', expected type 'object'`);
   }
   return value;
 }

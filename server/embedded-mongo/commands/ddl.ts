@@ -3,7 +3,7 @@ import { Binary, UUID } from 'bson';
 import { MongoServerError, badValue, failedToParse } from '../errors.js';
 import { compileFilter } from '../query.js';
 import type { Document } from '../values.js';
-import { compareValues, isPlainDocument, isTruthy } from '../values.js';
+import { bsonTypeName, compareValues, isPlainDocument, isTruthy } from '../values.js';
 import { arrayArg, collectionArg, type CommandHandler } from './context.js';
 
 /** What listCollections reports back as a collection's options (generic command fields are not). */
@@ -41,7 +41,7 @@ export const dropDatabase: CommandHandler = (_command, ctx) => {
 
 function splitNamespace(namespace: unknown, field: string): [string, string] {
   if (typeof namespace !== 'string' || !namespace.includes('.')) {
-    throw new MongoServerError('InvalidNamespace', `Invalid ${field} namespace: ${String(namespace)}`);
+    throw new MongoServerError('InvalidNamespace', `Invalid ${field} namespace: ${typeof namespace === 'string' ? namespace : bsonTypeName(namespace)}`);
   }
   const dot = namespace.indexOf('.');
   return [namespace.slice(0, dot), namespace.slice(dot + 1)];

@@ -1,10 +1,12 @@
 // insert, update, delete and findAndModify. Each command runs synchronously inside one SQLite
 // transaction, so its read-modify-write is atomic with respect to every other connection.
+import { calculateObjectSize } from 'bson';
 import type { Collection } from '../collection.js';
-import { MongoLocationError, MongoServerError, badValue, failedToParse } from '../errors.js';
+import { MongoLocationError, asServerError, badValue, failedToParse } from '../errors.js';
 import { checkHint } from '../hint.js';
 import { evaluateLet } from '../mingo-bridge.js';
 import { compileProjection } from '../projection.js';
+import { rawBson } from '../raw-bson.js';
 import { collationComparer, compileFilter, parseSort, sortDocuments, type Matcher } from '../query.js';
 import type { DatabaseState } from '../store.js';
 import {
@@ -23,11 +25,8 @@ import type { Document } from '../values.js';
 import { isPlainDocument, isTruthy, toInteger } from '../values.js';
 import { arrayArg, collectionArg, documentArg, type CommandHandler } from './context.js';
 
-function writeError(index: number, err: unknown): Document {
-  if (!(err instanceof MongoServerError)) {
-    // e.g. mingo rejecting an expression in a pipeline update: still this statement's error.
-    return { index, code: 1, errmsg: err instanceof Error ? err.message : String(err) };
-  }
+function writeError(index: number, raw: unknown): Document {
+  const err = asServerError(raw);
   return { index, code: err.code, errmsg: err.message, ...err.extra };
 }
 
@@ -52,7 +51,22 @@ function prepareInsert(doc: unknown): Document {
   if (!isPlainDocument(doc)) throw badValue('document to insert must be an object');
   const prepared = withIdFirst(doc);
   validateIdValue(prepared);
+  const size = documentSize(prepared);
+  if (size > MAX_DOCUMENT_BYTES) throw badValue(`object to insert too large. size in bytes: ${size}, max size: ${MAX_DOCUMENT_BYTES}`);
   return prepared;
+}
+
+/** BSONObjMaxUserSize: no stored document may be larger (16 MiB). */
+const MAX_DOCUMENT_BYTES = 16 * 1024 * 1024;
+
+/** BSON size of a document about to be stored (its serialization is kept for the write). */
+function documentSize(doc: Document): number {
+  try {
+    return rawBson(doc).length;
+  } catch {
+    // Too large even for the serializer's buffer: measure without serializing.
+    return calculateObjectSize(doc);
+  }
 }
 
 export const insert: CommandHandler = (command, ctx) => {
@@ -146,6 +160,8 @@ function performUpdate(db: DatabaseState, name: string, spec: UpdateSpec): Updat
   for (const [rid, doc] of targets) {
     const next = applyUpdate(doc, spec, matcher, false);
     if (!identical(next, doc)) {
+      // mongod 7.0 checks the updated document before writing it (code 17419).
+      if (documentSize(next) > MAX_DOCUMENT_BYTES) throw new MongoLocationError(17419, `Resulting document after update is larger than ${MAX_DOCUMENT_BYTES}`);
       collection!.replace(rid, next);
       modified++;
     }
@@ -182,6 +198,7 @@ function upsert(collection: Collection, spec: UpdateSpec, matcher: Matcher): Upd
   }
   doc = withIdFirst(doc);
   validateIdValue(doc);
+  if (documentSize(doc) > MAX_DOCUMENT_BYTES) throw new MongoLocationError(17420, `Document to upsert is larger than ${MAX_DOCUMENT_BYTES}`);
   collection.insert(doc);
   return { matched: 0, modified: 0, upsertedId: doc._id, after: doc };
 }

@@ -1,0 +1,138 @@
+// The shape checks mongod makes on each aggregation stage before running anything, with its
+// codes and messages. mingo assumes well-formed stages (a $sample of 5 would ask it for an
+// array of NaN elements), so nothing reaches it unchecked.
+import { MongoLocationError, MongoServerError, badValue, failedToParse } from './errors.js';
+import type { Document } from './values.js';
+import { bsonTypeName, isNumeric, isPlainDocument, toNumber } from './values.js';
+
+const object = (stage: string, code: number, message?: string) => (arg: unknown) => {
+  if (!isPlainDocument(arg)) throw new MongoLocationError(code, message ?? `${stage} specification stage must be an object, got ${bsonTypeName(arg)}`);
+};
+
+/** Stages mongod parses from an IDL definition answer a wrong type with TypeMismatch. */
+const idlObject = (stage: string) => (arg: unknown) => {
+  if (!isPlainDocument(arg)) throw new MongoServerError('TypeMismatch', `BSON field '${stage}' is the wrong type '${bsonTypeName(arg)}', expected type 'object'`);
+};
+
+const positiveInteger = (arg: unknown, notNumber: () => Error, negative: () => Error) => {
+  if (!isNumeric(arg) || !Number.isInteger(toNumber(arg))) throw notNumber();
+  if (toNumber(arg) < 0) throw negative();
+};
+
+const CHECKS: Record<string, (arg: unknown) => void> = {
+  $match: object('$match', 15959, 'the match filter must be an expression in an object'),
+  $project: (arg) => {
+    object('$project', 15969, '$project specification must be an object')(arg);
+    if (Object.keys(arg as Document).length === 0) throw new MongoLocationError(51272, 'Invalid $project :: caused by :: projection specification must have at least one field');
+  },
+  $addFields: object('$addFields', 40272),
+  $set: object('$set', 40272),
+  $group: (arg) => {
+    object('$group', 15947, "a group's fields must be specified in an object")(arg);
+    if (!('_id' in (arg as Document))) throw new MongoLocationError(15955, 'a group specification must include an _id');
+  },
+  $sort: (arg) => {
+    object('$sort', 15973, 'the $sort key specification must be an object')(arg);
+    if (Object.keys(arg as Document).length === 0) throw new MongoLocationError(15976, '$sort stage must have at least one sort key');
+    for (const [key, dir] of Object.entries(arg as Document)) {
+      if (isPlainDocument(dir)) continue; // { $meta: ... }
+      if (!isNumeric(dir) || (toNumber(dir) !== 1 && toNumber(dir) !== -1)) {
+        throw new MongoLocationError(15975, `$sort key ordering must be 1 (for ascending) or -1 (for descending)`);
+      }
+      if (key === '') throw new MongoLocationError(40352, 'FieldPath cannot be constructed with empty string');
+    }
+  },
+  $limit: (arg) =>
+    positiveInteger(
+      arg,
+      () => new MongoLocationError(15957, 'the limit must be specified as a number'),
+      () => new MongoLocationError(15958, 'the limit must be positive'),
+    ),
+  $skip: (arg) =>
+    positiveInteger(
+      arg,
+      () => new MongoLocationError(15972, 'Argument to $skip must be a number'),
+      () => new MongoLocationError(15956, 'Argument to $skip cannot be negative'),
+    ),
+  $sample: (arg) => {
+    if (!isPlainDocument(arg)) throw new MongoLocationError(28745, 'the $sample stage specification must be an object');
+    if (arg.size === undefined) throw new MongoLocationError(28749, '$sample stage must specify a size');
+    if (!isNumeric(arg.size)) throw new MongoLocationError(28746, 'size argument to $sample must be a number');
+    if (toNumber(arg.size) < 0) throw new MongoLocationError(28747, 'size argument to $sample must not be negative');
+  },
+  $unwind: (arg) => {
+    const path = isPlainDocument(arg) ? arg.path : arg;
+    if (!isPlainDocument(arg) && typeof arg !== 'string') {
+      throw new MongoLocationError(15981, `expected either a string or an object as specification for $unwind stage, got ${bsonTypeName(arg)}`);
+    }
+    if (typeof path !== 'string') throw new MongoLocationError(28812, 'no path specified to $unwind stage');
+    if (!path.startsWith('$')) throw new MongoLocationError(28818, `path option to $unwind stage should be prefixed with a '$': ${path}`);
+  },
+  $count: (arg) => {
+    if (typeof arg !== 'string' || arg === '') throw new MongoLocationError(40156, 'the count field must be a non-empty string');
+    if (arg.startsWith('$')) throw new MongoLocationError(40158, 'the count field cannot be a $-prefixed path');
+    if (arg.includes('.')) throw new MongoLocationError(40160, "the count field cannot contain '.'");
+  },
+  $unset: (arg) => {
+    const fields = typeof arg === 'string' ? [arg] : arg;
+    if (!Array.isArray(fields)) throw new MongoLocationError(31002, '$unset specification must be a string or an array');
+    if (fields.length === 0) throw new MongoLocationError(31119, '$unset specification must be a string or an array with at least one field');
+    if (fields.some((f) => typeof f !== 'string')) throw new MongoLocationError(31120, '$unset specification must be a string or an array containing only string values');
+  },
+  $replaceRoot: (arg) => {
+    if (!isPlainDocument(arg)) throw new MongoLocationError(40229, `expected an object as specification for $replaceRoot stage, got ${bsonTypeName(arg)}`);
+    if (arg.newRoot === undefined) throw new MongoLocationError(40231, "no newRoot specified for the $replaceRoot stage");
+  },
+  $replaceWith: () => undefined,
+  $facet: (arg) => {
+    if (!isPlainDocument(arg) || Object.keys(arg).length === 0) throw new MongoLocationError(40169, 'the $facet specification must be a non-empty object');
+    for (const [name, sub] of Object.entries(arg)) {
+      if (!Array.isArray(sub)) throw new MongoLocationError(40170, `arguments to $facet must be arrays, ${name} is type ${bsonTypeName(sub)}`);
+      checkPipeline(sub as Document[], 'facet');
+    }
+  },
+  $lookup: (arg) => {
+    if (!isPlainDocument(arg)) throw failedToParse('the $lookup specification must be an Object');
+    if (Array.isArray(arg.pipeline)) checkPipeline(arg.pipeline as Document[], 'lookup');
+    else if (arg.pipeline !== undefined) throw new MongoServerError('TypeMismatch', "BSON field '$lookup.pipeline' is the wrong type, expected type 'array'");
+  },
+  $unionWith: (arg) => {
+    if (typeof arg === 'string') return;
+    if (!isPlainDocument(arg)) throw new MongoLocationError(40271, `the $unionWith stage specification must be an object or string, but found ${bsonTypeName(arg)}`);
+    if (Array.isArray(arg.pipeline)) checkPipeline(arg.pipeline as Document[], 'lookup');
+  },
+  $bucket: object('$bucket', 40201, 'Argument to $bucket stage must be an object'),
+  $bucketAuto: object('$bucketAuto', 40240, 'The argument to $bucketAuto must be an object'),
+  $sortByCount: (arg) => {
+    if (!(typeof arg === 'string' && arg.startsWith('$')) && !isPlainDocument(arg)) {
+      throw new MongoLocationError(40148, 'the sortByCount field must be defined as a $-prefixed path or an expression');
+    }
+  },
+  $graphLookup: object('$graphLookup', 40327, 'the $graphLookup stage specification must be an object'),
+  $redact: (arg) => {
+    if (!isPlainDocument(arg) && typeof arg !== 'string') throw badValue(`$redact specification must be an expression, got ${bsonTypeName(arg)}`);
+  },
+  $densify: idlObject('$densify'),
+  $fill: idlObject('$fill'),
+  $setWindowFields: idlObject('$setWindowFields'),
+  $out: (arg) => {
+    if (typeof arg !== 'string' && !isPlainDocument(arg)) throw new MongoLocationError(16990, `$out only supports a string or object argument, not ${bsonTypeName(arg)}`);
+  },
+  $merge: (arg) => {
+    if (typeof arg !== 'string' && !isPlainDocument(arg)) throw new MongoLocationError(51182, `$merge only supports a string or object argument, not ${bsonTypeName(arg)}`);
+  },
+};
+
+/** Checks every stage's shape (also inside $facet, $lookup and $unionWith). */
+export function checkPipeline(pipeline: unknown[], context: 'top' | 'facet' | 'lookup' = 'top'): void {
+  pipeline.forEach((stage, i) => {
+    if (!isPlainDocument(stage) || Object.keys(stage).length !== 1) {
+      throw new MongoLocationError(40323, 'A pipeline stage specification object must contain exactly one field.');
+    }
+    const name = Object.keys(stage)[0];
+    if (Object.hasOwn(CHECKS, name)) CHECKS[name](stage[name]);
+    if ((name === '$out' || name === '$merge') && (context !== 'top' || i !== pipeline.length - 1)) {
+      throw new MongoLocationError(40601, `${name} can only be the final stage in the pipeline`);
+    }
+  });
+}
