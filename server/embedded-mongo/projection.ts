@@ -17,9 +17,12 @@ interface Node {
 const identity: Projector = (doc) => doc;
 
 /** `filter` is the query the projection goes with: the positional `field.$` projection needs it. */
-export function compileProjection(projection: unknown, filter?: unknown): Projector {
-  if (projection === undefined || projection === null) return identity;
-  if (!isPlainDocument(projection)) throw badValue('projection must be an object');
+export function compileProjection(rawProjection: unknown, filter?: unknown, meta?: ProjectionMeta): Projector {
+  if (rawProjection === undefined || rawProjection === null) return identity;
+  if (!isPlainDocument(rawProjection)) throw badValue('projection must be an object');
+  const projection = flattenProjection(rawProjection);
+  const metaFields = Object.keys(projection).filter((key) => isMetaValue(projection[key]));
+  if (metaFields.length > 0) return withMeta(projection, metaFields, filter, meta);
   const keys = Object.keys(projection);
   if (keys.length === 0) return identity;
   let inclusion: boolean | undefined;
@@ -89,6 +92,105 @@ export function compileProjection(projection: unknown, filter?: unknown): Projec
   }
   if (excludeId) addPath(root, ['_id'], { kind: 'exclude' });
   return (doc) => excludeFields(doc, root);
+}
+
+/** What `{ $meta: ... }` projections can ask for (the text score of each document). */
+export interface ProjectionMeta {
+  textScore?: (doc: Document) => number | undefined;
+}
+
+function isMetaValue(value: unknown): value is { $meta: unknown } {
+  return isPlainDocument(value) && Object.keys(value).length === 1 && '$meta' in value;
+}
+
+/** `{ score: { $meta: 'textScore' } }` next to an ordinary projection: project, then add the score. */
+function withMeta(projection: Document, metaFields: string[], filter: unknown, meta: ProjectionMeta | undefined): Projector {
+  for (const field of metaFields) {
+    const kind = (projection[field] as Document).$meta;
+    if (kind !== 'textScore' && kind !== 'searchScore' && kind !== 'indexKey' && kind !== 'recordId' && kind !== 'sortKey' && kind !== 'searchHighlights') {
+      throw new MongoLocationError(17308, `Unsupported argument to $meta: ${String(kind)}`);
+    }
+    if (kind === 'textScore' && !meta?.textScore) {
+      throw new MongoLocationError(40218, 'query requires text score metadata, but it is not available');
+    }
+  }
+  const rest: Document = {};
+  for (const key of Object.keys(projection)) if (!metaFields.includes(key)) rest[key] = projection[key];
+  // {_id: 0, score: {$meta}} and {score: {$meta}} alone are exclusion projections in find.
+  const base = Object.keys(rest).length === 0 ? identity : compileProjection(rest, filter);
+  return (doc) => {
+    const out = base(doc);
+    for (const field of metaFields) {
+      const kind = (projection[field] as Document).$meta;
+      const value = kind === 'textScore' ? meta?.textScore?.(doc) : undefined;
+      if (value !== undefined) setDotted(out, field, value);
+    }
+    return out;
+  };
+}
+
+function setDotted(doc: Document, path: string, value: unknown): void {
+  const parts = path.split('.');
+  let container = doc;
+  for (const part of parts.slice(0, -1)) {
+    if (!isPlainDocument(container[part])) container[part] = {};
+    container = container[part] as Document;
+  }
+  container[parts[parts.length - 1]] = value;
+}
+
+/**
+ * mongod reads `{ nested: { a: 1, b: 1 } }` as `{ 'nested.a': 1, 'nested.b': 1 }`: sub-objects
+ * that are not expressions are sub-projections. Flattened here, with mongod's checks for two
+ * entries naming the same path (31250) or a path below a leaf (31249).
+ */
+export function flattenProjection(projection: Document): Document {
+  const out: Document = {};
+  const tree: PathTree = new Map();
+  const visit = (prefix: string, spec: Document) => {
+    for (const key of Object.keys(spec)) {
+      const path = prefix ? `${prefix}.${key}` : key;
+      const value = spec[key];
+      if (isPlainDocument(value)) {
+        const keys = Object.keys(value);
+        if (keys.length === 0) throw new MongoLocationError(51270, `An empty sub-projection is not a valid value. Found empty object at path`);
+        const isExpression = keys.length === 1 && keys[0].startsWith('$');
+        if (!isExpression) {
+          if (path.includes('$')) throw new MongoLocationError(31271, 'positional projection cannot be used with an expression or sub object');
+          visit(path, value);
+          continue;
+        }
+      }
+      claimPath(tree, path.replace(/\.\$$/, ''));
+      out[path] = value;
+    }
+  };
+  visit('', projection);
+  return out;
+}
+
+type PathTree = Map<string, PathTree | true>;
+
+function claimPath(tree: PathTree, path: string): void {
+  const parts = path.split('.');
+  let node = tree;
+  for (let i = 0; i < parts.length; i++) {
+    const existing = node.get(parts[i]);
+    if (i === parts.length - 1) {
+      if (existing !== undefined) throw new MongoLocationError(31250, `Path collision at ${path}`);
+      node.set(parts[i], true);
+      return;
+    }
+    if (existing === true) {
+      throw new MongoLocationError(31249, `Path collision at ${path} remaining portion ${parts.slice(i + 1).join('.')}`);
+    }
+    let child = existing;
+    if (!child) {
+      child = new Map();
+      node.set(parts[i], child);
+    }
+    node = child;
+  }
 }
 
 function addPath(root: Node, parts: string[], leaf: Node['leaf']): void {
