@@ -1,4 +1,5 @@
 // Runs the store in the current thread: storage, TCP server, TTL sweeper and cursor reaper.
+import { ServerParameters } from './parameters.js';
 import { WireServer } from './server.js';
 import { Store } from './store.js';
 
@@ -17,7 +18,8 @@ const CURSOR_REAP_INTERVAL_MS = 60_000;
 export async function startInThisThread(storage: EmbeddedMongoStorage, port: number): Promise<EmbeddedMongo> {
   const dbPath = 'dbPath' in storage ? storage.dbPath : null;
   const store = new Store(dbPath);
-  const server = new WireServer({ store, info: { port: 0, startedAt: Date.now(), dbPath, connections: 0 } });
+  const parameters = new ServerParameters();
+  const server = new WireServer({ store, info: { port: 0, startedAt: Date.now(), dbPath, connections: 0, parameters } });
   let boundPort: number;
   try {
     boundPort = await server.listen(port);
@@ -25,7 +27,7 @@ export async function startInThisThread(storage: EmbeddedMongoStorage, port: num
     store.close();
     throw err;
   }
-  const ttl = setInterval(() => store.sweepExpired(), TTL_SWEEP_INTERVAL_MS);
+  const ttl = setInterval(() => parameters.flag('ttlMonitorEnabled') && store.sweepExpired(), TTL_SWEEP_INTERVAL_MS);
   const reaper = setInterval(() => server.cursors.reapIdle(), CURSOR_REAP_INTERVAL_MS);
   ttl.unref();
   reaper.unref();

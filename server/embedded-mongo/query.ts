@@ -1,7 +1,7 @@
 // Query filters compiled to predicates over BSON documents, with MongoDB's semantics: implicit
 // array traversal on dotted paths, type bracketing for ranges, cross-type numeric equality and
 // optional collation for strings. Also sort comparators.
-import { badValue } from './errors.js';
+import { MongoLocationError, badValue } from './errors.js';
 import { compileExpr } from './mingo-bridge.js';
 import type { Document, StringComparer } from './values.js';
 import { bsonTypeName, compareValues, isNumeric, isPlainDocument, isRegexValue, isTruthy, toNumber, typeOrder } from './values.js';
@@ -13,6 +13,8 @@ export interface QueryOptions {
   strings?: StringComparer;
   /** `let` variables visible to $expr as $$name. */
   variables?: Document;
+  /** The filter is an aggregation $match (where mongod refuses $where differently). */
+  inPipeline?: boolean;
 }
 
 const alwaysTrue: Matcher = () => true;
@@ -45,6 +47,10 @@ function compileClause(key: string, value: unknown, options: QueryOptions): Matc
         return compileExpr(value, options.variables);
       case '$comment':
         return alwaysTrue;
+      case '$where':
+        // What mongod started with --noscripting (javascriptEnabled: false) answers: no code runs here.
+        if (options.inPipeline) throw badValue('$where is not allowed in this context');
+        throw new MongoLocationError(6108304, 'no globalScriptEngine in $where parsing');
       default:
         throw badValue(`unknown top level operator: ${key}. If you have a field name that starts with a '$' symbol, consider using $getField or $setField.`);
     }

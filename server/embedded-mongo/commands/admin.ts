@@ -2,6 +2,7 @@
 import os from 'node:os';
 import { Long, calculateObjectSize } from 'bson';
 import type { Collection } from '../collection.js';
+import { MongoServerError } from '../errors.js';
 import type { Document } from '../values.js';
 import { collectionArg, type CommandContext, type CommandHandler } from './context.js';
 
@@ -69,12 +70,18 @@ export const hostInfo: CommandHandler = () => ({
   ok: 1,
 });
 
-export const getParameter: CommandHandler = (command) => {
-  const reply: Document = {};
-  if (command.featureCompatibilityVersion !== undefined || command.getParameter === '*') {
-    reply.featureCompatibilityVersion = { version: '7.0' };
-  }
-  return { ...reply, ok: 1 };
+function adminOnly(ctx: CommandContext, command: string): void {
+  if (ctx.db !== 'admin') throw new MongoServerError('Unauthorized', `${command} may only be run against the admin database.`);
+}
+
+export const getParameter: CommandHandler = (command, ctx) => {
+  adminOnly(ctx, 'getParameter');
+  return { ...ctx.server.parameters.read(command), ok: 1 };
+};
+
+export const setParameter: CommandHandler = (command, ctx) => {
+  adminOnly(ctx, 'setParameter');
+  return { ...ctx.server.parameters.write(command), ok: 1 };
 };
 
 export const getCmdLineOpts: CommandHandler = (_command, ctx) => ({

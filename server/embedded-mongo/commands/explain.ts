@@ -26,6 +26,11 @@ function describe(inner: Document): { name: unknown; filter: unknown; collation:
       const first = Array.isArray(inner.updates) && isPlainDocument(inner.updates[0]) ? inner.updates[0] : {};
       return { name: inner.update, filter: first.q, collation: first.collation };
     }
+    case 'aggregate': {
+      const pipeline = Array.isArray(inner.pipeline) ? inner.pipeline : [];
+      const first = isPlainDocument(pipeline[0]) ? pipeline[0] : {};
+      return { name: inner.aggregate, filter: isPlainDocument(first.$match) ? first.$match : {}, collation: inner.collation };
+    }
     case 'delete': {
       const first = Array.isArray(inner.deletes) && isPlainDocument(inner.deletes[0]) ? inner.deletes[0] : {};
       return { name: inner.delete, filter: first.q, collation: first.collation };
@@ -80,5 +85,20 @@ export const explain: CommandHandler = (command, ctx) => {
       totalDocsExamined: examined,
     };
   }
-  return { ...reply, command: inner, serverInfo: { host: 'localhost', port: ctx.server.port, version: SERVER_VERSION }, ok: 1 };
+  const serverInfo = { host: 'localhost', port: ctx.server.port, version: SERVER_VERSION };
+  if (Object.keys(inner)[0] === 'aggregate') {
+    const pipeline = (Array.isArray(inner.pipeline) ? inner.pipeline : []) as Document[];
+    const rest = pipeline.slice(pipeline.length > 0 && isPlainDocument(pipeline[0]) && '$match' in pipeline[0] ? 1 : 0);
+    if (rest.some((stage) => !isPlainDocument(stage) || !PUSHED_DOWN.has(Object.keys(stage)[0]))) {
+      // As mongod shows a pipeline whose later stages run outside the query layer: the
+      // $cursor stage (the $match's plan) first, then the remaining stages.
+      const cursorStage: Document = { queryPlanner: reply.queryPlanner };
+      if (reply.executionStats) cursorStage.executionStats = reply.executionStats;
+      return { explainVersion: '1', stages: [{ $cursor: cursorStage }, ...rest], command: inner, serverInfo, ok: 1 };
+    }
+  }
+  return { ...reply, command: inner, serverInfo, ok: 1 };
 };
+
+/** Stages mongod runs inside the query layer, so the explain has one top-level queryPlanner. */
+const PUSHED_DOWN = new Set(['$sort', '$limit', '$skip', '$project']);

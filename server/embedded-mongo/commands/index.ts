@@ -19,6 +19,7 @@ const handlers = new Map<string, CommandHandler>([
   ['serverStatus', admin.serverStatus],
   ['hostInfo', admin.hostInfo],
   ['getParameter', admin.getParameter],
+  ['setParameter', admin.setParameter],
   ['getCmdLineOpts', admin.getCmdLineOpts],
   ['getLog', admin.getLog],
   ['listDatabases', admin.listDatabases],

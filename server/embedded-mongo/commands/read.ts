@@ -2,8 +2,10 @@
 import { Long } from 'bson';
 import type { Collection } from '../collection.js';
 import { MongoLocationError, MongoServerError, badValue, failedToParse } from '../errors.js';
-import { evaluateLet, runPipeline } from '../mingo-bridge.js';
+import { evaluateLet, mingoError, runPipeline } from '../mingo-bridge.js';
 import { checkHint } from '../hint.js';
+import { checkPipeline } from '../pipeline-checks.js';
+import { explain } from './explain.js';
 import { compileProjection } from '../projection.js';
 import { planOrderedScan } from '../planner.js';
 import { collationComparer, compileFilter, parseSort, sortDocuments, walkPath } from '../query.js';
@@ -40,6 +42,7 @@ function sourceSize(source: ReadSource): number {
 
 interface MatchOptions {
   filter: Document;
+  inPipeline?: boolean;
   collation?: unknown;
   variables?: Document;
   /** Stop after this many matches (only when no sort is applied). */
@@ -50,9 +53,9 @@ function letArg(command: Document): Document | undefined {
   return evaluateLet(command.let);
 }
 
-function matchDocuments(source: ReadSource, { filter, collation, variables, stopAfter }: MatchOptions): Document[] {
+function matchDocuments(source: ReadSource, { filter, collation, variables, stopAfter, inPipeline }: MatchOptions): Document[] {
   const strings = collationComparer(collation);
-  const matcher = compileFilter(filter, { strings, variables });
+  const matcher = compileFilter(filter, { strings, variables, inPipeline });
   if (!source) return [];
   const out: Document[] = [];
   const candidates = Array.isArray(source) ? source.map((doc) => [0, doc] as const) : source.candidates(filter, strings === undefined);
@@ -62,6 +65,15 @@ function matchDocuments(source: ReadSource, { filter, collation, variables, stop
     if (stopAfter !== undefined && out.length >= stopAfter) break;
   }
   return out;
+}
+
+/** With the notablescan parameter set, mongod refuses any query that would scan a collection. */
+function guardTableScan(ctx: CommandContext, source: ReadSource, filter: Document | undefined): void {
+  if (!ctx.server.parameters.flag('notablescan') || !source || Array.isArray(source) || source.hasIndexPlan(filter)) return;
+  throw new MongoServerError(
+    'NoQueryExecutionPlans',
+    `error processing query: ns=${source.namespace} planner returned error :: caused by :: No indexed plan available, and running with 'notablescan'`,
+  );
 }
 
 function cursorReply(ctx: CommandContext, name: string, results: Document[], batchSize: number | undefined, singleBatch = false): RawReply {
@@ -92,6 +104,7 @@ export const find: CommandHandler = (command, ctx) => {
   const strings = collationComparer(command.collation);
   const collection = existingCollection(ctx, name);
   checkHint(indexesOf(collection), command.hint);
+  guardTableScan(ctx, collection, filter);
   const variables = letArg(command);
   let results =
     orderedFromIndex(collection, filter, sort, strings === undefined, limit > 0 ? skip + limit : undefined, variables) ??
@@ -204,6 +217,7 @@ export const count: CommandHandler = (command, ctx) => {
     const total = Math.max(0, sourceSize(collection) - skip);
     return { n: limit > 0 ? Math.min(limit, total) : total, ok: 1 };
   }
+  guardTableScan(ctx, collection, filter);
   const matched = matchDocuments(collection, { filter, collation: command.collation, stopAfter: limit > 0 ? skip + limit : undefined });
   const n = Math.max(0, matched.length - skip);
   return { n: limit > 0 ? Math.min(limit, n) : n, ok: 1 };
@@ -221,7 +235,9 @@ export const distinct: CommandHandler = (command, ctx) => {
     if (v === undefined) return;
     if (!values.some((existing) => typeOrder(existing) === typeOrder(v) && compareValues(existing, v, strings) === 0)) values.push(v);
   };
-  for (const doc of matchDocuments(existingCollection(ctx, name), { filter, collation: command.collation })) {
+  const source = existingCollection(ctx, name);
+  guardTableScan(ctx, source, filter);
+  for (const doc of matchDocuments(source, { filter, collation: command.collation })) {
     walkPath(doc, path, 0, (v) => {
       if (Array.isArray(v)) v.forEach(add);
       else add(v);
@@ -241,16 +257,17 @@ export const aggregate: CommandHandler = (command, ctx) => {
     throw failedToParse("Invalid value for 'aggregate' field: must be a collection name or 1");
   }
   if (!Array.isArray(command.pipeline)) throw new MongoServerError('TypeMismatch', "BSON field 'aggregate.pipeline' is the wrong type, expected type 'array'");
-  if (isTruthy(command.explain)) throw new MongoServerError('NotImplemented', 'explain is not supported by the embedded store');
+  if (isTruthy(command.explain)) {
+    // aggregate with explain: true is the older spelling of { explain: { aggregate } }.
+    const inner: Document = {};
+    for (const [key, value] of Object.entries(command)) if (key !== 'explain') inner[key] = value;
+    return explain({ explain: inner, verbosity: 'queryPlanner' }, ctx);
+  }
   if (!isPlainDocument(command.cursor)) {
     throw failedToParse("The 'cursor' option is required, except for aggregate with the explain argument");
   }
   const pipeline = [...command.pipeline] as Document[];
-  for (const stage of pipeline) {
-    if (!isPlainDocument(stage) || Object.keys(stage).length !== 1) {
-      throw new MongoLocationError(40323, 'A pipeline stage specification object must contain exactly one field.');
-    }
-  }
+  checkPipeline(pipeline);
   if (pipeline.some((stage) => '$changeStream' in stage)) {
     // Same answer as a standalone mongod: change streams need a replica set's oplog.
     throw new MongoLocationError(40573, 'The $changeStream stage is only supported on replica sets');
@@ -264,7 +281,8 @@ export const aggregate: CommandHandler = (command, ctx) => {
   if (first && '$match' in first && isPlainDocument(first.$match)) {
     // The leading $match uses indexes and the native matcher; mingo handles the rest.
     pipeline.shift();
-    input = matchDocuments(collection, { filter: first.$match as Document, collation: command.collation, variables: letArg(command) });
+    guardTableScan(ctx, collection, first.$match as Document);
+    input = matchDocuments(collection, { filter: first.$match as Document, collation: command.collation, variables: letArg(command), inPipeline: true });
   } else if (!name && first && Array.isArray(first.$documents)) {
     pipeline.shift();
     input = first.$documents as Document[];
@@ -273,16 +291,16 @@ export const aggregate: CommandHandler = (command, ctx) => {
     pipeline.shift();
     input = isPlainDocument(command.lsid) ? [{ _id: { id: command.lsid.id }, lastUse: new Date() }] : [];
   } else {
+    guardTableScan(ctx, collection, {});
     input = collection === undefined ? [] : Array.isArray(collection) ? collection : [...collection.documents.values()];
   }
   const db = ctx.store.existingDatabase(ctx.db);
   const resolve = (from: string) => [...(db?.get(from)?.documents.values() ?? [])];
   let results: Document[];
   try {
-    results = countPipeline(input, pipeline) ?? (pipeline.length ? runPipeline(input, pipeline, resolve, letArg(command)) : input);
+    results = countPipeline(input, pipeline) ?? (pipeline.length ? runPipeline(input, pipeline, resolve, letArg(command), command.collation) : input);
   } catch (err) {
-    if (err instanceof MongoServerError) throw err;
-    throw mingoError(err as Error);
+    throw mingoError(err);
   }
   if (output) {
     writeOutput(ctx, output, results);
@@ -346,11 +364,4 @@ function writeOutput(ctx: CommandContext, stage: Document, results: Document[]):
       collection.replace(rid, next);
     }
   });
-}
-
-/** mingo reports problems as plain Errors; give them the codes mongod uses where we know them. */
-function mingoError(err: Error): MongoServerError {
-  const stage = /pipeline operator[^$]*(\$\w+)/i.exec(err.message) ?? /unknown.*stage[^$]*(\$\w+)/i.exec(err.message);
-  if (stage) return new MongoLocationError(40324, `Unrecognized pipeline stage name: '${stage[1]}'`);
-  return badValue(err.message);
 }
