@@ -102,7 +102,15 @@ const CHECKS: Record<string, (arg: unknown) => void> = {
     if (Array.isArray(arg.pipeline)) checkPipeline(arg.pipeline as Document[], 'lookup');
   },
   $bucket: object('$bucket', 40201, 'Argument to $bucket stage must be an object'),
-  $bucketAuto: object('$bucketAuto', 40240, 'The argument to $bucketAuto must be an object'),
+  $bucketAuto: (arg) => {
+    object('$bucketAuto', 40240, 'The argument to $bucketAuto must be an object')(arg);
+    const spec = arg as Document;
+    if (spec.groupBy === undefined || spec.buckets === undefined) throw new MongoLocationError(40246, "$bucketAuto requires 'groupBy' and 'buckets' to be specified");
+    if (!isNumeric(spec.buckets) || !Number.isInteger(toNumber(spec.buckets))) {
+      throw new MongoLocationError(40241, `The $bucketAuto 'buckets' field must be a numeric value, but found type: ${bsonTypeName(spec.buckets)}`);
+    }
+    if (toNumber(spec.buckets) <= 0) throw new MongoLocationError(40243, `The $bucketAuto 'buckets' field must be greater than 0, but found: ${toNumber(spec.buckets)}`);
+  },
   $sortByCount: (arg) => {
     if (!(typeof arg === 'string' && arg.startsWith('$')) && !isPlainDocument(arg)) {
       throw new MongoLocationError(40148, 'the sortByCount field must be defined as a $-prefixed path or an expression');
