@@ -6,7 +6,6 @@ import mongoose from 'mongoose';
 import helmet from 'helmet';
 import cookieParser from 'cookie-parser';
 import compression from 'compression';
-import { csrfSync } from 'csrf-sync';
 import type { Logger } from 'pino';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -19,10 +18,11 @@ import { meetingsRoutes } from './meetings/routes.js';
 import { sitesRoutes } from './sites/routes.js';
 import { attendeesRoutes } from './attendees/routes.js';
 import { agendaRoutes } from './agenda/routes.js';
-import { AppError, Forbidden, Invalid, NotFound, TooLarge } from './lib/errors.js';
+import { AppError, Invalid, NotFound, TooLarge } from './lib/errors.js';
 import { defaultLocale, isLocale, t } from './lib/i18n.js';
 import { isApiRequest, toErrorBody } from './lib/http.js';
 import { bodyError, bodyParsers } from './lib/request-body.js';
+import { csrfProtection } from './lib/csrf.js';
 
 const rootDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -93,7 +93,7 @@ export function createApp(options: AppOptions): BuiltApp {
   });
   app.use(sessionMiddleware);
   app.use(identifyActor);
-  app.use(csrfProtection());
+  app.use(csrfProtection({ secret: options.sessionSecret, isProduction: options.isProduction }));
 
   app.use(accountsRoutes({ setupCode: options.setupCode, loginRateLimit: options.loginRateLimit }));
   app.use(meetingsRoutes());
@@ -152,33 +152,6 @@ const identifyActor: RequestHandler = async (req, res, next) => {
     next(error);
   }
 };
-
-/** Pages whose forms an anonymous visitor submits, and the API's token endpoint. */
-const tokenIssuingPaths = new Set(['/login', '/setup', '/api/v1/session']);
-
-function csrfProtection(): RequestHandler {
-  const { csrfSynchronisedProtection, generateToken } = csrfSync({
-    getTokenFromRequest: (req) => {
-      const header = req.get('x-csrf-token');
-      if (header) return header;
-      const fromBody = (req.body as Record<string, unknown> | undefined)?._csrf;
-      if (typeof fromBody === 'string') return fromBody;
-      return typeof req.query._csrf === 'string' ? req.query._csrf : undefined;
-    },
-  });
-  return (req, res, next) => {
-    // Bearer-token calls carry no cookie a third-party page could ride on.
-    if (bearerFrom(req.get('authorization'))) {
-      res.locals.csrfToken = '';
-      return next();
-    }
-    // A token lives in the session, so making one for every anonymous visit of a public page
-    // would store a session per visit. Only signed-in visitors and the sign-in forms need one.
-    const needsToken = Boolean(req.session.userId || req.session.link) || tokenIssuingPaths.has(req.path);
-    res.locals.csrfToken = needsToken ? generateToken(req) : '';
-    csrfSynchronisedProtection(req, res, (error?: unknown) => next(error ? new Forbidden('error.csrf') : undefined));
-  };
-}
 
 function errorHandler(logger: Logger): ErrorRequestHandler {
   return (error, req, res, _next) => {
