@@ -2,12 +2,14 @@
 import { Types } from 'mongoose';
 import './messages.js';
 import { AgendaItemModel, scheduleTimes, type AgendaKind } from './model.js';
-import { findMeetingSummary, type MeetingSummary } from '../meetings/queries.js';
+import { findMeetingSummary, toMeetingSummary, type MeetingSummary } from '../meetings/queries.js';
+import { loadMeetingFor } from '../meetings/guard.js';
 import { SiteModel } from '../sites/model.js';
 import { AttendeeModel, type AttendeeRole } from '../attendees/model.js';
-import { requireMeetingViewer, requireOrganizer, type Actor } from '../lib/actor.js';
+import { requireOrganizer, type Actor } from '../lib/actor.js';
 import { NotFound } from '../lib/errors.js';
 import { escapeRegex, searchKey } from '../lib/text.js';
+import { isObjectIdString } from '../lib/input.js';
 
 export interface AgendaSpeakerView {
   /** Present when the speaker is an attendee of the meeting. */
@@ -70,7 +72,7 @@ export interface SpeakerOption {
 
 /** A path parameter that is not an ObjectId names nothing: answer 404 rather than 422. */
 export function meetingIdOrNotFound(meetingId: string): Types.ObjectId {
-  if (!/^[a-f\d]{24}$/i.test(meetingId)) throw new NotFound('agenda.meetingNotFound');
+  if (!isObjectIdString(meetingId)) throw new NotFound('agenda.meetingNotFound');
   return new Types.ObjectId(meetingId);
 }
 
@@ -112,9 +114,8 @@ export async function loadAgenda(meetingId: string | Types.ObjectId): Promise<Ag
 
 /** Organizers, and the meeting's chair, coordinators and attendees, read the whole agenda. */
 export async function getAgenda(actor: Actor, meetingId: string): Promise<AgendaView> {
-  const id = meetingIdOrNotFound(meetingId);
-  requireMeetingViewer(actor, meetingId);
-  return loadAgenda(id);
+  const meeting = await loadMeetingFor(actor, meetingId, 'agenda.meetingNotFound');
+  return computeAgenda(toMeetingSummary(meeting), await loadItems(meeting._id));
 }
 
 /** The public page's data, found by the meeting's unguessable publicId; no sign-in needed. */
@@ -148,8 +149,8 @@ export async function getPublicMeeting(publicId: string): Promise<PublicMeetingV
 
 /** The speaker picker: up to 20 of the meeting's attendees matching `q` (diacritics optional). */
 export async function searchSpeakerOptions(actor: Actor, meetingId: string, q: unknown): Promise<SpeakerOption[]> {
-  const id = meetingIdOrNotFound(meetingId);
   requireOrganizer(actor);
+  const id = (await loadMeetingFor(actor, meetingId, 'agenda.meetingNotFound'))._id;
   const query = typeof q === 'string' ? searchKey(q).slice(0, 100) : '';
   const filter: Record<string, unknown> = { meetingId: id };
   if (query) filter.searchText = { $regex: escapeRegex(query) };
@@ -169,9 +170,9 @@ export async function searchSpeakerOptions(actor: Actor, meetingId: string, q: u
 
 /** Names of the attendees a form re-render must show as chosen speakers (only the meeting's own). */
 export async function speakerOptionsByIds(actor: Actor, meetingId: string, ids: string[]): Promise<SpeakerOption[]> {
-  const id = meetingIdOrNotFound(meetingId);
   requireOrganizer(actor);
-  const valid = ids.filter((entry) => /^[a-f\d]{24}$/i.test(entry)).slice(0, 50);
+  const id = (await loadMeetingFor(actor, meetingId, 'agenda.meetingNotFound'))._id;
+  const valid = ids.filter(isObjectIdString).slice(0, 50);
   if (valid.length === 0) return [];
   const attendees = await AttendeeModel.find({ meetingId: id, _id: { $in: valid } }).select({ fullName: 1, position: 1, organization: 1, role: 1 }).lean();
   const byId = new Map(attendees.map((attendee) => [String(attendee._id), attendee]));

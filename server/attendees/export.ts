@@ -8,9 +8,8 @@ import type { Actor } from '../lib/actor.js';
 import { BadRequest } from '../lib/errors.js';
 import { t, type Locale } from '../lib/i18n.js';
 import { parseInput } from '../lib/validation.js';
-import { phonePattern } from './actions.js';
 import { AttendeeModel } from './model.js';
-import { attendeeFilter, attendeeView, findMeeting, listQuerySchema, listSiteOptions } from './queries.js';
+import { attendeeFilter, attendeeView, findMeetingFor, listQuerySchema, listSiteOptions } from './queries.js';
 
 export const exportFormats = ['csv', 'xlsx'] as const;
 export type ExportFormat = (typeof exportFormats)[number];
@@ -24,18 +23,18 @@ export interface ExportFile {
 }
 
 /**
- * Excel runs a cell starting with = + - @ as a formula (CSV injection). Such cells get a leading
- * apostrophe, which the import strips again; phone numbers like +84… are left alone.
+ * Spreadsheets run a cell starting with = + - @ (or their full-width forms, or after leading
+ * blanks), a tab or a line break as a formula (CSV injection): "-1-1-1" computes, "+84 90…" too.
+ * Every such cell gets a leading apostrophe, in CSV and XLSX alike (a user re-saving the XLSX as
+ * CSV must not arm it); the import strips it again.
  */
-function safeCell(value: string): string {
-  if (!/^[=+\-@\t\r]/.test(value)) return value;
-  if (/^\+?[\d\s().-]+$/.test(value) && phonePattern.test(value)) return value;
-  return `'${value}`;
+export function safeCell(value: string): string {
+  return /^(?:[\t\r\n]|\s*[=+\-@\uFF1D\uFF0B\uFF0D\uFF20])/.test(value) ? `'${value}` : value;
 }
 
 export async function exportAttendees(actor: Actor, meetingId: string, input: unknown, format: unknown, locale: Locale): Promise<ExportFile> {
   if (!exportFormats.includes(format as ExportFormat)) throw new BadRequest('attendees.import.unsupportedType');
-  const meeting = await findMeeting(meetingId);
+  const meeting = await findMeetingFor(actor, meetingId);
   const query = parseInput(listQuerySchema, input ?? {});
   const filter = attendeeFilter(actor, meetingId, query);
   const sites = new Map((await listSiteOptions(meetingId)).map((site) => [site.id, site.name]));
@@ -59,8 +58,8 @@ export async function exportAttendees(actor: Actor, meetingId: string, input: un
   const sheet = workbook.addWorksheet(t(locale, 'attendees.title'), { views: [{ state: 'frozen', ySplit: 1 }] });
   sheet.columns = header.map((label, index) => ({ header: label, key: exportColumns[index], width: [28, 26, 32, 30, 16, 24, 14][index] }));
   sheet.getRow(1).font = { bold: true };
-  // Every cell is a string (never a formula, so no apostrophe needed), and phones keep their leading zero.
-  for (const row of rows) sheet.addRow(row);
+  // Every cell is a string, never a formula, and phones keep their leading zero.
+  for (const row of rows) sheet.addRow(row.map(safeCell));
   sheet.getColumn('phone').numFmt = '@';
   const body = Buffer.from(await workbook.xlsx.writeBuffer());
   return { filename: `${base}.xlsx`, contentType: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet', body };

@@ -8,10 +8,11 @@ import { requireMeetingViewer, type Actor } from '../lib/actor.js';
 import { Forbidden, NotFound, Unauthorized } from '../lib/errors.js';
 import { escapeRegex, searchKey } from '../lib/text.js';
 import { objectId, parseInput } from '../lib/validation.js';
-import { findMeetingSummary, type MeetingSummary } from '../meetings/queries.js';
+import { findMeetingSummary, findMeetingSummaryFor, type MeetingSummary } from '../meetings/queries.js';
 import { SiteModel } from '../sites/model.js';
 import { AttendeeModel, attendeeRoles, type Attendee, type AttendeeRole } from './model.js';
 import { BoundedMap } from '../lib/bounded-map.js';
+import { isObjectIdString } from '../lib/input.js';
 
 /** Which attendees of a meeting an actor may read. */
 export type AttendeeScope = { kind: 'all' } | { kind: 'site'; siteId: string } | { kind: 'self'; attendeeId: string };
@@ -31,13 +32,16 @@ export function readScope(actor: Actor, meetingId: string): AttendeeScope {
   }
 }
 
-export function isObjectIdString(value: unknown): value is string {
-  return typeof value === 'string' && /^[a-f\d]{24}$/i.test(value);
-}
+export { isObjectIdString };
 
 export type { MeetingSummary };
 
-/** The meeting an attendee request is about, or NotFound (also for malformed ids in URLs). */
+/** The meeting an attendee request is about, for this asker, or NotFound (also for malformed ids in URLs). */
+export function findMeetingFor(actor: Actor, meetingId: string): Promise<MeetingSummary> {
+  return findMeetingSummaryFor(actor, meetingId, 'attendees.meetingNotFound');
+}
+
+/** @deprecated No asker check: only for attendees/import.ts until it calls findMeetingFor. */
 export function findMeeting(meetingId: string): Promise<MeetingSummary> {
   return findMeetingSummary({ id: meetingId }, 'attendees.meetingNotFound');
 }
@@ -173,7 +177,7 @@ const tableProjection = { searchText: 0, searchTokens: 0, __v: 0 } as const;
 
 /** `meeting`, when the caller has just loaded it, saves reading it again. */
 export async function listAttendees(actor: Actor, meetingId: string, input: unknown = {}, meeting?: MeetingSummary): Promise<AttendeePage> {
-  const current = meeting?.id === meetingId ? meeting : await findMeeting(meetingId);
+  const current = meeting?.id === meetingId ? meeting : await findMeetingFor(actor, meetingId);
   const query = parseInput(listQuerySchema, input ?? {});
   const filter = attendeeFilter(actor, meetingId, query);
   const skip = (query.page - 1) * query.pageSize;
@@ -233,7 +237,7 @@ const organizationCache = new BoundedMap<string, string[]>(200);
 export async function listOrganizations(actor: Actor, meetingId: string, revision?: number): Promise<string[]> {
   const scope = readScope(actor, meetingId);
   if (scope.kind === 'self') return [];
-  const meetingRevision = revision ?? (await findMeeting(meetingId)).revision;
+  const meetingRevision = revision ?? (await findMeetingFor(actor, meetingId)).revision;
   const key = `${meetingId}:${meetingRevision}:${scope.kind === 'site' ? scope.siteId : '*'}`;
   const cached = organizationCache.get(key);
   if (cached) return cached;
@@ -259,7 +263,7 @@ export async function myHome(actor: Actor): Promise<MyHome> {
     if (actor.kind === 'anonymous') throw new Unauthorized();
     throw new Forbidden();
   }
-  const meeting = await findMeeting(actor.meetingId);
+  const meeting = await findMeetingFor(actor, actor.meetingId);
   const doc = await AttendeeModel.findOne({ _id: actor.attendeeId, meetingId: actor.meetingId }).lean<AttendeeRecord>();
   if (!doc) throw new NotFound('attendees.notFound');
   const site = await SiteModel.findOne({ _id: doc.siteId, meetingId: actor.meetingId }, { name: 1, address: 1, isMain: 1 }).lean();

@@ -26,7 +26,7 @@ import {
 import { attendeeRoles } from './model.js';
 import {
   attendeeSorts,
-  findMeeting,
+  findMeetingFor,
   getAttendee,
   listAttendees,
   listOrganizations,
@@ -109,7 +109,7 @@ async function renderTable(req: Request, res: Response, options: TablePageOption
   const actor = actorOf(res);
   const locale = localeOf(res);
   if (actor.kind === 'attendee') return res.redirect(303, '/my');
-  const meeting = await findMeeting(options.meetingId);
+  const meeting = await findMeetingFor(actor, options.meetingId);
   const query = { ...(req.query as Record<string, unknown>), ...(options.siteId ? { siteId: options.siteId } : {}) };
   const [list, sites, organizations] = await Promise.all([
     listAttendees(actor, options.meetingId, query, meeting),
@@ -225,7 +225,7 @@ function previewForView(preview: ImportPreview, locale: Locale, sites: SiteOptio
 
 async function renderPreview(req: Request, res: Response, meetingId: string, preview: ImportPreview, status = 200, message?: string): Promise<void> {
   const locale = localeOf(res);
-  const [meeting, sites] = await Promise.all([findMeeting(meetingId), listSiteOptions(meetingId)]);
+  const [meeting, sites] = await Promise.all([findMeetingFor(actorOf(res), meetingId), listSiteOptions(meetingId)]);
   res.status(status).render('attendees/import-preview', {
     title: t(locale, 'attendees.import.previewTitle', { filename: preview.filename }),
     flash: message ?? takeFlash(req),
@@ -242,7 +242,7 @@ async function renderPreview(req: Request, res: Response, meetingId: string, pre
 }
 
 async function renderUpload(req: Request, res: Response, meetingId: string, status = 200, uploadError?: string): Promise<void> {
-  const meeting = await findMeeting(meetingId);
+  const meeting = await findMeetingFor(actorOf(res), meetingId);
   res.status(status).render('attendees/import', {
     title: translate(res, 'attendees.import.title'),
     meeting,
@@ -494,7 +494,7 @@ async function renderEdit(req: Request, res: Response, status = 200, values?: Re
   const { meetingId, attendeeId } = params(req);
   const actor = actorOf(res);
   const locale = localeOf(res);
-  const [meeting, attendee, sites] = await Promise.all([findMeeting(meetingId), getAttendee(actor, meetingId, attendeeId), listSiteOptions(meetingId)]);
+  const [meeting, attendee, sites] = await Promise.all([findMeetingFor(actor, meetingId), getAttendee(actor, meetingId, attendeeId), listSiteOptions(meetingId)]);
   if (!canEditRow(actor, attendee)) throw new Forbidden();
   const shown = values ?? { ...attendee };
   const origin = `${req.protocol}://${req.get('host')}`;

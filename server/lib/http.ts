@@ -5,6 +5,7 @@ import type { Actor } from './actor.js';
 import { AppError, Invalid, NotFound } from './errors.js';
 import { t, type Locale, type MessageParams } from './i18n.js';
 import { describeField } from './validation.js';
+import { isObjectIdString } from './input.js';
 
 declare global {
   // Express's own augmentation point for res.locals.
@@ -70,7 +71,7 @@ const idParams = ['meetingId', 'siteId', 'attendeeId', 'itemId', 'draftId'] as c
  */
 export function notFoundForMalformedIds(router: Router): Router {
   for (const name of idParams) {
-    router.param(name, (_req, _res, next, value: string) => next(/^[a-f\d]{24}$/i.test(value) ? undefined : new NotFound()));
+    router.param(name, (_req, _res, next, value: string) => next(isObjectIdString(value) ? undefined : new NotFound()));
   }
   return router;
 }

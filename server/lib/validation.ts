@@ -1,8 +1,8 @@
 // zod at the edge of every action: parse the input or throw Invalid with one message per field.
 import { z } from 'zod';
-import { Types } from 'mongoose';
 import { Invalid, type FieldMessages } from './errors.js';
 import { hasMessage, t, type Locale } from './i18n.js';
+import { isObjectIdString } from './input.js';
 
 /**
  * Parse `input` with `schema`, or throw Invalid. Custom messages in schemas are catalogue keys
@@ -73,7 +73,7 @@ function friendlyMessage(issue: z.core.$ZodIssue): { key: string; params: Record
 }
 
 /** A 24-hex ObjectId string, validated. */
-export const objectId = z.string().refine((value) => Types.ObjectId.isValid(value) && /^[a-f\d]{24}$/i.test(value), 'error.invalidId');
+export const objectId = z.string().refine(isObjectIdString, 'error.invalidId');
 
 /** Trimmed text; empty strings become undefined so optional fields stay absent. */
 export const optionalText = (max = 500) =>

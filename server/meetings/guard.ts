@@ -19,24 +19,39 @@ export interface OpenMeeting {
 }
 
 /**
- * `closed` is a message key (refuses a cancelled meeting) or one key per refused status (the
- * meeting's own edits also refuse an ended meeting). Anonymous askers get Unauthorized; a link
- * holder of another meeting Forbidden; a missing meeting (or a malformed id) NotFound.
+ * The meeting `meetingId` names, for this asker, or NotFound (also for a malformed id, and for a
+ * meeting the asker may not see as an organizer of another unit). Every action and query that
+ * takes a meetingId loads the meeting through here, so one function decides who may see it.
+ * Anonymous askers get Unauthorized; a link holder of another meeting Forbidden.
  */
-export async function requireOpenMeeting(actor: Actor, meetingId: string | Types.ObjectId, closed: string | ClosedMessages = 'meeting.cancelled.readonly'): Promise<OpenMeeting> {
+export async function loadMeetingFor(actor: Actor, meetingId: string | Types.ObjectId, notFoundKey = 'meeting.notFound'): Promise<MeetingRecord> {
   if (actor.kind === 'anonymous') throw new Unauthorized();
   const id = String(meetingId);
-  if (!isObjectIdString(id)) throw new NotFound('meeting.notFound');
-  const messages: ClosedMessages = typeof closed === 'string' ? { cancelled: closed } : closed;
+  if (!isObjectIdString(id)) throw new NotFound(notFoundKey);
   const meeting = await MeetingModel.findById(id).lean<MeetingRecord>();
-  if (!meeting) throw new NotFound('meeting.notFound');
-  requireMayWorkOn(actor, meeting);
+  if (!meeting) throw new NotFound(notFoundKey);
+  requireMeetingAccess(actor, meeting, notFoundKey);
+  return meeting;
+}
+
+/**
+ * Who may see and work on this meeting at all (roles within it are the action's own check):
+ * organizers; the chair, coordinators and attendees of this meeting only.
+ */
+export function requireMeetingAccess(actor: Actor, meeting: Pick<MeetingRecord, '_id'>, _notFoundKey = 'meeting.notFound'): void {
+  if (actor.kind === 'anonymous') throw new Unauthorized();
+  if (!canSeeMeeting(actor, String(meeting._id))) throw new Forbidden();
+}
+
+/**
+ * `closed` is a message key (refuses a cancelled meeting) or one key per refused status (the
+ * meeting's own edits also refuse an ended meeting; `{}` refuses none). The returned `stillOpen`
+ * re-checks the same rule in the write that claims the revision.
+ */
+export async function requireOpenMeeting(actor: Actor, meetingId: string | Types.ObjectId, closed: string | ClosedMessages = 'meeting.cancelled.readonly'): Promise<OpenMeeting> {
+  const messages: ClosedMessages = typeof closed === 'string' ? { cancelled: closed } : closed;
+  const meeting = await loadMeetingFor(actor, meetingId);
   const refuse = (current: MeetingRecord) => new Conflict(messages[current.status as MeetingStatus] ?? Object.values(messages)[0] ?? 'meeting.cancelled.readonly', { status: current.status });
   if (messages[meeting.status as MeetingStatus]) throw refuse(meeting);
   return { meeting, stillOpen: { when: { status: { $nin: Object.keys(messages) } }, rejected: refuse } };
-}
-
-/** Who may work on this meeting at all (roles within it are the action's own check). */
-function requireMayWorkOn(actor: Actor, meeting: MeetingRecord): void {
-  if (!canSeeMeeting(actor, String(meeting._id))) throw new Forbidden();
 }

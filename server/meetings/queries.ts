@@ -6,11 +6,13 @@ import { MeetingModel, type MeetingStatus } from './model.js';
 import { SiteModel } from '../sites/model.js';
 import { AttendeeModel } from '../attendees/model.js';
 import { AgendaItemModel } from '../agenda/model.js';
-import { requireMeetingViewer, type Actor } from '../lib/actor.js';
+import type { Actor } from '../lib/actor.js';
 import { Conflict, Forbidden, NotFound, Unauthorized } from '../lib/errors.js';
 import { toLocalInput } from '../lib/time.js';
 import type { MeetingRecord } from './actions.js';
 import { BoundedMap } from '../lib/bounded-map.js';
+import { loadMeetingFor } from './guard.js';
+import { isObjectIdString } from '../lib/input.js';
 
 export const meetingTabs = ['upcoming', 'past'] as const;
 export type MeetingTab = (typeof meetingTabs)[number];
@@ -34,10 +36,6 @@ export interface MeetingList {
   page: number;
   pageSize: number;
   pageCount: number;
-}
-
-function isObjectId(value: string): boolean {
-  return /^[a-f\d]{24}$/i.test(value);
 }
 
 /**
@@ -95,16 +93,8 @@ export interface MeetingSummary {
 
 const summaryFields = { title: 1, organizingUnit: 1, startsAt: 1, endsAt: 1, timeZone: 1, status: 1, revision: 1, publicId: 1 } as const;
 
-/**
- * One meeting's summary, by id or publicId, or NotFound with `notFoundKey` (also for an id that
- * is not an ObjectId: a path naming nothing is a 404, not a 422). No permission check: callers
- * check the actor first.
- */
-export async function findMeetingSummary(where: { id: string | Types.ObjectId } | { publicId: string }, notFoundKey = 'meeting.notFound'): Promise<MeetingSummary> {
-  if ('id' in where && typeof where.id === 'string' && !isObjectId(where.id)) throw new NotFound(notFoundKey);
-  const filter = 'id' in where ? { _id: where.id } : { publicId: where.publicId };
-  const meeting = await MeetingModel.findOne(filter, summaryFields).lean();
-  if (!meeting) throw new NotFound(notFoundKey);
+/** The summary of a meeting already loaded (e.g. by loadMeetingFor). */
+export function toMeetingSummary(meeting: Pick<MeetingRecord, '_id' | 'title' | 'organizingUnit' | 'startsAt' | 'endsAt' | 'timeZone' | 'status' | 'revision' | 'publicId'>): MeetingSummary {
   return {
     id: String(meeting._id),
     title: meeting.title,
@@ -116,6 +106,24 @@ export async function findMeetingSummary(where: { id: string | Types.ObjectId } 
     revision: meeting.revision,
     publicId: meeting.publicId,
   };
+}
+
+/** The summary of a meeting for an asker who may see it (loadMeetingFor decides), else NotFound with `notFoundKey`. */
+export async function findMeetingSummaryFor(actor: Actor, meetingId: string | Types.ObjectId, notFoundKey = 'meeting.notFound'): Promise<MeetingSummary> {
+  return toMeetingSummary(await loadMeetingFor(actor, meetingId, notFoundKey));
+}
+
+/**
+ * One meeting's summary, by id or publicId, or NotFound with `notFoundKey` (also for an id that
+ * is not an ObjectId: a path naming nothing is a 404, not a 422). No permission check: callers
+ * check the actor first.
+ */
+export async function findMeetingSummary(where: { id: string | Types.ObjectId } | { publicId: string }, notFoundKey = 'meeting.notFound'): Promise<MeetingSummary> {
+  if ('id' in where && typeof where.id === 'string' && !isObjectIdString(where.id)) throw new NotFound(notFoundKey);
+  const filter = 'id' in where ? { _id: where.id } : { publicId: where.publicId };
+  const meeting = await MeetingModel.findOne(filter, summaryFields).lean();
+  if (!meeting) throw new NotFound(notFoundKey);
+  return toMeetingSummary(meeting);
 }
 
 /**
@@ -131,12 +139,7 @@ export async function requireOpenMeeting(meetingId: string | Types.ObjectId, clo
 
 /** One meeting, for anyone who may see it (organizers; the chair, coordinators and attendees of it). */
 export async function getMeeting(actor: Actor, meetingId: string): Promise<MeetingRecord> {
-  if (actor.kind === 'anonymous') throw new Unauthorized();
-  if (!isObjectId(meetingId)) throw new NotFound('meeting.notFound');
-  requireMeetingViewer(actor, meetingId);
-  const meeting = await MeetingModel.findById(meetingId).lean<MeetingRecord>();
-  if (!meeting) throw new NotFound('meeting.notFound');
-  return meeting;
+  return loadMeetingFor(actor, meetingId);
 }
 
 export interface DashboardSite {

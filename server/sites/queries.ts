@@ -3,11 +3,12 @@
 // organizers see the coordinator's link.
 import './messages.js';
 import { SiteModel } from './model.js';
-import { MeetingModel } from '../meetings/model.js';
-import { canSeeSite, requireMeetingViewer, type Actor } from '../lib/actor.js';
+import { loadMeetingFor } from '../meetings/guard.js';
+import { canSeeSite, type Actor } from '../lib/actor.js';
 import { Forbidden, NotFound, Unauthorized } from '../lib/errors.js';
 import { publicSite, type SiteRecord } from './actions.js';
 import type { MeetingRecord } from '../meetings/actions.js';
+import { isObjectIdString } from '../lib/input.js';
 
 export interface SiteView {
   id: string;
@@ -47,24 +48,19 @@ export function siteView(actor: Actor, site: SiteRecord): SiteView {
   return view;
 }
 
-function isObjectId(value: string): boolean {
-  return /^[a-f\d]{24}$/i.test(value);
-}
-
 export async function listSites(actor: Actor, meetingId: string): Promise<SiteView[]> {
   if (actor.kind === 'anonymous') throw new Unauthorized();
-  if (!isObjectId(meetingId)) throw new NotFound('meeting.notFound');
-  requireMeetingViewer(actor, meetingId);
+  await loadMeetingFor(actor, meetingId);
   const sites = await SiteModel.find({ meetingId }).sort({ order: 1, _id: 1 }).lean<SiteRecord[]>();
   return sites.map((site) => siteView(actor, site));
 }
 
 export async function getSite(actor: Actor, siteId: string, meetingId?: string): Promise<SiteView> {
   if (actor.kind === 'anonymous') throw new Unauthorized();
-  if (!isObjectId(siteId)) throw new NotFound('site.notFound');
+  if (!isObjectIdString(siteId)) throw new NotFound('site.notFound');
   const site = await SiteModel.findById(siteId).lean<SiteRecord>();
   if (!site || (meetingId !== undefined && String(site.meetingId) !== meetingId)) throw new NotFound('site.notFound');
-  requireMeetingViewer(actor, String(site.meetingId));
+  await loadMeetingFor(actor, site.meetingId);
   return siteView(actor, site);
 }
 
@@ -72,7 +68,6 @@ export async function getSite(actor: Actor, siteId: string, meetingId?: string):
 export async function getCoordinatorHome(actor: Actor): Promise<{ site: SiteView; meeting: MeetingRecord }> {
   if (actor.kind === 'anonymous') throw new Unauthorized();
   if (actor.kind !== 'coordinator') throw new Forbidden('mySite.notCoordinator');
-  const [site, meeting] = await Promise.all([getSite(actor, actor.siteId, actor.meetingId), MeetingModel.findById(actor.meetingId).lean<MeetingRecord>()]);
-  if (!meeting) throw new NotFound('meeting.notFound');
+  const [site, meeting] = await Promise.all([getSite(actor, actor.siteId, actor.meetingId), loadMeetingFor(actor, actor.meetingId)]);
   return { site, meeting };
 }
