@@ -18,6 +18,8 @@ import { meetingsRoutes } from './meetings/routes.js';
 import { sitesRoutes } from './sites/routes.js';
 import { attendeesRoutes } from './attendees/routes.js';
 import { agendaRoutes } from './agenda/routes.js';
+import { calendarRoutes } from './calendar/routes.js';
+import { configureCalendar, type CalendarSettings } from './calendar/settings.js';
 import { AppError, Invalid, NotFound, TooLarge } from './lib/errors.js';
 import { defaultLocale, isLocale, t } from './lib/i18n.js';
 import { isApiRequest, toErrorBody } from './lib/http.js';
@@ -33,6 +35,8 @@ export interface AppOptions {
   loginRateLimit: number;
   setupCode?: string;
   trustProxy?: string;
+  /** PUBLIC_URL, MAIL_FROM and SMTP_URL for calendar files and invitation e-mails. */
+  calendar?: CalendarSettings;
 }
 
 export interface BuiltApp {
@@ -46,6 +50,7 @@ export interface BuiltApp {
 export function createApp(options: AppOptions): BuiltApp {
   const app = express();
   app.disable('x-powered-by');
+  if (options.calendar) configureCalendar(options.calendar);
   if (options.trustProxy) app.set('trust proxy', /^\d+$/.test(options.trustProxy) ? Number(options.trustProxy) : options.trustProxy);
 
   createViewEngine(app, path.join(rootDir, 'views'));
@@ -100,6 +105,7 @@ export function createApp(options: AppOptions): BuiltApp {
   app.use(sitesRoutes());
   app.use(attendeesRoutes());
   app.use(agendaRoutes());
+  app.use(calendarRoutes());
 
   app.use((_req, _res, next) => next(new NotFound()));
   app.use(errorHandler(options.logger));

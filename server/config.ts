@@ -29,6 +29,14 @@ const envSchema = z.object({
   TRUST_PROXY: z.string().optional(),
   /** Public base URL used in links sent out (calendar invites, coordinator links). */
   PUBLIC_URL: z.url().optional(),
+  /** Mail server for calendar invitations, e.g. smtps://user:pass@mail.example.vn:465. Unset: no e-mail. */
+  SMTP_URL: z
+    .string()
+    .regex(/^smtps?:\/\/[^\s/?#]+(:\d+)?\/?(\?\S*)?$/, 'must look like smtp://[user:password@]host[:port] or smtps://…')
+    .refine((value) => URL.canParse(value), 'must be a valid smtp:// or smtps:// URL')
+    .optional(),
+  /** Sender of invitations, and the ORGANIZER address calendars require (RFC 5545). */
+  MAIL_FROM: z.email().optional(),
 });
 
 export interface Config {
@@ -46,6 +54,9 @@ export interface Config {
   loginRateLimit: number;
   trustProxy?: string;
   publicUrl?: string;
+  smtpUrl?: string;
+  /** Always set: MAIL_FROM, or no-reply@ the PUBLIC_URL host (calendar invites need an ORGANIZER mailto). */
+  mailFrom: string;
 }
 
 export class ConfigError extends Error {
@@ -66,6 +77,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const isProduction = values.NODE_ENV === 'production';
   if (isProduction && !values.SESSION_SECRET) problems.push('SESSION_SECRET: required in production (at least 32 random characters)');
   if (Boolean(values.ADMIN_EMAIL) !== Boolean(values.ADMIN_PASSWORD)) problems.push('ADMIN_EMAIL and ADMIN_PASSWORD: set both or neither');
+  if (values.SMTP_URL && !values.MAIL_FROM) problems.push('MAIL_FROM: required with SMTP_URL (the sender address of calendar invitations)');
   if (problems.length > 0) throw new ConfigError(problems);
 
   return {
@@ -83,5 +95,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     loginRateLimit: values.LOGIN_RATE_LIMIT,
     trustProxy: values.TRUST_PROXY,
     publicUrl: values.PUBLIC_URL,
+    smtpUrl: values.SMTP_URL,
+    mailFrom: values.MAIL_FROM ?? defaultMailFrom(values.PUBLIC_URL),
   };
+}
+
+/** Without MAIL_FROM (no e-mail is sent then) calendar files still need an ORGANIZER mailto. */
+function defaultMailFrom(publicUrl: string | undefined): string {
+  const host = publicUrl ? new URL(publicUrl).hostname : '';
+  return `no-reply@${host && host.includes('.') ? host : 'bridgepoint.invalid'}`;
 }

@@ -10,6 +10,7 @@ import { createApp } from './app.js';
 import { attachRealtime } from './realtime/index.js';
 import { createFirstAdmin, hasAnyAccount } from './accounts/actions.js';
 import { seedDemoConference } from './seed/demo.js';
+import { resumeInvitationDelivery } from './calendar/mail.js';
 
 async function main(): Promise<void> {
   let config: Config;
@@ -40,6 +41,7 @@ async function main(): Promise<void> {
     loginRateLimit: config.loginRateLimit,
     setupCode,
     trustProxy: config.trustProxy,
+    calendar: { publicUrl: config.publicUrl, mailFrom: config.mailFrom, smtpUrl: config.smtpUrl },
   });
   const server = createServer(app);
   const realtime = await attachRealtime(server, { sessionMiddleware, sessionStore, redisUrl: config.redisUrl, publicUrl: config.publicUrl, logger });
@@ -47,6 +49,9 @@ async function main(): Promise<void> {
   await new Promise<void>((resolve) => server.listen(config.port, config.host, resolve));
   const shownHost = config.host === '0.0.0.0' ? 'localhost' : config.host;
   logger.info(`Bridgepoint is running at http://${shownHost}:${config.port}`);
+  // Invitation e-mails a previous run queued or was sending when it stopped.
+  const resumed = await resumeInvitationDelivery();
+  if (resumed > 0) logger.info({ meetings: resumed }, 'resuming invitation e-mails');
 
   let stopping = false;
   const stop = async (signal: string) => {

@@ -10,6 +10,8 @@ import { Invalid, NotFound } from '../lib/errors.js';
 import { requireOrganizer } from '../lib/actor.js';
 import { formatTime } from '../lib/time.js';
 import { t, type Locale } from '../lib/i18n.js';
+import { publicCalendarLinks } from '../calendar/pages.js';
+import { baseUrlFor } from '../calendar/settings.js';
 
 type Body = Record<string, unknown>;
 
@@ -212,6 +214,7 @@ async function publicPage(req: Request, res: Response) {
       end: formatTime(item.endsAt, zone),
     })),
     sites: view.sites,
+    calendar: publicCalendarLinks(view, baseUrlFor(`${req.protocol}://${req.get('host')}`)),
   });
 }
 

@@ -24,6 +24,9 @@ import {
   type ImportPreview,
 } from './import.js';
 import { attendeeRoles } from './model.js';
+import { myCalendarPanel } from '../calendar/pages.js';
+import { takeCalendarFlash } from '../calendar/flash.js';
+import { baseUrlFor } from '../calendar/settings.js';
 import {
   attendeeSorts,
   findMeetingFor,
@@ -514,11 +517,22 @@ async function renderEdit(req: Request, res: Response, status = 200, values?: Re
   });
 }
 
+/** The attendee's own page; calendar/routes.ts renders it too, when an RSVP needs correcting. */
+export async function renderMyPage(req: Request, res: Response, status = 200): Promise<void> {
+  await renderMy(req, res, status);
+}
+
 async function renderMy(req: Request, res: Response, status = 200, values?: Record<string, unknown>, errors: Record<string, string> = {}): Promise<void> {
-  const home = await myHome(actorOf(res));
+  const actor = actorOf(res);
+  const [home, calendar] = await Promise.all([myHome(actor), myCalendarPanel(actor, baseUrlFor(`${req.protocol}://${req.get('host')}`), localeOf(res))]);
+  const rsvpForm = res.locals.rsvpForm as { values: Record<string, unknown>; errors: Record<string, string>; message?: string } | undefined;
   res.status(status).render('attendees/my', {
+    calendar,
+    rsvpValues: rsvpForm?.values ?? calendar.rsvp,
+    rsvpErrors: rsvpForm?.errors ?? {},
+    rsvpMessage: rsvpForm?.message,
     title: translate(res, 'attendees.my.title'),
-    flash: takeFlash(req),
+    flash: takeFlash(req) ?? takeCalendarFlash(req)?.text,
     ...home,
     roleLabel: translate(res, `attendees.role.${home.attendee.role}`),
     cancelled: home.meeting.status === 'cancelled',

@@ -9,6 +9,7 @@ import { organizerActor } from '../../server/accounts/actions.js';
 import type { Actor } from '../../server/lib/actor.js';
 import { connectTestDatabase } from './database.js';
 import { HttpClient } from './http.js';
+import type { CalendarSettings } from '../../server/calendar/settings.js';
 
 export const organizerCredentials = { email: 'organizer@example.vn', password: 'correct horse battery staple', name: 'Nguyễn Thị Tổ Chức' };
 
@@ -25,7 +26,7 @@ export interface TestApp {
   stop(): Promise<void>;
 }
 
-export async function startTestApp(options: { loginRateLimit?: number; logger?: Logger; publicUrl?: string } = {}): Promise<TestApp> {
+export async function startTestApp(options: { loginRateLimit?: number; logger?: Logger; publicUrl?: string; calendar?: CalendarSettings } = {}): Promise<TestApp> {
   const database = await connectTestDatabase();
   const logger = options.logger ?? pino({ level: 'silent' });
   const { app, sessionMiddleware, sessionStore } = createApp({
@@ -33,6 +34,7 @@ export async function startTestApp(options: { loginRateLimit?: number; logger?: 
     isProduction: false,
     logger,
     loginRateLimit: options.loginRateLimit ?? 1000,
+    calendar: options.calendar ?? { mailFrom: 'hoi-nghi@so-khcn.example.vn' },
   });
   const server = createServer(app);
   const realtime = await attachRealtime(server, { sessionMiddleware, sessionStore, logger, publicUrl: options.publicUrl });

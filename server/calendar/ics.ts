@@ -1,0 +1,348 @@
+// iCalendar files from data already read: a meeting (with the asker's own bridge point, the
+// agenda and, for a personal file, the attendee), as a download, a feed or a mailed invitation.
+// Pure functions, no database: the benchmark compares exactly this against bare ical-generator.
+import ical, {
+  ICalAlarmType,
+  ICalAttendeeRole,
+  ICalAttendeeStatus,
+  ICalCalendarMethod,
+  ICalEventStatus,
+  escape,
+  type ICalCalendar,
+  type ICalEvent,
+} from 'ical-generator';
+import { DateTime } from 'luxon';
+import { tzlib_get_ical_block } from 'timezones-ical-library';
+import { t, type Locale } from '../lib/i18n.js';
+import { formatTime } from '../lib/time.js';
+import type { PartStat } from './model.js';
+import '../attendees/messages.js';
+import './messages.js';
+
+export type CalendarMethod = 'PUBLISH' | 'REQUEST' | 'CANCEL';
+
+export interface IcsMeeting {
+  id: string;
+  title: string;
+  organizingUnit: string;
+  startsAt: Date;
+  endsAt: Date;
+  timeZone: string;
+  status: string;
+  calendarSequence: number;
+  publicId: string;
+  updatedAt?: Date;
+}
+
+export interface IcsPlace {
+  name: string;
+  address: string;
+}
+
+export interface IcsAgendaItem {
+  id: string;
+  title: string;
+  startsAt: Date;
+  endsAt: Date;
+  speakers: Array<{ name: string; position: string; attendeeId?: string }>;
+}
+
+export interface IcsAttendee {
+  id: string;
+  fullName: string;
+  email?: string;
+  role: string;
+  partStat: PartStat;
+  delegate?: { name: string; email?: string };
+}
+
+/** One meeting as one person (or one place) sees it. */
+export interface IcsEntry {
+  meeting: IcsMeeting;
+  /** LOCATION: the attendee's (or the site's) own bridge point; the main site for everyone else. */
+  place?: IcsPlace;
+  agenda: IcsAgendaItem[];
+  attendee?: IcsAttendee;
+}
+
+export interface IcsContext {
+  locale: Locale;
+  /** Base of links in the file (PUBLIC_URL, else the address the request came to). */
+  baseUrl: string;
+  /** ORGANIZER's mailto (RFC 5545 requires an address there): the configured sender. */
+  organizerEmail: string;
+  /**
+   * DTSTAMP: the sending time of an invitation. Unset for downloads and feeds, which use each
+   * meeting's last change instead, so the same data gives the same bytes (and the same ETag).
+   */
+  stamp?: Date;
+}
+
+const uidDomain = 'bridgepoint';
+export const meetingUid = (meetingId: string) => `${meetingId}.meeting@${uidDomain}`;
+export const agendaSlotUid = (itemId: string) => `${itemId}.agenda@${uidDomain}`;
+
+/** How often subscribed calendars should come back (REFRESH-INTERVAL and X-PUBLISHED-TTL). */
+export const feedRefreshSeconds = 60 * 60;
+
+export function meetingPageUrl(baseUrl: string, meeting: Pick<IcsMeeting, 'publicId'>): string {
+  return `${baseUrl.replace(/\/+$/, '')}/p/${meeting.publicId}`;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+const vtimezones = new Map<string, string | null>();
+
+/** The VTIMEZONE block of an IANA zone (timezones-ical-library), or null when it has none. */
+export function vtimezoneFor(zone: string): string | null {
+  let block = vtimezones.get(zone);
+  if (block === undefined) {
+    const result = tzlib_get_ical_block(zone);
+    const text = Array.isArray(result) ? result[0] : '';
+    block = typeof text === 'string' && text.includes('BEGIN:VTIMEZONE') ? text : null;
+    vtimezones.set(zone, block);
+  }
+  return block;
+}
+
+function newCalendar(method: CalendarMethod, context: IcsContext, name?: string): ICalCalendar {
+  const calendar = ical({
+    prodId: { company: 'Bridgepoint', product: 'Bridgepoint', language: context.locale.toUpperCase() },
+    method: ICalCalendarMethod[method],
+  });
+  // A name-less timezone: VTIMEZONE blocks for the events' zones, and DTSTAMP stays UTC with Z
+  // (with a calendar-level zone name ical-generator prints DTSTAMP in the process's local time).
+  calendar.timezone({ name: null, generator: (zone) => vtimezoneFor(zone) });
+  // ical-generator writes NAME/X-WR-CALNAME unescaped.
+  if (name) calendar.name(escape(name.normalize('NFC'), false));
+  return calendar;
+}
+
+function finish(calendar: ICalCalendar): string {
+  // Every content line ends with CRLF, the last one too (RFC 5545 §3.1).
+  return `${calendar.toString()}\r\n`;
+}
+
+const partStats: Record<PartStat, ICalAttendeeStatus> = {
+  'NEEDS-ACTION': ICalAttendeeStatus.NEEDSACTION,
+  ACCEPTED: ICalAttendeeStatus.ACCEPTED,
+  DECLINED: ICalAttendeeStatus.DECLINED,
+  DELEGATED: ICalAttendeeStatus.DELEGATED,
+};
+
+function attendeeRole(role: string): ICalAttendeeRole {
+  if (role === 'chair') return ICalAttendeeRole.CHAIR;
+  if (role === 'guest' || role === 'press') return ICalAttendeeRole.OPT;
+  return ICalAttendeeRole.REQ;
+}
+
+function eventStatus(status: string): ICalEventStatus {
+  if (status === 'cancelled') return ICalEventStatus.CANCELLED;
+  if (status === 'draft') return ICalEventStatus.TENTATIVE;
+  return ICalEventStatus.CONFIRMED;
+}
+
+export function locationText(place: IcsPlace | undefined): string {
+  if (!place) return '';
+  return [place.name, place.address].map((part) => part.trim()).filter(Boolean).join(', ');
+}
+
+function clean(text: string): string {
+  return text.normalize('NFC');
+}
+
+/** A CN parameter: quoted by ical-generator, so no DQUOTE (RFC 5545 has no escape there) and no line breaks. */
+function paramText(text: string): string {
+  return clean(text).replace(/"/g, "'").replace(/[\r\n\t]+/g, ' ').trim();
+}
+
+/** DESCRIPTION: status, the attendee's role and bridge point, the agenda, and the meeting page. */
+export function descriptionText(entry: IcsEntry, context: IcsContext): string {
+  const { meeting, attendee, agenda } = entry;
+  const locale = context.locale;
+  const lines: string[] = [];
+  if (meeting.status === 'cancelled') lines.push(t(locale, 'calendar.ics.cancelled'), '');
+  if (meeting.organizingUnit) lines.push(`${t(locale, 'calendar.ics.organizingUnit')}: ${meeting.organizingUnit}`);
+  if (attendee) lines.push(`${t(locale, 'calendar.ics.role')}: ${t(locale, `attendees.role.${attendee.role}`)}`);
+  if (entry.place) lines.push(`${t(locale, 'calendar.ics.site')}: ${locationText(entry.place)}`);
+  if (agenda.length > 0) {
+    lines.push('', `${t(locale, 'calendar.ics.agenda')}:`);
+    for (const item of agenda) {
+      const speakers = item.speakers.map((speaker) => (speaker.position ? `${speaker.name} (${speaker.position})` : speaker.name)).join('; ');
+      lines.push(`${formatTime(item.startsAt, meeting.timeZone)} ${item.title}${speakers ? ` — ${speakers}` : ''}`);
+    }
+  }
+  lines.push('', `${t(locale, 'calendar.ics.page')}: ${meetingPageUrl(context.baseUrl, meeting)}`);
+  return clean(lines.join('\n'));
+}
+
+function zoned(instant: Date, zone: string, hasVtimezone: boolean): DateTime {
+  return hasVtimezone ? DateTime.fromJSDate(instant, { zone }) : DateTime.fromJSDate(instant, { zone: 'utc' });
+}
+
+interface EventParts {
+  uid: string;
+  summary: string;
+  startsAt: Date;
+  endsAt: Date;
+  description: string;
+}
+
+function addEvent(calendar: ICalCalendar, entry: IcsEntry, parts: EventParts, context: IcsContext, method: CalendarMethod): ICalEvent {
+  const { meeting } = entry;
+  // A zone without a VTIMEZONE block is written in UTC rather than as a TZID nothing defines.
+  const hasVtimezone = vtimezoneFor(meeting.timeZone) !== null;
+  const event = calendar.createEvent({
+    id: parts.uid,
+    sequence: meeting.calendarSequence,
+    stamp: context.stamp ?? meeting.updatedAt ?? new Date(0),
+    start: zoned(parts.startsAt, meeting.timeZone, hasVtimezone),
+    end: zoned(parts.endsAt, meeting.timeZone, hasVtimezone),
+    timezone: hasVtimezone ? meeting.timeZone : null,
+    summary: clean(parts.summary),
+    description: parts.description,
+    location: clean(locationText(entry.place)) || null,
+    url: meetingPageUrl(context.baseUrl, meeting),
+    status: method === 'CANCEL' ? ICalEventStatus.CANCELLED : eventStatus(meeting.status),
+    organizer: { name: paramText(meeting.organizingUnit || t(context.locale, 'calendar.ics.organizerFallback')), email: context.organizerEmail },
+    ...(meeting.updatedAt ? { lastModified: meeting.updatedAt } : {}),
+  });
+  const attendee = entry.attendee;
+  // ATTENDEE's value is a calendar address: someone without an e-mail address is named in DESCRIPTION only.
+  if (attendee?.email) {
+    const delegate = attendee.partStat === 'DELEGATED' && attendee.delegate?.email ? { name: paramText(attendee.delegate.name), email: attendee.delegate.email } : undefined;
+    const created = event.createAttendee({
+      name: paramText(attendee.fullName),
+      email: attendee.email,
+      role: attendeeRole(attendee.role),
+      status: partStats[attendee.partStat],
+      // Only an invitation asks for a reply; a download or feed is informational.
+      rsvp: method === 'REQUEST' && attendee.partStat === 'NEEDS-ACTION',
+    });
+    if (delegate) created.delegatedTo(delegate);
+  }
+  if (method !== 'CANCEL' && meeting.status !== 'cancelled') {
+    for (const [seconds, key] of [
+      [24 * 3600, 'calendar.ics.alarmDay'],
+      [30 * 60, 'calendar.ics.alarm30'],
+    ] as const) {
+      event.createAlarm({ type: ICalAlarmType.display, trigger: seconds, description: clean(`${t(context.locale, key)}: ${parts.summary}`) });
+    }
+  }
+  return event;
+}
+
+/** The agenda slots where this attendee speaks, as their own events. */
+function speakerSlots(entry: IcsEntry): IcsAgendaItem[] {
+  const attendeeId = entry.attendee?.id;
+  if (!attendeeId) return [];
+  return entry.agenda.filter((item) => item.speakers.some((speaker) => speaker.attendeeId === attendeeId));
+}
+
+function addEntry(calendar: ICalCalendar, entry: IcsEntry, context: IcsContext, method: CalendarMethod, options: { slots: boolean }): void {
+  const description = descriptionText(entry, context);
+  addEvent(calendar, entry, { uid: meetingUid(entry.meeting.id), summary: entry.meeting.title, startsAt: entry.meeting.startsAt, endsAt: entry.meeting.endsAt, description }, context, method);
+  if (!options.slots) return;
+  for (const item of speakerSlots(entry)) {
+    const summary = t(context.locale, 'calendar.ics.slotSummary', { item: item.title, meeting: entry.meeting.title });
+    const slotDescription = `${t(context.locale, 'calendar.ics.slotIntro', { item: item.title })}\n\n${description}`;
+    addEvent(calendar, entry, { uid: agendaSlotUid(item.id), summary, startsAt: item.startsAt, endsAt: item.endsAt, description: slotDescription }, context, method);
+  }
+}
+
+/** A download: the meeting (and a speaker's own slots), METHOD:PUBLISH. */
+export function downloadIcs(entry: IcsEntry, context: IcsContext): string {
+  const calendar = newCalendar('PUBLISH', context);
+  addEntry(calendar, entry, context, 'PUBLISH', { slots: true });
+  return finish(calendar);
+}
+
+/** One speaker slot on its own, METHOD:PUBLISH. */
+export function slotIcs(entry: IcsEntry, itemId: string, context: IcsContext): string | undefined {
+  const item = speakerSlots(entry).find((slot) => slot.id === itemId);
+  if (!item) return undefined;
+  const calendar = newCalendar('PUBLISH', context);
+  const summary = t(context.locale, 'calendar.ics.slotSummary', { item: item.title, meeting: entry.meeting.title });
+  const description = `${t(context.locale, 'calendar.ics.slotIntro', { item: item.title })}\n\n${descriptionText(entry, context)}`;
+  addEvent(calendar, entry, { uid: agendaSlotUid(item.id), summary, startsAt: item.startsAt, endsAt: item.endsAt, description }, context, 'PUBLISH');
+  return finish(calendar);
+}
+
+/**
+ * A mailed invitation: METHOD:REQUEST, or METHOD:CANCEL with STATUS:CANCELLED once the meeting is
+ * cancelled. iTIP allows one UID per message, so speaker slots are not in it (they are in the
+ * speaker's download and feed).
+ */
+export function invitationIcs(entry: IcsEntry, context: IcsContext): { method: 'REQUEST' | 'CANCEL'; ics: string } {
+  const method = entry.meeting.status === 'cancelled' ? 'CANCEL' : 'REQUEST';
+  const calendar = newCalendar(method, context);
+  addEntry(calendar, entry, context, method, { slots: false });
+  return { method, ics: finish(calendar) };
+}
+
+/** A subscription feed: every meeting of the attendee, site or unit, METHOD:PUBLISH. */
+export function feedIcs(name: string, entries: IcsEntry[], context: IcsContext): string {
+  const calendar = newCalendar('PUBLISH', context, name);
+  calendar.ttl(feedRefreshSeconds);
+  for (const entry of entries) addEntry(calendar, entry, context, 'PUBLISH', { slots: true });
+  return finish(calendar);
+}
+
+// ---------------------------------------------------------------------------------------------
+// "Add to calendar" links for people who never open .ics files: the same time, title and place.
+
+export interface AddToCalendarLinks {
+  google: string;
+  outlook: string;
+  office365: string;
+}
+
+function utcBasic(instant: Date): string {
+  return DateTime.fromJSDate(instant, { zone: 'utc' }).toFormat("yyyyLLdd'T'HHmmss'Z'");
+}
+
+export function addToCalendarLinks(parts: { title: string; startsAt: Date; endsAt: Date; timeZone: string; location: string; details: string }): AddToCalendarLinks {
+  const google = new URL('https://calendar.google.com/calendar/render');
+  google.search = new URLSearchParams({
+    action: 'TEMPLATE',
+    text: parts.title,
+    dates: `${utcBasic(parts.startsAt)}/${utcBasic(parts.endsAt)}`,
+    ctz: parts.timeZone,
+    location: parts.location,
+    details: parts.details,
+  }).toString();
+  const outlookQuery = new URLSearchParams({
+    path: '/calendar/action/compose',
+    rru: 'addevent',
+    subject: parts.title,
+    // With the meeting zone's offset, so the hour is right whatever the viewer's zone is.
+    startdt: DateTime.fromJSDate(parts.startsAt, { zone: parts.timeZone }).toISO({ suppressMilliseconds: true }) ?? parts.startsAt.toISOString(),
+    enddt: DateTime.fromJSDate(parts.endsAt, { zone: parts.timeZone }).toISO({ suppressMilliseconds: true }) ?? parts.endsAt.toISOString(),
+    location: parts.location,
+    body: parts.details,
+  }).toString();
+  return {
+    google: google.toString(),
+    outlook: `https://outlook.live.com/calendar/0/deeplink/compose?${outlookQuery}`,
+    office365: `https://outlook.office.com/calendar/0/deeplink/compose?${outlookQuery}`,
+  };
+}
+
+/** Links for a meeting entry (and each speaker slot), with the same fields as its .ics. */
+export function entryLinks(entry: IcsEntry, context: Pick<IcsContext, 'baseUrl' | 'locale'>): { meeting: AddToCalendarLinks; slots: Array<{ item: IcsAgendaItem; links: AddToCalendarLinks }> } {
+  const page = meetingPageUrl(context.baseUrl, entry.meeting);
+  const location = locationText(entry.place);
+  const meeting = addToCalendarLinks({ title: entry.meeting.title, startsAt: entry.meeting.startsAt, endsAt: entry.meeting.endsAt, timeZone: entry.meeting.timeZone, location, details: page });
+  const slots = speakerSlots(entry).map((item) => ({
+    item,
+    links: addToCalendarLinks({
+      title: t(context.locale, 'calendar.ics.slotSummary', { item: item.title, meeting: entry.meeting.title }),
+      startsAt: item.startsAt,
+      endsAt: item.endsAt,
+      timeZone: entry.meeting.timeZone,
+      location,
+      details: page,
+    }),
+  }));
+  return { meeting, slots };
+}
