@@ -100,12 +100,14 @@ async function resolveSpeakers(meetingId: string, input: SpeakerInput[]) {
 
 /**
  * Claims the revision, runs `write` (stamped with it), then tells every screen the whole new
- * agenda, read after the write.
+ * agenda, read after the write. The iCalendar SEQUENCE moves too: speakers' slot events change
+ * time, and every invite's description lists the agenda.
  */
 async function commitAgendaChange(open: OpenMeeting, meetingId: string, write: (revision: number) => Promise<void>): Promise<AgendaView> {
   const { result } = await commitMeetingChange({
     meetingId,
     ...open.stillOpen,
+    calendar: true,
     write: async (revision) => {
       await write(revision);
       return loadAgenda(meetingId);

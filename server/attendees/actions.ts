@@ -235,6 +235,8 @@ export async function updateAttendee(actor: Actor, input: unknown): Promise<Atte
   const { result } = await commitMeetingChange({
     meetingId: data.meetingId,
     ...stillOpen,
+    // Another bridge point is another LOCATION in this person's invite: SEQUENCE must move.
+    calendar: moved,
     write: async (revision) => {
       let updated: AttendeeRecord;
       try {

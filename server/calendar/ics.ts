@@ -219,7 +219,12 @@ function addEvent(calendar: ICalCalendar, entry: IcsEntry, parts: EventParts, co
       // Only an invitation asks for a reply; a download or feed is informational.
       rsvp: method === 'REQUEST' && attendee.partStat === 'NEEDS-ACTION',
     });
-    if (delegate) created.delegatedTo(delegate);
+    // ical-generator writes DELEGATED-TO without mailto: for an object, so the URI is given as is;
+    // the delegate is an ATTENDEE too, DELEGATED-FROM the invitee (RFC 5545 §3.2.4-5).
+    if (delegate) {
+      created.delegatedTo(`mailto:${delegate.email}`);
+      event.createAttendee({ name: delegate.name, email: delegate.email, role: attendeeRole(attendee.role), status: ICalAttendeeStatus.NEEDSACTION, delegatedFrom: `mailto:${attendee.email}` });
+    }
   }
   if (method !== 'CANCEL' && meeting.status !== 'cancelled') {
     for (const [seconds, key] of [

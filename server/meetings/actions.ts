@@ -204,7 +204,8 @@ export type StatusAction = (typeof statusActions)[number];
 
 /** Which statuses each action may start from, what it leads to, and whether the invite changes. */
 const transitions: Record<StatusAction, { from: Meeting['status'][]; to: Meeting['status']; bumpsCalendar: boolean }> = {
-  schedule: { from: ['draft'], to: 'scheduled', bumpsCalendar: false },
+  // STATUS goes from TENTATIVE (a draft's download) to CONFIRMED.
+  schedule: { from: ['draft'], to: 'scheduled', bumpsCalendar: true },
   // A cancelled invite must carry a higher SEQUENCE so calendars drop the event.
   cancel: { from: ['draft', 'scheduled', 'live'], to: 'cancelled', bumpsCalendar: true },
   // Reinstating re-sends the invite, again with a higher SEQUENCE.

@@ -87,7 +87,8 @@ describe('meeting pages', () => {
     expect((await organizer.get(`/meetings/${meetingId}`)).text).toContain('Hội nghị đã được lên lịch.');
     await organizer.postForm(`/meetings/${meetingId}/status`, { action: 'cancel' });
     const cancelled = await organizer.getJson(`/api/v1/meetings/${meetingId}`);
-    expect(cancelled.json).toMatchObject({ status: 'cancelled', calendarSequence: 2 });
+    // Scheduling (STATUS TENTATIVE -> CONFIRMED) and cancelling each raise the SEQUENCE.
+    expect(cancelled.json).toMatchObject({ status: 'cancelled', calendarSequence: 3 });
 
     const refused = await organizer.postForm(`/meetings/${meetingId}/edit`, newMeetingForm);
     expect(refused.status).toBe(303);
