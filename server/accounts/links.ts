@@ -1,7 +1,8 @@
 // Capability links: a site's coordinator link (/s/:token) and an attendee's personal link
 // (/a/:token). The session keeps the token, not the id, so rotating a token revokes every
 // browser that used the old link.
-import type { Actor } from '../lib/actor.js';
+import { sameActor, type Actor } from '../lib/actor.js';
+import { NotFound } from '../lib/errors.js';
 import { SiteModel } from '../sites/model.js';
 import { AttendeeModel } from '../attendees/model.js';
 
@@ -22,4 +23,22 @@ export async function actorForLink(grant: LinkGrant): Promise<Actor | undefined>
 /** Either kind of token, for `Authorization: Bearer` API calls. */
 export async function actorForBearer(token: string): Promise<Actor | undefined> {
   return (await actorForLink({ kind: 'attendee', token })) ?? (await actorForLink({ kind: 'site', token }));
+}
+
+/**
+ * Opening a link: whom it names, and whether following it would replace someone else who is
+ * signed in in this browser (then the page asks first instead of swapping silently; a page on
+ * another site could otherwise sign the organizer out and in as someone else).
+ */
+export async function openLink(current: Actor, grant: LinkGrant): Promise<{ target: Actor; replaces?: Actor }> {
+  const target = await actorForLink(grant);
+  if (!target) throw new NotFound('accounts.linkInvalid');
+  return current.kind === 'anonymous' || sameActor(current, target) ? { target } : { target, replaces: current };
+}
+
+/** Where each kind of asker starts. */
+export function homeOf(actor: Actor): string {
+  if (actor.kind === 'organizer') return '/meetings';
+  if (actor.kind === 'coordinator') return '/my/site';
+  return actor.kind === 'anonymous' ? '/login' : '/my';
 }

@@ -1,11 +1,12 @@
 // Sign-in, sign-out, first-admin setup, and the capability links that sign coordinators and
 // attendees in without an account.
-import { Router, type Request } from 'express';
+import { Router, type Request, type Response } from 'express';
 import { ipKeyGenerator, rateLimit } from 'express-rate-limit';
 import { authenticate, createFirstAdmin, hasAnyAccount, sessionEnded } from './actions.js';
-import { actorForLink, type LinkGrant } from './links.js';
+import { homeOf, openLink, type LinkGrant } from './links.js';
+import type { Actor } from '../lib/actor.js';
 import { actorOf, fieldErrors, localeOf, toErrorBody, translate } from '../lib/http.js';
-import { AppError, Invalid, NotFound, TooManyRequests } from '../lib/errors.js';
+import { AppError, Invalid, TooManyRequests } from '../lib/errors.js';
 
 declare module 'express-session' {
   interface SessionData {
@@ -88,8 +89,27 @@ export function accountsRoutes(options: AccountsRoutesOptions): Router {
     }
   });
 
-  router.get('/s/:token', (req, res) => signInWithLink(req, res, { kind: 'site', token: req.params.token }, '/my/site'));
-  router.get('/a/:token', (req, res) => signInWithLink(req, res, { kind: 'attendee', token: req.params.token }, '/my'));
+  // Following a link while someone else is signed in asks first (GET shows the question, the
+  // page's POST with its CSRF token switches); otherwise the link signs in at once.
+  for (const [prefix, kind] of [['/s', 'site'], ['/a', 'attendee']] as const) {
+    router.get(`${prefix}/:token`, async (req, res) => {
+      const grant: LinkGrant = { kind, token: req.params.token };
+      const { target, replaces } = await openLink(actorOf(res), grant);
+      if (!replaces) return signInWithLink(req, res, grant, target);
+      res.render('accounts/switch', {
+        title: translate(res, 'accounts.switch.title'),
+        current: describeActor(res, replaces),
+        target: describeActor(res, target),
+        action: `${prefix}/${encodeURIComponent(req.params.token)}`,
+        stayHref: homeOf(replaces),
+      });
+    });
+    router.post(`${prefix}/:token`, async (req, res) => {
+      const grant: LinkGrant = { kind, token: req.params.token };
+      const { target } = await openLink(actorOf(res), grant);
+      await signInWithLink(req, res, grant, target);
+    });
+  }
 
   /** Who am I, and the CSRF token for API calls made with the session cookie. */
   router.get('/api/v1/session', (_req, res) => {
@@ -99,11 +119,15 @@ export function accountsRoutes(options: AccountsRoutesOptions): Router {
   return router;
 }
 
-async function signInWithLink(req: Request, res: import('express').Response, grant: LinkGrant, home: string): Promise<void> {
-  if (!(await actorForLink(grant))) throw new NotFound('accounts.linkInvalid');
+async function signInWithLink(req: Request, res: Response, grant: LinkGrant, target: Actor): Promise<void> {
   await regenerate(req);
   req.session.link = grant;
-  res.redirect(303, home);
+  res.redirect(303, homeOf(target));
+}
+
+/** "Lê Thị Hồng (đại biểu)": who someone is, for the question before switching. */
+function describeActor(res: Response, actor: Actor): string {
+  return translate(res, `accounts.as.${actor.kind}`, { name: 'name' in actor ? actor.name : '' });
 }
 
 /** A fresh session id at every sign-in (no session fixation); the old session's sockets close. */

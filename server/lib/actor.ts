@@ -51,3 +51,10 @@ export function requireSiteAccess(actor: Actor, meetingId: string, siteId: strin
   if (actor.kind === 'anonymous') throw new Unauthorized();
   if (!canSeeSite(actor, meetingId, siteId)) throw new Forbidden();
 }
+
+/** The same asker: same kind and same ids (a renamed attendee is still the same asker). */
+export function sameActor(a: Actor, b: Actor): boolean {
+  const key = (actor: Actor) =>
+    [actor.kind, 'meetingId' in actor ? actor.meetingId : '', 'siteId' in actor ? actor.siteId : '', 'attendeeId' in actor ? actor.attendeeId : '', 'userId' in actor ? actor.userId : ''].join('|');
+  return key(a) === key(b);
+}

@@ -6,7 +6,7 @@
 import type { Server, Socket } from 'socket.io';
 import type { SessionData, Store } from 'express-session';
 import { resolveActor } from '../accounts/identify.js';
-import { anonymous, type Actor } from '../lib/actor.js';
+import { anonymous, sameActor, type Actor } from '../lib/actor.js';
 import { AppError, Unauthorized } from '../lib/errors.js';
 import { defaultLocale, isLocale, registerMessages, type Locale } from '../lib/i18n.js';
 import { toErrorBody } from '../lib/http.js';
@@ -58,11 +58,7 @@ export function askerRoomsOf(actor: Actor, credentials: SocketCredentials): stri
 }
 
 /** Same kind and same ids (a renamed attendee is still the same asker). */
-export function sameAsker(a: Actor, b: Actor): boolean {
-  const key = (actor: Actor) =>
-    [actor.kind, 'meetingId' in actor ? actor.meetingId : '', 'siteId' in actor ? actor.siteId : '', 'attendeeId' in actor ? actor.attendeeId : '', 'userId' in actor ? actor.userId : ''].join('|');
-  return key(a) === key(b);
-}
+export const sameAsker = sameActor;
 
 /**
  * Ask again who this socket is. The same asker (perhaps renamed): its fresh actor. Anyone else
