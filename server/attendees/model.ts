@@ -21,6 +21,8 @@ const attendeeSchema = new Schema(
     searchText: { type: String, required: true, default: '' },
     /** The words of searchText (and their tails after punctuation): search matches word starts through an index. */
     searchTokens: { type: [String], default: undefined },
+    /** Turned up on the day without being on the list (added by the site's coordinator). */
+    walkIn: { type: Boolean, default: false },
     /** The meeting revision of this document's last change (stale writes check `revision: { $lt: R }`). */
     revision: { type: Number, required: true, default: 0 },
   },

@@ -1,6 +1,7 @@
 import { Schema, model, type InferSchemaType, type HydratedDocument } from 'mongoose';
 import { defaultTimeZone } from '../lib/time.js';
 import { newToken } from '../lib/text.js';
+import { liveStateSchema } from '../live/state.js';
 
 export const meetingStatuses = ['draft', 'scheduled', 'live', 'ended', 'cancelled'] as const;
 export type MeetingStatus = (typeof meetingStatuses)[number];
@@ -24,6 +25,8 @@ const meetingSchema = new Schema(
     createdBy: { type: String },
     /** Set when this meeting was duplicated from another (last year's conference as a template). */
     duplicatedFrom: { type: Schema.Types.ObjectId, ref: 'Meeting' },
+    /** The day's live state (counts, agenda position and timer, speaker queue): see live/state.ts. */
+    live: { type: liveStateSchema, default: () => ({}) },
   },
   { timestamps: true },
 );

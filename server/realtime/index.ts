@@ -7,7 +7,6 @@ import type { SessionData, Store } from 'express-session';
 import { Server, type Socket } from 'socket.io';
 import { createAdapter } from '@socket.io/redis-streams-adapter';
 import { createClient } from 'redis';
-import { z } from 'zod';
 import type { Logger } from 'pino';
 import { bearerFrom, resolveActor } from '../accounts/identify.js';
 import { canSeeSite, requireMeetingViewer, type Actor } from '../lib/actor.js';
@@ -16,8 +15,12 @@ import { defaultLocale, isLocale, t } from '../lib/i18n.js';
 import { toErrorBody } from '../lib/http.js';
 import { subscribe, type DomainEvent } from '../lib/events.js';
 import { onAskersRevoked } from '../lib/revocations.js';
-import { parseInput, objectId } from '../lib/validation.js';
+import { parseInput } from '../lib/validation.js';
 import { askerRoom, meetingRoom, organizersRoom, siteRoom } from './rooms.js';
+import { attachLiveCommands, commandBurst, commandsPerSecond, siteScreenClosed, siteScreenOpened, TokenBucket, watchSitePresence } from './live.js';
+import { joinInput } from '../live/contract.js';
+import { MeetingModel } from '../meetings/model.js';
+import { BoundedMap } from '../lib/bounded-map.js';
 import { askerResolver, askerRoomsOf, onAskerEvent, registerResolver, sameAsker, socketLocale, type AskerResolver, type SocketCredentials, type SocketData } from './askers.js';
 
 export { onAskerEvent, recheckAsker } from './askers.js';
@@ -77,8 +80,16 @@ export async function attachRealtime(httpServer: HttpServer, options: RealtimeOp
   io.on('connection', (socket) => {
     const data = socket.data as SocketData;
     void socket.join(askerRoomsOf(data.actor, data.credentials));
-    onAskerEvent(socket, 'meeting:join', (actor, input) => ({ meetingId: joinMeeting(socket, actor, input) }));
+    onAskerEvent(socket, 'meeting:join', async (actor, input) => {
+      const meetingId = joinMeeting(socket, actor, input, options.logger);
+      return { meetingId, revision: await currentRevision(meetingId) };
+    });
+    attachLiveCommands(socket, new TokenBucket(commandBurst, commandsPerSecond));
+    socket.on('disconnect', () => {
+      for (const { meetingId, siteId } of (socket.data as SocketData & { siteScreens?: SiteScreen[] }).siteScreens ?? []) siteScreenClosed(io, meetingId, siteId, options.logger);
+    });
   });
+  watchSitePresence(io);
 
   const unsubscribe = subscribe((event) => {
     fanOut(io, event);
@@ -147,15 +158,29 @@ function refuseRecoveryOfRevokedAskers(io: Server, resolve: AskerResolver): void
   };
 }
 
-const joinSchema = z.object({ meetingId: objectId });
+interface SiteScreen {
+  meetingId: string;
+  siteId: string;
+}
 
-function joinMeeting(socket: Socket, actor: Actor, input: unknown): string {
-  const { meetingId } = parseInput(joinSchema, input);
+function joinMeeting(socket: Socket, actor: Actor, input: unknown, logger: Logger): string {
+  const { meetingId } = parseInput(joinInput, input);
   requireMeetingViewer(actor, meetingId);
   void socket.join(meetingRoom(meetingId));
   if (actor.kind === 'organizer' || actor.kind === 'chair') void socket.join(organizersRoom(meetingId));
-  if (actor.kind === 'coordinator' && canSeeSite(actor, meetingId, actor.siteId)) void socket.join(siteRoom(meetingId, actor.siteId));
+  if (actor.kind === 'coordinator' && canSeeSite(actor, meetingId, actor.siteId)) {
+    void socket.join(siteRoom(meetingId, actor.siteId));
+    // The site's coordinator page or wall display: the site counts as connected while it stays.
+    const data = socket.data as SocketData & { siteScreens?: SiteScreen[] };
+    data.siteScreens ??= [];
+    if (!data.siteScreens.some((screen) => screen.meetingId === meetingId)) data.siteScreens.push({ meetingId, siteId: actor.siteId });
+    siteScreenOpened(meetingId, actor.siteId, logger);
+  }
   return meetingId;
+}
+
+async function currentRevision(meetingId: string): Promise<number> {
+  return (await MeetingModel.findById(meetingId, { revision: 1 }).lean())?.revision ?? 0;
 }
 
 /**
@@ -196,11 +221,28 @@ async function dropRevokedScreens(io: Server, resolve: AskerResolver, event: Dom
   }
 }
 
-/** Site-scoped events go to that site and the organizers; the rest to the whole meeting. */
+/** The last revision each meeting's whole room was told about (so a site-only event needs no "revision" event). */
+const toldWholeMeeting = new BoundedMap<string, number>(1_000);
+
+/**
+ * Site-scoped events go to that site, the organizers (and the attendee a record is about); the
+ * rest to the whole meeting. Every screen learns every revision: those that may not see a
+ * site-scoped event get `{ type: 'revision', payload: null }` instead, so no screen sees a false gap.
+ */
 function fanOut(io: Server, event: DomainEvent): void {
   const message = { type: event.type, meetingId: event.meetingId, revision: event.revision, payload: event.payload };
-  if (event.siteId) io.to([siteRoom(event.meetingId, event.siteId), organizersRoom(event.meetingId)]).emit('event', message);
-  else io.to(meetingRoom(event.meetingId)).emit('event', message);
+  if (!event.siteId) {
+    io.to(meetingRoom(event.meetingId)).emit('event', message);
+    toldWholeMeeting.set(event.meetingId, event.revision);
+    return;
+  }
+  const rooms = [siteRoom(event.meetingId, event.siteId), organizersRoom(event.meetingId)];
+  const aboutAttendee = (event.payload as { record?: { attendeeId?: string } } | null)?.record?.attendeeId;
+  if (event.type === 'attendance.changed' && aboutAttendee) rooms.push(askerRoom({ kind: 'attendee', id: aboutAttendee }));
+  io.to(rooms).emit('event', message);
+  if ((toldWholeMeeting.get(event.meetingId) ?? -1) >= event.revision) return;
+  io.to(meetingRoom(event.meetingId)).except(rooms).emit('event', { type: 'revision', meetingId: event.meetingId, revision: event.revision, payload: null });
+  toldWholeMeeting.set(event.meetingId, event.revision);
 }
 
 export { socketLocale };

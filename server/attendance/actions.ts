@@ -1,0 +1,322 @@
+// Attendance on the day, one action per change: check in (coordinator, organizer, chair), self
+// check-in with the site's code (the attendee), absent with a reason, left early, walk-in, undo.
+// Each carries a client-made operation id (live/operations.ts: counted once, by a unique index).
+// The record changes by compare-and-set first; the site's counters then move in the same write
+// as the meeting's revision (commitMeetingChange), so counts and revision never disagree.
+import './messages.js';
+import { Types } from 'mongoose';
+import { AttendanceModel, type Attendance } from './model.js';
+import { isCurrentCode } from './codes.js';
+import { recordView, type AttendeeFacts } from './queries.js';
+import { AttendeeModel } from '../attendees/model.js';
+import { attendeeEventView } from '../attendees/queries.js';
+import { MeetingModel } from '../meetings/model.js';
+import { commitMeetingChange, type MeetingChangeEvent } from '../meetings/revision.js';
+import { requireOpenMeeting } from '../meetings/guard.js';
+import { SiteModel } from '../sites/model.js';
+import { addWalkInInput, checkInInput, leftEarlyInput, markAbsentInput, selfCheckInInput, undoAttendanceInput, type AttendanceCounts, type AttendanceRecordView, type QuorumView } from '../live/contract.js';
+import { forgetInvited, invitedBySite, liveSitesOf, quorumOf, siteCounts, sumCounts } from '../live/counts.js';
+import { onceOnly } from '../live/operations.js';
+import { actorLabel, requireSignedIn, requireSiteActor } from '../live/permissions.js';
+import type { Actor } from '../lib/actor.js';
+import { Conflict, Forbidden, Invalid, NotFound, TooManyRequests } from '../lib/errors.js';
+import { parseInput } from '../lib/validation.js';
+
+export interface AttendanceAck {
+  revision: number;
+  changed: boolean;
+  record: AttendanceRecordView;
+  counts: AttendanceCounts;
+  [key: string]: unknown;
+}
+
+type State = Pick<Attendance, 'status' | 'presentAt' | 'leftAt' | 'late' | 'absence' | 'changedBy'>;
+type StoredRecord = Attendance & { _id: Types.ObjectId };
+
+const openStatuses = ['scheduled', 'live'];
+const journaled = { writeConcern: { j: true } };
+const maxHistory = 20;
+const wrongCodeLimit = 5;
+const wrongCodeWindowMs = 10 * 60_000;
+
+// ---------------------------------------------------------------------------------------------
+// Actions
+
+export async function checkIn(actor: Actor, input: unknown): Promise<AttendanceAck> {
+  const data = parseInput(checkInInput, input);
+  const attendee = await attendeeOf(data.meetingId, data.attendeeId);
+  if (actor.kind === 'attendee') throw new Forbidden('attendance.forbidden.useCode');
+  requireSiteActor(actor, data.meetingId, String(attendee.siteId));
+  return onceOnly({ meetingId: data.meetingId, opId: data.opId, command: 'attendance:checkIn', target: data.attendeeId }, () =>
+    change(actor, attendee, (current, meeting) => {
+      if (current.status === 'present') return undefined;
+      const presentAt = plausibleInstant(data.at, meeting);
+      return { ...cleared(actor), status: 'present', presentAt, late: isLate(presentAt, meeting) };
+    }),
+  );
+}
+
+/** The attendee checks themself in with the code on their site's wall display. */
+export async function selfCheckIn(actor: Actor, input: unknown): Promise<AttendanceAck> {
+  const data = parseInput(selfCheckInInput, input);
+  requireSignedIn(actor);
+  if (actor.kind !== 'attendee' && actor.kind !== 'chair') throw new Forbidden('attendance.forbidden.selfOnly');
+  if (actor.meetingId !== data.meetingId) throw new Forbidden();
+  const attendee = await attendeeOf(data.meetingId, actor.attendeeId);
+  return onceOnly({ meetingId: data.meetingId, opId: data.opId, command: 'attendance:selfCheckIn', target: actor.attendeeId }, async () => {
+    await requireSiteCode(attendee, data.code);
+    return change(actor, attendee, (current, meeting) => {
+      if (current.status === 'present') return undefined;
+      const presentAt = new Date();
+      return { ...cleared(actor), status: 'present', presentAt, late: isLate(presentAt, meeting) };
+    });
+  });
+}
+
+export async function markAbsent(actor: Actor, input: unknown): Promise<AttendanceAck> {
+  const data = parseInput(markAbsentInput, input);
+  const attendee = await attendeeOf(data.meetingId, data.attendeeId);
+  requireSiteActor(actor, data.meetingId, String(attendee.siteId));
+  const absence = { reason: data.reason, ...(data.delegateName && data.reason === 'delegate' ? { delegateName: data.delegateName } : {}), ...(data.note ? { note: data.note } : {}) };
+  return onceOnly({ meetingId: data.meetingId, opId: data.opId, command: 'attendance:markAbsent', target: data.attendeeId }, () =>
+    change(actor, attendee, (current) => {
+      if (current.status === 'absent' && JSON.stringify(current.absence) === JSON.stringify(absence)) return undefined;
+      return { ...cleared(actor), status: 'absent', absence };
+    }),
+  );
+}
+
+export async function markLeftEarly(actor: Actor, input: unknown): Promise<AttendanceAck> {
+  const data = parseInput(leftEarlyInput, input);
+  const attendee = await attendeeOf(data.meetingId, data.attendeeId);
+  requireSiteActor(actor, data.meetingId, String(attendee.siteId));
+  return onceOnly({ meetingId: data.meetingId, opId: data.opId, command: 'attendance:leftEarly', target: data.attendeeId }, () =>
+    change(actor, attendee, (current, meeting) => {
+      if (current.status === 'leftEarly') return undefined;
+      if (current.status !== 'present') throw new Conflict('attendance.leftEarly.notPresent');
+      return { ...current, changedBy: actorLabel(actor), status: 'leftEarly', leftAt: plausibleInstant(data.at, meeting) };
+    }),
+  );
+}
+
+export async function undoAttendance(actor: Actor, input: unknown): Promise<AttendanceAck> {
+  const data = parseInput(undoAttendanceInput, input);
+  const attendee = await attendeeOf(data.meetingId, data.attendeeId);
+  requireSiteActor(actor, data.meetingId, String(attendee.siteId));
+  return onceOnly({ meetingId: data.meetingId, opId: data.opId, command: 'attendance:undo', target: data.attendeeId }, () => change(actor, attendee, 'undo'));
+}
+
+/** Someone not on the list turns up: added to the site's attendees, marked walk-in, present. */
+export async function addWalkIn(actor: Actor, input: unknown): Promise<AttendanceAck> {
+  const data = parseInput(addWalkInInput, input);
+  requireSiteActor(actor, data.meetingId, data.siteId);
+  const site = await SiteModel.exists({ _id: data.siteId, meetingId: data.meetingId });
+  if (!site) throw new NotFound('attendance.site.notFound');
+  return onceOnly({ meetingId: data.meetingId, opId: data.opId, command: 'attendance:addWalkIn', target: data.siteId }, async () => {
+    const meeting = await openMeeting(actor, data.meetingId);
+    const created = await AttendeeModel.create({
+      meetingId: data.meetingId,
+      siteId: data.siteId,
+      fullName: data.fullName,
+      position: data.position ?? '',
+      organization: data.organization ?? '',
+      role: 'guest',
+      walkIn: true,
+    });
+    forgetInvited(data.meetingId);
+    const attendee = created.toObject() as AttendeeFacts & { _id: Types.ObjectId };
+    const presentAt = plausibleInstant(data.at, meeting);
+    const ack = await change(actor, attendee, () => ({ ...cleared(actor), status: 'present', presentAt, late: isLate(presentAt, meeting) }), {
+      walkIn: true,
+      extraEvents: [{ type: 'attendee.created', siteId: data.siteId, payload: { attendee: attendeeEventView(created.toObject()) } }],
+    });
+    return ack;
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// The one way a record changes
+
+type MeetingFacts = { _id: Types.ObjectId; status: string; startsAt: Date; live?: { startedAt?: Date | null } | null };
+type Next = ((current: State, meeting: MeetingFacts) => State | undefined) | 'undo';
+
+async function change(
+  actor: Actor,
+  attendee: AttendeeFacts & { _id: Types.ObjectId },
+  next: Next,
+  options: { walkIn?: boolean; extraEvents?: MeetingChangeEvent[] } = {},
+): Promise<AttendanceAck> {
+  const meetingId = String(attendee.meetingId);
+  const meeting = await openMeeting(actor, meetingId);
+  let record = await ensureRecord(attendee, options.walkIn ?? false);
+  for (let attempt = 0; ; attempt++) {
+    const before = stateOf(record);
+    let after: State | undefined;
+    let update: Record<string, unknown>;
+    if (next === 'undo') {
+      const previous = record.history.at(-1);
+      if (!previous) throw new Conflict('attendance.undo.nothing');
+      after = stateOf(previous as State);
+      update = { $set: { ...after, changedAt: new Date() }, $pop: { history: 1 }, $inc: { version: 1 } };
+    } else {
+      after = next(before, meeting);
+      if (!after) return unchanged(record, attendee);
+      update = { $set: { ...after, changedAt: new Date() }, $push: { history: { $each: [before], $slice: -maxHistory } }, $inc: { version: 1 } };
+    }
+    const changed = await AttendanceModel.findOneAndUpdate({ _id: record._id, version: record.version }, update, { returnDocument: 'after', ...journaled }).lean<StoredRecord>();
+    if (changed) return count(record, changed, before, after, attendee, options.extraEvents ?? []);
+    // Someone else changed the record meanwhile: decide again from what it is now.
+    if (attempt >= 5) throw new Conflict('attendance.busy');
+    record = (await AttendanceModel.findById(record._id).lean<StoredRecord>())!;
+  }
+}
+
+/** Moves the site's counters with the revision, stamps the record, and announces both. */
+async function count(previous: StoredRecord, record: StoredRecord, before: State, after: State, attendee: AttendeeFacts & { _id: Types.ObjectId }, extraEvents: MeetingChangeEvent[]): Promise<AttendanceAck> {
+  const meetingId = String(record.meetingId);
+  const siteId = String(record.siteId);
+  // A walk-in's first change is their arrival: the site has one more walk-in from then on.
+  const delta = counterDelta(before, after, record.walkIn, record.walkIn && previous.version === 0 ? 1 : 0);
+  const inc = Object.fromEntries(Object.entries(delta).map(([key, value]) => [`live.sites.${siteId}.${key}`, value]));
+  const invited = await invitedBySite(meetingId);
+  let claimed = false;
+  try {
+    const committed = await commitMeetingChange({
+      meetingId,
+      when: { status: { $in: openStatuses } },
+      rejected: () => new Conflict('attendance.closed'),
+      update: Object.keys(inc).length > 0 ? { $inc: inc } : undefined,
+      write: async (revision) => {
+        claimed = true;
+        await AttendanceModel.updateOne({ _id: record._id, revision: { $lt: revision } }, { $set: { revision } });
+        return { ...record, revision };
+      },
+      events: (stamped, revision, meeting) => {
+        const view = recordView(stamped, attendee);
+        const { counts, totals, quorum } = countsOf(meeting, invited, siteId);
+        return [
+          // The meeting-wide event first: screens that may not see the record then need no "revision" event.
+          { type: 'attendance.counts', payload: { siteId, counts: { ...counts, revision }, totals: { ...totals, revision }, quorum } },
+          ...extraEvents,
+          { type: 'attendance.changed', siteId, payload: { record: view } },
+        ];
+      },
+    });
+    const { counts } = countsOf(committed.meeting, invited, siteId);
+    return { revision: committed.revision, changed: true, record: recordView(committed.result, attendee), counts };
+  } catch (error) {
+    if (claimed) throw error;
+    // The meeting closed between our check and the count: put the record back as it was.
+    await AttendanceModel.updateOne({ _id: record._id, version: record.version }, { $set: { ...before }, $pop: { history: 1 }, $inc: { version: 1 } });
+    throw error;
+  }
+}
+
+export function countsOf(meeting: { live?: unknown }, invited: Map<string, number>, siteId: string): { counts: AttendanceCounts; totals: AttendanceCounts; quorum: QuorumView } {
+  const live = meeting.live as { sites?: unknown; quorumPercent?: number } | undefined;
+  const sites = liveSitesOf(live);
+  const ids = new Set([...invited.keys(), ...Object.keys(sites)]);
+  const all = [...ids].map((id) => siteCounts(sites[id], invited.get(id) ?? 0));
+  const totals = sumCounts(all);
+  return { counts: siteCounts(sites[siteId], invited.get(siteId) ?? 0), totals, quorum: quorumOf(totals, live?.quorumPercent ?? 50) };
+}
+
+/** The counters a record contributes in one state; a change moves the site by the difference. */
+function contribution(state: State, walkIn: boolean): Record<string, number> {
+  const here = state.status === 'present' || state.status === 'leftEarly';
+  return {
+    present: state.status === 'present' ? 1 : 0,
+    absent: state.status === 'absent' ? 1 : 0,
+    leftEarly: state.status === 'leftEarly' ? 1 : 0,
+    late: here && state.late ? 1 : 0,
+    resolved: !walkIn && state.status !== 'expected' ? 1 : 0,
+  };
+}
+
+function counterDelta(before: State, after: State, walkIn: boolean, walkInsAdded: number): Record<string, number> {
+  const a = contribution(before, walkIn);
+  const b = contribution(after, walkIn);
+  const delta: Record<string, number> = {};
+  for (const key of Object.keys(a)) if (b[key] !== a[key]) delta[key] = b[key] - a[key];
+  if (walkInsAdded) delta.walkIns = walkInsAdded;
+  return delta;
+}
+
+async function unchanged(record: StoredRecord, attendee: AttendeeFacts & { _id: Types.ObjectId }): Promise<AttendanceAck> {
+  const meetingId = String(record.meetingId);
+  const [meeting, invited] = await Promise.all([MeetingModel.findById(meetingId, { revision: 1, live: 1 }).lean(), invitedBySite(meetingId)]);
+  return { revision: meeting!.revision, changed: false, record: recordView(record, attendee), counts: countsOf(meeting!, invited, String(record.siteId)).counts };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Helpers
+
+async function attendeeOf(meetingId: string, attendeeId: string): Promise<AttendeeFacts & { _id: Types.ObjectId }> {
+  const attendee = await AttendeeModel.findOne({ _id: attendeeId, meetingId }, { meetingId: 1, siteId: 1, fullName: 1, position: 1, organization: 1, walkIn: 1 }).lean();
+  if (!attendee) throw new NotFound('attendance.attendee.notFound');
+  return attendee as AttendeeFacts & { _id: Types.ObjectId };
+}
+
+/** The meeting, if the asker may work on it and check-in is open (scheduled or live). */
+async function openMeeting(actor: Actor, meetingId: string): Promise<MeetingFacts> {
+  const { meeting } = await requireOpenMeeting(actor, meetingId, { draft: 'attendance.closed.draft', ended: 'attendance.closed.ended', cancelled: 'attendance.closed.cancelled' });
+  return meeting as MeetingFacts;
+}
+
+/** The attendee's record, created as "expected" on first use (a unique index keeps it one). */
+async function ensureRecord(attendee: AttendeeFacts & { _id: Types.ObjectId }, walkIn: boolean): Promise<StoredRecord> {
+  const filter = { meetingId: attendee.meetingId, attendeeId: attendee._id };
+  const existing = await AttendanceModel.findOne(filter).lean<StoredRecord>();
+  if (existing) return existing;
+  try {
+    await AttendanceModel.updateOne(filter, { $setOnInsert: { siteId: attendee.siteId, walkIn, status: 'expected', version: 0, revision: 0, history: [] } }, { upsert: true, ...journaled });
+  } catch (error) {
+    // Two first changes at once: the other one created it.
+    if ((error as { code?: number }).code !== 11000) throw error;
+  }
+  return (await AttendanceModel.findOne(filter).lean<StoredRecord>())!;
+}
+
+function stateOf(source: Partial<State>): State {
+  return {
+    status: source.status ?? 'expected',
+    presentAt: source.presentAt ?? null,
+    leftAt: source.leftAt ?? null,
+    late: source.late ?? false,
+    absence: source.absence ? { reason: source.absence.reason, ...(source.absence.delegateName ? { delegateName: source.absence.delegateName } : {}), ...(source.absence.note ? { note: source.absence.note } : {}) } : null,
+    changedBy: source.changedBy ?? null,
+  };
+}
+
+function cleared(actor: Actor): State {
+  return { status: 'expected', presentAt: null, leftAt: null, late: false, absence: null, changedBy: actorLabel(actor) };
+}
+
+function isLate(presentAt: Date, meeting: MeetingFacts): boolean {
+  const startedAt = meeting.live?.startedAt;
+  return Boolean(startedAt && presentAt.getTime() > startedAt.getTime());
+}
+
+/** A client's "when it happened" (an offline check-in), if it lies between a day before the meeting and now. */
+function plausibleInstant(at: string | undefined, meeting: MeetingFacts): Date {
+  const now = new Date();
+  if (!at) return now;
+  const instant = new Date(at);
+  if (instant.getTime() > now.getTime() || instant.getTime() < meeting.startsAt.getTime() - 24 * 3600_000) return now;
+  return instant;
+}
+
+/** The code on the attendee's site's wall display, with at most 5 wrong guesses per 10 minutes. */
+async function requireSiteCode(attendee: AttendeeFacts & { _id: Types.ObjectId }, code: string): Promise<void> {
+  const site = await SiteModel.findById(attendee.siteId, { coordinatorToken: 1 }).lean();
+  if (!site) throw new NotFound('attendance.site.notFound');
+  const record = await ensureRecord(attendee, false);
+  const windowOpen = record.codeFailuresSince && Date.now() - record.codeFailuresSince.getTime() < wrongCodeWindowMs;
+  if (windowOpen && record.codeFailures >= wrongCodeLimit) throw new TooManyRequests('attendance.code.tooMany');
+  if (isCurrentCode(site.coordinatorToken, String(attendee.siteId), code)) return;
+  await AttendanceModel.updateOne(
+    { _id: record._id },
+    windowOpen ? { $inc: { codeFailures: 1 } } : { $set: { codeFailures: 1, codeFailuresSince: new Date() } },
+  );
+  throw new Invalid({ code: { key: 'attendance.code.wrong' } });
+}

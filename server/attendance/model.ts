@@ -1,0 +1,52 @@
+import { Schema, model, type InferSchemaType } from 'mongoose';
+import { absenceReasons, attendanceStatuses } from '../live/contract.js';
+
+const absenceSchema = new Schema(
+  {
+    reason: { type: String, enum: absenceReasons, required: true },
+    delegateName: { type: String },
+    note: { type: String },
+  },
+  { _id: false },
+);
+
+/** One state of a record, kept so `undo` can step back. */
+const stateFields = {
+  status: { type: String, enum: attendanceStatuses, required: true, default: 'expected' },
+  presentAt: { type: Date, default: null },
+  leftAt: { type: Date, default: null },
+  late: { type: Boolean, default: false },
+  absence: { type: absenceSchema, default: null },
+  changedBy: { type: String, default: null },
+};
+
+const previousStateSchema = new Schema(stateFields, { _id: false });
+
+/** One attendee's attendance at the meeting; created at their first change (none means expected). */
+const attendanceSchema = new Schema(
+  {
+    meetingId: { type: Schema.Types.ObjectId, required: true },
+    attendeeId: { type: Schema.Types.ObjectId, required: true },
+    /** The site the change was counted at (the attendee's site when it happened). */
+    siteId: { type: Schema.Types.ObjectId, required: true },
+    walkIn: { type: Boolean, default: false },
+    ...stateFields,
+    changedAt: { type: Date, default: null },
+    /** Earlier states, newest last (at most 20). */
+    history: { type: [previousStateSchema], default: [] },
+    /** Compare-and-set guard: every change moves it by one, so two changes never both apply. */
+    version: { type: Number, required: true, default: 0 },
+    /** The meeting revision of the last change (stale writes check `revision: { $lt: R }`). */
+    revision: { type: Number, required: true, default: 0 },
+    /** Wrong self check-in codes in the current window. */
+    codeFailures: { type: Number, default: 0 },
+    codeFailuresSince: { type: Date, default: null },
+  },
+  { timestamps: true },
+);
+
+attendanceSchema.index({ meetingId: 1, attendeeId: 1 }, { unique: true });
+attendanceSchema.index({ meetingId: 1, siteId: 1 });
+
+export type Attendance = InferSchemaType<typeof attendanceSchema>;
+export const AttendanceModel = model('Attendance', attendanceSchema);

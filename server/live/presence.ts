@@ -1,0 +1,40 @@
+// Site presence: a bridge point is connected while its coordinator page or wall display is open
+// on ANY app instance. realtime/ registers where that is known (the adapter's view of the site
+// rooms); the change from "no screen" to "a screen" and back is one revisioned write here, with
+// the last time the site was seen.
+import { commitMeetingChange } from '../meetings/revision.js';
+import { Conflict } from '../lib/errors.js';
+
+type ConnectedSites = (meetingId: string, siteIds: string[]) => Promise<Set<string>>;
+let connectedSitesSource: ConnectedSites = async () => new Set();
+
+/** realtime/ tells where to look (transport-free on purpose: actions never import socket.io). */
+export function setConnectedSitesSource(source: ConnectedSites): void {
+  connectedSitesSource = source;
+}
+
+export function connectedSites(meetingId: string, siteIds: string[]): Promise<Set<string>> {
+  return connectedSitesSource(meetingId, siteIds);
+}
+
+/**
+ * Records that a site's screens came or went. Only a real change (connected <-> not) is written
+ * and announced; `lastSeenAt` is the time of that change (and "now" while connected).
+ */
+export async function recordSitePresence(meetingId: string, siteId: string, connected: boolean): Promise<number | undefined> {
+  const path = `live.sites.${siteId}`;
+  const now = new Date();
+  try {
+    const { revision } = await commitMeetingChange({
+      meetingId,
+      when: connected ? { [`${path}.connected`]: { $ne: true } } : { [`${path}.connected`]: true },
+      rejected: () => new Conflict('live.presence.same'),
+      update: { $set: { [`${path}.connected`]: connected, [`${path}.lastSeenAt`]: now } },
+      events: (_result, revision) => [{ type: 'site.presence', payload: { siteId, presence: { connected, lastSeenAt: now.toISOString(), revision } } }],
+    });
+    return revision;
+  } catch (error) {
+    if (error instanceof Conflict) return undefined;
+    throw error;
+  }
+}

@@ -1,0 +1,115 @@
+// What a screen reads on the day: the whole live state in one snapshot, filtered for the asker,
+// and a site's current self check-in code.
+import './messages.js';
+import { SiteModel } from '../sites/model.js';
+import { MeetingModel } from '../meetings/model.js';
+import type { MeetingRecord } from '../meetings/revision.js';
+import { liveMeetingView } from '../meetings/lifecycle.js';
+import { liveAgendaView, loadAgendaItems, type AgendaLiveState } from '../agenda/live-view.js';
+import { loadSpeakers } from '../speakers/queries.js';
+import { attendanceRecords } from '../attendance/queries.js';
+import { codePeriodSeconds, currentCode } from '../attendance/codes.js';
+import { checkInCodeInput, snapshotInput, type CheckInCodeView, type LinkStatus, type LiveSnapshot, type SiteLiveView, type YouView } from './contract.js';
+import { invitedBySite, liveSitesOf, quorumOf, siteCounts, sumCounts } from './counts.js';
+import { connectedSites } from './presence.js';
+import { canActForSite, canRunMeeting, requireSiteActor } from './permissions.js';
+import { requireMeetingViewer, type Actor } from '../lib/actor.js';
+import { NotFound } from '../lib/errors.js';
+import { parseInput } from '../lib/validation.js';
+import type { Types } from 'mongoose';
+
+const iso = (value: Date | null | undefined) => (value ? new Date(value).toISOString() : null);
+
+/** The `live:snapshot` command: `{ revision, snapshot }`. */
+export async function liveSnapshotCommand(actor: Actor, input: unknown): Promise<{ revision: number; snapshot: LiveSnapshot }> {
+  const { meetingId } = parseInput(snapshotInput, input);
+  const snapshot = await getLiveSnapshot(actor, meetingId);
+  return { revision: snapshot.revision, snapshot };
+}
+
+/** Everything a screen of the day shows, as this asker may see it (pages embed it; GET /live sends it). */
+export async function getLiveSnapshot(actor: Actor, meetingId: string): Promise<LiveSnapshot> {
+  parseInput(snapshotInput, { meetingId });
+  requireMeetingViewer(actor, meetingId);
+  const meeting = await MeetingModel.findById(meetingId).lean<MeetingRecord>();
+  if (!meeting) throw new NotFound('meeting.notFound');
+  const revision = meeting.revision;
+  const scope = actor.kind === 'coordinator' ? { siteId: actor.siteId } : actor.kind === 'attendee' ? { attendeeId: actor.attendeeId } : {};
+  const sites = await SiteModel.find({ meetingId }, { name: 1, isMain: 1, order: 1, coordinatorToken: 1 }).sort({ order: 1 }).lean();
+  const [invited, connected, items, attendance] = await Promise.all([
+    invitedBySite(meetingId),
+    connectedSites(meetingId, sites.map((site) => String(site._id))),
+    loadAgendaItems(meetingId),
+    attendanceRecords(meetingId, scope),
+  ]);
+  const live = liveSitesOf(meeting.live);
+  const siteViews: SiteLiveView[] = sites.map((site) => {
+    const id = String(site._id);
+    const state = live[id] ?? {};
+    const isConnected = connected.has(id);
+    return {
+      id,
+      name: site.name,
+      isMain: site.isMain,
+      order: site.order,
+      counts: { ...siteCounts(state, invited.get(id) ?? 0), revision },
+      link: { status: (state.linkStatus as LinkStatus | null | undefined) ?? null, note: (state.linkNote as string | undefined) ?? '', at: iso(state.linkAt as Date | null), revision },
+      // The adapter's view of the rooms decides "connected" (a crashed instance's screens are gone).
+      presence: { connected: isConnected, lastSeenAt: isConnected ? new Date().toISOString() : iso(state.lastSeenAt as Date | null), revision },
+    };
+  });
+  const totals = sumCounts(siteViews.map((site) => site.counts));
+  const speakersState = meeting.live?.speakers as { queue?: Types.ObjectId[]; floorId?: Types.ObjectId | null } | undefined;
+  const coordinatorSite = actor.kind === 'coordinator' ? sites.find((site) => String(site._id) === actor.siteId) : undefined;
+  const snapshot: LiveSnapshot = {
+    revision,
+    serverNow: new Date().toISOString(),
+    meeting: liveMeetingView(meeting),
+    sites: siteViews,
+    totals: { ...totals, revision },
+    quorum: quorumOf(totals, meeting.live?.quorumPercent ?? 50),
+    agenda: liveAgendaView(items, meeting.startsAt, meeting.live?.agenda as AgendaLiveState, revision),
+    speakers: await loadSpeakers(meetingId, speakersState, revision),
+    attendance,
+    checkInCode: coordinatorSite ? codeView(coordinatorSite.coordinatorToken, String(coordinatorSite._id)) : null,
+    you: youView(actor, meetingId),
+  };
+  return snapshot;
+}
+
+function youView(actor: Actor, meetingId: string): YouView {
+  const runner = canRunMeeting(actor, meetingId);
+  const kind = actor.kind === 'anonymous' ? 'attendee' : actor.kind;
+  return {
+    kind,
+    siteId: actor.kind === 'coordinator' ? actor.siteId : null,
+    attendeeId: actor.kind === 'attendee' || actor.kind === 'chair' ? actor.attendeeId : null,
+    can: {
+      runMeeting: runner,
+      controlAgenda: runner,
+      manageSpeakers: runner,
+      checkInSite: runner ? 'all' : actor.kind === 'coordinator' ? actor.siteId : null,
+      setLink: actor.kind === 'organizer' || actor.kind === 'coordinator',
+      requestToSpeak: actor.kind !== 'anonymous',
+      setQuorum: actor.kind === 'organizer',
+    },
+  };
+}
+
+function codeView(secret: string, siteId: string): CheckInCodeView {
+  const { code, rotatesAt } = currentCode(secret, siteId);
+  return { siteId, code, rotatesAt: rotatesAt.toISOString(), periodSeconds: codePeriodSeconds };
+}
+
+/** The site's current self check-in code, for its wall display (coordinator), organizers and the chair. */
+export async function getCheckInCode(actor: Actor, input: unknown): Promise<{ revision: number; code: CheckInCodeView }> {
+  const data = parseInput(checkInCodeInput, input);
+  requireSiteActor(actor, data.meetingId, data.siteId);
+  if (!canActForSite(actor, data.meetingId, data.siteId)) throw new NotFound();
+  const [site, meeting] = await Promise.all([
+    SiteModel.findOne({ _id: data.siteId, meetingId: data.meetingId }, { coordinatorToken: 1 }).lean(),
+    MeetingModel.findById(data.meetingId, { revision: 1 }).lean(),
+  ]);
+  if (!site || !meeting) throw new NotFound('attendance.site.notFound');
+  return { revision: meeting.revision, code: codeView(site.coordinatorToken, String(site._id)) };
+}
