@@ -4,6 +4,7 @@ import { MongoServerError, badValue } from './errors.js';
 import { compileFilter, type Matcher } from './query.js';
 import { ID_INDEX_SPEC, Index, defaultIndexName } from './indexes.js';
 import { planCandidates } from './planner.js';
+import { isTextKey, normalizeTextIndexSpec, textIndexInfo, type TextIndexInfo } from './text.js';
 import { detachBinaries, rawBson } from './raw-bson.js';
 import type { DatabaseFile } from './storage.js';
 import type { Document } from './values.js';
@@ -172,11 +173,14 @@ export class Collection {
     const key = rawSpec.key;
     if (!isPlainDocument(key) || Object.keys(key).length === 0) throw badValue('Index keys cannot be empty.');
     const name = typeof rawSpec.name === 'string' ? rawSpec.name : defaultIndexName(key);
-    const spec: Document = { v: 2, key, name };
+    let spec: Document = { v: 2, key, name };
     for (const [k, v] of Object.entries(rawSpec)) if (!['v', 'key', 'name', 'ns', 'background'].includes(k)) spec[k] = v;
+    if (isTextKey(key)) spec = normalizeTextIndexSpec(spec);
+    if (Object.values(key).includes('2dsphere')) spec['2dsphereIndexVersion'] ??= 3;
     if (spec.unique !== undefined && !isTruthy(spec.unique)) delete spec.unique;
     if (spec.sparse !== undefined && !isTruthy(spec.sparse)) delete spec.sparse;
-    const sameKey = this.indexes.find((i) => compareValues(i.keyPattern, key) === 0 && sameKeyTypes(i.keyPattern, key));
+    const storedKey = spec.key as Document;
+    const sameKey = this.indexes.find((i) => compareValues(i.keyPattern, storedKey) === 0 && sameKeyTypes(i.keyPattern, storedKey));
     const sameName = this.indexes.find((i) => i.name === name);
     if (sameKey && sameKey.name === name && sameKey.sameBehaviourAs(spec)) return false;
     if (name === '_id_' || (sameKey?.name === '_id_' && !isTruthy(spec.unique) && Object.keys(spec).length === 3)) return false;
@@ -226,6 +230,22 @@ export class Collection {
       }
     }
     return removed;
+  }
+
+  /** The collection's text index (there is at most one), as $text needs it. */
+  textIndex(): TextIndexInfo | undefined {
+    const index = this.indexes.find((i) => i.kind === 'text');
+    return index ? textIndexInfo(index.spec) : undefined;
+  }
+
+  /** What $text and $near need to know about this collection when a filter is compiled. */
+  queryOptions(): { text?: TextIndexInfo; geoFields: string[]; namespace: string } {
+    return { text: this.textIndex(), geoFields: this.geoFields(), namespace: this.namespace };
+  }
+
+  /** The 2dsphere indexes' fields, for $near/$geoNear. */
+  geoFields(): string[] {
+    return this.indexes.filter((i) => i.kind === '2dsphere').flatMap((i) => i.fields.filter((f) => (i.keyPattern[f.name] as unknown) === '2dsphere').map((f) => f.name));
   }
 
   get dataSize(): number {

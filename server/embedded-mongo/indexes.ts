@@ -2,6 +2,7 @@
 // sparse and partial constraints and let equality/range filters avoid scanning the collection.
 import { MongoServerError, badValue } from './errors.js';
 import { collationComparer, compileFilter, walkPath, type Matcher } from './query.js';
+import { checkGeoField } from './geo.js';
 import { SortedList } from './sorted-list.js';
 import type { Document, StringComparer } from './values.js';
 import { compareValues, formatValue, isNumeric, isPlainDocument, isTruthy, toNumber, typeOrder } from './values.js';
@@ -25,7 +26,7 @@ function compareKeys(a: unknown[], b: unknown[], strings?: StringComparer): numb
 }
 
 /** Options that define an index's behaviour; two specs with the same key and these are the same index. */
-const BEHAVIOUR_OPTIONS = ['unique', 'sparse', 'partialFilterExpression', 'expireAfterSeconds', 'collation', 'hidden'];
+const BEHAVIOUR_OPTIONS = ['unique', 'sparse', 'partialFilterExpression', 'expireAfterSeconds', 'collation', 'hidden', 'weights', 'default_language', 'language_override'];
 
 export class Index {
   readonly name: string;
@@ -33,6 +34,8 @@ export class Index {
   readonly unique: boolean;
   readonly sparse: boolean;
   readonly expireAfterSeconds: number | undefined;
+  /** 'text' and '2dsphere' indexes keep no sorted entries: $text and geo queries evaluate their documents. */
+  readonly kind: 'btree' | 'text' | '2dsphere';
   /** True once any document produced several keys (an array value): ranges can't be intersected. */
   multikey = false;
   private readonly partial: Matcher | undefined;
@@ -44,6 +47,8 @@ export class Index {
     const key = spec.key;
     if (!isPlainDocument(key) || Object.keys(key).length === 0) throw badValue('Index keys cannot be empty.');
     this.name = String(spec.name);
+    const kinds = Object.values(key);
+    this.kind = kinds.includes('text') ? 'text' : kinds.includes('2dsphere') ? '2dsphere' : 'btree';
     this.fields = Object.keys(key).map((name) => ({ name, path: name.split('.') }));
     this.unique = isTruthy(spec.unique) || this.name === '_id_';
     this.sparse = isTruthy(spec.sparse);
@@ -60,7 +65,7 @@ export class Index {
   /** Whether this index can answer lookups for every document (not sparse, not partial). */
   get coversAllDocuments(): boolean {
     // A collated index orders strings by its collation, which lookups in binary order cannot use.
-    return !this.sparse && !this.partial && !this.strings;
+    return this.kind === 'btree' && !this.sparse && !this.partial && !this.strings;
   }
 
   sameBehaviourAs(other: Document): boolean {
@@ -70,6 +75,11 @@ export class Index {
   /** All index keys of a document; null when sparse/partial rules leave it out of the index. */
   keysFor(doc: Document): unknown[][] | null {
     if (this.partial && !this.partial(doc)) return null;
+    if (this.kind === '2dsphere') {
+      for (const f of this.fields) if (this.spec.key && (this.spec.key as Document)[f.name] === '2dsphere') checkGeoField(doc, f.path, this.name);
+      return null;
+    }
+    if (this.kind === 'text') return null;
     // Fast path for the common single top-level field holding a scalar (every _id index).
     if (this.fields.length === 1 && this.fields[0].path.length === 1) {
       const value = doc[this.fields[0].name];

@@ -86,10 +86,12 @@ export function runPipeline(
   resolve: CollectionResolver,
   variables?: Document,
   collation?: unknown,
+  textScore?: (doc: Document) => number | undefined,
 ): Document[] {
   checkPipeline(pipeline);
   refuseScripts(pipeline);
-  const stages = promote(rewriteStages(pipeline)) as Document[];
+  const scored = textScore !== undefined && usesTextScore(pipeline);
+  const stages = promote(rewriteStages(scored ? withScoreField(pipeline) : pipeline)) as Document[];
   const collationOption = mingoCollation(collation);
   const options: MingoOptions = {
     ...MINGO_BASE,
@@ -101,7 +103,9 @@ export function runPipeline(
   let current: Document[] = [];
   for (const doc of docs) {
     originals.push(doc);
-    current.push(promoteDocument(doc));
+    const promoted = promoteDocument(doc);
+    if (scored) promoted[SCORE_FIELD] = textScore(doc) ?? 0;
+    current.push(promoted);
   }
   const groupKey = collationGroupKey(collation);
   try {
@@ -128,7 +132,33 @@ export function runPipeline(
   } catch (err) {
     throw mingoError(err);
   }
+  if (scored) for (const doc of current) delete doc[SCORE_FIELD];
   return restoreById(current, originals).map(idFirst);
+}
+
+/** Where a $text score travels through mingo, which knows no $meta: a field, removed at the end. */
+const SCORE_FIELD = '__embeddedTextScore';
+
+function usesTextScore(value: unknown): boolean {
+  if (Array.isArray(value)) return value.some(usesTextScore);
+  if (!isPlainDocument(value)) return false;
+  if (value.$meta === 'textScore') return true;
+  return Object.values(value).some(usesTextScore);
+}
+
+function withScoreField(value: unknown, inSort = false): Document[] {
+  const rewrite = (v: unknown, sort: boolean): unknown => {
+    if (Array.isArray(v)) return v.map((e) => rewrite(e, false));
+    if (!isPlainDocument(v)) return v;
+    if (v.$meta === 'textScore' && Object.keys(v).length === 1) return sort ? -1 : `$${SCORE_FIELD}`;
+    const out: Document = {};
+    for (const [k, child] of Object.entries(v)) {
+      if (sort && isPlainDocument(child) && child.$meta === 'textScore') out[SCORE_FIELD] = -1;
+      else out[k] = rewrite(child, k === '$sort');
+    }
+    return out;
+  };
+  return rewrite(value, inSort) as Document[];
 }
 
 /** A key under which strings equal for the collation are equal (strength 1 or 2); undefined when exact. */

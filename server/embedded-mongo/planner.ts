@@ -201,7 +201,7 @@ export interface OrderedScan {
  * the caller stops at the limit. Ascending walks only; multikey indexes order by elements.
  * Undefined when a compound candidates plan narrows further (it fixes more fields or a range).
  */
-export function planOrderedScan(filter: Document, sort: Array<[string[], 1 | -1]>, indexes: Index[]): OrderedScan | undefined {
+export function planOrderedScan(filter: Document, sort: Array<[string[], 1 | -1, ...unknown[]]>, indexes: Index[]): OrderedScan | undefined {
   if (sort.length === 0) return undefined;
   const conditions = conditionsByField(filter);
   let best: { index: Index; prefix: unknown[]; covered: number } | undefined;

@@ -2,7 +2,9 @@
 // array traversal on dotted paths, type bracketing for ranges, cross-type numeric equality and
 // optional collation for strings. Also sort comparators.
 import { MongoLocationError, badValue } from './errors.js';
+import { forgetNearDistance, geoPredicate, noGeoIndex } from './geo.js';
 import { compileExpr } from './mingo-bridge.js';
+import { parseTextSearch, recordTextScore, scoreDocument, textIndexRequired, textScoreOf, type TextIndexInfo } from './text.js';
 import type { Document, StringComparer } from './values.js';
 import { bsonTypeName, compareValues, isNumeric, isPlainDocument, isRegexValue, isTruthy, toNumber, typeOrder } from './values.js';
 
@@ -15,6 +17,12 @@ export interface QueryOptions {
   variables?: Document;
   /** The filter is an aggregation $match (where mongod refuses $where differently). */
   inPipeline?: boolean;
+  /** The collection's text index, for $text. */
+  text?: TextIndexInfo;
+  /** The collection's 2dsphere fields, for $near/$nearSphere. */
+  geoFields?: string[];
+  /** The collection's namespace, for error messages. */
+  namespace?: string;
 }
 
 const alwaysTrue: Matcher = () => true;
@@ -47,6 +55,17 @@ function compileClause(key: string, value: unknown, options: QueryOptions): Matc
         return compileExpr(value, options.variables);
       case '$comment':
         return alwaysTrue;
+      case '$text': {
+        if (!options.text) throw textIndexRequired();
+        const info = options.text;
+        const search = parseTextSearch(value, info);
+        return (doc) => {
+          const score = scoreDocument(doc, search, info);
+          if (score === undefined) return false;
+          recordTextScore(doc, score);
+          return true;
+        };
+      }
       case '$where':
         // What mongod started with --noscripting (javascriptEnabled: false) answers: no code runs here.
         if (options.inPipeline) throw badValue('$where is not allowed in this context');
@@ -55,7 +74,24 @@ function compileClause(key: string, value: unknown, options: QueryOptions): Matc
         throw badValue(`unknown top level operator: ${key}. If you have a field name that starts with a '$' symbol, consider using $getField or $setField.`);
     }
   }
+  if (isPlainDocument(value) && ('$near' in value || '$nearSphere' in value)) return nearMatcher(key, value, options);
   return conditionMatcher(key.split('.'), compileCondition(value, options));
+}
+
+/** $near/$nearSphere: needs a 2dsphere index on the field; records each match's distance. */
+function nearMatcher(key: string, value: Document, options: QueryOptions): Matcher {
+  if (options.inPipeline) throw badValue('$geoNear, $near, and $nearSphere are not allowed in this context');
+  if (!options.geoFields?.includes(key)) throw noGeoIndex(options.namespace ?? '', '$geoNear');
+  const op = '$near' in value ? '$near' : '$nearSphere';
+  for (const k of Object.keys(value)) {
+    if (k !== op && k !== '$maxDistance' && k !== '$minDistance') throw badValue(`unknown operator with $near: ${k}`);
+  }
+  const pred = geoPredicate(op, value[op], value)!;
+  const path = key.split('.');
+  return (doc) => {
+    forgetNearDistance(doc);
+    return walkPath(doc, path, 0, (v) => pred(v, doc));
+  };
 }
 
 /**
@@ -323,23 +359,38 @@ function operatorPredicate(op: string, arg: unknown, all: Document, options: Que
     }
     case '$comment':
       return () => true;
+    case '$geoWithin':
+    case '$within':
+    case '$geoIntersects': {
+      const single = geoPredicate(op, arg, all)!;
+      // A field may hold one geometry, a legacy [lng, lat] pair, or an array of geometries.
+      return (v) => single(v) || (Array.isArray(v) && !(v.length === 2 && isNumeric(v[0])) && v.some((e) => single(e)));
+    }
     default:
       throw badValue(`unknown operator: ${op}`);
   }
 }
 
-export type SortSpec = [path: string[], direction: 1 | -1][];
+/** A third element 'textScore' sorts by the $text score (highest first), as { f: { $meta: 'textScore' } }. */
+export type SortSpec = [path: string[], direction: 1 | -1, meta?: 'textScore'][];
 
 export function parseSort(sort: unknown): SortSpec {
   if (sort === undefined || sort === null) return [];
   if (!isPlainDocument(sort)) throw badValue('sort must be an object');
   return Object.keys(sort).map((key) => {
     const dir = sort[key];
-    if (isPlainDocument(dir)) return [key.split('.'), -1 as const]; // {$meta: ...}: no text score here
+    if (isPlainDocument(dir)) {
+      if (dir.$meta !== 'textScore' || Object.keys(dir).length !== 1) throw badValue(`$meta for sort must be 'textScore', got ${JSON.stringify(dir)}`);
+      return [key.split('.'), -1 as const, 'textScore' as const];
+    }
     const n = toNumber(dir);
     if (n !== 1 && n !== -1) throw badValue(`$sort key ordering must be 1 (for ascending) or -1 (for descending)`);
     return [key.split('.'), n as 1 | -1];
   });
+}
+
+function keyOf(doc: Document, path: string[], direction: 1 | -1, meta: 'textScore' | undefined, strings?: StringComparer): unknown {
+  return meta === 'textScore' ? (textScoreOf(doc) ?? 0) : sortKey(doc, path, direction, strings);
 }
 
 /** Sort key of a document for one path: arrays sort by their smallest (asc) or largest (desc) element. */
@@ -362,8 +413,8 @@ function sortKey(doc: Document, path: string[], direction: 1 | -1, strings?: Str
 
 export function sortComparator(spec: SortSpec, strings?: StringComparer): (a: Document, b: Document) => number {
   return (a, b) => {
-    for (const [path, direction] of spec) {
-      const c = compareValues(sortKey(a, path, direction, strings), sortKey(b, path, direction, strings), strings);
+    for (const [path, direction, meta] of spec) {
+      const c = compareValues(keyOf(a, path, direction, meta, strings), keyOf(b, path, direction, meta, strings), strings);
       if (c !== 0) return c * direction;
     }
     return 0;
@@ -373,7 +424,7 @@ export function sortComparator(spec: SortSpec, strings?: StringComparer): (a: Do
 export function sortDocuments(docs: Document[], spec: SortSpec, strings?: StringComparer): Document[] {
   if (spec.length === 0) return docs;
   // Precompute keys once per document: comparisons would otherwise re-walk paths O(n log n) times.
-  const keyed = docs.map((doc) => ({ doc, keys: spec.map(([path, dir]) => sortKey(doc, path, dir, strings)) }));
+  const keyed = docs.map((doc) => ({ doc, keys: spec.map(([path, dir, meta]) => keyOf(doc, path, dir, meta, strings)) }));
   keyed.sort((a, b) => {
     for (let i = 0; i < spec.length; i++) {
       const c = compareValues(a.keys[i], b.keys[i], strings);

@@ -1,6 +1,6 @@
 // Collections and indexes: create, drop, rename, list; createIndexes, listIndexes, dropIndexes.
 import { Binary, UUID } from 'bson';
-import { MongoServerError, badValue, failedToParse } from '../errors.js';
+import { MongoLocationError, MongoServerError, badValue, failedToParse } from '../errors.js';
 import { compileFilter } from '../query.js';
 import type { Document } from '../values.js';
 import { bsonTypeName, compareValues, isPlainDocument, isTruthy } from '../values.js';
@@ -20,9 +20,43 @@ export const create: CommandHandler = (command, ctx) => {
   for (const [key, value] of Object.entries(command)) {
     if (COLLECTION_OPTIONS.has(key)) options[key] = value;
   }
+  if (options.timeseries !== undefined) options.timeseries = timeseriesOptions(options.timeseries);
   db.write(() => db.create(name, options));
   return { ok: 1 };
 };
+
+const GRANULARITY_SPAN: Record<string, number> = { seconds: 3600, minutes: 86400, hours: 2592000 };
+
+/** A timeseries collection's options as mongod checks and stores them. */
+function timeseriesOptions(spec: unknown): Document {
+  if (!isPlainDocument(spec)) throw new MongoServerError('TypeMismatch', `BSON field 'create.timeseries' is the wrong type '${bsonTypeName(spec)}', expected type 'object'`);
+  for (const key of Object.keys(spec)) {
+    if (!['timeField', 'metaField', 'granularity', 'bucketMaxSpanSeconds', 'bucketRoundingSeconds'].includes(key)) {
+      throw new MongoLocationError(40415, `BSON field 'create.timeseries.${key}' is an unknown field.`);
+    }
+  }
+  if (spec.timeField === undefined) throw new MongoLocationError(40414, "BSON field 'create.timeseries.timeField' is missing but a required field");
+  if (typeof spec.timeField !== 'string') throw new MongoServerError('TypeMismatch', `BSON field 'create.timeseries.timeField' is the wrong type '${bsonTypeName(spec.timeField)}', expected type 'string'`);
+  if (spec.metaField !== undefined && typeof spec.metaField !== 'string') {
+    throw new MongoServerError('TypeMismatch', `BSON field 'create.timeseries.metaField' is the wrong type '${bsonTypeName(spec.metaField)}', expected type 'string'`);
+  }
+  for (const field of [spec.timeField, spec.metaField]) {
+    if (typeof field === 'string' && (field === '' || field.includes('.') || field.startsWith('$'))) {
+      throw new MongoServerError('BadValue', `Invalid field name for the timeseries collection: ${field}`);
+    }
+  }
+  if (spec.metaField === spec.timeField) throw new MongoServerError('InvalidOptions', "The 'timeField' and 'metaField' options cannot be the same");
+  if (spec.metaField === '_id' || spec.timeField === '_id') throw new MongoServerError('InvalidOptions', "The 'metaField' and 'timeField' options cannot be '_id'");
+  const granularity = spec.granularity ?? 'seconds';
+  if (typeof granularity !== 'string' || !(granularity in GRANULARITY_SPAN)) {
+    throw new MongoServerError('BadValue', `Enumeration value '${String(granularity)}' for field 'create.timeseries.granularity' is not a valid value.`);
+  }
+  const out: Document = { timeField: spec.timeField };
+  if (spec.metaField !== undefined) out.metaField = spec.metaField;
+  out.granularity = granularity;
+  out.bucketMaxSpanSeconds = spec.bucketMaxSpanSeconds ?? GRANULARITY_SPAN[granularity];
+  return out;
+}
 
 export const drop: CommandHandler = (command, ctx) => {
   const name = collectionArg(command, 'drop');
@@ -72,9 +106,12 @@ export const listCollections: CommandHandler = (command, ctx) => {
   const entries: Document[] = [];
   for (const collection of db?.collections.values() ?? []) {
     const isView = typeof collection.options.viewOn === 'string';
+    const isTimeseries = isPlainDocument(collection.options.timeseries);
     const entry: Document = nameOnly
-      ? { name: collection.name, type: isView ? 'view' : 'collection' }
-      : isView
+      ? { name: collection.name, type: isView ? 'view' : isTimeseries ? 'timeseries' : 'collection' }
+      : isTimeseries
+        ? { name: collection.name, type: 'timeseries', options: collection.options, info: { readOnly: false } }
+        : isView
         ? { name: collection.name, type: 'view', options: collection.options, info: { readOnly: true } }
         : {
           name: collection.name,

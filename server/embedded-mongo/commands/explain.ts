@@ -70,7 +70,7 @@ export const explain: CommandHandler = (command, ctx) => {
   };
   if (verbosity !== 'queryPlanner') {
     const started = Date.now();
-    const matcher = compileFilter(filter, { strings });
+    const matcher = compileFilter(filter, { strings, ...collection?.queryOptions() });
     let examined = 0;
     let returned = 0;
     for (const [, doc] of collection?.candidates(filter, strings === undefined) ?? []) {

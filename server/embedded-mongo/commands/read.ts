@@ -8,11 +8,13 @@ import { checkPipeline } from '../pipeline-checks.js';
 import { explain } from './explain.js';
 import { compileProjection } from '../projection.js';
 import { planOrderedScan } from '../planner.js';
-import { collationComparer, compileFilter, parseSort, sortDocuments, walkPath } from '../query.js';
+import { EARTH_RADIUS_METERS, distanceTo, nearClause, nearDistanceOf, noGeoIndex, parseGeometry, parseNear } from '../geo.js';
+import { collationComparer, compileFilter, parseSort, sortDocuments, walkPath, type QueryOptions } from '../query.js';
+import { hasText, textScoreOf } from '../text.js';
 import { withIdFirst } from '../update.js';
 import { encodeCursorReply, type RawReply } from '../wire.js';
 import type { Document } from '../values.js';
-import { compareValues, isNumeric, isPlainDocument, isTruthy, toInteger, typeOrder } from '../values.js';
+import { compareValues, isNumeric, isPlainDocument, isTruthy, toInteger, toNumber, typeOrder } from '../values.js';
 import { collectionArg, documentArg, nonNegative, type CommandContext, type CommandHandler } from './context.js';
 
 /** What a read runs over: a collection (with its indexes) or the computed documents of a view. */
@@ -53,9 +55,14 @@ function letArg(command: Document): Document | undefined {
   return evaluateLet(command.let);
 }
 
+/** What $text and $near need from the collection a filter runs on. */
+function collectionQueryOptions(source: ReadSource): Pick<QueryOptions, 'text' | 'geoFields' | 'namespace'> {
+  return !source || Array.isArray(source) ? {} : source.queryOptions();
+}
+
 function matchDocuments(source: ReadSource, { filter, collation, variables, stopAfter, inPipeline }: MatchOptions): Document[] {
   const strings = collationComparer(collation);
-  const matcher = compileFilter(filter, { strings, variables, inPipeline });
+  const matcher = compileFilter(filter, { strings, variables, inPipeline, ...collectionQueryOptions(source) });
   if (!source) return [];
   const out: Document[] = [];
   const candidates = Array.isArray(source) ? source.map((doc) => [0, doc] as const) : source.candidates(filter, strings === undefined);
@@ -91,7 +98,12 @@ export const find: CommandHandler = (command, ctx) => {
   const name = collectionArg(command, 'find');
   const filter = documentArg(command, 'filter') ?? {};
   const sort = parseSort(command.sort);
-  const project = compileProjection(command.projection, filter);
+  const scored = hasText(filter);
+  const near = nearClause(filter);
+  if (!scored && sort.some(([, , meta]) => meta === 'textScore')) {
+    throw new MongoLocationError(40218, 'query requires text score metadata, but it is not available');
+  }
+  const project = compileProjection(command.projection, filter, scored ? { textScore: textScoreOf } : undefined);
   const skip = nonNegative(toInteger(command.skip), 'skip');
   let limit = toInteger(command.limit);
   let singleBatch = isTruthy(command.singleBatch);
@@ -106,12 +118,16 @@ export const find: CommandHandler = (command, ctx) => {
   checkHint(indexesOf(collection), command.hint);
   guardTableScan(ctx, collection, filter);
   const variables = letArg(command);
-  let results =
-    orderedFromIndex(collection, filter, sort, strings === undefined, limit > 0 ? skip + limit : undefined, variables) ??
-    sortedFromIndex(collection, filter, sort, strings === undefined, limit > 0 ? skip + limit : undefined, variables);
+  const special = scored || near !== undefined;
+  let results = special
+    ? undefined
+    : (orderedFromIndex(collection, filter, sort, strings === undefined, limit > 0 ? skip + limit : undefined, variables) ??
+      sortedFromIndex(collection, filter, sort, strings === undefined, limit > 0 ? skip + limit : undefined, variables));
   if (!results) {
-    const stopAfter = sort.length === 0 && limit > 0 ? skip + limit : undefined;
+    const stopAfter = sort.length === 0 && limit > 0 && !near ? skip + limit : undefined;
     results = matchDocuments(collection, { filter, collation: command.collation, variables, stopAfter });
+    // $near returns the nearest first (a sort, when given, orders them instead).
+    if (near && sort.length === 0) results = sortByDistance(results);
     results = sortDocuments(results, sort, strings);
   }
   if (skip > 0 || limit > 0) results = results.slice(skip, limit > 0 ? skip + limit : undefined);
@@ -119,6 +135,13 @@ export const find: CommandHandler = (command, ctx) => {
   const effectiveBatch = limit > 0 && (batchSize === undefined || batchSize === 0 || batchSize > limit) ? limit : batchSize;
   return cursorReply(ctx, name, results, effectiveBatch, singleBatch);
 };
+
+function sortByDistance(docs: Document[]): Document[] {
+  return docs
+    .map((doc) => ({ doc, d: nearDistanceOf(doc) ?? Number.POSITIVE_INFINITY }))
+    .sort((a, b) => a.d - b.d)
+    .map((e) => e.doc);
+}
 
 /**
  * "First page of a meeting's attendees by name": when an index fixes the filter's equality
@@ -278,7 +301,17 @@ export const aggregate: CommandHandler = (command, ctx) => {
   checkHint(indexesOf(collection), command.hint);
   let input: Document[];
   const first = pipeline[0];
-  if (first && '$match' in first && isPlainDocument(first.$match)) {
+  pipeline.forEach((stage, i) => {
+    if (i > 0 && '$geoNear' in stage) throw new MongoLocationError(40602, '$geoNear is only valid as the first stage in a pipeline');
+    if (i > 0 && '$match' in stage && hasText(stage.$match)) {
+      throw new MongoLocationError(17313, '$match with $text is only allowed as the first pipeline stage');
+    }
+  });
+  const scored = first !== undefined && '$match' in first && hasText(first.$match);
+  if (first && '$geoNear' in first) {
+    pipeline.shift();
+    input = geoNear(collection, first.$geoNear, ctx);
+  } else if (first && '$match' in first && isPlainDocument(first.$match)) {
     // The leading $match uses indexes and the native matcher; mingo handles the rest.
     pipeline.shift();
     guardTableScan(ctx, collection, first.$match as Document);
@@ -298,7 +331,9 @@ export const aggregate: CommandHandler = (command, ctx) => {
   const resolve = (from: string) => [...(db?.get(from)?.documents.values() ?? [])];
   let results: Document[];
   try {
-    results = countPipeline(input, pipeline) ?? (pipeline.length ? runPipeline(input, pipeline, resolve, letArg(command), command.collation) : input);
+    results =
+      countPipeline(input, pipeline) ??
+      (pipeline.length ? runPipeline(input, pipeline, resolve, letArg(command), command.collation, scored ? textScoreOf : undefined) : input);
   } catch (err) {
     throw mingoError(err);
   }
@@ -308,6 +343,83 @@ export const aggregate: CommandHandler = (command, ctx) => {
   }
   return cursorReply(ctx, name ?? '$cmd.aggregate', results, optionalBatchSize(command.cursor as Document));
 };
+
+/** The $geoNear stage: documents by distance from a point, nearest first, with the distance in a field. */
+function geoNear(source: ReadSource, rawSpec: unknown, ctx: CommandContext): Document[] {
+  if (!isPlainDocument(rawSpec)) throw failedToParse('$geoNear specification must be an object');
+  const spec = rawSpec;
+  if (typeof spec.distanceField !== 'string' || spec.distanceField === '') {
+    throw new MongoServerError('FailedToParse', "$geoNear requires a 'distanceField' option as a String");
+  }
+  if (spec.near === undefined) throw new MongoServerError('FailedToParse', "$geoNear requires a 'near' option");
+  const collection = source && !Array.isArray(source) ? source : undefined;
+  const namespace = collection?.namespace ?? `${ctx.db}.?`;
+  const fields = collection?.geoFields() ?? [];
+  let key: string;
+  if (typeof spec.key === 'string') {
+    if (!fields.includes(spec.key)) throw noGeoIndex(namespace);
+    key = spec.key;
+  } else {
+    if (fields.length === 0) throw noGeoIndex(namespace);
+    if (fields.length > 1) throw badValue(`There is more than one 2dsphere index on ${namespace}; unsure which to use for $geoNear`);
+    key = fields[0];
+  }
+  // A GeoJSON point measures in meters, a legacy [lng, lat] pair in radians, as in mongod.
+  const bounds = { $maxDistance: spec.maxDistance, $minDistance: spec.minDistance };
+  const near = isPlainDocument(spec.near) && 'type' in spec.near
+    ? parseNear('$geoNear', { $geometry: spec.near, ...bounds }, {})
+    : parseNear('$geoNear', spec.near, bounds);
+  const filter = isPlainDocument(spec.query) ? spec.query : {};
+  const matcher = compileFilter(filter, collectionQueryOptions(source));
+  const multiplier = spec.distanceMultiplier === undefined ? 1 : toNumber(spec.distanceMultiplier);
+  const scored: Array<{ doc: Document; distance: number }> = [];
+  for (const doc of collection?.documents.values() ?? []) {
+    if (!matcher(doc)) continue;
+    const distance = distanceOf(doc, key, near);
+    if (distance !== undefined) scored.push({ doc, distance });
+  }
+  scored.sort((a, b) => a.distance - b.distance);
+  return scored.map(({ doc, distance }) => {
+    const out = structuredCopy(doc);
+    setPath(out, spec.distanceField as string, distance * multiplier);
+    if (typeof spec.includeLocs === 'string') setPath(out, spec.includeLocs, fieldValue(doc, key));
+    return out;
+  });
+}
+
+function fieldValue(doc: Document, path: string): unknown {
+  let value: unknown = doc;
+  for (const part of path.split('.')) value = isPlainDocument(value) ? value[part] : undefined;
+  return value;
+}
+
+function distanceOf(doc: Document, key: string, near: ReturnType<typeof parseNear>): number | undefined {
+  const value = fieldValue(doc, key);
+  if (value === undefined || value === null) return undefined;
+  let geometry;
+  try {
+    geometry = parseGeometry(value);
+  } catch {
+    return undefined;
+  }
+  const radians = distanceTo(near.point, geometry);
+  const distance = near.unit === 'meters' ? radians * EARTH_RADIUS_METERS : radians;
+  return distance < near.min || distance > near.max ? undefined : distance;
+}
+
+function structuredCopy(doc: Document): Document {
+  return { ...doc };
+}
+
+function setPath(doc: Document, path: string, value: unknown): void {
+  const parts = path.split('.');
+  let container = doc;
+  for (const part of parts.slice(0, -1)) {
+    container[part] = isPlainDocument(container[part]) ? { ...(container[part] as Document) } : {};
+    container = container[part] as Document;
+  }
+  container[parts[parts.length - 1]] = value;
+}
 
 /**
  * The driver's countDocuments is aggregate [$match, $skip?, $limit?, {$group: {_id: 1, n: {$sum: 1}}}]:

@@ -56,6 +56,12 @@ function prepareInsert(doc: unknown): Document {
   return prepared;
 }
 
+/** The time field of a timeseries collection: every measurement must carry a date there. */
+function timeFieldOf(collection: Collection): string | undefined {
+  const timeseries = collection.options.timeseries;
+  return isPlainDocument(timeseries) && typeof timeseries.timeField === 'string' ? timeseries.timeField : undefined;
+}
+
 /** BSONObjMaxUserSize: no stored document may be larger (16 MiB). */
 const MAX_DOCUMENT_BYTES = 16 * 1024 * 1024;
 
@@ -77,8 +83,13 @@ export const insert: CommandHandler = (command, ctx) => {
   let n = 0;
   const writeErrors = db.write(() => {
     const collection = db.getOrCreate(name);
+    const timeField = timeFieldOf(collection);
     return runStatements(documents, ordered, (doc) => {
-      collection.insert(prepareInsert(doc));
+      const prepared = prepareInsert(doc);
+      if (timeField !== undefined && !(prepared[timeField] instanceof Date)) {
+        throw badValue(`'${timeField}' must be present and contain a valid BSON UTC datetime value`);
+      }
+      collection.insert(prepared);
       n++;
     });
   });
@@ -147,7 +158,7 @@ function performUpdate(db: DatabaseState, name: string, spec: UpdateSpec): Updat
   if (kind === 'replacement' && spec.multi) throw failedToParse('multi update is not supported for replacement-style update');
   if (kind === 'replacement') checkReplacement(spec.update as Document);
   const strings = collationComparer(spec.collation);
-  const matcher = compileFilter(spec.filter, { strings, variables: spec.variables });
+  const matcher = compileFilter(spec.filter, { strings, variables: spec.variables, ...db.get(name)?.queryOptions() });
   const collection = spec.upsert ? db.getOrCreate(name) : db.get(name);
   const targets = collection ? findTargets(collection, spec, matcher, strings !== undefined) : [];
   if (targets.length === 0) {
@@ -275,7 +286,7 @@ export const deleteCommand: CommandHandler = (command, ctx) => {
       if (limit !== 0 && limit !== 1) throw failedToParse(`The limit field in delete objects must be 0 or 1. Got ${limit}`);
       checkHint(collection?.indexes, spec.hint);
       const strings = collationComparer(spec.collation);
-      const matcher = compileFilter(filter, { strings, variables });
+      const matcher = compileFilter(filter, { strings, variables, ...collection?.queryOptions() });
       if (!collection) return;
       const victims: number[] = [];
       for (const [rid, doc] of collection.candidates(filter, strings === undefined)) {
@@ -311,7 +322,7 @@ export const findAndModify: CommandHandler = (command, ctx) => {
     if (remove) {
       const collection = db.get(name);
       const strings = collationComparer(command.collation);
-      const matcher = compileFilter(filter, { strings, variables: evaluateLet(command.let) });
+      const matcher = compileFilter(filter, { strings, variables: evaluateLet(command.let), ...collection?.queryOptions() });
       if (!collection) return { lastErrorObject: { n: 0 }, value: null, ok: 1 };
       const spec: UpdateSpec = { filter, update: {}, multi: false, upsert: false, sort };
       const [target] = findTargets(collection, spec, matcher, strings !== undefined);
