@@ -9,8 +9,8 @@ import { isLocale, type Locale } from '../lib/i18n.js';
 import { newToken } from '../lib/text.js';
 import { objectId, parseInput } from '../lib/validation.js';
 import { AttendeeModel } from '../attendees/model.js';
-import { MeetingModel } from '../meetings/model.js';
 import { commitMeetingChange } from '../meetings/revision.js';
+import { loadMeetingFor } from '../meetings/guard.js';
 import { SiteModel } from '../sites/model.js';
 import { CalendarFeedModel, InvitationModel, RsvpModel, feedScopes, rsvpResponses, type FeedScope, type RsvpResponse } from './model.js';
 import { siteRsvpCounts, unitKeyOf } from './queries.js';
@@ -159,12 +159,12 @@ async function feedOwner(actor: Actor, input: unknown): Promise<{ scope: FeedSco
     if (!data.siteId) throw new Invalid({ siteId: { key: 'calendar.invite.site.required' } });
     const allowed = actor.kind === 'organizer' || (actor.kind === 'coordinator' && actor.meetingId === data.meetingId && actor.siteId === data.siteId);
     if (!allowed) throw new Forbidden();
+    await loadMeetingFor(actor, meetingId);
     if (!(await SiteModel.exists({ _id: data.siteId, meetingId }))) throw new NotFound('site.notFound');
     return { scope: 'site', key: data.siteId, meetingId };
   }
   requireOrganizer(actor);
-  const meeting = await MeetingModel.findById(meetingId, { organizingUnit: 1 }).lean();
-  if (!meeting) throw new NotFound('meeting.notFound');
+  const meeting = await loadMeetingFor(actor, meetingId);
   const key = unitKeyOf(meeting);
   if (!key) throw new Conflict('calendar.feed.unitMissing');
   return { scope: 'unit', key, meetingId };
@@ -207,8 +207,7 @@ export async function queueInvitations(actor: Actor, input: unknown, options: { 
   const data = parseInput(invitationSchema, input);
   requireOrganizer(actor);
   if (data.scope === 'site' && !data.siteId) throw new Invalid({ siteId: { key: 'calendar.invite.site.required' } });
-  const meeting = await MeetingModel.findById(data.meetingId, { status: 1, calendarSequence: 1 }).lean();
-  if (!meeting) throw new NotFound('meeting.notFound');
+  const meeting = await loadMeetingFor(actor, data.meetingId);
   if (!calendarSettings().smtpUrl) throw new Conflict('calendar.invite.noSmtp');
   if (meeting.status === 'draft') throw new Conflict('calendar.invite.draft');
   if (data.siteId && !(await SiteModel.exists({ _id: data.siteId, meetingId: meeting._id }))) throw new Invalid({ siteId: { key: 'attendees.site.notInMeeting' } });

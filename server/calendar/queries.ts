@@ -8,7 +8,8 @@ import { MeetingModel, type MeetingStatus } from '../meetings/model.js';
 import type { MeetingRecord } from '../meetings/revision.js';
 import { SiteModel } from '../sites/model.js';
 import { Forbidden, NotFound, Unauthorized } from '../lib/errors.js';
-import { canSeeMeeting, canSeeSite, requireOrganizer, type Actor } from '../lib/actor.js';
+import { canSeeSite, requireOrganizer, type Actor } from '../lib/actor.js';
+import { loadMeetingFor } from '../meetings/guard.js';
 import { CalendarFeedModel, InvitationModel, RsvpModel, type FeedScope, type PartStat, type RsvpResponse } from './model.js';
 import type { IcsAgendaItem, IcsAttendee, IcsEntry, IcsMeeting, IcsPlace } from './ics.js';
 import { calendarSettings } from './settings.js';
@@ -308,8 +309,7 @@ export async function rsvpSummary(meetingId: string | Types.ObjectId): Promise<S
 
 /** The summary as the asker may see it: organizers and the chair every site, a coordinator their own. */
 export async function rsvpSummaryFor(actor: Actor, meetingId: string): Promise<SiteRsvpSummary[]> {
-  if (actor.kind === 'anonymous') throw new Unauthorized();
-  if (!Types.ObjectId.isValid(meetingId) || !canSeeMeeting(actor, meetingId)) throw new NotFound('meeting.notFound');
+  await loadMeetingFor(actor, meetingId);
   if (actor.kind === 'attendee') throw new Forbidden();
   const summary = await rsvpSummary(meetingId);
   return summary.filter((site) => canSeeSite(actor, meetingId, site.siteId));
@@ -375,9 +375,7 @@ export interface OrganizerCalendarPage {
 /** The organizer's calendar page: downloads, feeds of the unit and of each site, invitations, RSVPs. */
 export async function organizerCalendarPage(actor: Actor, meetingId: string): Promise<OrganizerCalendarPage> {
   requireOrganizer(actor);
-  if (!Types.ObjectId.isValid(meetingId)) throw new NotFound('meeting.notFound');
-  const meeting = await MeetingModel.findById(meetingId, meetingFields).lean<MeetingLean>();
-  if (!meeting) throw new NotFound('meeting.notFound');
+  const meeting: MeetingLean = await loadMeetingFor(actor, meetingId);
   const unitKey = unitKeyOf(meeting);
   const [summary, siteFeeds, unitFeedToken, invitations] = await Promise.all([
     rsvpSummary(meeting._id),

@@ -247,3 +247,19 @@ describe('RSVP', () => {
     expect(closed.json.error.message).toBe('Hội nghị đã kết thúc hoặc đã hủy: không thể xác nhận tham dự nữa.');
   });
 });
+
+describe('without a mail server', () => {
+  it('the invite button explains what to set, and the API refuses in the asker\'s language', async () => {
+    const organizer = await app.signInOrganizer();
+    const page = await organizer.get(`/meetings/${conference.meetingId}/calendar`);
+    expect(page.status).toBe(200);
+    expect(page.text).toContain('SMTP_URL');
+    expect(page.text).toContain('MAIL_FROM');
+    const refused = await organizer.json('POST', `/api/v1/meetings/${conference.meetingId}/invitations?lang=en`, { scope: 'all' });
+    expect(refused.status).toBe(409);
+    expect(refused.json.error.message).toMatch(/^No mail server is configured.*SMTP_URL/);
+    // The page is the organizer's alone.
+    const delegate = await attendeeClient(conference.delegate.token);
+    expect((await delegate.get(`/meetings/${conference.meetingId}/calendar`)).status).toBe(403);
+  });
+});
