@@ -180,10 +180,10 @@ describe('invitation e-mails over a real SMTP server', () => {
     const afterMove = inbox.length;
     const [chair, speaker] = await Promise.all([AttendeeModel.findById(conference.chair.id).lean(), AttendeeModel.findById(conference.speaker.id).lean()]);
     const sequence = (await InvitationModel.findOne({ attendeeId: chair!._id }).sort({ sequence: -1 }).lean())!.sequence + 1;
-    const common = { meetingId: conference.meetingId, sequence, method: 'REQUEST', locale: 'vi', baseUrl: 'https://hoinghi.example.vn' };
+    const common = { meetingId: conference.meetingId, sequence, method: 'REQUEST' as const, locale: 'vi' as const, baseUrl: 'https://hoinghi.example.vn' };
     await InvitationModel.create([
-      { ...common, attendeeId: chair!._id, email: chair!.email, state: 'sending', claimedAt: new Date(Date.now() - staleClaimMs - 1000), claim: 'dead-process', attempts: 1 },
-      { ...common, attendeeId: speaker!._id, email: speaker!.email, state: 'sent', sentAt: new Date(), attempts: 1 },
+      { ...common, attendeeId: chair!._id, email: chair!.email!, state: 'sending' as const, claimedAt: new Date(Date.now() - staleClaimMs - 1000), claim: 'dead-process', attempts: 1 },
+      { ...common, attendeeId: speaker!._id, email: speaker!.email!, state: 'sent' as const, sentAt: new Date(), attempts: 1 },
     ]);
     expect(await resumeInvitationDelivery()).toBe(1);
     await deliveriesSettled();
