@@ -30,8 +30,8 @@ async function main(): Promise<void> {
 
   const setupCode = await prepareFirstAccount(config, logger);
   if (config.seedDemo) {
-    await seedDemoConference();
-    logger.info('demo conference ready');
+    const { rehearsal } = await seedDemoConference();
+    logger.info({ rehearsal: rehearsal ? { id: String(rehearsal._id), title: rehearsal.title } : undefined }, 'demo conference ready (README: "Try the conference day")');
   }
 
   const { app, sessionMiddleware, sessionStore } = createApp({

@@ -16,6 +16,8 @@ const siteLiveSchema = new Schema(
     leftEarly: { type: Number, default: 0 },
     late: { type: Number, default: 0 },
     walkIns: { type: Number, default: 0 },
+    /** Invited people (walk-ins aside) no longer "expected": pending = invited - resolved. */
+    resolved: { type: Number, default: 0 },
     linkStatus: { type: String, default: null },
     linkNote: { type: String, default: '' },
     linkAt: { type: Date, default: null },

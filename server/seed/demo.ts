@@ -10,6 +10,8 @@ import { createAttendee } from '../attendees/actions.js';
 import { addAgendaItem } from '../agenda/actions.js';
 import { systemActor } from '../lib/actor.js';
 import { isDuplicateKeyError } from '../lib/errors.js';
+import type { MeetingRecord } from '../meetings/revision.js';
+import { playDemoDay, seedRehearsal } from './demo-day.js';
 
 /** The demo's well-known public link, /p/demo-2021: also the key that makes seeding idempotent. */
 export const demoPublicId = 'demo-2021';
@@ -238,7 +240,17 @@ const abandonedAfterMs = 2 * 60_000;
  * seed in progress elsewhere (recent) from one abandoned by a crash (stale), and only completes
  * the latter, after winning a compare-and-set on updatedAt. Every step skips what exists.
  */
-export async function seedDemoConference(): Promise<void> {
+export async function seedDemoConference(): Promise<{ demoId?: string; rehearsal?: MeetingRecord }> {
+  await seedDemoMeeting();
+  // Then the day: 2021 as it ended, and today's rehearsal (each skipped once done).
+  const demo = await MeetingModel.findOne({ publicId: demoPublicId }, { _id: 1, status: 1 }).lean();
+  if (!demo || demo.status === 'draft' || !(await AgendaItemModel.exists({ meetingId: demo._id }))) return {};
+  const rehearsal = await seedRehearsal(String(demo._id));
+  await playDemoDay(String(demo._id));
+  return { demoId: String(demo._id), rehearsal };
+}
+
+async function seedDemoMeeting(): Promise<void> {
   let meeting = await MeetingModel.findOne({ publicId: demoPublicId }, { _id: 1, status: 1, updatedAt: 1 }).lean();
   if (meeting) {
     if (await AgendaItemModel.exists({ meetingId: meeting._id })) return;

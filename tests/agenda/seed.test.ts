@@ -2,6 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectTestDatabase } from '../helpers/database.js';
 import type { DatabaseHandle } from '../../server/database.js';
 import { demoDirectives, demoPublicId, seedDemoConference } from '../../server/seed/demo.js';
+import { getLiveSnapshot } from '../../server/live/queries.js';
+import { AttendanceModel } from '../../server/attendance/model.js';
+import { DateTime } from 'luxon';
 import { MeetingModel } from '../../server/meetings/model.js';
 import { SiteModel } from '../../server/sites/model.js';
 import { AttendeeModel } from '../../server/attendees/model.js';
@@ -21,14 +24,17 @@ describe('the demo conference', () => {
     await Promise.all([seedDemoConference(), seedDemoConference()]);
     await seedDemoConference();
 
-    const meetings = await MeetingModel.find({}).lean();
+    const meetings = await MeetingModel.find({ publicId: demoPublicId }).lean();
     expect(meetings).toHaveLength(1);
+    // Beside it, exactly one rehearsal for today.
+    expect(await MeetingModel.countDocuments({})).toBe(2);
     const [meeting] = meetings;
     expect(meeting).toMatchObject({
       title: 'Hội nghị Tổng kết hoạt động Khoa học và Công nghệ năm 2021',
       organizingUnit: 'Sở Khoa học và Công nghệ tỉnh Đồng Tháp',
       timeZone: 'Asia/Ho_Chi_Minh',
-      status: 'scheduled',
+      // The 2021 conference took place: it is over.
+      status: 'ended',
       publicId: demoPublicId,
     });
     expect(meeting.startsAt.toISOString()).toBe('2021-12-29T07:00:00.000Z');
@@ -73,8 +79,43 @@ describe('the demo conference', () => {
     expect(formatTime(agenda.items.at(-1)!.endsAt, 'Asia/Ho_Chi_Minh')).toBe('17:00');
   });
 
+  it('left 2021 as the day ended it: who came when, who was absent and why, the agenda running late', async () => {
+    const meeting = await MeetingModel.findOne({ publicId: demoPublicId }).lean();
+    const snapshot = await getLiveSnapshot(systemActor, String(meeting!._id));
+    expect(snapshot.meeting.status).toBe('ended');
+    expect(formatTime(new Date(snapshot.meeting.startedAt!), 'Asia/Ho_Chi_Minh')).toBe('14:04');
+    const records = await AttendanceModel.find({ meetingId: meeting!._id }).lean();
+    expect(records.length).toBe(await AttendeeModel.countDocuments({ meetingId: meeting!._id }));
+    // The counters the dashboard reads add up to the records.
+    expect(snapshot.totals).toMatchObject({
+      present: records.filter((record) => record.status === 'present').length,
+      absent: records.filter((record) => record.status === 'absent').length,
+      leftEarly: records.filter((record) => record.status === 'leftEarly').length,
+      late: records.filter((record) => record.late).length,
+      pending: 0,
+    });
+    expect(snapshot.totals.late).toBeGreaterThan(0);
+    expect(records.filter((record) => record.status === 'absent').map((record) => record.absence!.reason).sort()).toEqual(['delegate', 'mission', 'other', 'sick']);
+    expect(snapshot.agenda.items.every((item) => item.state === 'done' && item.actualStartedAt && item.actualEndedAt)).toBe(true);
+    expect(snapshot.agenda.items[1].spentMs).toBe(38 * 60_000);
+    expect(new Date(snapshot.meeting.endedAt!).getTime()).toBeGreaterThan(meeting!.endsAt.getTime());
+  });
+
+  it("adds a rehearsal dated today in the conference's zone, with the same sites, people and agenda, ready to start", async () => {
+    const rehearsal = await MeetingModel.findOne({ publicId: { $ne: demoPublicId } }).lean();
+    const demo = await MeetingModel.findOne({ publicId: demoPublicId }).lean();
+    expect(rehearsal).toMatchObject({ status: 'scheduled', timeZone: 'Asia/Ho_Chi_Minh', publicId: `rehearsal-${DateTime.now().setZone('Asia/Ho_Chi_Minh').toFormat('yyyy-LL-dd')}` });
+    expect(DateTime.fromJSDate(rehearsal!.startsAt, { zone: 'Asia/Ho_Chi_Minh' }).toFormat('yyyy-LL-dd HH:mm')).toBe(`${DateTime.now().setZone('Asia/Ho_Chi_Minh').toFormat('yyyy-LL-dd')} 14:00`);
+    for (const model of [SiteModel, AttendeeModel, AgendaItemModel] as const) {
+      expect(await (model as typeof SiteModel).countDocuments({ meetingId: rehearsal!._id })).toBe(await (model as typeof SiteModel).countDocuments({ meetingId: demo!._id }));
+    }
+    expect(await AttendanceModel.countDocuments({ meetingId: rehearsal!._id })).toBe(0);
+  });
+
   it('completes a seed abandoned half-way by a crashed start', async () => {
     const meeting = await MeetingModel.findOne({ publicId: demoPublicId }).lean();
+    // A start that crashed half-way leaves a draft without an agenda.
+    await MeetingModel.updateOne({ _id: meeting!._id }, { $set: { status: 'draft' } });
     await AgendaItemModel.deleteMany({ meetingId: meeting!._id });
     await AttendeeModel.deleteOne({ meetingId: meeting!._id, fullName: 'Trần Thanh Liêm' });
     // A seed in progress elsewhere (recently touched) is left alone...
@@ -86,6 +127,6 @@ describe('the demo conference', () => {
     expect(await AgendaItemModel.countDocuments({ meetingId: meeting!._id })).toBe(10);
     expect(await AttendeeModel.countDocuments({ meetingId: meeting!._id, fullName: 'Trần Thanh Liêm' })).toBe(1);
     expect(await SiteModel.countDocuments({ meetingId: meeting!._id })).toBe(13);
-    expect(await MeetingModel.countDocuments({})).toBe(1);
+    expect(await MeetingModel.countDocuments({})).toBe(2);
   });
 });
