@@ -46,7 +46,16 @@ export class LiveState {
     // Websocket first (one round trip less on a slow link), long polling where a proxy blocks it.
     this.socket = io({ transports: ['websocket', 'polling'], tryAllTransports: true, auth: { lang: options.lang } });
     this.socket.on('connect', () => void this.connected());
-    this.socket.on('disconnect', () => this.setConnection('offline'));
+    this.socket.on('disconnect', (reason) => {
+      this.setConnection('offline');
+      // The server let go of us (a changed link or role, a restart): Socket.IO does not retry on its
+      // own then; ask again, and the handshake says who we are now (or refuses).
+      if (reason === 'io server disconnect') setTimeout(() => this.socket.connect(), 1000);
+    });
+    // The phone says the network is back: try now rather than at the next back-off step.
+    window.addEventListener('online', () => {
+      if (!this.socket.connected) this.socket.connect();
+    });
     this.socket.on('connect_error', () => this.setConnection('offline'));
     this.socket.on('event', (event: LiveEvent) => this.receive(event));
   }
@@ -93,7 +102,7 @@ export class LiveState {
     const joined = await this.send<{ meetingId: string }>('meeting:join', { screen: this.options.screen });
     if (!joined.ok) return this.setConnection('offline');
     // Nothing changed since the page (or the last snapshot) was read: no snapshot to fetch.
-    if (joined.revision > this.revision) await this.resync();
+    if (!(joined.revision <= this.revision)) await this.resync();
     if (this.socket.connected) this.setConnection('online');
   }
 

@@ -130,10 +130,15 @@ function setUp(page: Page): void {
     for (const refused of result.refused) announce(say(text, 'outbox.refused', { name: refused.command.label, message: refused.message }), true);
   }
 
+  const timedCommands = new Set(['attendance:checkIn', 'attendance:leftEarly', 'attendance:addWalkIn']);
+
   async function queue(command: QueuedCommand['command'], input: Record<string, unknown>, label: string, announceKey: string): Promise<void> {
     const opId = newOperationId();
-    await outbox.add({ opId, command, input: { ...input, opId }, label });
     const online = live.connection === 'online' || live.connection === 'syncing';
+    // Offline, the moment of the tap is what counts (it may be sent much later); online, the
+    // server's own clock is the better witness. A resend carries the same input either way.
+    const at = !online && timedCommands.has(command) ? { at: new Date().toISOString() } : {};
+    await outbox.add({ opId, command, input: { ...input, ...at, opId }, label });
     announce(say(text, online ? announceKey : 'checkin.queued', { name: label }));
     void drain();
   }
@@ -163,13 +168,12 @@ function setUp(page: Page): void {
     if (!button || !row) return;
     const attendeeId = row.dataset.id ?? '';
     const name = nameOf(attendeeId);
-    const nowIso = new Date(live.now()).toISOString();
     switch (button.dataset.action) {
       case 'checkIn':
-        void queue('attendance:checkIn', { attendeeId, at: nowIso }, name, 'checkin.checkedIn');
+        void queue('attendance:checkIn', { attendeeId }, name, 'checkin.checkedIn');
         break;
       case 'leftEarly':
-        void queue('attendance:leftEarly', { attendeeId, at: nowIso }, name, 'checkin.checkedIn');
+        void queue('attendance:leftEarly', { attendeeId }, name, 'checkin.checkedIn');
         break;
       case 'undo':
         void queue('attendance:undo', { attendeeId }, name, 'checkin.undone');
@@ -240,7 +244,7 @@ function setUp(page: Page): void {
     }
     error.hidden = true;
     const extra = Object.fromEntries(['position', 'organization'].map((key) => [key, String(data.get(key) ?? '').trim()]).filter(([, value]) => value));
-    void queue('attendance:addWalkIn', { siteId, fullName, ...extra, at: new Date(live.now()).toISOString() }, fullName, 'checkin.checkedIn');
+    void queue('attendance:addWalkIn', { siteId, fullName, ...extra }, fullName, 'checkin.checkedIn');
   });
 
   // ---- Link status and the self check-in code -----------------------------------------------
@@ -314,7 +318,7 @@ function setUp(page: Page): void {
       error.hidden = false;
       return false;
     }
-    void queue('attendance:checkIn', { attendeeId: record.attendeeId, at: new Date(live.now()).toISOString() }, record.fullName, 'checkin.checkedIn');
+    void queue('attendance:checkIn', { attendeeId: record.attendeeId }, record.fullName, 'checkin.checkedIn');
     return true;
   }
 
@@ -337,5 +341,25 @@ function setUp(page: Page): void {
     };
   }
 
+  keepForOffline(live);
   render();
+}
+
+/**
+ * The service worker keeps this page and its bundle for a reload without a connection. The page
+ * the browser has just shown did not pass through it, so once live it is stored here too (in the
+ * background: on a slow link, after everything else).
+ */
+function keepForOffline(live: Page['live']): void {
+  if (!('serviceWorker' in navigator) || !window.isSecureContext) return;
+  void navigator.serviceWorker.register('/checkin-sw.js', { scope: '/meetings/' }).catch(() => undefined);
+  const stop = live.onConnection((state) => {
+    if (state !== 'online') return;
+    setTimeout(() => stop(), 0);
+    void (async () => {
+      const cache = await caches.open('bridgepoint-checkin-v1');
+      const bundles = [...document.querySelectorAll<HTMLScriptElement>('script[type="module"][src]')].map((script) => script.src);
+      await cache.addAll([location.pathname, ...bundles]);
+    })().catch(() => undefined);
+  });
 }

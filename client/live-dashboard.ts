@@ -120,7 +120,18 @@ function drawAttendance(state: LiveSnapshot, text: Texts): void {
         row.dataset.site = site.id;
         const connected = element('span', `presence ${site.presence.connected ? 'is-connected' : 'is-disconnected'}`, text[site.presence.connected ? 'dashboard.isConnected' : 'dashboard.notConnected']);
         const link = element('span', `link-status link-${site.link.status ?? 'none'}`, text[`link.${site.link.status ?? 'none'}`]);
-        const cells: Array<string | HTMLElement> = [site.name, String(site.counts.expected), String(site.counts.present), String(site.counts.absent), String(site.counts.late), connected, clock(site.presence.lastSeenAt, state.meeting.timeZone), link];
+        // The site's own screens, for an organizer helping a district or watching its projector.
+        const name = element('span', 'site-name');
+        const checkIn = element<HTMLAnchorElement>('a', '', site.name);
+        checkIn.href = `/meetings/${state.meeting.id}/sites/${site.id}/checkin`;
+        const wall = element<HTMLAnchorElement>('a', 'muted site-wall', '▣');
+        wall.href = `/meetings/${state.meeting.id}/sites/${site.id}/wall`;
+        wall.target = '_blank';
+        wall.title = text['checkin.wall'] ?? '';
+        wall.setAttribute('aria-label', `${text['checkin.wall'] ?? ''}: ${site.name}`);
+        name.append(checkIn, ' ', wall);
+        if (site.isMain) name.append(' ', element('span', 'badge badge-main', '★'));
+        const cells: Array<string | HTMLElement> = [name, String(site.counts.expected), String(site.counts.present), String(site.counts.absent), String(site.counts.late), connected, clock(site.presence.lastSeenAt, state.meeting.timeZone), link];
         cells.forEach((cell, index) => {
           const td = element('td');
           if (index >= 1 && index <= 4) td.dataset.count = ['expected', 'present', 'absent', 'late'][index - 1];

@@ -21,6 +21,7 @@ import { agendaRoutes } from './agenda/routes.js';
 import { calendarRoutes } from './calendar/routes.js';
 import { configureCalendar, type CalendarSettings } from './calendar/settings.js';
 import { liveRoutes } from './live/routes.js';
+import { screensRoutes } from './screens/routes.js';
 import { AppError, Invalid, NotFound, TooLarge } from './lib/errors.js';
 import { defaultLocale, isLocale, t } from './lib/i18n.js';
 import { isApiRequest, toErrorBody } from './lib/http.js';
@@ -108,6 +109,7 @@ export function createApp(options: AppOptions): BuiltApp {
   app.use(agendaRoutes());
   app.use(calendarRoutes());
   app.use(liveRoutes());
+  app.use(screensRoutes());
 
   app.use((_req, _res, next) => next(new NotFound()));
   app.use(errorHandler(options.logger));

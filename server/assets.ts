@@ -39,6 +39,11 @@ export function assetUrl(entry: string): string {
   return `/assets/${hashedName(entry)}`;
 }
 
+/** Where a built entry is on disk (for the one bundle served under a fixed name: a service worker). */
+export function assetPath(entry: string): string {
+  return path.join(assetsDir, hashedName(entry));
+}
+
 /**
  * A built stylesheet's text, for pages that must paint on the first round trip: on a 2-second
  * link, a separate stylesheet request costs a whole extra round trip before anything shows.
