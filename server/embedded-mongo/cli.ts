@@ -1,17 +1,45 @@
 // Standalone server: npm run embedded-mongo -- --port 27017 --dbpath ./data/db [--in-memory]
+//   [--journal-commit-ms N]   periodic fdatasync of the journal (mongod's commitIntervalMs)
+//   [--repair]                keep every intact journal write, move damaged journals aside, exit
 import { parseArgs } from 'node:util';
 import { startEmbeddedMongo } from './index.js';
+import { Store } from './store.js';
 
 const { values } = parseArgs({
   options: {
     port: { type: 'string', default: '27017' },
     dbpath: { type: 'string', default: './data/db' },
     'in-memory': { type: 'boolean', default: false },
+    'journal-commit-ms': { type: 'string' },
+    repair: { type: 'boolean', default: false },
   },
 });
 
+if (values.repair) {
+  // Opening the store in repair mode does the work; closing it applies everything to SQLite.
+  const messages: string[] = [];
+  try {
+    new Store(values.dbpath!, { repair: true, log: (m) => messages.push(m) }).close();
+  } catch (err) {
+    console.error(`embedded-mongo: repair of ${values.dbpath} failed: ${(err as Error).message}`);
+    process.exit(1);
+  }
+  for (const m of messages) console.log(`embedded-mongo: ${m}`);
+  console.log(`embedded-mongo: repair of ${values.dbpath} done${messages.length ? '' : ': nothing was damaged'}`);
+  process.exit(0);
+}
+
+const commitMs = values['journal-commit-ms'];
 const storage = values['in-memory'] ? ({ inMemory: true } as const) : { dbPath: values.dbpath! };
-const mongo = await startEmbeddedMongo(storage, { port: Number(values.port), thread: 'main' });
+const mongo = await startEmbeddedMongo(storage, {
+  port: Number(values.port),
+  thread: 'main',
+  journalCommitMs: commitMs === undefined ? undefined : Number(commitMs),
+}).catch((err: Error & { code?: unknown }) => {
+  // DBPathInUse, a damaged journal (with the repair command to run), a bad option.
+  console.error(`embedded-mongo: cannot start: ${err.message}${err.code !== undefined ? ` (${String(err.code)})` : ''}`);
+  process.exit(1);
+});
 console.log(`embedded-mongo listening on ${mongo.uri} (${'dbPath' in storage ? storage.dbPath : 'in memory'})`);
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {

@@ -75,7 +75,7 @@ export class Collection {
     const rid = this.nextRid;
     const keys = this.indexes.map((index) => index.keysFor(doc));
     this.indexes.forEach((index, i) => index.checkUnique(keys[i], rid, this.namespace));
-    this.file.putDocument(this.name, rid, doc);
+    this.file.putDocument(this.name, rid, doc, () => this.restoreRecord(rid, undefined));
     this.nextRid++;
     this.documents.set(rid, doc);
     this.indexes.forEach((index, i) => index.add(rid, keys[i]));
@@ -113,7 +113,7 @@ export class Collection {
     // Most updates leave indexed fields alone (a $inc on a counter): skip those indexes.
     const changed = this.indexes.map((_, i) => !sameKeys(oldKeys[i], newKeys[i]));
     this.indexes.forEach((index, i) => changed[i] && index.checkUnique(newKeys[i], rid, this.namespace));
-    this.file.putDocument(this.name, rid, doc);
+    this.file.putDocument(this.name, rid, doc, () => this.restoreRecord(rid, previous));
     this.documents.set(rid, doc);
     if (this.cappedBytes !== undefined) this.cappedBytes += rawBson(doc).length - rawBson(previous).length;
     this.indexes.forEach((index, i) => {
@@ -126,10 +126,30 @@ export class Collection {
   remove(rid: number): void {
     const doc = this.documents.get(rid);
     if (!doc) return;
-    this.file.deleteDocument(this.name, rid);
+    this.file.deleteDocument(this.name, rid, () => this.restoreRecord(rid, doc));
     this.documents.delete(rid);
     if (this.cappedBytes !== undefined) this.cappedBytes -= rawBson(doc).length;
     for (const index of this.indexes) index.remove(rid, index.keysFor(doc));
+  }
+
+  /** Puts record rid back as it was before a write whose journal append failed (undefined: absent). */
+  private restoreRecord(rid: number, previous: Document | undefined): void {
+    const current = this.documents.get(rid);
+    if (current) {
+      for (const index of this.indexes) index.remove(rid, index.keysFor(current));
+      this.documents.delete(rid);
+    }
+    if (previous) {
+      this.documents.set(rid, previous);
+      for (const index of this.indexes) index.add(rid, index.keysFor(previous));
+    }
+    this.cappedBytes = undefined;
+    if (isTruthy(this.options.capped) && previous) {
+      // Capped collections read their oldest document from the Map's order: restore it.
+      const ordered = [...this.documents].sort((a, b) => a[0] - b[0]);
+      this.documents.clear();
+      for (const [r, d] of ordered) this.documents.set(r, d);
+    }
   }
 
   /** Documents that may match the filter: an index range when one applies, else everything. */

@@ -1,7 +1,7 @@
 // Runs the store in the current thread: storage, TCP server, TTL sweeper and cursor reaper.
 import { ServerParameters } from './parameters.js';
 import { WireServer } from './server.js';
-import { Store } from './store.js';
+import { Store, type StoreOptions } from './store.js';
 
 export type EmbeddedMongoStorage = { dbPath: string } | { inMemory: true };
 
@@ -15,9 +15,12 @@ export interface EmbeddedMongo {
 const TTL_SWEEP_INTERVAL_MS = 1000;
 const CURSOR_REAP_INTERVAL_MS = 60_000;
 
-export async function startInThisThread(storage: EmbeddedMongoStorage, port: number): Promise<EmbeddedMongo> {
+/** Durability settings that cross into the worker thread (plain data only). */
+export type DurabilityOptions = Pick<StoreOptions, 'journalCommitMs' | 'syncEveryWrite'>;
+
+export async function startInThisThread(storage: EmbeddedMongoStorage, port: number, durability: DurabilityOptions = {}): Promise<EmbeddedMongo> {
   const dbPath = 'dbPath' in storage ? storage.dbPath : null;
-  const store = new Store(dbPath);
+  const store = new Store(dbPath, durability);
   const parameters = new ServerParameters();
   const server = new WireServer({ store, info: { port: 0, startedAt: Date.now(), dbPath, connections: 0, parameters } });
   let boundPort: number;
@@ -40,6 +43,8 @@ export async function startInThisThread(storage: EmbeddedMongoStorage, port: num
         clearInterval(ttl);
         clearInterval(reaper);
         await server.close();
+        // Replies waiting for an fdatasync get it before the files close.
+        await store.groupCommit.drain();
         store.close();
       })();
       return stopped;

@@ -32,8 +32,11 @@ export const ErrorCodes = {
   Overflow: 15,
   ConversionFailure: 241,
   OptionNotSupportedOnView: 167,
+  CommandNotSupported: 115,
   OperationFailed: 96,
   DBPathInUse: 98,
+  UnsatisfiableWriteConcern: 100,
+  OutOfDiskSpace: 14031,
   Location: 0,
   DuplicateKey: 11000,
 } as const;

@@ -4,7 +4,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { startInThisThread, type EmbeddedMongo, type EmbeddedMongoStorage } from './embedded.js';
+import { startInThisThread, type DurabilityOptions, type EmbeddedMongo, type EmbeddedMongoStorage } from './embedded.js';
 import type { WorkerReport } from './worker.js';
 
 export type { EmbeddedMongo, EmbeddedMongoStorage };
@@ -17,13 +17,44 @@ export interface EmbeddedMongoOptions {
    * app's (or benchmark's) own JavaScript; 'main' runs it on the caller's event loop.
    */
   thread?: 'worker' | 'main';
+  /**
+   * Periodic fdatasync of the journal every N ms, like mongod's commitIntervalMs (default: none;
+   * writes are on disk when a writer asks for j:true or w:"majority", or when the journal is
+   * applied to SQLite within about 50ms). Defaults to EMBEDDED_MONGO_FSYNC when that is a number.
+   */
+  journalCommitMs?: number;
+  /**
+   * Every acknowledged write waits for an fdatasync (group commit), as if each asked for j:true.
+   * Defaults to true when EMBEDDED_MONGO_FSYNC=always.
+   */
+  syncEveryWrite?: boolean;
+}
+
+/** EMBEDDED_MONGO_FSYNC: "always" (every write waits for the disk), a number of ms (periodic), or "off". */
+export function durabilityFromEnvironment(value = process.env.EMBEDDED_MONGO_FSYNC): DurabilityOptions {
+  const v = value?.trim().toLowerCase();
+  if (!v || v === 'off' || v === '0') return {};
+  if (v === 'always') return { syncEveryWrite: true };
+  const ms = Number(v);
+  if (Number.isInteger(ms) && ms > 0 && ms <= 500) return { journalCommitMs: ms };
+  throw new Error(`EMBEDDED_MONGO_FSYNC must be "always", "off" or a number of milliseconds from 1 to 500 (like mongod's commitIntervalMs), not "${value}"`);
+}
+
+function durabilityOptions(options: EmbeddedMongoOptions): DurabilityOptions {
+  const fromEnv = durabilityFromEnvironment();
+  const journalCommitMs = options.journalCommitMs ?? fromEnv.journalCommitMs;
+  if (journalCommitMs !== undefined && !(Number.isInteger(journalCommitMs) && journalCommitMs >= 0 && journalCommitMs <= 500)) {
+    throw new Error(`journalCommitMs must be an integer from 0 to 500, not ${journalCommitMs}`);
+  }
+  return { journalCommitMs: journalCommitMs || undefined, syncEveryWrite: options.syncEveryWrite ?? fromEnv.syncEveryWrite };
 }
 
 export async function startEmbeddedMongo(storage: EmbeddedMongoStorage, options: EmbeddedMongoOptions = {}): Promise<EmbeddedMongo> {
   const port = options.port ?? 0;
   const plain: EmbeddedMongoStorage = 'dbPath' in storage ? { dbPath: storage.dbPath } : { inMemory: true };
-  if (options.thread === 'main') return startInThisThread(plain, port);
-  return startInWorker(plain, port);
+  const durability = durabilityOptions(options);
+  if (options.thread === 'main') return startInThisThread(plain, port, durability);
+  return startInWorker(plain, port, durability);
 }
 
 /** URL of tsx's ESM register API (its `import` export, which require.resolve cannot pick). */
@@ -33,7 +64,7 @@ function tsxEsmApiUrl(): string {
   return pathToFileURL(path.join(path.dirname(manifestPath), manifest.exports['./esm/api'].import.default)).href;
 }
 
-function startInWorker(storage: EmbeddedMongoStorage, port: number): Promise<EmbeddedMongo> {
+function startInWorker(storage: EmbeddedMongoStorage, port: number, durability: DurabilityOptions): Promise<EmbeddedMongo> {
   const runningFromSource = import.meta.url.endsWith('.ts');
   const entry = new URL(runningFromSource ? './worker.ts' : './worker.js', import.meta.url);
   let worker: Worker;
@@ -42,9 +73,9 @@ function startInWorker(storage: EmbeddedMongoStorage, port: number): Promise<Emb
     // --import in execArgv), whoever started this process: tsx, vitest or node.
     const tsxApi = tsxEsmApiUrl();
     const bootstrap = `import(${JSON.stringify(tsxApi)}).then((api) => { api.register(); return import(${JSON.stringify(entry.href)}); });`;
-    worker = new Worker(bootstrap, { eval: true, workerData: { storage, port } });
+    worker = new Worker(bootstrap, { eval: true, workerData: { storage, port, durability } });
   } else {
-    worker = new Worker(entry, { workerData: { storage, port } });
+    worker = new Worker(entry, { workerData: { storage, port, durability } });
   }
   return new Promise((resolve, reject) => {
     const onExit = (code: number) => reject(new Error(`embedded-mongo worker exited with code ${code} before starting`));

@@ -6,6 +6,7 @@ import type { CommandContext, ServerInfo } from './commands/context.js';
 import { CursorRegistry } from './cursors.js';
 import { errorReply } from './errors.js';
 import { FailPoints } from './failpoints.js';
+import { readWriteConcern } from './write-concern.js';
 import type { Document } from './values.js';
 import { isPlainDocument } from './values.js';
 import type { Store } from './store.js';
@@ -101,13 +102,25 @@ export class WireServer {
       return undefined;
     }
     if (action?.kind === 'error') return action.reply;
+    let concern;
+    try {
+      concern = readWriteConcern(body, this.options.store.options.syncEveryWrite === true);
+    } catch (err) {
+      return errorReply(err);
+    }
     const reply = runCommand(body, ctx);
+    if (concern.sync || name === 'fsync') this.durableReplies.add(reply);
     if (action?.kind === 'writeConcernError' && !(reply instanceof RawReply)) {
       reply.writeConcernError = action.writeConcernError;
       if (action.errorLabels !== undefined) reply.errorLabels = action.errorLabels;
     }
     return reply;
   }
+
+  /** Replies that may only be sent once the journal is on disk (j:true, w:"majority", fsync). */
+  private readonly durableReplies = new WeakSet<object>();
+  /** A connection's replies leave in the order of its requests, even when one waits for the disk. */
+  private readonly replyQueues = new WeakMap<net.Socket, Promise<void>>();
 
   private handle(socket: net.Socket, message: Buffer, ctx: CommandContext): void {
     let command;
@@ -121,15 +134,35 @@ export class WireServer {
     const reply = this.run(command.body, ctx, socket);
     if (!reply || command.moreToCome) return;
     const encode = command.opCode === OP_QUERY ? encodeOpReply : encodeOpMsgReply;
-    let bytes: Buffer;
-    try {
-      bytes = encode(command.requestId, reply);
-    } catch (err) {
-      // A reply BSON cannot hold (e.g. over 16MB) is still this command's error, not the stream's.
-      bytes = encode(command.requestId, errorReply(err));
-    }
-    socket.write(bytes);
+    const send = (answer: Reply) => {
+      if (socket.destroyed) return;
+      let bytes: Buffer;
+      try {
+        bytes = encode(command.requestId, answer);
+      } catch (err) {
+        // A reply BSON cannot hold (e.g. over 16MB) is still this command's error, not the stream's.
+        bytes = encode(command.requestId, errorReply(err));
+      }
+      socket.write(bytes);
+    };
+    const queued = this.replyQueues.get(socket);
+    const durable = this.durableReplies.has(reply) ? this.options.store.waitDurable() : undefined;
+    if (!durable && !queued) return send(reply);
+    const next = (queued ?? Promise.resolve())
+      .then(() => durable)
+      .then(
+        () => send(reply),
+        // The write is applied but its fdatasync failed: mongod's shape for "done, durability unknown".
+        (err: unknown) => send(reply instanceof RawReply ? errorReply(err) : { ...reply, writeConcernError: writeConcernErrorOf(err) }),
+      );
+    this.replyQueues.set(socket, next);
+    void next.then(() => this.replyQueues.get(socket) === next && this.replyQueues.delete(socket));
   }
+}
+
+function writeConcernErrorOf(err: unknown): Document {
+  const { code, codeName, errmsg } = errorReply(err) as { code: number; codeName: string; errmsg: string };
+  return { code, codeName, errmsg };
 }
 
 /**

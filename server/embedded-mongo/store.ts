@@ -3,7 +3,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Collection } from './collection.js';
 import { MongoServerError } from './errors.js';
-import { DatabaseFile } from './storage.js';
+import Database from 'better-sqlite3';
+import { GroupCommit } from './durability.js';
+import { DatabaseFile, StorageHealth, type StorageLog } from './storage.js';
 import type { Document } from './values.js';
 
 export class DatabaseState {
@@ -75,58 +77,93 @@ function validateDatabaseName(name: string): void {
 
 /**
  * One store per data directory, as mongod's mongod.lock ensures: two stores on the same files
- * would each keep their own working set and overwrite each other. A lock left by a process
- * that no longer runs (kill -9) is taken over.
+ * would each keep their own working set and overwrite each other. The lock is an exclusive
+ * SQLite transaction held open on an empty lock database: an fcntl lock that the kernel drops
+ * when the process ends, however it ends (kill -9, out-of-memory kill, container restart), so
+ * nothing stale is ever left to clean up. `embedded-mongo.lock` beside it names the holder's
+ * PID for people reading the directory; it is never trusted (after a container restart the
+ * PID in it can be alive again, or be the new store's own).
  */
-function acquireDirectoryLock(dbPath: string): string {
-  const lockPath = path.join(dbPath, 'embedded-mongo.lock');
-  for (let attempt = 0; attempt < 2; attempt++) {
+class DirectoryLock {
+  private constructor(private readonly db: Database.Database, private readonly pidPath: string) {}
+
+  static acquire(dbPath: string): DirectoryLock {
+    const pidPath = path.join(dbPath, 'embedded-mongo.lock');
+    // A process killed a moment ago may still be closing its files: wait a little for it.
+    const db = new Database(path.join(dbPath, 'embedded-mongo.lock.db'), { timeout: LOCK_WAIT_MS });
     try {
-      fs.writeFileSync(lockPath, String(process.pid), { flag: 'wx' });
-      return lockPath;
+      db.exec('BEGIN EXCLUSIVE');
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      const holder = Number(fs.readFileSync(lockPath, 'utf8'));
-      if (Number.isInteger(holder) && holder > 0 && processIsAlive(holder)) {
-        throw new MongoServerError('DBPathInUse', `Unable to lock the data directory ${dbPath}: it is in use by process ${holder}`);
+      db.close();
+      if ((err as { code?: string }).code !== 'SQLITE_BUSY') throw err;
+      let holder = '';
+      try {
+        holder = fs.readFileSync(pidPath, 'utf8').trim();
+      } catch {
+        // No PID file: the other store is still starting.
       }
-      fs.rmSync(lockPath, { force: true });
+      throw new MongoServerError(
+        'DBPathInUse',
+        `Unable to lock the data directory ${dbPath}: it is in use by another running embedded-mongo store${/^\d+$/.test(holder) ? ` (process ${holder})` : ''}. Stop that store, or start this one with another --dbpath.`,
+      );
     }
+    fs.writeFileSync(pidPath, `${process.pid}\n`);
+    return new DirectoryLock(db, pidPath);
   }
-  throw new MongoServerError('DBPathInUse', `Unable to lock the data directory ${dbPath}`);
+
+  release(): void {
+    fs.rmSync(this.pidPath, { force: true });
+    this.db.close();
+  }
 }
 
-function processIsAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
+const LOCK_WAIT_MS = 500;
+
+export interface StoreOptions {
+  /** Periodic fdatasync of the journal, like mongod's commitIntervalMs (0 or undefined: none). */
+  journalCommitMs?: number;
+  /** Every acknowledged write waits for an fdatasync, as if it asked for j:true. */
+  syncEveryWrite?: boolean;
+  /** Start-up repair: keep every intact journal frame, move damaged journals aside. */
+  repair?: boolean;
+  log?: StorageLog;
 }
 
 export class Store {
   private readonly databases = new Map<string, DatabaseState>();
-  private readonly lockPath: string | undefined;
+  private readonly lock: DirectoryLock | undefined;
+  /** Shared by every database: one failed write to disk makes the whole store read-only. */
+  readonly health = new StorageHealth();
+  readonly groupCommit = new GroupCommit(() => [...this.databases.values()].map((db) => db.file));
 
-  constructor(private readonly dbPath: string | null) {
+  constructor(private readonly dbPath: string | null, readonly options: StoreOptions = {}) {
     if (dbPath) {
       fs.mkdirSync(dbPath, { recursive: true });
-      this.lockPath = acquireDirectoryLock(dbPath);
+      this.lock = DirectoryLock.acquire(dbPath);
       try {
-        for (const name of DatabaseFile.list(dbPath)) this.databases.set(name, new DatabaseState(name, DatabaseFile.open(dbPath, name)));
+        for (const name of DatabaseFile.list(dbPath)) this.databases.set(name, new DatabaseState(name, this.openFile(name)));
       } catch (err) {
         this.close();
         throw err;
       }
+      this.groupCommit.startPeriodic(options.journalCommitMs);
     }
+  }
+
+  private openFile(name: string): DatabaseFile {
+    return DatabaseFile.open(this.dbPath, name, { health: this.health, log: this.options.log, repair: this.options.repair });
+  }
+
+  /** Resolves once every write journaled so far is on disk (writeConcern j:true, group commit). */
+  waitDurable(): Promise<void> {
+    return this.dbPath ? this.groupCommit.waitDurable() : Promise.resolve();
   }
 
   database(name: string): DatabaseState {
     let db = this.databases.get(name);
     if (!db) {
       validateDatabaseName(name);
-      db = new DatabaseState(name, DatabaseFile.open(this.dbPath, name));
+      db = new DatabaseState(name, this.openFile(name));
       this.databases.set(name, db);
     }
     return db;
@@ -148,6 +185,8 @@ export class Store {
   }
 
   sweepExpired(now = Date.now()): void {
+    // Read-only after a disk error: expired documents stay until the store is restarted.
+    if (this.health.failure) return;
     for (const db of this.databases.values()) {
       db.write(() => {
         for (const collection of db.collections.values()) collection.sweepExpired(now);
@@ -158,6 +197,6 @@ export class Store {
   close(): void {
     for (const db of this.databases.values()) db.file.close();
     this.databases.clear();
-    if (this.lockPath) fs.rmSync(this.lockPath, { force: true });
+    this.lock?.release();
   }
 }

@@ -1,6 +1,8 @@
 // `kill -9` in the middle of a write burst: every write the server acknowledged is there after
 // a restart on the same dbpath. The store runs as its CLI in a child process, like
 // `npm run embedded-mongo -- --port P --dbpath DIR`.
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { MongoClient } from 'mongodb';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startCli, tempDir, type CliProcess } from './helpers.js';
@@ -138,3 +140,56 @@ describe('kill -9 during a write burst', () => {
   });
 });
 
+describe('kill -9 during a burst of j:true check-ins, restarted at once, again and again', () => {
+  it('keeps every acknowledged write and restarts every time, whatever PID the lock file names', async () => {
+    const tmp = tempDir('embedded-mongo-killloop-');
+    cleanups.push(() => tmp.remove());
+    const lockFile = path.join(tmp.dir, 'embedded-mongo.lock');
+    // Round by round, the lock file names: the killed store's PID (as kill -9 leaves it), PID 1
+    // (alive: a container's init), this test's own live process, and again the killed store.
+    const lockNames = [undefined, '1', String(process.pid), undefined];
+    let store = track(await startCli(tmp.dir));
+    const acknowledged = new Set<string>();
+    for (let round = 0; round < lockNames.length; round++) {
+      const desks = await Promise.all(
+        Array.from({ length: 8 }, async () => {
+          const c = new MongoClient(store.uri, { serverSelectionTimeoutMS: 2000, retryWrites: false, maxPoolSize: 1 });
+          await c.connect();
+          return c;
+        }),
+      );
+      let stop = false;
+      const burst = desks.map(async (desk, d) => {
+        const checkIns = desk.db('live').collection<AnyDoc>('checkins');
+        for (let i = 0; !stop; i++) {
+          const id = `r${round}-d${d}-${i}`;
+          try {
+            await checkIns.insertOne({ _id: id, desk: d, at: new Date() }, { writeConcern: { j: true } });
+            acknowledged.add(id);
+          } catch {
+            return; // the store died under this write: it may or may not have landed
+          }
+        }
+      });
+      await new Promise((r) => setTimeout(r, 300 + Math.random() * 300));
+      store.child.kill('SIGKILL');
+      const name = lockNames[round];
+      if (name !== undefined) writeFileSync(lockFile, name);
+      // Restart at once, without waiting for the killed process to be reaped.
+      const restarted = startCli(tmp.dir);
+      stop = true;
+      await Promise.all(burst);
+      await Promise.all(desks.map((c) => c.close(true).catch(() => undefined)));
+      store = track(await restarted);
+
+      const check = new MongoClient(store.uri, { serverSelectionTimeoutMS: 5000 });
+      await check.connect();
+      const present = new Set((await check.db('live').collection<AnyDoc>('checkins').find({}, { projection: { _id: 1 } }).toArray()).map((d) => d._id as string));
+      await check.close();
+      const lost = [...acknowledged].filter((id) => !present.has(id));
+      expect(lost, `round ${round}`).toEqual([]);
+      expect(acknowledged.size).toBeGreaterThan(round * 20);
+    }
+    // Four CLI starts on two shared cores: give it room beyond the default 30 s.
+  }, 90_000);
+});

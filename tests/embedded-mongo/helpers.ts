@@ -55,12 +55,12 @@ export interface CliProcess {
 }
 
 /** Run `server/embedded-mongo/cli.ts` under tsx and wait until it answers a ping. */
-export async function startCli(dbPath: string, port?: number): Promise<CliProcess> {
+export async function startCli(dbPath: string, port?: number, options: { args?: string[]; env?: NodeJS.ProcessEnv } = {}): Promise<CliProcess> {
   const p = port ?? (await freePort());
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', path.join(repoRoot, 'server/embedded-mongo/cli.ts'), '--port', String(p), '--dbpath', dbPath],
-    { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] },
+    ['--import', 'tsx', path.join(repoRoot, 'server/embedded-mongo/cli.ts'), '--port', String(p), '--dbpath', dbPath, ...(options.args ?? [])],
+    { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...options.env } },
   );
   let out = '';
   child.stdout?.on('data', (d) => (out += d));

@@ -4,6 +4,8 @@ import { Long, calculateObjectSize } from 'bson';
 import type { Collection } from '../collection.js';
 import { MongoServerError } from '../errors.js';
 import type { Document } from '../values.js';
+import { MongoServerError } from '../errors.js';
+import { isTruthy } from '../values.js';
 import { collectionArg, type CommandContext, type CommandHandler } from './context.js';
 
 export const SERVER_VERSION = '7.0.0';
@@ -58,9 +60,32 @@ export const serverStatus: CommandHandler = (_command, ctx) => {
     connections: { current: ctx.server.connections, available: 1000 - ctx.server.connections },
     mem: { bits: 64, resident: Math.round(memory.rss / 1048576), virtual: Math.round(memory.rss / 1048576) },
     metrics: { cursor: { open: { total: ctx.cursors.size } } },
-    storageEngine: { name: 'sqlite', supportsCommittedReads: false, persistent: ctx.server.dbPath !== null },
+    storageEngine: { name: 'sqlite', supportsCommittedReads: false, persistent: ctx.server.dbPath !== null, readOnly: ctx.store.health.failure !== undefined },
+    journal: journalStatus(ctx),
     ok: 1,
   };
+};
+
+/** Durability counters: group commits, fdatasyncs, and why the store went read-only, if it did. */
+function journalStatus(ctx: CommandContext): Document {
+  const { stats } = ctx.store.groupCommit;
+  const failure = ctx.store.health.failure;
+  return {
+    enabled: ctx.server.dbPath !== null,
+    commitIntervalMs: ctx.store.options.journalCommitMs ?? 0,
+    syncEveryWrite: ctx.store.options.syncEveryWrite === true,
+    fsyncs: stats.fsyncs,
+    groupCommits: stats.commits,
+    syncedWrites: stats.syncedWrites,
+    ...(failure ? { readOnlySince: failure.at, readOnlyReason: failure.cause } : {}),
+  };
+}
+
+/** mongod's fsync command: the reply waits for the journal's fdatasync (server.ts); no fsyncLock. */
+export const fsync: CommandHandler = (command, ctx) => {
+  if (ctx.db !== 'admin') throw new MongoServerError('Unauthorized', 'fsync may only be run against the admin database.');
+  if (isTruthy(command.lock)) throw new MongoServerError('CommandNotSupported', 'fsync with lock: true is not supported by the embedded store');
+  return { numFiles: ctx.store.listDatabases().length, ok: 1 };
 };
 
 export const hostInfo: CommandHandler = () => ({

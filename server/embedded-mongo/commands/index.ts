@@ -18,6 +18,7 @@ const handlers = new Map<string, CommandHandler>([
   ['buildinfo', admin.buildInfo],
   ['serverStatus', admin.serverStatus],
   ['hostInfo', admin.hostInfo],
+  ['fsync', admin.fsync],
   ['getParameter', admin.getParameter],
   ['setParameter', admin.setParameter],
   ['getCmdLineOpts', admin.getCmdLineOpts],
