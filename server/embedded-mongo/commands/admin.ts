@@ -4,7 +4,6 @@ import { Long, calculateObjectSize } from 'bson';
 import type { Collection } from '../collection.js';
 import { MongoServerError } from '../errors.js';
 import type { Document } from '../values.js';
-import { MongoServerError } from '../errors.js';
 import { isTruthy } from '../values.js';
 import { collectionArg, type CommandContext, type CommandHandler } from './context.js';
 
