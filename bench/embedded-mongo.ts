@@ -1,6 +1,7 @@
 // Benchmark of the embedded MongoDB-compatible store, through mongoose, against the wire floor.
 //
-//   npx tsx bench/embedded-mongo.ts [--ops N] [--samples N] [--seconds S] [--in-memory]
+//   npx tsx bench/embedded-mongo.ts [--ops N] [--samples N] [--seconds S] [--in-memory] [--quick]
+//                                   [--only durability]
 //
 // Starts the store itself (on a temporary dbPath unless --in-memory), then measures:
 //  - the median and p95 of insert (Model.create), findById, updateOne with $inc and
@@ -8,7 +9,10 @@
 //    baseline sees the same conditions;
 //  - an indexed `.lean()` query returning 50 of 100,000 documents, also against ping;
 //  - sustained inserts/s into a collection with a unique index from 8 mongoose connections;
-//  - RSS and heapUsed sampled over an N-operation mixed run (default 1,000,000).
+//  - RSS and heapUsed sampled over an N-operation mixed run (default 1,000,000);
+//  - durability (bench/embedded-mongo-durability.ts): j:true inserts from 8 clients against
+//    default-ack inserts, and start-up time on 100,000 documents against reading the same rows.
+// --quick shrinks every section to run in a couple of minutes; --only durability runs that one.
 // Prints a table, then one line of JSON with every figure, baseline, ratio and target.
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -18,6 +22,7 @@ import v8 from 'node:v8';
 import vm from 'node:vm';
 import mongoose, { Schema, type Connection, type Model } from 'mongoose';
 import { startEmbeddedMongo } from '../server/embedded-mongo/index.js';
+import { durabilityBench } from './embedded-mongo-durability.js';
 
 // ---- options ---------------------------------------------------------------------------------
 function flag(name: string, fallback: number): number {
@@ -27,9 +32,11 @@ function flag(name: string, fallback: number): number {
   if (!Number.isFinite(v) || v <= 0) throw new Error(`--${name} needs a positive number`);
   return v;
 }
-const OPS = flag('ops', 1_000_000);
-const SAMPLES = flag('samples', 2000);
-const SUSTAIN_SECONDS = flag('seconds', 5);
+const QUICK = process.argv.includes('--quick');
+const ONLY = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined;
+const OPS = flag('ops', QUICK ? 100_000 : 1_000_000);
+const SAMPLES = flag('samples', QUICK ? 300 : 2000);
+const SUSTAIN_SECONDS = flag('seconds', QUICK ? 2 : 5);
 const IN_MEMORY = process.argv.includes('--in-memory');
 const CLIENTS = 8;
 const BIG = 100_000;
@@ -96,6 +103,13 @@ async function sustainedHere(uri: string, bare = false): Promise<Sustained> {
 }
 
 async function main(): Promise<void> {
+  if (ONLY === 'durability') {
+    const durability = await durabilityBench({ quick: QUICK, progress });
+    for (const line of durability.lines) console.log(line);
+    console.log(JSON.stringify({ bench: 'embedded-mongo', section: 'durability', quick: QUICK, durability: durability.json, pass: durability.pass }));
+    return;
+  }
+  if (ONLY !== undefined) throw new Error(`--only knows: durability (not ${ONLY})`);
   const dbDir = IN_MEMORY ? undefined : mkdtempSync(path.join(os.tmpdir(), 'bench-embedded-mongo-'));
   const store = await startEmbeddedMongo(dbDir ? { dbPath: dbDir } : { inMemory: true }, {});
   const started = performance.now();
@@ -308,6 +322,9 @@ async function main(): Promise<void> {
     console.log('  (rss is the whole process, store worker thread included; heapUsed is the main thread: mongoose + driver)');
     console.log(`  growth after warm-up (${warm.ops} ops): rss ${rssGrowth} MiB (limit ${RSS_LIMIT_MIB}), heapUsed ${heapGrowth} MiB (limit ${HEAP_LIMIT_MIB})  ${memFlat ? 'PASS' : 'FAIL'}`);
 
+    const durability = await durabilityBench({ quick: QUICK, progress });
+    for (const line of durability.lines) console.log(line);
+
     const result = {
       bench: 'embedded-mongo',
       storage: IN_MEMORY ? 'memory' : 'disk',
@@ -332,8 +349,9 @@ async function main(): Promise<void> {
         target: `rss growth <= ${RSS_LIMIT_MIB} MiB and heapUsed growth <= ${HEAP_LIMIT_MIB} MiB after warm-up`,
         pass: memFlat,
       },
+      durability: durability.json,
       totalSeconds: round((performance.now() - started) / 1000, 1),
-      pass: rows.every((r) => r.pass) && insertsPerSecond >= 5000 && memFlat,
+      pass: rows.every((r) => r.pass) && insertsPerSecond >= 5000 && memFlat && durability.pass,
     };
     console.log(JSON.stringify(result));
   } finally {

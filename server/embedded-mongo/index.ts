@@ -20,7 +20,7 @@ export interface EmbeddedMongoOptions {
   /**
    * Periodic fdatasync of the journal every N ms, like mongod's commitIntervalMs (default: none;
    * writes are on disk when a writer asks for j:true or w:"majority", or when the journal is
-   * applied to SQLite within about 50ms). Defaults to EMBEDDED_MONGO_FSYNC when that is a number.
+   * applied to SQLite within about 100 ms). Defaults to EMBEDDED_MONGO_FSYNC when that is a number.
    */
   journalCommitMs?: number;
   /**

@@ -14,7 +14,7 @@ import { rawBson, rememberRawBson } from './raw-bson.js';
 import { deserializeOptions } from './wire.js';
 
 /** How long journaled writes wait before being applied to SQLite in one transaction. */
-const APPLY_DELAY_MS = 50;
+const APPLY_DELAY_MS = 100;
 const APPLY_THRESHOLD_RECORDS = 10_000;
 
 export interface StoredCollection {
@@ -108,7 +108,7 @@ export class DatabaseFile {
       this.db.pragma('journal_mode = WAL');
       // FULL: each commit's WAL frames are fsynced, so once journaled writes are applied and
       // the journal emptied, they are on disk (j:true writes must survive power loss). Commits
-      // come in 50ms batches, so this is at most a few fsyncs a second.
+      // come in 100 ms batches, so this is at most ten fsyncs a second.
       this.db.pragma('synchronous = FULL');
     }
     this.db.exec(`
