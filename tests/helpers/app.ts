@@ -17,6 +17,8 @@ export interface TestApp {
   baseUrl: string;
   server: Server;
   realtime: Realtime;
+  /** The store's mongodb:// address (another app instance in a child process can use it). */
+  databaseUri: string;
   /** The organizer as an actor, for calling actions directly in a test's setup. */
   organizer: Actor;
   /** A client with no session (an anonymous visitor). */
@@ -26,7 +28,7 @@ export interface TestApp {
   stop(): Promise<void>;
 }
 
-export async function startTestApp(options: { loginRateLimit?: number; logger?: Logger; publicUrl?: string; calendar?: CalendarSettings } = {}): Promise<TestApp> {
+export async function startTestApp(options: { loginRateLimit?: number; logger?: Logger; publicUrl?: string; calendar?: CalendarSettings; redisUrl?: string } = {}): Promise<TestApp> {
   const database = await connectTestDatabase();
   const logger = options.logger ?? pino({ level: 'silent' });
   const { app, sessionMiddleware, sessionStore } = createApp({
@@ -37,7 +39,7 @@ export async function startTestApp(options: { loginRateLimit?: number; logger?: 
     calendar: options.calendar ?? { mailFrom: 'hoi-nghi@so-khcn.example.vn' },
   });
   const server = createServer(app);
-  const realtime = await attachRealtime(server, { sessionMiddleware, sessionStore, logger, publicUrl: options.publicUrl });
+  const realtime = await attachRealtime(server, { sessionMiddleware, sessionStore, logger, publicUrl: options.publicUrl, redisUrl: options.redisUrl });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const organizerUser = await createFirstAdmin(organizerCredentials);
@@ -46,6 +48,7 @@ export async function startTestApp(options: { loginRateLimit?: number; logger?: 
     baseUrl,
     server,
     realtime,
+    databaseUri: database.uri,
     organizer: organizerActor(organizerUser),
     newClient: () => new HttpClient(baseUrl),
     async signInOrganizer() {

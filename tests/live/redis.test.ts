@@ -1,0 +1,94 @@
+// Two app instances (this process and a child `tsx server/main.ts`) over one store and a real
+// Redis: events reach clients on both, and both agree on which sites are connected.
+import { spawn, type ChildProcess } from 'node:child_process';
+import mongoose from 'mongoose';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestApp, type TestApp } from '../helpers/app.js';
+import { freePort, startRedis, type RedisServer } from '../helpers/redis.js';
+import { conferenceDay, eventually, nextEvent, opId, Screens, send, type DayFixture } from './fixtures.js';
+
+let redis: RedisServer;
+let first: TestApp;
+let second: { baseUrl: string; child: ChildProcess };
+let day: DayFixture;
+let onFirst: Screens;
+let onSecond: Screens;
+
+async function startSecondInstance(redisUrl: string): Promise<{ baseUrl: string; child: ChildProcess }> {
+  const port = await freePort();
+  const storeUri = new URL(first.databaseUri);
+  storeUri.pathname = `/${mongoose.connection.db!.databaseName}`;
+  const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
+    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', MONGODB_URI: storeUri.toString(), REDIS_URL: redisUrl, SEED_DEMO: 'false', LOG_LEVEL: 'warn', SESSION_SECRET: 'test-session-secret-that-is-long-enough', NODE_ENV: 'test' },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  const baseUrl = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 90_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`second instance exited with ${child.exitCode}`);
+    const healthy = await fetch(`${baseUrl}/healthz`).then((response) => response.ok, () => false);
+    if (healthy) return { baseUrl, child };
+    if (Date.now() > deadline) throw new Error('second instance did not start within 90 s');
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
+beforeAll(async () => {
+  redis = await startRedis();
+  first = await startTestApp({ redisUrl: redis.url });
+  day = await conferenceDay(first.organizer);
+  second = await startSecondInstance(redis.url);
+  onFirst = new Screens(first.baseUrl);
+  onSecond = new Screens(second.baseUrl);
+}, 120_000);
+
+afterAll(async () => {
+  onFirst?.closeAll();
+  onSecond?.closeAll();
+  if (second?.child.exitCode === null) {
+    const exited = new Promise((resolve) => second.child.once('exit', resolve));
+    second.child.kill('SIGTERM');
+    await exited;
+  }
+  await first?.stop();
+  await redis?.stop();
+});
+
+describe('two app instances over Redis', () => {
+  it('a check-in made through one instance reaches screens on both', async () => {
+    const cookie = (await first.signInOrganizer()).cookieHeader();
+    const dashboard = await onFirst.join(day.meetingId, {}, { cookie });
+    const attendeePhone = await onSecond.join(day.meetingId, { token: day.people[2][0].token });
+    const coordinator = await onSecond.join(day.meetingId, { token: day.sites[1].token });
+
+    const onDashboard = nextEvent(dashboard, 'attendance.changed');
+    const onPhone = nextEvent(attendeePhone, 'attendance.counts');
+    const ack = await send(coordinator, 'attendance:checkIn', { meetingId: day.meetingId, attendeeId: day.people[1][0].id, opId: opId() });
+    expect(ack).toMatchObject({ ok: true, changed: true });
+    expect((await onDashboard).payload.record).toMatchObject({ attendeeId: day.people[1][0].id, status: 'present' });
+    expect((await onPhone).payload.counts).toMatchObject({ present: 1, revision: ack.revision });
+
+    // And the other way round: the organizer on the first instance, the coordinator's phone on the second.
+    const onCoordinator = nextEvent(coordinator, 'attendance.changed');
+    const organizerAck = await send(dashboard, 'attendance:checkIn', { meetingId: day.meetingId, attendeeId: day.people[1][1].id, opId: opId() });
+    expect(organizerAck.ok).toBe(true);
+    expect((await onCoordinator).payload.record.attendeeId).toBe(day.people[1][1].id);
+  });
+
+  it('both instances agree which sites are connected, and when a site was last seen', async () => {
+    const wall = await onSecond.join(day.meetingId, { token: day.sites[3].token }, {}, { screen: 'wall' });
+    const connectedOn = async (baseUrl: string) => {
+      const response = await fetch(`${baseUrl}/api/v1/meetings/${day.meetingId}/live`, { headers: { authorization: `Bearer ${day.sites[2].token}` } });
+      const snapshot = await response.json();
+      return snapshot.sites.find((site: { id: string }) => site.id === day.sites[3].id).presence;
+    };
+    expect((await eventually(() => connectedOn(first.baseUrl), (presence) => presence.connected)).connected).toBe(true);
+    expect((await connectedOn(second.baseUrl)).connected).toBe(true);
+
+    wall.disconnect();
+    const gone = await eventually(() => connectedOn(first.baseUrl), (presence) => !presence.connected);
+    expect(gone.connected).toBe(false);
+    expect(new Date(gone.lastSeenAt).getTime()).toBeGreaterThan(Date.now() - 60_000);
+    expect(await connectedOn(second.baseUrl)).toMatchObject({ connected: false, lastSeenAt: gone.lastSeenAt });
+  });
+});
