@@ -118,7 +118,7 @@ describe('the conference day in the browser', () => {
     await expect.poll(() => hung.getAttribute('data-status')).toBe('absent');
     await expect.poll(() => hung.locator('[data-state-label]').textContent()).toContain('Phạm Thị Thay');
 
-    await phone.page.getByRole('button', { name: 'Thêm người đến dự (không có trong danh sách)' }).tap();
+    await phone.page.getByRole('button', { name: 'Thêm người đến dự' }).tap();
     await phone.page.fill('#walkin-name', 'Đỗ Văn Khách');
     await phone.page.fill('#walkin-position', 'Phóng viên');
     await phone.page.getByRole('button', { name: 'Thêm và điểm danh' }).tap();
