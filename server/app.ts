@@ -39,6 +39,8 @@ export interface AppOptions {
   trustProxy?: string;
   /** PUBLIC_URL, MAIL_FROM and SMTP_URL for calendar files and invitation e-mails. */
   calendar?: CalendarSettings;
+  /** PUBLIC_URL: the base of links sent out (coordinator and personal links); else the request's host. */
+  publicUrl?: string;
 }
 
 export interface BuiltApp {
@@ -53,6 +55,7 @@ export function createApp(options: AppOptions): BuiltApp {
   const app = express();
   app.disable('x-powered-by');
   if (options.calendar) configureCalendar(options.calendar);
+  if (options.publicUrl) app.set('publicUrl', options.publicUrl.replace(/\/+$/, ''));
   if (options.trustProxy) app.set('trust proxy', /^\d+$/.test(options.trustProxy) ? Number(options.trustProxy) : options.trustProxy);
 
   createViewEngine(app, path.join(rootDir, 'views'));

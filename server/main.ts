@@ -42,6 +42,7 @@ async function main(): Promise<void> {
     setupCode,
     trustProxy: config.trustProxy,
     calendar: { publicUrl: config.publicUrl, mailFrom: config.mailFrom, smtpUrl: config.smtpUrl },
+    publicUrl: config.publicUrl,
   });
   const server = createServer(app);
   const realtime = await attachRealtime(server, { sessionMiddleware, sessionStore, redisUrl: config.redisUrl, publicUrl: config.publicUrl, logger });

@@ -5,6 +5,7 @@ import { DateTime } from 'luxon';
 import { addAgendaItem, moveAgendaItem, removeAgendaItem, reorderAgenda, updateAgendaItem } from './actions.js';
 import { getAgenda, getPublicMeeting, searchSpeakerOptions, speakerOptionsByIds, type AgendaView, type AgendaSpeakerView } from './queries.js';
 import { agendaKinds } from './model.js';
+import { capabilitiesFor } from '../meetings/capabilities.js';
 import { actorOf, fieldErrors, localeOf, translate, notFoundForMalformedIds } from '../lib/http.js';
 import { Invalid, NotFound } from '../lib/errors.js';
 import { requireOrganizer } from '../lib/actor.js';
@@ -126,13 +127,14 @@ async function renderEditor(req: Request, res: Response, state: EditorState = {}
   const zone = agenda.meeting.timeZone;
   const locale = localeOf(res);
   const values = state.values ?? { kind: 'report', plannedMinutes: 15 };
-  const chosen = actorOf(res).kind === 'organizer' ? await speakerOptionsByIds(actorOf(res), meetingId, asList(values.speakerAttendeeIds)) : [];
+  const can = capabilitiesFor(actorOf(res), agenda.meeting);
+  const chosen = can.editAgenda ? await speakerOptionsByIds(actorOf(res), meetingId, asList(values.speakerAttendeeIds)) : [];
   res.status(state.status ?? 200).render('agenda/editor', {
     title: translate(res, 'agenda.editor.title', { meeting: agenda.meeting.title }),
     meeting: { ...agenda.meeting, _id: agenda.meeting.id },
     agenda,
     items: itemsForView(agenda, state.itemError),
-    canEdit: actorOf(res).kind === 'organizer',
+    canEdit: can.editAgenda,
     plannedEnd: formatTime(agenda.plannedEndsAt, zone),
     meetingEnd: formatTime(agenda.meeting.endsAt, zone),
     zone: zoneLabel(agenda.meeting.startsAt, zone, locale),

@@ -9,6 +9,7 @@ import { cleanName, cleanText } from '../lib/input.js';
 import { newToken } from '../lib/text.js';
 import { objectId, parseInput } from '../lib/validation.js';
 import { requireOpenMeeting } from '../meetings/guard.js';
+import { canEditAttendeesAt } from '../meetings/capabilities.js';
 import { commitMeetingChange, type MeetingChangeEvent } from '../meetings/revision.js';
 import { siteAcceptsAttendees } from '../sites/actions.js';
 import { SiteModel } from '../sites/model.js';
@@ -58,10 +59,10 @@ const editableFields = ['fullName', 'position', 'organization', 'email', 'phone'
 // ---------------------------------------------------------------------------------------------
 // Permission helpers.
 
-/** Who may add or change people at `siteId`: organizers anywhere, a coordinator at their own site. */
-export function canEditSite(actor: Actor, meetingId: string, siteId: string): boolean {
+/** Who may add or change people at `siteId` (the rule is canEditAttendeesAt, shared with the pages). */
+function canEditSite(actor: Actor, meetingId: string, siteId: string): boolean {
   requireMeetingViewer(actor, meetingId);
-  return actor.kind === 'organizer' || (actor.kind === 'coordinator' && actor.siteId === siteId);
+  return canEditAttendeesAt(actor, siteId);
 }
 
 /** For a person already at `siteId`: someone else's people are simply off limits. */

@@ -5,9 +5,11 @@ import { Router, type Request, type Response } from 'express';
 import multer from 'multer';
 import { requireOrganizer, type Actor } from '../lib/actor.js';
 import { AppError, BadRequest, Forbidden, Invalid, TooLarge } from '../lib/errors.js';
-import { actorOf, fieldErrors, localeOf, translate, notFoundForMalformedIds } from '../lib/http.js';
+import { setFlash, takeFlash } from '../lib/flash.js';
+import { absoluteUrl, actorOf, fieldErrors, localeOf, translate, notFoundForMalformedIds } from '../lib/http.js';
 import { multipartError } from '../lib/request-body.js';
 import { t, type Locale } from '../lib/i18n.js';
+import { capabilitiesFor, canEditAttendeesAt } from '../meetings/capabilities.js';
 import { createAttendee, moveAttendeeToSite, removeAttendee, rotateAccessToken, updateAttendee } from './actions.js';
 import { exportAttendees } from './export.js';
 import {
@@ -25,7 +27,6 @@ import {
 } from './import.js';
 import { attendeeRoles } from './model.js';
 import { myCalendarPanel } from '../calendar/pages.js';
-import { takeCalendarFlash } from '../calendar/flash.js';
 import { baseUrlFor } from '../calendar/settings.js';
 import {
   attendeeSorts,
@@ -36,7 +37,6 @@ import {
   listSiteOptions,
   myHome,
   type AttendeePage,
-  type AttendeeView,
   type SiteOption,
 } from './queries.js';
 
@@ -47,19 +47,6 @@ type Params = Record<string, string>;
 
 function params(req: Request): Params {
   return req.params as Params;
-}
-
-/** A one-time message for the next page, kept in the session (there is one for every browser). */
-function setFlash(req: Request, text: string): void {
-  const session = req.session as unknown as { attendeesFlash?: string } | undefined;
-  if (session) session.attendeesFlash = text;
-}
-
-function takeFlash(req: Request): string | undefined {
-  const session = req.session as unknown as { attendeesFlash?: string } | undefined;
-  const text = session?.attendeesFlash;
-  if (session && text) delete session.attendeesFlash;
-  return text;
 }
 
 const upload = multer({
@@ -92,9 +79,6 @@ function queryString(values: Record<string, string | number | undefined>): strin
   return text ? `?${text}` : '';
 }
 
-function canEditRow(actor: Actor, item: AttendeeView): boolean {
-  return actor.kind === 'organizer' || (actor.kind === 'coordinator' && actor.siteId === item.siteId);
-}
 
 // ---------------------------------------------------------------------------------------------
 // The table page, for the whole meeting or one site.
@@ -127,33 +111,31 @@ async function renderTable(req: Request, res: Response, options: TablePageOption
   const sizeParam = list.query.pageSize === 50 ? undefined : list.query.pageSize;
   const pageUrl = (page: number) => `${basePath}${queryString({ ...filters, sort: sortParam, pageSize: sizeParam, page: page === 1 ? undefined : page })}`;
   const exportQuery = { ...filters, siteId: list.query.siteId, sort: sortParam };
-  const isOrganizer = actor.kind === 'organizer';
-  const canAdd = isOrganizer || actor.kind === 'coordinator';
+  const can = capabilitiesFor(actor, meeting);
   // On a site's page people are added to that site; a coordinator only ever adds to their own.
-  const addSiteId = options.siteId ?? (actor.kind === 'coordinator' ? actor.siteId : undefined);
+  const addSiteId = options.siteId ?? can.ownSiteId;
   const addSites = addSiteId ? sites.filter((site) => site.id === addSiteId) : sites;
-  const addValues = options.addValues ?? { siteId: options.siteId ?? (actor.kind === 'coordinator' ? actor.siteId : sites.find((site) => site.isMain)?.id) };
-  const origin = `${req.protocol}://${req.get('host')}`;
+  const addValues = options.addValues ?? { siteId: options.siteId ?? can.ownSiteId ?? sites.find((site) => site.isMain)?.id };
 
   res.status(options.status ?? 200).render('attendees/list', {
     title: scopedSite ? t(locale, 'attendees.siteTitle', { site: scopedSite.name }) : `${t(locale, 'attendees.title')} · ${meeting.title}`,
     scripts: ['attendees-table'],
-    flash: takeFlash(req),
+    ...takeFlash(req),
     meeting,
     scopedSite,
     basePath,
     apiBase: `/api/v1/meetings/${meeting.id}/attendees`,
     // The one site this table shows, if any: live updates drop people who move away from it.
-    tableSiteId: options.siteId ?? (actor.kind === 'coordinator' ? actor.siteId : undefined),
+    tableSiteId: options.siteId ?? can.ownSiteId,
     list: {
       ...list,
       items: list.items.map((item) => ({
         ...item,
         siteName: siteNames.get(item.siteId) ?? '',
         roleLabel: t(locale, `attendees.role.${item.role}`),
-        canEdit: canEditRow(actor, item),
-        canMove: isOrganizer,
-        link: item.accessToken ? `${origin}/a/${item.accessToken}` : undefined,
+        canEdit: !can.partsReadOnly && canEditAttendeesAt(actor, item.siteId),
+        canMove: can.moveAttendees,
+        link: item.accessToken ? absoluteUrl(req, `/a/${item.accessToken}`) : undefined,
       })),
     },
     filters: {
@@ -165,13 +147,13 @@ async function renderTable(req: Request, res: Response, options: TablePageOption
       sorts: attendeeSorts.map((sort) => ({ value: sort, label: t(locale, `attendees.sort.${sort}`), selected: sort === list.query.sort })),
       active: Boolean(filters.q || filters.siteId || filters.organization || filters.role),
     },
-    showSiteFilter: !options.siteId && actor.kind !== 'coordinator',
+    showSiteFilter: !options.siteId && can.filterBySite,
     prevUrl: list.page > 1 ? pageUrl(Math.min(list.page - 1, list.pageCount)) : undefined,
     nextUrl: list.page < list.pageCount ? pageUrl(list.page + 1) : undefined,
     exportCsvUrl: `/meetings/${meeting.id}/attendees/export${queryString({ ...exportQuery, format: 'csv' })}`,
     exportXlsxUrl: `/meetings/${meeting.id}/attendees/export${queryString({ ...exportQuery, format: 'xlsx' })}`,
-    isOrganizer,
-    canAdd,
+    can,
+    canAdd: can.addAttendees,
     addSites: addSites.map((site) => ({ ...site, selected: site.id === addValues.siteId })),
     addRoles: roleOptions(locale, (addValues.role as string | undefined) ?? 'delegate'),
     values: addValues,
@@ -231,8 +213,7 @@ async function renderPreview(req: Request, res: Response, meetingId: string, pre
   const [meeting, sites] = await Promise.all([findMeetingFor(actorOf(res), meetingId), listSiteOptions(meetingId)]);
   res.status(status).render('attendees/import-preview', {
     title: t(locale, 'attendees.import.previewTitle', { filename: preview.filename }),
-    flash: message ?? takeFlash(req),
-    flashError: Boolean(message),
+    ...(message ? { flashError: message } : takeFlash(req)),
     meeting,
     preview: previewForView(preview, locale, sites),
     siteNames: sites.map((site) => site.name),
@@ -252,7 +233,7 @@ async function renderUpload(req: Request, res: Response, meetingId: string, stat
     maxMb: maxImportMb,
     maxBytes: maxImportBytes,
     uploadError,
-    flash: takeFlash(req),
+    ...takeFlash(req),
   });
 }
 
@@ -498,21 +479,20 @@ async function renderEdit(req: Request, res: Response, status = 200, values?: Re
   const actor = actorOf(res);
   const locale = localeOf(res);
   const [meeting, attendee, sites] = await Promise.all([findMeetingFor(actor, meetingId), getAttendee(actor, meetingId, attendeeId), listSiteOptions(meetingId)]);
-  if (!canEditRow(actor, attendee)) throw new Forbidden();
+  if (!canEditAttendeesAt(actor, attendee.siteId)) throw new Forbidden();
   const shown = values ?? { ...attendee };
-  const origin = `${req.protocol}://${req.get('host')}`;
   res.status(status).render('attendees/edit', {
     title: t(locale, 'attendees.editTitle'),
     scripts: ['attendees-table'],
-    flash: takeFlash(req),
+    ...takeFlash(req),
     meeting,
     attendee,
     values: shown,
     errors,
     sites: (actor.kind === 'organizer' ? sites : sites.filter((site) => site.id === attendee.siteId)).map((site) => ({ ...site, selected: site.id === shown.siteId })),
     roles: roleOptions(locale, String(shown.role ?? attendee.role)),
-    isOrganizer: actor.kind === 'organizer',
-    link: attendee.accessToken ? `${origin}/a/${attendee.accessToken}` : undefined,
+    can: capabilitiesFor(actor, meeting),
+    link: attendee.accessToken ? absoluteUrl(req, `/a/${attendee.accessToken}`) : undefined,
     backUrl: backToTable(actor, meetingId, attendee.siteId),
   });
 }
@@ -532,7 +512,7 @@ async function renderMy(req: Request, res: Response, status = 200, values?: Reco
     rsvpErrors: rsvpForm?.errors ?? {},
     rsvpMessage: rsvpForm?.message,
     title: translate(res, 'attendees.my.title'),
-    flash: takeFlash(req) ?? takeCalendarFlash(req)?.text,
+    ...takeFlash(req),
     ...home,
     roleLabel: translate(res, `attendees.role.${home.attendee.role}`),
     cancelled: home.meeting.status === 'cancelled',

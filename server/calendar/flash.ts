@@ -1,18 +1,15 @@
-// A one-time message after a calendar form (RSVP saved, link made or revoked, invitations queued),
-// kept in the session for the next page.
+// The calendar pages' one-time messages, through the app's one flash module (lib/flash.ts).
 import type { Request } from 'express';
+import { setFlash as setSessionFlash, takeFlash } from '../lib/flash.js';
 
 type Flash = { text: string; kind: 'ok' | 'error' };
-type WithFlash = { calendarFlash?: Flash };
 
 export function setFlash(req: Request, text: string, kind: Flash['kind'] = 'ok'): void {
-  const session = req.session as unknown as WithFlash | undefined;
-  if (session) session.calendarFlash = { text, kind };
+  setSessionFlash(req, text, kind === 'error');
 }
 
 export function takeCalendarFlash(req: Request): Flash | undefined {
-  const session = req.session as unknown as WithFlash | undefined;
-  const flash = session?.calendarFlash;
-  if (session && flash) delete session.calendarFlash;
-  return flash;
+  const taken = takeFlash(req);
+  if (taken.flashError !== undefined) return { text: taken.flashError, kind: 'error' };
+  return taken.flash !== undefined ? { text: taken.flash, kind: 'ok' } : undefined;
 }

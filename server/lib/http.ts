@@ -33,6 +33,15 @@ export function translate(res: Response, key: string, params?: MessageParams): s
   return t(res.locals.locale, key, params);
 }
 
+/**
+ * An absolute link to send out (copied into an e-mail or a chat): under PUBLIC_URL when set, so a
+ * link never carries whatever Host header the request came with; else the request's own origin.
+ */
+export function absoluteUrl(req: Request, path: string): string {
+  const base = (req.app.get('publicUrl') as string | undefined) ?? `${req.protocol}://${req.get('host')}`;
+  return `${base}${path}`;
+}
+
 /** API calls live under /api/; everything else is a page. */
 export function isApiRequest(req: Request): boolean {
   return req.originalUrl.startsWith('/api/');

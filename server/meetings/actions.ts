@@ -4,9 +4,10 @@ import './messages.js';
 import { z } from 'zod';
 import { DateTime } from 'luxon';
 import { Types } from 'mongoose';
-import { MeetingModel, meetingStatuses, type Meeting } from './model.js';
+import { MeetingModel, meetingStatuses } from './model.js';
 import { requireOpenMeeting } from './guard.js';
 import { commitMeetingChange } from './revision.js';
+import { statusActions, transitions } from './capabilities.js';
 import { SiteModel } from '../sites/model.js';
 import { AttendeeModel } from '../attendees/model.js';
 import { AgendaItemModel } from '../agenda/model.js';
@@ -199,18 +200,7 @@ function sameValue(a: unknown, b: unknown): boolean {
 
 // ---------------------------------------------------------------------------------------------
 
-export const statusActions = ['schedule', 'cancel', 'reinstate'] as const;
-export type StatusAction = (typeof statusActions)[number];
-
-/** Which statuses each action may start from, what it leads to, and whether the invite changes. */
-const transitions: Record<StatusAction, { from: Meeting['status'][]; to: Meeting['status']; bumpsCalendar: boolean }> = {
-  // STATUS goes from TENTATIVE (a draft's download) to CONFIRMED.
-  schedule: { from: ['draft'], to: 'scheduled', bumpsCalendar: true },
-  // A cancelled invite must carry a higher SEQUENCE so calendars drop the event.
-  cancel: { from: ['draft', 'scheduled', 'live'], to: 'cancelled', bumpsCalendar: true },
-  // Reinstating re-sends the invite, again with a higher SEQUENCE.
-  reinstate: { from: ['cancelled'], to: 'scheduled', bumpsCalendar: true },
-};
+export { statusActions, type StatusAction } from './capabilities.js';
 
 const statusSchema = z.object({
   meetingId: objectId,
@@ -261,6 +251,19 @@ export function defaultDuplicateStart(meeting: Pick<MeetingRecord, 'startsAt' | 
     next = original.plus({ years });
   }
   return toLocalInput(next.toJSDate(), meeting.timeZone);
+}
+
+/** What the duplicate form starts from: the next anniversary, and the title with its years moved along. */
+export function duplicateDefaults(meeting: Pick<MeetingRecord, 'title' | 'startsAt' | 'timeZone'>, now: Date = new Date()): { start: string; title: string } {
+  const start = defaultDuplicateStart(meeting, now);
+  const years = DateTime.fromISO(start, { zone: meeting.timeZone }).year - DateTime.fromJSDate(meeting.startsAt, { zone: meeting.timeZone }).year;
+  return { start, title: shiftYearsInTitle(meeting.title, years) };
+}
+
+/** The meeting for its edit form: organizers only, and refused (Conflict) once cancelled or ended. */
+export async function getMeetingForEdit(actor: Actor, meetingId: string): Promise<MeetingRecord> {
+  requireOrganizer(actor);
+  return (await requireOpenMeeting(actor, meetingId, closedForEdits)).meeting;
 }
 
 /**

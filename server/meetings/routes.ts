@@ -1,19 +1,10 @@
 // HTTP for meetings: the list, create/edit forms, the dashboard with status and duplicate
 // actions, and the JSON API under /api/v1/meetings. Every change goes through ./actions.ts.
 import { Router, type Request, type Response } from 'express';
-import {
-  createMeeting,
-  defaultDuplicateStart,
-  deleteMeeting,
-  duplicateMeeting,
-  setMeetingStatus,
-  shiftYearsInTitle,
-  statusActions,
-  updateMeeting,
-  type MeetingRecord,
-} from './actions.js';
+import { createMeeting, deleteMeeting, duplicateDefaults, duplicateMeeting, getMeetingForEdit, setMeetingStatus, statusActions, updateMeeting, type MeetingRecord } from './actions.js';
+import { capabilitiesFor } from './capabilities.js';
 import { getDuplicateSource, getMeeting, getMeetingDashboard, listMeetings, meetingJson, type MeetingTab } from './queries.js';
-import { flashOnNextPage, setFlash, takeFlash } from './flash.js';
+import { flashOnNextPage, setFlash, takeFlash } from '../lib/flash.js';
 import { actorOf, fieldErrors, localeOf, toErrorBody, translate, notFoundForMalformedIds } from '../lib/http.js';
 import { AppError, Invalid } from '../lib/errors.js';
 import { requireOrganizer } from '../lib/actor.js';
@@ -72,29 +63,14 @@ async function renderDashboard(req: Request, res: Response, meetingId: string, e
   const actor = actorOf(res);
   const dashboard = await getMeetingDashboard(actor, meetingId);
   const meeting = dashboard.meeting;
-  const status = meeting.status;
-  const isOrganizer = actor.kind === 'organizer';
-  const defaultStart = defaultDuplicateStart(meeting);
   const duplicateSource = await getDuplicateSource(actor, meeting);
-  const duplicateValues = extra.duplicateValues ?? {
-    start: defaultStart,
-    title: shiftYearsInTitle(meeting.title, Number(defaultStart.slice(0, 4)) - Number(toLocalInput(meeting.startsAt, meeting.timeZone).slice(0, 4))),
-  };
   res.status(extra.status ?? 200).render('meetings/dashboard', {
     title: meeting.title,
-    meeting: { ...meeting, id: String(meeting._id), statusKey: statusLabelKey(status) },
+    meeting: { ...meeting, id: String(meeting._id), statusKey: statusLabelKey(meeting.status) },
     dashboard,
     duplicateSource,
-    isOrganizer,
-    can: {
-      edit: isOrganizer && status !== 'cancelled' && status !== 'ended',
-      schedule: isOrganizer && status === 'draft',
-      cancel: isOrganizer && ['draft', 'scheduled', 'live'].includes(status),
-      reinstate: isOrganizer && status === 'cancelled',
-      remove: isOrganizer && status === 'draft',
-      duplicate: isOrganizer,
-    },
-    duplicateValues,
+    can: capabilitiesFor(actor, meeting),
+    duplicateValues: extra.duplicateValues ?? duplicateDefaults(meeting),
     duplicateErrors: extra.duplicateErrors ?? {},
     ...takeFlash(req),
   });
@@ -181,14 +157,13 @@ export function meetingsRoutes(): Router {
   });
 
   router.get('/meetings/:meetingId/edit', async (req, res) => {
-    const actor = actorOf(res);
-    requireOrganizer(actor);
-    const meeting = await getMeeting(actor, req.params.meetingId);
-    if (meeting.status === 'cancelled' || meeting.status === 'ended') {
-      setFlash(req, translate(res, meeting.status === 'cancelled' ? 'meeting.cancelled.readonly' : 'meeting.ended.readonly'), true);
-      return res.redirect(303, meetingPath(meeting));
+    const { meetingId } = req.params;
+    try {
+      const meeting = await getMeetingForEdit(actorOf(res), meetingId);
+      renderForm(res, { meeting, values: formValues(meeting) });
+    } catch (error) {
+      await redirectWithConflict(req, res, error, meetingPath(meetingId));
     }
-    renderForm(res, { meeting, values: formValues(meeting) });
   });
 
   router.post('/meetings/:meetingId/edit', async (req, res) => {

@@ -4,6 +4,7 @@
 import './messages.js';
 import { SiteModel } from './model.js';
 import { loadMeetingFor } from '../meetings/guard.js';
+import { capabilitiesFor, type MeetingCapabilities } from '../meetings/capabilities.js';
 import { canSeeSite, type Actor } from '../lib/actor.js';
 import { Forbidden, NotFound, Unauthorized } from '../lib/errors.js';
 import { publicSite, type SiteRecord } from './actions.js';
@@ -62,6 +63,18 @@ export async function getSite(actor: Actor, siteId: string, meetingId?: string):
   if (!site || (meetingId !== undefined && String(site.meetingId) !== meetingId)) throw new NotFound('site.notFound');
   await loadMeetingFor(actor, site.meetingId);
   return siteView(actor, site);
+}
+
+/**
+ * The sites page: organizers manage the sites; the chair may look (read-only, without
+ * coordinator links); anyone else is refused. `can` is what the page offers.
+ */
+export async function getSitesPage(actor: Actor, meetingId: string): Promise<{ meeting: MeetingRecord; sites: SiteView[]; can: MeetingCapabilities }> {
+  const meeting = await loadMeetingFor(actor, meetingId);
+  const can = capabilitiesFor(actor, meeting);
+  if (!can.viewSites) throw new Forbidden();
+  const sites = await SiteModel.find({ meetingId: meeting._id }).sort({ order: 1, _id: 1 }).lean<SiteRecord[]>();
+  return { meeting, sites: sites.map((site) => siteView(actor, site)), can };
 }
 
 /** The coordinator's home: their site with its private details, and the meeting. */

@@ -12,11 +12,11 @@ import {
   setMainSite,
   updateSite,
 } from './actions.js';
-import { getCoordinatorHome, getSite, listSites, siteView, type SiteView } from './queries.js';
+import { getCoordinatorHome, getSite, getSitesPage, listSites, siteView, type SiteView } from './queries.js';
 import { provinces } from './provinces.js';
 import { getMeeting } from '../meetings/queries.js';
-import { setFlash, takeFlash } from '../meetings/flash.js';
-import { actorOf, fieldErrors, localeOf, toErrorBody, translate, notFoundForMalformedIds } from '../lib/http.js';
+import { setFlash, takeFlash } from '../lib/flash.js';
+import { absoluteUrl, actorOf, fieldErrors, localeOf, toErrorBody, translate, notFoundForMalformedIds } from '../lib/http.js';
 import { AppError, Invalid } from '../lib/errors.js';
 import { requireOrganizer } from '../lib/actor.js';
 
@@ -49,15 +49,9 @@ function sitesPath(meetingId: string): string {
   return `/meetings/${meetingId}/sites`;
 }
 
-function absoluteUrl(req: Request, path: string): string {
-  return `${req.protocol}://${req.get('host')}${path}`;
-}
-
 async function renderSitesPage(req: Request, res: Response, meetingId: string, extra: { values?: Body; errors?: Record<string, string>; status?: number; flashError?: string } = {}) {
   const actor = actorOf(res);
-  // Organizers manage the sites; the chair may look (read-only, without coordinator links).
-  if (actor.kind !== 'chair') requireOrganizer(actor);
-  const [meeting, sites] = await Promise.all([getMeeting(actor, meetingId), listSites(actor, meetingId)]);
+  const { meeting, sites, can } = await getSitesPage(actor, meetingId);
   const last = sites.length - 1;
   const flash = takeFlash(req);
   res.status(extra.status ?? 200).render('sites/list', {
@@ -72,8 +66,7 @@ async function renderSitesPage(req: Request, res: Response, meetingId: string, e
       others: sites.filter((other) => other.id !== site.id).map((other) => ({ id: other.id, name: other.name })),
     })),
     hasMainSite: sites.some((site) => site.isMain),
-    isOrganizer: actor.kind === 'organizer',
-    isCancelled: meeting.status === 'cancelled',
+    can,
     provinces: provinces.map((province) => ({ code: province.code, name: province.name, count: province.districts.length })),
     values: extra.values ?? {},
     errors: extra.errors ?? {},

@@ -1,20 +1,28 @@
-// One-time messages for the page after a redirect (meetings and sites pages), kept in the session.
+// The one-time message for the page after a redirect ("Saved", "Cannot remove…"), kept in the
+// session for every part's pages: one module, one typed session field.
 import type { Request, RequestHandler, Response } from 'express';
 
-type Flash = { text: string; error?: boolean };
-type FlashSession = { meetingsFlash?: Flash };
+export interface Flash {
+  text: string;
+  /** Shown as an error (the page's own error banner) rather than a confirmation. */
+  error?: boolean;
+}
+
+declare module 'express-session' {
+  interface SessionData {
+    flash?: Flash;
+  }
+}
 
 export function setFlash(req: Request, text: string, error = false): void {
-  const session = req.session as unknown as FlashSession | undefined;
-  if (session) session.meetingsFlash = { text, error };
+  if (req.session) req.session.flash = { text, error };
 }
 
 /** `{ flash, flashError }` for res.render: the layout shows `flash`; our pages show errors themselves. */
 export function takeFlash(req: Request): { flash?: string; flashError?: string } {
-  const session = req.session as unknown as FlashSession | undefined;
-  const stored = session?.meetingsFlash;
+  const stored = req.session?.flash;
   if (!stored) return {};
-  delete session!.meetingsFlash;
+  delete req.session.flash;
   return stored.error ? { flashError: stored.text } : { flash: stored.text };
 }
 

@@ -1,0 +1,86 @@
+// What one asker may do with one meeting, decided here once: actions check the same rules, and
+// pages read this object instead of deciding in routes or templates (ARCHITECTURE rule 4).
+import type { Actor } from '../lib/actor.js';
+import type { MeetingStatus } from './model.js';
+import type { MeetingRecord } from './revision.js';
+
+export const statusActions = ['schedule', 'cancel', 'reinstate'] as const;
+export type StatusAction = (typeof statusActions)[number];
+
+/** Which statuses each action may start from, what it leads to, and whether the invite changes. */
+export const transitions: Record<StatusAction, { from: MeetingStatus[]; to: MeetingStatus; bumpsCalendar: boolean }> = {
+  // STATUS goes from TENTATIVE (a draft's download) to CONFIRMED.
+  schedule: { from: ['draft'], to: 'scheduled', bumpsCalendar: true },
+  // A cancelled invite must carry a higher SEQUENCE so calendars drop the event.
+  cancel: { from: ['draft', 'scheduled', 'live'], to: 'cancelled', bumpsCalendar: true },
+  // Reinstating re-sends the invite, again with a higher SEQUENCE.
+  reinstate: { from: ['cancelled'], to: 'scheduled', bumpsCalendar: true },
+};
+
+/** Organizers add or change people anywhere; a coordinator only at their own site. */
+export function canEditAttendeesAt(actor: Actor, siteId: string): boolean {
+  return actor.kind === 'organizer' || (actor.kind === 'coordinator' && actor.siteId === siteId);
+}
+
+export interface MeetingCapabilities {
+  /** The meeting's own actions (edit, status, duplicate, delete) are offered at all. */
+  manageMeeting: boolean;
+  /** The organizer's overview (dashboard): organizers and the chair. */
+  viewDashboard: boolean;
+  /** Title, times, description: organizers, while not cancelled or ended. */
+  edit: boolean;
+  schedule: boolean;
+  cancel: boolean;
+  reinstate: boolean;
+  /** Only a draft is deleted (a scheduled meeting is cancelled, so invites are withdrawn). */
+  remove: boolean;
+  duplicate: boolean;
+  /** A cancelled meeting's parts are read-only until it is reinstated. */
+  partsReadOnly: boolean;
+  /** The sites page: organizers manage, the chair looks. */
+  viewSites: boolean;
+  manageSites: boolean;
+  /** Coordinator links and attendees' personal links are organizer-only secrets. */
+  seeLinks: boolean;
+  editAgenda: boolean;
+  /** The attendee table (an attendee has their own page instead). */
+  viewAttendees: boolean;
+  addAttendees: boolean;
+  importAttendees: boolean;
+  exportAttendees: boolean;
+  /** Moving someone to another bridge point. */
+  moveAttendees: boolean;
+  /** The site filter: a coordinator sees only their site. */
+  filterBySite: boolean;
+  /** The one site a coordinator works in. */
+  ownSiteId?: string;
+}
+
+export function capabilitiesFor(actor: Actor, meeting: Pick<MeetingRecord, 'status'>): MeetingCapabilities {
+  const organizer = actor.kind === 'organizer';
+  const status = meeting.status as MeetingStatus;
+  const open = status !== 'cancelled';
+  const can = (action: StatusAction) => organizer && transitions[action].from.includes(status);
+  return {
+    manageMeeting: organizer,
+    viewDashboard: organizer || actor.kind === 'chair',
+    edit: organizer && status !== 'cancelled' && status !== 'ended',
+    schedule: can('schedule'),
+    cancel: can('cancel'),
+    reinstate: can('reinstate'),
+    remove: organizer && status === 'draft',
+    duplicate: organizer,
+    partsReadOnly: !open,
+    viewSites: organizer || actor.kind === 'chair',
+    manageSites: organizer && open,
+    seeLinks: organizer,
+    editAgenda: organizer && open,
+    viewAttendees: organizer || actor.kind === 'chair' || actor.kind === 'coordinator',
+    addAttendees: open && (organizer || actor.kind === 'coordinator'),
+    importAttendees: organizer && open,
+    exportAttendees: organizer || actor.kind === 'chair' || actor.kind === 'coordinator',
+    moveAttendees: organizer && open,
+    filterBySite: actor.kind !== 'coordinator',
+    ...(actor.kind === 'coordinator' ? { ownSiteId: actor.siteId } : {}),
+  };
+}
