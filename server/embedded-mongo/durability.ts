@@ -11,7 +11,7 @@ export interface JournalStats {
   fsyncs: number;
   /** Group commits: rounds of fdatasync, each covering every write journaled before it began. */
   commits: number;
-  /** Writes that waited for a group commit (j:true, w:"majority", syncEveryWrite). */
+  /** Writes whose reply waited until they were on disk (j:true, w:"majority", fsync, syncEveryWrite). */
   syncedWrites: number;
 }
 
