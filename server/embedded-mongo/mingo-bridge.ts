@@ -132,8 +132,29 @@ export function runPipeline(
   } catch (err) {
     throw mingoError(err);
   }
+  if (current.length === 0) probeExpressions(stages, options);
   if (scored) for (const doc of current) delete doc[SCORE_FIELD];
   return restoreById(current, originals).map(idFirst);
+}
+
+/**
+ * mongod parses every expression before running a pipeline; mingo meets them only as documents
+ * flow. When nothing flowed to the end, run the stages once over an empty document so an unknown
+ * operator or variable is still reported (other errors a real document could avoid are ignored;
+ * stages that read other collections are left out of the probe).
+ */
+/** Errors mongod raises while parsing (unknown operator, stage or variable; malformed expression). */
+const PARSE_ERRORS = [168, 40324, 17276, 15983, 31264];
+
+function probeExpressions(stages: Document[], options: MingoOptions): void {
+  const local = stages.filter((stage) => !['$lookup', '$graphLookup', '$unionWith', '$facet'].includes(Object.keys(stage)[0]));
+  if (local.length === 0) return;
+  try {
+    new Aggregator(local, options).run([{}]);
+  } catch (err) {
+    const translated = mingoError(err);
+    if (PARSE_ERRORS.includes(translated.code)) throw translated;
+  }
 }
 
 /** Where a $text score travels through mingo, which knows no $meta: a field, removed at the end. */
@@ -322,6 +343,13 @@ export function compileExpr(expr: unknown, variables?: Document): (doc: Document
     query = new Query({ $expr: promote(expr) } as Record<string, unknown>, { ...MINGO_BASE, ...(variables ? { variables: promote(variables) as Document } : {}) });
   } catch (err) {
     throw mingoError(err);
+  }
+  // Reported even when no document is tested, as mongod reports it when parsing.
+  try {
+    query.test({});
+  } catch (err) {
+    const translated = mingoError(err);
+    if (PARSE_ERRORS.includes(translated.code)) throw translated;
   }
   return (doc) => {
     try {

@@ -92,8 +92,6 @@ describe('odd shapes and unknown commands', () => {
   });
 
   it('answers with the codes and messages mongod uses', async () => {
-    await db.collection('t').insertMany([{ a: 1 }, { a: [2, 3] }]);
-    // mongod rejects these at parse time; here some are found while documents flow, so 't' has some.
     expect(await refusal({ frobnicate: 1 })).toMatchObject({ code: 59, codeName: 'CommandNotFound', errmsg: "no such command: 'frobnicate'" });
     expect(await refusal({ aggregate: 't', pipeline: [{ $sample: 5 }], cursor: {} })).toMatchObject({ code: 28745, errmsg: 'the $sample stage specification must be an object' });
     expect(await refusal({ aggregate: 't', pipeline: [{ $sample: { size: -1 } }], cursor: {} })).toMatchObject({ code: 28747 });
@@ -109,6 +107,9 @@ describe('odd shapes and unknown commands', () => {
     expect(await refusal({ aggregate: 't', pipeline: [{ $frob: {} }], cursor: {} })).toMatchObject({ code: 40324, errmsg: "Unrecognized pipeline stage name: '$frob'" });
     expect(await refusal({ aggregate: 't', pipeline: [{ $out: 'x' }, { $match: {} }], cursor: {} })).toMatchObject({ code: 40601 });
     expect(await refusal({ aggregate: 't', pipeline: [{ $match: { $expr: { $eq: ['$$nope', 1] } } }], cursor: {} })).toMatchObject({ code: 17276 });
+    // Found before any document flows, as mongod parses them: also over an empty collection.
+    expect(await refusal({ aggregate: 'empty', pipeline: [{ $match: { a: 1 } }, { $addFields: { y: { $frob: '$a' } } }], cursor: {} })).toMatchObject({ code: 168 });
+    expect(await refusal({ aggregate: 'empty', pipeline: [{ $group: { _id: null, n: { $frob: 1 } } }], cursor: {} })).toMatchObject({ code: 168 });
     expect(await refusal({ find: 't', filter: new Int32(5) })).toMatchObject({ code: 14, errmsg: "BSON field 'filter' is the wrong type 'int', expected type 'object'" });
   });
 });
