@@ -1,7 +1,7 @@
 // Benchmark of the embedded MongoDB-compatible store, through mongoose, against the wire floor.
 //
 //   npx tsx bench/embedded-mongo.ts [--ops N] [--samples N] [--seconds S] [--in-memory] [--quick]
-//                                   [--only durability]
+//                                   [--only durability|memory] [--docs N]
 //
 // Starts the store itself (on a temporary dbPath unless --in-memory), then measures:
 //  - the median and p95 of insert (Model.create), findById, updateOne with $inc and
@@ -11,8 +11,10 @@
 //  - sustained inserts/s into a collection with a unique index from 8 mongoose connections;
 //  - RSS and heapUsed sampled over an N-operation mixed run (default 1,000,000);
 //  - durability (bench/embedded-mongo-durability.ts): j:true inserts from 8 clients against
-//    default-ack inserts, and start-up time on 100,000 documents against reading the same rows.
-// --quick shrinks every section to run in a couple of minutes; --only durability runs that one.
+//    default-ack inserts, and start-up time on 100,000 documents against reading the same rows;
+//  - memory per attendee-shaped document with the app's indexes against its BSON size
+//    (bench/embedded-mongo-memory.ts; --docs N, default 20,000, 5,000 with --quick).
+// --quick shrinks every section to run in a couple of minutes; --only durability|memory runs one.
 // Prints a table, then one line of JSON with every figure, baseline, ratio and target.
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -23,6 +25,7 @@ import vm from 'node:vm';
 import mongoose, { Schema, type Connection, type Model } from 'mongoose';
 import { startEmbeddedMongo } from '../server/embedded-mongo/index.js';
 import { durabilityBench } from './embedded-mongo-durability.js';
+import { measureMemoryPerDocument, type MemoryPerDocument } from './embedded-mongo-memory.js';
 
 // ---- options ---------------------------------------------------------------------------------
 function flag(name: string, fallback: number): number {
@@ -102,6 +105,15 @@ async function sustainedHere(uri: string, bare = false): Promise<Sustained> {
   return { ...tally, seconds };
 }
 
+/** Memory per document, on a store of its own in this thread (the worker's store is not involved). */
+async function memoryPerDocumentSection(): Promise<MemoryPerDocument> {
+  const docs = flag('docs', QUICK ? 5_000 : 20_000);
+  progress(`memory per document over ${docs} attendee-shaped documents`);
+  const m = await measureMemoryPerDocument(docs);
+  console.log(`memory per attendee-shaped document (${m.documents} documents, ${m.indexes} indexes): BSON ${m.bsonBytesPerDocument} B, resident ${m.residentBytesPerDocument} B (heap ${m.heapBytesPerDocument} B + buffers ${m.externalBytesPerDocument} B), ratio ${m.ratio}  ${m.target}  ${m.pass ? 'PASS' : 'FAIL'}`);
+  return m;
+}
+
 async function main(): Promise<void> {
   if (ONLY === 'durability') {
     const durability = await durabilityBench({ quick: QUICK, progress });
@@ -109,7 +121,12 @@ async function main(): Promise<void> {
     console.log(JSON.stringify({ bench: 'embedded-mongo', section: 'durability', quick: QUICK, durability: durability.json, pass: durability.pass }));
     return;
   }
-  if (ONLY !== undefined) throw new Error(`--only knows: durability (not ${ONLY})`);
+  if (ONLY === 'memory') {
+    const perDocument = await memoryPerDocumentSection();
+    console.log(JSON.stringify({ bench: 'embedded-mongo', section: 'memory', quick: QUICK, memoryPerDocument: perDocument, pass: perDocument.pass }));
+    return;
+  }
+  if (ONLY !== undefined) throw new Error(`--only knows: durability, memory (not ${ONLY})`);
   const dbDir = IN_MEMORY ? undefined : mkdtempSync(path.join(os.tmpdir(), 'bench-embedded-mongo-'));
   const store = await startEmbeddedMongo(dbDir ? { dbPath: dbDir } : { inMemory: true }, {});
   const started = performance.now();
@@ -324,6 +341,7 @@ async function main(): Promise<void> {
 
     const durability = await durabilityBench({ quick: QUICK, progress });
     for (const line of durability.lines) console.log(line);
+    const perDocument = await memoryPerDocumentSection();
 
     const result = {
       bench: 'embedded-mongo',
@@ -350,8 +368,9 @@ async function main(): Promise<void> {
         pass: memFlat,
       },
       durability: durability.json,
+      memoryPerDocument: perDocument,
       totalSeconds: round((performance.now() - started) / 1000, 1),
-      pass: rows.every((r) => r.pass) && insertsPerSecond >= 5000 && memFlat && durability.pass,
+      pass: rows.every((r) => r.pass) && insertsPerSecond >= 5000 && memFlat && durability.pass && perDocument.pass,
     };
     console.log(JSON.stringify(result));
   } finally {

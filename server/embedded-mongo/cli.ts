@@ -1,6 +1,7 @@
 // Standalone server: npm run embedded-mongo -- --port 27017 --dbpath ./data/db [--in-memory]
 //   [--journal-commit-ms N]   periodic fdatasync of the journal (mongod's commitIntervalMs)
 //   [--repair]                keep every intact journal write, move damaged journals aside, exit
+//   [--memory-budget-mb N]    memory budget of the working set (default EMBEDDED_MONGO_MEMORY_MB, else 60% of the heap)
 import { parseArgs } from 'node:util';
 import { startEmbeddedMongo } from './index.js';
 import { Store } from './store.js';
@@ -12,6 +13,7 @@ const { values } = parseArgs({
     'in-memory': { type: 'boolean', default: false },
     'journal-commit-ms': { type: 'string' },
     repair: { type: 'boolean', default: false },
+    'memory-budget-mb': { type: 'string' },
   },
 });
 
@@ -35,6 +37,7 @@ const mongo = await startEmbeddedMongo(storage, {
   port: Number(values.port),
   thread: 'main',
   journalCommitMs: commitMs === undefined ? undefined : Number(commitMs),
+  memoryBudgetMb: values['memory-budget-mb'] === undefined ? undefined : Number(values['memory-budget-mb']),
 }).catch((err: Error & { code?: unknown }) => {
   // DBPathInUse, a damaged journal (with the repair command to run), a bad option.
   console.error(`embedded-mongo: cannot start: ${err.message}${err.code !== undefined ? ` (${String(err.code)})` : ''}`);

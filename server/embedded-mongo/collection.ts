@@ -1,17 +1,21 @@
-// One collection's working set: documents by record id, their indexes, and write-through to
-// SQLite. Every write is validated against all unique indexes before anything changes.
+// One collection's working set: documents by record id (as BSON bytes, document-store.ts), their
+// indexes, and write-through to SQLite. Every write is validated against all unique indexes and
+// the memory budget before anything changes.
 import { MongoServerError, badValue } from './errors.js';
 import { compileFilter, type Matcher } from './query.js';
 import { ID_INDEX_SPEC, Index, defaultIndexName } from './indexes.js';
 import { planCandidates } from './planner.js';
 import { isTextKey, normalizeTextIndexSpec, textIndexInfo, type TextIndexInfo } from './text.js';
+import { DocumentStore, type FieldSelection } from './document-store.js';
+import { entryBytes } from './index-entries.js';
+import type { MemoryBudget } from './memory.js';
 import { detachBinaries, rawBson } from './raw-bson.js';
 import type { DatabaseFile } from './storage.js';
 import type { Document } from './values.js';
 import { compareValues, isPlainDocument, isTruthy, toNumber } from './values.js';
 
 export class Collection {
-  readonly documents = new Map<number, Document>();
+  readonly documents: DocumentStore;
   readonly indexes: Index[] = [];
   private nextRid = 1;
 
@@ -21,7 +25,9 @@ export class Collection {
     public options: Document,
     private readonly file: DatabaseFile,
     indexSpecs: Document[] = [ID_INDEX_SPEC],
+    private readonly memory?: MemoryBudget,
   ) {
+    this.documents = new DocumentStore(memory?.limitBytes);
     for (const spec of indexSpecs) this.indexes.push(new Index(spec));
     if (!this.indexes.some((i) => i.name === '_id_')) this.indexes.unshift(new Index(ID_INDEX_SPEC));
   }
@@ -36,11 +42,30 @@ export class Collection {
 
   /** Loads stored documents at startup (no validation: they were valid when written). */
   load(documents: Iterable<[number, Document]>): void {
+    // One pass: each document is decoded once (by storage), its bytes kept and its keys taken.
+    const keyed: [number, Document][] = [];
     for (const [rid, doc] of documents) {
-      this.documents.set(rid, doc);
+      this.documents.put(rid, rawBson(doc));
+      keyed.push([rid, doc]);
       if (rid >= this.nextRid) this.nextRid = rid + 1;
+      if (keyed.length >= LOAD_BATCH) this.loadKeys(keyed.splice(0));
     }
-    for (const index of this.indexes) index.build(this.documents, this.namespace);
+    this.loadKeys(keyed);
+    for (const index of this.indexes) index.finishLoad(this.namespace);
+  }
+
+  private loadKeys(batch: [number, Document][]): void {
+    for (const index of this.indexes) index.collect(batch);
+  }
+
+  /** Memory the collection holds: document bytes (and their slabs) and index entries. */
+  get memoryUsage(): { documents: number; dataBytes: number; residentBytes: number; indexBytes: number } {
+    return {
+      documents: this.documents.size,
+      dataBytes: this.documents.dataBytes,
+      residentBytes: this.documents.residentBytes,
+      indexBytes: this.indexes.reduce((sum, index) => sum + index.bytes, 0),
+    };
   }
 
   persistCatalog(): void {
@@ -72,32 +97,26 @@ export class Collection {
     this.assertWritable();
     this.validate(input);
     const doc = detachBinaries(input);
+    const bytes = rawBson(doc);
     const rid = this.nextRid;
     const keys = this.indexes.map((index) => index.keysFor(doc));
     this.indexes.forEach((index, i) => index.checkUnique(keys[i], rid, this.namespace));
+    this.memory?.check(this.documents.costOf(bytes.length) + estimatedKeyBytes(keys), this.namespace);
     this.file.putDocument(this.name, rid, doc, () => this.restoreRecord(rid, undefined));
     this.nextRid++;
-    this.documents.set(rid, doc);
+    this.documents.put(rid, bytes);
     this.indexes.forEach((index, i) => index.add(rid, keys[i]));
-    if (this.cappedBytes !== undefined) this.cappedBytes += rawBson(doc).length;
     this.trimCapped();
     return rid;
   }
-
-  /** Running BSON size of a capped collection's documents (undefined until first needed). */
-  private cappedBytes: number | undefined;
 
   /** A capped collection drops its oldest documents beyond `max` documents or `size` bytes. */
   private trimCapped(): void {
     if (!isTruthy(this.options.capped)) return;
     const max = toNumber(this.options.max) > 0 ? toNumber(this.options.max) : Number.POSITIVE_INFINITY;
     const size = toNumber(this.options.size) > 0 ? toNumber(this.options.size) : Number.POSITIVE_INFINITY;
-    if (size !== Number.POSITIVE_INFINITY && this.cappedBytes === undefined) {
-      this.cappedBytes = 0;
-      for (const doc of this.documents.values()) this.cappedBytes += rawBson(doc).length;
-    }
-    // Record ids grow with insertion, and the Map keeps insertion order: the first is the oldest.
-    while (this.documents.size > 1 && (this.documents.size > max || (this.cappedBytes ?? 0) > size)) {
+    // Record ids grow with insertion, and the store keeps insertion order: the first is the oldest.
+    while (this.documents.size > 1 && (this.documents.size > max || this.documents.dataBytes > size)) {
       this.remove(this.documents.keys().next().value as number);
     }
   }
@@ -108,14 +127,19 @@ export class Collection {
     if (this.options.validationLevel !== 'moderate') this.validate(doc);
     const previous = this.documents.get(rid);
     if (!previous) throw new Error(`record ${rid} vanished`);
+    const bytes = rawBson(doc);
     const oldKeys = this.indexes.map((index) => index.keysFor(previous));
     const newKeys = this.indexes.map((index) => index.keysFor(doc));
     // Most updates leave indexed fields alone (a $inc on a counter): skip those indexes.
     const changed = this.indexes.map((_, i) => !sameKeys(oldKeys[i], newKeys[i]));
     this.indexes.forEach((index, i) => changed[i] && index.checkUnique(newKeys[i], rid, this.namespace));
+    // Only growth counts against the budget: an update that keeps or shrinks a document is
+    // always allowed, so a full store can still be tidied (its new version may take a fresh
+    // buffer for a moment; the old one's space is reclaimed by compaction).
+    const growth = bytes.length - this.documents.byteLength(rid) + estimatedKeyBytes(newKeys.filter((_, i) => changed[i])) - estimatedKeyBytes(oldKeys.filter((_, i) => changed[i]));
+    if (growth > 0) this.memory?.check(growth, this.namespace);
     this.file.putDocument(this.name, rid, doc, () => this.restoreRecord(rid, previous));
-    this.documents.set(rid, doc);
-    if (this.cappedBytes !== undefined) this.cappedBytes += rawBson(doc).length - rawBson(previous).length;
+    this.documents.put(rid, bytes);
     this.indexes.forEach((index, i) => {
       if (!changed[i]) return;
       index.remove(rid, oldKeys[i]);
@@ -128,7 +152,6 @@ export class Collection {
     if (!doc) return;
     this.file.deleteDocument(this.name, rid, () => this.restoreRecord(rid, doc));
     this.documents.delete(rid);
-    if (this.cappedBytes !== undefined) this.cappedBytes -= rawBson(doc).length;
     for (const index of this.indexes) index.remove(rid, index.keysFor(doc));
   }
 
@@ -143,26 +166,37 @@ export class Collection {
       this.documents.set(rid, previous);
       for (const index of this.indexes) index.add(rid, index.keysFor(previous));
     }
-    this.cappedBytes = undefined;
     if (isTruthy(this.options.capped) && previous) {
-      // Capped collections read their oldest document from the Map's order: restore it.
+      // Capped collections read their oldest document from the store's order: restore it.
       const ordered = [...this.documents].sort((a, b) => a[0] - b[0]);
       this.documents.clear();
       for (const [r, d] of ordered) this.documents.set(r, d);
     }
   }
 
-  /** Documents that may match the filter: an index range when one applies, else everything. */
-  *candidates(filter: Document | undefined, useIndexes = true): Iterable<[number, Document]> {
+  /**
+   * Documents that may match the filter: an index range when one applies, else everything.
+   * With `fields`, each holds only those fields (for reads that reply with the stored bytes).
+   */
+  *candidates(filter: Document | undefined, useIndexes = true, fields?: FieldSelection): Iterable<[number, Document]> {
     const rids = useIndexes ? planCandidates(filter, this.indexes) : undefined;
     if (!rids) {
-      yield* this.documents;
+      yield* this.documents.entries(fields);
       return;
     }
     for (const rid of rids) {
-      const doc = this.documents.get(rid);
+      const doc = this.documents.get(rid, fields);
       if (doc) yield [rid, doc];
     }
+  }
+
+  /**
+   * The documents the matcher accepts, among the filter's candidates, decoded with `fields`
+   * only (for replies built from the stored bytes): rejected ones are never fully decoded.
+   */
+  matching(filter: Document | undefined, matcher: Matcher, useIndexes: boolean, fields: FieldSelection): Iterable<[number, Document]> {
+    const rids = useIndexes ? planCandidates(filter, this.indexes) : undefined;
+    return this.documents.matching(fields, matcher, rids);
   }
 
   /** Whether the filter narrows to an index range (rather than a full scan). */
@@ -174,13 +208,13 @@ export class Collection {
    * Documents in the order of a single-field sort, read from an index on that field; undefined
    * when no index can give that order (multikey indexes order by elements, not documents).
    */
-  orderedBy(field: string, direction: 1 | -1): Iterable<Document> | undefined {
+  orderedBy(field: string, direction: 1 | -1, fields?: FieldSelection): Iterable<Document> | undefined {
     const index = this.indexes.find((i) => i.coversAllDocuments && !i.multikey && i.fields[0].name === field);
     if (!index) return undefined;
     const documents = this.documents;
     return (function* () {
       for (const rid of index.ridsInOrder(direction)) {
-        const doc = documents.get(rid);
+        const doc = documents.get(rid, fields);
         if (doc) yield doc;
       }
     })();
@@ -219,6 +253,7 @@ export class Collection {
     const index = new Index(spec);
     // Building over existing documents enforces uniqueness before the index becomes visible.
     index.build(this.documents, this.namespace);
+    this.memory?.check(index.bytes, this.namespace);
     this.indexes.push(index);
     return true;
   }
@@ -271,6 +306,16 @@ export class Collection {
   get dataSize(): number {
     return this.documents.size;
   }
+}
+
+/** Documents read per batch while loading, so index keys are taken without holding every document decoded. */
+const LOAD_BATCH = 10_000;
+
+/** What a document's index entries will roughly cost, for the memory budget's check. */
+function estimatedKeyBytes(keys: (unknown[][] | null)[]): number {
+  let bytes = 0;
+  for (const perIndex of keys) for (const key of perIndex ?? []) bytes += entryBytes(key);
+  return bytes;
 }
 
 function sameKeys(a: unknown[][] | null, b: unknown[][] | null): boolean {

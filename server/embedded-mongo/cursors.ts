@@ -1,4 +1,6 @@
 // Open cursors: results not yet returned, by Int64 id. Idle cursors are reaped so memory stays flat.
+// A cursor's results are an iterator: a plan that can produce documents one at a time (an index
+// walk, a collection scan with a filter) is run a batch per getMore instead of all at once.
 import { randomBytes } from 'node:crypto';
 import { Long } from 'bson';
 import { MongoServerError } from './errors.js';
@@ -11,8 +13,9 @@ const MAX_BATCH_BYTES = 16 * 1024 * 1024 - 16 * 1024;
 
 interface OpenCursor {
   namespace: string;
-  remaining: Document[];
-  position: number;
+  source: Iterator<Document>;
+  /** The next document, already taken from source (it did not fit the last batch, or was peeked). */
+  next: Document | undefined;
   lastUsed: number;
 }
 
@@ -21,13 +24,17 @@ export class CursorRegistry {
 
   /**
    * Takes the first batch from results and keeps the rest under a new cursor id
-   * (0 when everything fit in the first batch).
+   * (0 when everything fit in the first batch). Results may be produced lazily.
    */
-  open(namespace: string, results: Document[], batchSize: number | undefined, singleBatch = false): Batch {
-    const taken = takeBatch(results, 0, batchSize ?? 101);
-    if (singleBatch || taken.length >= results.length) return { ...taken, id: Long.ZERO };
+  open(namespace: string, results: Iterable<Document>, batchSize: number | undefined, singleBatch = false): Batch {
+    const source = results[Symbol.iterator]();
+    const { next, ...taken } = takeBatch(source, undefined, batchSize ?? 101);
+    if (singleBatch || next === undefined) {
+      source.return?.();
+      return { ...taken, id: Long.ZERO };
+    }
     const id = newCursorId();
-    this.cursors.set(id, { namespace, remaining: results, position: taken.length, lastUsed: Date.now() });
+    this.cursors.set(id, { namespace, source, next, lastUsed: Date.now() });
     return { ...taken, id: Long.fromBigInt(id) };
   }
 
@@ -38,10 +45,10 @@ export class CursorRegistry {
     if (cursor.namespace !== namespace) {
       throw new MongoServerError('Unauthorized', `Requested getMore on namespace '${namespace}', but cursor belongs to a different namespace ${cursor.namespace}`);
     }
-    const taken = takeBatch(cursor.remaining, cursor.position, batchSize ?? Number.MAX_SAFE_INTEGER);
-    cursor.position += taken.length;
+    const { next, ...taken } = takeBatch(cursor.source, cursor.next, batchSize ?? Number.MAX_SAFE_INTEGER);
+    cursor.next = next;
     cursor.lastUsed = Date.now();
-    if (cursor.position >= cursor.remaining.length) {
+    if (next === undefined) {
       this.cursors.delete(key);
       return { ...taken, id: Long.ZERO };
     }
@@ -51,12 +58,20 @@ export class CursorRegistry {
   kill(ids: Long[]): { killed: Long[]; notFound: Long[] } {
     const killed: Long[] = [];
     const notFound: Long[] = [];
-    for (const id of ids) (this.cursors.delete(id.toBigInt()) ? killed : notFound).push(id);
+    for (const id of ids) (this.close(id.toBigInt()) ? killed : notFound).push(id);
     return { killed, notFound };
   }
 
   reapIdle(now = Date.now()): void {
-    for (const [id, cursor] of this.cursors) if (now - cursor.lastUsed > IDLE_TIMEOUT_MS) this.cursors.delete(id);
+    for (const [id, cursor] of this.cursors) if (now - cursor.lastUsed > IDLE_TIMEOUT_MS) this.close(id);
+  }
+
+  private close(id: bigint): boolean {
+    const cursor = this.cursors.get(id);
+    if (!cursor) return false;
+    this.cursors.delete(id);
+    cursor.source.return?.();
+    return true;
   }
 
   get size(): number {
@@ -81,19 +96,28 @@ export interface Batch {
   id: Long;
 }
 
-function takeBatch(results: Document[], start: number, batchSize: number): Omit<Batch, 'id'> {
+/**
+ * Up to batchSize documents (and under the reply size limit) from source, starting with `first`
+ * when given; `next` is the document after the batch, undefined once source is exhausted.
+ */
+function takeBatch(source: Iterator<Document>, first: Document | undefined, batchSize: number): Omit<Batch, 'id'> & { next: Document | undefined } {
   const limit = batchSize <= 0 ? Number.MAX_SAFE_INTEGER : batchSize;
-  const end = Math.min(results.length, start + limit);
+  const pull = (): Document | undefined => {
+    const r = source.next();
+    return r.done ? undefined : r.value;
+  };
   // Even 101 documents can exceed the 16MB reply limit when they are large, so always measure.
   const batch: Document[] = [];
   const bytes: Buffer[] = [];
   let total = 0;
-  for (let i = start; i < end; i++) {
-    const raw = rawBson(results[i]);
+  let next = first ?? pull();
+  while (next !== undefined && batch.length < limit) {
+    const raw = rawBson(next);
+    if (batch.length > 0 && total + raw.length > MAX_BATCH_BYTES) break;
     total += raw.length;
-    if (batch.length > 0 && total > MAX_BATCH_BYTES) break;
-    batch.push(results[i]);
+    batch.push(next);
     bytes.push(raw);
+    next = pull();
   }
-  return { batch, bytes, length: batch.length };
+  return { batch, bytes, length: batch.length, next };
 }

@@ -15,8 +15,8 @@ export interface EmbeddedMongo {
 const TTL_SWEEP_INTERVAL_MS = 1000;
 const CURSOR_REAP_INTERVAL_MS = 60_000;
 
-/** Durability settings that cross into the worker thread (plain data only). */
-export type DurabilityOptions = Pick<StoreOptions, 'journalCommitMs' | 'syncEveryWrite'>;
+/** Durability (and memory budget) settings that cross into the worker thread (plain data only). */
+export type DurabilityOptions = Pick<StoreOptions, 'journalCommitMs' | 'syncEveryWrite' | 'memoryBudgetMb'>;
 
 export async function startInThisThread(storage: EmbeddedMongoStorage, port: number, durability: DurabilityOptions = {}): Promise<EmbeddedMongo> {
   const dbPath = 'dbPath' in storage ? storage.dbPath : null;

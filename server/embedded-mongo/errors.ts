@@ -35,6 +35,7 @@ export const ErrorCodes = {
   CommandNotSupported: 115,
   OperationFailed: 96,
   DBPathInUse: 98,
+  ExceededMemoryLimit: 146,
   UnsatisfiableWriteConcern: 100,
   OutOfDiskSpace: 14031,
   Location: 0,

@@ -3,8 +3,10 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import v8 from 'node:v8';
+import { Worker, type ResourceLimits } from 'node:worker_threads';
 import { startInThisThread, type DurabilityOptions, type EmbeddedMongo, type EmbeddedMongoStorage } from './embedded.js';
+import { memoryBudgetFromEnv } from './memory.js';
 import type { WorkerReport } from './worker.js';
 
 export type { EmbeddedMongo, EmbeddedMongoStorage };
@@ -28,6 +30,12 @@ export interface EmbeddedMongoOptions {
    * Defaults to true when EMBEDDED_MONGO_FSYNC=always.
    */
   syncEveryWrite?: boolean;
+  /**
+   * Memory budget of the working set (documents and indexes) in MiB; writes past it are refused
+   * with ExceededMemoryLimit (146). Default: EMBEDDED_MONGO_MEMORY_MB, else 60% of the store
+   * thread's heap limit. A worker thread gets a heap large enough for the budget.
+   */
+  memoryBudgetMb?: number;
 }
 
 /** EMBEDDED_MONGO_FSYNC: "always" (every write waits for the disk), a number of ms (periodic), or "off". */
@@ -53,6 +61,8 @@ export async function startEmbeddedMongo(storage: EmbeddedMongoStorage, options:
   const port = options.port ?? 0;
   const plain: EmbeddedMongoStorage = 'dbPath' in storage ? { dbPath: storage.dbPath } : { inMemory: true };
   const durability = durabilityOptions(options);
+  const memoryBudgetMb = options.memoryBudgetMb ?? memoryBudgetFromEnv();
+  if (memoryBudgetMb !== undefined) durability.memoryBudgetMb = memoryBudgetMb;
   if (options.thread === 'main') return startInThisThread(plain, port, durability);
   return startInWorker(plain, port, durability);
 }
@@ -64,7 +74,19 @@ function tsxEsmApiUrl(): string {
   return pathToFileURL(path.join(path.dirname(manifestPath), manifest.exports['./esm/api'].import.default)).href;
 }
 
+/**
+ * A worker's heap: the default (the process's limit), raised when the budget asks for more so
+ * that the budget stays within 60% of the heap (index entries live on it).
+ */
+function workerLimits(budgetMb: number | undefined): ResourceLimits | undefined {
+  if (budgetMb === undefined) return undefined;
+  const heapMb = v8.getHeapStatistics().heap_size_limit / 1048576;
+  const needed = Math.ceil(budgetMb / 0.6);
+  return needed > heapMb ? { maxOldGenerationSizeMb: needed } : undefined;
+}
+
 function startInWorker(storage: EmbeddedMongoStorage, port: number, durability: DurabilityOptions): Promise<EmbeddedMongo> {
+  const resourceLimits = workerLimits(durability.memoryBudgetMb);
   const runningFromSource = import.meta.url.endsWith('.ts');
   const entry = new URL(runningFromSource ? './worker.ts' : './worker.js', import.meta.url);
   let worker: Worker;
@@ -73,9 +95,9 @@ function startInWorker(storage: EmbeddedMongoStorage, port: number, durability: 
     // --import in execArgv), whoever started this process: tsx, vitest or node.
     const tsxApi = tsxEsmApiUrl();
     const bootstrap = `import(${JSON.stringify(tsxApi)}).then((api) => { api.register(); return import(${JSON.stringify(entry.href)}); });`;
-    worker = new Worker(bootstrap, { eval: true, workerData: { storage, port, durability } });
+    worker = new Worker(bootstrap, { eval: true, workerData: { storage, port, durability }, resourceLimits });
   } else {
-    worker = new Worker(entry, { workerData: { storage, port, durability } });
+    worker = new Worker(entry, { workerData: { storage, port, durability }, resourceLimits });
   }
   return new Promise((resolve, reject) => {
     const onExit = (code: number) => reject(new Error(`embedded-mongo worker exited with code ${code} before starting`));

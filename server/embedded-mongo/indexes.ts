@@ -1,16 +1,12 @@
-// Secondary indexes kept in memory as sorted lists of (key, rid) entries: they enforce unique,
-// sparse and partial constraints and let equality/range filters avoid scanning the collection.
+// Secondary indexes kept in memory as sorted lists of (key, rid) entries (index-entries.ts): they
+// enforce unique, sparse and partial constraints and let equality/range filters avoid scanning
+// the collection.
 import { MongoServerError, badValue } from './errors.js';
 import { collationComparer, compileFilter, walkPath, type Matcher } from './query.js';
 import { checkGeoField } from './geo.js';
-import { SortedList } from './sorted-list.js';
+import { EntryList, type Entry } from './index-entries.js';
 import type { Document, StringComparer } from './values.js';
 import { compareValues, formatValue, isNumeric, isPlainDocument, isTruthy, toNumber, typeOrder } from './values.js';
-
-interface Entry {
-  key: unknown[];
-  rid: number;
-}
 
 export interface IndexBound {
   value: unknown;
@@ -41,7 +37,7 @@ export class Index {
   private readonly partial: Matcher | undefined;
   /** The index's collation: keys are ordered and compared for uniqueness with it. */
   private readonly strings: StringComparer | undefined;
-  private readonly entries: SortedList<Entry>;
+  private readonly entries: EntryList;
 
   constructor(readonly spec: Document) {
     const key = spec.key;
@@ -55,7 +51,7 @@ export class Index {
     this.expireAfterSeconds = spec.expireAfterSeconds === undefined ? undefined : toNumber(spec.expireAfterSeconds);
     this.partial = isPlainDocument(spec.partialFilterExpression) ? compileFilter(spec.partialFilterExpression) : undefined;
     this.strings = isPlainDocument(spec.collation) ? collationComparer(spec.collation) : undefined;
-    this.entries = new SortedList<Entry>((a, b) => compareEntry(a, b, this.strings));
+    this.entries = new EntryList(this.fields.length, (a, b) => compareEntry(a, b, this.strings));
   }
 
   get keyPattern(): Document {
@@ -124,7 +120,7 @@ export class Index {
 
   add(rid: number, keys: unknown[][] | null): void {
     if (!keys) return;
-    for (const key of keys) this.entries.insert({ key, rid });
+    for (const key of keys) this.entries.insert(key, rid);
   }
 
   /**
@@ -132,10 +128,24 @@ export class Index {
    * insertion each; duplicates fail a unique index.
    */
   build(documents: Iterable<[number, Document]>, namespace: string): void {
-    const entries: Entry[] = [];
+    this.collect(documents);
+    this.finishLoad(namespace);
+  }
+
+  /** Entries gathered by collect() for finishLoad(). */
+  private loading: Entry[] = [];
+
+  /** Takes the keys of a batch of documents (a bulk build in steps: documents need not stay decoded). */
+  collect(documents: Iterable<[number, Document]>): void {
     for (const [rid, doc] of documents) {
-      for (const key of this.keysFor(doc) ?? []) entries.push({ key, rid });
+      for (const key of this.keysFor(doc) ?? []) this.loading.push({ key, rid });
     }
+  }
+
+  /** Sorts the collected entries into the index; duplicates fail a unique index. */
+  finishLoad(namespace: string): void {
+    const entries = this.loading;
+    this.loading = [];
     entries.sort((a, b) => compareEntry(a, b, this.strings));
     if (this.unique) {
       for (let i = 1; i < entries.length; i++) {
@@ -149,7 +159,7 @@ export class Index {
 
   remove(rid: number, keys: unknown[][] | null): void {
     if (!keys) return;
-    for (const key of keys) this.entries.delete({ key, rid });
+    for (const key of keys) this.entries.delete(key, rid);
   }
 
   clear(): void {
@@ -159,6 +169,11 @@ export class Index {
 
   get size(): number {
     return this.entries.size;
+  }
+
+  /** Estimated heap bytes of the index's entries. */
+  get bytes(): number {
+    return this.entries.bytes;
   }
 
   /** Rids whose first key field equals value, in index order. */
@@ -231,7 +246,7 @@ export class Index {
 
   /** Record ids in key order (ascending or descending). */
   *ridsInOrder(direction: 1 | -1): Iterable<number> {
-    for (const e of direction === 1 ? this.entries.ascending() : this.entries.descending()) yield e.rid;
+    yield* this.entries.rids(direction);
   }
 }
 

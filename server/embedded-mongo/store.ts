@@ -5,15 +5,16 @@ import { Collection } from './collection.js';
 import { MongoServerError } from './errors.js';
 import Database from 'better-sqlite3';
 import { GroupCommit } from './durability.js';
+import { MemoryBudget, memoryBudgetBytes } from './memory.js';
 import { DatabaseFile, StorageHealth, type StorageLog } from './storage.js';
 import type { Document } from './values.js';
 
 export class DatabaseState {
   readonly collections = new Map<string, Collection>();
 
-  constructor(readonly name: string, readonly file: DatabaseFile) {
+  constructor(readonly name: string, readonly file: DatabaseFile, private readonly memory?: MemoryBudget) {
     for (const stored of file.listCollections()) {
-      const collection = new Collection(name, stored.name, stored.options, file, stored.indexes);
+      const collection = new Collection(name, stored.name, stored.options, file, stored.indexes, memory);
       collection.load(file.loadDocuments(stored.name));
       this.collections.set(stored.name, collection);
     }
@@ -31,7 +32,7 @@ export class DatabaseState {
   create(name: string, options: Document): Collection {
     validateCollectionName(this.name, name);
     if (this.collections.has(name)) throw new MongoServerError('NamespaceExists', `Collection ${this.name}.${name} already exists.`);
-    const collection = new Collection(this.name, name, options, this.file);
+    const collection = new Collection(this.name, name, options, this.file, undefined, this.memory);
     collection.persistCatalog();
     this.collections.set(name, collection);
     return collection;
@@ -127,6 +128,8 @@ export interface StoreOptions {
   /** Start-up repair: keep every intact journal frame, move damaged journals aside. */
   repair?: boolean;
   log?: StorageLog;
+  /** Memory budget of the working set in MiB (default: EMBEDDED_MONGO_MEMORY_MB, else 60% of the heap limit). */
+  memoryBudgetMb?: number;
 }
 
 export class Store {
@@ -136,12 +139,16 @@ export class Store {
   readonly health = new StorageHealth();
   readonly groupCommit = new GroupCommit(() => [...this.databases.values()].map((db) => db.file));
 
+  /** The working set's budget: writes past it get ExceededMemoryLimit (memory.ts). */
+  readonly memory: MemoryBudget;
+
   constructor(private readonly dbPath: string | null, readonly options: StoreOptions = {}) {
+    this.memory = new MemoryBudget(memoryBudgetBytes(options.memoryBudgetMb), () => this.workingSetBytes());
     if (dbPath) {
       fs.mkdirSync(dbPath, { recursive: true });
       this.lock = DirectoryLock.acquire(dbPath);
       try {
-        for (const name of DatabaseFile.list(dbPath)) this.databases.set(name, new DatabaseState(name, this.openFile(name)));
+        for (const name of DatabaseFile.list(dbPath)) this.databases.set(name, new DatabaseState(name, this.openFile(name), this.memory));
       } catch (err) {
         this.close();
         throw err;
@@ -163,10 +170,22 @@ export class Store {
     let db = this.databases.get(name);
     if (!db) {
       validateDatabaseName(name);
-      db = new DatabaseState(name, this.openFile(name));
+      db = new DatabaseState(name, this.openFile(name), this.memory);
       this.databases.set(name, db);
     }
     return db;
+  }
+
+  /** Bytes the working set holds: every collection's documents (slabs) and index entries. */
+  workingSetBytes(): number {
+    let bytes = 0;
+    for (const db of this.databases.values()) {
+      for (const collection of db.collections.values()) {
+        const usage = collection.memoryUsage;
+        bytes += usage.residentBytes + usage.indexBytes;
+      }
+    }
+    return bytes;
   }
 
   existingDatabase(name: string): DatabaseState | undefined {

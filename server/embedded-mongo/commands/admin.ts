@@ -1,7 +1,10 @@
 // Handshake, server introspection and session commands.
 import os from 'node:os';
-import { Long, calculateObjectSize } from 'bson';
+import v8 from 'node:v8';
+import { Long } from 'bson';
 import type { Collection } from '../collection.js';
+import { decodeStats } from '../document-store.js';
+import type { Store } from '../store.js';
 import { MongoServerError } from '../errors.js';
 import type { Document } from '../values.js';
 import { isTruthy } from '../values.js';
@@ -57,13 +60,58 @@ export const serverStatus: CommandHandler = (_command, ctx) => {
     uptimeMillis: Long.fromNumber(Date.now() - ctx.server.startedAt),
     localTime: new Date(),
     connections: { current: ctx.server.connections, available: 1000 - ctx.server.connections },
-    mem: { bits: 64, resident: Math.round(memory.rss / 1048576), virtual: Math.round(memory.rss / 1048576) },
-    metrics: { cursor: { open: { total: ctx.cursors.size } } },
+    mem: { bits: 64, resident: Math.round(memory.rss / 1048576), virtual: Math.round(memory.rss / 1048576), supported: true },
+    metrics: { cursor: { open: { total: ctx.cursors.size } }, queryExecutor: { scannedObjects: Long.fromNumber(decodeStats.decoded) } },
+    embeddedMongo: workingSetStatus(ctx.store, memory),
     storageEngine: { name: 'sqlite', supportsCommittedReads: false, persistent: ctx.server.dbPath !== null, readOnly: ctx.store.health.failure !== undefined },
     journal: journalStatus(ctx),
     ok: 1,
   };
 };
+
+/**
+ * The store's own memory report: the working set (documents' BSON in their buffers, index
+ * entries) against the memory budget, the thread's heap, and documents per database.
+ */
+function workingSetStatus(store: Store, memory: NodeJS.MemoryUsage): Document {
+  const databases: Document = {};
+  let documentBytes = 0;
+  let dataBytes = 0;
+  let indexBytes = 0;
+  for (const db of store.listDatabases()) {
+    const entry = { collections: 0, documents: 0, dataBytes: 0, documentBytes: 0, indexBytes: 0 };
+    for (const collection of db.collections.values()) {
+      const usage = collection.memoryUsage;
+      entry.collections++;
+      entry.documents += usage.documents;
+      entry.dataBytes += usage.dataBytes;
+      entry.documentBytes += usage.residentBytes;
+      entry.indexBytes += usage.indexBytes;
+    }
+    documentBytes += entry.documentBytes;
+    dataBytes += entry.dataBytes;
+    indexBytes += entry.indexBytes;
+    databases[db.name] = entry;
+  }
+  const heap = v8.getHeapStatistics();
+  const workingSetBytes = documentBytes + indexBytes;
+  return {
+    memory: {
+      budgetBytes: store.memory.limitBytes,
+      workingSetBytes,
+      budgetUsedPercent: Math.round((workingSetBytes / store.memory.limitBytes) * 1000) / 10,
+      dataBytes,
+      documentBytes,
+      indexBytes,
+      heapUsedBytes: heap.used_heap_size,
+      heapLimitBytes: heap.heap_size_limit,
+      externalBytes: memory.external,
+      arrayBufferBytes: memory.arrayBuffers,
+      residentBytes: memory.rss,
+    },
+    databases,
+  };
+}
 
 /** Durability counters: group commits, fdatasyncs, and why the store went read-only, if it did. */
 function journalStatus(ctx: CommandContext): Document {
@@ -139,22 +187,17 @@ export const whatsmyuri: CommandHandler = (_command, ctx) => ({ you: ctx.clientA
 /** Sessions are accepted and forgotten: the store has no per-session state. */
 export const sessionNoop: CommandHandler = () => ({ ok: 1 });
 
-/** Sizes as MongoDB reports them: BSON bytes of the documents, and an estimate for index entries. */
+/** Sizes as MongoDB reports them: BSON bytes of the documents, and the memory of index entries. */
 function collectionSizes(collection: Collection | undefined): { count: number; size: number; indexSizes: Document; totalIndexSize: number } {
-  let size = 0;
-  for (const doc of collection?.documents.values() ?? []) size += calculateObjectSize(doc);
+  const size = collection?.documents.dataBytes ?? 0;
   const indexSizes: Document = {};
   let totalIndexSize = 0;
   for (const index of collection?.indexes ?? []) {
-    const bytes = index.size * INDEX_ENTRY_BYTES;
-    indexSizes[index.name] = bytes;
-    totalIndexSize += bytes;
+    indexSizes[index.name] = index.bytes;
+    totalIndexSize += index.bytes;
   }
   return { count: collection?.documents.size ?? 0, size, indexSizes, totalIndexSize };
 }
-
-/** Rough per-entry cost of an in-memory index entry (key array, rid, list slot). */
-const INDEX_ENTRY_BYTES = 48;
 
 export const dbStats: CommandHandler = (_command, ctx) => {
   const db = ctx.store.existingDatabase(ctx.db);

@@ -7,6 +7,8 @@ import { checkHint } from '../hint.js';
 import { checkPipeline } from '../pipeline-checks.js';
 import { explain } from './explain.js';
 import { compileProjection } from '../projection.js';
+import type { FieldSelection } from '../document-store.js';
+import { fieldsFor } from '../partial-read.js';
 import { planOrderedScan } from '../planner.js';
 import { EARTH_RADIUS_METERS, distanceTo, nearClause, nearDistanceOf, noGeoIndex, parseGeometry, parseNear } from '../geo.js';
 import { collationComparer, compileFilter, parseSort, sortDocuments, walkPath, type QueryOptions } from '../query.js';
@@ -49,6 +51,8 @@ interface MatchOptions {
   variables?: Document;
   /** Stop after this many matches (only when no sort is applied). */
   stopAfter?: number;
+  /** Decode only these fields: for results that go straight into a reply (see fieldsFor). */
+  fields?: FieldSelection;
 }
 
 function letArg(command: Document): Document | undefined {
@@ -60,16 +64,11 @@ function collectionQueryOptions(source: ReadSource): Pick<QueryOptions, 'text' |
   return !source || Array.isArray(source) ? {} : source.queryOptions();
 }
 
-function matchDocuments(source: ReadSource, { filter, collation, variables, stopAfter, inPipeline }: MatchOptions): Document[] {
-  const strings = collationComparer(collation);
-  const matcher = compileFilter(filter, { strings, variables, inPipeline, ...collectionQueryOptions(source) });
-  if (!source) return [];
+function matchDocuments(source: ReadSource, options: MatchOptions): Document[] {
   const out: Document[] = [];
-  const candidates = Array.isArray(source) ? source.map((doc) => [0, doc] as const) : source.candidates(filter, strings === undefined);
-  for (const [, doc] of candidates) {
-    if (!matcher(doc)) continue;
+  for (const doc of matchingDocuments(source, options)) {
     out.push(doc);
-    if (stopAfter !== undefined && out.length >= stopAfter) break;
+    if (options.stopAfter !== undefined && out.length >= options.stopAfter) break;
   }
   return out;
 }
@@ -83,7 +82,38 @@ function guardTableScan(ctx: CommandContext, source: ReadSource, filter: Documen
   );
 }
 
-function cursorReply(ctx: CommandContext, name: string, results: Document[], batchSize: number | undefined, singleBatch = false): RawReply {
+/** The matches one at a time, for a cursor to take a batch per getMore (the filter is compiled at once). */
+function matchingDocuments(source: ReadSource, { filter, collation, variables, fields, inPipeline }: MatchOptions): Iterable<Document> {
+  const strings = collationComparer(collation);
+  const matcher = compileFilter(filter, { strings, variables, inPipeline, ...collectionQueryOptions(source) });
+  if (!source) return [];
+  if (!Array.isArray(source) && fields) {
+    const matches = source.matching(filter, matcher, strings === undefined, fields);
+    return (function* () {
+      for (const [, doc] of matches) yield doc;
+    })();
+  }
+  const candidates = Array.isArray(source) ? source.map((doc) => [0, doc] as const) : source.candidates(filter, strings === undefined);
+  return (function* () {
+    for (const [, doc] of candidates) if (matcher(doc)) yield doc;
+  })();
+}
+
+/** skip, limit and projection applied as documents are taken. */
+function* window(results: Iterable<Document>, skip: number, limit: number, project?: (doc: Document) => Document): Generator<Document> {
+  let skipped = 0;
+  let taken = 0;
+  for (const doc of results) {
+    if (skipped < skip) {
+      skipped++;
+      continue;
+    }
+    yield project ? project(doc) : doc;
+    if (limit > 0 && ++taken >= limit) return;
+  }
+}
+
+function cursorReply(ctx: CommandContext, name: string, results: Iterable<Document>, batchSize: number | undefined, singleBatch = false): RawReply {
   const namespace = `${ctx.db}.${name}`;
   const { bytes, id } = ctx.cursors.open(namespace, results, batchSize, singleBatch);
   return encodeCursorReply('firstBatch', bytes, id, namespace);
@@ -119,19 +149,24 @@ export const find: CommandHandler = (command, ctx) => {
   guardTableScan(ctx, collection, filter);
   const variables = letArg(command);
   const special = scored || near !== undefined;
-  let results = special
+  // Without a projection the reply is the stored bytes: decode only what the filter and sort read.
+  const fields = command.projection === undefined ? fieldsFor(filter, sort.map(([path]) => path)) : undefined;
+  let results: Iterable<Document> | undefined = special
     ? undefined
-    : (orderedFromIndex(collection, filter, sort, strings === undefined, limit > 0 ? skip + limit : undefined, variables) ??
-      sortedFromIndex(collection, filter, sort, strings === undefined, limit > 0 ? skip + limit : undefined, variables));
-  if (!results) {
-    const stopAfter = sort.length === 0 && limit > 0 && !near ? skip + limit : undefined;
-    results = matchDocuments(collection, { filter, collation: command.collation, variables, stopAfter });
+    : (orderedFromIndex(collection, filter, sort, strings === undefined, limit > 0 ? skip + limit : undefined, variables, fields) ??
+      sortedFromIndex(collection, filter, sort, strings === undefined, variables, fields));
+  if (!results && sort.length === 0 && !near) {
+    // No sort: the matches are produced as the cursor's batches are taken.
+    results = matchingDocuments(collection, { filter, collation: command.collation, variables, fields });
+  } else if (!results) {
+    // A sort without an index to follow needs every match first (their selected fields only,
+    // when there is no projection).
+    let matched = matchDocuments(collection, { filter, collation: command.collation, variables, fields });
     // $near returns the nearest first (a sort, when given, orders them instead).
-    if (near && sort.length === 0) results = sortByDistance(results);
-    results = sortDocuments(results, sort, strings);
+    if (near && sort.length === 0) matched = sortByDistance(matched);
+    results = sortDocuments(matched, sort, strings);
   }
-  if (skip > 0 || limit > 0) results = results.slice(skip, limit > 0 ? skip + limit : undefined);
-  if (command.projection !== undefined) results = results.map(project);
+  if (skip > 0 || limit > 0 || command.projection !== undefined) results = window(results, skip, limit, command.projection !== undefined ? project : undefined);
   const effectiveBatch = limit > 0 && (batchSize === undefined || batchSize === 0 || batchSize > limit) ? limit : batchSize;
   return cursorReply(ctx, name, results, effectiveBatch, singleBatch);
 };
@@ -155,6 +190,7 @@ function orderedFromIndex(
   binaryStrings: boolean,
   stopAfter: number | undefined,
   variables: Document | undefined,
+  fields?: FieldSelection,
 ): Document[] | undefined {
   if (!source || Array.isArray(source) || !binaryStrings || stopAfter === undefined) return undefined;
   const scan = planOrderedScan(filter, sort, source.indexes);
@@ -165,7 +201,7 @@ function orderedFromIndex(
   let last: unknown[] | undefined;
   for (const { key, rid } of scan.entries) {
     if (last && (scan.complete || !sameSortKey(key, last, from, length))) break;
-    const doc = source.documents.get(rid);
+    const doc = source.documents.get(rid, fields);
     if (!doc || !matcher(doc)) continue;
     out.push(doc);
     if (out.length >= stopAfter) last = key;
@@ -188,21 +224,18 @@ function sortedFromIndex(
   filter: Document,
   sort: ReturnType<typeof parseSort>,
   binaryStrings: boolean,
-  stopAfter: number | undefined,
   variables: Document | undefined,
-): Document[] | undefined {
+  fields?: FieldSelection,
+): Iterable<Document> | undefined {
   if (!source || Array.isArray(source) || sort.length !== 1 || !binaryStrings || source.hasIndexPlan(filter)) return undefined;
   const [path, direction] = sort[0];
-  const ordered = source.orderedBy(path.join('.'), direction);
+  const ordered = source.orderedBy(path.join('.'), direction, fields);
   if (!ordered) return undefined;
   const matcher = compileFilter(filter, { variables });
-  const out: Document[] = [];
-  for (const doc of ordered) {
-    if (!matcher(doc)) continue;
-    out.push(doc);
-    if (stopAfter !== undefined && out.length >= stopAfter) break;
-  }
-  return out;
+  // Walked as the cursor takes batches; a limit stops the walk (window()).
+  return (function* () {
+    for (const doc of ordered) if (matcher(doc)) yield doc;
+  })();
 }
 
 /** Cursor ids are Int64, but a client that promoted them to numbers may send a double back. */
@@ -241,7 +274,7 @@ export const count: CommandHandler = (command, ctx) => {
     return { n: limit > 0 ? Math.min(limit, total) : total, ok: 1 };
   }
   guardTableScan(ctx, collection, filter);
-  const matched = matchDocuments(collection, { filter, collation: command.collation, stopAfter: limit > 0 ? skip + limit : undefined });
+  const matched = matchDocuments(collection, { filter, collation: command.collation, stopAfter: limit > 0 ? skip + limit : undefined, fields: fieldsFor(filter) });
   const n = Math.max(0, matched.length - skip);
   return { n: limit > 0 ? Math.min(limit, n) : n, ok: 1 };
 };
