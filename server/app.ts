@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { createViewEngine } from './views.js';
 import { assetsMiddleware } from './assets.js';
 import { accountsRoutes } from './accounts/routes.js';
+import { adminRoutes } from './accounts/admin-routes.js';
 import { bearerFrom, resolveActor } from './accounts/identify.js';
 import { createSessionStore } from './accounts/session-store.js';
 import { meetingsRoutes } from './meetings/routes.js';
@@ -107,6 +108,7 @@ export function createApp(options: AppOptions): BuiltApp {
 
   app.use(accountsRoutes({ setupCode: options.setupCode, loginRateLimit: options.loginRateLimit }));
   app.use(meetingsRoutes());
+  app.use(adminRoutes());
   app.use(sitesRoutes());
   app.use(attendeesRoutes());
   app.use(agendaRoutes());

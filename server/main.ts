@@ -11,6 +11,7 @@ import { attachRealtime } from './realtime/index.js';
 import { createFirstAdmin, hasAnyAccount } from './accounts/actions.js';
 import { seedDemoConference } from './seed/demo.js';
 import { resumeInvitationDelivery } from './calendar/mail.js';
+import { seedDemoUnits } from './seed/demo-units.js';
 
 async function main(): Promise<void> {
   let config: Config;
@@ -31,6 +32,7 @@ async function main(): Promise<void> {
   const setupCode = await prepareFirstAccount(config, logger);
   if (config.seedDemo) {
     const { rehearsal } = await seedDemoConference();
+    await seedDemoUnits({ accounts: !config.isProduction });
     logger.info({ rehearsal: rehearsal ? { id: String(rehearsal._id), title: rehearsal.title } : undefined }, 'demo conference ready (README: "Try the conference day")');
   }
 

@@ -5,6 +5,7 @@ import type { SessionData } from 'express-session';
 import { anonymous, type Actor } from '../lib/actor.js';
 import { actorForBearer, actorForLink } from './links.js';
 import { UserModel } from './model.js';
+import { organizerActor } from './actions.js';
 import { BoundedMap } from '../lib/bounded-map.js';
 
 export interface Credentials {
@@ -15,7 +16,7 @@ export interface Credentials {
 export async function resolveActor({ bearerToken, session }: Credentials): Promise<Actor> {
   if (bearerToken) return (await actorForBearer(bearerToken)) ?? anonymous;
   if (session?.userId && mongoose.isValidObjectId(session.userId)) {
-    const actor = await organizerForSession(String(session.userId));
+    const actor = await organizerForSession(String(session.userId), session.accessVersion ?? 0);
     if (actor) return actor;
   }
   if (session?.link) return (await actorForLink(session.link)) ?? anonymous;
@@ -31,14 +32,21 @@ export function bearerFrom(authorization: string | undefined): string | undefine
  * a couple of seconds per user, so a busy organizer costs one lookup per few seconds instead of
  * one per request; disabling an account still takes effect within that lifetime.
  */
-const organizerCache = new BoundedMap<string, { actor: Actor | undefined; loadedAt: number }>(1_000);
+const organizerCache = new BoundedMap<string, { actor: Actor | undefined; accessVersion: number; loadedAt: number }>(1_000);
 const organizerLifetimeMs = 2_000;
 
-async function organizerForSession(userId: string): Promise<Actor | undefined> {
-  const cached = organizerCache.get(userId);
-  if (cached && Date.now() - cached.loadedAt < organizerLifetimeMs) return cached.actor;
-  const user = await UserModel.findById(userId, { name: 1, role: 1, disabled: 1 }).lean();
-  const actor: Actor | undefined = user && !user.disabled ? { kind: 'organizer', userId, name: user.name, isAdmin: user.role === 'admin' } : undefined;
-  organizerCache.set(userId, { actor, loadedAt: Date.now() });
-  return actor;
+/** The session's organizer, unless the account was disabled or its access reset since it signed in. */
+async function organizerForSession(userId: string, sessionAccessVersion: number): Promise<Actor | undefined> {
+  let cached = organizerCache.get(userId);
+  if (!cached || Date.now() - cached.loadedAt >= organizerLifetimeMs) {
+    const user = await UserModel.findById(userId, { name: 1, role: 1, disabled: 1, unitId: 1, accessVersion: 1 }).lean();
+    cached = { actor: user && !user.disabled ? organizerActor(user) : undefined, accessVersion: user?.accessVersion ?? 0, loadedAt: Date.now() };
+    organizerCache.set(userId, cached);
+  }
+  return cached.accessVersion === sessionAccessVersion ? cached.actor : undefined;
+}
+
+/** Forget what is cached of an account (after an administrator changed it, on this instance at once). */
+export function forgetOrganizer(userId: string): void {
+  organizerCache.delete(userId);
 }

@@ -11,6 +11,8 @@ import { AppError, Invalid, TooManyRequests } from '../lib/errors.js';
 declare module 'express-session' {
   interface SessionData {
     userId?: string;
+    /** The account's accessVersion at sign-in: a reset or disable since then ends the session. */
+    accessVersion?: number;
     link?: LinkGrant;
   }
 }
@@ -47,6 +49,7 @@ export function accountsRoutes(options: AccountsRoutesOptions): Router {
       const user = await authenticate(req.body);
       await regenerate(req);
       req.session.userId = user.id;
+      req.session.accessVersion = user.accessVersion;
       res.redirect(303, safeNext(req.body.next) ?? '/meetings');
     } catch (error) {
       if (!(error instanceof AppError)) throw error;

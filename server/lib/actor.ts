@@ -4,7 +4,7 @@ import { Forbidden, Unauthorized } from './errors.js';
 export type Actor =
   | { kind: 'anonymous' }
   /** Department staff with an account; admins also manage accounts. */
-  | { kind: 'organizer'; userId: string; name: string; isAdmin: boolean }
+  | { kind: 'organizer'; userId: string; name: string; isAdmin: boolean; /** Their organizing unit; administrators see every unit's meetings. */ unitId?: string }
   /** The chair (an attendee with role "chair") through their personal link: sees all of the meeting. */
   | { kind: 'chair'; meetingId: string; attendeeId: string; name: string }
   /** A district coordinator through the site's signed link: their own site only. */
@@ -27,7 +27,16 @@ export function requireAdmin(actor: Actor): asserts actor is Extract<Actor, { ki
   if (!actor.isAdmin) throw new Forbidden();
 }
 
-/** Organizers see every meeting; chairs, coordinators and attendees only their own. */
+/**
+ * Whether an organizer may see and change meetings of `unitId`: administrators every unit, an
+ * organizer only their own (a meeting with no unit is an administrator's).
+ */
+export function organizerCoversUnit(actor: Extract<Actor, { kind: 'organizer' }>, unitId: unknown): boolean {
+  if (actor.isAdmin) return true;
+  return actor.unitId !== undefined && unitId !== undefined && unitId !== null && String(unitId) === actor.unitId;
+}
+
+/** Organizers see every meeting (of their unit: checked where the meeting is loaded); chairs, coordinators and attendees only their own. */
 export function canSeeMeeting(actor: Actor, meetingId: string): boolean {
   if (actor.kind === 'organizer') return true;
   if (actor.kind === 'anonymous') return false;

@@ -12,6 +12,7 @@ import { SiteModel } from '../sites/model.js';
 import { AttendeeModel } from '../attendees/model.js';
 import { AgendaItemModel } from '../agenda/model.js';
 import { requireOrganizer, type Actor } from '../lib/actor.js';
+import { unitForNewMeeting } from '../units/actions.js';
 import { Conflict, Invalid, NotFound, type FieldMessages } from '../lib/errors.js';
 import { publish } from '../lib/events.js';
 import { defaultTimeZone, fromLocalInput, isTimeZone, toLocalInput } from '../lib/time.js';
@@ -138,10 +139,12 @@ function parseWithTimes<S extends z.ZodType>(schema: S, input: unknown, current?
 export async function createMeeting(actor: Actor, input: unknown): Promise<MeetingRecord> {
   const { data, times } = parseWithTimes(createSchema, input);
   requireOrganizer(actor);
+  const unit = await unitForNewMeeting(actor, (input as { unitId?: unknown } | null)?.unitId, data.organizingUnit);
   const created = await MeetingModel.create({
     title: data.title,
     description: data.description ?? '',
-    organizingUnit: data.organizingUnit ?? '',
+    organizingUnit: data.organizingUnit || unit.name,
+    unitId: unit._id,
     timeZone: times!.timeZone,
     startsAt: times!.startsAt,
     endsAt: times!.endsAt,
@@ -297,6 +300,7 @@ export async function duplicateMeeting(actor: Actor, input: unknown): Promise<Me
       title: data.title ?? shiftYearsInTitle(source.title, shiftedYears),
       description: source.description,
       organizingUnit: source.organizingUnit,
+      unitId: source.unitId,
       timeZone: source.timeZone,
       startsAt: startsAt!,
       endsAt: new Date(startsAt!.getTime() + (source.endsAt.getTime() - source.startsAt.getTime())),

@@ -5,7 +5,7 @@
 import type { Types } from 'mongoose';
 import { MeetingModel, type MeetingStatus } from './model.js';
 import type { MeetingRecord } from './revision.js';
-import { canSeeMeeting, type Actor } from '../lib/actor.js';
+import { canSeeMeeting, organizerCoversUnit, type Actor } from '../lib/actor.js';
 import { Conflict, Forbidden, NotFound, Unauthorized } from '../lib/errors.js';
 import { isObjectIdString } from '../lib/input.js';
 
@@ -36,11 +36,13 @@ export async function loadMeetingFor(actor: Actor, meetingId: string | Types.Obj
 
 /**
  * Who may see and work on this meeting at all (roles within it are the action's own check):
- * organizers; the chair, coordinators and attendees of this meeting only.
+ * administrators; organizers of its unit; the chair, coordinators and attendees of this meeting
+ * only. To an organizer of another unit the meeting does not exist (NotFound, as for a wrong id).
  */
-export function requireMeetingAccess(actor: Actor, meeting: Pick<MeetingRecord, '_id'>, _notFoundKey = 'meeting.notFound'): void {
+export function requireMeetingAccess(actor: Actor, meeting: Pick<MeetingRecord, '_id' | 'unitId'>, notFoundKey = 'meeting.notFound'): void {
   if (actor.kind === 'anonymous') throw new Unauthorized();
   if (!canSeeMeeting(actor, String(meeting._id))) throw new Forbidden();
+  if (actor.kind === 'organizer' && !organizerCoversUnit(actor, meeting.unitId)) throw new NotFound(notFoundKey);
 }
 
 /**

@@ -11,6 +11,8 @@ const meetingSchema = new Schema(
     title: { type: String, required: true, trim: true },
     description: { type: String, default: '' },
     organizingUnit: { type: String, default: '' },
+    /** The organizing unit whose organizers see and change this meeting (units/model.ts). */
+    unitId: { type: Schema.Types.ObjectId, ref: 'Unit' },
     /** Instants in UTC; `timeZone` is for display and calendars. */
     startsAt: { type: Date, required: true },
     endsAt: { type: Date, required: true },
@@ -34,6 +36,7 @@ const meetingSchema = new Schema(
 meetingSchema.index({ publicId: 1 }, { unique: true });
 meetingSchema.index({ startsAt: -1 });
 meetingSchema.index({ status: 1, startsAt: -1 });
+meetingSchema.index({ unitId: 1, endsAt: 1 });
 
 export type Meeting = InferSchemaType<typeof meetingSchema>;
 export type MeetingDocument = HydratedDocument<Meeting>;

@@ -50,6 +50,7 @@ export async function listMeetings(actor: Actor, options: MeetingListOptions = {
   const now = options.now ?? new Date();
   const filter: Record<string, unknown> = tab === 'upcoming' ? { endsAt: { $gte: now } } : { endsAt: { $lt: now } };
   if (actor.kind !== 'organizer') filter._id = new Types.ObjectId(actor.meetingId);
+  else if (!actor.isAdmin) filter.unitId = actor.unitId ? new Types.ObjectId(actor.unitId) : null;
 
   const total = await MeetingModel.countDocuments(filter);
   const pageCount = Math.max(Math.ceil(total / pageSize), 1);
@@ -234,6 +235,7 @@ export function meetingJson(meeting: MeetingRecord) {
     title: meeting.title,
     description: meeting.description ?? '',
     organizingUnit: meeting.organizingUnit ?? '',
+    unitId: meeting.unitId ? String(meeting.unitId) : null,
     status: meeting.status,
     timeZone: meeting.timeZone,
     startsAt: meeting.startsAt.toISOString(),

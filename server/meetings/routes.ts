@@ -8,11 +8,12 @@ import { flashOnNextPage, setFlash, takeFlash } from '../lib/flash.js';
 import { actorOf, fieldErrors, localeOf, toErrorBody, translate, notFoundForMalformedIds } from '../lib/http.js';
 import { AppError, Invalid } from '../lib/errors.js';
 import { requireOrganizer } from '../lib/actor.js';
+import { listUnits } from '../units/queries.js';
 import { defaultTimeZone, toLocalInput } from '../lib/time.js';
 
 type Body = Record<string, unknown>;
 
-const formFields = ['title', 'description', 'organizingUnit', 'start', 'end', 'durationMinutes', 'timeZone', 'status'] as const;
+const formFields = ['title', 'description', 'unitId', 'organizingUnit', 'start', 'end', 'durationMinutes', 'timeZone', 'status'] as const;
 
 /** A few zones offered in the form; any IANA zone may be typed. */
 const commonTimeZones = ['Asia/Ho_Chi_Minh', 'Asia/Bangkok', 'Asia/Singapore', 'Asia/Tokyo', 'Asia/Seoul', 'Australia/Sydney', 'Europe/Paris', 'Europe/London', 'America/New_York', 'UTC'];
@@ -45,8 +46,11 @@ function formValues(meeting: MeetingRecord): Body {
   };
 }
 
-function renderForm(res: Response, options: { meeting?: MeetingRecord; values: Body; errors?: Record<string, string>; status?: number }) {
+async function renderForm(res: Response, options: { meeting?: MeetingRecord; values: Body; errors?: Record<string, string>; status?: number }) {
   const isNew = !options.meeting;
+  const actor = actorOf(res);
+  // An administrator chooses the unit of a new meeting; an organizer's is always their own.
+  const unitOptions = isNew && actor.kind === 'organizer' && actor.isAdmin ? (await listUnits(actor)).map((unit) => ({ ...unit, selected: unit.id === options.values.unitId })) : undefined;
   res.status(options.status ?? 200).render('meetings/form', {
     title: translate(res, isNew ? 'meeting.newTitle' : 'meeting.editTitle'),
     isNew,
@@ -55,6 +59,7 @@ function renderForm(res: Response, options: { meeting?: MeetingRecord; values: B
     values: options.values,
     errors: options.errors ?? {},
     timeZones: commonTimeZones,
+    unitOptions: unitOptions && unitOptions.length > 1 ? unitOptions : undefined,
     statusOptions: ['draft', 'scheduled'].map((value) => ({ value, labelKey: statusLabelKey(value), selected: (options.values.status ?? 'draft') === value })),
   });
 }
@@ -135,9 +140,9 @@ export function meetingsRoutes(): Router {
     });
   });
 
-  router.get('/meetings/new', (_req, res) => {
+  router.get('/meetings/new', async (_req, res) => {
     requireOrganizer(actorOf(res));
-    renderForm(res, { values: { timeZone: defaultTimeZone, status: 'draft', description: '', organizingUnit: '' } });
+    await renderForm(res, { values: { timeZone: defaultTimeZone, status: 'draft', description: '', organizingUnit: '' } });
   });
 
   router.post('/meetings', async (req, res) => {
@@ -148,7 +153,7 @@ export function meetingsRoutes(): Router {
       res.redirect(303, meetingPath(meeting));
     } catch (error) {
       if (!(error instanceof Invalid)) throw error;
-      renderForm(res, { values: input, errors: fieldErrors(error, localeOf(res)), status: 422 });
+      await renderForm(res, { values: input, errors: fieldErrors(error, localeOf(res)), status: 422 });
     }
   });
 
@@ -160,7 +165,7 @@ export function meetingsRoutes(): Router {
     const { meetingId } = req.params;
     try {
       const meeting = await getMeetingForEdit(actorOf(res), meetingId);
-      renderForm(res, { meeting, values: formValues(meeting) });
+      await renderForm(res, { meeting, values: formValues(meeting) });
     } catch (error) {
       await redirectWithConflict(req, res, error, meetingPath(meetingId));
     }
@@ -177,7 +182,7 @@ export function meetingsRoutes(): Router {
     } catch (error) {
       if (error instanceof Invalid) {
         const meeting = await getMeeting(actor, meetingId);
-        return renderForm(res, { meeting, values: input, errors: fieldErrors(error, localeOf(res)), status: 422 });
+        return await renderForm(res, { meeting, values: input, errors: fieldErrors(error, localeOf(res)), status: 422 });
       }
       await redirectWithConflict(req, res, error, meetingPath(meetingId));
     }

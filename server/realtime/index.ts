@@ -9,7 +9,8 @@ import { createAdapter } from '@socket.io/redis-streams-adapter';
 import { createClient } from 'redis';
 import type { Logger } from 'pino';
 import { bearerFrom, resolveActor } from '../accounts/identify.js';
-import { canSeeSite, requireMeetingViewer, type Actor } from '../lib/actor.js';
+import { canSeeSite, type Actor } from '../lib/actor.js';
+import { loadMeetingFor } from '../meetings/guard.js';
 import { Unauthorized } from '../lib/errors.js';
 import { defaultLocale, isLocale, t } from '../lib/i18n.js';
 import { toErrorBody } from '../lib/http.js';
@@ -81,7 +82,7 @@ export async function attachRealtime(httpServer: HttpServer, options: RealtimeOp
     const data = socket.data as SocketData;
     void socket.join(askerRoomsOf(data.actor, data.credentials));
     onAskerEvent(socket, 'meeting:join', async (actor, input) => {
-      const meetingId = joinMeeting(socket, actor, input, options.logger);
+      const meetingId = await joinMeeting(socket, actor, input, options.logger);
       return { meetingId, revision: await currentRevision(meetingId) };
     });
     attachLiveCommands(socket, new TokenBucket(commandBurst, commandsPerSecond));
@@ -163,9 +164,10 @@ interface SiteScreen {
   siteId: string;
 }
 
-function joinMeeting(socket: Socket, actor: Actor, input: unknown, logger: Logger): string {
+/** The one meeting guard decides, as for HTTP reads: an organizer of another unit is told it does not exist. */
+async function joinMeeting(socket: Socket, actor: Actor, input: unknown, logger: Logger): Promise<string> {
   const { meetingId } = parseInput(joinInput, input);
-  requireMeetingViewer(actor, meetingId);
+  await loadMeetingFor(actor, meetingId);
   void socket.join(meetingRoom(meetingId));
   if (actor.kind === 'organizer' || actor.kind === 'chair') void socket.join(organizersRoom(meetingId));
   if (actor.kind === 'coordinator' && canSeeSite(actor, meetingId, actor.siteId)) {

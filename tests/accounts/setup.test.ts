@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { connectTestDatabase } from '../helpers/database.js';
-import { createAccount, createFirstAdmin, hasAnyAccount } from '../../server/accounts/actions.js';
+import { createFirstAdmin, hasAnyAccount, inviteAccount } from '../../server/accounts/actions.js';
+import { addUnit } from '../../server/units/actions.js';
 import { Conflict, Forbidden, Invalid } from '../../server/lib/errors.js';
 
 describe('the first administrator', () => {
@@ -18,10 +19,13 @@ describe('the first administrator', () => {
       expect(admin.passwordHash).toMatch(/^\$argon2id\$/);
       await expect(createFirstAdmin({ ...input, email: 'second@example.vn' }, { expected: 'abc123', given: 'abc123' })).rejects.toBeInstanceOf(Conflict);
 
-      const organizer = await createAccount({ kind: 'organizer', userId: admin.id, name: admin.name, isAdmin: true }, { email: 'staff@example.vn', name: 'Cán bộ', password: 'another long password' });
-      await expect(createAccount({ kind: 'organizer', userId: organizer.id, name: organizer.name, isAdmin: false }, { email: 'x@example.vn', name: 'X', password: 'another long password' })).rejects.toBeInstanceOf(Forbidden);
-      await expect(createAccount({ kind: 'organizer', userId: admin.id, name: admin.name, isAdmin: true }, { email: 'STAFF@example.vn', name: 'Trùng', password: 'another long password' })).rejects.toMatchObject({ fields: { email: { key: 'accounts.emailTaken' } } });
-      await expect(createAccount({ kind: 'organizer', userId: admin.id, name: admin.name, isAdmin: true }, { email: 'short@example.vn', name: 'Ngắn', password: 'short' })).rejects.toMatchObject({ fields: { password: { key: 'accounts.passwordTooShort' } } });
+      const adminActor = { kind: 'organizer', userId: admin.id, name: admin.name, isAdmin: true } as const;
+      const unit = await addUnit(adminActor, { name: 'Sở Khoa học và Công nghệ' });
+      const staff = { email: 'staff@example.vn', name: 'Cán bộ', password: 'another long password', unitId: String(unit._id) };
+      const { user: organizer } = await inviteAccount(adminActor, staff);
+      await expect(inviteAccount({ kind: 'organizer', userId: organizer.id, name: organizer.name, isAdmin: false, unitId: String(unit._id) }, { ...staff, email: 'x@example.vn' })).rejects.toBeInstanceOf(Forbidden);
+      await expect(inviteAccount(adminActor, { ...staff, email: 'STAFF@example.vn' })).rejects.toMatchObject({ fields: { email: { key: 'accounts.emailTaken' } } });
+      await expect(inviteAccount(adminActor, { ...staff, email: 'short@example.vn', password: 'short' })).rejects.toMatchObject({ fields: { password: { key: 'accounts.passwordTooShort' } } });
     } finally {
       await database.close();
     }

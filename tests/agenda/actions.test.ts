@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectTestDatabase } from '../helpers/database.js';
+import { connectTestDatabase, testUnit } from '../helpers/database.js';
 import type { DatabaseHandle } from '../../server/database.js';
 import { createMeeting, setMeetingStatus } from '../../server/meetings/actions.js';
 import { addSite } from '../../server/sites/actions.js';
@@ -13,7 +13,7 @@ import { formatTime } from '../../server/lib/time.js';
 import { Forbidden, Invalid, Unauthorized } from '../../server/lib/errors.js';
 import type { Actor } from '../../server/lib/actor.js';
 
-const organizer: Actor = { kind: 'organizer', userId: 'test-organizer', name: 'Nguyễn Thị Tổ Chức', isAdmin: false };
+const organizer: Actor = { kind: 'organizer', userId: 'test-organizer', name: 'Nguyễn Thị Tổ Chức', isAdmin: false, unitId: testUnit.id };
 
 let database: DatabaseHandle;
 beforeAll(async () => {

@@ -4,8 +4,9 @@ import { addProvinceDistricts } from '../../server/sites/actions.js';
 import { SiteModel } from '../../server/sites/model.js';
 import { AppError } from '../../server/lib/errors.js';
 import type { Actor } from '../../server/lib/actor.js';
+import { testUnit } from '../helpers/database.js';
 
-export const organizer: Actor = { kind: 'organizer', userId: 'u1', name: 'Nguyễn Thị Tổ Chức', isAdmin: false };
+export const organizer: Actor = { kind: 'organizer', userId: 'u1', name: 'Nguyễn Thị Tổ Chức', isAdmin: false, unitId: testUnit.id };
 
 export interface Conference {
   meetingId: string;

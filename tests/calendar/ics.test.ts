@@ -1,14 +1,14 @@
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectTestDatabase } from '../helpers/database.js';
+import { connectTestDatabase, testUnit } from '../helpers/database.js';
 import type { DatabaseHandle } from '../../server/database.js';
 import type { Actor } from '../../server/lib/actor.js';
 import { invitationEntries } from '../../server/calendar/queries.js';
 import { downloadIcs, feedIcs, invitationIcs, addToCalendarLinks, type IcsEntry } from '../../server/calendar/ics.js';
 import { formatProblems, newCalendarConference, unfold, parseCalendar, vobjectProblems, type CalendarConference } from './fixtures.js';
 
-const organizer: Actor = { kind: 'organizer', userId: 'u1', name: 'Ban tổ chức', isAdmin: false };
+const organizer: Actor = { kind: 'organizer', userId: 'u1', name: 'Ban tổ chức', isAdmin: false, unitId: testUnit.id };
 const context = { locale: 'vi' as const, baseUrl: 'https://hoinghi.example.vn', organizerEmail: 'hoi-nghi@so-khcn.example.vn' };
 let database: DatabaseHandle;
 let conference: CalendarConference;

@@ -1,6 +1,6 @@
 // The organizer's story with meetings, told through the actions on a real embedded store.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectTestDatabase } from '../helpers/database.js';
+import { connectTestDatabase, testUnit } from '../helpers/database.js';
 import type { DatabaseHandle } from '../../server/database.js';
 import {
   bumpRevision,
@@ -24,7 +24,7 @@ import { toErrorBody } from '../../server/lib/http.js';
 import { subscribe, type DomainEvent } from '../../server/lib/events.js';
 import type { Actor } from '../../server/lib/actor.js';
 
-const organizer: Actor = { kind: 'organizer', userId: 'u1', name: 'Nguyễn Thị Tổ Chức', isAdmin: false };
+const organizer: Actor = { kind: 'organizer', userId: 'u1', name: 'Nguyễn Thị Tổ Chức', isAdmin: false, unitId: testUnit.id };
 const anonymous: Actor = { kind: 'anonymous' };
 
 let database: DatabaseHandle;

@@ -1,7 +1,7 @@
 // Setting up the bridge points of a provincial review conference, through the actions on a real
 // embedded store: one-click districts, the main site, who may see and change what.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectTestDatabase } from '../helpers/database.js';
+import { connectTestDatabase, testUnit } from '../helpers/database.js';
 import type { DatabaseHandle } from '../../server/database.js';
 import { createMeeting, setMeetingStatus } from '../../server/meetings/actions.js';
 import {
@@ -23,7 +23,7 @@ import { AppError } from '../../server/lib/errors.js';
 import { toErrorBody } from '../../server/lib/http.js';
 import type { Actor } from '../../server/lib/actor.js';
 
-const organizer: Actor = { kind: 'organizer', userId: 'u1', name: 'Nguyễn Thị Tổ Chức', isAdmin: false };
+const organizer: Actor = { kind: 'organizer', userId: 'u1', name: 'Nguyễn Thị Tổ Chức', isAdmin: false, unitId: testUnit.id };
 
 const dongThapDistricts = [
   'Thành phố Cao Lãnh',

@@ -1,0 +1,23 @@
+// What the account and meeting pages read of units.
+import './messages.js';
+import { Types } from 'mongoose';
+import { UnitModel, type UnitRecord } from './model.js';
+import { requireOrganizer, type Actor } from '../lib/actor.js';
+
+export interface UnitOption {
+  id: string;
+  name: string;
+}
+
+/** Every unit for an administrator; an organizer's own unit only. */
+export async function listUnits(actor: Actor): Promise<UnitOption[]> {
+  requireOrganizer(actor);
+  const filter = actor.isAdmin ? {} : actor.unitId ? { _id: new Types.ObjectId(actor.unitId) } : { _id: null };
+  const units = await UnitModel.find(filter, { name: 1 }).sort({ nameKey: 1 }).lean<UnitRecord[]>();
+  return units.map((unit) => ({ id: String(unit._id), name: unit.name }));
+}
+
+export async function findUnit(unitId: string): Promise<UnitRecord | null> {
+  if (!Types.ObjectId.isValid(unitId)) return null;
+  return UnitModel.findById(unitId).lean<UnitRecord>();
+}
