@@ -10,13 +10,14 @@ import { requireOpenMeeting, type OpenMeeting } from '../meetings/guard.js';
 import { commitMeetingChange } from '../meetings/revision.js';
 import { requireOrganizer, type Actor } from '../lib/actor.js';
 import { Invalid, NotFound, type FieldMessages } from '../lib/errors.js';
+import { decimalIntegerInput } from '../lib/input.js';
 import { objectId, optionalText, requiredText, parseInput } from '../lib/validation.js';
 
 const emptyToUndefined = (value: unknown) => (typeof value === 'string' && value.trim() === '' ? undefined : value);
 
 /** Whole minutes, from a JSON number or a form string. */
 const minutes = z.preprocess(
-  (value) => (typeof value === 'string' && value.trim() !== '' ? Number(value.trim()) : emptyToUndefined(value)),
+  decimalIntegerInput,
   z.number({ error: 'agenda.minutes.invalid' }).int('agenda.minutes.invalid').min(0, 'agenda.minutes.invalid').max(24 * 60, 'agenda.minutes.invalid'),
 );
 

@@ -12,7 +12,7 @@ import { findMeetingSummary, findMeetingSummaryFor, type MeetingSummary } from '
 import { SiteModel } from '../sites/model.js';
 import { AttendeeModel, attendeeRoles, type Attendee, type AttendeeRole } from './model.js';
 import { BoundedMap } from '../lib/bounded-map.js';
-import { isObjectIdString } from '../lib/input.js';
+import { decimalIntegerInput, isObjectIdString, searchParam, singleParam } from '../lib/input.js';
 
 /** Which attendees of a meeting an actor may read. */
 export type AttendeeScope = { kind: 'all' } | { kind: 'site'; siteId: string } | { kind: 'self'; attendeeId: string };
@@ -108,15 +108,19 @@ const blankToUndefined = (value: unknown) => (typeof value === 'string' && value
 export const attendeeSorts = ['name', '-name', 'organization', '-createdAt'] as const;
 export type AttendeeSort = (typeof attendeeSorts)[number];
 
+/** A query parameter given twice (`?siteId=a&siteId=b`) counts once: the first. */
+const single = (value: unknown) => blankToUndefined(singleParam(value));
+
 export const listQuerySchema = z.object({
-  q: z.preprocess(blankToUndefined, z.string().trim().max(200).optional()),
-  siteId: z.preprocess(blankToUndefined, objectId.optional()),
-  organization: z.preprocess(blankToUndefined, z.string().trim().max(300).optional()),
-  role: z.preprocess(blankToUndefined, z.enum(attendeeRoles, 'attendees.role.invalid').optional()),
+  // Search text is cut to a sane length, never refused: a pasted paragraph still shows results.
+  q: z.preprocess(searchParam, z.string().optional()),
+  siteId: z.preprocess(single, objectId.optional()),
+  organization: z.preprocess(single, z.string().trim().max(300).optional()),
+  role: z.preprocess(single, z.enum(attendeeRoles, 'attendees.role.invalid').optional()),
   // Query strings are typed by hand: a bad page number shows page 1 rather than an error page.
-  page: z.coerce.number().int().min(1).max(100_000).catch(1),
-  pageSize: z.coerce.number().int().min(1).max(200).catch(50),
-  sort: z.enum(attendeeSorts).catch('name'),
+  page: z.preprocess((value) => decimalIntegerInput(singleParam(value)), z.number().int().min(1).max(100_000)).catch(1),
+  pageSize: z.preprocess((value) => decimalIntegerInput(singleParam(value)), z.number().int().min(1).max(200)).catch(50),
+  sort: z.preprocess(singleParam, z.enum(attendeeSorts)).catch('name'),
 });
 export type ListQuery = z.output<typeof listQuerySchema>;
 

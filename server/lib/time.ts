@@ -26,10 +26,25 @@ export function isTimeZone(zone: string): boolean {
   return IANAZone.isValidZone(zone);
 }
 
-/** "2021-12-29T14:00" read as wall-clock time in `zone` -> the UTC instant. */
+/** Years a meeting can be in: anything else is a typing slip (0000, 275760), not a date. */
+export const earliestYear = 1900;
+export const latestYear = 2200;
+/** Real UTC offsets run from -12:00 to +14:00; ISO allows up to ±23:59, a clock never does. */
+const maxOffsetMinutes = 14 * 60;
+
+/**
+ * "2021-12-29T14:00" read as wall-clock time in `zone` -> the UTC instant. An explicit offset
+ * ("+07:00") must be within ±14:00, and the year within 1900-2200; otherwise undefined.
+ */
 export function fromLocalInput(local: string, zone: string): Date | undefined {
+  if (local.length > 40) return undefined;
   const parsed = DateTime.fromISO(local, { zone });
-  return parsed.isValid ? parsed.toJSDate() : undefined;
+  if (!parsed.isValid) return undefined;
+  const offset = /([+-])(\d{2}):?(\d{2})$/.exec(local.slice(10));
+  if (offset && Number(offset[2]) * 60 + Number(offset[3]) > maxOffsetMinutes) return undefined;
+  const year = parsed.setZone(zone).year;
+  if (year < earliestYear || year > latestYear) return undefined;
+  return parsed.toJSDate();
 }
 
 /** The instant as "2021-12-29T14:00" in `zone`, for <input type="datetime-local">. */

@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { Invalid, type FieldMessages } from './errors.js';
 import { hasMessage, t, type Locale } from './i18n.js';
-import { isObjectIdString } from './input.js';
+import { cleanName, isObjectIdString } from './input.js';
 
 /**
  * Parse `input` with `schema`, or throw Invalid. Custom messages in schemas are catalogue keys
@@ -80,4 +80,4 @@ export const optionalText = (max = 500) =>
   z.preprocess((value) => (typeof value === 'string' && value.trim() === '' ? undefined : typeof value === 'string' ? value.trim() : value), z.string().max(max).optional());
 
 export const requiredText = (max = 500, requiredKey = 'error.required') =>
-  z.preprocess((value) => (typeof value === 'string' ? value.trim() : value), z.string({ error: requiredKey }).min(1, requiredKey).max(max));
+  z.preprocess(cleanName, z.string({ error: requiredKey }).min(1, requiredKey).max(max));

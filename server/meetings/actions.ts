@@ -17,6 +17,7 @@ import { Conflict, Invalid, NotFound, type FieldMessages } from '../lib/errors.j
 import { publish } from '../lib/events.js';
 import { defaultTimeZone, fromLocalInput, isTimeZone, toLocalInput } from '../lib/time.js';
 import { newToken } from '../lib/text.js';
+import { cleanName, decimalIntegerInput } from '../lib/input.js';
 import { invalidFromZod, objectId, parseInput } from '../lib/validation.js';
 
 export type { MeetingRecord } from './revision.js';
@@ -44,10 +45,10 @@ const text = (value: unknown) => (typeof value === 'string' ? value.trim() : val
 const emptyToUndefined = (value: unknown) => (typeof value === 'string' && value.trim() === '' ? undefined : text(value));
 const timeString = z.preprocess(emptyToUndefined, z.string().max(40).optional());
 const durationMinutes = z.preprocess(
-  (value) => (value === '' || value === null ? undefined : typeof value === 'string' ? Number(value) : value),
+  decimalIntegerInput,
   z.number({ error: 'meeting.durationMinutes.invalid' }).int('meeting.durationMinutes.invalid').min(1, 'meeting.durationMinutes.invalid').max(maxMinutes, 'meeting.durationMinutes.invalid').optional(),
 );
-const title = z.preprocess(text, z.string({ error: 'meeting.title.required' }).min(1, 'meeting.title.required').max(titleMax, 'meeting.title.tooLong'));
+const title = z.preprocess(cleanName, z.string({ error: 'meeting.title.required' }).min(1, 'meeting.title.required').max(titleMax, 'meeting.title.tooLong'));
 
 const detailFields = {
   description: z.preprocess((value) => (value === undefined || value === null ? undefined : text(value)), z.string().max(10_000).optional()),

@@ -37,6 +37,7 @@ export async function startTestApp(options: { loginRateLimit?: number; logger?: 
     logger,
     loginRateLimit: options.loginRateLimit ?? 1000,
     calendar: options.calendar ?? { mailFrom: 'hoi-nghi@so-khcn.example.vn' },
+    publicUrl: options.publicUrl,
   });
   const server = createServer(app);
   const realtime = await attachRealtime(server, { sessionMiddleware, sessionStore, logger, publicUrl: options.publicUrl, redisUrl: options.redisUrl });
