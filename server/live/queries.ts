@@ -2,8 +2,6 @@
 // and a site's current self check-in code.
 import './messages.js';
 import { SiteModel } from '../sites/model.js';
-import { MeetingModel } from '../meetings/model.js';
-import type { MeetingRecord } from '../meetings/revision.js';
 import { liveMeetingView } from '../meetings/lifecycle.js';
 import { liveAgendaView, loadAgendaItems, type AgendaLiveState } from '../agenda/live-view.js';
 import { loadSpeakers } from '../speakers/queries.js';
@@ -12,8 +10,9 @@ import { codePeriodSeconds, currentCode } from '../attendance/codes.js';
 import { checkInCodeInput, snapshotInput, type CheckInCodeView, type LinkStatus, type LiveSnapshot, type SiteLiveView, type YouView } from './contract.js';
 import { invitedBySite, liveSitesOf, quorumOf, siteCounts, sumCounts } from './counts.js';
 import { connectedSites } from './presence.js';
-import { canActForSite, canRunMeeting, requireSiteActor } from './permissions.js';
-import { requireMeetingViewer, type Actor } from '../lib/actor.js';
+import { canRunMeeting, requireSiteActor } from './permissions.js';
+import type { Actor } from '../lib/actor.js';
+import { loadMeetingFor } from '../meetings/guard.js';
 import { NotFound } from '../lib/errors.js';
 import { parseInput } from '../lib/validation.js';
 import type { Types } from 'mongoose';
@@ -30,9 +29,8 @@ export async function liveSnapshotCommand(actor: Actor, input: unknown): Promise
 /** Everything a screen of the day shows, as this asker may see it (pages embed it; GET /live sends it). */
 export async function getLiveSnapshot(actor: Actor, meetingId: string): Promise<LiveSnapshot> {
   parseInput(snapshotInput, { meetingId });
-  requireMeetingViewer(actor, meetingId);
-  const meeting = await MeetingModel.findById(meetingId).lean<MeetingRecord>();
-  if (!meeting) throw new NotFound('meeting.notFound');
+  // The one read rule (meetings/guard.ts): another unit's organizer is told it does not exist.
+  const meeting = await loadMeetingFor(actor, meetingId);
   const revision = meeting.revision;
   const scope = actor.kind === 'coordinator' ? { siteId: actor.siteId } : actor.kind === 'attendee' ? { attendeeId: actor.attendeeId } : {};
   const sites = await SiteModel.find({ meetingId }, { name: 1, isMain: 1, order: 1, coordinatorToken: 1 }).sort({ order: 1 }).lean();
@@ -104,12 +102,9 @@ function codeView(secret: string, siteId: string): CheckInCodeView {
 /** The site's current self check-in code, for its wall display (coordinator), organizers and the chair. */
 export async function getCheckInCode(actor: Actor, input: unknown): Promise<{ revision: number; code: CheckInCodeView }> {
   const data = parseInput(checkInCodeInput, input);
+  const meeting = await loadMeetingFor(actor, data.meetingId);
   requireSiteActor(actor, data.meetingId, data.siteId);
-  if (!canActForSite(actor, data.meetingId, data.siteId)) throw new NotFound();
-  const [site, meeting] = await Promise.all([
-    SiteModel.findOne({ _id: data.siteId, meetingId: data.meetingId }, { coordinatorToken: 1 }).lean(),
-    MeetingModel.findById(data.meetingId, { revision: 1 }).lean(),
-  ]);
-  if (!site || !meeting) throw new NotFound('attendance.site.notFound');
+  const site = await SiteModel.findOne({ _id: data.siteId, meetingId: data.meetingId }, { coordinatorToken: 1 }).lean();
+  if (!site) throw new NotFound('attendance.site.notFound');
   return { revision: meeting.revision, code: codeView(site.coordinatorToken, String(site._id)) };
 }

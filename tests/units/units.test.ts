@@ -98,6 +98,29 @@ describe('organizing units', () => {
     }
   });
 
+  it('an organizer of another unit gets 404 on the day’s screens, the live snapshot and its commands', async () => {
+    const science = await invitedOrganizer('khcn-day@example.vn', units.science);
+    const other = meetings.education;
+    const site = await addSite(app.organizer, { meetingId: other, name: 'Điểm cầu Giáo dục', isMain: true });
+    const siteId = String(site._id);
+    for (const path of [`/meetings/${other}/live`, `/meetings/${other}/chair`, `/meetings/${other}/wall`, `/meetings/${other}/sites/${siteId}/wall`, `/meetings/${other}/sites/${siteId}/checkin`]) {
+      expect((await science.get(path)).status, path).toBe(404);
+    }
+    expect((await science.getJson(`/api/v1/meetings/${other}/live`)).status).toBe(404);
+    const code = await science.json('POST', `/api/v1/meetings/${other}/live/commands/site:checkInCode`, { siteId });
+    expect(code.status).toBe(404);
+    expect(JSON.stringify(code.json)).not.toMatch(/"code":"\d{6}"/);
+    const socket = connect(app.baseUrl, { transports: ['websocket'], extraHeaders: { cookie: science.cookieHeader() }, reconnection: false });
+    try {
+      expect(await socket.timeout(5000).emitWithAck('live:snapshot', { meetingId: other })).toMatchObject({ ok: false, error: { code: 'not_found' } });
+      expect(await socket.timeout(5000).emitWithAck('site:checkInCode', { meetingId: other, siteId })).toMatchObject({ ok: false, error: { code: 'not_found' } });
+    } finally {
+      socket.disconnect();
+    }
+    // Their own unit's snapshot works.
+    expect((await science.getJson(`/api/v1/meetings/${meetings.science}/live`)).status).toBe(200);
+  });
+
   it('a meeting an organizer creates belongs to their unit; they cannot place it in another', async () => {
     const education = await invitedOrganizer('gd@example.vn', units.education);
     const created = await education.json('POST', '/api/v1/meetings', { ...meetingInput('Họp giao ban ngành Giáo dục', units.science) });
