@@ -106,21 +106,71 @@ export function vtimezoneFor(zone: string): string | null {
 }
 
 function newCalendar(method: CalendarMethod, context: IcsContext, name?: string): ICalCalendar {
+  // No calendar-level zone name: with one, ical-generator prints DTSTAMP in the process's local
+  // time without Z. Each event names its own zone; finish() adds the VTIMEZONE blocks.
   const calendar = ical({
     prodId: { company: 'Bridgepoint', product: 'Bridgepoint', language: context.locale.toUpperCase() },
     method: ICalCalendarMethod[method],
   });
-  // A name-less timezone: VTIMEZONE blocks for the events' zones, and DTSTAMP stays UTC with Z
-  // (with a calendar-level zone name ical-generator prints DTSTAMP in the process's local time).
-  calendar.timezone({ name: null, generator: (zone) => vtimezoneFor(zone) });
   // ical-generator writes NAME/X-WR-CALNAME unescaped.
   if (name) calendar.name(escape(name.normalize('NFC'), false));
   return calendar;
 }
 
+/**
+ * The file: calendar properties, then one VTIMEZONE per zone the events use, then the events, each
+ * serialized by ical-generator, folded once at the end. ical-generator's own folding encodes every
+ * character separately (most of its run time on a 500-meeting feed), and it puts VTIMEZONE before
+ * REFRESH-INTERVAL, where RFC 5545 wants every calendar property before the first component.
+ */
 function finish(calendar: ICalCalendar): string {
+  const events = calendar.events();
+  const zones = [...new Set(events.map((event) => event.timezone()).filter((zone): zone is string => Boolean(zone)))];
+  const body = events.map((event) => event.toString()).join('');
+  calendar.clear();
+  const header = calendar.toString();
+  const blocks = zones
+    .map((zone) => vtimezoneFor(zone))
+    .filter((block): block is string => block !== null)
+    .map((block) => `${block.replace(/\r?\n/g, '\r\n').trim()}\r\n`)
+    .join('');
   // Every content line ends with CRLF, the last one too (RFC 5545 §3.1).
-  return `${calendar.toString()}\r\n`;
+  return foldLines(`${header.slice(0, header.lastIndexOf('END:VCALENDAR'))}${blocks}${body}END:VCALENDAR\r\n`);
+}
+
+const maxOctets = 75;
+
+function utf8Length(codePoint: number): number {
+  return codePoint < 0x80 ? 1 : codePoint < 0x800 ? 2 : codePoint < 0x10000 ? 3 : 4;
+}
+
+/** Lines of at most 75 octets (continuations start with a space), never splitting a UTF-8 character. */
+export function foldLines(text: string): string {
+  const lines = text.split('\r\n');
+  for (let index = 0; index < lines.length; index++) {
+    const line = lines[index];
+    if (line.length * 3 <= maxOctets || Buffer.byteLength(line, 'utf8') <= maxOctets) continue;
+    let folded = '';
+    let start = 0;
+    let octets = 0;
+    let limit = maxOctets;
+    for (let position = 0; position < line.length; ) {
+      const codePoint = line.codePointAt(position)!;
+      const width = codePoint > 0xffff ? 2 : 1;
+      const size = utf8Length(codePoint);
+      if (octets + size > limit) {
+        folded += `${line.slice(start, position)}\r\n `;
+        start = position;
+        octets = 0;
+        // The leading space of a continuation line counts.
+        limit = maxOctets - 1;
+      }
+      octets += size;
+      position += width;
+    }
+    lines[index] = folded + line.slice(start);
+  }
+  return lines.join('\r\n');
 }
 
 const partStats: Record<PartStat, ICalAttendeeStatus> = {

@@ -117,7 +117,7 @@ describe('calendar files read back by other programs', () => {
 
   it('long Vietnamese texts and newlines are folded at 75 octets with CRLF, never inside a character, and read back intact', () => {
     const entry = byAttendee(conference.delegate.id);
-    const title = 'Hội nghị sơ kết; đánh giá, rút kinh nghiệm\\ công tác chuyển giao công nghệ ở các huyện Hồng Ngự, Tân Hồng, Tam Nông, Thanh Bình và Tháp Mười';
+    const title = 'Hội nghị sơ kết; đánh giá, rút kinh nghiệm\\ công tác chuyển giao công nghệ ở các huyện Hồng Ngự, Tân Hồng, Tam Nông, Thanh Bình và Tháp Mười 🇻🇳🇻🇳🇻🇳🇻🇳🇻🇳🇻🇳🇻🇳🇻🇳🇻🇳🇻🇳🇻🇳🇻🇳🇻🇳🇻🇳🇻🇳🇻🇳🇻🇳🇻🇳🇻🇳🇻🇳 ệệệệệệệệệệệệệệệệệệệệệệệệệệệệệệệệ';
     const place = { name: 'Điểm cầu huyện Tháp Mười\nHội trường UBND huyện', address: 'Số 2 đường Nguyễn Văn Trỗi, khóm 1, thị trấn Mỹ An; huyện Tháp Mười, tỉnh Đồng Tháp' };
     const text = feedIcs('Lịch của Sở; KH,CN\\ Đồng Tháp', [{ ...entry, meeting: { ...entry.meeting, title }, place }], context);
     expect(formatProblems(text)).toEqual([]);
