@@ -26,4 +26,12 @@ describe('configuration from the environment', () => {
   it('treats empty variables as unset', () => {
     expect(loadConfig({ MONGODB_URI: '', PORT: '' }).mongodbUri).toBeUndefined();
   });
+
+  it('reads the mail server for invitations and refuses one that is not smtp:// or comes without a sender', () => {
+    expect(loadConfig({ SMTP_URL: 'smtps://hoi-nghi:mat-khau@mail.example.vn:465', MAIL_FROM: 'hoi-nghi@example.vn' })).toMatchObject({ smtpUrl: 'smtps://hoi-nghi:mat-khau@mail.example.vn:465', mailFrom: 'hoi-nghi@example.vn' });
+    expect(() => loadConfig({ SMTP_URL: 'http://mail.example.vn', MAIL_FROM: 'a@example.vn' })).toThrow(/SMTP_URL/);
+    expect(() => loadConfig({ SMTP_URL: 'smtp://mail.example.vn' })).toThrow(/MAIL_FROM/);
+    // Calendar files still need an ORGANIZER address without e-mail.
+    expect(loadConfig({ PUBLIC_URL: 'https://hoinghi.example.vn' }).mailFrom).toBe('no-reply@hoinghi.example.vn');
+  });
 });

@@ -52,6 +52,8 @@ attendeeSchema.index({ meetingId: 1, searchTokens: 1 });
 attendeeSchema.index({ meetingId: 1, organization: 1 });
 attendeeSchema.index({ meetingId: 1, role: 1 });
 attendeeSchema.index({ accessToken: 1 }, { unique: true });
+// A person's calendar feed lists every meeting where someone has their e-mail address.
+attendeeSchema.index({ email: 1 }, { partialFilterExpression: { email: { $type: 'string' } } });
 
 export type Attendee = InferSchemaType<typeof attendeeSchema>;
 export type AttendeeDocument = HydratedDocument<Attendee>;

@@ -37,6 +37,8 @@ meetingSchema.index({ publicId: 1 }, { unique: true });
 meetingSchema.index({ startsAt: -1 });
 meetingSchema.index({ status: 1, startsAt: -1 });
 meetingSchema.index({ unitId: 1, endsAt: 1 });
+// The organizing unit's calendar feed.
+meetingSchema.index({ organizingUnit: 1, startsAt: -1 });
 
 export type Meeting = InferSchemaType<typeof meetingSchema>;
 export type MeetingDocument = HydratedDocument<Meeting>;

@@ -40,6 +40,8 @@ siteSchema.index({ meetingId: 1, name: 1 }, { unique: true });
 // The database itself refuses a second main site, whatever races the actions lose.
 siteSchema.index({ meetingId: 1, isMain: 1 }, { unique: true, partialFilterExpression: { isMain: true } });
 siteSchema.index({ coordinatorToken: 1 }, { unique: true });
+// A site's calendar feed lists every meeting with a bridge point of the same name.
+siteSchema.index({ name: 1 });
 
 export type Site = InferSchemaType<typeof siteSchema>;
 export type SiteDocument = HydratedDocument<Site>;
