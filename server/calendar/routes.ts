@@ -13,7 +13,7 @@ import { downloadIcs, entryLinks, feedIcs, slotIcs } from './ics.js';
 import { coordinatorEntry, feedByToken, feedLinks, invitationStatus, organizerCalendarPage, personalEntry, publicEntry, rsvpSummaryFor } from './queries.js';
 import { myCalendarPanel, siteCalendarPanel } from './pages.js';
 import { baseUrlFor, calendarSettings } from './settings.js';
-import { setFlash, takeCalendarFlash } from './flash.js';
+import { setFlash, takeFlash } from '../lib/flash.js';
 
 type Body = Record<string, unknown>;
 
@@ -62,11 +62,6 @@ function sendCalendar(req: Request, res: Response, body: string, options: { last
     return;
   }
   res.status(200).send(body);
-}
-
-function flashLocals(req: Request): { flash?: string; flashError?: string } {
-  const flash = takeCalendarFlash(req);
-  return flash?.kind === 'error' ? { flashError: flash.text } : { flash: flash?.text };
 }
 
 function icsContext(req: Request, res: Response) {
@@ -154,7 +149,7 @@ export function calendarRoutes(): Router {
 
   router.get('/my/site/calendar', async (req, res) => {
     const panel = await siteCalendarPanel(actorOf(res), origin(req), localeOf(res));
-    res.render('calendar/my-site', { title: `${translate(res, 'calendar.title')} · ${panel.site.name}`, ...flashLocals(req), ...panel });
+    res.render('calendar/my-site', { title: `${translate(res, 'calendar.title')} · ${panel.site.name}`, ...takeFlash(req), ...panel });
   });
 
   router.post('/my/site/calendar/feed', async (req, res) => {
@@ -179,7 +174,7 @@ export function calendarRoutes(): Router {
     const entry = await publicEntry(page.meeting.publicId);
     res.render('calendar/organizer', {
       title: `${translate(res, 'calendar.title')} · ${page.meeting.title}`,
-      ...flashLocals(req),
+      ...takeFlash(req),
       meeting: { ...page.meeting, id: meetingId },
       download: `/p/${page.meeting.publicId}/calendar.ics`,
       feedAction: `/meetings/${meetingId}/calendar/feeds`,
@@ -217,7 +212,7 @@ export function calendarRoutes(): Router {
     } catch (error) {
       if (!(error instanceof AppError) || error.status === 401 || error.status === 403 || error.status === 404) throw error;
       const fields = error instanceof Invalid ? Object.values(fieldErrors(error, localeOf(res))) : [];
-      setFlash(req, fields.length > 0 ? fields.join(' ') : translate(res, error.messageKey, error.params), 'error');
+      setFlash(req, fields.length > 0 ? fields.join(' ') : translate(res, error.messageKey, error.params), true);
     }
     res.redirect(303, `/meetings/${meetingId}/calendar#invitations`);
   });

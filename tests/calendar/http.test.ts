@@ -233,6 +233,10 @@ describe('RSVP', () => {
     expect(delegated[0]).toMatchObject({ partstat: 'DELEGATED', delegatedTo: 'mailto:chin@example.vn' });
     const page = await delegate.get('/my');
     expect(page.text).toContain('Bạn đã cử người dự thay: Phạm Văn Chín.');
+    // The form's confirmation shows once, on the page the form returns to.
+    await delegate.postForm('/my/rsvp', { response: 'accepted' });
+    expect((await delegate.get('/my')).text).toContain('Đã ghi nhận xác nhận của bạn.');
+    expect((await delegate.get('/my')).text).not.toContain('Đã ghi nhận xác nhận của bạn.');
   });
 
   it('only the attendee answers for themselves; answers close when the meeting is cancelled', async () => {
