@@ -7,6 +7,7 @@ import { AttendeeModel } from '../attendees/model.js';
 import { MeetingModel, type MeetingStatus } from '../meetings/model.js';
 import type { MeetingRecord } from '../meetings/revision.js';
 import { SiteModel } from '../sites/model.js';
+import { UnitModel } from '../units/model.js';
 import { Forbidden, NotFound, Unauthorized } from '../lib/errors.js';
 import { canSeeSite, requireOrganizer, type Actor } from '../lib/actor.js';
 import { loadMeetingFor } from '../meetings/guard.js';
@@ -14,14 +15,14 @@ import { CalendarFeedModel, InvitationModel, RsvpModel, type FeedScope, type Par
 import type { IcsAgendaItem, IcsAttendee, IcsEntry, IcsMeeting, IcsPlace } from './ics.js';
 import { calendarSettings } from './settings.js';
 
-const meetingFields = { title: 1, organizingUnit: 1, startsAt: 1, endsAt: 1, timeZone: 1, status: 1, calendarSequence: 1, publicId: 1, updatedAt: 1, revision: 1 } as const;
+const meetingFields = { title: 1, organizingUnit: 1, unitId: 1, startsAt: 1, endsAt: 1, timeZone: 1, status: 1, calendarSequence: 1, publicId: 1, updatedAt: 1, revision: 1 } as const;
 const siteFields = { meetingId: 1, name: 1, address: 1, isMain: 1, order: 1, expectedHeadcount: 1 } as const;
 const attendeeFields = { meetingId: 1, fullName: 1, email: 1, role: 1, siteId: 1, accessToken: 1 } as const;
 
 /** Most meetings a feed lists (the latest first when there are more). */
 export const feedMeetingLimit = 1_000;
 
-type MeetingLean = Pick<MeetingRecord, '_id' | 'title' | 'organizingUnit' | 'startsAt' | 'endsAt' | 'timeZone' | 'status' | 'calendarSequence' | 'publicId' | 'updatedAt' | 'revision'>;
+type MeetingLean = Pick<MeetingRecord, '_id' | 'title' | 'organizingUnit' | 'unitId' | 'startsAt' | 'endsAt' | 'timeZone' | 'status' | 'calendarSequence' | 'publicId' | 'updatedAt' | 'revision'>;
 type SiteLean = { _id: Types.ObjectId; meetingId: Types.ObjectId; name: string; address?: string | null; isMain: boolean; order: number; expectedHeadcount?: number | null };
 type AttendeeLean = { _id: Types.ObjectId; meetingId: Types.ObjectId; fullName: string; email?: string | null; role: string; siteId: Types.ObjectId; accessToken: string };
 type RsvpLean = { attendeeId: Types.ObjectId; response: RsvpResponse; reason?: string; delegateName?: string; delegateEmail?: string; respondedAt: Date; updatedAt?: Date };
@@ -209,8 +210,12 @@ async function attendeeFeed(attendeeId: string): Promise<FeedContent | undefined
   if (!Types.ObjectId.isValid(attendeeId)) return undefined;
   const self = await AttendeeModel.findById(attendeeId, attendeeFields).lean<AttendeeLean>();
   if (!self) return undefined;
+  const unit = await unitOfMeeting(self.meetingId);
   const records = self.email ? await AttendeeModel.find({ email: self.email }, attendeeFields).limit(feedMeetingLimit).lean<AttendeeLean[]>() : [self];
-  const meetings = await MeetingModel.find({ _id: { $in: records.map((record) => record.meetingId) }, status: { $in: listedStatuses } }, meetingFields)
+  // Only the meetings of the unit that invited them: an organizer types attendees' e-mail
+  // addresses, so matching on one across units would show another unit's meetings to whoever
+  // made an attendee with that address.
+  const meetings = await MeetingModel.find({ _id: { $in: records.map((record) => record.meetingId) }, unitId: unit, status: { $in: listedStatuses } }, meetingFields)
     .sort({ startsAt: -1 })
     .limit(feedMeetingLimit)
     .lean<MeetingLean[]>();
@@ -235,8 +240,10 @@ async function siteFeed(siteId: string): Promise<FeedContent | undefined> {
   if (!Types.ObjectId.isValid(siteId)) return undefined;
   const self = await SiteModel.findById(siteId, siteFields).lean<SiteLean>();
   if (!self) return undefined;
+  const unit = await unitOfMeeting(self.meetingId);
   const sites = await SiteModel.find({ name: self.name }, siteFields).limit(feedMeetingLimit).lean<SiteLean[]>();
-  const meetings = await MeetingModel.find({ _id: { $in: sites.map((site) => site.meetingId) }, status: { $in: listedStatuses } }, meetingFields)
+  // Within the site's organizing unit: district sites bear the same names in every unit's meetings.
+  const meetings = await MeetingModel.find({ _id: { $in: sites.map((site) => site.meetingId) }, unitId: unit, status: { $in: listedStatuses } }, meetingFields)
     .sort({ startsAt: -1 })
     .limit(feedMeetingLimit)
     .lean<MeetingLean[]>();
@@ -248,7 +255,11 @@ async function siteFeed(siteId: string): Promise<FeedContent | undefined> {
 
 /** Every meeting of one organizing unit, at its main site. */
 async function unitFeed(unitKey: string): Promise<FeedContent | undefined> {
-  const meetings = await MeetingModel.find({ ...unitFilter(unitKey), status: { $in: listedStatuses } }, meetingFields)
+  const unitId = unitIdOfKey(unitKey);
+  if (!unitId) return undefined;
+  const unit = await UnitModel.findById(unitId, { name: 1 }).lean();
+  if (!unit) return undefined;
+  const meetings = await MeetingModel.find({ unitId, status: { $in: listedStatuses } }, meetingFields)
     .sort({ startsAt: -1 })
     .limit(feedMeetingLimit)
     .lean<MeetingLean[]>();
@@ -258,20 +269,27 @@ async function unitFeed(unitKey: string): Promise<FeedContent | undefined> {
   ]);
   const mainByMeeting = new Map(mains.map((site) => [String(site.meetingId), site]));
   const entries = meetings.map((meeting): IcsEntry => ({ meeting: icsMeeting(meeting), place: icsPlace(mainByMeeting.get(String(meeting._id))), agenda: agendas.get(String(meeting._id)) ?? [] }));
-  return { scope: 'unit', name: unitKey.replace(/^name:/, ''), entries: entries.reverse(), lastModified: latest(meetings.map((meeting) => meeting.updatedAt)) };
+  return { scope: 'unit', name: unit.name, entries: entries.reverse(), lastModified: latest([unit.updatedAt, ...meetings.map((meeting) => meeting.updatedAt)]) };
+}
+
+/** The organizing unit of a meeting (null when it has none: then only such meetings are listed). */
+async function unitOfMeeting(meetingId: Types.ObjectId): Promise<Types.ObjectId | null> {
+  const meeting = await MeetingModel.findById(meetingId, { unitId: 1 }).lean();
+  return meeting?.unitId ?? null;
 }
 
 /**
- * A unit feed's key. Meetings name their organizing unit as text (`organizingUnit`) until
- * organizing units land as records; the key says which it is ("name:<text>").
+ * A unit feed's key: the organizing unit's record ("unit:<id>"). Not the meeting's
+ * `organizingUnit` text, which any organizer may set to another unit's name. Keys of the older
+ * "name:<text>" form no longer resolve (their links answer 404; the organizer makes a new one).
  */
-export function unitKeyOf(meeting: Pick<MeetingRecord, 'organizingUnit'>): string | undefined {
-  const name = (meeting.organizingUnit ?? '').trim();
-  return name ? `name:${name}` : undefined;
+export function unitKeyOf(meeting: Pick<MeetingRecord, 'unitId'>): string | undefined {
+  return meeting.unitId ? `unit:${String(meeting.unitId)}` : undefined;
 }
 
-function unitFilter(unitKey: string): { organizingUnit: string } {
-  return { organizingUnit: unitKey.replace(/^name:/, '') };
+function unitIdOfKey(unitKey: string): Types.ObjectId | undefined {
+  const id = /^unit:([0-9a-f]{24})$/.exec(unitKey)?.[1];
+  return id ? new Types.ObjectId(id) : undefined;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,0 +1,80 @@
+// Feeds stay inside the organizing unit: an organizer of one unit cannot list another unit's
+// meetings by naming their meeting like the other unit, by a site of the same name, or by
+// giving an attendee another unit's invitee's e-mail address.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestApp, type TestApp } from '../helpers/app.js';
+import { createMeeting } from '../../server/meetings/actions.js';
+import { addSite } from '../../server/sites/actions.js';
+import { createAttendee } from '../../server/attendees/actions.js';
+import { AttendeeModel } from '../../server/attendees/model.js';
+import { SiteModel } from '../../server/sites/model.js';
+import { addUnit } from '../../server/units/actions.js';
+import { regenerateFeed } from '../../server/calendar/actions.js';
+import type { Actor } from '../../server/lib/actor.js';
+import { parseCalendar } from './fixtures.js';
+
+let app: TestApp;
+const organizerOf = (unitId: string, n: number): Actor => ({ kind: 'organizer', userId: `00000000000000000000000${n}`, name: `Cán bộ ${n}`, isAdmin: false, unitId });
+const units = { science: '', education: '' };
+let science: Actor;
+let education: Actor;
+const secret = { meetingId: '', publicId: '' };
+
+async function meetingOf(actor: Actor, unitId: string, title: string, organizingUnit: string) {
+  const meeting = await createMeeting(actor, { unitId, title, organizingUnit, start: '2027-05-10T08:00', end: '2027-05-10T11:00', status: 'scheduled' });
+  const meetingId = String(meeting._id);
+  await addSite(actor, { meetingId, name: 'Điểm cầu huyện Lai Vung', address: 'UBND huyện Lai Vung', isMain: true });
+  const site = (await SiteModel.findOne({ meetingId }).lean())!;
+  return { meetingId, publicId: meeting.publicId, siteId: String(site._id) };
+}
+
+beforeAll(async () => {
+  app = await startTestApp();
+  units.science = String((await addUnit(app.organizer, { name: 'Sở Khoa học và Công nghệ' }))._id);
+  units.education = String((await addUnit(app.organizer, { name: 'Sở Giáo dục và Đào tạo' }))._id);
+  science = organizerOf(units.science, 1);
+  education = organizerOf(units.education, 2);
+  const hidden = await meetingOf(education, units.education, 'Họp kín ngành Giáo dục', 'Sở Giáo dục và Đào tạo');
+  Object.assign(secret, hidden);
+  await createAttendee(education, { meetingId: hidden.meetingId, fullName: 'Hiệu trưởng', email: 'hieu-truong@example.vn', role: 'delegate', siteId: hidden.siteId });
+});
+afterAll(async () => {
+  await app?.stop();
+});
+
+const feedUids = async (token: string) => parseCalendar((await app.newClient().get(`/calendar/feeds/${token}.ics`)).text).events.map((event) => event.uid);
+const secretUid = () => `${secret.meetingId}.meeting@bridgepoint`;
+
+describe("feeds list only their organizing unit's meetings", () => {
+  it("a unit feed of a meeting named after another unit does not list that unit's meetings", async () => {
+    const own = await meetingOf(science, units.science, 'Hội nghị KH&CN', 'Sở Giáo dục và Đào tạo');
+    const { token } = await regenerateFeed(science, { scope: 'unit', meetingId: own.meetingId });
+    const uids = await feedUids(token);
+    expect(uids).toContain(`${own.meetingId}.meeting@bridgepoint`);
+    expect(uids).not.toContain(secretUid());
+    // The education unit's own feed lists it, named after the unit's record.
+    const theirs = await regenerateFeed(education, { scope: 'unit', meetingId: secret.meetingId });
+    expect(await feedUids(theirs.token)).toEqual([secretUid()]);
+  });
+
+  it("a site feed does not list another unit's meetings at a site of the same name", async () => {
+    const own = await meetingOf(science, units.science, 'Hội nghị KH&CN 2', 'Sở KH&CN');
+    const { token } = await regenerateFeed(science, { scope: 'site', meetingId: own.meetingId, siteId: own.siteId });
+    const uids = await feedUids(token);
+    expect(uids).toContain(`${own.meetingId}.meeting@bridgepoint`);
+    expect(uids).not.toContain(secretUid());
+  });
+
+  it("an attendee given another unit's invitee's e-mail address gets a feed of their own unit's meetings only", async () => {
+    const own = await meetingOf(science, units.science, 'Hội nghị KH&CN 3', 'Sở KH&CN');
+    const made = await createAttendee(science, { meetingId: own.meetingId, fullName: 'Người giả', email: 'hieu-truong@example.vn', role: 'delegate', siteId: own.siteId });
+    const token = (await AttendeeModel.findById(made.id, { accessToken: 1 }).lean())!.accessToken;
+    const attendee = app.newClient();
+    await attendee.openLink(`/a/${token}`);
+    const feed = await attendee.json('POST', '/api/v1/my/calendar/feed');
+    expect(feed.status).toBe(201);
+    const uids = await feedUids(new URL(feed.json.https).pathname.replace(/^\/calendar\/feeds\/|\.ics$/g, ''));
+    expect(uids).toContain(`${own.meetingId}.meeting@bridgepoint`);
+    expect(uids).not.toContain(secretUid());
+  });
+});
