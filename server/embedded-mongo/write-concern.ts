@@ -2,7 +2,7 @@
 // the disk (j:true, w:"majority", fsync:true), and the errors for what one node cannot give.
 import { MongoServerError, failedToParse } from './errors.js';
 import type { Document } from './values.js';
-import { isNumeric, isPlainDocument, isTruthy, toNumber } from './values.js';
+import { bsonTypeName, isNumeric, isPlainDocument, isTruthy, toNumber } from './values.js';
 
 export interface WriteConcernNeeds {
   /** Reply only after an fdatasync covering this command's writes. */
@@ -20,9 +20,12 @@ export function readWriteConcern(command: Document, syncByDefault: boolean): Wri
   const concern = command.writeConcern;
   if (concern === undefined || concern === null) return { sync: syncByDefault && isWriteCommand(command) };
   if (!isPlainDocument(concern)) {
-    throw new MongoServerError('TypeMismatch', `BSON field 'writeConcern' is the wrong type '${Array.isArray(concern) ? 'array' : typeof concern}', expected type 'object'`);
+    throw new MongoServerError('TypeMismatch', `BSON field 'writeConcern' is the wrong type '${bsonTypeName(concern)}', expected type 'object'`);
   }
-  const { w, j, fsync } = concern;
+  const { w, j, fsync, wtimeout } = concern;
+  if (wtimeout !== undefined && wtimeout !== null && !isNumeric(wtimeout)) {
+    throw failedToParse(`wtimeout must be a number, not ${bsonTypeName(wtimeout)}`);
+  }
   let acknowledged = true;
   let majority = false;
   if (isNumeric(w)) {

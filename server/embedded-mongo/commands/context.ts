@@ -5,7 +5,7 @@ import type { ServerParameters } from '../parameters.js';
 import type { Store } from '../store.js';
 import type { Reply } from '../wire.js';
 import type { Document } from '../values.js';
-import { bsonTypeName, isPlainDocument } from '../values.js';
+import { bsonTypeName, isNumeric, isPlainDocument } from '../values.js';
 
 export interface ServerInfo {
   port: number;
@@ -64,4 +64,48 @@ export function arrayArg(command: Document, field: string): unknown[] {
 export function nonNegative(value: number, field: string): number {
   if (value < 0) throw badValue(`${field} value must be non-negative, but received: ${value}`);
   return value;
+}
+
+/** The BSON types an IDL field accepts, as mongod names them in its TypeMismatch message. */
+export type FieldKind = 'number' | 'bool' | 'object' | 'string' | 'array';
+
+const kindNames: Record<FieldKind, string[]> = {
+  number: ['long', 'int', 'decimal', 'double'],
+  // mongod's IDL "safeBool"/"optionalBool": a bool, or a number read as one.
+  bool: ['bool', 'long', 'int', 'decimal', 'double'],
+  object: ['object'],
+  string: ['string'],
+  array: ['array'],
+};
+
+function hasKind(value: unknown, kind: FieldKind): boolean {
+  switch (kind) {
+    case 'number':
+      return isNumeric(value);
+    case 'bool':
+      return typeof value === 'boolean' || isNumeric(value);
+    case 'object':
+      return isPlainDocument(value);
+    case 'string':
+      return typeof value === 'string';
+    case 'array':
+      return Array.isArray(value);
+  }
+}
+
+/**
+ * Options a command's IDL declares with a type: a value of another type is refused with
+ * TypeMismatch before anything runs, as mongod refuses it, instead of being read loosely
+ * (a string 'multi' updating every document, a numeric hint ignored). Absent and null pass.
+ */
+export function checkFieldTypes(spec: Document, struct: string, fields: Record<string, FieldKind | FieldKind[]>): void {
+  for (const [field, want] of Object.entries(fields)) {
+    const value = spec[field];
+    if (value === undefined || value === null) continue;
+    const kinds = Array.isArray(want) ? want : [want];
+    if (kinds.some((k) => hasKind(value, k))) continue;
+    const names = [...new Set(kinds.flatMap((k) => kindNames[k]))];
+    const expected = names.length === 1 ? `type '${names[0]}'` : `types '[${names.join(', ')}]'`;
+    throw new MongoServerError('TypeMismatch', `BSON field '${struct}.${field}' is the wrong type '${bsonTypeName(value)}', expected ${expected}`);
+  }
 }

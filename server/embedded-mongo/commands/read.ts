@@ -17,7 +17,7 @@ import { withIdFirst } from '../update.js';
 import { encodeCursorReply, type RawReply } from '../wire.js';
 import type { Document } from '../values.js';
 import { compareValues, isNumeric, isPlainDocument, isTruthy, toInteger, toNumber, typeOrder } from '../values.js';
-import { collectionArg, documentArg, nonNegative, type CommandContext, type CommandHandler } from './context.js';
+import { checkFieldTypes, collectionArg, documentArg, nonNegative, type CommandContext, type CommandHandler } from './context.js';
 
 /** What a read runs over: a collection (with its indexes) or the computed documents of a view. */
 type ReadSource = Collection | Document[] | undefined;
@@ -126,6 +126,12 @@ function optionalBatchSize(command: Document, field = 'batchSize'): number | und
 
 export const find: CommandHandler = (command, ctx) => {
   const name = collectionArg(command, 'find');
+  checkFieldTypes(command, 'FindCommandRequest', {
+    limit: 'number', skip: 'number', batchSize: 'number', maxTimeMS: 'number', hint: ['string', 'object'],
+    collation: 'object', min: 'object', max: 'object', let: 'object', readConcern: 'object',
+    singleBatch: 'bool', allowDiskUse: 'bool', noCursorTimeout: 'bool', returnKey: 'bool', showRecordId: 'bool',
+    tailable: 'bool', awaitData: 'bool', allowPartialResults: 'bool',
+  });
   const filter = documentArg(command, 'filter') ?? {};
   const sort = parseSort(command.sort);
   const scored = hasText(filter);
@@ -249,6 +255,7 @@ export const getMore: CommandHandler = (command, ctx) => {
   const id = cursorIdArg(command.getMore);
   if (!id) throw new MongoServerError('TypeMismatch', "Field 'getMore' must be of type long in: { getMore: ... }");
   const name = collectionArg(command, 'collection');
+  checkFieldTypes(command, 'getMore', { batchSize: 'number', maxTimeMS: 'number' });
   const namespace = `${ctx.db}.${name}`;
   const { bytes, id: nextId } = ctx.cursors.getMore(id, namespace, optionalBatchSize(command));
   return encodeCursorReply('nextBatch', bytes, nextId, namespace);
@@ -264,6 +271,7 @@ export const killCursors: CommandHandler = (command, ctx) => {
 
 export const count: CommandHandler = (command, ctx) => {
   const name = collectionArg(command, 'count');
+  checkFieldTypes(command, 'count', { limit: 'number', skip: 'number', maxTimeMS: 'number', hint: ['string', 'object'], collation: 'object', readConcern: 'object' });
   const filter = documentArg(command, 'query') ?? {};
   const skip = nonNegative(toInteger(command.skip), 'skip');
   const limit = Math.abs(toInteger(command.limit));
@@ -281,6 +289,7 @@ export const count: CommandHandler = (command, ctx) => {
 
 export const distinct: CommandHandler = (command, ctx) => {
   const name = collectionArg(command, 'distinct');
+  checkFieldTypes(command, 'distinct', { maxTimeMS: 'number', collation: 'object', hint: ['string', 'object'], readConcern: 'object' });
   if (typeof command.key !== 'string') throw new MongoServerError('TypeMismatch', "BSON field 'distinct.key' is the wrong type, expected type 'string'");
   if (command.key === '') throw badValue('FieldPath cannot be constructed with empty string');
   const path = command.key.split('.');
@@ -322,6 +331,11 @@ export const aggregate: CommandHandler = (command, ctx) => {
   if (!isPlainDocument(command.cursor)) {
     throw failedToParse("The 'cursor' option is required, except for aggregate with the explain argument");
   }
+  checkFieldTypes(command, 'aggregate', {
+    maxTimeMS: 'number', hint: ['string', 'object'], collation: 'object', let: 'object', readConcern: 'object',
+    allowDiskUse: 'bool', bypassDocumentValidation: 'bool',
+  });
+  checkFieldTypes(command.cursor, 'aggregate.cursor', { batchSize: 'number' });
   const pipeline = [...command.pipeline] as Document[];
   checkPipeline(pipeline);
   if (pipeline.some((stage) => '$changeStream' in stage)) {

@@ -23,7 +23,7 @@ import {
 } from '../update.js';
 import type { Document } from '../values.js';
 import { isPlainDocument, isTruthy, toInteger } from '../values.js';
-import { arrayArg, collectionArg, documentArg, type CommandHandler } from './context.js';
+import { arrayArg, checkFieldTypes, collectionArg, documentArg, type CommandHandler } from './context.js';
 
 function writeError(index: number, raw: unknown): Document {
   const err = asServerError(raw);
@@ -78,6 +78,7 @@ function documentSize(doc: Document): number {
 export const insert: CommandHandler = (command, ctx) => {
   const name = collectionArg(command, 'insert');
   const documents = arrayArg(command, 'documents');
+  checkFieldTypes(command, 'insert', { ordered: 'bool', bypassDocumentValidation: 'bool' });
   const ordered = command.ordered !== false;
   const db = ctx.store.database(ctx.db);
   let n = 0;
@@ -233,6 +234,14 @@ function readUpdateSpec(raw: unknown): UpdateSpec {
 export const update: CommandHandler = (command, ctx) => {
   const name = collectionArg(command, 'update');
   const updates = arrayArg(command, 'updates');
+  checkFieldTypes(command, 'update', { ordered: 'bool', bypassDocumentValidation: 'bool', let: 'object' });
+  for (const statement of updates) {
+    if (isPlainDocument(statement)) {
+      checkFieldTypes(statement, 'update.updates', {
+        multi: 'bool', upsert: 'bool', arrayFilters: 'array', collation: 'object', hint: ['string', 'object'], c: 'object',
+      });
+    }
+  }
   const ordered = command.ordered !== false;
   for (const statement of updates) {
     // Sorted updateOne/replaceOne arrived in MongoDB 8.0; the 7.0 we report rejects the field.
@@ -272,6 +281,10 @@ export const update: CommandHandler = (command, ctx) => {
 export const deleteCommand: CommandHandler = (command, ctx) => {
   const name = collectionArg(command, 'delete');
   const deletes = arrayArg(command, 'deletes');
+  checkFieldTypes(command, 'delete', { ordered: 'bool', bypassDocumentValidation: 'bool', let: 'object' });
+  for (const statement of deletes) {
+    if (isPlainDocument(statement)) checkFieldTypes(statement, 'delete.deletes', { limit: 'number', collation: 'object', hint: ['string', 'object'] });
+  }
   const ordered = command.ordered !== false;
   const db = ctx.store.database(ctx.db);
   const variables = evaluateLet(command.let);
@@ -305,6 +318,10 @@ export const deleteCommand: CommandHandler = (command, ctx) => {
 
 export const findAndModify: CommandHandler = (command, ctx) => {
   const name = collectionArg(command, Object.keys(command)[0]);
+  checkFieldTypes(command, 'findAndModify', {
+    new: 'bool', upsert: 'bool', remove: 'bool', bypassDocumentValidation: 'bool', maxTimeMS: 'number',
+    arrayFilters: 'array', collation: 'object', hint: ['string', 'object'], let: 'object',
+  });
   const filter = documentArg(command, 'query') ?? {};
   const sort = documentArg(command, 'sort');
   const remove = isTruthy(command.remove);
