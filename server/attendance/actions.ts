@@ -311,12 +311,19 @@ async function requireSiteCode(attendee: AttendeeFacts & { _id: Types.ObjectId }
   const site = await SiteModel.findById(attendee.siteId, { coordinatorToken: 1 }).lean();
   if (!site) throw new NotFound('attendance.site.notFound');
   const record = await ensureRecord(attendee, false);
-  const windowOpen = record.codeFailuresSince && Date.now() - record.codeFailuresSince.getTime() < wrongCodeWindowMs;
-  if (windowOpen && record.codeFailures >= wrongCodeLimit) throw new TooManyRequests('attendance.code.tooMany');
-  if (isCurrentCode(site.coordinatorToken, String(attendee.siteId), code)) return;
-  await AttendanceModel.updateOne(
-    { _id: record._id },
-    windowOpen ? { $inc: { codeFailures: 1 } } : { $set: { codeFailures: 1, codeFailuresSince: new Date() } },
-  );
+  // A window that has run out starts again (only once, if two guesses find it at the same time).
+  const since = record.codeFailuresSince;
+  if (!since || Date.now() - since.getTime() >= wrongCodeWindowMs) {
+    await AttendanceModel.updateOne({ _id: record._id, codeFailuresSince: since ?? null }, { $set: { codeFailures: 0, codeFailuresSince: new Date() } });
+  }
+  // Each guess takes its attempt in one atomic write before the code is compared, so guesses sent
+  // all at once cannot all pass a check read before any of them counted.
+  const taken = await AttendanceModel.findOneAndUpdate({ _id: record._id, codeFailures: { $lt: wrongCodeLimit } }, { $inc: { codeFailures: 1 } }, { new: true, projection: { _id: 1 } }).lean();
+  if (!taken) throw new TooManyRequests('attendance.code.tooMany');
+  if (isCurrentCode(site.coordinatorToken, String(attendee.siteId), code)) {
+    // A right code is not a wrong guess: give the attempt back.
+    await AttendanceModel.updateOne({ _id: record._id, codeFailures: { $gt: 0 } }, { $inc: { codeFailures: -1 } });
+    return;
+  }
   throw new Invalid({ code: { key: 'attendance.code.wrong' } });
 }

@@ -97,6 +97,16 @@ describe('check-in at a bridge point', () => {
     expect(locked).toMatchObject({ ok: false, error: { code: 'too_many_requests', message: expect.stringContaining('Too many wrong codes') } });
   });
 
+  it('guesses sent all at once are limited too: at most five are tried', async () => {
+    const me = day.people[3][3];
+    const phones = await Promise.all([0, 1, 2].map(() => screens.join(day.meetingId, { token: me.token, lang: 'en' })));
+    const right = currentCode(day.sites[3].token, day.sites[3].id).code;
+    const guesses = Array.from({ length: 30 }, (_, n) => String((Number(right) + 1 + n) % 1_000_000).padStart(6, '0'));
+    const acks = await Promise.all(guesses.map((code, n) => send(phones[n % 3], 'attendance:selfCheckIn', { meetingId: day.meetingId, code, opId: opId() })));
+    expect(acks.filter((ack) => ack.error?.code === 'invalid').length).toBeLessThanOrEqual(5);
+    expect(acks.filter((ack) => ack.error?.code === 'too_many_requests').length).toBeGreaterThanOrEqual(25);
+  });
+
   it('the same operation sent twice, even at the same moment, counts once and is answered the same', async () => {
     const [, , , sadec] = day.sites;
     const coordinator = await screens.join(day.meetingId, { token: sadec.token });
