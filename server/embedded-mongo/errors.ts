@@ -21,6 +21,7 @@ export const ErrorCodes = {
   EmptyFieldName: 56,
   CommandNotFound: 59,
   ImmutableField: 66,
+  CannotCreateIndex: 67,
   InvalidOptions: 72,
   InvalidNamespace: 73,
   IndexOptionsConflict: 85,

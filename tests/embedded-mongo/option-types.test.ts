@@ -74,3 +74,19 @@ describe('options of the wrong type', () => {
     expect(await db.collection<{ _id: number }>('c').countDocuments({ _id: 20 })).toBe(0);
   });
 });
+
+describe('index key patterns', () => {
+  it('an unknown plugin, a zero or a non-number value is refused with CannotCreateIndex and creates nothing', async () => {
+    const db = client.db('optiontypes');
+    for (const key of [{ a: 'bogus' }, { a: 0 }, { a: true }, { a: { x: 1 } }, {}]) {
+      await expect(db.command({ createIndexes: 'k', indexes: [{ key, name: 'bad' }] }), JSON.stringify(key)).rejects.toMatchObject({
+        code: 67,
+        codeName: 'CannotCreateIndex',
+      });
+    }
+    await db.collection('k').createIndexes([{ key: { a: 1 } }, { key: { b: -1, c: 1 } }, { key: { t: 'text' } }, { key: { g: '2dsphere' } }]);
+    const names = (await db.collection('k').listIndexes().toArray()).map((i) => i.name as string);
+    expect(names).not.toContain('bad');
+    expect(names).toEqual(expect.arrayContaining(['a_1', 'b_-1_c_1', 't_text', 'g_2dsphere']));
+  });
+});

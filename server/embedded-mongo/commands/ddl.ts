@@ -3,7 +3,7 @@ import { Binary, UUID } from 'bson';
 import { MongoLocationError, MongoServerError, badValue, failedToParse } from '../errors.js';
 import { compileFilter } from '../query.js';
 import type { Document } from '../values.js';
-import { bsonTypeName, compareValues, isPlainDocument, isTruthy } from '../values.js';
+import { bsonTypeName, compareValues, isNumeric, isPlainDocument, isTruthy, toNumber } from '../values.js';
 import { arrayArg, collectionArg, type CommandHandler } from './context.js';
 
 /** What listCollections reports back as a collection's options (generic command fields are not). */
@@ -138,6 +138,27 @@ function collectionUuid(db: string, name: string): Binary {
   return new UUID(bytes.toString('hex'));
 }
 
+/** mongod's own index types; any other string in a key pattern is an unknown plugin. */
+const INDEX_PLUGINS = new Set(['text', '2dsphere', '2d', 'hashed', 'geoHaystack', 'columnstore']);
+
+/** A key pattern's values are non-zero numbers or a known plugin's name, as mongod checks them. */
+function checkKeyPattern(key: Document): void {
+  if (Object.keys(key).length === 0) throw new MongoServerError('CannotCreateIndex', 'Index keys cannot be empty.');
+  for (const value of Object.values(key)) {
+    if (typeof value === 'string') {
+      if (!INDEX_PLUGINS.has(value)) throw new MongoServerError('CannotCreateIndex', `Unknown index plugin '${value}'`);
+    } else if (isNumeric(value)) {
+      const n = toNumber(value);
+      if (n === 0 || Number.isNaN(n)) throw new MongoServerError('CannotCreateIndex', `Values in v:2 index key pattern cannot be of value ${n}`);
+    } else {
+      throw new MongoServerError(
+        'CannotCreateIndex',
+        `Values in v:2 index key pattern cannot be of type ${bsonTypeName(value)}. Only numbers > 0, numbers < 0, and strings are allowed.`,
+      );
+    }
+  }
+}
+
 export const createIndexes: CommandHandler = (command, ctx) => {
   const name = collectionArg(command, 'createIndexes');
   const specs = arrayArg(command, 'indexes');
@@ -150,6 +171,7 @@ export const createIndexes: CommandHandler = (command, ctx) => {
     for (const spec of specs) {
       if (!isPlainDocument(spec)) throw failedToParse('index specification must be an object');
       if (!isPlainDocument(spec.key)) throw failedToParse("The 'key' field is a required property of an index specification");
+      checkKeyPattern(spec.key);
       collection.createIndex(spec);
     }
     collection.persistCatalog();
