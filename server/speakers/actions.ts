@@ -83,14 +83,20 @@ export async function requestToSpeak(actor: Actor, input: unknown): Promise<Spea
       meetingId: data.meetingId,
       part: 'speakers',
       closed: requestsClosed,
-      plan: () => ({
+      plan: async (meeting) => {
+        // An attendee waits in the queue once (their own phone could otherwise fill it for everyone).
+        if (actor.kind === 'attendee' && (await SpeakerRequestModel.exists({ _id: { $in: speakersState(meeting).queue }, attendeeId: speaker.attendeeId }))) {
+          throw new Conflict('speakers.request.alreadyWaiting');
+        }
+        return {
         update: { $push: { 'live.speakers.queue': requestId } },
         write: async (revision, meeting) => {
           await SpeakerRequestModel.create({ _id: requestId, meetingId: data.meetingId, ...speaker, topic: data.topic, requestedBy: actorLabel(actor), requestedAt: new Date(), revision });
           return loadSpeakers(data.meetingId, speakersState(meeting), revision);
         },
         events: announce('request'),
-      }),
+        };
+      },
     });
     return ack(data.meetingId, committed, String(requestId));
   });

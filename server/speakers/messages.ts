@@ -14,9 +14,11 @@ registerMessages({
     'speakers.forbidden.notYours': 'Bạn chỉ rút được đăng ký của mình hoặc của điểm cầu mình.',
     'speakers.grant.notWaiting': 'Đăng ký này không còn trong danh sách chờ.',
     'speakers.reorder.stale': 'Danh sách chờ vừa thay đổi. Vui lòng tải lại và sắp xếp lại.',
+    'speakers.request.alreadyWaiting': 'Bạn đã đăng ký phát biểu và đang chờ đến lượt.',
   },
   en: {
     'speakers.topic.required': 'Please enter what the speech is about.',
+    'speakers.request.alreadyWaiting': 'You have already asked to speak and are waiting for your turn.',
     'speakers.name.required': 'Please enter the speaker’s name.',
     'speakers.notFound': 'This request to speak was not found.',
     'speakers.closed.draft': 'The meeting is still a draft.',
