@@ -142,11 +142,15 @@ function requestLogger(logger: Logger): RequestHandler {
 }
 
 /**
- * URLs as logged: personal and site links (/a/<token>, /s/<token>) are secrets, and multipart
- * forms carry the CSRF token in their URL (no header without JavaScript).
+ * URLs as logged: personal and site links (/a/<token>, /s/<token>), calendar feed links
+ * (/calendar/feeds/<token>.ics) and organizer invitations (/invite/<token>) are secrets, and
+ * multipart forms carry the CSRF token in their URL (no header without JavaScript).
  */
 export function loggableUrl(url: string): string {
-  return url.replace(/^\/(a|s)\/[^/?]+/, '/$1/[redacted]').replace(/([?&]_csrf=)[^&]*/, '$1[redacted]');
+  return url
+    .replace(/^\/(a|s|invite)\/[^/?]+/, '/$1/[redacted]')
+    .replace(/^\/calendar\/feeds\/[^/?]+?(\.ics)?(?=$|[/?])/, '/calendar/feeds/[redacted]$1')
+    .replace(/([?&]_csrf=)[^&]*/, '$1[redacted]');
 }
 
 /** `?lang=en` switches the language and remembers it; Vietnamese is the default. */
