@@ -78,27 +78,37 @@ export async function requestToSpeak(actor: Actor, input: unknown): Promise<Spea
   const speaker = await resolveSpeaker(actor, data);
   return onceOnly({ meetingId: data.meetingId, opId: data.opId, command: 'speakers:request', target: data.topic }, async () => {
     const requestId = new Types.ObjectId();
-    const committed = await commitGuarded<SpeakersView>({
-      actor,
-      meetingId: data.meetingId,
-      part: 'speakers',
-      closed: requestsClosed,
-      plan: async (meeting) => {
-        // An attendee waits in the queue once (their own phone could otherwise fill it for everyone).
-        if (actor.kind === 'attendee' && (await SpeakerRequestModel.exists({ _id: { $in: speakersState(meeting).queue }, attendeeId: speaker.attendeeId }))) {
-          throw new Conflict('speakers.request.alreadyWaiting');
-        }
-        return {
-        update: { $push: { 'live.speakers.queue': requestId } },
-        write: async (revision, meeting) => {
-          await SpeakerRequestModel.create({ _id: requestId, meetingId: data.meetingId, ...speaker, topic: data.topic, requestedBy: actorLabel(actor), requestedAt: new Date(), revision });
-          return loadSpeakers(data.meetingId, speakersState(meeting), revision);
+    // The request exists before its id enters the queue (unseen until then: screens list the
+    // queue's ids), so a second request of the same attendee, retried after the first one's
+    // write, always finds the first one's owner.
+    await SpeakerRequestModel.create({ _id: requestId, meetingId: data.meetingId, ...speaker, topic: data.topic, requestedBy: actorLabel(actor), requestedAt: new Date(), revision: 0 });
+    try {
+      const committed = await commitGuarded<SpeakersView>({
+        actor,
+        meetingId: data.meetingId,
+        part: 'speakers',
+        closed: requestsClosed,
+        plan: async (meeting) => {
+          // An attendee waits in the queue once (their own phone could otherwise fill it for everyone).
+          if (actor.kind === 'attendee' && (await SpeakerRequestModel.exists({ _id: { $in: speakersState(meeting).queue }, attendeeId: speaker.attendeeId }))) {
+            throw new Conflict('speakers.request.alreadyWaiting');
+          }
+          return {
+            update: { $push: { 'live.speakers.queue': requestId } },
+            write: async (revision, stored) => {
+              await SpeakerRequestModel.updateOne({ _id: requestId }, { $set: { revision } });
+              return loadSpeakers(data.meetingId, speakersState(stored), revision);
+            },
+            events: announce('request'),
+          };
         },
-        events: announce('request'),
-        };
-      },
-    });
-    return ack(data.meetingId, committed, String(requestId));
+      });
+      if (!committed.changed) await SpeakerRequestModel.deleteOne({ _id: requestId });
+      return ack(data.meetingId, committed, String(requestId));
+    } catch (error) {
+      await SpeakerRequestModel.deleteOne({ _id: requestId });
+      throw error;
+    }
   });
 }
 

@@ -110,10 +110,12 @@ describe('check-in at a bridge point', () => {
   it('an attendee waits in the speakers’ queue once: more requests are refused, not queued', async () => {
     const me = day.people[2][3];
     const phone = await screens.join(day.meetingId, { token: me.token, lang: 'en' });
-    expect((await send(phone, 'speakers:request', { meetingId: day.meetingId, topic: 'Ý kiến', opId: opId() })).ok).toBe(true);
+    // Sent all at once: one is queued.
     const acks = await Promise.all(Array.from({ length: 10 }, (_, n) => send(phone, 'speakers:request', { meetingId: day.meetingId, topic: `Ý kiến ${n}`, opId: opId() })));
-    expect(acks.every((ack) => !ack.ok && ack.error.code === 'conflict')).toBe(true);
-    expect(acks[0].error.message).toContain('already asked to speak');
+    expect(acks.filter((ack) => ack.ok).length).toBe(1);
+    expect(acks.filter((ack) => !ack.ok).every((ack) => ack.error.code === 'conflict')).toBe(true);
+    const later = await send(phone, 'speakers:request', { meetingId: day.meetingId, topic: 'Ý kiến nữa', opId: opId() });
+    expect(later.error.message).toContain('already asked to speak');
     const meeting = await MeetingModel.findById(day.meetingId).lean();
     const queue = (meeting?.live as { speakers?: { queue?: unknown[] } })?.speakers?.queue ?? [];
     const waiting = (await snapshot({ token: me.token })).speakers.queue.filter((entry: { attendeeId?: string }) => entry.attendeeId === me.id);
