@@ -336,6 +336,8 @@ function operatorPredicate(op: string, arg: unknown, all: Document, options: Que
     case '$size': {
       if (!isNumeric(arg)) throw badValue('$size needs a number');
       const n = toNumber(arg);
+      if (n < 0) throw badValue('$size may not be negative');
+      if (!Number.isInteger(n)) throw badValue('$size must be a whole number');
       return (v) => Array.isArray(v) && v.length === n;
     }
     case '$all': {

@@ -90,3 +90,13 @@ describe('index key patterns', () => {
     expect(names).toEqual(expect.arrayContaining(['a_1', 'b_-1_c_1', 't_text', 'g_2dsphere']));
   });
 });
+
+describe('$size', () => {
+  it('a negative or fractional size is refused with BadValue as mongod refuses it', async () => {
+    const c = client.db('optiontypes').collection('sz');
+    await c.insertOne({ a: [1, 2] });
+    await expect(c.find({ a: { $size: -1 } }).toArray()).rejects.toMatchObject({ code: 2, message: '$size may not be negative' });
+    await expect(c.find({ a: { $size: 1.5 } }).toArray()).rejects.toMatchObject({ code: 2, message: '$size must be a whole number' });
+    expect(await c.countDocuments({ a: { $size: 2 } })).toBe(1);
+  });
+});
