@@ -4,14 +4,13 @@
 import './messages.js';
 import { Types } from 'mongoose';
 import { z } from 'zod';
-import { requireMeetingViewer, requireOrganizer, type Actor } from '../lib/actor.js';
+import { requireOrganizer, type Actor } from '../lib/actor.js';
 import { Invalid, NotFound, isDuplicateKeyError } from '../lib/errors.js';
 import { isObjectIdString } from '../lib/input.js';
 import { objectId, parseInput } from '../lib/validation.js';
-import { requireOpenMeeting } from '../meetings/guard.js';
+import { loadMeetingFor, requireOpenMeeting } from '../meetings/guard.js';
 import { commitMeetingChange } from '../meetings/revision.js';
 import { AttendeeModel } from './model.js';
-import { findMeeting } from './queries.js';
 import { cleanCell, importColumns, type UploadedFile } from './import-file.js';
 import { parseImportOffThread } from './import-parse.js';
 import { ImportDraftModel, draftLifetimeMs, loadDraft, previewOf, type ImportPreview } from './import-draft.js';
@@ -19,9 +18,11 @@ import { ImportDraftModel, draftLifetimeMs, loadDraft, previewOf, type ImportPre
 export { importColumns, maxImportBytes, maxImportMb, maxImportRows, maxUnpackedBytes, type ImportColumn, type RowValues, type UploadedFile, type ParsedImport } from './import-file.js';
 export { ImportDraftModel, checkRows, roleAliases, roleFromText, type CheckedRow, type ImportPreview, type RowProblem } from './import-draft.js';
 
-function requireImporter(actor: Actor, meetingId: string): asserts actor is Extract<Actor, { kind: 'organizer' }> {
+/** An organizer who may see this meeting (its unit's, or an administrator): drafts of other units' meetings do not exist for them. */
+async function requireImporter(actor: Actor, meetingId: string): Promise<Extract<Actor, { kind: 'organizer' }>> {
   requireOrganizer(actor);
-  requireMeetingViewer(actor, meetingId);
+  await loadMeetingFor(actor, meetingId, 'attendees.meetingNotFound');
+  return actor;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -29,13 +30,12 @@ function requireImporter(actor: Actor, meetingId: string): asserts actor is Extr
 
 /** Read the uploaded file and keep its rows as a draft; nothing is added to the list yet. */
 export async function previewImport(actor: Actor, meetingId: string, file: UploadedFile | undefined): Promise<ImportPreview> {
-  requireImporter(actor, meetingId);
-  await findMeeting(meetingId);
+  const organizer = await requireImporter(actor, meetingId);
   if (!file) throw new Invalid({ file: { key: 'attendees.import.fileRequired' } }, 'attendees.import.fileRequired');
   const parsed = await parseImportOffThread(file);
   const draft = await ImportDraftModel.create({
     meetingId,
-    createdBy: actor.userId,
+    createdBy: organizer.userId,
     filename: file.originalname.normalize('NFC').slice(0, 200),
     columns: parsed.columns,
     ignoredColumns: parsed.ignoredColumns,
@@ -46,7 +46,7 @@ export async function previewImport(actor: Actor, meetingId: string, file: Uploa
 }
 
 export async function getImportPreview(actor: Actor, meetingId: string, draftId: string): Promise<ImportPreview> {
-  requireImporter(actor, meetingId);
+  await requireImporter(actor, meetingId);
   return previewOf(await loadDraft(meetingId, draftId));
 }
 
@@ -63,7 +63,7 @@ const rowFixSchema = z.object({
 
 /** Correct one row of the preview in place (instead of fixing the file and uploading again). */
 export async function fixImportRow(actor: Actor, meetingId: string, draftId: string, rowNumber: number, input: unknown): Promise<ImportPreview> {
-  requireImporter(actor, meetingId);
+  await requireImporter(actor, meetingId);
   const values = parseInput(rowFixSchema, input);
   const draft = await loadDraft(meetingId, draftId);
   const row = draft.rows.find((candidate) => candidate.row === Number(rowNumber));
@@ -78,7 +78,7 @@ export async function fixImportRow(actor: Actor, meetingId: string, draftId: str
 
 /** Leave one row out of the import. */
 export async function dropImportRow(actor: Actor, meetingId: string, draftId: string, rowNumber: number): Promise<ImportPreview> {
-  requireImporter(actor, meetingId);
+  await requireImporter(actor, meetingId);
   const draft = await loadDraft(meetingId, draftId);
   const index = draft.rows.findIndex((candidate) => candidate.row === Number(rowNumber));
   if (index < 0) throw new NotFound('attendees.import.draftNotFound');
@@ -88,7 +88,7 @@ export async function dropImportRow(actor: Actor, meetingId: string, draftId: st
 }
 
 export async function discardImport(actor: Actor, meetingId: string, draftId: string): Promise<void> {
-  requireImporter(actor, meetingId);
+  await requireImporter(actor, meetingId);
   if (!isObjectIdString(draftId)) return;
   await ImportDraftModel.deleteOne({ _id: draftId, meetingId });
 }
@@ -111,7 +111,7 @@ const commitSchema = z.object({ meetingId: objectId, draftId: objectId });
  */
 export async function commitImport(actor: Actor, input: unknown): Promise<{ inserted: number; revision: number }> {
   const { meetingId, draftId } = parseInput(commitSchema, input);
-  requireImporter(actor, meetingId);
+  await requireImporter(actor, meetingId);
   const { stillOpen } = await requireOpenMeeting(actor, meetingId, 'attendees.meeting.closed');
   const draft = await loadDraft(meetingId, draftId);
   const preview = await previewOf(draft);

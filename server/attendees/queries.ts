@@ -8,7 +8,7 @@ import { requireMeetingViewer, type Actor } from '../lib/actor.js';
 import { Forbidden, NotFound, Unauthorized } from '../lib/errors.js';
 import { escapeRegex, searchKey } from '../lib/text.js';
 import { objectId, parseInput } from '../lib/validation.js';
-import { findMeetingSummary, findMeetingSummaryFor, type MeetingSummary } from '../meetings/queries.js';
+import { findMeetingSummaryFor, type MeetingSummary } from '../meetings/queries.js';
 import { SiteModel } from '../sites/model.js';
 import { AttendeeModel, attendeeRoles, type Attendee, type AttendeeRole } from './model.js';
 import { BoundedMap } from '../lib/bounded-map.js';
@@ -41,10 +41,6 @@ export function findMeetingFor(actor: Actor, meetingId: string): Promise<Meeting
   return findMeetingSummaryFor(actor, meetingId, 'attendees.meetingNotFound');
 }
 
-/** @deprecated No asker check: only for attendees/import.ts until it calls findMeetingFor. */
-export function findMeeting(meetingId: string): Promise<MeetingSummary> {
-  return findMeetingSummary({ id: meetingId }, 'attendees.meetingNotFound');
-}
 
 export interface AttendeeView {
   id: string;
@@ -201,6 +197,7 @@ export async function listAttendees(actor: Actor, meetingId: string, input: unkn
 
 export async function getAttendee(actor: Actor, meetingId: string, attendeeId: string): Promise<AttendeeView> {
   const scope = readScope(actor, meetingId);
+  await findMeetingFor(actor, meetingId);
   if (!isObjectIdString(attendeeId)) throw new NotFound('attendees.notFound');
   const doc = await AttendeeModel.findOne({ _id: attendeeId, meetingId }).lean<AttendeeRecord>();
   if (!doc) throw new NotFound('attendees.notFound');

@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { DateTime } from 'luxon';
 import { Types } from 'mongoose';
 import { MeetingModel, meetingStatuses } from './model.js';
-import { requireOpenMeeting } from './guard.js';
+import { loadMeetingFor, requireOpenMeeting } from './guard.js';
 import { commitMeetingChange } from './revision.js';
 import { statusActions, transitions } from './capabilities.js';
 import { SiteModel } from '../sites/model.js';
@@ -157,12 +157,6 @@ export async function createMeeting(actor: Actor, input: unknown): Promise<Meeti
   return meeting;
 }
 
-async function loadMeeting(meetingId: string): Promise<MeetingRecord> {
-  const meeting = await MeetingModel.findById(meetingId).lean<MeetingRecord>();
-  if (!meeting) throw new NotFound('meeting.notFound');
-  return meeting;
-}
-
 /** A cancelled or ended meeting's own details are read-only. */
 const closedForEdits = { cancelled: 'meeting.cancelled.readonly', ended: 'meeting.ended.readonly' };
 
@@ -277,7 +271,7 @@ export async function getMeetingForEdit(actor: Actor, meetingId: string): Promis
 export async function duplicateMeeting(actor: Actor, input: unknown): Promise<MeetingRecord> {
   const data = parseInput(duplicateSchema, input);
   requireOrganizer(actor);
-  const source = await loadMeeting(data.meetingId);
+  const source = await loadMeetingFor(actor, data.meetingId);
   const fields: FieldMessages = {};
   const startsAt = data.start === undefined ? fromLocalInput(defaultDuplicateStart(source), source.timeZone) : fromLocalInput(data.start, source.timeZone);
   if (!startsAt) fields.start = { key: 'meeting.start.invalid' };

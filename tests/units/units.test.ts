@@ -6,6 +6,7 @@ import { startTestApp, type TestApp } from '../helpers/app.js';
 import { HttpClient } from '../helpers/http.js';
 import { createMeeting } from '../../server/meetings/actions.js';
 import { addSite } from '../../server/sites/actions.js';
+import { createAttendee } from '../../server/attendees/actions.js';
 import { addUnit } from '../../server/units/actions.js';
 import { UserModel } from '../../server/accounts/model.js';
 import { MeetingModel } from '../../server/meetings/model.js';
@@ -83,6 +84,25 @@ describe('organizing units', () => {
     // Their own unit's meeting works.
     expect((await science.getJson(`/api/v1/meetings/${meetings.science}`)).status).toBe(200);
     expect((await science.json('POST', `/api/v1/meetings/${meetings.science}/sites`, { name: 'Văn phòng Sở' })).status).toBe(201);
+  });
+
+  it('another unit’s meeting is 404 on the day’s screens, the live snapshot, one attendee’s API, imports and duplicate', async () => {
+    const science = await invitedOrganizer('khcn-day@example.vn', units.science);
+    const other = meetings.education;
+    const site = String((await addSite(app.organizer, { meetingId: other, name: 'Điểm cầu Giáo dục' }))._id);
+    const attendee = await createAttendee(app.organizer, { meetingId: other, siteId: site, fullName: 'Trần Văn Bí Mật', email: 'bimat@example.vn', phone: '0901234567' });
+    for (const path of [`/meetings/${other}/live`, `/meetings/${other}/chair`, `/meetings/${other}/wall`, `/meetings/${other}/sites/${site}/wall`, `/meetings/${other}/sites/${site}/checkin`, `/meetings/${other}/attendees/import`]) {
+      expect((await science.get(path)).status, path).toBe(404);
+    }
+    for (const path of [`/api/v1/meetings/${other}/live`, `/api/v1/meetings/${other}/attendees/${attendee.id}`]) {
+      const response = await science.getJson(path);
+      expect(response.status, path).toBe(404);
+      expect(response.text).not.toContain('bimat@example.vn');
+    }
+    const count = await MeetingModel.countDocuments({});
+    const duplicated = await science.json('POST', `/api/v1/meetings/${other}/duplicate`, { copyAttendees: true });
+    expect(duplicated.status).toBe(404);
+    expect(await MeetingModel.countDocuments({})).toBe(count);
   });
 
   it('an organizer’s live screen cannot join another unit’s meeting (the socket is told it does not exist)', async () => {
