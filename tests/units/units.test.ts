@@ -87,9 +87,9 @@ describe('organizing units', () => {
   });
 
   it('another unit’s meeting is 404 on the day’s screens, the live snapshot, one attendee’s API, imports and duplicate', async () => {
-    const science = await invitedOrganizer('khcn-day@example.vn', units.science);
+    const science = await invitedOrganizer('khcn-review@example.vn', units.science);
     const other = meetings.education;
-    const site = String((await addSite(app.organizer, { meetingId: other, name: 'Điểm cầu Giáo dục' }))._id);
+    const site = String((await addSite(app.organizer, { meetingId: other, name: 'Điểm cầu Giáo dục (rà soát)' }))._id);
     const attendee = await createAttendee(app.organizer, { meetingId: other, siteId: site, fullName: 'Trần Văn Bí Mật', email: 'bimat@example.vn', phone: '0901234567' });
     for (const path of [`/meetings/${other}/live`, `/meetings/${other}/chair`, `/meetings/${other}/wall`, `/meetings/${other}/sites/${site}/wall`, `/meetings/${other}/sites/${site}/checkin`, `/meetings/${other}/attendees/import`]) {
       expect((await science.get(path)).status, path).toBe(404);
