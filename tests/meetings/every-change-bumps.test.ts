@@ -1,7 +1,7 @@
 // Every action that changes a meeting's state moves its revision by exactly one, in the stored
 // meeting, and announces that same stored revision (ARCHITECTURE rule 4).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectTestDatabase } from '../helpers/database.js';
+import { connectTestDatabase, testUnit } from '../helpers/database.js';
 import type { DatabaseHandle } from '../../server/database.js';
 import { createMeeting, deleteMeeting, setMeetingStatus, updateMeeting } from '../../server/meetings/actions.js';
 import { MeetingModel } from '../../server/meetings/model.js';
@@ -13,7 +13,7 @@ import { addAgendaItem, moveAgendaItem, removeAgendaItem, reorderAgenda, updateA
 import { subscribe, type DomainEvent } from '../../server/lib/events.js';
 import type { Actor } from '../../server/lib/actor.js';
 
-const organizer: Actor = { kind: 'organizer', userId: 'u1', name: 'Nguyễn Thị Tổ Chức', isAdmin: false };
+const organizer: Actor = { kind: 'organizer', userId: 'u1', name: 'Nguyễn Thị Tổ Chức', isAdmin: false, unitId: testUnit.id };
 
 let database: DatabaseHandle;
 beforeAll(async () => {
