@@ -48,9 +48,13 @@ export function decimalIntegerInput(value: unknown): unknown {
   return value;
 }
 
-/** One value of a query parameter: the first of a repeated one (`?q=a&q=b`), undefined for nested objects. */
+/**
+ * One value of a query parameter: the first of a repeated one (`?q=a&q=b`), undefined for nested
+ * objects. A number (a caller in code, a JSON body) reads as its decimal text.
+ */
 export function singleParam(value: unknown): string | undefined {
   if (typeof value === 'string') return value;
+  if (typeof value === 'number' && Number.isFinite(value)) return String(value);
   if (Array.isArray(value)) return singleParam(value[0]);
   return undefined;
 }
