@@ -2,22 +2,17 @@
 // organizing units; and the one-time page where an invited organizer chooses a password.
 import { Router, type Request, type Response } from 'express';
 import { acceptInvitation, findInvitation, invitationLifetimeMs, inviteAccount, resetAccess, setAccountDisabled, updateAccount, type Invitation } from './actions.js';
-import { forgetOrganizer } from './identify.js';
 import { listAccounts } from './queries.js';
 import { addUnit, renameUnit } from '../units/actions.js';
 import { listUnits } from '../units/queries.js';
 import { setFlash, takeFlash } from '../lib/flash.js';
-import { absoluteUrl, actorOf, fieldErrors, localeOf, notFoundForMalformedIds, toErrorBody, translate } from '../lib/http.js';
+import { absoluteUrl, actorOf, pickFields, fieldErrors, localeOf, notFoundForMalformedIds, toErrorBody, translate } from '../lib/http.js';
 import { requireAdmin } from '../lib/actor.js';
 import { AppError, Invalid, NotFound } from '../lib/errors.js';
 
 type Body = Record<string, unknown>;
 const inviteFields = ['email', 'name', 'role', 'unitId', 'password'] as const;
 
-function pick(body: unknown, keys: readonly string[]): Body {
-  const source = (body ?? {}) as Body;
-  return Object.fromEntries(keys.filter((key) => key in source).map((key) => [key, source[key]]));
-}
 
 function invitationView(req: Request, invitation: Invitation) {
   return {
@@ -61,7 +56,7 @@ export function adminRoutes(): Router {
   router.get('/admin/accounts', (req, res) => renderAccounts(req, res));
 
   router.post('/admin/accounts', async (req, res) => {
-    const values = pick(req.body, inviteFields);
+    const values = pickFields(req.body, inviteFields);
     try {
       const invitation = await inviteAccount(actorOf(res), values);
       if (!invitation.token) {
@@ -77,8 +72,7 @@ export function adminRoutes(): Router {
 
   router.post('/admin/accounts/:userId', async (req, res) => {
     try {
-      await updateAccount(actorOf(res), { ...pick(req.body, ['name', 'role', 'unitId']), userId: req.params.userId });
-      forgetOrganizer(req.params.userId);
+      await updateAccount(actorOf(res), { ...pickFields(req.body, ['name', 'role', 'unitId']), userId: req.params.userId });
       setFlash(req, translate(res, 'accounts.updated'));
     } catch (error) {
       flashError(req, res, error);
@@ -90,7 +84,6 @@ export function adminRoutes(): Router {
     router.post(`/admin/accounts/:userId/${path}`, async (req, res) => {
       try {
         const user = await setAccountDisabled(actorOf(res), { userId: req.params.userId }, disabled);
-        forgetOrganizer(req.params.userId);
         setFlash(req, translate(res, disabled ? 'accounts.disabledDone' : 'accounts.enabledDone', { name: user.name }));
       } catch (error) {
         flashError(req, res, error);
@@ -101,7 +94,6 @@ export function adminRoutes(): Router {
 
   router.post('/admin/accounts/:userId/reset', async (req, res) => {
     const invitation = await resetAccess(actorOf(res), { userId: req.params.userId });
-    forgetOrganizer(req.params.userId);
     await renderAccounts(req, res, { invitation: invitationView(req, invitation) });
   });
 
@@ -110,7 +102,7 @@ export function adminRoutes(): Router {
   });
 
   router.post('/api/v1/accounts', async (req, res) => {
-    const invitation = await inviteAccount(actorOf(res), pick(req.body, inviteFields));
+    const invitation = await inviteAccount(actorOf(res), pickFields(req.body, inviteFields));
     const [account] = await listAccounts(actorOf(res), { userId: invitation.user.id });
     res.status(201).json({ account, invitationUrl: invitationView(req, invitation).link ?? null, expiresAt: invitation.expiresAt ?? null });
   });
@@ -119,16 +111,14 @@ export function adminRoutes(): Router {
     const body = (req.body ?? {}) as Body;
     const actor = actorOf(res);
     if ('disabled' in body) await setAccountDisabled(actor, { userId: req.params.userId }, body.disabled === true);
-    if (['name', 'role', 'unitId'].some((key) => key in body)) await updateAccount(actor, { ...pick(body, ['name', 'role', 'unitId']), userId: req.params.userId });
+    if (['name', 'role', 'unitId'].some((key) => key in body)) await updateAccount(actor, { ...pickFields(body, ['name', 'role', 'unitId']), userId: req.params.userId });
     if (!['disabled', 'name', 'role', 'unitId'].some((key) => key in body)) await updateAccount(actor, { userId: req.params.userId });
-    forgetOrganizer(req.params.userId);
     const [account] = await listAccounts(actor, { userId: req.params.userId });
     res.json({ account });
   });
 
   router.post('/api/v1/accounts/:userId/reset', async (req, res) => {
     const invitation = await resetAccess(actorOf(res), { userId: req.params.userId });
-    forgetOrganizer(req.params.userId);
     res.json({ invitationUrl: invitationView(req, invitation).link, expiresAt: invitation.expiresAt });
   });
 
@@ -143,12 +133,12 @@ export function adminRoutes(): Router {
   router.post('/admin/units', async (req, res) => {
     const actor = actorOf(res);
     try {
-      const unit = await addUnit(actor, pick(req.body, ['name']));
+      const unit = await addUnit(actor, pickFields(req.body, ['name']));
       setFlash(req, translate(res, 'units.added', { name: unit.name }));
       res.redirect(303, '/admin/units');
     } catch (error) {
       if (!(error instanceof Invalid)) throw error;
-      res.status(422).render('units/list', { title: translate(res, 'units.title'), units: await listUnits(actor), values: pick(req.body, ['name']), errors: fieldErrors(error, localeOf(res)) });
+      res.status(422).render('units/list', { title: translate(res, 'units.title'), units: await listUnits(actor), values: pickFields(req.body, ['name']), errors: fieldErrors(error, localeOf(res)) });
     }
   });
 
@@ -167,7 +157,7 @@ export function adminRoutes(): Router {
   });
 
   router.post('/api/v1/units', async (req, res) => {
-    const unit = await addUnit(actorOf(res), pick(req.body, ['name']));
+    const unit = await addUnit(actorOf(res), pickFields(req.body, ['name']));
     res.status(201).json({ unit: { id: String(unit._id), name: unit.name } });
   });
 

@@ -7,6 +7,7 @@ import { actorForBearer, actorForLink } from './links.js';
 import { UserModel } from './model.js';
 import { organizerActor } from './actions.js';
 import { BoundedMap } from '../lib/bounded-map.js';
+import { onAskersRevoked } from '../lib/revocations.js';
 
 export interface Credentials {
   bearerToken?: string;
@@ -46,7 +47,8 @@ async function organizerForSession(userId: string, sessionAccessVersion: number)
   return cached.accessVersion === sessionAccessVersion ? cached.actor : undefined;
 }
 
-/** Forget what is cached of an account (after an administrator changed it, on this instance at once). */
-export function forgetOrganizer(userId: string): void {
-  organizerCache.delete(userId);
-}
+// An account disabled, reset or given another unit or role: this instance stops answering from
+// its cached copy at once (others within the cache's lifetime, and the access version ends the sessions).
+onAskersRevoked((credentials) => {
+  for (const credential of credentials) if (credential.kind === 'user') organizerCache.delete(credential.id);
+});

@@ -84,3 +84,11 @@ export function notFoundForMalformedIds(router: Router): Router {
   }
   return router;
 }
+
+/** The named fields of a form or JSON body, and nothing else (the rest is never passed to an action). */
+export function pickFields(body: unknown, keys: readonly string[]): Record<string, unknown> {
+  const source = (body ?? {}) as Record<string, unknown>;
+  const picked: Record<string, unknown> = {};
+  for (const key of keys) if (key in source) picked[key] = source[key];
+  return picked;
+}

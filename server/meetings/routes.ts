@@ -5,7 +5,7 @@ import { createMeeting, deleteMeeting, duplicateDefaults, duplicateMeeting, getM
 import { capabilitiesFor } from './capabilities.js';
 import { getDuplicateSource, getMeeting, getMeetingDashboard, listMeetings, meetingJson, type MeetingTab } from './queries.js';
 import { flashOnNextPage, setFlash, takeFlash } from '../lib/flash.js';
-import { actorOf, fieldErrors, localeOf, toErrorBody, translate, notFoundForMalformedIds } from '../lib/http.js';
+import { actorOf, fieldErrors, pickFields, localeOf, toErrorBody, translate, notFoundForMalformedIds } from '../lib/http.js';
 import { AppError, Invalid } from '../lib/errors.js';
 import { requireOrganizer } from '../lib/actor.js';
 import { listUnits } from '../units/queries.js';
@@ -18,12 +18,6 @@ const formFields = ['title', 'description', 'unitId', 'organizingUnit', 'start',
 /** A few zones offered in the form; any IANA zone may be typed. */
 const commonTimeZones = ['Asia/Ho_Chi_Minh', 'Asia/Bangkok', 'Asia/Singapore', 'Asia/Tokyo', 'Asia/Seoul', 'Australia/Sydney', 'Europe/Paris', 'Europe/London', 'America/New_York', 'UTC'];
 
-function pick(body: unknown, keys: readonly string[]): Body {
-  const source = (body ?? {}) as Body;
-  const picked: Body = {};
-  for (const key of keys) if (key in source) picked[key] = source[key];
-  return picked;
-}
 
 function meetingPath(meeting: MeetingRecord | string): string {
   return `/meetings/${typeof meeting === 'string' ? meeting : String(meeting._id)}`;
@@ -146,7 +140,7 @@ export function meetingsRoutes(): Router {
   });
 
   router.post('/meetings', async (req, res) => {
-    const input = pick(req.body, formFields);
+    const input = pickFields(req.body, formFields);
     try {
       const meeting = await createMeeting(actorOf(res), input);
       setFlash(req, translate(res, 'meeting.flash.created'));
@@ -174,7 +168,7 @@ export function meetingsRoutes(): Router {
   router.post('/meetings/:meetingId/edit', async (req, res) => {
     const actor = actorOf(res);
     const { meetingId } = req.params;
-    const input = pick(req.body, formFields.filter((field) => field !== 'status'));
+    const input = pickFields(req.body, formFields.filter((field) => field !== 'status'));
     try {
       const meeting = await updateMeeting(actor, { ...input, meetingId });
       setFlash(req, translate(res, 'meeting.flash.updated'));
@@ -203,7 +197,7 @@ export function meetingsRoutes(): Router {
 
   router.post('/meetings/:meetingId/duplicate', async (req, res) => {
     const { meetingId } = req.params;
-    const input = pick(req.body, ['start', 'title', 'copyAttendees']);
+    const input = pickFields(req.body, ['start', 'title', 'copyAttendees']);
     try {
       const copy = await duplicateMeeting(actorOf(res), { ...input, copyAttendees: input.copyAttendees ?? false, meetingId });
       setFlash(req, translate(res, 'meeting.flash.duplicated'));
