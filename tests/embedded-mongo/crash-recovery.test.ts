@@ -5,7 +5,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { MongoClient } from 'mongodb';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startCli, tempDir, type CliProcess } from './helpers.js';
+import { closeAfterKill, startCli, tempDir, type CliProcess } from './helpers.js';
 
 // Test collections hold documents of any shape (numeric and string _ids included).
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -74,7 +74,7 @@ describe('kill -9 during a write burst', () => {
     expect(exit.signal).toBe('SIGKILL');
     stop = true;
     await Promise.all(burst);
-    await Promise.all(clients.map((c) => c.close(true).catch(() => undefined)));
+    await Promise.all(clients.map((c) => closeAfterKill(c)));
 
     const second = track(await startCli(tmp.dir));
     const check = new MongoClient(second.uri, { serverSelectionTimeoutMS: 5000 });
@@ -107,7 +107,7 @@ describe('kill -9 during a write burst', () => {
     await c.db('crash').collection<AnyDoc>('users').insertOne({ email: 'a@x' });
     p.child.kill('SIGKILL');
     await p.exited;
-    await c.close(true).catch(() => undefined);
+    await closeAfterKill(c);
 
     p = track(await startCli(tmp.dir));
     p.child.kill('SIGKILL');
@@ -183,7 +183,7 @@ describe('kill -9 during a burst of j:true check-ins, restarted at once, again a
       const restarted = startCli(tmp.dir);
       stop = true;
       await Promise.all(burst);
-      await Promise.all(desks.map((c) => c.close(true).catch(() => undefined)));
+      await Promise.all(desks.map((c) => closeAfterKill(c)));
       store = track(await restarted);
 
       const check = new MongoClient(store.uri, { serverSelectionTimeoutMS: 5000 });

@@ -8,7 +8,7 @@ import path from 'node:path';
 import type { Document, MongoClient } from 'mongodb';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startEmbeddedMongo } from '../../server/embedded-mongo/index.js';
-import { connect, startCli, tempDir, type CliProcess } from './helpers.js';
+import { closeAfterKill, connect, startCli, tempDir, type CliProcess } from './helpers.js';
 
 const cleanups: Array<() => void | Promise<void>> = [];
 afterEach(async () => {
@@ -229,7 +229,7 @@ describe('a full disk', () => {
     // Pull the plug, make room, start again: everything acknowledged is there, the store writes again.
     cli.child.kill('SIGKILL');
     await cli.exited;
-    await client.close(true).catch(() => undefined);
+    await closeAfterKill(client);
     if (onTmpfs) execFileSync('mount', ['-o', 'remount,size=16m', tmp.dir]);
     cli = trackCli(await startCli(tmp.dir));
     client = await connect(cli.uri);

@@ -90,3 +90,18 @@ export async function startCli(dbPath: string, port?: number, options: { args?: 
   }
   return { child, port: p, uri, output: () => out, exited };
 }
+
+/**
+ * Close a driver client whose server was killed under it, without waiting forever: with the
+ * server gone mid-operation, the driver's close can wait without end to end a session that is
+ * still checked out (seen with maxPoolSize 1 or 2 and an in-flight write). What these tests check
+ * is the restarted store, not the dead client's goodbye, so the wait is bounded.
+ */
+export async function closeAfterKill(client: MongoClient, waitMs = 2000): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    client.close().catch(() => undefined),
+    new Promise<void>((resolve) => (timer = setTimeout(resolve, waitMs))),
+  ]);
+  clearTimeout(timer);
+}
