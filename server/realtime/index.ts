@@ -81,6 +81,11 @@ export async function attachRealtime(httpServer: HttpServer, options: RealtimeOp
   io.on('connection', (socket) => {
     const data = socket.data as SocketData;
     void socket.join(askerRoomsOf(data.actor, data.credentials));
+    // A recovered socket is back in its rooms without a new meeting:join: its site screens are
+    // open again, and the dashboards that were told the site went offline must hear it is back.
+    if (socket.recovered) {
+      for (const { meetingId, siteId } of (data as SocketData & { siteScreens?: SiteScreen[] }).siteScreens ?? []) siteScreenOpened(meetingId, siteId, options.logger);
+    }
     onAskerEvent(socket, 'meeting:join', async (actor, input) => {
       const meetingId = await joinMeeting(socket, actor, input, options.logger);
       return { meetingId, revision: await currentRevision(meetingId) };
