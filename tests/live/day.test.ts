@@ -319,7 +319,11 @@ describe('a district coordinator who loses the connection', () => {
       (socket) => socket.connect(),
     );
     expect(coordinator.recovered).toBe(true);
-    expect(follower.snapshotsFetched).toBe(0);
+    // Recovery replays what was missed, so usually no snapshot is needed; but two commits whose
+    // events leave in the other order than their revisions (seen under load: the site's own
+    // presence write against the chair's agenda step) make a gap, and the documented answer to a
+    // gap is one snapshot. What must hold is above: the screen converges without a reload.
+    expect(follower.snapshotsFetched).toBeLessThanOrEqual(1);
   });
 
   it('reconnecting after the recovery window: the screen sees it is behind, fetches a snapshot and carries on; the 10 are counted once', async () => {
