@@ -1,6 +1,7 @@
 // Bridge to mingo for aggregation expressions: mingo wants plain JS numbers, so BSON numeric
 // wrappers are promoted on the way in (aggregation output therefore uses int/double types).
 import { Aggregator, Query } from 'mingo';
+import { resolve as resolvePath } from 'mingo/util';
 
 type MingoOptions = NonNullable<ConstructorParameters<typeof Aggregator>[1]>;
 import { MongoLocationError, MongoServerError, badValue } from './errors.js';
@@ -34,7 +35,11 @@ export function promoteDocument(doc: Document): Document {
   return promote(doc) as Document;
 }
 
-export type CollectionResolver = (name: string) => Document[];
+/**
+ * A collection's documents for $lookup; with `narrowTo`, only those whose `field` equals one of
+ * `values` are needed (more may be returned: $lookup still matches each pair itself).
+ */
+export type CollectionResolver = (name: string, narrowTo?: { field: string; values: unknown[] }) => Document[];
 
 /**
  * Stages where mingo differs from MongoDB are rewritten into the stages MongoDB defines them as
@@ -110,7 +115,7 @@ export function runPipeline(
   const groupKey = collationGroupKey(collation);
   try {
     if (!groupKey) {
-      current = new Aggregator(stages, options).run(current) as Document[];
+      current = runWithNarrowedLookups(stages, current, options, resolve);
     } else {
       // $group under a case/diacritic-insensitive collation: mingo groups by exact value, so
       // group here by the collation's key and let mingo compute each group's accumulators.
@@ -135,6 +140,54 @@ export function runPipeline(
   if (current.length === 0) probeExpressions(stages, options);
   if (scored) for (const doc of current) delete doc[SCORE_FIELD];
   return restoreById(current, originals).map(idFirst);
+}
+
+/**
+ * A top-level $lookup on localField/foreignField needs only the foreign documents whose field
+ * equals a local value: mingo would take the whole foreign collection (every meeting's attendees,
+ * decoded and promoted) and hash it for each such stage. The stages run in segments; before each
+ * such $lookup the local values of the documents reaching it are collected and the resolver
+ * fetches just their matches (through an index when the foreign field has one), which mingo then
+ * joins as before. Values an equality filter would not find exactly (regexes) keep the full read.
+ */
+function runWithNarrowedLookups(stages: Document[], input: Document[], options: MingoOptions, resolve: CollectionResolver): Document[] {
+  let current = input;
+  let pending: Document[] = [];
+  const flush = () => {
+    if (pending.length) current = new Aggregator(pending, options).run(current) as Document[];
+    pending = [];
+  };
+  for (const stage of stages) {
+    const spec = isPlainDocument(stage) && Object.keys(stage).length === 1 ? stage.$lookup : undefined;
+    if (!isPlainDocument(spec) || typeof spec.from !== 'string' || typeof spec.localField !== 'string' || typeof spec.foreignField !== 'string' || spec.foreignField.startsWith('$')) {
+      pending.push(stage);
+      continue;
+    }
+    flush();
+    const values = localValues(current, spec.localField);
+    if (!values) {
+      pending.push(stage);
+      continue;
+    }
+    const foreign = resolve(spec.from, { field: spec.foreignField, values }).map(promoteDocument);
+    pending.push({ $lookup: { ...spec, from: foreign } });
+    flush();
+  }
+  flush();
+  return current;
+}
+
+/** The distinct values of `path` in `docs` (array elements spread, missing as null); undefined when one is not an exact-match value. */
+function localValues(docs: Document[], path: string): unknown[] | undefined {
+  const values = new Map<string, unknown>();
+  for (const doc of docs) {
+    const value = resolvePath(doc, path) ?? null;
+    for (const element of Array.isArray(value) ? (value.length ? value : [null]) : [value]) {
+      if (element instanceof RegExp || (element !== null && typeof element === 'object' && !(element instanceof ObjectId) && !(element instanceof Date))) return undefined;
+      values.set(element instanceof ObjectId ? `o${element.toHexString()}` : element instanceof Date ? `d${element.getTime()}` : `${typeof element}:${String(element)}`, element);
+    }
+  }
+  return [...values.values()];
 }
 
 /**

@@ -2,7 +2,7 @@
 import { Long } from 'bson';
 import type { Collection } from '../collection.js';
 import { MongoLocationError, MongoServerError, badValue, failedToParse } from '../errors.js';
-import { evaluateLet, mingoError, runPipeline } from '../mingo-bridge.js';
+import { evaluateLet, mingoError, runPipeline, type CollectionResolver } from '../mingo-bridge.js';
 import { checkHint } from '../hint.js';
 import { checkPipeline } from '../pipeline-checks.js';
 import { explain } from './explain.js';
@@ -375,7 +375,13 @@ export const aggregate: CommandHandler = (command, ctx) => {
     input = collection === undefined ? [] : Array.isArray(collection) ? collection : [...collection.documents.values()];
   }
   const db = ctx.store.existingDatabase(ctx.db);
-  const resolve = (from: string) => [...(db?.get(from)?.documents.values() ?? [])];
+  const resolve: CollectionResolver = (from, narrowTo) => {
+    const foreign = db?.get(from);
+    if (!foreign) return [];
+    // A view's documents are computed; a collection answers the equality through its indexes.
+    if (!narrowTo || typeof foreign.options.viewOn === 'string') return [...foreign.documents.values()];
+    return matchDocuments(foreign, { filter: { [narrowTo.field]: { $in: narrowTo.values } } });
+  };
   let results: Document[];
   try {
     results =
