@@ -164,7 +164,7 @@ async function change(
       update = { $set: { ...after, changedAt: new Date() }, $push: { history: { $each: [before], $slice: -maxHistory } }, $inc: { version: 1 } };
     }
     const changed = await AttendanceModel.findOneAndUpdate({ _id: record._id, version: record.version }, update, { returnDocument: 'after', ...journaled }).lean<StoredRecord>();
-    if (changed) return count(record, changed, before, after, attendee, options.extraEvents ?? []);
+    if (changed) return count(record, changed, before, after, attendee, options.extraEvents ?? [], next === 'undo' ? (record.history.at(-1) as State) : undefined);
     // Someone else changed the record meanwhile: decide again from what it is now.
     if (attempt >= 5) throw new Conflict('attendance.busy');
     record = (await AttendanceModel.findById(record._id).lean<StoredRecord>())!;
@@ -172,7 +172,7 @@ async function change(
 }
 
 /** Moves the site's counters with the revision, stamps the record, and announces both. */
-async function count(previous: StoredRecord, record: StoredRecord, before: State, after: State, attendee: AttendeeFacts & { _id: Types.ObjectId }, extraEvents: MeetingChangeEvent[]): Promise<AttendanceAck> {
+async function count(previous: StoredRecord, record: StoredRecord, before: State, after: State, attendee: AttendeeFacts & { _id: Types.ObjectId }, extraEvents: MeetingChangeEvent[], undone?: State): Promise<AttendanceAck> {
   const meetingId = String(record.meetingId);
   const siteId = String(record.siteId);
   // A walk-in's first change is their arrival: the site has one more walk-in from then on.
@@ -207,9 +207,20 @@ async function count(previous: StoredRecord, record: StoredRecord, before: State
   } catch (error) {
     if (claimed) throw error;
     // The meeting closed between our check and the count: put the record back as it was.
-    await AttendanceModel.updateOne({ _id: record._id, version: record.version }, { $set: { ...before }, $pop: { history: 1 }, $inc: { version: 1 } });
+    await putBack(record, before, undone);
     throw error;
   }
+}
+
+/**
+ * Undoes a record change that could not be counted (the meeting closed meanwhile), if nothing
+ * changed the record since: a change drops the history entry it pushed; an undo, which popped
+ * one (`undone`), pushes that entry back.
+ */
+export async function putBack(record: { _id: Types.ObjectId; version: number }, before: State, undone?: State): Promise<boolean> {
+  const history = undone ? { $push: { history: { $each: [undone], $slice: -maxHistory } } } : { $pop: { history: 1 as const } };
+  const result = await AttendanceModel.updateOne({ _id: record._id, version: record.version }, { $set: { ...before }, ...history, $inc: { version: 1 } });
+  return result.modifiedCount === 1;
 }
 
 export function countsOf(meeting: { live?: unknown }, invited: Map<string, number>, siteId: string): { counts: AttendanceCounts; totals: AttendanceCounts; quorum: QuorumView } {
