@@ -161,7 +161,10 @@ export interface AttendeePage {
 
 // Every change to a meeting's attendees bumps its revision, so a count for (meeting, revision,
 // filter) never goes stale: the database counts once per change, not once per page view.
-const totalCache = new BoundedMap<string, number>(1000);
+// These revision-keyed caches still expire after `revisionCacheTtlMs`, so a write that bypassed
+// the revision (a script, a repair in the shell) is seen within that time.
+export const revisionCacheTtlMs = 30_000;
+const totalCache = new BoundedMap<string, number>(1000, { ttlMs: revisionCacheTtlMs });
 
 async function countAttendees(filter: QueryFilter<Attendee>, meetingId: string, revision: number): Promise<number> {
   const key = `${meetingId}:${revision}:${JSON.stringify(filter)}`;
@@ -215,7 +218,7 @@ export interface SiteOption {
 
 // Sites change only through actions that bump the meeting's revision: like the organizations
 // below, the options are read once per (meeting, revision) when the caller knows the revision.
-const siteOptionsCache = new BoundedMap<string, SiteOption[]>(200);
+const siteOptionsCache = new BoundedMap<string, SiteOption[]>(200, { ttlMs: revisionCacheTtlMs });
 
 export async function listSiteOptions(meetingId: string, revision?: number): Promise<SiteOption[]> {
   const key = revision === undefined ? undefined : `${meetingId}:${revision}`;
@@ -232,7 +235,7 @@ export async function listSiteOptions(meetingId: string, revision?: number): Pro
 // Organizations change only through actions that bump the meeting's revision, so the distinct
 // list is cached per (meeting, revision): the table's filter costs one distinct per change, not
 // one per page view. Bounded so a long-running process does not grow without limit.
-const organizationCache = new BoundedMap<string, string[]>(200);
+const organizationCache = new BoundedMap<string, string[]>(200, { ttlMs: revisionCacheTtlMs });
 
 /** Distinct organizations for the filter, within the reader's scope. */
 export async function listOrganizations(actor: Actor, meetingId: string, revision?: number): Promise<string[]> {

@@ -264,9 +264,18 @@ export async function getMeetingForEdit(actor: Actor, meetingId: string): Promis
   return (await requireOpenMeeting(actor, meetingId, closedForEdits)).meeting;
 }
 
+/** Attendees are copied this many at a time, yielding between batches (see `copyAttendees`). */
+export const duplicateBatchSize = 500;
+
 /**
  * Copy a meeting as a new draft: sites (new coordinator links), agenda, and optionally attendees
  * (new personal links). Speakers keep their attendee link only when the attendees were copied.
+ *
+ * The copy is written under a fresh id that nothing shows yet, and the meeting document itself
+ * is created last: that one insert stores the new meeting with its revision and makes it visible,
+ * so an organizer never sees (or opens invitations for) a meeting whose attendee list is still
+ * being copied. A failure on the way removes everything written under the new id and reports the
+ * error, as if the copy had never been asked for.
  */
 export async function duplicateMeeting(actor: Actor, input: unknown): Promise<MeetingRecord> {
   const data = parseInput(duplicateSchema, input);
@@ -278,31 +287,17 @@ export async function duplicateMeeting(actor: Actor, input: unknown): Promise<Me
   if (Object.keys(fields).length > 0) throw new Invalid(fields);
   const shiftedYears = DateTime.fromJSDate(startsAt!, { zone: source.timeZone }).year - DateTime.fromJSDate(source.startsAt, { zone: source.timeZone }).year;
 
-  const [sites, sourceAttendees, agendaItems] = await Promise.all([
+  const [sites, agendaItems] = await Promise.all([
     SiteModel.find({ meetingId: source._id }).sort({ order: 1 }).lean(),
-    data.copyAttendees ? AttendeeModel.find({ meetingId: source._id }).lean() : Promise.resolve([]),
     AgendaItemModel.find({ meetingId: source._id }).sort({ order: 1 }).lean(),
   ]);
 
   const meetingId = new Types.ObjectId();
   const siteIds = new Map(sites.map((site) => [String(site._id), new Types.ObjectId()]));
-  // An attendee can only be copied with their site (one left pointing at a removed site is not).
-  const attendees = sourceAttendees.filter((attendee) => siteIds.has(String(attendee.siteId)));
-  const attendeeIds = new Map(attendees.map((attendee) => [String(attendee._id), new Types.ObjectId()]));
+  // Only the attendees the agenda names as speakers need their copy's id remembered.
+  const speakerIds = new Map<string, Types.ObjectId | undefined>();
+  for (const item of agendaItems) for (const speaker of item.speakers) if (speaker.attendeeId) speakerIds.set(String(speaker.attendeeId), undefined);
   try {
-    const created = await MeetingModel.create({
-      _id: meetingId,
-      title: data.title ?? shiftYearsInTitle(source.title, shiftedYears),
-      description: source.description,
-      organizingUnit: source.organizingUnit,
-      unitId: source.unitId,
-      timeZone: source.timeZone,
-      startsAt: startsAt!,
-      endsAt: new Date(startsAt!.getTime() + (source.endsAt.getTime() - source.startsAt.getTime())),
-      status: 'draft',
-      createdBy: actor.userId,
-      duplicatedFrom: source._id,
-    });
     if (sites.length > 0) {
       await SiteModel.insertMany(
         sites.map((site) => ({
@@ -320,23 +315,7 @@ export async function duplicateMeeting(actor: Actor, input: unknown): Promise<Me
         })),
       );
     }
-    if (attendees.length > 0) {
-      await AttendeeModel.insertMany(
-        attendees.map((attendee) => ({
-          _id: attendeeIds.get(String(attendee._id)),
-          meetingId,
-          fullName: attendee.fullName,
-          position: attendee.position,
-          organization: attendee.organization,
-          ...(attendee.email ? { email: attendee.email } : {}),
-          phone: attendee.phone,
-          siteId: siteIds.get(String(attendee.siteId)),
-          role: attendee.role,
-          accessToken: newToken(),
-          searchText: attendee.searchText,
-        })),
-      );
-    }
+    if (data.copyAttendees && siteIds.size > 0) await copyAttendees(source._id, meetingId, siteIds, speakerIds);
     if (agendaItems.length > 0) {
       await AgendaItemModel.insertMany(
         agendaItems.map((item) => ({
@@ -347,12 +326,25 @@ export async function duplicateMeeting(actor: Actor, input: unknown): Promise<Me
           plannedMinutes: item.plannedMinutes,
           notes: item.notes,
           speakers: item.speakers.map((speaker) => {
-            const copiedId = speaker.attendeeId ? attendeeIds.get(String(speaker.attendeeId)) : undefined;
+            const copiedId = speaker.attendeeId ? speakerIds.get(String(speaker.attendeeId)) : undefined;
             return { name: speaker.name, position: speaker.position, ...(copiedId ? { attendeeId: copiedId } : {}) };
           }),
         })),
       );
     }
+    const created = await MeetingModel.create({
+      _id: meetingId,
+      title: data.title ?? shiftYearsInTitle(source.title, shiftedYears),
+      description: source.description,
+      organizingUnit: source.organizingUnit,
+      unitId: source.unitId,
+      timeZone: source.timeZone,
+      startsAt: startsAt!,
+      endsAt: new Date(startsAt!.getTime() + (source.endsAt.getTime() - source.startsAt.getTime())),
+      status: 'draft',
+      createdBy: actor.userId,
+      duplicatedFrom: source._id,
+    });
     const meeting = created.toObject() as MeetingRecord;
     publish({ type: 'meeting.created', meetingId: String(meetingId), revision: meeting.revision, payload: meetingEventPayload(meeting) });
     return meeting;
@@ -365,6 +357,52 @@ export async function duplicateMeeting(actor: Actor, input: unknown): Promise<Me
       MeetingModel.deleteOne({ _id: meetingId }),
     ]);
     throw error;
+  }
+}
+
+/**
+ * The source's attendees into the copy, `duplicateBatchSize` at a time through a cursor, each with
+ * a new personal link, yielding to the event loop between batches: one insert of thousands of
+ * documents would hold up every other request for seconds. Attendance and check-ins are not
+ * attendee fields and stay behind; an attendee left on a removed site is not copied.
+ */
+async function copyAttendees(sourceId: Types.ObjectId, meetingId: Types.ObjectId, siteIds: Map<string, Types.ObjectId>, speakerIds: Map<string, Types.ObjectId | undefined>): Promise<void> {
+  const cursor = AttendeeModel.find({ meetingId: sourceId })
+    .select({ fullName: 1, position: 1, organization: 1, email: 1, phone: 1, siteId: 1, role: 1 })
+    .sort({ _id: 1 })
+    .lean()
+    .cursor({ batchSize: duplicateBatchSize });
+  let batch: Record<string, unknown>[] = [];
+  const flush = async () => {
+    if (batch.length === 0) return;
+    const copies = batch;
+    batch = [];
+    await AttendeeModel.insertMany(copies);
+    await new Promise<void>((resolve) => setImmediate(resolve));
+  };
+  try {
+    for await (const attendee of cursor) {
+      const siteId = siteIds.get(String(attendee.siteId));
+      if (!siteId) continue;
+      const _id = new Types.ObjectId();
+      if (speakerIds.has(String(attendee._id))) speakerIds.set(String(attendee._id), _id);
+      batch.push({
+        _id,
+        meetingId,
+        fullName: attendee.fullName,
+        position: attendee.position,
+        organization: attendee.organization,
+        ...(attendee.email ? { email: attendee.email } : {}),
+        phone: attendee.phone,
+        siteId,
+        role: attendee.role,
+        accessToken: newToken(),
+      });
+      if (batch.length >= duplicateBatchSize) await flush();
+    }
+    await flush();
+  } finally {
+    await cursor.close();
   }
 }
 
