@@ -23,6 +23,7 @@ import { calendarRoutes } from './calendar/routes.js';
 import { configureCalendar, type CalendarSettings } from './calendar/settings.js';
 import { liveRoutes } from './live/routes.js';
 import { screensRoutes } from './screens/routes.js';
+import { followupRoutes } from './followup/routes.js';
 import { AppError, Invalid, NotFound, TooLarge } from './lib/errors.js';
 import { defaultLocale, isLocale, t } from './lib/i18n.js';
 import { isApiRequest, toErrorBody } from './lib/http.js';
@@ -115,6 +116,7 @@ export function createApp(options: AppOptions): BuiltApp {
   app.use(calendarRoutes());
   app.use(liveRoutes());
   app.use(screensRoutes());
+  app.use(followupRoutes());
 
   app.use((_req, _res, next) => next(new NotFound()));
   app.use(errorHandler(options.logger));

@@ -63,3 +63,15 @@ export function formatDate(instant: Date, zone: string, locale: Locale): string 
 export function formatTime(instant: Date, zone: string): string {
   return remembered('time', instant, zone, () => DateTime.fromJSDate(instant, { zone }).toFormat('HH:mm'));
 }
+
+/** The calendar date ("2022-03-31") of `instant` where `zone` is: what "today" is for a due date. */
+export function dateIn(instant: Date, zone: string): string {
+  return DateTime.fromJSDate(instant, { zone }).toFormat('yyyy-LL-dd');
+}
+
+/** A real calendar date "YYYY-MM-DD" within the years a meeting can be in (no 2022-02-30). */
+export function isCalendarDate(value: string): boolean {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(value)) return false;
+  const parsed = DateTime.fromISO(value, { zone: 'UTC' });
+  return parsed.isValid && parsed.toFormat('yyyy-LL-dd') === value && parsed.year >= earliestYear && parsed.year <= latestYear;
+}

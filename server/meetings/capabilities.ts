@@ -1,6 +1,6 @@
 // What one asker may do with one meeting, decided here once: actions check the same rules, and
 // pages read this object instead of deciding in routes or templates (ARCHITECTURE rule 4).
-import type { Actor } from '../lib/actor.js';
+import { organizerCoversUnit, type Actor } from '../lib/actor.js';
 import type { MeetingStatus } from './model.js';
 import type { MeetingRecord } from './revision.js';
 
@@ -20,6 +20,30 @@ export const transitions: Record<StatusAction, { from: MeetingStatus[]; to: Meet
 /** Organizers add or change people anywhere; a coordinator only at their own site. */
 export function canEditAttendeesAt(actor: Actor, siteId: string): boolean {
   return actor.kind === 'organizer' || (actor.kind === 'coordinator' && actor.siteId === siteId);
+}
+
+/** Who a follow-up task is assigned to (followup/model.ts). */
+export interface TaskAssigneeRef {
+  kind: 'unit' | 'site';
+  id: unknown;
+}
+
+/**
+ * Whether the asker may report progress on (add notes to, move the status of) a task: the
+ * assignee itself through its own link or account (a site's coordinator link for that site only;
+ * an organizer of the assigned unit), and organizers of the meeting's unit. A coordinator of
+ * another site of the same meeting is told no (403); callers treat everyone else as not seeing it.
+ */
+export function progressRight(actor: Actor, meeting: Pick<MeetingRecord, '_id' | 'unitId'>, assignee: TaskAssigneeRef): 'allowed' | 'otherAssignee' | 'hidden' {
+  if (actor.kind === 'organizer') {
+    if (organizerCoversUnit(actor, meeting.unitId)) return 'allowed';
+    return assignee.kind === 'unit' && organizerCoversUnit(actor, assignee.id) ? 'allowed' : 'hidden';
+  }
+  if (actor.kind === 'coordinator') {
+    if (actor.meetingId !== String(meeting._id)) return 'hidden';
+    return assignee.kind === 'site' && String(assignee.id) === actor.siteId ? 'allowed' : 'otherAssignee';
+  }
+  return actor.kind === 'anonymous' || !('meetingId' in actor) || actor.meetingId !== String(meeting._id) ? 'hidden' : 'otherAssignee';
 }
 
 export interface MeetingCapabilities {
@@ -52,6 +76,10 @@ export interface MeetingCapabilities {
   moveAttendees: boolean;
   /** The site filter: a coordinator sees only their site. */
   filterBySite: boolean;
+  /** The follow-up task board (directives and their tasks): organizers and the chair. */
+  viewTasks: boolean;
+  /** Directives and their tasks are written, assigned and re-dated by organizers, while not cancelled. */
+  manageTasks: boolean;
   /** The one site a coordinator works in. */
   ownSiteId?: string;
 }
@@ -81,6 +109,8 @@ export function capabilitiesFor(actor: Actor, meeting: Pick<MeetingRecord, 'stat
     exportAttendees: organizer || actor.kind === 'chair' || actor.kind === 'coordinator',
     moveAttendees: organizer && open,
     filterBySite: actor.kind !== 'coordinator',
+    viewTasks: organizer || actor.kind === 'chair',
+    manageTasks: organizer && open,
     ...(actor.kind === 'coordinator' ? { ownSiteId: actor.siteId } : {}),
   };
 }

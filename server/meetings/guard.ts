@@ -51,8 +51,16 @@ export function requireMeetingAccess(actor: Actor, meeting: Pick<MeetingRecord, 
  * re-checks the same rule in the write that claims the revision.
  */
 export async function requireOpenMeeting(actor: Actor, meetingId: string | Types.ObjectId, closed: string | ClosedMessages = 'meeting.cancelled.readonly'): Promise<OpenMeeting> {
-  const messages: ClosedMessages = typeof closed === 'string' ? { cancelled: closed } : closed;
   const meeting = await loadMeetingFor(actor, meetingId);
+  return requireOpen(meeting, closed);
+}
+
+/**
+ * The same status rule for a meeting already loaded and authorized otherwise (an assigned unit's
+ * organizer reporting on a task of another unit's meeting: followup/actions.ts).
+ */
+export function requireOpen(meeting: MeetingRecord, closed: string | ClosedMessages = 'meeting.cancelled.readonly'): OpenMeeting {
+  const messages: ClosedMessages = typeof closed === 'string' ? { cancelled: closed } : closed;
   const refuse = (current: MeetingRecord) => new Conflict(messages[current.status as MeetingStatus] ?? Object.values(messages)[0] ?? 'meeting.cancelled.readonly', { status: current.status });
   if (messages[meeting.status as MeetingStatus]) throw refuse(meeting);
   return { meeting, stillOpen: { when: { status: { $nin: Object.keys(messages) } }, rejected: refuse } };
