@@ -37,7 +37,7 @@ const assignee = z.preprocess(
 );
 const oneOrMany = (value: unknown) => (value === undefined || value === '' ? [] : Array.isArray(value) ? value : [value]);
 
-const addDirectiveSchema = z.object({ meetingId: objectId, text: directiveText, by: optionalText(200) });
+const addDirectiveSchema = z.object({ meetingId: objectId, text: directiveText, by: optionalText(200), key: optionalText(100) });
 const editDirectiveSchema = z.object({ meetingId: objectId, directiveId: objectId, text: directiveText.optional(), by: optionalText(200) });
 const directiveRefSchema = z.object({ meetingId: objectId, directiveId: objectId });
 const reorderSchema = z.object({ meetingId: objectId, directiveIds: z.array(objectId, { error: 'followup.directives.reorder.stale' }).max(500) });
@@ -115,13 +115,20 @@ export async function addDirective(actor: Actor, input: unknown): Promise<Direct
   const data = parseInput(addDirectiveSchema, input);
   const { stillOpen } = await organizerOpen(actor, data.meetingId);
   const by = data.by ?? (await chairName(data.meetingId));
+  if (data.key !== undefined && (await DirectiveModel.exists({ meetingId: data.meetingId, key: data.key }))) throw new Conflict('followup.directive.keyTaken');
   const id = new Types.ObjectId();
   const { result } = await commitMeetingChange({
     meetingId: data.meetingId,
     ...stillOpen,
     write: async (revision) => {
       const last = await DirectiveModel.findOne({ meetingId: data.meetingId }, { order: 1 }).sort({ order: -1 }).lean();
-      await DirectiveModel.create({ _id: id, meetingId: data.meetingId, order: last ? last.order + 1 : 0, text: data.text, by, revision });
+      try {
+        await DirectiveModel.create({ _id: id, meetingId: data.meetingId, order: last ? last.order + 1 : 0, text: data.text, by, revision, ...(data.key !== undefined ? { key: data.key } : {}) });
+      } catch (error) {
+        // The same key added at the same moment elsewhere: that one stands (the revision stays a gap).
+        if (isDuplicateKeyError(error)) throw new Conflict('followup.directive.keyTaken');
+        throw error;
+      }
       return loadDirectives(data.meetingId);
     },
     events: directivesEvent('add'),
@@ -291,9 +298,10 @@ export async function removeTask(actor: Actor, input: unknown): Promise<{ id: st
 /**
  * The assignee reports on its own task: a progress note, a new status, or both. A site's
  * coordinator link reaches only that site's tasks; an organizer of the assigned unit reaches the
- * unit's tasks in any unit's meeting; the meeting's own organizers reach every task.
+ * unit's tasks in any unit's meeting; the meeting's own organizers reach every task. `now` is
+ * the note's time (a seed replays notes of the past).
  */
-export async function reportProgress(actor: Actor, input: unknown): Promise<TaskView> {
+export async function reportProgress(actor: Actor, input: unknown, now: Date = new Date()): Promise<TaskView> {
   const data = parseInput(progressSchema, input);
   if (actor.kind === 'anonymous') throw new Unauthorized();
   if (!isObjectIdString(data.meetingId)) throw new NotFound('followup.task.notFound');
@@ -308,7 +316,7 @@ export async function reportProgress(actor: Actor, input: unknown): Promise<Task
   const { stillOpen } = requireOpen(meeting, closedKey);
   const update: { $set?: Record<string, unknown>; $push?: Record<string, unknown> } = {};
   if (data.status !== undefined) update.$set = { status: data.status };
-  if (data.text !== undefined) update.$push = { notes: { text: data.text, at: new Date(), by: actor.name } };
+  if (data.text !== undefined) update.$push = { notes: { text: data.text, at: now, by: actor.name } };
   const { result } = await commitMeetingChange({
     meetingId: meeting._id,
     ...stillOpen,

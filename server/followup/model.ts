@@ -10,6 +10,8 @@ const directiveSchema = new Schema(
     text: { type: String, required: true, trim: true },
     /** Who gave the directive (the chair, by name). */
     by: { type: String, default: '' },
+    /** A caller's own key for the directive (an import, the demo seed): adding it twice adds it once. */
+    key: { type: String },
     /** The meeting revision of this document's last change. */
     revision: { type: Number, required: true, default: 0 },
   },
@@ -17,6 +19,7 @@ const directiveSchema = new Schema(
 );
 
 directiveSchema.index({ meetingId: 1, order: 1 });
+directiveSchema.index({ meetingId: 1, key: 1 }, { unique: true, partialFilterExpression: { key: { $type: 'string' } } });
 
 export const taskStatuses = ['open', 'inProgress', 'done'] as const;
 export type TaskStatus = (typeof taskStatuses)[number];

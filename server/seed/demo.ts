@@ -12,6 +12,7 @@ import { systemActor } from '../lib/actor.js';
 import { isDuplicateKeyError } from '../lib/errors.js';
 import type { MeetingRecord } from '../meetings/revision.js';
 import { playDemoDay, seedRehearsal } from './demo-day.js';
+import { seedDemoTasks } from './demo-tasks.js';
 
 /** The demo's well-known public link, /p/demo-2021: also the key that makes seeding idempotent. */
 export const demoPublicId = 'demo-2021';
@@ -28,7 +29,7 @@ export const demoMeeting = {
   end: '2021-12-29T17:00',
 };
 
-/** The Vice Chairman's concluding directives (the seed's closing paragraph); a later issue turns them into follow-up tasks. */
+/** The Vice Chairman's concluding directives (the seed's closing paragraph); seed/demo-tasks.ts makes them follow-up tasks. */
 export const demoDirectives = [
   'Sở Khoa học và Công nghệ rà soát lại những hạn chế, xây dựng kế hoạch cụ thể thực hiện.',
   'Sở Khoa học và Công nghệ đẩy mạnh công tác phối hợp với các viện, trường uy tín và đánh giá lại kết quả đã ký kết thực hiện.',
@@ -247,6 +248,8 @@ export async function seedDemoConference(): Promise<{ demoId?: string; rehearsal
   if (!demo || demo.status === 'draft' || !(await AgendaItemModel.exists({ meetingId: demo._id }))) return {};
   const rehearsal = await seedRehearsal(String(demo._id));
   await playDemoDay(String(demo._id));
+  // Then the year after: the chair's directives as the 2022 tasks they became.
+  await seedDemoTasks(String(demo._id));
   return { demoId: String(demo._id), rehearsal };
 }
 

@@ -10,6 +10,7 @@ import { SiteModel } from '../../server/sites/model.js';
 import { createAttendee, moveAttendeeToSite, removeAttendee, rotateAccessToken, updateAttendee } from '../../server/attendees/actions.js';
 import { AttendeeModel } from '../../server/attendees/model.js';
 import { addAgendaItem, moveAgendaItem, removeAgendaItem, reorderAgenda, updateAgendaItem } from '../../server/agenda/actions.js';
+import { addDirective, assignDirective, editDirective, moveDirective, removeDirective, removeTask, reorderDirectives, reportProgress, updateTask } from '../../server/followup/actions.js';
 import { subscribe, type DomainEvent } from '../../server/lib/events.js';
 import type { Actor } from '../../server/lib/actor.js';
 
@@ -88,6 +89,28 @@ describe('every change bumps the meeting revision, by exactly one, announced as 
     await expectRevision(meetingId, next(), () => setMeetingStatus(organizer, { meetingId, action: 'cancel' }));
     await expectRevision(meetingId, next(), () => setMeetingStatus(organizer, { meetingId, action: 'reinstate' }));
     expect(revision).toBe(24);
+  });
+
+  it('walks through every directive and follow-up task action, the assignee’s progress included', async () => {
+    const meeting = await createMeeting(organizer, { title: 'Hội nghị tổng kết năm 2026', start: '2026-12-28T08:00', end: '2026-12-28T11:00' });
+    const meetingId = String(meeting._id);
+    const site = await addSite(organizer, { meetingId, name: 'Huyện Lai Vung' });
+    let revision = 1;
+    const next = () => (revision += 1);
+    const first = await expectRevision(meetingId, next(), () => addDirective(organizer, { meetingId, text: 'Rà soát lại những hạn chế.' }));
+    const second = await expectRevision(meetingId, next(), () => addDirective(organizer, { meetingId, text: 'Tăng cường các hoạt động sở hữu trí tuệ.' }));
+    await expectRevision(meetingId, next(), () => editDirective(organizer, { meetingId, directiveId: first.id, text: 'Rà soát lại những hạn chế, xây dựng kế hoạch.' }));
+    await expectRevision(meetingId, next(), () => moveDirective(organizer, { meetingId, directiveId: second.id, direction: 'up' }));
+    await expectRevision(meetingId, next(), () => reorderDirectives(organizer, { meetingId, directiveIds: [first.id, second.id] }));
+    const [task] = await expectRevision(meetingId, next(), () => assignDirective(organizer, { meetingId, directiveId: first.id, assignees: [`site:${String(site._id)}`, `unit:${testUnit.id}`], dueDate: '2027-03-31' }));
+    await expectRevision(meetingId, next(), () => updateTask(organizer, { meetingId, taskId: task.id, dueDate: '2027-04-30' }));
+    const coordinator: Actor = { kind: 'coordinator', meetingId, siteId: String(site._id), name: 'Điều phối Lai Vung' };
+    const siteTask = (await assignDirective(organizer, { meetingId, directiveId: second.id, assignees: [`site:${String(site._id)}`], dueDate: '2027-06-30' }))[0];
+    next();
+    await expectRevision(meetingId, next(), () => reportProgress(coordinator, { meetingId, taskId: siteTask.id, text: 'Đã xây dựng kế hoạch.', status: 'inProgress' }));
+    await expectRevision(meetingId, next(), () => removeTask(organizer, { meetingId, taskId: task.id }));
+    await expectRevision(meetingId, next(), () => removeDirective(organizer, { meetingId, directiveId: second.id }));
+    expect(revision).toBe(12);
   });
 
   it('changes that change nothing claim no revision', async () => {
