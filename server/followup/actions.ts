@@ -6,7 +6,7 @@ import './messages.js';
 import { z } from 'zod';
 import { Types } from 'mongoose';
 import { DirectiveModel, FollowupTaskModel, taskStatuses, type DirectiveRecord, type FollowupTaskRecord } from './model.js';
-import { loadDirectives, parseAssigneeKey, taskView, type DirectiveView, type TaskView } from './queries.js';
+import { assigneeKey, loadDirectives, parseAssigneeKey, taskView, type DirectiveView, type TaskView } from './queries.js';
 import { AttendeeModel } from '../attendees/model.js';
 import { MeetingModel } from '../meetings/model.js';
 import { SiteModel } from '../sites/model.js';
@@ -17,7 +17,6 @@ import { commitMeetingChange, type MeetingChangeEvent, type MeetingRecord } from
 import { requireOrganizer, type Actor } from '../lib/actor.js';
 import { Conflict, Forbidden, Invalid, NotFound, Unauthorized, isDuplicateKeyError } from '../lib/errors.js';
 import { isCalendarDate } from '../lib/time.js';
-import { isObjectIdString } from '../lib/input.js';
 import { objectId, optionalText, parseInput, requiredText } from '../lib/validation.js';
 
 /** Directives and tasks outlive the day: only a cancelled meeting refuses them. */
@@ -223,35 +222,35 @@ export async function assignDirective(actor: Actor, input: unknown): Promise<Tas
   const data = parseInput(assignSchema, input);
   const { stillOpen, meeting } = await organizerOpen(actor, data.meetingId);
   const directive = await loadDirective(data.meetingId, data.directiveId);
-  const unique = [...new Map(data.assignees.map((entry) => [`${entry.kind}:${entry.id.toLowerCase()}`, { kind: entry.kind, id: entry.id.toLowerCase() }])).values()];
+  const unique = [...new Map(data.assignees.map((entry) => [assigneeKey(entry), { kind: entry.kind, id: entry.id.toLowerCase() }])).values()];
   const siteIds = unique.filter((entry) => entry.kind === 'site').map((entry) => entry.id);
   const unitIds = unique.filter((entry) => entry.kind === 'unit').map((entry) => entry.id);
   const [sites, units] = await Promise.all([
     siteIds.length > 0 ? SiteModel.find({ _id: { $in: siteIds }, meetingId: data.meetingId }, { name: 1 }).lean() : Promise.resolve([]),
     unitIds.length > 0 ? UnitModel.find({ _id: { $in: unitIds } }, { name: 1 }).lean() : Promise.resolve([]),
   ]);
-  const names = new Map([...sites.map((site) => [`site:${String(site._id)}`, site.name] as const), ...units.map((unit) => [`unit:${String(unit._id)}`, unit.name] as const)]);
-  const unknown = unique.find((entry) => !names.has(`${entry.kind}:${entry.id}`));
-  if (unknown) throw new Invalid({ assignees: { key: 'followup.assignee.unknown', params: { id: `${unknown.kind}:${unknown.id}` } } });
+  const names = new Map([...sites.map((site) => [assigneeKey({ kind: 'site', id: site._id }), site.name] as const), ...units.map((unit) => [assigneeKey({ kind: 'unit', id: unit._id }), unit.name] as const)]);
+  const unknown = unique.find((entry) => !names.has(assigneeKey(entry)));
+  if (unknown) throw new Invalid({ assignees: { key: 'followup.assignee.unknown', params: { id: assigneeKey(unknown) } } });
 
   const { result } = await commitMeetingChange({
     meetingId: data.meetingId,
     ...stillOpen,
     write: async (revision) => {
       const existing = await FollowupTaskModel.find({ directiveId: directive._id }, { assignee: 1 }).lean<FollowupTaskRecord[]>();
-      const have = new Map(existing.map((task) => [`${task.assignee.kind}:${String(task.assignee.id)}`, task._id]));
-      const fresh = unique.filter((entry) => !have.has(`${entry.kind}:${entry.id}`));
+      const have = new Map(existing.map((task) => [assigneeKey(task.assignee), task._id]));
+      const fresh = unique.filter((entry) => !have.has(assigneeKey(entry)));
       try {
         if (fresh.length > 0) {
           await FollowupTaskModel.insertMany(
-            fresh.map((entry) => ({ meetingId: meeting._id, directiveId: directive._id, assignee: { kind: entry.kind, id: new Types.ObjectId(entry.id), name: names.get(`${entry.kind}:${entry.id}`)! }, dueDate: data.dueDate, status: 'open', notes: [], revision })),
+            fresh.map((entry) => ({ meetingId: meeting._id, directiveId: directive._id, assignee: { kind: entry.kind, id: new Types.ObjectId(entry.id), name: names.get(assigneeKey(entry))! }, dueDate: data.dueDate, status: 'open', notes: [], revision })),
           );
         }
       } catch (error) {
         if (isDuplicateKeyError(error)) throw new Conflict('error.changedMeanwhile');
         throw error;
       }
-      const again = unique.map((entry) => have.get(`${entry.kind}:${entry.id}`)).filter((id): id is Types.ObjectId => id !== undefined);
+      const again = unique.map((entry) => have.get(assigneeKey(entry))).filter((id): id is Types.ObjectId => id !== undefined);
       if (again.length > 0) await FollowupTaskModel.updateMany({ _id: { $in: again } }, { $set: { dueDate: data.dueDate, revision } });
       const tasks = await FollowupTaskModel.find({ directiveId: directive._id, revision }).sort({ 'assignee.name': 1 }).lean<FollowupTaskRecord[]>();
       return tasks.map((task) => taskView(task, meeting.timeZone));
@@ -304,7 +303,6 @@ export async function removeTask(actor: Actor, input: unknown): Promise<{ id: st
 export async function reportProgress(actor: Actor, input: unknown, now: Date = new Date()): Promise<TaskView> {
   const data = parseInput(progressSchema, input);
   if (actor.kind === 'anonymous') throw new Unauthorized();
-  if (!isObjectIdString(data.meetingId)) throw new NotFound('followup.task.notFound');
   const meeting = await MeetingModel.findById(data.meetingId).lean<MeetingRecord>();
   if (!meeting) throw new NotFound('followup.task.notFound');
   const task = await FollowupTaskModel.findOne({ _id: data.taskId, meetingId: meeting._id }).lean<FollowupTaskRecord>();

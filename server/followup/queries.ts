@@ -91,6 +91,11 @@ async function directivesWithTasks(meeting: Pick<MeetingRecord, '_id' | 'timeZon
 }
 
 /** "site:<id>" or "unit:<id>": how a board filter and the assign form name an assignee. */
+export function assigneeKey(assignee: { kind: string; id: unknown }): string {
+  return `${assignee.kind}:${String(assignee.id).toLowerCase()}`;
+}
+
+/** The assignee an `assigneeKey` names, or undefined for anything else. */
 export function parseAssigneeKey(value: unknown): { kind: 'unit' | 'site'; id: string } | undefined {
   const match = typeof value === 'string' ? /^(unit|site):([a-f\d]{24})$/i.exec(value.trim()) : null;
   return match ? { kind: match[1] as 'unit' | 'site', id: match[2].toLowerCase() } : undefined;
@@ -136,8 +141,8 @@ export async function getTaskBoard(actor: Actor, meetingId: string, options: { a
   const all = columns.flatMap((column) => column.tasks);
   const assignees = new Map<string, { key: string; kind: 'unit' | 'site'; name: string; selected: boolean }>();
   for (const { assignee } of everyone) {
-    const key = `${assignee.kind}:${String(assignee.id)}`;
-    if (!assignees.has(key)) assignees.set(key, { key, kind: assignee.kind as 'unit' | 'site', name: assignee.name, selected: chosen !== undefined && key === `${chosen.kind}:${chosen.id}` });
+    const key = assigneeKey(assignee);
+    if (!assignees.has(key)) assignees.set(key, { key, kind: assignee.kind as 'unit' | 'site', name: assignee.name, selected: chosen !== undefined && key === assigneeKey(chosen) });
   }
   const lastYear = await lastYearsTasks(actor, meeting, now);
   return {
@@ -148,7 +153,7 @@ export async function getTaskBoard(actor: Actor, meetingId: string, options: { a
     total: all.length,
     overdue: all.filter((task) => task.overdue).length,
     assignees: [...assignees.values()].sort((a, b) => a.kind.localeCompare(b.kind) || a.name.localeCompare(b.name, 'vi')),
-    assignable: { sites: sites.map((site) => ({ key: `site:${String(site._id)}`, name: site.name })), units: units.map((unit) => ({ key: `unit:${String(unit._id)}`, name: unit.name })) },
+    assignable: { sites: sites.map((site) => ({ key: assigneeKey({ kind: 'site', id: site._id }), name: site.name })), units: units.map((unit) => ({ key: assigneeKey({ kind: 'unit', id: unit._id }), name: unit.name })) },
     ...(lastYear ? { lastYear } : {}),
   };
 }
