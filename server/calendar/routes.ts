@@ -174,6 +174,7 @@ export function calendarRoutes(): Router {
     const entry = await publicEntry(page.meeting.publicId);
     res.render('calendar/organizer', {
       title: `${translate(res, 'calendar.title')} · ${page.meeting.title}`,
+      scripts: ['calendar-rsvp'],
       ...takeFlash(req),
       meeting: { ...page.meeting, id: meetingId },
       download: `/p/${page.meeting.publicId}/calendar.ics`,

@@ -65,6 +65,8 @@ async function renderDashboard(req: Request, res: Response, meetingId: string, e
   const duplicateSource = await getDuplicateSource(actor, meeting);
   res.status(extra.status ?? 200).render('meetings/dashboard', {
     title: meeting.title,
+    // Attendees' answers move the sites' expected headcount live (client/calendar-rsvp.ts).
+    scripts: ['calendar-rsvp'],
     meeting: { ...meeting, id: String(meeting._id), statusKey: statusLabelKey(meeting.status) },
     dashboard,
     duplicateSource,
