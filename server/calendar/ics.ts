@@ -91,18 +91,29 @@ export function meetingPageUrl(baseUrl: string, meeting: Pick<IcsMeeting, 'publi
 
 // ---------------------------------------------------------------------------------------------
 
-const vtimezones = new Map<string, string | null>();
+export interface Vtimezone {
+  /** The TZID the block defines: the canonical name for an alias (Asia/Saigon -> Asia/Ho_Chi_Minh). */
+  tzid: string;
+  block: string;
+}
 
-/** The VTIMEZONE block of an IANA zone (timezones-ical-library), or null when it has none. */
-export function vtimezoneFor(zone: string): string | null {
-  let block = vtimezones.get(zone);
-  if (block === undefined) {
+const vtimezones = new Map<string, Vtimezone | null>();
+
+/**
+ * The VTIMEZONE of an IANA zone (timezones-ical-library), or null when it has none. Events name
+ * the block's own TZID: for an alias the library writes the canonical name, and a DTSTART whose
+ * TZID no VTIMEZONE defines is read as floating time (the wrong hour) by ical.js and Outlook.
+ */
+export function vtimezoneFor(zone: string): Vtimezone | null {
+  let found = vtimezones.get(zone);
+  if (found === undefined) {
     const result = tzlib_get_ical_block(zone);
     const text = Array.isArray(result) ? result[0] : '';
-    block = typeof text === 'string' && text.includes('BEGIN:VTIMEZONE') ? text : null;
-    vtimezones.set(zone, block);
+    const tzid = typeof text === 'string' && text.includes('BEGIN:VTIMEZONE') ? /^TZID:([^\r\n]+)/m.exec(text)?.[1]?.trim() : undefined;
+    found = tzid ? { tzid, block: text as string } : null;
+    vtimezones.set(zone, found);
   }
-  return block;
+  return found;
 }
 
 function newCalendar(method: CalendarMethod, context: IcsContext, name?: string): ICalCalendar {
@@ -113,7 +124,7 @@ function newCalendar(method: CalendarMethod, context: IcsContext, name?: string)
     method: ICalCalendarMethod[method],
   });
   // ical-generator writes NAME/X-WR-CALNAME unescaped.
-  if (name) calendar.name(escape(name.normalize('NFC'), false));
+  if (name) calendar.name(escape(clean(name), false));
   return calendar;
 }
 
@@ -130,8 +141,8 @@ function finish(calendar: ICalCalendar): string {
   calendar.clear();
   const header = calendar.toString();
   const blocks = zones
-    .map((zone) => vtimezoneFor(zone))
-    .filter((block): block is string => block !== null)
+    .map((zone) => vtimezoneFor(zone)?.block)
+    .filter((block): block is string => Boolean(block))
     .map((block) => `${block.replace(/\r?\n/g, '\r\n').trim()}\r\n`)
     .join('');
   // Every content line ends with CRLF, the last one too (RFC 5545 §3.1).
@@ -197,8 +208,13 @@ export function locationText(place: IcsPlace | undefined): string {
   return [place.name, place.address].map((part) => part.trim()).filter(Boolean).join(', ');
 }
 
+/**
+ * NFC, without the control characters RFC 5545 forbids in a value (all but tab and line breaks,
+ * which escaping turns into \\n): a NUL or ESC in a name is dropped rather than reaching the file.
+ */
 function clean(text: string): string {
-  return text.normalize('NFC');
+  // eslint-disable-next-line no-control-regex -- control characters are exactly what is removed
+  return text.normalize('NFC').replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/g, '');
 }
 
 /** A CN parameter: quoted by ical-generator, so no DQUOTE (RFC 5545 has no escape there) and no line breaks. */
@@ -226,8 +242,8 @@ export function descriptionText(entry: IcsEntry, context: IcsContext): string {
   return clean(lines.join('\n'));
 }
 
-function zoned(instant: Date, zone: string, hasVtimezone: boolean): DateTime {
-  return hasVtimezone ? DateTime.fromJSDate(instant, { zone }) : DateTime.fromJSDate(instant, { zone: 'utc' });
+function zoned(instant: Date, tzid: string | undefined): DateTime {
+  return DateTime.fromJSDate(instant, { zone: tzid ?? 'utc' });
 }
 
 interface EventParts {
@@ -241,19 +257,21 @@ interface EventParts {
 function addEvent(calendar: ICalCalendar, entry: IcsEntry, parts: EventParts, context: IcsContext, method: CalendarMethod): ICalEvent {
   const { meeting } = entry;
   // A zone without a VTIMEZONE block is written in UTC rather than as a TZID nothing defines.
-  const hasVtimezone = vtimezoneFor(meeting.timeZone) !== null;
+  const tzid = vtimezoneFor(meeting.timeZone)?.tzid;
+  const cancelled = method === 'CANCEL' || meeting.status === 'cancelled';
   const event = calendar.createEvent({
     id: parts.uid,
     sequence: meeting.calendarSequence,
     stamp: context.stamp ?? meeting.updatedAt ?? new Date(0),
-    start: zoned(parts.startsAt, meeting.timeZone, hasVtimezone),
-    end: zoned(parts.endsAt, meeting.timeZone, hasVtimezone),
-    timezone: hasVtimezone ? meeting.timeZone : null,
-    summary: clean(parts.summary),
-    description: parts.description,
+    start: zoned(parts.startsAt, tzid),
+    end: zoned(parts.endsAt, tzid),
+    timezone: tzid ?? null,
+    // Calendars that ignore STATUS (some subscription readers, list views) still say it.
+    summary: clean(cancelled ? t(context.locale, 'calendar.ics.cancelledSummary', { title: parts.summary }) : parts.summary),
+    description: clean(parts.description),
     location: clean(locationText(entry.place)) || null,
     url: meetingPageUrl(context.baseUrl, meeting),
-    status: method === 'CANCEL' ? ICalEventStatus.CANCELLED : eventStatus(meeting.status),
+    status: cancelled ? ICalEventStatus.CANCELLED : eventStatus(meeting.status),
     organizer: { name: paramText(meeting.organizingUnit || t(context.locale, 'calendar.ics.organizerFallback')), email: context.organizerEmail },
     ...(meeting.updatedAt ? { lastModified: meeting.updatedAt } : {}),
   });
@@ -276,7 +294,7 @@ function addEvent(calendar: ICalCalendar, entry: IcsEntry, parts: EventParts, co
       event.createAttendee({ name: delegate.name, email: delegate.email, role: attendeeRole(attendee.role), status: ICalAttendeeStatus.NEEDSACTION, delegatedFrom: `mailto:${attendee.email}` });
     }
   }
-  if (method !== 'CANCEL' && meeting.status !== 'cancelled') {
+  if (!cancelled) {
     for (const [seconds, key] of [
       [24 * 3600, 'calendar.ics.alarmDay'],
       [30 * 60, 'calendar.ics.alarm30'],

@@ -4,6 +4,7 @@ import { registerMessages } from '../lib/i18n.js';
 registerMessages({
   vi: {
     'calendar.ics.cancelled': 'HỘI NGHỊ ĐÃ HỦY.',
+    'calendar.ics.cancelledSummary': '[ĐÃ HỦY] {title}',
     'calendar.ics.organizingUnit': 'Đơn vị tổ chức',
     'calendar.ics.organizerFallback': 'Ban tổ chức hội nghị',
     'calendar.ics.role': 'Vai trò của bạn',
@@ -110,6 +111,7 @@ registerMessages({
   },
   en: {
     'calendar.ics.cancelled': 'THIS MEETING IS CANCELLED.',
+    'calendar.ics.cancelledSummary': '[CANCELLED] {title}',
     'calendar.ics.organizingUnit': 'Organizing unit',
     'calendar.ics.organizerFallback': 'Conference organizers',
     'calendar.ics.role': 'Your role',

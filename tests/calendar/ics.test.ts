@@ -150,7 +150,41 @@ describe('calendar files read back by other programs', () => {
     expect(parsed.events[0]).toMatchObject({ uid: `${conference.meetingId}.meeting@bridgepoint`, sequence: 1, status: 'CANCELLED' });
     const download = parseCalendar(downloadIcs(cancelled, context));
     expect(download.events[0]).toMatchObject({ status: 'CANCELLED', alarms: [] });
+    // Readers that ignore STATUS (list views, some subscription readers) still show it in the title.
+    expect(download.events[0].summary).toBe(`[ĐÃ HỦY] ${entry.meeting.title}`);
+    expect(parseCalendar(feedIcs('Lịch', [cancelled], { ...context, locale: 'en' })).events[0].summary).toBe(`[CANCELLED] ${entry.meeting.title}`);
     expect(vobjectProblems(invitation.ics)).toBeNull();
+  });
+
+  it('a meeting kept under a zone alias (Asia/Saigon) names the VTIMEZONE the file defines, so 14:00 stays 14:00', () => {
+    const entry = byAttendee(conference.delegate.id);
+    const text = downloadIcs({ ...entry, meeting: { ...entry.meeting, timeZone: 'Asia/Saigon' } }, context);
+    const parsed = parseCalendar(text);
+    expect(parsed.timezones).toEqual(['Asia/Ho_Chi_Minh']);
+    expect(parsed.events[0]).toMatchObject({ tzid: 'Asia/Ho_Chi_Minh', start: '2021-12-29T14:00:00', startUtc: '2021-12-29T07:00:00.000Z' });
+    expect(vobjectProblems(text)).toBeNull();
+  });
+
+  it('control characters typed or pasted into names never reach the file; CR/LF in names stay escaped text', () => {
+    const entry = byAttendee(conference.delegate.id);
+    const hostile = {
+      ...entry,
+      meeting: { ...entry.meeting, title: 'Hội nghị\u0000\u001b[31m\r\nBEGIN:VEVENT\r\nUID:evil', organizingUnit: 'Sở\r\nX-EVIL:1' },
+      place: { name: 'Điểm cầu\rLai Vung\u0007', address: 'Số 1\nEND:VCALENDAR' },
+      attendee: { ...entry.attendee, fullName: 'Tên\r\nATTENDEE:mailto:evil@example.com' },
+    };
+    for (const text of [downloadIcs(hostile, context), invitationIcs(hostile, { ...context, stamp: new Date() }).ics, feedIcs('Lịch\r\nX-EVIL:1\u0000', [hostile], context)]) {
+      // eslint-disable-next-line no-control-regex -- looking for control characters
+      expect(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/.test(text)).toBe(false);
+      expect(text).not.toMatch(/\r\n(UID:evil|X-EVIL|END:VCALENDAR\r\n.)/);
+      expect(formatProblems(text)).toEqual([]);
+      const parsed = parseCalendar(text);
+      expect(parsed.events).toHaveLength(1);
+      expect(parsed.events[0].summary).toBe('Hội nghị[31m\nBEGIN:VEVENT\nUID:evil');
+      expect(parsed.events[0].location).toBe('Điểm cầu\nLai Vung, Số 1\nEND:VCALENDAR');
+      expect(parsed.events[0].attendees.map((attendee) => attendee.value)).toEqual(['mailto:lai-vung@example.vn']);
+      expect(vobjectProblems(text)).toBeNull();
+    }
   });
 
   it('"add to calendar" links carry the same instant, title and place', () => {
