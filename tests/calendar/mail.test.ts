@@ -220,3 +220,27 @@ describe('invitation e-mails over a real SMTP server', () => {
     expect(noSite.json.error.fields.siteId).toBe('Vui lòng chọn điểm cầu.');
   });
 });
+
+describe('hostile names in e-mails', () => {
+  it('CR/LF in the meeting title or an attendee name adds no header and no recipient; the invitation still parses', async () => {
+    const hostile = await newCalendarConference(app.organizer, { title: 'Hội nghị\r\nBcc: meeting@evil.example\r\nX-Evil: 1', organizingUnit: 'Sở\r\nBcc: unit@evil.example' });
+    await createAttendee(app.organizer, { meetingId: hostile.meetingId, fullName: 'Nguyễn\r\nBcc: name@evil.example\r\nX-Evil: 2 "Út" <x@evil.example>,', email: 'ke-xau@example.vn', siteId: hostile.laiVungId });
+    const before = inbox.length;
+    const response = await organizer.json('POST', `/api/v1/meetings/${hostile.meetingId}/invitations`, { scope: 'all', locale: 'vi' });
+    expect(response.status).toBe(202);
+    await deliveriesSettled();
+    const mails = inbox.slice(before);
+    expect(mails.flatMap((mail) => mail.to).sort()).toEqual(['chu-tich@example.vn', 'giam-doc@example.vn', 'ke-xau@example.vn', 'lai-vung@example.vn']);
+    const [mail] = mailTo('ke-xau@example.vn').slice(-1);
+    const headerBlock = mail.raw.slice(0, mail.raw.indexOf('\r\n\r\n'));
+    expect(headerBlock).not.toMatch(/^(bcc|x-evil):/im);
+    expect(headerOf(mail.raw, 'subject')).not.toMatch(/[\r\n]/);
+    expect(headerOf(mail.raw, 'subject')).toContain('Hội nghị');
+    const calendarPart = parts(mail.raw).find((part) => /^text\/calendar/.test(part.headers['content-type'] ?? ''))!;
+    const invite = parseCalendar(calendarPart.body);
+    expect(invite.events).toHaveLength(1);
+    expect(invite.events[0].summary).toBe('Hội nghị\nBcc: meeting@evil.example\nX-Evil: 1');
+    expect(invite.events[0].attendees.map((attendee) => attendee.value)).toEqual(['mailto:ke-xau@example.vn']);
+    expect(vobjectProblems(calendarPart.body)).toBeNull();
+  });
+});
