@@ -157,6 +157,36 @@ describe('subscription feeds', () => {
     expect((await calendarApp.get(new URL(again.json.https).pathname)).status).toBe(404);
   });
 
+  it('odd feed links are all the same plain 404; the feed answers nothing but GET/HEAD', async () => {
+    const chair = await attendeeClient(conference.chair.token);
+    const made = await chair.json('POST', '/api/v1/my/calendar/feed');
+    const token = new URL(made.json.https).pathname.replace(/^\/calendar\/feeds\/|\.ics$/g, '');
+    const visitor = app.newClient();
+    const unknownPage = (await visitor.get('/no/such/page')).text.replaceAll('/no/such/page', '<path>');
+    const odd = [
+      `/calendar/feeds/${token.toUpperCase()}.ics`,
+      `/calendar/feeds/${token}x.ics`,
+      `/calendar/feeds/${token.slice(0, -1)}.ics`,
+      `/calendar/feeds/${token}.ics.ics`,
+      `/calendar/feeds/${token}%00.ics`,
+      `/calendar/feeds/%2e%2e%2f${token}.ics`,
+      `/calendar/feeds/${'A'.repeat(64)}.ics`,
+      `/calendar/feeds/${'A'.repeat(5000)}.ics`,
+      `/calendar/feeds/${encodeURIComponent('{"$ne":null}')}.ics`,
+      `/calendar/feeds/${encodeURIComponent('Ồ'.repeat(30))}.ics`,
+      '/calendar/feeds/.ics',
+    ];
+    for (const path of odd) {
+      const response = await visitor.get(path);
+      expect(response.status, path).toBe(404);
+      expect(response.text.replaceAll(path, '<path>'), path).toBe(unknownPage);
+      expect(response.headers.get('content-type'), path).not.toMatch(/calendar/);
+    }
+    // The right link still works, also with a query string a calendar app may add.
+    expect((await visitor.get(`/calendar/feeds/${token}.ics?refresh=1`)).status).toBe(200);
+    expect((await visitor.json('POST', `/calendar/feeds/${token}.ics`)).status).toBeGreaterThanOrEqual(400);
+  });
+
   it('site and organizing-unit feeds: only the organizer (and that site\'s coordinator) may make them', async () => {
     const organizer = await app.signInOrganizer();
     const unit = await organizer.json('POST', `/api/v1/meetings/${conference.meetingId}/calendar/feeds`, { scope: 'unit' });

@@ -9,7 +9,7 @@ import { createAttendee } from '../../server/attendees/actions.js';
 import { AttendeeModel } from '../../server/attendees/model.js';
 import { SiteModel } from '../../server/sites/model.js';
 import { addUnit } from '../../server/units/actions.js';
-import { regenerateFeed } from '../../server/calendar/actions.js';
+import { regenerateFeed, revokeFeed } from '../../server/calendar/actions.js';
 import type { Actor } from '../../server/lib/actor.js';
 import { parseCalendar } from './fixtures.js';
 
@@ -76,5 +76,22 @@ describe("feeds list only their organizing unit's meetings", () => {
     const uids = await feedUids(new URL(feed.json.https).pathname.replace(/^\/calendar\/feeds\/|\.ics$/g, ''));
     expect(uids).toContain(`${own.meetingId}.meeting@bridgepoint`);
     expect(uids).not.toContain(secretUid());
+  });
+
+  it("an organizer of another unit can neither make nor revoke this unit's site or unit feed links", async () => {
+    const own = await meetingOf(science, units.science, 'Hội nghị KH&CN 4', 'Sở KH&CN');
+    const site = await regenerateFeed(science, { scope: 'site', meetingId: own.meetingId, siteId: own.siteId });
+    const unit = await regenerateFeed(science, { scope: 'unit', meetingId: own.meetingId });
+    for (const input of [
+      { scope: 'site', meetingId: own.meetingId, siteId: own.siteId },
+      { scope: 'unit', meetingId: own.meetingId },
+      // Their own meeting, this unit's site: the site must belong to the meeting named.
+      { scope: 'site', meetingId: secret.meetingId, siteId: own.siteId },
+    ]) {
+      await expect(revokeFeed(education, input)).rejects.toMatchObject({ status: 404 });
+      await expect(regenerateFeed(education, input)).rejects.toMatchObject({ status: 404 });
+    }
+    expect(await feedUids(site.token)).toContain(`${own.meetingId}.meeting@bridgepoint`);
+    expect(await feedUids(unit.token)).toContain(`${own.meetingId}.meeting@bridgepoint`);
   });
 });
