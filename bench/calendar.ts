@@ -15,7 +15,8 @@ import { SiteModel } from '../server/sites/model.js';
 import { AttendeeModel } from '../server/attendees/model.js';
 import { AgendaItemModel } from '../server/agenda/model.js';
 import { CalendarFeedModel } from '../server/calendar/model.js';
-import { feedByToken, invitationEntries } from '../server/calendar/queries.js';
+import { UnitModel } from '../server/units/model.js';
+import { feedByToken, invitationEntries, unitKeyOf } from '../server/calendar/queries.js';
 import { feedIcs, invitationIcs, type IcsEntry } from '../server/calendar/ics.js';
 import { newToken, searchKey } from '../server/lib/text.js';
 
@@ -36,8 +37,11 @@ function agendaFor(meetingId: Types.ObjectId, speakerIds: Types.ObjectId[]) {
   return titles.map((title, order) => ({ meetingId, order, title, kind: 'report', plannedMinutes: 20, speakers: speakerIds[order] ? [{ attendeeId: speakerIds[order], name: `Báo cáo viên ${order}`, position: 'Giám đốc Sở' }] : [] }));
 }
 
+// The organizing unit's record: a unit feed lists the meetings whose unitId is it.
+const unitRecord = await UnitModel.create({ name: unit, nameKey: searchKey(unit) });
+
 async function seedMeeting(title: string, startsAt: Date) {
-  const meeting = await MeetingModel.create({ title, organizingUnit: unit, startsAt, endsAt: new Date(startsAt.getTime() + 3 * 3600_000), timeZone: zone, status: 'scheduled', calendarSequence: 2 });
+  const meeting = await MeetingModel.create({ title, organizingUnit: unit, unitId: unitRecord._id, startsAt, endsAt: new Date(startsAt.getTime() + 3 * 3600_000), timeZone: zone, status: 'scheduled', calendarSequence: 2 });
   const sites = await SiteModel.insertMany(
     Array.from({ length: 13 }, (_, index) => ({ meetingId: meeting._id, name: index === 0 ? 'Văn phòng UBND Tỉnh' : `Huyện số ${index}`, address: `Số ${index} đường 30/4, Đồng Tháp`, isMain: index === 0, order: index, coordinatorToken: newToken() })),
   );
@@ -57,7 +61,7 @@ for (let index = 0; index < meetingCount; index++) {
   await AgendaItemModel.insertMany(agendaFor(meeting._id, []));
 }
 const feedToken = newToken();
-await CalendarFeedModel.create({ scope: 'unit', key: `name:${unit}`, meetingId: big._id, token: feedToken });
+await CalendarFeedModel.create({ scope: 'unit', key: unitKeyOf(big)!, meetingId: big._id, token: feedToken });
 
 // ---- counting the queries the app makes --------------------------------------------------------
 

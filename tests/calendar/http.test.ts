@@ -76,6 +76,7 @@ describe('downloads and "add to calendar" links', () => {
     expect(file.events[0].attendees[0]).toMatchObject({ value: 'mailto:giam-doc@example.vn', role: 'REQ-PARTICIPANT', partstat: 'NEEDS-ACTION' });
     const slot = await speaker.get(`/my/calendar/slots/${conference.slotItemId}.ics`);
     expect(parseCalendar(slot.text).events.map((event) => [event.uid, event.start])).toEqual([[`${conference.slotItemId}.agenda@bridgepoint`, '2021-12-29T14:15:00']]);
+    expect(vobjectProblems(slot.text)).toBeNull();
     // Someone who does not speak in that slot has no such file.
     const delegate = await attendeeClient(conference.delegate.token);
     expect((await delegate.get(`/my/calendar/slots/${conference.slotItemId}.ics`)).status).toBe(404);
@@ -90,6 +91,41 @@ describe('downloads and "add to calendar" links', () => {
     const bearer = HttpClient.withBearer(app.baseUrl, conference.chair.token);
     const file = parseCalendar((await bearer.get('/my/calendar.ics')).text);
     expect(file.events[0].attendees[0]).toMatchObject({ cn: 'Huỳnh Minh Tuấn', role: 'CHAIR' });
+  });
+});
+
+describe("a bridge point's coordinator", () => {
+  it('gets the meeting at their own site (.ics, Google/Outlook links) and makes, uses and revokes the site feed from their page', async () => {
+    const laiVung = await SiteModel.findById(conference.laiVungId, { coordinatorToken: 1 }).lean();
+    const coordinator = app.newClient();
+    await coordinator.openLink(`/s/${laiVung!.coordinatorToken}`);
+    const page = await coordinator.get('/my/site/calendar');
+    expect(page.status).toBe(200);
+    expect(page.text).toContain('href="/my/site/calendar.ics"');
+    const google = /href="(https:\/\/calendar\.google\.com[^"]+)"/.exec(page.text)![1].replace(/&amp;/g, '&').replace(/&#x3D;/g, '=');
+    expect(new URL(google).searchParams.get('location')).toMatch(/Lai Vung/);
+
+    const file = await coordinator.get('/my/site/calendar.ics');
+    expect(file.status).toBe(200);
+    const parsed = parseCalendar(file.text);
+    expect(parsed.method).toBe('PUBLISH');
+    expect(parsed.events).toHaveLength(1);
+    expect(parsed.events[0]).toMatchObject({ uid: `${conference.meetingId}.meeting@bridgepoint`, start: '2021-12-29T14:00:00', attendees: [] });
+    expect(parsed.events[0].location).toBe(new URL(google).searchParams.get('location'));
+    expect(vobjectProblems(file.text)).toBeNull();
+
+    expect((await coordinator.postForm('/my/site/calendar/feed', { action: 'regenerate' })).status).toBe(303);
+    const withFeed = await coordinator.get('/my/site/calendar');
+    const webcal = /href="(webcal:\/\/[^"]+)"/.exec(withFeed.text)![1];
+    const path = new URL(webcal.replace(/^webcal:/, 'http:')).pathname;
+    const feed = await app.newClient().get(path);
+    expect(feed.status).toBe(200);
+    expect(parseCalendar(feed.text).events.find((event) => event.uid === `${conference.meetingId}.meeting@bridgepoint`)!.location).toMatch(/Lai Vung/);
+    expect(vobjectProblems(feed.text)).toBeNull();
+    expect((await coordinator.postForm('/my/site/calendar/feed', { action: 'revoke' })).status).toBe(303);
+    expect((await app.newClient().get(path)).status).toBe(404);
+    // Another site's page is not theirs: an attendee has no coordinator page.
+    expect((await (await attendeeClient(conference.delegate.token)).get('/my/site/calendar.ics')).status).toBe(403);
   });
 });
 
