@@ -194,3 +194,26 @@ export function vobjectProblems(text: string): string | null {
   if (result.status === 0 && result.stdout.trim() === 'ok') return null;
   return (result.stderr || result.stdout || `exit ${result.status}`).trim().split('\n').slice(-3).join('\n');
 }
+
+/**
+ * The instants python3-vobject reads for each event's DTSTART, through the file's own VTIMEZONE
+ * (a second reader, in another language, agreeing with ical.js on the hour): uid -> UTC ISO time.
+ */
+export function vobjectStartsUtc(text: string): Record<string, string> {
+  const script = [
+    'import sys, json, datetime',
+    'import vobject',
+    'data = sys.stdin.buffer.read().decode("utf-8")',
+    'out = {}',
+    'for component in vobject.readComponents(data):',
+    '    for event in component.contents.get("vevent", []):',
+    '        start = event.dtstart.value',
+    '        if start.tzinfo is None: raise Exception("floating DTSTART in " + event.uid.value)',
+    '        out[event.uid.value] = start.astimezone(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")',
+    'print(json.dumps(out))',
+  ].join('\n');
+  const python = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
+  const result = spawnSync(python, ['-c', script], { input: Buffer.from(text, 'utf8'), encoding: 'utf8', timeout: 30_000 });
+  if (result.status !== 0) throw new Error(result.stderr.trim().split('\n').slice(-3).join('\n'));
+  return JSON.parse(result.stdout) as Record<string, string>;
+}

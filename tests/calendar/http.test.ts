@@ -227,7 +227,9 @@ describe('subscription feeds', () => {
     const organizer = await app.signInOrganizer();
     const unit = await organizer.json('POST', `/api/v1/meetings/${conference.meetingId}/calendar/feeds`, { scope: 'unit' });
     expect(unit.status).toBe(201);
-    const unitFeed = parseCalendar((await app.newClient().get(new URL(unit.json.https).pathname)).text);
+    const unitFile = (await app.newClient().get(new URL(unit.json.https).pathname)).text;
+    expect(vobjectProblems(unitFile)).toBeNull();
+    const unitFeed = parseCalendar(unitFile);
     expect(unitFeed.events.map((event) => event.uid)).toContain(`${conference.meetingId}.meeting@bridgepoint`);
 
     const laiVung = await SiteModel.findById(conference.laiVungId, { coordinatorToken: 1 }).lean();

@@ -6,7 +6,7 @@ import type { DatabaseHandle } from '../../server/database.js';
 import type { Actor } from '../../server/lib/actor.js';
 import { invitationEntries } from '../../server/calendar/queries.js';
 import { downloadIcs, feedIcs, invitationIcs, addToCalendarLinks, type IcsEntry } from '../../server/calendar/ics.js';
-import { formatProblems, newCalendarConference, unfold, parseCalendar, vobjectProblems, type CalendarConference } from './fixtures.js';
+import { formatProblems, newCalendarConference, unfold, parseCalendar, vobjectProblems, vobjectStartsUtc, type CalendarConference } from './fixtures.js';
 
 const organizer: Actor = { kind: 'organizer', userId: 'u1', name: 'Ban tổ chức', isAdmin: false, unitId: testUnit.id };
 const context = { locale: 'vi' as const, baseUrl: 'https://hoinghi.example.vn', organizerEmail: 'hoi-nghi@so-khcn.example.vn' };
@@ -54,6 +54,8 @@ describe('calendar files read back by other programs', () => {
         expect(meeting.startUtc).toBe('2021-12-29T07:00:00.000Z');
         // DTSTAMP is UTC with Z, never the process's local time.
         expect(meeting.dtstamp).toMatch(/^\d{8}T\d{6}Z$/);
+        // Python's vobject reads the same instant through the file's VTIMEZONE.
+        expect(vobjectStartsUtc(text)[meeting.uid]).toBe('2021-12-29T07:00:00Z');
       }
       expect(parseCalendar(output.invitation).events[0].dtstamp).toBe('20211220T030405Z');
     }
@@ -162,6 +164,7 @@ describe('calendar files read back by other programs', () => {
     const parsed = parseCalendar(text);
     expect(parsed.timezones).toEqual(['Asia/Ho_Chi_Minh']);
     expect(parsed.events[0]).toMatchObject({ tzid: 'Asia/Ho_Chi_Minh', start: '2021-12-29T14:00:00', startUtc: '2021-12-29T07:00:00.000Z' });
+    expect(Object.values(vobjectStartsUtc(text))).toEqual(['2021-12-29T07:00:00Z']);
     expect(vobjectProblems(text)).toBeNull();
   });
 
