@@ -211,10 +211,10 @@ async function attendeeFeed(attendeeId: string): Promise<FeedContent | undefined
   const self = await AttendeeModel.findById(attendeeId, attendeeFields).lean<AttendeeLean>();
   if (!self) return undefined;
   const unit = await unitOfMeeting(self.meetingId);
-  const records = self.email ? await AttendeeModel.find({ email: self.email }, attendeeFields).limit(feedMeetingLimit).lean<AttendeeLean[]>() : [self];
   // Only the meetings of the unit that invited them: an organizer types attendees' e-mail
   // addresses, so matching on one across units would show another unit's meetings to whoever
-  // made an attendee with that address.
+  // made an attendee with that address (and enough such records would crowd theirs out).
+  const records = self.email ? await AttendeeModel.find({ email: self.email, meetingId: { $in: await listedMeetingIdsOf(unit) } }, attendeeFields).lean<AttendeeLean[]>() : [self];
   const meetings = await MeetingModel.find({ _id: { $in: records.map((record) => record.meetingId) }, unitId: unit, status: { $in: listedStatuses } }, meetingFields)
     .sort({ startsAt: -1 })
     .limit(feedMeetingLimit)
@@ -241,8 +241,9 @@ async function siteFeed(siteId: string): Promise<FeedContent | undefined> {
   const self = await SiteModel.findById(siteId, siteFields).lean<SiteLean>();
   if (!self) return undefined;
   const unit = await unitOfMeeting(self.meetingId);
-  const sites = await SiteModel.find({ name: self.name }, siteFields).limit(feedMeetingLimit).lean<SiteLean[]>();
-  // Within the site's organizing unit: district sites bear the same names in every unit's meetings.
+  // Within the site's organizing unit: district sites bear the same names in every unit's meetings,
+  // so other units' sites of this name (however many) must not crowd out this unit's.
+  const sites = await SiteModel.find({ name: self.name, meetingId: { $in: await listedMeetingIdsOf(unit) } }, siteFields).lean<SiteLean[]>();
   const meetings = await MeetingModel.find({ _id: { $in: sites.map((site) => site.meetingId) }, unitId: unit, status: { $in: listedStatuses } }, meetingFields)
     .sort({ startsAt: -1 })
     .limit(feedMeetingLimit)
@@ -270,6 +271,12 @@ async function unitFeed(unitKey: string): Promise<FeedContent | undefined> {
   const mainByMeeting = new Map(mains.map((site) => [String(site.meetingId), site]));
   const entries = meetings.map((meeting): IcsEntry => ({ meeting: icsMeeting(meeting), place: icsPlace(mainByMeeting.get(String(meeting._id))), agenda: agendas.get(String(meeting._id)) ?? [] }));
   return { scope: 'unit', name: unit.name, entries: entries.reverse(), lastModified: latest([unit.updatedAt, ...meetings.map((meeting) => meeting.updatedAt)]) };
+}
+
+/** Ids of the unit's meetings a feed may list (announced ones), the newest `feedMeetingLimit`. */
+async function listedMeetingIdsOf(unit: Types.ObjectId | null): Promise<Types.ObjectId[]> {
+  const meetings = await MeetingModel.find({ unitId: unit, status: { $in: listedStatuses } }, { _id: 1 }).sort({ startsAt: -1 }).limit(feedMeetingLimit).lean();
+  return meetings.map((meeting) => meeting._id);
 }
 
 /** The organizing unit of a meeting (null when it has none: then only such meetings are listed). */

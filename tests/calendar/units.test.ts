@@ -8,6 +8,8 @@ import { addSite } from '../../server/sites/actions.js';
 import { createAttendee } from '../../server/attendees/actions.js';
 import { AttendeeModel } from '../../server/attendees/model.js';
 import { SiteModel } from '../../server/sites/model.js';
+import { MeetingModel } from '../../server/meetings/model.js';
+import { feedMeetingLimit } from '../../server/calendar/queries.js';
 import { addUnit } from '../../server/units/actions.js';
 import { regenerateFeed, revokeFeed } from '../../server/calendar/actions.js';
 import type { Actor } from '../../server/lib/actor.js';
@@ -94,4 +96,22 @@ describe("feeds list only their organizing unit's meetings", () => {
     expect(await feedUids(site.token)).toContain(`${own.meetingId}.meeting@bridgepoint`);
     expect(await feedUids(unit.token)).toContain(`${own.meetingId}.meeting@bridgepoint`);
   });
+
+  it("more than a feed's worth of another unit's sites and invitees of the same name and address do not crowd this unit's meetings out", async () => {
+    // The education unit has held more meetings at "Điểm cầu huyện Lai Vung" than a feed lists,
+    // each inviting the same e-mail address (written straight through the models: setting up).
+    const meetings = await MeetingModel.insertMany(
+      Array.from({ length: feedMeetingLimit + 1 }, (_, index) => ({ unitId: units.education, title: `Giao ban ${index}`, organizingUnit: 'Sở Giáo dục và Đào tạo', startsAt: new Date(Date.UTC(2028, 0, 1) + index * 60_000), endsAt: new Date(Date.UTC(2028, 0, 1) + index * 60_000 + 3_600_000), status: 'scheduled' })),
+    );
+    const sites = await SiteModel.insertMany(meetings.map((meeting) => ({ meetingId: meeting._id, name: 'Điểm cầu huyện Lai Vung', isMain: true })));
+    await AttendeeModel.insertMany(meetings.map((meeting, index) => ({ meetingId: meeting._id, siteId: sites[index]._id, fullName: 'Phụ huynh', email: 'pho-bien@example.vn' })));
+
+    const own = await meetingOf(science, units.science, 'Hội nghị KH&CN 5', 'Sở KH&CN');
+    const made = await createAttendee(science, { meetingId: own.meetingId, fullName: 'Người được mời', email: 'pho-bien@example.vn', role: 'delegate', siteId: own.siteId });
+    const site = await regenerateFeed(science, { scope: 'site', meetingId: own.meetingId, siteId: own.siteId });
+    expect(await feedUids(site.token)).toContain(`${own.meetingId}.meeting@bridgepoint`);
+    const invitee: Actor = { kind: 'attendee', meetingId: own.meetingId, attendeeId: made.id, name: 'Người được mời' };
+    const mine = await regenerateFeed(invitee, { scope: 'attendee', meetingId: own.meetingId });
+    expect(await feedUids(mine.token)).toEqual([`${own.meetingId}.meeting@bridgepoint`]);
+  }, 120_000);
 });
