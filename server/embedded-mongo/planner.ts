@@ -2,7 +2,7 @@
 // The plan only narrows candidates: callers still run the full matcher on each candidate.
 import type { Index, IndexBound } from './indexes.js';
 import type { Document } from './values.js';
-import { isPlainDocument, isRegexValue, typeOrder } from './values.js';
+import { compareValues, isPlainDocument, isRegexValue, typeOrder } from './values.js';
 
 /** Values that an index equality lookup finds exactly (arrays and regexes match differently). */
 function isLookupLiteral(value: unknown): boolean {
@@ -104,6 +104,43 @@ function equalityOf(condition: unknown): { value: unknown } | undefined {
   return undefined;
 }
 
+/** The values a field must equal one of: an equality, or an `$in` of plain literals. */
+function equalValuesOf(condition: unknown): unknown[] | undefined {
+  const equal = equalityOf(condition);
+  if (equal) return [equal.value];
+  if (isPlainDocument(condition) && Object.keys(condition).length === 1 && Array.isArray(condition.$in) && condition.$in.every(isLookupLiteral)) {
+    return condition.$in.filter((value, i, all) => all.findIndex((other) => compareValues(other, value) === 0) === i);
+  }
+  return undefined;
+}
+
+function singleValueOf(condition: unknown): unknown[] | undefined {
+  const equal = equalityOf(condition);
+  return equal ? [equal.value] : undefined;
+}
+
+/** More prefix combinations than this and a scan of the index's own range is cheaper. */
+const MAX_PREFIX_COMBINATIONS = 1000;
+
+/**
+ * Whether the index holds every document the filter can match: a full index always; a partial
+ * one when each condition of its partialFilterExpression is an equality the filter makes too
+ * (`{isMain: true}`), or an `$exists: true` on a field the filter equates to a non-null value.
+ */
+function servesFilter(index: Index, conditions: Map<string, unknown[]>): boolean {
+  if (index.coversAllDocuments) return true;
+  const partial = index.spec.partialFilterExpression;
+  if (index.kind !== 'btree' || index.sparse || isPlainDocument(index.spec.collation) || !isPlainDocument(partial)) return false;
+  return Object.entries(partial).every(([field, required]) => {
+    if (field.startsWith('$')) return false;
+    const equals = (conditions.get(field) ?? []).map(equalityOf).filter((e) => e !== undefined);
+    const requiredEqual = equalityOf(required);
+    if (requiredEqual) return equals.some((e) => compareValues(e.value, requiredEqual.value) === 0);
+    const existsOnly = isPlainDocument(required) && Object.keys(required).length === 1 && required.$exists === true;
+    return existsOnly && equals.some((e) => e.value !== null);
+  });
+}
+
 /** The literal prefix of an anchored, case-sensitive regex ("^nguyen"), if that is all it needs. */
 function regexPrefix(condition: unknown): string | undefined {
   let source: unknown;
@@ -143,21 +180,31 @@ function rangeOf(condition: unknown, multikey: boolean): RangePlan | undefined {
 
 interface CompoundPlan {
   index: Index;
-  prefix: unknown[];
+  /** Per leading field, the values it may equal (one for an equality, several for an `$in`). */
+  prefix: unknown[][];
   range?: RangePlan;
   score: number;
 }
 
-/** The index with the longest equality prefix (plus a range on the next field) for the filter. */
-function bestCompound(conditions: Map<string, unknown[]>, indexes: Index[]): CompoundPlan | undefined {
+/**
+ * The index with the longest equality prefix (plus a range on the next field) for the filter.
+ * With `withIn`, a field of the prefix may be an `$in` ("these meetings' main sites"): the plan
+ * then scans the prefix once per combination of values.
+ */
+function bestCompound(conditions: Map<string, unknown[]>, indexes: Index[], withIn = true): CompoundPlan | undefined {
   let best: CompoundPlan | undefined;
   for (const index of indexes) {
-    if (!index.coversAllDocuments) continue;
-    const prefix: unknown[] = [];
+    if (!servesFilter(index, conditions)) continue;
+    const prefix: unknown[][] = [];
+    let combinations = 1;
     for (const field of index.fields) {
-      const equal = conditions.get(field.name)?.map(equalityOf).find((e) => e !== undefined);
-      if (!equal) break;
-      prefix.push(equal.value);
+      const values = (conditions.get(field.name) ?? [])
+        .map(withIn ? equalValuesOf : singleValueOf)
+        .filter((v) => v !== undefined)
+        .sort((a, b) => a.length - b.length)[0];
+      if (!values || combinations * Math.max(values.length, 1) > MAX_PREFIX_COMBINATIONS) break;
+      combinations *= Math.max(values.length, 1);
+      prefix.push(values);
     }
     let range: RangePlan | undefined;
     const next = index.fields[prefix.length];
@@ -181,8 +228,12 @@ export function planCompoundCandidates(filter: Document | undefined, indexes: In
   const plan = bestCompound(conditionsByField(filter), indexes);
   if (!plan || (plan.prefix.length < 2 && !(plan.prefix.length === 1 && plan.range) && !(plan.range?.within && plan.prefix.length === 0))) return undefined;
   const rids: number[] = [];
-  for (const entry of plan.index.scanPrefix(plan.prefix, plan.range?.lower, plan.range?.upper, plan.range?.within)) rids.push(entry.rid);
-  return plan.index.multikey ? [...new Set(rids)] : rids;
+  let combinations: unknown[][] = [[]];
+  for (const values of plan.prefix) combinations = combinations.flatMap((head) => values.map((value) => [...head, value]));
+  for (const prefix of combinations) {
+    for (const entry of plan.index.scanPrefix(prefix, plan.range?.lower, plan.range?.upper, plan.range?.within)) rids.push(entry.rid);
+  }
+  return plan.index.multikey || combinations.length > 1 ? [...new Set(rids)] : rids;
 }
 
 export interface OrderedScan {
@@ -224,7 +275,8 @@ export function planOrderedScan(filter: Document, sort: Array<[string[], 1 | -1,
     if (!best || prefix.length > best.prefix.length || (prefix.length === best.prefix.length && covered > best.covered)) best = { index, prefix, covered };
   }
   if (!best) return undefined;
-  const candidates = bestCompound(conditions, indexes);
+  // Only equalities fix the order: an `$in` prefix (several runs) would need a merge.
+  const candidates = bestCompound(conditions, indexes, false);
   if (candidates && (candidates.prefix.length > best.prefix.length || (candidates.prefix.length === best.prefix.length && candidates.range))) return undefined;
   return {
     entries: best.index.scanPrefix(best.prefix),

@@ -90,6 +90,21 @@ describe('compound index plans give the same answers as a full scan', () => {
     expect(await people.countDocuments({ meetingId: 1, tokens: /an/ })).toBe(inside.length);
   });
 
+  it('answers an $in on a compound prefix, and an equality a partial index requires, as a full scan does', async () => {
+    const sites = client.db('plans').collection<{ meetingId: number; order: number; isMain?: boolean | boolean[] | null }>('sites');
+    const all = Array.from({ length: 60 }, (_, i) => ({ meetingId: i % 12, order: i, isMain: i % 5 === 0 ? true : i % 7 === 0 ? [false, true] : i % 11 === 0 ? null : false }));
+    await sites.insertMany(all);
+    await sites.createIndexes([{ key: { meetingId: 1, order: 1 } }, { key: { meetingId: 1, isMain: 1 }, partialFilterExpression: { isMain: true } }]);
+    const orders = async (filter: object) => (await sites.find(filter).toArray()).map((site) => site.order).sort((a, b) => a - b);
+    const scanned = (filter: object) => all.filter((site) => (site.isMain === true || (Array.isArray(site.isMain) && site.isMain.includes(true))) && (!('meetingId' in filter) || [3, 4, 5, 9, 99].includes(site.meetingId))).map((site) => site.order);
+    expect(await orders({ meetingId: { $in: [3, 4, 5, 9, 99, 4] }, isMain: true })).toEqual(scanned({ meetingId: true }));
+    expect(await orders({ isMain: true })).toEqual(scanned({}));
+    expect(await orders({ meetingId: { $in: [3, 4] }, order: { $gte: 20 } })).toEqual(all.filter((site) => [3, 4].includes(site.meetingId) && site.order >= 20).map((site) => site.order));
+    expect(await orders({ meetingId: { $in: [] }, isMain: true })).toEqual([]);
+    // isMain: false is not what the partial index holds: the answer must still be complete.
+    expect(await orders({ meetingId: { $in: [0, 1] }, isMain: false })).toEqual(all.filter((site) => [0, 1].includes(site.meetingId) && (site.isMain === false || (Array.isArray(site.isMain) && site.isMain.includes(false)))).map((site) => site.order));
+  });
+
   it('keeps the order of a descending sort the index does not walk', async () => {
     const expected = data.filter((row) => row.meetingId === 1).sort((a, b) => -byNameThenId(a, b));
     const page = await people.find({ meetingId: 1 }).sort({ name: -1, _id: -1 }).limit(15).toArray();
@@ -108,6 +123,16 @@ describe('the planner', () => {
   it('narrows to both equality fields of a compound index', () => {
     const rids = planCandidates({ meetingId: 2, siteId: 4 }, indexes)!;
     expect(rids.length).toBe(docs.filter((doc) => doc.meetingId === 2 && doc.siteId === 4).length);
+  });
+
+  it('narrows an $in on the leading field to the entries of each value, and uses a partial index whose condition the filter makes', () => {
+    const rids = planCandidates({ meetingId: { $in: [0, 2] }, siteId: 4 }, indexes)!;
+    expect(rids.sort((a, b) => a - b)).toEqual(docs.flatMap((doc, rid) => ([0, 2].includes(doc.meetingId) && doc.siteId === 4 ? [rid] : [])));
+    const firsts = new Index({ v: 2, key: { meetingId: 1, siteId: 1 }, name: 'firsts', partialFilterExpression: { siteId: 0 } });
+    docs.forEach((doc, rid) => firsts.add(rid, firsts.keysFor(doc as unknown as Record<string, unknown>)));
+    expect(planCandidates({ meetingId: { $in: [1, 2] }, siteId: 0 }, [firsts])!.sort((a, b) => a - b)).toEqual(docs.flatMap((doc, rid) => ([1, 2].includes(doc.meetingId) && doc.siteId === 0 ? [rid] : [])));
+    // A filter that does not make the partial index's condition cannot use it.
+    expect(planCandidates({ meetingId: { $in: [1, 2] }, siteId: 3 }, [firsts])).toBeUndefined();
   });
 
   it('narrows a word prefix to the matching index entries, without duplicates', () => {
