@@ -16,6 +16,7 @@ import { capabilitiesFor } from '../meetings/capabilities.js';
 import type { MeetingRecord } from '../meetings/revision.js';
 import type { Actor } from '../lib/actor.js';
 import { Forbidden } from '../lib/errors.js';
+import { BoundedMap } from '../lib/bounded-map.js';
 
 /**
  * One line of the report. `expected` counts invited people (walk-ins are not invited); `present`,
@@ -211,9 +212,26 @@ async function agendaReport(meeting: MeetingRecord): Promise<AttendanceReport['a
  * another unit is told the meeting does not exist (404); a coordinator or attendee of the meeting
  * is refused (403).
  */
-export async function getAttendanceReport(actor: Actor, meetingId: string): Promise<AttendanceReport> {
+export async function getAttendanceReport(actor: Actor, meetingId: string, options: { fresh?: boolean } = {}): Promise<AttendanceReport> {
   const meeting = await loadMeetingFor(actor, meetingId);
   if (!capabilitiesFor(actor, meeting).viewReport) throw new Forbidden();
+  // Every change to attendance, attendees, sites or the agenda bumps the meeting's revision in
+  // the same write (ARCHITECTURE rule 4), so figures computed at one revision stay exact until
+  // the next; the TTL bounds the damage of a write that bypassed the revision.
+  const key = `${String(meeting._id)}:${meeting.revision}`;
+  let figures = options.fresh ? undefined : reportCache.get(key);
+  if (!figures) {
+    figures = computeReport(meeting);
+    reportCache.set(key, figures);
+    figures.catch(() => reportCache.delete(key));
+  }
+  return { meeting, ...(await figures) };
+}
+
+/** Reports by meeting and revision; concurrent viewers of one revision share one computation. */
+const reportCache = new BoundedMap<string, Promise<Omit<AttendanceReport, 'meeting'>>>(50, { ttlMs: 60_000 });
+
+async function computeReport(meeting: MeetingRecord): Promise<Omit<AttendanceReport, 'meeting'>> {
   const id = new Types.ObjectId(String(meeting._id));
   const [sites, invited, states, agenda] = await Promise.all([
     SiteModel.find({ meetingId: id }, { name: 1, isMain: 1, order: 1 }).sort({ order: 1, _id: 1 }).lean(),
@@ -241,7 +259,6 @@ export async function getAttendanceReport(actor: Actor, meetingId: string): Prom
   }
 
   return {
-    meeting,
     totals: finish(totals),
     sites: [...bySite.values()].map(finish),
     organizations: [...byOrganization.values()].map(finish).sort((a, b) => b.expected + b.walkIns - (a.expected + a.walkIns) || a.key.localeCompare(b.key, 'vi')),
