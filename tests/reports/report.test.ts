@@ -160,7 +160,7 @@ describe('the report’s exports', () => {
     expect(names).toContain('Ủy ban nhân dân huyện Lấp Vò');
     expect(names).toContain(`'=HYPERLINK("http://x.example","bấm")`);
     expect(names).toContain('(không ghi đơn vị)');
-    expect(names).toContain('Kết luận của đồng chí chủ trì');
+    expect(rows).toContainEqual(['4', 'Kết luận của đồng chí chủ trì', '15:40–15:55', '15:49–16:09', '15', '20', '5']);
   });
 
   it('XLSX: one sheet per table, figures as numbers, diacritics intact, no formulas', async () => {
