@@ -7,7 +7,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
 import { organizerCredentials, startTestApp, type TestApp } from '../helpers/app.js';
-import { launchBrowser } from '../helpers/browser.js';
+import { launchBrowser, phoneViewport } from '../helpers/browser.js';
 import { testUnit } from '../helpers/database.js';
 import { endedMeetingWith } from './fixtures.js';
 
@@ -73,6 +73,12 @@ describe('the printable attendance report', () => {
     const boxes = [...text.matchAll(/\/MediaBox\s*\[\s*0 0 ([\d.]+) ([\d.]+)\s*\]/g)].map((match) => [Math.round(Number(match[1])), Math.round(Number(match[2]))]);
     expect(boxes.length).toBeGreaterThan(0);
     for (const box of boxes) expect(box).toEqual([595, 842]);
+
+    // On a phone's screen the page does not scroll sideways: wide tables scroll in their own box.
+    await page.emulateMedia({ media: 'screen' });
+    await page.setViewportSize(phoneViewport);
+    await expect.poll(() => page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(phoneViewport.width);
+    expect(await page.evaluate(() => document.querySelector('svg.chart')!.getBoundingClientRect().width)).toBeLessThanOrEqual(phoneViewport.width);
     await context.close();
   }, 120_000);
 });
