@@ -24,6 +24,7 @@ import { configureCalendar, type CalendarSettings } from './calendar/settings.js
 import { liveRoutes } from './live/routes.js';
 import { screensRoutes } from './screens/routes.js';
 import { followupRoutes } from './followup/routes.js';
+import { reportsRoutes } from './reports/routes.js';
 import { AppError, Invalid, NotFound, TooLarge } from './lib/errors.js';
 import { defaultLocale, isLocale, t } from './lib/i18n.js';
 import { isApiRequest, toErrorBody } from './lib/http.js';
@@ -117,6 +118,7 @@ export function createApp(options: AppOptions): BuiltApp {
   app.use(liveRoutes());
   app.use(screensRoutes());
   app.use(followupRoutes());
+  app.use(reportsRoutes());
 
   app.use((_req, _res, next) => next(new NotFound()));
   app.use(errorHandler(options.logger));

@@ -51,6 +51,8 @@ export interface MeetingCapabilities {
   manageMeeting: boolean;
   /** The organizer's overview (dashboard): organizers and the chair. */
   viewDashboard: boolean;
+  /** The attendance report (figures, chart, exports): organizers of the meeting's unit and the chair. */
+  viewReport: boolean;
   /** Title, times, description: organizers, while not cancelled or ended. */
   edit: boolean;
   schedule: boolean;
@@ -92,6 +94,7 @@ export function capabilitiesFor(actor: Actor, meeting: Pick<MeetingRecord, 'stat
   return {
     manageMeeting: organizer,
     viewDashboard: organizer || actor.kind === 'chair',
+    viewReport: organizer || actor.kind === 'chair',
     edit: organizer && status !== 'cancelled' && status !== 'ended',
     schedule: can('schedule'),
     cancel: can('cancel'),

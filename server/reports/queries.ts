@@ -1,0 +1,269 @@
+// The attendance report of one meeting: who was expected, came, came late, left early, was absent
+// and why, and who walked in, per site, per organization and per role, and the agenda planned
+// against its actual times. The counting is done by the database (two aggregation pipelines
+// whose output is one row per distinct combination, a few hundred at most); this file only adds
+// those rows up, so the work here does not grow with the number of attendees.
+import './messages.js';
+import { Types } from 'mongoose';
+import { AttendanceModel } from '../attendance/model.js';
+import { AttendeeModel, attendeeRoles, type AttendeeRole } from '../attendees/model.js';
+import { SiteModel } from '../sites/model.js';
+import { scheduleTimes } from '../agenda/model.js';
+import { loadAgendaItems, type AgendaLiveState } from '../agenda/live-view.js';
+import { absenceReasons, type AbsenceReason } from '../live/contract.js';
+import { loadMeetingFor } from '../meetings/guard.js';
+import { capabilitiesFor } from '../meetings/capabilities.js';
+import type { MeetingRecord } from '../meetings/revision.js';
+import type { Actor } from '../lib/actor.js';
+import { Forbidden } from '../lib/errors.js';
+import { BoundedMap } from '../lib/bounded-map.js';
+
+/**
+ * One line of the report. `expected` counts invited people (walk-ins are not invited); `present`,
+ * `absent` and `pending` split them: came (including those who left early), reported absent, and
+ * never marked. `late` and `leftEarly` count everyone who came, walk-ins included; `walkIns` counts
+ * walk-ins who came. `absentBy` splits `absent` by the reason given.
+ */
+export interface AttendanceFigures {
+  expected: number;
+  present: number;
+  absent: number;
+  absentBy: Record<AbsenceReason, number>;
+  pending: number;
+  late: number;
+  leftEarly: number;
+  walkIns: number;
+  /** Everyone who came: invited people present plus walk-ins. */
+  attended: number;
+  /** present / expected, in whole percent (0 when nobody was expected). */
+  rate: number;
+}
+
+export interface SiteFigures extends AttendanceFigures {
+  id: string;
+  name: string;
+  isMain: boolean;
+}
+
+export interface GroupFigures extends AttendanceFigures {
+  /** The organization as written on the list ('' when none was given), or the role's code. */
+  key: string;
+}
+
+export interface AgendaReportItem {
+  id: string;
+  order: number;
+  title: string;
+  kind: string;
+  plannedMinutes: number;
+  extendedMinutes: number;
+  plannedStartsAt: Date;
+  plannedEndsAt: Date;
+  actualStartedAt: Date | null;
+  actualEndedAt: Date | null;
+  /** Whole minutes actually spent (the timer's time when known, else end minus start). */
+  actualMinutes: number | null;
+  /** actualMinutes - plannedMinutes. */
+  overMinutes: number | null;
+  /** How late the item started against the plan, in whole minutes (negative: early). */
+  startDelayMinutes: number | null;
+}
+
+export interface AttendanceReport {
+  meeting: MeetingRecord;
+  totals: AttendanceFigures;
+  sites: SiteFigures[];
+  organizations: GroupFigures[];
+  roles: Array<GroupFigures & { key: AttendeeRole }>;
+  agenda: {
+    items: AgendaReportItem[];
+    plannedMinutes: number;
+    actualMinutes: number | null;
+    /** When the meeting actually started and ended (live state), if it ran. */
+    startedAt: Date | null;
+    endedAt: Date | null;
+  };
+  generatedAt: Date;
+}
+
+const cameStatuses = new Set(['present', 'leftEarly']);
+
+function emptyFigures(): AttendanceFigures {
+  return { expected: 0, present: 0, absent: 0, absentBy: { sick: 0, mission: 0, delegate: 0, other: 0 }, pending: 0, late: 0, leftEarly: 0, walkIns: 0, attended: 0, rate: 0 };
+}
+
+/** Invited people per site / organization / role, counted by the database. */
+interface InvitedRow {
+  _id: { siteId: Types.ObjectId; organization: string; role: string };
+  invited: number;
+}
+
+/** Attendance records per site / organization / role / state, counted by the database. */
+interface StateRow {
+  _id: { siteId: Types.ObjectId; organization: string; role: string; status: string; reason: string | null; late: boolean; walkIn: boolean };
+  count: number;
+}
+
+/**
+ * Invited people grouped by (site, organization, role): one row per combination present in the
+ * list. Walk-ins are left out (they were not expected).
+ */
+function invitedPipeline(meetingId: Types.ObjectId) {
+  return [
+    { $match: { meetingId, walkIn: { $ne: true } } },
+    { $group: { _id: { siteId: '$siteId', organization: { $ifNull: ['$organization', ''] }, role: '$role' }, invited: { $sum: 1 } } },
+  ];
+}
+
+/**
+ * Attendance records (a record exists once someone's status was first changed) joined with their
+ * attendee's organization and role, grouped by everything the report splits on. The join reads
+ * attendees by _id (the foreign collection's own index); records of a removed attendee drop out.
+ */
+function statesPipeline(meetingId: Types.ObjectId) {
+  return [
+    { $match: { meetingId } },
+    // No sub-pipeline: the embedded store answers a plain localField/foreignField join through
+    // the foreign index, but runs a sub-pipeline once per record over the whole collection.
+    { $lookup: { from: AttendeeModel.collection.collectionName, localField: 'attendeeId', foreignField: '_id', as: 'person' } },
+    { $unwind: '$person' },
+    {
+      $group: {
+        _id: {
+          siteId: '$siteId',
+          organization: { $ifNull: ['$person.organization', ''] },
+          role: '$person.role',
+          status: '$status',
+          reason: { $ifNull: ['$absence.reason', null] },
+          late: { $eq: ['$late', true] },
+          walkIn: { $or: [{ $eq: ['$walkIn', true] }, { $eq: ['$person.walkIn', true] }] },
+        },
+        count: { $sum: 1 },
+      },
+    },
+  ];
+}
+
+/** Adds one group of records in a given state to `figures`. */
+function addState(figures: AttendanceFigures, row: StateRow['_id'], count: number): void {
+  const came = cameStatuses.has(row.status);
+  if (row.walkIn) {
+    if (came) figures.walkIns += count;
+  } else if (came) figures.present += count;
+  else if (row.status === 'absent') {
+    figures.absent += count;
+    const reason = (absenceReasons as readonly string[]).includes(row.reason ?? '') ? (row.reason as AbsenceReason) : 'other';
+    figures.absentBy[reason] += count;
+  }
+  if (came && row.late) figures.late += count;
+  if (row.status === 'leftEarly') figures.leftEarly += count;
+}
+
+function finish<T extends AttendanceFigures>(figures: T): T {
+  figures.pending = Math.max(0, figures.expected - figures.present - figures.absent);
+  figures.attended = figures.present + figures.walkIns;
+  figures.rate = figures.expected > 0 ? Math.round((figures.present * 100) / figures.expected) : 0;
+  return figures;
+}
+
+function minutesBetween(from: Date, to: Date): number {
+  return Math.round((to.getTime() - from.getTime()) / 60_000);
+}
+
+/** The agenda as planned (the meeting's start plus planned durations) against the runs of the day. */
+async function agendaReport(meeting: MeetingRecord): Promise<AttendanceReport['agenda']> {
+  const items = await loadAgendaItems(String(meeting._id));
+  const live = meeting.live as { startedAt?: Date | null; endedAt?: Date | null; agenda?: AgendaLiveState } | undefined;
+  const runs = new Map((live?.agenda?.runs ?? []).map((run) => [String(run.itemId), run]));
+  const planned = scheduleTimes(items, meeting.startsAt);
+  const views = planned.map((item): AgendaReportItem => {
+    const run = runs.get(String(item._id));
+    const startedAt = run ? new Date(run.startedAt) : null;
+    const endedAt = run?.endedAt ? new Date(run.endedAt) : null;
+    const actualMinutes = run && endedAt ? (run.spentMs ? Math.round(run.spentMs / 60_000) : minutesBetween(startedAt!, endedAt)) : null;
+    return {
+      id: String(item._id),
+      order: item.order,
+      title: item.title,
+      kind: item.kind,
+      plannedMinutes: item.plannedMinutes,
+      extendedMinutes: run?.extendedMinutes ?? 0,
+      plannedStartsAt: item.startsAt,
+      plannedEndsAt: item.endsAt,
+      actualStartedAt: startedAt,
+      actualEndedAt: endedAt,
+      actualMinutes,
+      overMinutes: actualMinutes === null ? null : actualMinutes - item.plannedMinutes,
+      startDelayMinutes: startedAt ? minutesBetween(item.startsAt, startedAt) : null,
+    };
+  });
+  const ran = views.filter((item) => item.actualMinutes !== null);
+  return {
+    items: views,
+    plannedMinutes: views.reduce((sum, item) => sum + item.plannedMinutes, 0),
+    actualMinutes: ran.length > 0 ? ran.reduce((sum, item) => sum + (item.actualMinutes ?? 0), 0) : null,
+    startedAt: live?.startedAt ? new Date(live.startedAt) : null,
+    endedAt: live?.endedAt ? new Date(live.endedAt) : null,
+  };
+}
+
+/**
+ * The attendance report, for the organizers of the meeting's unit and its chair. An organizer of
+ * another unit is told the meeting does not exist (404); a coordinator or attendee of the meeting
+ * is refused (403).
+ */
+export async function getAttendanceReport(actor: Actor, meetingId: string, options: { fresh?: boolean } = {}): Promise<AttendanceReport> {
+  const meeting = await loadMeetingFor(actor, meetingId);
+  if (!capabilitiesFor(actor, meeting).viewReport) throw new Forbidden();
+  // Every change to attendance, attendees, sites or the agenda bumps the meeting's revision in
+  // the same write (ARCHITECTURE rule 4), so figures computed at one revision stay exact until
+  // the next; the TTL bounds the damage of a write that bypassed the revision.
+  const key = `${String(meeting._id)}:${meeting.revision}`;
+  let figures = options.fresh ? undefined : reportCache.get(key);
+  if (!figures) {
+    figures = computeReport(meeting);
+    reportCache.set(key, figures);
+    figures.catch(() => reportCache.delete(key));
+  }
+  return { meeting, ...(await figures) };
+}
+
+/** Reports by meeting and revision; concurrent viewers of one revision share one computation. */
+const reportCache = new BoundedMap<string, Promise<Omit<AttendanceReport, 'meeting'>>>(50, { ttlMs: 60_000 });
+
+async function computeReport(meeting: MeetingRecord): Promise<Omit<AttendanceReport, 'meeting'>> {
+  const id = new Types.ObjectId(String(meeting._id));
+  const [sites, invited, states, agenda] = await Promise.all([
+    SiteModel.find({ meetingId: id }, { name: 1, isMain: 1, order: 1 }).sort({ order: 1, _id: 1 }).lean(),
+    AttendeeModel.aggregate<InvitedRow>(invitedPipeline(id)),
+    AttendanceModel.aggregate<StateRow>(statesPipeline(id)),
+    agendaReport(meeting),
+  ]);
+
+  const totals = emptyFigures();
+  const bySite = new Map<string, SiteFigures>(sites.map((site) => [String(site._id), { ...emptyFigures(), id: String(site._id), name: site.name, isMain: Boolean(site.isMain) }]));
+  const byOrganization = new Map<string, GroupFigures>();
+  const byRole = new Map<AttendeeRole, GroupFigures & { key: AttendeeRole }>(attendeeRoles.map((role) => [role, { ...emptyFigures(), key: role }]));
+  const organization = (name: string) => byOrganization.get(name) ?? byOrganization.set(name, { ...emptyFigures(), key: name }).get(name)!;
+  const role = (key: string) => byRole.get(key as AttendeeRole) ?? byRole.get('delegate')!;
+  // A site removed after the day still has records: they count in the totals, not in a site row.
+  const site = (siteId: Types.ObjectId) => bySite.get(String(siteId));
+
+  for (const row of invited) {
+    const lines = [totals, site(row._id.siteId), organization(row._id.organization.trim()), role(row._id.role)];
+    for (const line of lines) if (line) line.expected += row.invited;
+  }
+  for (const row of states) {
+    const lines = [totals, site(row._id.siteId), organization(row._id.organization.trim()), role(row._id.role)];
+    for (const line of lines) if (line) addState(line, row._id, row.count);
+  }
+
+  return {
+    totals: finish(totals),
+    sites: [...bySite.values()].map(finish),
+    organizations: [...byOrganization.values()].map(finish).sort((a, b) => b.expected + b.walkIns - (a.expected + a.walkIns) || a.key.localeCompare(b.key, 'vi')),
+    roles: [...byRole.values()].map(finish).filter((line) => line.expected + line.walkIns > 0),
+    agenda,
+    generatedAt: new Date(),
+  };
+}
