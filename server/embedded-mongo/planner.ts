@@ -109,7 +109,8 @@ function equalValuesOf(condition: unknown): unknown[] | undefined {
   const equal = equalityOf(condition);
   if (equal) return [equal.value];
   if (isPlainDocument(condition) && Object.keys(condition).length === 1 && Array.isArray(condition.$in) && condition.$in.every(isLookupLiteral)) {
-    return condition.$in.filter((value, i, all) => all.findIndex((other) => compareValues(other, value) === 0) === i);
+    // Repeated values scan the same entries twice; the caller's Set drops the repeats.
+    return condition.$in;
   }
   return undefined;
 }

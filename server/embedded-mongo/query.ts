@@ -240,13 +240,51 @@ function equalityPredicate(target: unknown, options: QueryOptions): Predicate {
   return (v) => eq(v) || (Array.isArray(v) && v.some(eq));
 }
 
+/**
+ * A key that is equal for two values exactly when compareValues calls them equal, for the types
+ * where that is cheap to say (strings without a collation, JS numbers, booleans, dates,
+ * ObjectIds); undefined for the rest.
+ */
+function equalityKey(value: unknown, strings: QueryOptions['strings']): string | undefined {
+  switch (typeof value) {
+    case 'string':
+      return strings ? undefined : `s${value}`;
+    case 'number':
+      return Number.isNaN(value) ? undefined : `n${value === 0 ? 0 : value}`;
+    case 'boolean':
+      return value ? 'b1' : 'b0';
+  }
+  if (value instanceof Date) return Number.isNaN(value.getTime()) ? undefined : `d${value.getTime()}`;
+  if ((value as { _bsontype?: string } | null)?._bsontype === 'ObjectId') return `o${(value as { toHexString(): string }).toHexString()}`;
+  return undefined;
+}
+
 function inPredicate(arg: unknown, options: QueryOptions, op: string): Predicate {
   if (!Array.isArray(arg)) throw badValue(`${op} needs an array`);
-  const preds = arg.map((target) => {
+  const keyed = new Set<string>();
+  const keyedPreds: Predicate[] = [];
+  const rest: Predicate[] = [];
+  for (const target of arg) {
     if (isOperatorObject(target) && op !== '$all') throw badValue('cannot nest $ under $in');
-    return equalityPredicate(target, options);
-  });
-  return (v) => preds.some((p) => p(v));
+    const key = isRegexValue(target) ? undefined : equalityKey(target, options.strings);
+    if (key === undefined) rest.push(equalityPredicate(target, options));
+    else {
+      keyed.add(key);
+      keyedPreds.push(equalityPredicate(target, options));
+    }
+  }
+  if (keyed.size < 8) {
+    const preds = [...keyedPreds, ...rest];
+    return (v) => preds.some((p) => p(v));
+  }
+  // A long list ("these 3,000 attendees") is a set lookup per value instead of a comparison with
+  // every element; values without a key (a Long equal to a listed number) take the long way.
+  const scalar = (e: unknown): boolean => {
+    if (e === null || e === undefined || Array.isArray(e)) return false;
+    const key = equalityKey(e, options.strings);
+    return key !== undefined ? keyed.has(key) : keyedPreds.some((p) => p(e));
+  };
+  return (v) => scalar(v) || (Array.isArray(v) && v.some(scalar)) || rest.some((p) => p(v));
 }
 
 function comparisonPredicate(op: string, target: unknown, options: QueryOptions): Predicate {
