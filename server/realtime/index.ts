@@ -232,18 +232,18 @@ async function dropRevokedScreens(io: Server, resolve: AskerResolver, event: Dom
 const toldWholeMeeting = new BoundedMap<string, number>(1_000);
 
 /**
- * Site-scoped events go to that site, the organizers (and the attendee a record is about); the
- * rest to the whole meeting. Every screen learns every revision: those that may not see a
+ * Site-scoped events go to that site, the organizers (and the attendee a record is about);
+ * organizers-only events (minutes, summary drafts) to the organizers' room; the rest to the whole meeting. Every screen learns every revision: those that may not see a
  * site-scoped event get `{ type: 'revision', payload: null }` instead, so no screen sees a false gap.
  */
 function fanOut(io: Server, event: DomainEvent): void {
   const message = { type: event.type, meetingId: event.meetingId, revision: event.revision, payload: event.payload };
-  if (!event.siteId) {
+  if (!event.siteId && !event.audience) {
     io.to(meetingRoom(event.meetingId)).emit('event', message);
     toldWholeMeeting.set(event.meetingId, event.revision);
     return;
   }
-  const rooms = [siteRoom(event.meetingId, event.siteId), organizersRoom(event.meetingId)];
+  const rooms = event.siteId && event.audience !== 'organizers' ? [siteRoom(event.meetingId, event.siteId), organizersRoom(event.meetingId)] : [organizersRoom(event.meetingId)];
   const aboutAttendee = (event.payload as { record?: { attendeeId?: string } } | null)?.record?.attendeeId;
   if (event.type === 'attendance.changed' && aboutAttendee) rooms.push(askerRoom({ kind: 'attendee', id: aboutAttendee }));
   io.to(rooms).emit('event', message);
