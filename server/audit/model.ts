@@ -22,7 +22,8 @@ const auditEntrySchema = new Schema(
   { versionKey: false },
 );
 
-auditEntrySchema.index({ meetingId: 1, revision: -1 }, { unique: true });
+// Ascending: read backwards for newest first (the embedded store mis-orders a limited sort on a descending key, see the report).
+auditEntrySchema.index({ meetingId: 1, revision: 1 }, { unique: true });
 
 export type AuditEntry = InferSchemaType<typeof auditEntrySchema>;
 export type AuditEntryRecord = AuditEntry & { _id: Types.ObjectId };

@@ -44,7 +44,7 @@ const minuteVersionSchema = new Schema(
   },
   { versionKey: false },
 );
-minuteVersionSchema.index({ meetingId: 1, agendaItemId: 1, version: -1 }, { unique: true });
+minuteVersionSchema.index({ meetingId: 1, agendaItemId: 1, version: 1 }, { unique: true });
 
 export type MinuteNote = InferSchemaType<typeof minuteNoteSchema>;
 export type MinuteNoteRecord = MinuteNote & { _id: Types.ObjectId };

@@ -37,7 +37,7 @@ const summaryVersionSchema = new Schema(
   },
   { versionKey: false },
 );
-summaryVersionSchema.index({ meetingId: 1, locale: 1, version: -1 }, { unique: true });
+summaryVersionSchema.index({ meetingId: 1, locale: 1, version: 1 }, { unique: true });
 
 export type SummaryArticle = InferSchemaType<typeof summaryArticleSchema>;
 export type SummaryArticleRecord = SummaryArticle & { _id: Types.ObjectId };
