@@ -86,7 +86,7 @@ describe('the audit trail', () => {
     const meetingId = String(meeting._id);
     const { item } = await addAgendaItem(app.organizer, { meetingId, title: 'Thảo luận', kind: 'discussion', plannedMinutes: 60 });
     for (let version = 0; version < 54; version++) {
-      await saveMinute(app.organizer, { meetingId, agendaItemId: item.id, text: `Ghi chép lần ${version + 1}`, baseVersion: version, saveId: `paging-editor:${version}` });
+      await saveMinute(app.organizer, { meetingId, agendaItemId: item!.id, text: `Ghi chép lần ${version + 1}`, baseVersion: version, saveId: `paging-editor:${version}` });
     }
     const total = await AuditEntryModel.countDocuments({ meetingId });
     expect(total).toBe(55);

@@ -46,7 +46,7 @@ async function conference() {
   const meeting = await createMeeting(app.organizer, { title: 'Hội nghị Tổng kết hoạt động Khoa học và Công nghệ năm 2021', start: '2021-12-29T14:00', end: '2021-12-29T17:00', status: 'scheduled', unitId: testUnit.id });
   const meetingId = String(meeting._id);
   const { item } = await addAgendaItem(app.organizer, { meetingId, title: 'Ý kiến của các sở, ngành, huyện', kind: 'discussion', plannedMinutes: 45 });
-  return { meetingId, itemId: item.id as string };
+  return { meetingId, itemId: item!.id as string };
 }
 
 const storedText = async (meetingId: string) => (await MinuteNoteModel.findOne({ meetingId }).lean())?.text;

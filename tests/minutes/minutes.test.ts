@@ -43,7 +43,7 @@ async function conference() {
   const meetingId = String(meeting._id);
   const site = await addSite(app.organizer, { meetingId, name: 'Văn phòng UBND Tỉnh', isMain: true });
   const { item } = await addAgendaItem(app.organizer, { meetingId, title: 'Báo cáo tổng kết hoạt động KH&CN năm 2021', kind: 'report', plannedMinutes: 30 });
-  return { meetingId, itemId: item.id as string, site };
+  return { meetingId, itemId: item!.id as string, site };
 }
 
 async function snapshot(meetingId: string) {
@@ -90,7 +90,7 @@ describe('minutes', () => {
         [2, 'Ông Trần Thanh Liêm báo cáo kết quả năm 2021: 27 nhiệm vụ cấp Tỉnh.', 'Nguyễn Thị Tổ Chức', before + 2],
       ]);
       const audit = await AuditEntryModel.find({ meetingId, events: 'minutes.changed' }).sort({ revision: 1 }).lean();
-      expect(audit.map((entry) => [entry.revision, entry.actor.name, entry.detail])).toEqual([
+      expect(audit.map((entry) => [entry.revision, entry.actor!.name, entry.detail])).toEqual([
         [before + 1, 'Nguyễn Thị Tổ Chức', 'Báo cáo tổng kết hoạt động KH&CN năm 2021'],
         [before + 2, 'Nguyễn Thị Tổ Chức', 'Báo cáo tổng kết hoạt động KH&CN năm 2021'],
       ]);

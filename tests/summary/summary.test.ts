@@ -135,7 +135,7 @@ describe('the summary article', () => {
     expect(unpublished.json.published).toBeNull();
     expect((await visitor.get(`/p/${publicId}/summary`)).status).toBe(404);
     const audit = await AuditEntryModel.find({ meetingId, events: 'summary.changed' }).sort({ revision: 1 }).lean();
-    expect(audit.map((entry) => entry.actor.name)).toEqual(['Nguyễn Thị Tổ Chức', 'Nguyễn Thị Tổ Chức', 'Nguyễn Thị Tổ Chức', 'Nguyễn Thị Tổ Chức']);
+    expect(audit.map((entry) => entry.actor!.name)).toEqual(['Nguyễn Thị Tổ Chức', 'Nguyễn Thị Tổ Chức', 'Nguyễn Thị Tổ Chức', 'Nguyễn Thị Tổ Chức']);
   });
 
   it('the page’s forms save, regenerate, publish and unpublish; a refused save keeps the text typed', async () => {
