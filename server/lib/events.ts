@@ -10,7 +10,7 @@ export interface DomainEvent {
   revision: number;
   /** Present when only one site's room may see the payload. */
   siteId?: string;
-  /** Only the organizers' room may see the payload (minutes, drafts); the rest get a bare revision. */
+  /** Only organizers of the meeting's unit may see the payload (minutes, drafts); the rest get a bare revision. */
   audience?: 'organizers';
   payload: unknown;
 }

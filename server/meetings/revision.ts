@@ -14,7 +14,7 @@ export interface MeetingChangeEvent {
   type: string;
   /** Present when only one site's room may see the payload. */
   siteId?: string;
-  /** Only the organizers' desks may see the payload (minutes); other screens get a bare `revision`. */
+  /** Only organizers of the meeting's unit may see the payload (minutes); other screens get a bare `revision`. */
   audience?: 'organizers';
   payload: unknown;
 }

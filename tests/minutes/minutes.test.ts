@@ -181,17 +181,21 @@ describe('minutes', () => {
     expect(await snapshot(meetingId)).toBe(before);
   });
 
-  it('another unit’s organizer gets 404, the chair, coordinator and attendee links 403, anonymous 401; none of them changes anything or hears the text', async () => {
+  it('another unit’s organizer gets 404, the chair, coordinator and attendee links 403, anonymous 401; none of them changes anything or hears the text (the chair neither)', async () => {
     const { meetingId, itemId, site } = await conference();
     const chair = await createAttendee(app.organizer, { meetingId, siteId: String(site._id), fullName: 'Huỳnh Minh Tuấn', role: 'chair' });
     const delegate = await createAttendee(app.organizer, { meetingId, siteId: String(site._id), fullName: 'Đại biểu Huyện', role: 'delegate' });
     const url = `/api/v1/meetings/${meetingId}/minutes/${itemId}`;
     const body = { text: 'Chen ngang', baseVersion: 0, saveId: 'intruder:0' };
     const coordinatorSocket = socketOf(null, { token: site.coordinatorToken });
+    const chairSocket = socketOf(null, { token: chair.accessToken! });
     const heard: string[] = [];
+    const chairHeard: string[] = [];
     coordinatorSocket.on('event', (event) => heard.push(event.type));
+    chairSocket.on('event', (event) => chairHeard.push(event.type));
     try {
       await joined(coordinatorSocket, meetingId);
+      await joined(chairSocket, meetingId);
       const before = await snapshot(meetingId);
 
       expect((await otherUnit.get(`/meetings/${meetingId}/minutes`)).status).toBe(404);
@@ -209,10 +213,12 @@ describe('minutes', () => {
 
       // The organizer's save reaches the coordinator's screen only as a bare revision.
       expect((await organizer.json('PUT', url, { text: 'Nội dung nội bộ', baseVersion: 0, saveId: 'editor-f:0' })).status).toBe(200);
-      await expect.poll(() => heard.includes('revision'), { timeout: 10_000 }).toBe(true);
+      await expect.poll(() => heard.includes('revision') && chairHeard.includes('revision'), { timeout: 10_000 }).toBe(true);
       expect(heard).not.toContain('minutes.changed');
+      expect(chairHeard).not.toContain('minutes.changed');
     } finally {
       coordinatorSocket.disconnect();
+      chairSocket.disconnect();
     }
   });
 });
