@@ -60,3 +60,9 @@ export async function getPublishedSummary(publicId: string, locale: Locale): Pro
   if (!article?.published) throw new NotFound('summary.notPublished');
   return { meeting, locale: article.locale as Locale, text: article.published.text ?? '', publishedAt: article.published.at };
 }
+
+/** Whether the meeting with this public page has a published article (the public page links to it). */
+export async function hasPublishedSummary(publicId: string): Promise<boolean> {
+  const meeting = await MeetingModel.findOne({ publicId }, { _id: 1 }).lean();
+  return meeting !== null && (await SummaryArticleModel.exists({ meetingId: meeting._id, published: { $ne: null } })) !== null;
+}

@@ -30,7 +30,7 @@ async function submitBy(page: Page, tap: () => Promise<void>) {
 }
 
 describe('the summary editor in a browser', () => {
-  it('edit the draft, publish, the public page shows it with the HTML in the text as text, take it down', async () => {
+  it('edit the draft, publish, the meeting’s public page links to it and shows it with the HTML in the text as text, take it down', async () => {
     const meeting = await createMeeting(app.organizer, { title: 'Hội nghị Tổng kết hoạt động Khoa học và Công nghệ năm 2021', start: '2021-12-29T14:00', end: '2021-12-29T17:00', status: 'scheduled', unitId: testUnit.id, organizingUnit: 'Sở Khoa học và Công nghệ Tỉnh' });
     const meetingId = String(meeting._id);
     const main = await addSite(app.organizer, { meetingId, name: 'Văn phòng UBND Tỉnh', isMain: true });
@@ -76,7 +76,8 @@ describe('the summary editor in a browser', () => {
       dialogs.push(dialog.message());
       void dialog.dismiss();
     });
-    await publicPage.goto(`${app.baseUrl}/p/${meeting.publicId}/summary`);
+    await publicPage.goto(`${app.baseUrl}/p/${meeting.publicId}`);
+    await Promise.all([publicPage.waitForURL(/\/summary$/), publicPage.click('.public-summary-link')]);
     const article = publicPage.locator('.public-summary');
     expect(await article.locator('h2').textContent()).toBe('Hội nghị Tổng kết hoạt động Khoa học và Công nghệ năm 2021');
     const shown = await article.innerText();
@@ -90,6 +91,8 @@ describe('the summary editor in a browser', () => {
     expect(await page.locator('.flash[role="status"]').textContent()).toBe('Đã gỡ bài tin khỏi trang công khai.');
     const gone = await publicPage.goto(`${app.baseUrl}/p/${meeting.publicId}/summary`);
     expect(gone?.status()).toBe(404);
+    await publicPage.goto(`${app.baseUrl}/p/${meeting.publicId}`);
+    expect(await publicPage.locator('.public-summary-link').count()).toBe(0);
     await visitor.close();
     await context.close();
   });
