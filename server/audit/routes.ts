@@ -7,6 +7,9 @@ import { actorOf, notFoundForMalformedIds, translate } from '../lib/http.js';
 export function areaOf(type: string): string {
   const prefix = type.split('.')[0];
   if (prefix === 'agenda' || prefix === 'speakers') return 'agenda';
+  if (prefix === 'meeting') return 'meeting';
+  if (prefix === 'site' || prefix === 'sites') return 'sites';
+  if (prefix === 'attendee') return 'attendees';
   if (prefix === 'attendance') return 'attendance';
   if (prefix === 'directives' || prefix === 'task') return 'tasks';
   if (prefix === 'minutes') return 'minutes';

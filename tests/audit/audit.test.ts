@@ -59,13 +59,15 @@ describe('the audit trail', () => {
       [revision - 2, 'organizer', 'Nguyễn Thị Tổ Chức', ['directives.changed']],
       [revision - 3, 'coordinator', 'Huyện Lai Vung', ['attendance.counts', 'attendance.changed']],
       [revision - 4, 'organizer', 'Nguyễn Thị Tổ Chức', ['agenda.changed']],
+      [revision - 5, 'organizer', 'Nguyễn Thị Tổ Chức', ['attendee.created']],
+      [revision - 6, 'organizer', 'Nguyễn Thị Tổ Chức', ['site.created']],
     ]);
     expect(trail.json.entries[3].detail).toBe('Nguyễn Văn Đại Biểu: present');
 
     const page = await organizer.get(`/meetings/${meetingId}/audit`);
     expect(page.status).toBe(200);
     const whats = [...page.text.matchAll(/<span class="audit-what">([^<]*)<\/span>/g)].map((match) => match[1]);
-    expect(whats).toEqual(['Bài tin tổng kết', 'Biên bản', 'Kết luận, nhiệm vụ', 'Điểm danh', 'Chương trình']);
+    expect(whats).toEqual(['Bài tin tổng kết', 'Biên bản', 'Kết luận, nhiệm vụ', 'Điểm danh', 'Chương trình', 'Đại biểu', 'Điểm cầu']);
     expect(page.text).toContain('Huyện Lai Vung</span> <span class="muted">(Điểm cầu)</span>');
 
     // Another unit's organizer: no such meeting. The chair and the coordinator: not theirs to read.
@@ -79,6 +81,27 @@ describe('the audit trail', () => {
     expect((await HttpClient.withBearer(app.baseUrl, chair.accessToken!).getJson(`/api/v1/meetings/${meetingId}/audit`)).status).toBe(403);
     expect((await coordinator.getJson(`/api/v1/meetings/${meetingId}/audit`)).status).toBe(403);
     expect((await app.newClient().getJson(`/api/v1/meetings/${meetingId}/audit`)).status).toBe(401);
+  });
+
+  it('the day’s changes too: who started the meeting and the agenda item, who added a bridge point and an attendee', async () => {
+    const meeting = await createMeeting(app.organizer, { title: 'Hội nghị trực tuyến', start: '2022-06-29T08:00', end: '2022-06-29T11:00', status: 'scheduled', unitId: testUnit.id });
+    const meetingId = String(meeting._id);
+    const site = await addSite(app.organizer, { meetingId, name: 'Huyện Lấp Vò' });
+    await createAttendee(app.organizer, { meetingId, siteId: String(site._id), fullName: 'Phạm Văn Khách', role: 'guest' });
+    const { item } = await addAgendaItem(app.organizer, { meetingId, title: 'Khai mạc', kind: 'opening', plannedMinutes: 10 });
+    const desk = connect(app.baseUrl, { transports: ['websocket'], extraHeaders: { cookie: organizer.cookieHeader() }, forceNew: true });
+    try {
+      expect((await desk.timeout(10_000).emitWithAck('meeting:join', { meetingId })).ok).toBe(true);
+      expect((await desk.timeout(10_000).emitWithAck('meeting:start', { meetingId })).ok).toBe(true);
+      expect((await desk.timeout(10_000).emitWithAck('agenda:start', { meetingId, itemId: item!.id })).ok).toBe(true);
+    } finally {
+      desk.disconnect();
+    }
+    const page = await organizer.get(`/meetings/${meetingId}/audit`);
+    const whats = [...page.text.matchAll(/<span class="audit-what">([^<]*)<\/span>/g)].map((match) => match[1]);
+    expect(whats).toEqual(['Chương trình', 'Hội nghị', 'Chương trình', 'Đại biểu', 'Điểm cầu']);
+    const entries = await AuditEntryModel.find({ meetingId }).lean();
+    expect(entries.every((entry) => entry.actor!.name === 'Nguyễn Thị Tổ Chức')).toBe(true);
   });
 
   it('pages of 50, newest first; writing an entry twice for one revision keeps one', async () => {
