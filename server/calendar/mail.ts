@@ -125,7 +125,6 @@ export interface InvitationMessage {
   attachments: Array<{ filename: string; content: string; contentType: string }>;
 }
 
-
 /** The e-mail of one invitation: text and HTML, the text/calendar part and the same file attached. */
 export function invitationMessage(entry: IcsEntry & { attendee: NonNullable<IcsEntry['attendee']> }, options: { locale: Locale; baseUrl: string; personalUrl?: string; isUpdate: boolean }): InvitationMessage {
   const { locale } = options;
