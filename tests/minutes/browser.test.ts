@@ -95,6 +95,29 @@ describe('the minutes editor in a browser', () => {
     }
   });
 
+  it('text typed offline in a tab that is then closed is sent when the page is opened again', async () => {
+    const { meetingId, itemId } = await conference();
+    const { context, page } = await signedIn(organizerCredentials);
+    try {
+      await openMinutes(page, meetingId);
+      await context.setOffline(true);
+      await page.locator(`#minute-${itemId}`).pressSequentially('Viết khi mất mạng rồi đóng trang.');
+      await expect.poll(() => page.locator(`#minute-item-${itemId} .minute-status`).textContent(), { timeout: 15_000 }).toBe('Mất kết nối: nội dung được giữ trên máy này, sẽ gửi lại khi có mạng');
+      await page.close();
+      expect(await storedText(meetingId)).toBeUndefined();
+
+      await context.setOffline(false);
+      const again = await context.newPage();
+      await openMinutes(again, meetingId);
+      expect(await again.locator(`#minute-${itemId}`).inputValue()).toBe('Viết khi mất mạng rồi đóng trang.');
+      await expect.poll(() => storedText(meetingId), { timeout: 15_000 }).toBe('Viết khi mất mạng rồi đóng trang.');
+      await expect.poll(() => again.locator(`#minute-item-${itemId} .minute-status`).textContent(), { timeout: 15_000 }).toBe('Đã lưu');
+      expect(await MinuteVersionModel.countDocuments({ meetingId })).toBe(1);
+    } finally {
+      await context.close();
+    }
+  });
+
   it('a save on a version a colleague moved past shows the conflict with their text; “keep mine” stores mine on top', async () => {
     const { meetingId, itemId } = await conference();
     const { context, page } = await signedIn(organizerCredentials);
