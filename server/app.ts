@@ -25,6 +25,9 @@ import { liveRoutes } from './live/routes.js';
 import { screensRoutes } from './screens/routes.js';
 import { followupRoutes } from './followup/routes.js';
 import { reportsRoutes } from './reports/routes.js';
+import { minutesRoutes } from './minutes/routes.js';
+import { summaryRoutes } from './summary/routes.js';
+import { auditRoutes } from './audit/routes.js';
 import { AppError, Invalid, NotFound, TooLarge } from './lib/errors.js';
 import { defaultLocale, isLocale, t } from './lib/i18n.js';
 import { isApiRequest, toErrorBody } from './lib/http.js';
@@ -119,6 +122,9 @@ export function createApp(options: AppOptions): BuiltApp {
   app.use(screensRoutes());
   app.use(followupRoutes());
   app.use(reportsRoutes());
+  app.use(minutesRoutes());
+  app.use(summaryRoutes());
+  app.use(auditRoutes());
 
   app.use((_req, _res, next) => next(new NotFound()));
   app.use(errorHandler(options.logger));

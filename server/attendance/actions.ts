@@ -164,7 +164,7 @@ async function change(
       update = { $set: { ...after, changedAt: new Date() }, $push: { history: { $each: [before], $slice: -maxHistory } }, $inc: { version: 1 } };
     }
     const changed = await AttendanceModel.findOneAndUpdate({ _id: record._id, version: record.version }, update, { returnDocument: 'after', ...journaled }).lean<StoredRecord>();
-    if (changed) return count(record, changed, before, after, attendee, options.extraEvents ?? [], next === 'undo' ? (record.history.at(-1) as State) : undefined);
+    if (changed) return count(actor, record, changed, before, after, attendee, options.extraEvents ?? [], next === 'undo' ? (record.history.at(-1) as State) : undefined);
     // Someone else changed the record meanwhile: decide again from what it is now.
     if (attempt >= 5) throw new Conflict('attendance.busy');
     record = (await AttendanceModel.findById(record._id).lean<StoredRecord>())!;
@@ -172,7 +172,7 @@ async function change(
 }
 
 /** Moves the site's counters with the revision, stamps the record, and announces both. */
-async function count(previous: StoredRecord, record: StoredRecord, before: State, after: State, attendee: AttendeeFacts & { _id: Types.ObjectId }, extraEvents: MeetingChangeEvent[], undone?: State): Promise<AttendanceAck> {
+async function count(actor: Actor, previous: StoredRecord, record: StoredRecord, before: State, after: State, attendee: AttendeeFacts & { _id: Types.ObjectId }, extraEvents: MeetingChangeEvent[], undone?: State): Promise<AttendanceAck> {
   const meetingId = String(record.meetingId);
   const siteId = String(record.siteId);
   // A walk-in's first change is their arrival: the site has one more walk-in from then on.
@@ -183,6 +183,7 @@ async function count(previous: StoredRecord, record: StoredRecord, before: State
   try {
     const committed = await commitMeetingChange({
       meetingId,
+      audit: { actor, detail: `${attendee.fullName}: ${after.status}` },
       when: { status: { $in: openStatuses } },
       rejected: () => new Conflict('attendance.closed'),
       update: Object.keys(inc).length > 0 ? { $inc: inc } : undefined,

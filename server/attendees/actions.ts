@@ -150,6 +150,7 @@ export async function createAttendee(actor: Actor, input: unknown): Promise<Atte
   await requireSiteInMeeting(data.meetingId, siteId);
   if (data.email && (await emailTaken(data.meetingId, data.email))) throw emailRefused(data.email);
   const { result } = await commitMeetingChange({
+    audit: { actor },
     meetingId: data.meetingId,
     ...stillOpen,
     write: async (revision) => {
@@ -234,6 +235,7 @@ export async function updateAttendee(actor: Actor, input: unknown): Promise<Atte
   const previousSiteId = String(attendee.siteId);
   const moved = 'siteId' in set;
   const { result } = await commitMeetingChange({
+    audit: { actor },
     meetingId: data.meetingId,
     ...stillOpen,
     // Another bridge point is another LOCATION in this person's invite: SEQUENCE must move.
@@ -282,6 +284,7 @@ export async function removeAttendee(actor: Actor, input: unknown): Promise<{ id
   requireSiteEditor(actor, data.meetingId, String(attendee.siteId));
   const { stillOpen } = await requireOpenMeeting(actor, data.meetingId, closedKey);
   await commitMeetingChange({
+    audit: { actor },
     meetingId: data.meetingId,
     ...stillOpen,
     write: async () => {
@@ -302,6 +305,7 @@ export async function rotateAccessToken(actor: Actor, input: unknown): Promise<A
   await requireOpenMeeting(actor, data.meetingId, {});
   await loadAttendee(data.meetingId, data.attendeeId);
   const { result } = await commitMeetingChange({
+    audit: { actor },
     meetingId: data.meetingId,
     write: (revision) => updateStamped(data.meetingId, data.attendeeId, revision, { $set: { accessToken: newToken() } }),
     events: (updated) => [attendeeEvent('attendee.updated', updated)],

@@ -7,6 +7,7 @@ import nodemailer, { type Transporter } from 'nodemailer';
 import { Types } from 'mongoose';
 import { t, type Locale } from '../lib/i18n.js';
 import { formatDateTime, formatTime } from '../lib/time.js';
+import { escapeHtml } from '../lib/text.js';
 import { AttendeeModel } from '../attendees/model.js';
 import { MeetingModel } from '../meetings/model.js';
 import { InvitationModel } from './model.js';
@@ -123,8 +124,6 @@ export interface InvitationMessage {
   icalEvent: { method: string; filename: string; content: string };
   attachments: Array<{ filename: string; content: string; contentType: string }>;
 }
-
-const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (char) => `&#${char.charCodeAt(0)};`);
 
 /** The e-mail of one invitation: text and HTML, the text/calendar part and the same file attached. */
 export function invitationMessage(entry: IcsEntry & { attendee: NonNullable<IcsEntry['attendee']> }, options: { locale: Locale; baseUrl: string; personalUrl?: string; isUpdate: boolean }): InvitationMessage {

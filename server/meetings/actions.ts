@@ -182,6 +182,7 @@ export async function updateMeeting(actor: Actor, input: unknown): Promise<Meeti
   const calendarRelevant = changed.some((key) => ['title', 'description', 'startsAt', 'endsAt', 'timeZone'].includes(key));
 
   const { meeting } = await commitMeetingChange({
+    audit: { actor },
     meetingId: current._id,
     ...stillOpen,
     update: { $set: set },
@@ -211,6 +212,7 @@ export async function setMeetingStatus(actor: Actor, input: unknown): Promise<Me
   await requireOpenMeeting(actor, meetingId, {});
   const transition = transitions[action];
   const { meeting } = await commitMeetingChange({
+    audit: { actor },
     meetingId,
     when: { status: { $in: transition.from } },
     rejected: (current) => new Conflict(`meeting.transition.refused.${current.status}`, { from: current.status }),

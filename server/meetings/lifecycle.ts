@@ -41,6 +41,7 @@ export async function startMeeting(actor: Actor, input: unknown): Promise<{ revi
   const now = new Date();
   try {
     const { revision, meeting } = await commitMeetingChange({
+      audit: { actor },
       meetingId,
       when: { status: 'scheduled' },
       rejected: () => new Conflict('meeting.start.refused'),
@@ -70,6 +71,7 @@ export async function endMeeting(actor: Actor, input: unknown): Promise<{ revisi
   const floorId = current.live?.speakers?.floorId;
   try {
     const { revision, meeting } = await commitMeetingChange({
+      audit: { actor },
       meetingId,
       when: { status: 'live' },
       rejected: () => new Conflict('meeting.end.refused'),
@@ -100,6 +102,7 @@ export async function setQuorum(actor: Actor, input: unknown): Promise<{ revisio
     return quorumOf(sumCounts([...ids].map((id) => siteCounts(sites[id], invited.get(id) ?? 0))), quorumPercent);
   };
   const { revision, meeting } = await commitMeetingChange({
+    audit: { actor },
     meetingId,
     when: { status: { $nin: ['ended', 'cancelled'] } },
     rejected: () => new Conflict('meeting.ended.readonly'),

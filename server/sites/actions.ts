@@ -148,6 +148,7 @@ export async function addSite(actor: Actor, input: unknown): Promise<SiteRecord>
   if (await nameTaken(data.meetingId, data.name)) throw nameTakenError(data.name);
   const order = await nextOrder(data.meetingId);
   const { result: created } = await commitMeetingChange({
+    audit: { actor },
     meetingId: data.meetingId,
     ...stillOpen,
     write: async (revision) => {
@@ -206,6 +207,7 @@ export async function updateSite(actor: Actor, input: unknown): Promise<SiteReco
   // A site's name or address is an invite's location: calendars must see the change.
   const locationChanged = (data.name !== undefined && data.name !== site.name) || (data.address !== undefined && data.address !== (site.address ?? ''));
   const { result } = await commitMeetingChange({
+    audit: { actor },
     meetingId: site.meetingId,
     ...stillOpen,
     calendar: locationChanged,
@@ -261,6 +263,7 @@ export async function removeSite(actor: Actor, input: unknown): Promise<{ remove
   }
   try {
     const { result } = await commitMeetingChange({
+      audit: { actor },
       meetingId: site.meetingId,
       ...stillOpen,
       // Attendees moving to another site change the invite's location for them.
@@ -297,6 +300,7 @@ export async function setMainSite(actor: Actor, input: unknown): Promise<SiteRec
   if (site.isMain) return site;
   // The main site is the meeting's location in invites.
   const { result } = await commitMeetingChange({
+    audit: { actor },
     meetingId: site.meetingId,
     ...stillOpen,
     calendar: true,
@@ -337,6 +341,7 @@ export async function reorderSites(actor: Actor, input: unknown): Promise<SiteRe
     throw new Invalid({ siteIds: { key: 'site.reorder.mismatch' } });
   }
   const { result } = await commitMeetingChange({
+    audit: { actor },
     meetingId: data.meetingId,
     ...stillOpen,
     write: async (revision) => {
@@ -395,6 +400,7 @@ export async function addProvinceDistricts(actor: Actor, input: unknown): Promis
   if (!needsMain && missing.length === 0) return { created: [], skipped: province.districts.length };
 
   const { result } = await commitMeetingChange({
+    audit: { actor },
     meetingId,
     ...stillOpen,
     // A new main site is the meeting's location in invites.
@@ -448,6 +454,7 @@ export async function rotateCoordinatorLink(actor: Actor, input: unknown): Promi
   // Revoking a link is allowed on a cancelled meeting too: a leaked link must be stoppable.
   await requireOpenMeeting(actor, site.meetingId, {});
   const { result } = await commitMeetingChange({
+    audit: { actor },
     meetingId: site.meetingId,
     write: (revision) => updateStamped(site, revision, { $set: { coordinatorToken: newToken() } }),
     // siteId-scoped: realtime can drop the old link's sockets; nobody else needs to know.
