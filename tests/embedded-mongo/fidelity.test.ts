@@ -283,6 +283,64 @@ describe('explain for aggregate', () => {
   });
 });
 
+describe('$setWindowFields', () => {
+  beforeAll(async () => {
+    await db.collection<AnyDoc>('scores').insertMany([
+      { _id: 1, site: 'a', n: 5 },
+      { _id: 2, site: 'a', n: 7 },
+      { _id: 3, site: 'b', n: 7 },
+      { _id: 4, site: 'a', n: 7 },
+    ]);
+  });
+
+  it('ranks, numbers, running totals and shifts are computed (they are not refused as scripts)', async () => {
+    const ranked = await db
+      .collection('scores')
+      .aggregate([
+        { $setWindowFields: { partitionBy: '$site', sortBy: { n: -1 }, output: { rank: { $rank: {} }, dense: { $denseRank: {} }, number: { $documentNumber: {} } } } },
+        { $sort: { _id: 1 } },
+        { $project: { _id: 1, rank: 1, dense: 1 } },
+      ])
+      .toArray();
+    expect(ranked).toEqual([
+      { _id: 1, rank: 3, dense: 2 },
+      { _id: 2, rank: 1, dense: 1 },
+      { _id: 3, rank: 1, dense: 1 },
+      { _id: 4, rank: 1, dense: 1 },
+    ]);
+    const running = await db
+      .collection('scores')
+      .aggregate([
+        { $setWindowFields: { sortBy: { _id: 1 }, output: { total: { $sum: '$n', window: { documents: ['unbounded', 'current'] } }, previous: { $shift: { output: '$n', by: -1, default: null } } } } },
+        { $project: { _id: 0, total: 1, previous: 1 } },
+      ])
+      .toArray();
+    expect(running).toEqual([
+      { total: 5, previous: null },
+      { total: 12, previous: 5 },
+      { total: 19, previous: 7 },
+      { total: 26, previous: 7 },
+    ]);
+  });
+
+  it('a $function inside it is still refused (31264) and nothing runs', async () => {
+    const err = await failure(
+      db.collection('scores').aggregate([{ $setWindowFields: { sortBy: { n: 1 }, output: { f: { $function: { body: 'function() { return 1 }', args: [], lang: 'js' } } } } }]).toArray(),
+    );
+    expect(err).toMatchObject({ code: 31264 });
+  });
+
+  it('through mongoose: Model.aggregate() with $setWindowFields', async () => {
+    const Score = conn.model('Score', new Schema({ _id: Number, site: String, n: Number }), 'scores');
+    const rows = await Score.aggregate<{ _id: number; average: number }>([
+      { $setWindowFields: { partitionBy: '$site', output: { average: { $avg: '$n' } } } },
+      { $match: { site: 'b' } },
+      { $project: { average: 1 } },
+    ]);
+    expect(rows).toEqual([{ _id: 3, average: 7 }]);
+  });
+});
+
 describe('the 16 MiB document limit', () => {
   const LIMIT = 16 * 1024 * 1024;
   const over = 'x'.repeat(LIMIT); // with _id and the field name the document is just over 16 MiB
@@ -333,7 +391,7 @@ describe('the 16 MiB document limit', () => {
     expect(err).toMatchObject({ code: 10334, message: 'Resulting document after update is larger than 16777216' });
     const pipeline = await failure(c.updateOne({ _id: 'u' }, [{ $set: { twice: { $concat: ['$s', '$s'] } } }]));
     expect(pipeline.code).toBe(10334);
-    const modify = await failure(c.findOneAndUpdate({ _id: 'u' }, { $push: { list: 'z'.repeat(200) } }));
+    const modify = await failure(c.findOneAndUpdate({ _id: 'u' }, { $set: { extra: 'z'.repeat(200) } }));
     expect(modify).toMatchObject({ code: 10334, message: 'Resulting document after update is larger than 16777216' });
     expect(await c.findOne({ _id: 'u' }, { projection: { s: 0 } })).toEqual({ _id: 'u' });
   });
