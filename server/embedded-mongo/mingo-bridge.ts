@@ -5,6 +5,7 @@ import { resolve as resolvePath } from 'mingo/util';
 
 type MingoOptions = NonNullable<ConstructorParameters<typeof Aggregator>[1]>;
 import { MongoLocationError, MongoServerError, badValue } from './errors.js';
+import { extraOperators } from './expressions.js';
 import { checkPipeline } from './pipeline-checks.js';
 import type { Document } from './values.js';
 import { ObjectId, bsonType, isNumeric, isPlainDocument, toNumber } from './values.js';
@@ -83,7 +84,7 @@ function rewriteBucket(spec: Document): Document[] {
 }
 
 /** mingo runs JavaScript ($where, $function, $accumulator) unless told not to: never. */
-const MINGO_BASE = { idKey: '_id', scriptEnabled: false } as const;
+const MINGO_BASE = { idKey: '_id', scriptEnabled: false, context: extraOperators } as const;
 
 /**
  * mingo computes every $setWindowFields output through an internal `$function` whose body is its

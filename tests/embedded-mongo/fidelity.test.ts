@@ -2,7 +2,7 @@
 // the replies mongod 7.0 gives: nested projections and their path collisions, pipeline-style
 // updates, $elemMatch over scalars, collation in $sort/$group, explain for aggregate, the 16 MiB
 // document limit, $where refused as with scripting disabled, get/setParameter.
-import { MongoServerError, type Db, type MongoClient } from 'mongodb';
+import { MongoServerError, ObjectId, Timestamp, type Db, type MongoClient } from 'mongodb';
 import mongoose, { Schema, type Connection } from 'mongoose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect, startStore, type RunningStore } from './helpers.js';
@@ -338,6 +338,39 @@ describe('$setWindowFields', () => {
       { $project: { average: 1 } },
     ]);
     expect(rows).toEqual([{ _id: 3, average: 7 }]);
+  });
+});
+
+describe('expression operators of mongod 7.0 beyond mingo’s', () => {
+  it('$toObjectId joins string ids to ObjectIds; bad input fails with ConversionFailure (241) as mongod', async () => {
+    const meetingId = new ObjectId();
+    await db.collection<AnyDoc>('meetingsX').insertOne({ _id: meetingId, title: 'Hội nghị' });
+    await db.collection<AnyDoc>('links').insertOne({ _id: 1, meetingId: meetingId.toHexString() });
+    const joined = await db
+      .collection('links')
+      .aggregate([
+        { $lookup: { from: 'meetingsX', let: { id: { $toObjectId: '$meetingId' } }, pipeline: [{ $match: { $expr: { $eq: ['$_id', '$$id'] } } }], as: 'meeting' } },
+        { $project: { _id: 0, id: { $toObjectId: '$meetingId' }, title: { $first: '$meeting.title' } } },
+      ])
+      .toArray();
+    expect(joined).toEqual([{ id: meetingId, title: 'Hội nghị' }]);
+    const err = await failure(db.collection('links').aggregate([{ $project: { x: { $toObjectId: 'zz' } } }]).toArray());
+    expect(err).toMatchObject({
+      code: 241,
+      codeName: 'ConversionFailure',
+      message: "Failed to parse objectId 'zz' in $convert with no onError value: Invalid string length for parsing to OID, expected 24 but found 2",
+    });
+  });
+
+  it('$indexOfCP counts code points, $binarySize bytes, $bsonSize a document; $tsSecond/$tsIncrement read a timestamp', async () => {
+    await db.collection<AnyDoc>('strings').insertOne({ _id: 1, s: 'Hà Nội', small: { a: 1 }, ts: new Timestamp({ t: 100, i: 7 }) });
+    const [row] = await db
+      .collection('strings')
+      .aggregate([{ $project: { _id: 0, cp: { $indexOfCP: ['$s', 'Nội'] }, bytes: { $binarySize: '$s' }, size: { $bsonSize: '$small' }, sec: { $tsSecond: '$ts' }, inc: { $tsIncrement: '$ts' } } }])
+      .toArray();
+    expect(row).toEqual({ cp: 3, bytes: 9, size: 12, sec: 100, inc: 7 });
+    const err = await failure(db.collection('strings').aggregate([{ $project: { x: { $bsonSize: '$s' } } }]).toArray());
+    expect(err).toMatchObject({ code: 31393, message: '$bsonSize requires a document input, found: string' });
   });
 });
 
