@@ -5,6 +5,7 @@ import { resolve as resolvePath } from 'mingo/util';
 
 type MingoOptions = NonNullable<ConstructorParameters<typeof Aggregator>[1]>;
 import { MongoLocationError, MongoServerError, badValue } from './errors.js';
+import { extraOperators } from './expressions.js';
 import { checkPipeline } from './pipeline-checks.js';
 import type { Document } from './values.js';
 import { ObjectId, bsonType, isNumeric, isPlainDocument, toNumber } from './values.js';
@@ -83,7 +84,19 @@ function rewriteBucket(spec: Document): Document[] {
 }
 
 /** mingo runs JavaScript ($where, $function, $accumulator) unless told not to: never. */
-const MINGO_BASE = { idKey: '_id', scriptEnabled: false } as const;
+const MINGO_BASE = { idKey: '_id', scriptEnabled: false, context: extraOperators } as const;
+
+/**
+ * mingo computes every $setWindowFields output through an internal `$function` whose body is its
+ * own closure, so it needs scriptEnabled there. No client code can reach it: refuseScripts has
+ * already refused every $where, $function and $accumulator in the pipeline before it runs.
+ */
+function usesWindowFields(value: unknown, depth = 0): boolean {
+  if (depth > 200) return false;
+  if (Array.isArray(value)) return value.some((v) => usesWindowFields(v, depth + 1));
+  if (!isPlainDocument(value)) return false;
+  return Object.keys(value).some((k) => k === '$setWindowFields' || usesWindowFields(value[k], depth + 1));
+}
 
 export function runPipeline(
   docs: Iterable<Document>,
@@ -100,6 +113,7 @@ export function runPipeline(
   const collationOption = mingoCollation(collation);
   const options: MingoOptions = {
     ...MINGO_BASE,
+    scriptEnabled: usesWindowFields(pipeline),
     collectionResolver: (name: string) => resolve(name).map(promoteDocument),
     ...(variables ? { variables: promote(variables) as Document } : {}),
     ...(collationOption ? { collation: collationOption } : {}),
