@@ -37,6 +37,7 @@ const openStatuses = ['scheduled', 'live'];
 const journaled = { writeConcern: { j: true } };
 const maxHistory = 20;
 const wrongCodeLimit = 5;
+const wrongCodeSiteLimit = 30;
 const wrongCodeWindowMs = 10 * 60_000;
 
 // ---------------------------------------------------------------------------------------------
@@ -317,24 +318,43 @@ function plausibleInstant(at: string | undefined, meeting: MeetingFacts): Date {
   return instant;
 }
 
-/** The code on the attendee's site's wall display, with at most 5 wrong guesses per 10 minutes. */
+/**
+ * The code on the attendee's site's wall display, with at most 5 wrong guesses per attendee and
+ * 30 per site per 10 minutes: a script holding many attendees' links cannot guess a site's code.
+ */
 async function requireSiteCode(attendee: AttendeeFacts & { _id: Types.ObjectId }, code: string): Promise<void> {
-  const site = await SiteModel.findById(attendee.siteId, { coordinatorToken: 1 }).lean();
+  const site = await SiteModel.findById(attendee.siteId, { coordinatorToken: 1, codeFailuresSince: 1 }).lean();
   if (!site) throw new NotFound('attendance.site.notFound');
   const record = await ensureRecord(attendee, false);
-  // A window that has run out starts again (only once, if two guesses find it at the same time).
-  const since = record.codeFailuresSince;
-  if (!since || Date.now() - since.getTime() >= wrongCodeWindowMs) {
-    await AttendanceModel.updateOne({ _id: record._id, codeFailuresSince: since ?? null }, { $set: { codeFailures: 0, codeFailuresSince: new Date() } });
+  // Each guess takes its attempts (the attendee's, then the site's) in one atomic write each,
+  // before the code is compared, so guesses sent all at once cannot all pass a check read before
+  // any of them counted.
+  if (!(await takeAttempt(AttendanceModel.collection, record._id, record.codeFailuresSince, wrongCodeLimit))) throw new TooManyRequests('attendance.code.tooMany');
+  if (!(await takeAttempt(SiteModel.collection, site._id, site.codeFailuresSince ?? null, wrongCodeSiteLimit))) {
+    await giveAttemptBack(AttendanceModel.collection, record._id);
+    throw new TooManyRequests('attendance.code.siteTooMany');
   }
-  // Each guess takes its attempt in one atomic write before the code is compared, so guesses sent
-  // all at once cannot all pass a check read before any of them counted.
-  const taken = await AttendanceModel.findOneAndUpdate({ _id: record._id, codeFailures: { $lt: wrongCodeLimit } }, { $inc: { codeFailures: 1 } }, { new: true, projection: { _id: 1 } }).lean();
-  if (!taken) throw new TooManyRequests('attendance.code.tooMany');
   if (isCurrentCode(site.coordinatorToken, String(attendee.siteId), code)) {
-    // A right code is not a wrong guess: give the attempt back.
-    await AttendanceModel.updateOne({ _id: record._id, codeFailures: { $gt: 0 } }, { $inc: { codeFailures: -1 } });
+    // A right code is not a wrong guess: give the attempts back.
+    await Promise.all([giveAttemptBack(AttendanceModel.collection, record._id), giveAttemptBack(SiteModel.collection, site._id)]);
     return;
   }
   throw new Invalid({ code: { key: 'attendance.code.wrong' } });
+}
+
+/** A collection whose documents count wrong codes (`codeFailures` since `codeFailuresSince`). */
+type CodeCounter = typeof AttendanceModel.collection;
+
+/** Takes one attempt of `limit` in the current window (a window that has run out starts again). */
+async function takeAttempt(model: CodeCounter, id: Types.ObjectId, since: Date | null | undefined, limit: number): Promise<boolean> {
+  // Restarted only once, if two guesses find the window over at the same time.
+  if (!since || Date.now() - since.getTime() >= wrongCodeWindowMs) {
+    await model.updateOne({ _id: id, codeFailuresSince: since ?? null }, { $set: { codeFailures: 0, codeFailuresSince: new Date() } });
+  }
+  const taken = await model.findOneAndUpdate({ _id: id, codeFailures: { $lt: limit } }, { $inc: { codeFailures: 1 } }, { returnDocument: 'after', projection: { _id: 1 } });
+  return Boolean(taken);
+}
+
+async function giveAttemptBack(model: CodeCounter, id: Types.ObjectId): Promise<void> {
+  await model.updateOne({ _id: id, codeFailures: { $gt: 0 } }, { $inc: { codeFailures: -1 } });
 }
