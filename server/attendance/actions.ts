@@ -135,6 +135,45 @@ export async function addWalkIn(actor: Actor, input: unknown): Promise<Attendanc
   });
 }
 
+/** What `detachAttendance` did: the counter change to write with the revision, and how to take it back. */
+export interface DetachedAttendance {
+  /** `$inc` on the meeting document (live.sites.<siteId>.<counter>), empty when there is no record. */
+  inc: Record<string, number>;
+  /** Puts the record back as it was, when the caller's commit did not happen. */
+  undo: () => Promise<void>;
+}
+
+/**
+ * An attendee is removed (`toSiteId` null) or moved to another site: their attendance record goes
+ * or moves with them, by compare-and-set, and the site counters it contributed must leave the old
+ * site (and join the new one) in the caller's commitMeetingChange update (`inc`). A change racing
+ * with it either lands first (then this one reads it) or finds the record moved and counts there.
+ */
+export async function detachAttendance(meetingId: string, attendeeId: string, toSiteId: string | null): Promise<DetachedAttendance> {
+  const nothing: DetachedAttendance = { inc: {}, undo: async () => undefined };
+  for (let attempt = 0; attempt < 6; attempt++) {
+    const record = await AttendanceModel.findOne({ meetingId, attendeeId }).lean<StoredRecord>();
+    const fromSiteId = record ? String(record.siteId) : null;
+    if (!record || fromSiteId === toSiteId) return nothing;
+    const inc: Record<string, number> = {};
+    const contributed = { ...contribution(stateOf(record), record.walkIn), walkIns: record.walkIn && record.version > 0 ? 1 : 0 };
+    for (const [key, value] of Object.entries(contributed)) {
+      if (!value) continue;
+      inc[`live.sites.${fromSiteId}.${key}`] = -value;
+      if (toSiteId) inc[`live.sites.${toSiteId}.${key}`] = value;
+    }
+    if (toSiteId) {
+      // The version stays: a change that read the record before still applies, and counts at the new site.
+      const moved = await AttendanceModel.updateOne({ _id: record._id, version: record.version, siteId: record.siteId }, { $set: { siteId: new Types.ObjectId(toSiteId) } });
+      if (moved.modifiedCount === 1) return { inc, undo: async () => void (await AttendanceModel.updateOne({ _id: record._id, version: record.version }, { $set: { siteId: record.siteId } })) };
+    } else {
+      const deleted = await AttendanceModel.deleteOne({ _id: record._id, version: record.version });
+      if (deleted.deletedCount === 1) return { inc, undo: async () => void (await AttendanceModel.collection.insertOne(record).catch(() => undefined)) };
+    }
+  }
+  throw new Conflict('attendance.busy');
+}
+
 // ---------------------------------------------------------------------------------------------
 // The one way a record changes
 
@@ -168,7 +207,10 @@ async function change(
     if (changed) return count(record, changed, before, after, attendee, options.extraEvents ?? [], next === 'undo' ? (record.history.at(-1) as State) : undefined);
     // Someone else changed the record meanwhile: decide again from what it is now.
     if (attempt >= 5) throw new Conflict('attendance.busy');
-    record = (await AttendanceModel.findById(record._id).lean<StoredRecord>())!;
+    const now = await AttendanceModel.findById(record._id).lean<StoredRecord>();
+    // The attendee was removed meanwhile (their record with them).
+    if (!now) throw new NotFound('attendance.attendee.notFound');
+    record = now;
   }
 }
 
