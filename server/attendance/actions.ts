@@ -14,8 +14,8 @@ import { MeetingModel } from '../meetings/model.js';
 import { commitMeetingChange, type MeetingChangeEvent } from '../meetings/revision.js';
 import { requireOpenMeeting } from '../meetings/guard.js';
 import { SiteModel } from '../sites/model.js';
-import { addWalkInInput, checkInInput, leftEarlyInput, markAbsentInput, selfCheckInInput, undoAttendanceInput, type AttendanceCounts, type AttendanceRecordView, type QuorumView } from '../live/contract.js';
-import { forgetInvited, invitedBySite, liveSitesOf, quorumOf, siteCounts, sumCounts } from '../live/counts.js';
+import { addWalkInInput, checkInInput, leftEarlyInput, markAbsentInput, selfCheckInInput, undoAttendanceInput, type AttendanceCounts, type AttendanceRecordView } from '../live/contract.js';
+import { countsOf, forgetInvited, invitedBySite, invitedBySiteAfterChangeOf } from '../live/counts.js';
 import { onceOnly } from '../live/operations.js';
 import { actorLabel, requireSignedIn, requireSiteActor } from '../live/permissions.js';
 import type { Actor } from '../lib/actor.js';
@@ -221,7 +221,7 @@ async function count(previous: StoredRecord, record: StoredRecord, before: State
   // A walk-in's first change is their arrival: the site has one more walk-in from then on.
   const delta = counterDelta(before, after, record.walkIn, record.walkIn && previous.version === 0 ? 1 : 0);
   const inc = Object.fromEntries(Object.entries(delta).map(([key, value]) => [`live.sites.${siteId}.${key}`, value]));
-  const invited = await invitedBySite(meetingId);
+  const invited = await invitedBySiteAfterChangeOf(meetingId, String(record.attendeeId));
   let claimed = false;
   try {
     const committed = await commitMeetingChange({
@@ -264,15 +264,6 @@ export async function putBack(record: { _id: Types.ObjectId; version: number }, 
   const history = undone ? { $push: { history: { $each: [undone], $slice: -maxHistory } } } : { $pop: { history: 1 as const } };
   const result = await AttendanceModel.updateOne({ _id: record._id, version: record.version }, { $set: { ...before }, ...history, $inc: { version: 1 } });
   return result.modifiedCount === 1;
-}
-
-export function countsOf(meeting: { live?: unknown }, invited: Map<string, number>, siteId: string): { counts: AttendanceCounts; totals: AttendanceCounts; quorum: QuorumView } {
-  const live = meeting.live as { sites?: unknown; quorumPercent?: number } | undefined;
-  const sites = liveSitesOf(live);
-  const ids = new Set([...invited.keys(), ...Object.keys(sites)]);
-  const all = [...ids].map((id) => siteCounts(sites[id], invited.get(id) ?? 0));
-  const totals = sumCounts(all);
-  return { counts: siteCounts(sites[siteId], invited.get(siteId) ?? 0), totals, quorum: quorumOf(totals, live?.quorumPercent ?? 50) };
 }
 
 /** The counters a record contributes in one state; a change moves the site by the difference. */

@@ -2,8 +2,8 @@
 // already checked in (or marked absent) is moved to another bridge point or removed.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../helpers/app.js';
-import type { HttpClient } from '../helpers/http.js';
-import { conferenceDay, opId, send, Screens, type DayFixture } from './fixtures.js';
+import { HttpClient } from '../helpers/http.js';
+import { conferenceDay, nextEvent, opId, send, Screens, type DayFixture } from './fixtures.js';
 import { AttendanceModel } from '../../server/attendance/model.js';
 import type { LiveSnapshot } from '../../server/live/contract.js';
 
@@ -70,5 +70,31 @@ describe('live counts when people move or leave the list', () => {
     expect(countsAt(snap, cao.id)).toMatchObject({ expected: 2, present: 0, absent: 0, walkIns: 0, pending: 2 });
     expect(snap.totals).toMatchObject({ expected: 15, present: 0, absent: 0, walkIns: 0, pending: 15 });
     expect(await AttendanceModel.countDocuments({ meetingId: day.meetingId })).toBe(0);
+  });
+
+  it('someone who declined the invitation is not expected; if they come after all they count as present, and taking the decline back makes them expected again', async () => {
+    const day = await conferenceDay(app.organizer, { title: 'Hội nghị từ chối dự' });
+    const cao = day.sites[1];
+    const [decliner, other] = day.people[1];
+    const dashboard = await screens.join(day.meetingId, {}, { cookie: organizer.cookieHeader() });
+    const phone = HttpClient.withBearer(app.baseUrl, decliner.token);
+
+    const counted = nextEvent(dashboard, 'attendance.counts', (event) => event.payload.siteId === cao.id);
+    expect((await phone.json('POST', '/api/v1/my/rsvp', { response: 'declined', reason: 'Trùng lịch công tác' })).status).toBe(200);
+    // The dashboard hears it at once, without a snapshot.
+    expect((await counted).payload.counts).toMatchObject({ expected: 3, pending: 3 });
+    expect(countsAt(await snapshot(day), cao.id)).toMatchObject({ expected: 3, pending: 3 });
+
+    // Marked absent, then present after all: the site's pending count stays that of the others.
+    const coordinator = await screens.join(day.meetingId, { token: cao.token });
+    expect(await send(coordinator, 'attendance:markAbsent', { meetingId: day.meetingId, attendeeId: decliner.id, opId: opId(), reason: 'mission' })).toMatchObject({ ok: true, counts: { expected: 3, absent: 1, pending: 3 } });
+    expect(await send(coordinator, 'attendance:checkIn', { meetingId: day.meetingId, attendeeId: decliner.id, opId: opId() })).toMatchObject({ ok: true, counts: { expected: 3, present: 1, absent: 0, pending: 3 } });
+    expect(await send(coordinator, 'attendance:checkIn', { meetingId: day.meetingId, attendeeId: other.id, opId: opId() })).toMatchObject({ ok: true, counts: { expected: 3, present: 2, pending: 2 } });
+
+    // The decline taken back: expected again, and already present.
+    expect((await phone.json('POST', '/api/v1/my/rsvp', { response: 'accepted' })).status).toBe(200);
+    const snap = await snapshot(day);
+    expect(countsAt(snap, cao.id)).toMatchObject({ expected: 4, present: 2, pending: 2 });
+    expect(snap.totals).toMatchObject({ expected: 17, present: 2, pending: 15 });
   });
 });
