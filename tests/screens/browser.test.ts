@@ -132,6 +132,20 @@ describe('the conference day in the browser', () => {
     expect(phone.problems).toEqual([]);
   });
 
+  it('the organizer sets this meeting’s quorum share on the dashboard, and the quorum line follows on every dashboard', async () => {
+    const day = await conferenceDay(app);
+    const organizer = await organizerDashboard(day);
+    const second = await organizerDashboard(day);
+    await expect.poll(() => organizer.page.locator('#quorum').textContent()).toContain('50% số dự kiến');
+    await organizer.page.locator('#quorum-percent').fill('75');
+    await organizer.page.getByRole('button', { name: 'Lưu ngưỡng' }).click();
+    for (const screen of [organizer, second]) await expect.poll(() => screen.page.locator('#quorum').textContent()).toContain('75% số dự kiến');
+    expect(await second.page.locator('#quorum-percent').inputValue()).toBe('75');
+    expect((await getLiveSnapshot(app.organizer, day.meetingId)).quorum.percent).toBe(75);
+    expect(await second.page.evaluate(() => (window as unknown as { loadedOnce?: boolean }).loadedOnce)).toBe(true);
+    expect(organizer.problems).toEqual([]);
+  });
+
   it('the site wall display follows "next item" from the chair', async () => {
     const day = await conferenceDay(app);
     const organizer = await organizerDashboard(day);
