@@ -39,8 +39,8 @@ const rosterCache = new Map<string, MeetingRoster>();
 const rosterLifetimeMs = 2_000;
 
 subscribe((event) => {
-  // attendee.* includes attendee.rsvp: a decline changes who is expected.
-  if (event.type.startsWith('attendee.') || event.type.startsWith('import.')) rosterCache.delete(event.meetingId);
+  // attendee.* includes attendee.rsvp: a decline changes who is expected; a removed site's people move.
+  if (event.type.startsWith('attendee.') || event.type.startsWith('import.') || event.type === 'site.removed') rosterCache.delete(event.meetingId);
 });
 
 async function rosterOf(meetingId: string): Promise<MeetingRoster> {

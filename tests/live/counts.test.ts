@@ -97,4 +97,25 @@ describe('live counts when people move or leave the list', () => {
     expect(countsAt(snap, cao.id)).toMatchObject({ expected: 4, present: 2, pending: 2 });
     expect(snap.totals).toMatchObject({ expected: 17, present: 2, pending: 15 });
   });
+
+  it('a bridge point removed on the day with its people sent to another site takes its counts there', async () => {
+    const day = await conferenceDay(app.organizer, { title: 'Hội nghị gộp điểm cầu' });
+    const [, cao, thap] = day.sites;
+    const coordinator = await screens.join(day.meetingId, { token: cao.token });
+    await send(coordinator, 'attendance:checkIn', { meetingId: day.meetingId, attendeeId: day.people[1][0].id, opId: opId() });
+    await send(coordinator, 'attendance:markAbsent', { meetingId: day.meetingId, attendeeId: day.people[1][1].id, opId: opId(), reason: 'sick' });
+    await send(coordinator, 'attendance:addWalkIn', { meetingId: day.meetingId, siteId: cao.id, opId: opId(), fullName: 'Lê Văn Khách' });
+    const there = await screens.join(day.meetingId, { token: thap.token });
+    await send(there, 'attendance:checkIn', { meetingId: day.meetingId, attendeeId: day.people[2][0].id, opId: opId() });
+
+    const removed = await organizer.json('DELETE', `/api/v1/meetings/${day.meetingId}/sites/${cao.id}?reassignTo=${thap.id}`);
+    expect(removed.status).toBe(200);
+
+    const snap = await snapshot(day);
+    expect(snap.sites.map((site) => site.id)).not.toContain(cao.id);
+    expect(countsAt(snap, thap.id)).toMatchObject({ expected: 8, present: 3, absent: 1, walkIns: 1, pending: 5 });
+    expect(snap.totals).toMatchObject({ expected: 17, present: 3, absent: 1, walkIns: 1, pending: 14 });
+    // Tháp Mười's coordinator now looks after them: an undo of the absence counts there.
+    expect(await send(there, 'attendance:undo', { meetingId: day.meetingId, attendeeId: day.people[1][1].id, opId: opId() })).toMatchObject({ ok: true, counts: { absent: 0, pending: 6 } });
+  });
 });
