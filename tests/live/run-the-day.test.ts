@@ -5,6 +5,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 import { conferenceDay, opId, send, Screens } from './fixtures.js';
 import type { LiveAgendaItemView } from '../../server/live/contract.js';
+import { MeetingModel } from '../../server/meetings/model.js';
+import { addUnit } from '../../server/units/actions.js';
+import { inviteAccount } from '../../server/accounts/actions.js';
 
 let app: TestApp;
 let screens: Screens;
@@ -94,5 +97,32 @@ describe('the chair runs the day', () => {
     expect(await send(chair, 'meeting:end', { meetingId: day.meetingId })).toMatchObject({ ok: true, meeting: { status: 'ended' } });
     expect((await send(cao, 'attendance:checkIn', { meetingId: day.meetingId, attendeeId: day.people[1][0].id, opId: opId() })).error.code).toBe('conflict');
     expect((await send(chair, 'meeting:start', { meetingId: day.meetingId })).error.code).toBe('conflict');
+  });
+
+  it('an organizer of another unit is told the meeting does not exist, by every command, and changes nothing', async () => {
+    const day = await conferenceDay(app.organizer, { title: 'Hội nghị của Sở khác' });
+    const unit = await addUnit(app.organizer, { name: 'Sở Giáo dục và Đào tạo' });
+    await inviteAccount(app.organizer, { name: 'Cán bộ Sở GD&ĐT', email: 'gddt-live@example.vn', role: 'organizer', unitId: String(unit._id), password: 'a password of the unit' });
+    const other = app.newClient();
+    expect((await other.signIn('gddt-live@example.vn', 'a password of the unit')).status).toBe(303);
+    const socket = screens.open({}, { cookie: other.cookieHeader() });
+    const before = (await MeetingModel.findById(day.meetingId).lean())!.revision;
+    const meetingId = day.meetingId;
+    for (const [name, input] of [
+      ['meeting:join', {}],
+      ['live:snapshot', {}],
+      ['meeting:start', {}],
+      ['meeting:setQuorum', { quorumPercent: 10 }],
+      ['attendance:checkIn', { attendeeId: day.people[1][0].id, opId: opId() }],
+      ['attendance:addWalkIn', { siteId: day.sites[1].id, opId: opId(), fullName: 'Người lạ' }],
+      ['site:setLink', { siteId: day.sites[1].id, status: 'offline' }],
+      ['site:checkInCode', { siteId: day.sites[1].id }],
+      ['agenda:start', { itemId: day.agendaIds[0] }],
+      ['speakers:request', { opId: opId(), topic: 'Xin phát biểu', siteId: day.sites[1].id }],
+    ] as const) {
+      const ack = await send(socket, name, { meetingId, ...input });
+      expect(ack, name).toMatchObject({ ok: false, error: { code: 'not_found' } });
+    }
+    expect((await MeetingModel.findById(day.meetingId).lean())!.revision).toBe(before);
   });
 });
