@@ -167,8 +167,17 @@ describe('the conference day in the browser', () => {
     // The chair's tablet has the agenda and the speakers, nothing else.
     expect(await chair.page.locator('#sites-table').count()).toBe(0);
 
+    // The whole meeting's wall (the main hall's projector): dark by default, no site code.
+    const hall = await watchedPage(organizer.context);
+    await hall.page.goto(`${app.baseUrl}/meetings/${day.meetingId}/wall`);
+    await hall.page.locator('#connection[data-connection="online"]').waitFor();
+    expect(await hall.page.locator('html').getAttribute('data-theme')).toBe('dark');
+    expect(await hall.page.locator('#wall-code').count()).toBe(0);
+    expect(await hall.page.locator('button').count()).toBe(0);
+
     await chair.page.getByRole('button', { name: 'Mục tiếp theo ›' }).click();
     await expect.poll(() => wall.page.locator('#wall-item').textContent()).toBe(day.agenda[0]);
+    await expect.poll(() => hall.page.locator('#wall-item').textContent()).toBe(day.agenda[0]);
     await expect.poll(() => wall.page.locator('#wall-next').textContent()).toBe(day.agenda[1]);
     await expect.poll(() => wall.page.locator('#wall-timer').textContent()).toMatch(/^(19|20):\d\d$/);
 
@@ -182,6 +191,7 @@ describe('the conference day in the browser', () => {
     // The organizer's dashboard follows as well: the second item is current.
     await expect.poll(() => organizer.page.locator('#agenda-now .now-title').textContent()).toBe(day.agenda[1]);
     expect(wall.problems).toEqual([]);
+    expect(hall.problems).toEqual([]);
     expect(chair.problems).toEqual([]);
   });
 
