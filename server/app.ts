@@ -10,7 +10,7 @@ import type { Logger } from 'pino';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createViewEngine } from './views.js';
-import { assetsMiddleware } from './assets.js';
+import { assetsMiddleware, inlineScriptHashes } from './assets.js';
 import { accountsRoutes } from './accounts/routes.js';
 import { adminRoutes } from './accounts/admin-routes.js';
 import { bearerFrom, resolveActor } from './accounts/identify.js';
@@ -72,7 +72,8 @@ export function createApp(options: AppOptions): BuiltApp {
       contentSecurityPolicy: {
         directives: {
           // Pages load only our own bundles; data for scripts travels in <script type="application/json">.
-          'script-src': ["'self'"],
+          // The two slow-link pages inline their bundle, allowed by its hash (assets.ts).
+          'script-src': ["'self'", () => inlineScriptHashes()],
           'img-src': ["'self'", 'data:'],
           'connect-src': ["'self'"],
           'upgrade-insecure-requests': options.isProduction ? [] : null,

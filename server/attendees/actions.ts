@@ -11,6 +11,8 @@ import { objectId, parseInput } from '../lib/validation.js';
 import { requireOpenMeeting } from '../meetings/guard.js';
 import { canEditAttendeesAt } from '../meetings/capabilities.js';
 import { commitMeetingChange, type MeetingChangeEvent } from '../meetings/revision.js';
+import { MeetingModel } from '../meetings/model.js';
+import { detachAttendance } from '../attendance/actions.js';
 import { siteAcceptsAttendees } from '../sites/actions.js';
 import { SiteModel } from '../sites/model.js';
 import { AttendeeModel, attendeeRoles, searchFields, type Attendee } from './model.js';
@@ -234,13 +236,19 @@ export async function updateAttendee(actor: Actor, input: unknown): Promise<Atte
 
   const previousSiteId = String(attendee.siteId);
   const moved = 'siteId' in set;
-  const { result } = await commitMeetingChange({
+  // Their attendance (if the day has begun for them) moves along, and its counts with the revision.
+  const detached = moved ? await detachAttendance(data.meetingId, data.attendeeId, String(set.siteId)) : undefined;
+  const counters = detached && Object.keys(detached.inc).length > 0 ? detached.inc : undefined;
+  let claimed = false;
+  const committing = commitMeetingChange({
     audit: { actor },
     meetingId: data.meetingId,
     ...stillOpen,
+    ...(counters ? { update: { $inc: counters } } : {}),
     // Another bridge point is another LOCATION in this person's invite: SEQUENCE must move.
     calendar: moved,
     write: async (revision) => {
+      claimed = true;
       let updated: AttendeeRecord;
       try {
         updated = await updateStamped(data.meetingId, data.attendeeId, revision, { $set: set, ...(unset.email ? { $unset: unset } : {}) });
@@ -248,7 +256,8 @@ export async function updateAttendee(actor: Actor, input: unknown): Promise<Atte
         throw asEmailRefusal(error, changes.email);
       }
       if (moved && !(await siteAcceptsAttendees(data.meetingId, updated.siteId))) {
-        // The new site is being removed: put the person back where they were.
+        // The new site is being removed: put the person back where they were (their attendance
+        // and its counts follow below).
         await AttendeeModel.updateOne({ _id: updated._id, revision }, { $set: { siteId: attendee.siteId } });
         throw siteNotInMeeting();
       }
@@ -262,6 +271,16 @@ export async function updateAttendee(actor: Actor, input: unknown): Promise<Atte
         : []),
     ],
   });
+  let result: AttendeeRecord;
+  try {
+    ({ result } = await committing);
+  } catch (error) {
+    // Not moved after all: the attendance goes back, and so do its counts if they were written
+    // with the claimed revision (which then has no event: screens fill the gap with a snapshot).
+    await detached?.undo();
+    if (claimed && counters) await MeetingModel.updateOne({ _id: data.meetingId }, { $inc: Object.fromEntries(Object.entries(counters).map(([key, value]) => [key, -value])) });
+    throw error;
+  }
   return attendeeView(actor, result);
 }
 
@@ -283,16 +302,24 @@ export async function removeAttendee(actor: Actor, input: unknown): Promise<{ id
   const attendee = await loadAttendee(data.meetingId, data.attendeeId);
   requireSiteEditor(actor, data.meetingId, String(attendee.siteId));
   const { stillOpen } = await requireOpenMeeting(actor, data.meetingId, closedKey);
-  await commitMeetingChange({
-    audit: { actor },
-    meetingId: data.meetingId,
-    ...stillOpen,
-    write: async () => {
-      const deleted = await AttendeeModel.deleteOne({ _id: attendee._id, meetingId: data.meetingId });
-      if (deleted.deletedCount === 0) throw new NotFound('attendees.notFound');
-    },
-    events: () => [attendeeEvent('attendee.removed', attendee)],
-  });
+  // Their attendance record goes with them, and what it counted at their site with the revision.
+  const detached = await detachAttendance(data.meetingId, data.attendeeId, null);
+  try {
+    await commitMeetingChange({
+      audit: { actor },
+      meetingId: data.meetingId,
+      ...stillOpen,
+      ...(Object.keys(detached.inc).length > 0 ? { update: { $inc: detached.inc } } : {}),
+      write: async () => {
+        const deleted = await AttendeeModel.deleteOne({ _id: attendee._id, meetingId: data.meetingId });
+        if (deleted.deletedCount === 0) throw new NotFound('attendees.notFound');
+      },
+      events: () => [attendeeEvent('attendee.removed', attendee)],
+    });
+  } catch (error) {
+    await detached.undo();
+    throw error;
+  }
   return { id: String(attendee._id), fullName: attendee.fullName };
 }
 

@@ -9,7 +9,8 @@ import { isLocale, type Locale } from '../lib/i18n.js';
 import { newToken } from '../lib/text.js';
 import { objectId, parseInput } from '../lib/validation.js';
 import { AttendeeModel } from '../attendees/model.js';
-import { commitMeetingChange } from '../meetings/revision.js';
+import { commitMeetingChange, type MeetingChangeEvent } from '../meetings/revision.js';
+import { countsOf, forgetInvited, invitedBySite, type SiteRoster } from '../live/counts.js';
 import { loadMeetingFor } from '../meetings/guard.js';
 import { SiteModel } from '../sites/model.js';
 import { CalendarFeedModel, InvitationModel, RsvpModel, feedScopes, rsvpResponses, type FeedScope, type RsvpResponse } from './model.js';
@@ -69,7 +70,7 @@ export async function respondToInvitation(actor: Actor, input: unknown): Promise
   const attendeeId = attendee._id;
   const respondedAt = new Date();
 
-  const { result } = await commitMeetingChange<RsvpEventPayload>({
+  const { result } = await commitMeetingChange<RsvpEventPayload & { roster?: Map<string, SiteRoster> }>({
     meetingId,
     when: { status: { $in: ['draft', 'scheduled', 'live'] } },
     rejected: () => new Conflict('calendar.rsvp.closed'),
@@ -109,11 +110,23 @@ export async function respondToInvitation(actor: Actor, input: unknown): Promise
       // The site a decline counted against is remembered, so undoing it gives the place back there.
       const siteId = !comes(was) && !comes(data.response) ? headcountSiteId : attendee.siteId;
       await RsvpModel.updateOne({ attendeeId, revision }, { $set: { headcountTaken: taken, siteId } });
-      return payloadFor(attendeeId, attendee.siteId, data.response, answer, meetingId);
+      // A decline (or taking it back) changes whom the site expects on the day: screens hear the new counts.
+      const movesExpected = comes(was) !== comes(data.response);
+      if (movesExpected) forgetInvited(String(meetingId));
+      const roster = movesExpected ? await invitedBySite(String(meetingId)) : undefined;
+      return { ...(await payloadFor(attendeeId, attendee.siteId, data.response, answer, meetingId)), roster };
     },
-    events: (payload) => [{ type: 'attendee.rsvp', siteId: payload.siteId, payload }],
+    events: ({ roster, ...payload }, revision, meeting) => {
+      const events: MeetingChangeEvent[] = [{ type: 'attendee.rsvp', siteId: payload.siteId, payload }];
+      if (roster) {
+        const { counts, totals, quorum } = countsOf(meeting, roster, payload.siteId);
+        events.unshift({ type: 'attendance.counts', payload: { siteId: payload.siteId, counts: { ...counts, revision }, totals: { ...totals, revision }, quorum } });
+      }
+      return events;
+    },
   });
-  return result;
+  const { roster: _roster, ...answered } = result;
+  return answered;
 }
 
 async function payloadFor(

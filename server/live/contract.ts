@@ -196,7 +196,7 @@ export interface AttendanceRecordView {
 }
 
 export interface AttendanceCounts {
-  /** Invited for the site (walk-ins not included). */
+  /** Invited for the site, less those who declined the invitation (walk-ins not included). */
   expected: number;
   present: number;
   absent: number;

@@ -50,7 +50,7 @@ export async function getLiveSnapshot(actor: Actor, meetingId: string): Promise<
       name: site.name,
       isMain: site.isMain,
       order: site.order,
-      counts: { ...siteCounts(state, invited.get(id) ?? 0), revision },
+      counts: { ...siteCounts(state, invited.get(id)), revision },
       link: { status: (state.linkStatus as LinkStatus | null | undefined) ?? null, note: (state.linkNote as string | undefined) ?? '', at: iso(state.linkAt as Date | null), revision },
       // The adapter's view of the rooms decides "connected" (a crashed instance's screens are gone).
       presence: { connected: isConnected, lastSeenAt: isConnected ? new Date().toISOString() : iso(state.lastSeenAt as Date | null), revision },

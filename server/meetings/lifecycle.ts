@@ -99,7 +99,7 @@ export async function setQuorum(actor: Actor, input: unknown): Promise<{ revisio
   const quorumFor = (stored: MeetingRecord) => {
     const sites = liveSitesOf(stored.live);
     const ids = new Set([...invited.keys(), ...Object.keys(sites)]);
-    return quorumOf(sumCounts([...ids].map((id) => siteCounts(sites[id], invited.get(id) ?? 0))), quorumPercent);
+    return quorumOf(sumCounts([...ids].map((id) => siteCounts(sites[id], invited.get(id)))), quorumPercent);
   };
   const { revision, meeting } = await commitMeetingChange({
     audit: { actor },

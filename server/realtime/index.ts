@@ -18,11 +18,11 @@ import { subscribe, type DomainEvent } from '../lib/events.js';
 import { onAskersRevoked } from '../lib/revocations.js';
 import { parseInput } from '../lib/validation.js';
 import { askerRoom, meetingRoom, organizersRoom, siteRoom, unitOrganizersRoom } from './rooms.js';
-import { attachLiveCommands, commandBurst, commandsPerSecond, siteScreenClosed, siteScreenOpened, TokenBucket, watchSitePresence } from './live.js';
+import { attachLiveCommands, commandBurst, commandHandler, commandsPerSecond, siteScreenClosed, siteScreenOpened, TokenBucket, watchSitePresence } from './live.js';
 import { joinInput } from '../live/contract.js';
 import { MeetingModel } from '../meetings/model.js';
 import { BoundedMap } from '../lib/bounded-map.js';
-import { askerResolver, askerRoomsOf, onAskerEvent, registerResolver, sameAsker, socketLocale, type AskerResolver, type SocketCredentials, type SocketData } from './askers.js';
+import { askerResolver, askerRoomsOf, registerResolver, sameAsker, socketLocale, type AskerResolver, type SocketCredentials, type SocketData } from './askers.js';
 
 export { onAskerEvent, recheckAsker } from './askers.js';
 
@@ -86,11 +86,17 @@ export async function attachRealtime(httpServer: HttpServer, options: RealtimeOp
     if (socket.recovered) {
       for (const { meetingId, siteId } of (data as SocketData & { siteScreens?: SiteScreen[] }).siteScreens ?? []) siteScreenOpened(meetingId, siteId, options.logger);
     }
-    onAskerEvent(socket, 'meeting:join', async (actor, input) => {
-      const meetingId = await joinMeeting(socket, actor, input, options.logger);
-      return { meetingId, revision: await currentRevision(meetingId) };
-    });
-    attachLiveCommands(socket, new TokenBucket(commandBurst, commandsPerSecond));
+    // One bucket for every event the socket sends, joins included (each join reads the meeting
+    // and may write the site's presence).
+    const bucket = new TokenBucket(commandBurst, commandsPerSecond);
+    socket.on(
+      'meeting:join',
+      commandHandler(socket, bucket, async (actor, input) => {
+        const meetingId = await joinMeeting(socket, actor, input, options.logger);
+        return { meetingId, revision: await currentRevision(meetingId) };
+      }),
+    );
+    attachLiveCommands(socket, bucket);
     socket.on('disconnect', () => {
       for (const { meetingId, siteId } of (socket.data as SocketData & { siteScreens?: SiteScreen[] }).siteScreens ?? []) siteScreenClosed(io, meetingId, siteId, options.logger);
     });

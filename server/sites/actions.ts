@@ -6,6 +6,9 @@ import { Types } from 'mongoose';
 import { SiteModel, type Site } from './model.js';
 import { findProvince } from './provinces.js';
 import { AttendeeModel } from '../attendees/model.js';
+import { AttendanceModel } from '../attendance/model.js';
+import { MeetingModel } from '../meetings/model.js';
+import { liveSitesOf } from '../live/counts.js';
 import { requireOpenMeeting } from '../meetings/guard.js';
 import { commitMeetingChange } from '../meetings/revision.js';
 import { requireOrganizer, type Actor } from '../lib/actor.js';
@@ -262,10 +265,18 @@ export async function removeSite(actor: Actor, input: unknown): Promise<{ remove
     }
   }
   try {
+    // The day's counts of the site go with its people: its attendance records move to the target
+    // site, and its counters are added to the target's and dropped in the same write as the
+    // revision. (A check-in at the site counted in the instant between reading and writing them
+    // would be lost to the target's row, though not to the totals.)
+    const counters = target ? await siteCountersOf(site.meetingId, site._id) : {};
+    const siteKey = `live.sites.${String(site._id)}`;
+    const transfer = target && Object.keys(counters).length > 0 ? { $inc: Object.fromEntries(Object.entries(counters).map(([key, value]) => [`live.sites.${String(target._id)}.${key}`, value])) } : {};
     const { result } = await commitMeetingChange({
       audit: { actor },
       meetingId: site.meetingId,
       ...stillOpen,
+      update: { ...transfer, $unset: { [siteKey]: 1 } },
       // Attendees moving to another site change the invite's location for them.
       calendar: target !== null,
       write: async (revision) => {
@@ -273,6 +284,7 @@ export async function removeSite(actor: Actor, input: unknown): Promise<{ remove
         if (target) {
           const moved = await AttendeeModel.updateMany({ meetingId: site.meetingId, siteId: site._id }, { $set: { siteId: target._id, revision } });
           reassigned = moved.modifiedCount;
+          await AttendanceModel.updateMany({ meetingId: site.meetingId, siteId: site._id }, { $set: { siteId: target._id } });
         }
         await SiteModel.deleteOne({ _id: site._id });
         return { reassigned };
@@ -461,4 +473,12 @@ export async function rotateCoordinatorLink(actor: Actor, input: unknown): Promi
     events: (updated) => [{ type: 'site.linkRotated', siteId: String(updated._id), payload: { id: String(updated._id) } }],
   });
   return result;
+}
+
+/** A site's attendance counters on the day (present, absent, ...), as numbers. */
+async function siteCountersOf(meetingId: Types.ObjectId, siteId: Types.ObjectId): Promise<Record<string, number>> {
+  const meeting = await MeetingModel.findById(meetingId, { live: 1 }).lean();
+  const counters = liveSitesOf(meeting?.live)[String(siteId)] ?? {};
+  const kinds = ['present', 'absent', 'leftEarly', 'late', 'walkIns', 'resolved'] as const;
+  return Object.fromEntries(kinds.map((kind) => [kind, counters[kind] ?? 0]).filter(([, value]) => value !== 0));
 }

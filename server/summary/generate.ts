@@ -36,7 +36,7 @@ export async function generateArticle(meeting: MeetingRecord, locale: Locale): P
     invitedBySite(String(meetingId)),
   ]);
   const live = liveSitesOf(meeting.live as { sites?: unknown } | undefined);
-  const totals = sumCounts([...new Set([...invited.keys(), ...Object.keys(live)])].map((id) => siteCounts(live[id], invited.get(id) ?? 0)));
+  const totals = sumCounts([...new Set([...invited.keys(), ...Object.keys(live)])].map((id) => siteCounts(live[id], invited.get(id))));
   const start = DateTime.fromJSDate(meeting.startsAt).setZone(meeting.timeZone);
   const main = sites.find((site) => site.isMain) ?? sites[0];
   const others = sites.filter((site) => site !== main).map((site) => site.name);
