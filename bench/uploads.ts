@@ -106,9 +106,9 @@ server.close();
 await database.close();
 
 const format = (value: number) => value.toFixed(0).padStart(10);
-console.log(`\n${'run'.padEnd(36)}${'answered'.padStart(10)}${'status'.padStart(22)}${'login max'.padStart(10)}${'probes'.padStart(8)}${'stall'.padStart(10)}   (ms)`);
+console.log(`\n${'run'.padEnd(36)}${'answered'.padStart(10)}  ${'status'.padEnd(26)}${'login max'.padStart(10)}${'probes'.padStart(8)}${'stall'.padStart(10)}   (ms)`);
 for (const run of [quiet, ...runs]) {
-  console.log(`${run.name.padEnd(36)}${format(run.elapsedMs)}${run.statuses.join(',').padStart(22)}${format(run.loginSlowestMs)}${String(run.loginProbes).padStart(8)}${format(run.stallMs)}`);
+  console.log(`${run.name.padEnd(36)}${format(run.elapsedMs)}  ${run.statuses.join(',').padEnd(26)}${format(run.loginSlowestMs)}${String(run.loginProbes).padStart(8)}${format(run.stallMs)}`);
 }
 const results = runs.map((run) => {
   const refused = run.statuses.every((status) => status === 413 || status === 400);
