@@ -60,6 +60,9 @@ export interface BuiltApp {
 export function createApp(options: AppOptions): BuiltApp {
   const app = express();
   app.disable('x-powered-by');
+  // Every page and API answer is Cache-Control: no-store (below): an ETag would only cost a hash
+  // of each body (a 100 KB attendee page) that no browser or proxy ever sends back.
+  app.set('etag', false);
   if (options.calendar) configureCalendar(options.calendar);
   if (options.publicUrl) app.set('publicUrl', options.publicUrl.replace(/\/+$/, ''));
   if (options.trustProxy) app.set('trust proxy', /^\d+$/.test(options.trustProxy) ? Number(options.trustProxy) : options.trustProxy);

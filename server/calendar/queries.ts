@@ -14,6 +14,7 @@ import { loadMeetingFor } from '../meetings/guard.js';
 import { CalendarFeedModel, InvitationModel, RsvpModel, type FeedScope, type PartStat, type RsvpResponse } from './model.js';
 import type { IcsAgendaItem, IcsAttendee, IcsEntry, IcsMeeting, IcsPlace } from './ics.js';
 import { calendarSettings } from './settings.js';
+import { isObjectIdString } from '../lib/input.js';
 
 const meetingFields = { title: 1, organizingUnit: 1, unitId: 1, startsAt: 1, endsAt: 1, timeZone: 1, status: 1, calendarSequence: 1, publicId: 1, updatedAt: 1, revision: 1 } as const;
 const siteFields = { meetingId: 1, name: 1, address: 1, isMain: 1, order: 1, expectedHeadcount: 1 } as const;
@@ -207,7 +208,7 @@ export async function feedByToken(token: string): Promise<FeedContent> {
 
 /** Every meeting this person is invited to: their record in each meeting, by e-mail address. */
 async function attendeeFeed(attendeeId: string): Promise<FeedContent | undefined> {
-  if (!Types.ObjectId.isValid(attendeeId)) return undefined;
+  if (!isObjectIdString(attendeeId)) return undefined;
   const self = await AttendeeModel.findById(attendeeId, attendeeFields).lean<AttendeeLean>();
   if (!self) return undefined;
   const unit = await unitOfMeeting(self.meetingId);
@@ -237,7 +238,7 @@ async function attendeeFeed(attendeeId: string): Promise<FeedContent | undefined
 
 /** Every meeting with this bridge point: sites of the same name in any meeting. */
 async function siteFeed(siteId: string): Promise<FeedContent | undefined> {
-  if (!Types.ObjectId.isValid(siteId)) return undefined;
+  if (!isObjectIdString(siteId)) return undefined;
   const self = await SiteModel.findById(siteId, siteFields).lean<SiteLean>();
   if (!self) return undefined;
   const unit = await unitOfMeeting(self.meetingId);
@@ -295,8 +296,8 @@ export function unitKeyOf(meeting: Pick<MeetingRecord, 'unitId'>): string | unde
 }
 
 function unitIdOfKey(unitKey: string): Types.ObjectId | undefined {
-  const id = /^unit:([0-9a-f]{24})$/.exec(unitKey)?.[1];
-  return id ? new Types.ObjectId(id) : undefined;
+  const id = unitKey.startsWith('unit:') ? unitKey.slice('unit:'.length) : undefined;
+  return isObjectIdString(id) ? new Types.ObjectId(id) : undefined;
 }
 
 // ---------------------------------------------------------------------------------------------
