@@ -2,6 +2,7 @@
 // served at /assets/ with a year-long immutable cache and their precompressed .br/.gz copies, so a
 // district phone on a slow link downloads each bundle once, compressed, and never asks again.
 import express, { type RequestHandler } from 'express';
+import { createHash } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,7 +12,7 @@ const manifestFile = path.join(assetsDir, 'manifest.json');
 
 export const immutableCache = 'public, max-age=31536000, immutable';
 
-let cached: { mtimeMs: number; entries: Record<string, string>; inline: Map<string, string> } | undefined;
+let cached: { mtimeMs: number; entries: Record<string, string>; inline: Map<string, string>; hashes: Map<string, string> } | undefined;
 
 /** The manifest, read again when a rebuild (npm run build:client, --watch) replaced it. */
 function manifest(): NonNullable<typeof cached> {
@@ -23,7 +24,7 @@ function manifest(): NonNullable<typeof cached> {
   }
   if (!cached || cached.mtimeMs !== mtimeMs) {
     const entries = mtimeMs < 0 ? {} : (JSON.parse(readFileSync(manifestFile, 'utf8')) as Record<string, string>);
-    cached = { mtimeMs, entries, inline: new Map() };
+    cached = { mtimeMs, entries, inline: new Map(), hashes: new Map() };
   }
   return cached;
 }
@@ -57,6 +58,20 @@ export function inlineAsset(entry: string): string {
     state.inline.set(entry, text);
   }
   return text;
+}
+
+/**
+ * The Content-Security-Policy source that allows exactly this inline stylesheet ('sha256-...'),
+ * so pages can inline it without allowing 'unsafe-inline' styles.
+ */
+export function inlineAssetHash(entry: string): string {
+  const state = manifest();
+  let hash = state.hashes.get(entry);
+  if (hash === undefined) {
+    hash = `'sha256-${createHash('sha256').update(inlineAsset(entry), 'utf8').digest('base64')}'`;
+    state.hashes.set(entry, hash);
+  }
+  return hash;
 }
 
 const hashedFile = /^\/[\w.-]+-[A-Z0-9]{8}\.(js|css|map)$/;

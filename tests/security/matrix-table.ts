@@ -1,0 +1,1 @@
+export const expectedHttp: Record<string, string> = {};
