@@ -7,10 +7,14 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 import { registeredCatalogues } from '../../server/lib/i18n.js';
-import type { HttpClient } from '../helpers/http.js';
-import { buildWorld, clientFor, differences, fillPath, paramsFor, registeredRoutes, restoreStore, watchWrites, roles, roleTitles, snapshotStore, tokenFor, type Role, type World } from './world.js';
+import { buildWorld, clientFor, differences, fillPath, paramsFor, registeredRoutes, restoreStore, secretsHiddenFrom, watchWrites, roles, roleTitles, snapshotStore, tokenFor, type Role, type World } from './world.js';
 import { bodyFor, outcomeOf, outcomeSymbol, send } from './requests.js';
-import { expectedHttp } from './matrix-table.js';
+import { expectedHttp, expectedSocket, renderMatrix } from './matrix-table.js';
+import type { Socket } from 'socket.io-client';
+import { HttpClient } from '../helpers/http.js';
+import { liveCommands } from '../../server/live/contract.js';
+import { currentCode } from '../../server/attendance/codes.js';
+import { Screens, send as emit } from '../live/fixtures.js';
 
 /** Rows whose request replaces the browser's session (sign-in, sign-out, opening a link). */
 const replacesSession = /^(POST \/logout|POST \/login|POST \/setup|(GET|POST) \/(a|s|invite)\/:token)$/;
@@ -79,6 +83,9 @@ describe('authorization matrix (HTTP)', () => {
         const response = await send(client, route, path, bodyFor(world, route));
         let outcome = outcomeOf(route, response);
         if (response.status >= 500) problems.push(`${route} as ${role}: ${response.status} ${response.text.slice(0, 200)}`);
+        if (!pattern.includes(':token')) {
+          for (const secret of secretsHiddenFrom(world, role)) if (response.text.includes(secret) || response.location?.includes(secret)) problems.push(`${route} as ${role} shows a secret link that is not theirs`);
+        }
         const changed = writes.take().length === 0 ? [] : differences(baseline, await snapshotStore());
         // A form answers with a redirect either way: refused, it shows the error on the next page.
         if (outcome === 'allow' && redirectsAfterForm(route, response)) {
@@ -105,9 +112,103 @@ describe('authorization matrix (HTTP)', () => {
   }, 600_000);
 });
 
-describe('the README shows the same table', () => {
+describe('authorization matrix (socket events)', () => {
+  it('every live command has a row, and every row a command', () => {
+    expect(Object.keys(liveCommands).filter((name) => !(name in expectedSocket)), 'events missing from the matrix').toEqual([]);
+    expect(Object.keys(expectedSocket).filter((name) => !(name in liveCommands)), 'rows for events that do not exist').toEqual([]);
+  });
+
+  it('every asker gets exactly the allowed events on a live meeting; a refusal is unauthorized/forbidden/not_found and changes nothing stored', async () => {
+    // The day is under way, with a request to speak from site B in the queue.
+    const organizer = await clientFor(app, world, 'organizer');
+    expect((await organizer.json('POST', `/api/v1/meetings/${world.meetingId}/live/commands/meeting:start`, {})).status).toBe(200);
+    const asked = await HttpClient.withBearer(app.baseUrl, world.siteB.token).json('POST', `/api/v1/meetings/${world.meetingId}/live/commands/speakers:request`, { opId: 'matrix-request-b', topic: 'Kiến nghị của huyện' });
+    const requestId = asked.json.request.id as string;
+    const screens = new Screens(app.baseUrl);
+    const writes = watchWrites();
+    let baseline = await snapshotStore();
+    const problems: string[] = [];
+    const observed: Record<string, string> = {};
+    let serial = 0;
+    const sockets = new Map<Role, Socket>();
+    const socketFor = async (role: Role): Promise<Socket> => {
+      const open = sockets.get(role);
+      if (open?.connected) return open;
+      const auth: Record<string, string> = {};
+      const headers: Record<string, string> = {};
+      if (role === 'attendee' || role === 'attendeeOnOther') auth.token = world.self.token;
+      else if (role === 'coordinatorOnB') auth.token = world.siteA.token;
+      else if (role === 'chair') auth.token = world.day.chairToken;
+      else if (role !== 'anonymous') headers.cookie = (await clientFor(app, world, role)).cookieHeader();
+      const socket = screens.open(auth, headers);
+      await new Promise<void>((resolve) => {
+        socket.once('connect', () => resolve());
+        socket.once('connect_error', () => resolve());
+      });
+      sockets.set(role, socket);
+      return socket;
+    };
+    try {
+      for (const name of Object.keys(liveCommands).sort()) {
+        if (writes.take().length > 0) baseline = await snapshotStore();
+        let row = '';
+        for (const role of roles) {
+          const socket = await socketFor(role);
+          const params = paramsFor(world, role);
+          const input = socketInput(name, params, requestId, `matrix-${name.replace(':', '-')}-${serial++}`, role === 'attendee' || role === 'attendeeOnOther' ? world.siteA : world.siteB);
+          const ack = socket.connected ? await emit(socket, name, input) : { ok: false, error: { code: 'unauthorized' } };
+          const code: string | undefined = ack?.ok ? undefined : ack?.error?.code;
+          const outcome = code === undefined ? 'allow' : ['unauthorized', 'forbidden', 'not_found'].includes(code) ? 'deny' : 'refused';
+          row += outcomeSymbol[outcome];
+          if (code === 'internal' || code === 'too_many_requests') problems.push(`${name} as ${role}: ${JSON.stringify(ack).slice(0, 200)}`);
+          for (const secret of secretsHiddenFrom(world, role)) if (JSON.stringify(ack ?? {}).includes(secret)) problems.push(`${name} as ${role} acknowledges with a secret link that is not theirs`);
+          if (writes.take().length === 0) continue;
+          const after = await snapshotStore();
+          const changed = differences(baseline, after);
+          if (changed.length === 0) continue;
+          if (outcome !== 'allow') problems.push(`${name} as ${role} was refused (${code}) but changed ${changed.join('; ')}`);
+          await restoreStore(baseline, after);
+        }
+        observed[name] = row;
+      }
+    } finally {
+      screens.closeAll();
+    }
+    if (process.env.MATRIX_PRINT) console.log(Object.entries(observed).map(([name, row]) => `  '${name}': '${row}',`).join('\n'));
+    expect(problems).toEqual([]);
+    const wrong = Object.entries(observed)
+      .filter(([name, row]) => expectedSocket[name] !== row)
+      .map(([name, row]) => `${name}: expected ${expectedSocket[name]} got ${row}`);
+    expect(wrong, `columns: ${roles.map((role) => roleTitles[role]).join(', ')}`).toEqual([]);
+  }, 300_000);
+});
+
+/** A valid input for each live command, naming site B and someone else (or the attendee's own). */
+function socketInput(name: string, params: Record<string, string>, requestId: string, opId: string, site: { id: string; token: string }): Record<string, unknown> {
+  const meetingId = params.meetingId;
+  const inputs: Record<string, Record<string, unknown>> = {
+    'meeting:setQuorum': { quorumPercent: 60 },
+    'attendance:checkIn': { attendeeId: params.attendeeId, opId },
+    'attendance:selfCheckIn': { opId, code: currentCode(site.token, site.id).code },
+    'attendance:markAbsent': { attendeeId: params.attendeeId, opId, reason: 'sick' },
+    'attendance:leftEarly': { attendeeId: params.attendeeId, opId },
+    'attendance:addWalkIn': { siteId: params.siteId, opId, fullName: 'Khách mời tự do' },
+    'attendance:undo': { attendeeId: params.attendeeId, opId },
+    'site:setLink': { siteId: params.siteId, status: 'audioProblem' },
+    'site:checkInCode': { siteId: params.siteId },
+    'agenda:start': { itemId: params.itemId },
+    'agenda:extend': { minutes: 5, opId },
+    'speakers:request': { opId, topic: 'Ý kiến về kế hoạch năm 2027', siteId: params.siteId },
+    'speakers:withdraw': { requestId },
+    'speakers:reorder': { orderedIds: [requestId] },
+    'speakers:grant': { requestId },
+  };
+  return { meetingId, ...(inputs[name] ?? {}) };
+}
+
+describe('the README shows the same tables', () => {
   it('README.md carries the matrix rendered from this test', () => {
     const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
-    void readme;
+    expect(readme).toContain(renderMatrix());
   });
 });

@@ -10,7 +10,7 @@ type Json = Record<string, unknown> | unknown[];
 
 /** A valid body per "METHOD /pattern" (routes not listed send none, or an empty form). */
 export function bodyFor(world: World, route: string): Fields | Json | undefined {
-  const { siteA, siteB, itemId, directiveId, day } = world;
+  const { siteA, siteB, directiveId, day } = world;
   const bodies: Record<string, Fields | Json> = {
     'POST /login': { email: 'khcn@example.vn', password: 'not the password' },
     'POST /setup': { email: 'new-admin@example.vn', name: 'Quản trị mới', password: 'another long password', code: '000000' },
@@ -41,7 +41,7 @@ export function bodyFor(world: World, route: string): Fields | Json | undefined 
     'POST /my/site': { coordinatorName: 'Trần Văn Điều Phối', coordinatorPhone: '0901234567' },
     'POST /api/v1/meetings/:meetingId/sites': { name: 'UBND huyện Lai Vung' },
     'POST /api/v1/meetings/:meetingId/sites/add-districts': { provinceCode: '87' },
-    'PUT /api/v1/meetings/:meetingId/sites/order': { siteIds: [...day.sites.map((site) => site.id)].reverse() },
+    'PUT /api/v1/meetings/:meetingId/sites/order': { siteIds: [...world.siteIds].reverse() },
     'PATCH /api/v1/meetings/:meetingId/sites/:siteId': { name: 'UBND huyện Tháp Mười (sửa)' },
     'PATCH /api/v1/my/site': { coordinatorName: 'Trần Văn Điều Phối' },
     'POST /meetings/:meetingId/attendees': { fullName: 'Đại biểu mới', siteId: siteB.id },
@@ -75,13 +75,12 @@ export function bodyFor(world: World, route: string): Fields | Json | undefined 
     'POST /meetings/:meetingId/tasks/:taskId/status': { status: 'done' },
     'POST /my/tasks/:meetingId/:taskId/progress': { text: 'Đã hoàn thành một phần.', status: 'inProgress' },
     'POST /api/v1/meetings/:meetingId/directives': { text: 'Chỉ đạo mới của chủ tọa.' },
-    'PUT /api/v1/meetings/:meetingId/directives/order': { directiveIds: [directiveId] },
+    'PUT /api/v1/meetings/:meetingId/directives/order': { directiveIds: [...world.directiveIds].reverse() },
     'PATCH /api/v1/meetings/:meetingId/directives/:directiveId': { text: 'Chỉ đạo đã sửa.' },
     'POST /api/v1/meetings/:meetingId/directives/:directiveId/assign': { assignees: [`site:${siteB.id}`], dueDate: '2027-06-30' },
     'PATCH /api/v1/meetings/:meetingId/tasks/:taskId': { status: 'done' },
     'POST /api/v1/meetings/:meetingId/tasks/:taskId/progress': { text: 'Đã hoàn thành một phần.', status: 'inProgress' },
   };
-  void itemId;
   return bodies[route];
 }
 
@@ -104,6 +103,8 @@ export async function send(client: HttpClient, route: string, path: string, body
 
 export type Outcome = 'allow' | 'deny' | 'refused';
 
+const linkOrHome = /^GET (\/|\/(a|s|invite)\/:token)$/;
+
 /**
  * allow: the asker got what they asked for (2xx, or a redirect that is not to the sign-in page);
  * deny: 401, 403, 404 or sent to sign in; refused: another 4xx (409, 422: the request reached the
@@ -112,7 +113,13 @@ export type Outcome = 'allow' | 'deny' | 'refused';
 export function outcomeOf(route: string, response: { status: number; location?: string }): Outcome {
   const { status, location } = response;
   if (status === 401 || status === 403 || status === 404) return 'deny';
-  if (status >= 300 && status < 400) return location && /^\/login(\?|$)/.test(location) && route !== 'POST /logout' ? 'deny' : 'allow';
+  if (status >= 300 && status < 400) {
+    if (route === 'POST /logout') return 'allow';
+    // A page that sends the asker elsewhere (to sign in, or home: /my for an attendee) is not
+    // theirs; the links and the front door redirect by design.
+    if (route.startsWith('GET ') && !linkOrHome.test(route)) return 'deny';
+    return location && /^\/login(\?|$)/.test(location) ? 'deny' : 'allow';
+  }
   if (status >= 200 && status < 300) return 'allow';
   return 'refused';
 }

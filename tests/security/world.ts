@@ -32,6 +32,9 @@ export interface World {
   other: { id: string; token: string };
   itemId: string;
   directiveId: string;
+  /** Every directive and every site of the meeting, in order. */
+  directiveIds: string[];
+  siteIds: string[];
   taskB: string;
   taskA: string;
   draftId: string;
@@ -56,7 +59,7 @@ export async function buildWorld(app: TestApp): Promise<World> {
   const meetingId = day.meetingId;
   const meeting = (await MeetingModel.findById(meetingId).lean())!;
   const directive = await addDirective(unitOrganizer, { meetingId, text: 'Mỗi huyện báo cáo kết quả chuyển giao công nghệ.' });
-  await addDirective(unitOrganizer, { meetingId, text: 'Sở Khoa học và Công nghệ tổng hợp báo cáo quý.' });
+  const secondDirective = await addDirective(unitOrganizer, { meetingId, text: 'Sở Khoa học và Công nghệ tổng hợp báo cáo quý.' });
   // What a delete may remove: a draft meeting of the same unit, a site nobody is invited to.
   const draftMeeting = await createMeeting(unitOrganizer, { title: 'Hội nghị nháp', start: '2027-02-01T08:00', end: '2027-02-01T10:00' });
   const emptySite = await addSite(unitOrganizer, { meetingId, name: 'UBND huyện Hồng Ngự' });
@@ -77,6 +80,8 @@ export async function buildWorld(app: TestApp): Promise<World> {
     other: day.people[2][0],
     itemId: day.agendaIds[1],
     directiveId: directive.id,
+    directiveIds: [directive.id, secondDirective.id],
+    siteIds: [...day.sites.map((site) => site.id), String(emptySite._id)],
     taskA: tasks.find((task) => task.assignee.id === day.sites[1].id)!.id,
     taskB: tasks.find((task) => task.assignee.id === day.sites[2].id)!.id,
     draftId: String(draft.json.draftId ?? draft.json.id),
@@ -175,6 +180,19 @@ export function tokenFor(world: World, pattern: string): string {
   if (pattern.startsWith('/invite/')) return world.inviteToken;
   if (pattern.startsWith('/calendar/feeds/')) return world.feedToken;
   return '';
+}
+
+/**
+ * The secret links an asker must never be shown: another person's or site's link, the unit's
+ * feed, an invitation (shown once, to the administrator who made it, never again).
+ */
+export function secretsHiddenFrom(world: World, role: Role): string[] {
+  if (role === 'organizer' || role === 'administrator') return [world.inviteToken];
+  const hidden = [world.inviteToken, world.feedToken, world.siteB.token, world.other.token];
+  if (role !== 'coordinatorOnB') hidden.push(world.siteA.token);
+  if (role !== 'attendee' && role !== 'attendeeOnOther') hidden.push(world.self.token);
+  if (role !== 'chair') hidden.push(world.day.chairToken);
+  return hidden;
 }
 
 // ---------------------------------------------------------------------------------------------
