@@ -14,7 +14,7 @@ import { eventually } from '../live/fixtures.js';
 import { buildWorld, password, type World } from './world.js';
 
 /** Each fires a dialog (or sets a marker) if the browser ever treats it as markup. */
-const xss = (tag: string) => `${tag}<script>alert('${tag}')</script><img src=x onerror="alert('${tag}')"><svg onload="alert('${tag}')"></svg>"'><iframe srcdoc="<script>parent.alert('${tag}')</script>">`;
+const xss = (tag: string) => `<script>alert('${tag}')</script>"'><img src=x onerror=alert('${tag}')><svg onload=alert('${tag}')>`;
 /** Lines a calendar file or e-mail must never gain. */
 const crlf = '\r\nBcc: victim@example.com\r\nX-Injected: yes\r\nATTENDEE:mailto:evil@example.com\r\n';
 
@@ -25,6 +25,7 @@ let browser: Browser;
 let organizer: HttpClient;
 const inbox: string[] = [];
 const stored: Record<string, number> = {};
+const refusedWithCrlf: string[] = [];
 
 beforeAll(async () => {
   smtp = new SMTPServer({
@@ -60,7 +61,14 @@ beforeAll(async () => {
   for (const [name, method, path, body] of changes) {
     const response = await organizer.json(method, path, body);
     expect(response.status, `${name}: ${response.text.slice(0, 200)}`).toBeLessThan(500);
-    stored[name] = response.status;
+    stored[`${name} with CRLF`] = response.status;
+    if (response.status < 400) continue;
+    // Refused for its line breaks (a name is one line): the markup alone must still be stored as text.
+    const oneLine = Object.fromEntries(Object.entries(body).map(([field, value]) => [field, typeof value === 'string' ? value.replaceAll(crlf, ' ') : value]));
+    const again = await organizer.json(method, path, oneLine);
+    expect(again.status, `${name}: ${again.text.slice(0, 300)}`).toBeLessThan(500);
+    stored[name] = again.status;
+    refusedWithCrlf.push(`${name}: ${response.text.slice(0, 200)}`);
   }
 }, 120_000);
 
@@ -96,7 +104,8 @@ async function watchedPage(client: HttpClient): Promise<{ page: Page; fired: str
 describe('HTML and script in names', () => {
   it('the names were stored (as text) or refused, never a server error', () => {
     expect(Object.values(stored).every((status) => status < 500)).toBe(true);
-    expect(stored.attendee).toBe(200);
+    // Markup is text like any other: every name took it.
+    expect(Object.entries(stored).filter(([name, status]) => !name.endsWith('CRLF') && status !== 200), refusedWithCrlf.join('\n')).toEqual([]);
   });
 
   it('run in no page: organizer pages, day-of screens, public page, the attendee’s and the coordinator’s pages', async () => {

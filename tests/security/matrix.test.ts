@@ -149,13 +149,18 @@ describe('authorization matrix (socket events)', () => {
       return socket;
     };
     try {
+      for (const role of roles) await socketFor(role);
       for (const name of Object.keys(liveCommands).sort()) {
         if (writes.take().length > 0) baseline = await snapshotStore();
         let row = '';
         for (const role of roles) {
+          const reopened = !sockets.get(role)?.connected;
           const socket = await socketFor(role);
+          if (reopened && writes.take().length > 0) baseline = await snapshotStore();
           const params = paramsFor(world, role);
-          const input = socketInput(name, params, requestId, `matrix-${name.replace(':', '-')}-${serial++}`, role === 'attendee' || role === 'attendeeOnOther' ? world.siteA : world.siteB);
+          // A self check-in carries the code on the wall of the asker's own site.
+          const ownSite = role === 'attendee' || role === 'attendeeOnOther' ? world.siteA : role === 'chair' ? world.day.sites[0] : world.siteB;
+          const input = socketInput(name, params, requestId, `matrix-${name.replace(':', '-')}-${serial++}`, ownSite);
           const ack = socket.connected ? await emit(socket, name, input) : { ok: false, error: { code: 'unauthorized' } };
           const code: string | undefined = ack?.ok ? undefined : ack?.error?.code;
           const outcome = code === undefined ? 'allow' : ['unauthorized', 'forbidden', 'not_found'].includes(code) ? 'deny' : 'refused';
