@@ -203,7 +203,13 @@ function errorHandler(logger: Logger): ErrorRequestHandler {
     }
     res.status(status);
     if (isApiRequest(req) || req.accepts(['html', 'json']) === 'json') return res.json(body);
-    res.render('error', { title: body.error.message, status, message: body.error.message, fields: 'fields' in body.error ? body.error.fields : undefined });
+    res.render('error', { title: body.error.message, status, message: body.error.message, fields: 'fields' in body.error ? body.error.fields : undefined }, (renderError: Error | null, html?: string) => {
+      if (!renderError) return res.send(html);
+      // The error page itself failed (e.g. bundles missing): say it in one line, never with
+      // Express's default page, which shows the stack outside production.
+      logger.error({ err: renderError, url: loggableUrl(req.originalUrl) }, 'error page failed');
+      res.type('text/plain').send(body.error.message);
+    });
   };
 }
 

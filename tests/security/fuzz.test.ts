@@ -8,7 +8,8 @@ import type { Socket } from 'socket.io-client';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 import { HttpClient } from '../helpers/http.js';
 import { liveCommands } from '../../server/live/contract.js';
-import { Screens, send as emit } from '../live/fixtures.js';
+import { Screens, eventually, send as emit } from '../live/fixtures.js';
+import { MeetingModel } from '../../server/meetings/model.js';
 import { buildWorld, clientFor, differences, fillPath, paramsFor, registeredRoutes, restoreStore, snapshotStore, tokenFor, watchWrites, type Snapshot, type World } from './world.js';
 import { bodyFor } from './requests.js';
 
@@ -234,6 +235,11 @@ describe(`hostile input (seed ${seed}, ${perRoute} per route)`, () => {
       ['coordinator', await screens.join(world.meetingId, { token: world.siteA.token })],
       ['organizer', await screens.join(world.meetingId, {}, { cookie: organizer.cookieHeader() })],
     ];
+    // The coordinator's screen marks site A connected just after joining: not the fuzz's doing.
+    const connected = (meeting: { live?: { sites?: Record<string, { connected?: boolean }> } } | null) => meeting?.live?.sites?.[world.siteA.id]?.connected === true;
+    expect(connected(await eventually(() => MeetingModel.findById(world.meetingId).lean(), connected))).toBe(true);
+    state.writes.take();
+    state.baseline = await snapshotStore();
     try {
       for (const name of Object.keys(liveCommands)) {
         for (const [who, socket] of sockets) {

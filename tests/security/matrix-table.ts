@@ -10,6 +10,7 @@ import { roles, roleTitles } from './world.js';
 
 /** Every HTTP route the app registers ("METHOD /pattern"). */
 export const expectedHttp: Record<string, string> = {
+  'DELETE /api/v1/meetings/:meetingId': '------AA',
   'DELETE /api/v1/meetings/:meetingId/agenda/items/:itemId': '------AA',
   'DELETE /api/v1/meetings/:meetingId/attendees/:attendeeId': '------AA',
   'DELETE /api/v1/meetings/:meetingId/attendees/import/:draftId': '------AA',
@@ -182,6 +183,7 @@ export const expectedHttp: Record<string, string> = {
 
 /** Every live command (Socket.IO event; the same names as POST .../live/commands/:name), on a live meeting. */
 export const expectedSocket: Record<string, string> = {
+  'agenda:extend': '-----RRR',
   'agenda:next': '-----AAA',
   'agenda:pause': '-----RRR',
   'agenda:previous': '-----AAA',

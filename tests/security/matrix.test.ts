@@ -14,7 +14,8 @@ import type { Socket } from 'socket.io-client';
 import { HttpClient } from '../helpers/http.js';
 import { liveCommands } from '../../server/live/contract.js';
 import { currentCode } from '../../server/attendance/codes.js';
-import { Screens, send as emit } from '../live/fixtures.js';
+import { Screens, eventually, send as emit } from '../live/fixtures.js';
+import { MeetingModel } from '../../server/meetings/model.js';
 
 /** Rows whose request replaces the browser's session (sign-in, sign-out, opening a link). */
 const replacesSession = /^(POST \/logout|POST \/login|POST \/setup|(GET|POST) \/(a|s|invite)\/:token)$/;
@@ -103,7 +104,7 @@ describe('authorization matrix (HTTP)', () => {
     }
     // Nothing changed behind the write hook's back.
     expect(differences(baseline, await snapshotStore())).toEqual([]);
-    if (process.env.MATRIX_PRINT) console.log(Object.entries(observed).map(([route, row]) => `  '${route}': '${row}',`).join('\n'));
+    if (process.env.MATRIX_PRINT) console.log('\n' + Object.entries(observed).map(([route, row]) => `  '${route}': '${row}',`).join('\n'));
     expect(problems).toEqual([]);
     const wrong = Object.entries(observed)
       .filter(([route, row]) => expectedHttp[route] !== row)
@@ -165,6 +166,9 @@ describe('authorization matrix (socket events)', () => {
           const code: string | undefined = ack?.ok ? undefined : ack?.error?.code;
           const outcome = code === undefined ? 'allow' : ['unauthorized', 'forbidden', 'not_found'].includes(code) ? 'deny' : 'refused';
           row += outcomeSymbol[outcome];
+          // A coordinator's screen joining marks its site connected, just after the answer: wait
+          // for that write so it is counted in this cell.
+          if (name === 'meeting:join' && role === 'coordinatorOnB' && outcome === 'allow') await siteConnected(world.meetingId, world.siteA.id);
           if (code === 'internal' || code === 'too_many_requests') problems.push(`${name} as ${role}: ${JSON.stringify(ack).slice(0, 200)}`);
           for (const secret of secretsHiddenFrom(world, role)) if (JSON.stringify(ack ?? {}).includes(secret)) problems.push(`${name} as ${role} acknowledges with a secret link that is not theirs`);
           if (writes.take().length === 0) continue;
@@ -179,7 +183,7 @@ describe('authorization matrix (socket events)', () => {
     } finally {
       screens.closeAll();
     }
-    if (process.env.MATRIX_PRINT) console.log(Object.entries(observed).map(([name, row]) => `  '${name}': '${row}',`).join('\n'));
+    if (process.env.MATRIX_PRINT) console.log('\n' + Object.entries(observed).map(([name, row]) => `  '${name}': '${row}',`).join('\n'));
     expect(problems).toEqual([]);
     const wrong = Object.entries(observed)
       .filter(([name, row]) => expectedSocket[name] !== row)
@@ -187,6 +191,11 @@ describe('authorization matrix (socket events)', () => {
     expect(wrong, `columns: ${roles.map((role) => roleTitles[role]).join(', ')}`).toEqual([]);
   }, 300_000);
 });
+
+async function siteConnected(meetingId: string, siteId: string): Promise<void> {
+  const connected = (meeting: { live?: { sites?: Record<string, { connected?: boolean }> } } | null) => meeting?.live?.sites?.[siteId]?.connected === true;
+  expect(connected(await eventually(() => MeetingModel.findById(meetingId).lean(), connected))).toBe(true);
+}
 
 /** A valid input for each live command, naming site B and someone else (or the attendee's own). */
 function socketInput(name: string, params: Record<string, string>, requestId: string, opId: string, site: { id: string; token: string }): Record<string, unknown> {

@@ -212,6 +212,21 @@ describe('templates', () => {
 });
 
 describe('error answers', () => {
+  it('when the error page itself cannot be drawn, the answer is one line in the asker’s language, not a stack', async () => {
+    const express = app.express as unknown as { render: (...args: unknown[]) => void };
+    const render = express.render;
+    express.render = (...args: unknown[]) => (args.at(-1) as (error: Error) => void)(new Error('client bundle "styles.css" is not built'));
+    try {
+      const missing = await (await app.signInOrganizer()).get('/no-such-page?lang=en');
+      expect(missing.status).toBe(404);
+      expect(missing.headers.get('content-type')).toMatch(/^text\/plain/);
+      expect(missing.text).not.toMatch(/Error|styles\.css|at \w|<pre>/);
+      expect(missing.text.length).toBeGreaterThan(0);
+    } finally {
+      express.render = render;
+    }
+  });
+
   it('carry no stack trace, file path or internals, in HTML or JSON', async () => {
     const client = app.newClient();
     const answers = [
