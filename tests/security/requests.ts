@@ -10,7 +10,7 @@ type Json = Record<string, unknown> | unknown[];
 
 /** A valid body per "METHOD /pattern" (routes not listed send none, or an empty form). */
 export function bodyFor(world: World, route: string): Fields | Json | undefined {
-  const { siteA, siteB, directiveId, day } = world;
+  const { siteA, siteB, day } = world;
   const bodies: Record<string, Fields | Json> = {
     'POST /login': { email: 'khcn@example.vn', password: 'not the password' },
     'POST /setup': { email: 'new-admin@example.vn', name: 'Quản trị mới', password: 'another long password', code: '000000' },
