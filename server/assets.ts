@@ -12,7 +12,7 @@ const manifestFile = path.join(assetsDir, 'manifest.json');
 
 export const immutableCache = 'public, max-age=31536000, immutable';
 
-let cached: { mtimeMs: number; entries: Record<string, string>; inline: Map<string, string> } | undefined;
+let cached: { mtimeMs: number; entries: Record<string, string>; inline: Map<string, string>; hashes: Map<string, string> } | undefined;
 
 /** The manifest, read again when a rebuild (npm run build:client, --watch) replaced it. */
 function manifest(): NonNullable<typeof cached> {
@@ -24,7 +24,7 @@ function manifest(): NonNullable<typeof cached> {
   }
   if (!cached || cached.mtimeMs !== mtimeMs) {
     const entries = mtimeMs < 0 ? {} : (JSON.parse(readFileSync(manifestFile, 'utf8')) as Record<string, string>);
-    cached = { mtimeMs, entries, inline: new Map() };
+    cached = { mtimeMs, entries, inline: new Map(), hashes: new Map() };
   }
   return cached;
 }
@@ -95,6 +95,20 @@ export function inlineScriptHashes(): string {
     state.inline.set('script-hashes', sources);
   }
   return sources;
+}
+
+/**
+ * The Content-Security-Policy source that allows exactly this inline stylesheet ('sha256-...'),
+ * so pages can inline it without allowing 'unsafe-inline' styles.
+ */
+export function inlineAssetHash(entry: string): string {
+  const state = manifest();
+  let hash = state.hashes.get(entry);
+  if (hash === undefined) {
+    hash = `'sha256-${createHash('sha256').update(inlineAsset(entry), 'utf8').digest('base64')}'`;
+    state.hashes.set(entry, hash);
+  }
+  return hash;
 }
 
 const hashedFile = /^\/[\w.-]+-[A-Z0-9]{8}\.(js|css|map)$/;

@@ -188,7 +188,14 @@ async function change(
 ): Promise<AttendanceAck> {
   const meetingId = String(attendee.meetingId);
   const meeting = await openMeeting(actor, meetingId);
-  let record = await ensureRecord(attendee, options.walkIn ?? false);
+  const existing = await AttendanceModel.findOne({ meetingId: attendee.meetingId, attendeeId: attendee._id }).lean<StoredRecord>();
+  if (!existing) {
+    // Decided on the implicit "expected" state first, so a refusal (nothing to undo, not there
+    // to leave early) leaves no record behind.
+    if (next === 'undo') throw new Conflict('attendance.undo.nothing');
+    next(stateOf({}), meeting);
+  }
+  let record = existing ?? (await ensureRecord(attendee, options.walkIn ?? false));
   for (let attempt = 0; ; attempt++) {
     const before = stateOf(record);
     let after: State | undefined;

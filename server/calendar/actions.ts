@@ -160,8 +160,9 @@ const feedSchema = z.object({
 
 /** Whose feed the asker names, after checking they may manage it. */
 async function feedOwner(actor: Actor, input: unknown): Promise<{ scope: FeedScope; key: string; meetingId: Types.ObjectId }> {
-  const data = parseInput(feedSchema, input);
+  // Someone not signed in is told so, whatever they sent (not that their input is invalid).
   if (actor.kind === 'anonymous') throw new Unauthorized();
+  const data = parseInput(feedSchema, input);
   const meetingId = new Types.ObjectId(data.meetingId);
   if (data.scope === 'attendee') {
     // One's own feed only.

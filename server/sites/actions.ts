@@ -251,12 +251,14 @@ export async function removeSite(actor: Actor, input: unknown): Promise<{ remove
   const marked = await SiteModel.updateOne(
     { _id: site._id, $or: [{ removingUntil: { $exists: false } }, { removingUntil: { $lte: new Date() } }] },
     { $set: { removingUntil: new Date(Date.now() + removalLeaseMs) } },
+    // The lease is not a change of the site: a refused removal must leave it as it was.
+    { timestamps: false },
   );
   if (marked.matchedCount === 0) {
     if (await SiteModel.exists({ _id: site._id })) throw new Conflict('error.changedMeanwhile');
     throw new NotFound('site.notFound');
   }
-  const unmark = () => SiteModel.updateOne({ _id: site._id }, { $unset: { removingUntil: 1 } }).catch(() => undefined);
+  const unmark = () => SiteModel.updateOne({ _id: site._id }, { $unset: { removingUntil: 1 } }, { timestamps: false }).catch(() => undefined);
   if (!target) {
     const count = await AttendeeModel.countDocuments({ meetingId: site.meetingId, siteId: site._id });
     if (count > 0) {
