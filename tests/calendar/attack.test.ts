@@ -1,0 +1,96 @@
+// A second reader's attacks on the calendar part, over real HTTP: what a polling calendar app, a
+// browser saving a file, and someone holding an old or another person's link would do.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestApp, type TestApp } from '../helpers/app.js';
+import { HttpClient } from '../helpers/http.js';
+import { createMeeting, updateMeeting } from '../../server/meetings/actions.js';
+import { createAttendee, removeAttendee, rotateAccessToken } from '../../server/attendees/actions.js';
+import { SiteModel } from '../../server/sites/model.js';
+import { addSite } from '../../server/sites/actions.js';
+import { newCalendarConference, parseCalendar, type CalendarConference } from './fixtures.js';
+
+let app: TestApp;
+let conference: CalendarConference;
+
+beforeAll(async () => {
+  app = await startTestApp();
+  conference = await newCalendarConference(app.organizer);
+});
+
+afterAll(async () => {
+  await app.stop();
+});
+
+async function attendeeClient(token: string): Promise<HttpClient> {
+  const client = app.newClient();
+  await client.openLink(`/a/${token}`);
+  return client;
+}
+
+describe('a polling calendar app', () => {
+  it('is never told "not modified" after a meeting drops out of a feed (If-Modified-Since alone)', async () => {
+    // The delegate (same e-mail address) is also invited to a second meeting of the unit.
+    const second = await createMeeting(app.organizer, { title: 'Hội nghị giao ban quý I', organizingUnit: 'Sở Khoa học và Công nghệ tỉnh Đồng Tháp', start: '2022-03-01T08:00', end: '2022-03-01T11:00', status: 'scheduled' });
+    const secondId = String(second._id);
+    const site = await addSite(app.organizer, { meetingId: secondId, name: 'Huyện Lai Vung', address: 'Lai Vung' });
+    const siteId = String((site as { _id?: unknown; id?: unknown })._id ?? (site as { id?: unknown }).id);
+    const again = await createAttendee(app.organizer, { meetingId: secondId, fullName: 'Trần Thị Tám', email: 'lai-vung@example.vn', role: 'delegate', siteId });
+    const delegate = await attendeeClient(conference.delegate.token);
+    const made = await delegate.json('POST', '/api/v1/my/calendar/feed');
+    expect(made.status).toBe(201);
+    const feedPath = new URL(made.json.https as string).pathname;
+    // The second meeting changes after the link was made: it is the feed's latest change.
+    await updateMeeting(app.organizer, { meetingId: secondId, title: 'Hội nghị giao ban quý I (đổi phòng)' });
+    const subscriber = app.newClient();
+    const first = await subscriber.get(feedPath);
+    expect(parseCalendar(first.text).events.map((event) => event.uid)).toContain(`${secondId}.meeting@bridgepoint`);
+
+    await removeAttendee(app.organizer, { meetingId: secondId, attendeeId: again.id });
+    const validators: Record<string, string> = {};
+    const lastModified = first.headers.get('last-modified');
+    if (lastModified) validators['if-modified-since'] = lastModified;
+    const polled = await subscriber.get(feedPath, validators);
+    expect(polled.status).toBe(200);
+    expect(parseCalendar(polled.text).events.map((event) => event.uid)).not.toContain(`${secondId}.meeting@bridgepoint`);
+    // The ETag still makes an unchanged feed cheap.
+    const unchanged = await subscriber.get(feedPath, { 'if-none-match': polled.headers.get('etag')! });
+    expect(unchanged.status).toBe(304);
+  });
+});
+
+describe('a browser saving the file', () => {
+  it("names it with a valid RFC 8187 filename* whatever the title holds (quotes, brackets, Vietnamese)", async () => {
+    const other = await newCalendarConference(app.organizer, { title: "Họp 'khẩn' (bổ sung) *mới* 100% #1" });
+    const file = await app.newClient().get(`/p/${other.publicId}/calendar.ics`);
+    const disposition = file.headers.get('content-disposition')!;
+    const extended = /filename\*=UTF-8''([^;\s]*)/.exec(disposition)?.[1];
+    expect(extended).toBeDefined();
+    // attr-char (RFC 8187 §3.2.1) or a %XX escape, nothing else: a ' ends the charset/language parts.
+    expect(extended).toMatch(/^(?:[A-Za-z0-9!#$&+.^_`|~-]|%[0-9A-F]{2})+$/);
+    expect(decodeURIComponent(extended!)).toBe("Họp 'khẩn' (bổ sung) mới 100% #1.ics");
+  });
+});
+
+describe('old and other people\'s links', () => {
+  it("an attendee's old personal link, once the organizer rotates it, neither downloads nor answers", async () => {
+    const other = await newCalendarConference(app.organizer, { title: 'Hội nghị đổi liên kết' });
+    const holder = await attendeeClient(other.delegate.token);
+    expect((await holder.get('/my/calendar.ics')).status).toBe(200);
+    await rotateAccessToken(app.organizer, { meetingId: other.meetingId, attendeeId: other.delegate.id });
+    expect((await holder.get('/my/calendar.ics')).status).not.toBe(200);
+    expect((await holder.json('POST', '/api/v1/my/rsvp', { response: 'accepted' })).status).toBeGreaterThanOrEqual(400);
+    const bearer = HttpClient.withBearer(app.baseUrl, other.delegate.token);
+    expect((await bearer.get('/my/calendar.ics')).status).not.toBe(200);
+    expect((await bearer.json('POST', '/api/v1/my/rsvp', { response: 'declined', reason: 'x' })).status).toBeGreaterThanOrEqual(400);
+  });
+
+  it('an RSVP form posted from another site (no CSRF token) changes nothing', async () => {
+    const delegate = await attendeeClient(conference.chair.token);
+    const forged = await delegate.postForm('/my/rsvp', { response: 'declined', reason: 'forged' }, { csrf: false });
+    expect(forged.status).toBe(403);
+    const headcount = (await SiteModel.findById(conference.mainSiteId, { expectedHeadcount: 1 }).lean())!.expectedHeadcount;
+    const file = parseCalendar((await delegate.get('/my/calendar.ics')).text);
+    expect(file.events[0].attendees[0].partstat).toBe('NEEDS-ACTION');
+    expect(headcount).toBeGreaterThanOrEqual(0);
+  });
+});
