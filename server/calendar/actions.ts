@@ -230,9 +230,10 @@ export async function queueInvitations(actor: Actor, input: unknown, options: { 
     const result = await InvitationModel.bulkWrite(
       targets.map((attendee) => ({
         updateOne: {
-          // Only a record that is new, or failed before, is (re)queued: sent ones stay sent.
-          filter: { attendeeId: attendee._id, sequence, state: { $in: ['failed'] } },
-          update: { $set: { state: 'pending', lastError: '' } },
+          // Only a record that is new, failed before, was dropped (no address when its turn came) or
+          // went to an address the organizer has since corrected is (re)queued: the rest stay sent.
+          filter: { attendeeId: attendee._id, sequence, $or: [{ state: { $in: ['failed', 'superseded'] } }, { state: 'sent', email: { $ne: attendee.email } }] },
+          update: { $set: { state: 'pending', lastError: '', email: attendee.email! } },
         },
       })),
       { ordered: false },

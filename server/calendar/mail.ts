@@ -94,7 +94,7 @@ async function deliveryLoop(meetingId: string): Promise<void> {
       });
       try {
         await mailer.sendMail({ from: calendarSettings().mailFrom, to: { name: entry.attendee.fullName, address: entry.attendee.email }, ...message });
-        await InvitationModel.updateOne({ _id: record._id, claim: record.claim }, { $set: { state: 'sent', sentAt: new Date(), method: message.icalEvent.method.toUpperCase(), lastError: '' }, $unset: { claim: 1 } });
+        await InvitationModel.updateOne({ _id: record._id, claim: record.claim }, { $set: { state: 'sent', sentAt: new Date(), method: message.icalEvent.method.toUpperCase(), email: entry.attendee.email, lastError: '' }, $unset: { claim: 1 } });
       } catch (error) {
         // Tried again at once a few times (a dropped connection), then left failed for the organizer to resend.
         const state = record.attempts >= maxAttempts ? 'failed' : 'pending';

@@ -3,8 +3,8 @@ import { SMTPServer } from 'smtp-server';
 import type { AddressInfo } from 'node:net';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 import type { HttpClient } from '../helpers/http.js';
-import { updateMeeting } from '../../server/meetings/actions.js';
-import { createAttendee } from '../../server/attendees/actions.js';
+import { setMeetingStatus, updateMeeting } from '../../server/meetings/actions.js';
+import { createAttendee, updateAttendee } from '../../server/attendees/actions.js';
 import { AttendeeModel } from '../../server/attendees/model.js';
 import { InvitationModel } from '../../server/calendar/model.js';
 import { deliveriesSettled, resumeInvitationDelivery, staleClaimMs } from '../../server/calendar/mail.js';
@@ -242,5 +242,51 @@ describe('hostile names in e-mails', () => {
     expect(invite.events[0].summary).toBe('Hội nghị\nBcc: meeting@evil.example\nX-Evil: 1');
     expect(invite.events[0].attendees.map((attendee) => attendee.value)).toEqual(['mailto:ke-xau@example.vn']);
     expect(vobjectProblems(calendarPart.body)).toBeNull();
+  });
+});
+
+describe('second reader: the invitation follows the person and the meeting', () => {
+  const calendarOf = (mail: Received) => parseCalendar(parts(mail.raw).find((part) => /^text\/calendar/.test(part.headers['content-type'] ?? ''))!.body);
+  const sendFor = async (meetingId: string, fields: Record<string, string>) => {
+    const response = await organizer.json('POST', `/api/v1/meetings/${meetingId}/invitations`, fields);
+    await deliveriesSettled();
+    return response.json?.queued as number;
+  };
+
+  it('an address corrected after the invitation went out gets it at the new address when the organizer sends again', async () => {
+    const meeting = await newCalendarConference(app.organizer, { title: 'Hội nghị sửa địa chỉ thư' });
+    await sendFor(meeting.meetingId, { scope: 'all', locale: 'vi' });
+    expect(mailTo('lai-vung@example.vn').filter((mail) => calendarOf(mail).events[0].uid.startsWith(meeting.meetingId))).toHaveLength(1);
+    // The address was mistyped: the organizer corrects it and sends again.
+    await updateAttendee(app.organizer, { meetingId: meeting.meetingId, attendeeId: meeting.delegate.id, email: 'lai-vung.dung@example.vn' });
+    expect(await sendFor(meeting.meetingId, { scope: 'all', locale: 'vi' })).toBe(1);
+    const [corrected] = mailTo('lai-vung.dung@example.vn');
+    expect(corrected).toBeDefined();
+    expect(calendarOf(corrected).events[0].attendees[0].value).toBe('mailto:lai-vung.dung@example.vn');
+    // Nobody else is mailed twice, and sending once more mails nobody.
+    expect(await sendFor(meeting.meetingId, { scope: 'all', locale: 'vi' })).toBe(0);
+  });
+
+  it('reschedule, cancel and reinstate: REQUEST, CANCEL, REQUEST with one UID and a rising SEQUENCE, each once', async () => {
+    const meeting = await newCalendarConference(app.organizer, { title: 'Hội nghị hoãn rồi họp lại' });
+    const mine = () => mailTo('chu-tich@example.vn').map(calendarOf).filter((file) => file.events[0].uid === `${meeting.meetingId}.meeting@bridgepoint`);
+    await sendFor(meeting.meetingId, { scope: 'all', locale: 'vi' });
+    await updateMeeting(app.organizer, { meetingId: meeting.meetingId, start: '2021-12-30T08:00', end: '2021-12-30T11:00' });
+    await sendFor(meeting.meetingId, { scope: 'all', locale: 'vi' });
+    await cancel(app.organizer, meeting.meetingId);
+    await sendFor(meeting.meetingId, { scope: 'all', locale: 'vi' });
+    await setMeetingStatus(app.organizer, { meetingId: meeting.meetingId, action: 'reinstate' });
+    await sendFor(meeting.meetingId, { scope: 'all', locale: 'vi' });
+    await sendFor(meeting.meetingId, { scope: 'all', locale: 'vi' });
+    const files = mine();
+    expect(files.map((file) => file.method)).toEqual(['REQUEST', 'REQUEST', 'CANCEL', 'REQUEST']);
+    const sequences = files.map((file) => file.events[0].sequence);
+    expect([...sequences].sort((a, b) => a - b)).toEqual(sequences);
+    expect(new Set(sequences).size).toBe(4);
+    for (const file of files) {
+      expect(file.events[0].organizer?.value).toBe('mailto:hoi-nghi@so-khcn.example.vn');
+      expect(file.events[0].attendees.map((attendee) => attendee.value)).toEqual(['mailto:chu-tich@example.vn']);
+    }
+    expect(files[3].events[0]).toMatchObject({ status: 'CONFIRMED', start: '2021-12-30T08:00:00' });
   });
 });
