@@ -94,3 +94,42 @@ describe('old and other people\'s links', () => {
     expect(headcount).toBeGreaterThanOrEqual(0);
   });
 });
+
+describe('every calendar route asks who is asking', () => {
+  it('anonymous visitors, attendees and coordinators (of this or another meeting) get none of the organizer routes, nor another site\'s feed', async () => {
+    const other = await newCalendarConference(app.organizer, { title: 'Hội nghị khác' });
+    const coordinatorOf = async (meetingId: string, siteId: string) => (await SiteModel.findOne({ _id: siteId, meetingId }, { coordinatorToken: 1 }).lean())!.coordinatorToken;
+    const askers: Array<[string, HttpClient]> = [
+      ['anonymous', app.newClient()],
+      ['attendee of this meeting', HttpClient.withBearer(app.baseUrl, conference.delegate.token)],
+      ['chair of another meeting', HttpClient.withBearer(app.baseUrl, other.chair.token)],
+      ['coordinator of another meeting', HttpClient.withBearer(app.baseUrl, await coordinatorOf(other.meetingId, other.laiVungId))],
+      ['coordinator of Lai Vung here', HttpClient.withBearer(app.baseUrl, await coordinatorOf(conference.meetingId, conference.laiVungId))],
+    ];
+    const id = conference.meetingId;
+    const calls: Array<[string, string, unknown?]> = [
+      ['GET', `/api/v1/meetings/${id}/calendar`],
+      ['GET', `/api/v1/meetings/${id}/invitations`],
+      ['POST', `/api/v1/meetings/${id}/invitations`, { scope: 'all' }],
+      ['POST', `/api/v1/meetings/${id}/calendar/feeds`, { scope: 'unit' }],
+      ['POST', `/api/v1/meetings/${id}/calendar/feeds`, { scope: 'site', siteId: conference.mainSiteId }],
+      ['DELETE', `/api/v1/meetings/${id}/calendar/feeds`, { scope: 'site', siteId: conference.mainSiteId }],
+    ];
+    for (const [who, client] of askers) {
+      for (const [method, path, body] of calls) {
+        const response = await client.json(method, path, body);
+        expect([401, 403, 404], `${who}: ${method} ${path} ${JSON.stringify(body ?? '')} -> ${response.status}`).toContain(response.status);
+      }
+      const page = await client.get(`/meetings/${id}/calendar`);
+      expect(page.status === 303 || page.status >= 400, `${who}: organizer calendar page -> ${page.status}`).toBe(true);
+    }
+    // The RSVP summary: a coordinator sees their own site only, another meeting's people nothing.
+    const own = await askers[4][1].json('GET', `/api/v1/meetings/${id}/calendar/rsvps`);
+    expect(own.status).toBe(200);
+    expect(own.json.sites.map((site: { siteId: string }) => site.siteId)).toEqual([conference.laiVungId]);
+    for (const [who, client] of askers.slice(0, 4)) {
+      const response = await client.json('GET', `/api/v1/meetings/${id}/calendar/rsvps`);
+      expect([401, 403, 404], `${who}: rsvps -> ${response.status}`).toContain(response.status);
+    }
+  });
+});
