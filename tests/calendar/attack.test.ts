@@ -6,6 +6,7 @@ import { HttpClient } from '../helpers/http.js';
 import { createMeeting, updateMeeting } from '../../server/meetings/actions.js';
 import { createAttendee, removeAttendee, rotateAccessToken } from '../../server/attendees/actions.js';
 import { SiteModel } from '../../server/sites/model.js';
+import { AttendeeModel } from '../../server/attendees/model.js';
 import { addSite } from '../../server/sites/actions.js';
 import { newCalendarConference, parseCalendar, type CalendarConference } from './fixtures.js';
 
@@ -80,6 +81,7 @@ describe('old and other people\'s links', () => {
     expect((await holder.get('/my/calendar.ics')).status).not.toBe(200);
     expect((await holder.json('POST', '/api/v1/my/rsvp', { response: 'accepted' })).status).toBeGreaterThanOrEqual(400);
     const bearer = HttpClient.withBearer(app.baseUrl, other.delegate.token);
+    expect((await bearer.json('POST', '/api/v1/my/rsvp', { response: 'accepted' })).status).toBe(401);
     expect((await bearer.get('/my/calendar.ics')).status).not.toBe(200);
     expect((await bearer.json('POST', '/api/v1/my/rsvp', { response: 'declined', reason: 'x' })).status).toBeGreaterThanOrEqual(400);
   });
@@ -131,5 +133,26 @@ describe('every calendar route asks who is asking', () => {
       const response = await client.json('GET', `/api/v1/meetings/${id}/calendar/rsvps`);
       expect([401, 403, 404], `${who}: rsvps -> ${response.status}`).toContain(response.status);
     }
+  });
+});
+
+describe('revoking a personal link', () => {
+  it("also stops the calendar feed made through it (anyone who held the link could copy the feed's address from the page)", async () => {
+    const other = await newCalendarConference(app.organizer, { title: 'Hội nghị lộ liên kết' });
+    const leaked = HttpClient.withBearer(app.baseUrl, other.delegate.token);
+    const made = await leaked.json('POST', '/api/v1/my/calendar/feed');
+    expect(made.status).toBe(201);
+    const feedPath = new URL(made.json.https as string).pathname;
+    expect((await app.newClient().get(feedPath)).status).toBe(200);
+    const rotated = await rotateAccessToken(app.organizer, { meetingId: other.meetingId, attendeeId: other.delegate.id });
+    const gone = await app.newClient().get(feedPath);
+    expect(gone.status).toBe(404);
+    expect(gone.text).not.toContain('BEGIN:VCALENDAR');
+    // The attendee, with the new link, makes a new feed.
+    const token = (await AttendeeModel.findById(other.delegate.id, { accessToken: 1 }).lean())!.accessToken;
+    expect(rotated.id).toBe(other.delegate.id);
+    const again = await HttpClient.withBearer(app.baseUrl, token).json('POST', '/api/v1/my/calendar/feed');
+    expect(again.status).toBe(201);
+    expect((await app.newClient().get(new URL(again.json.https as string).pathname)).status).toBe(200);
   });
 });
