@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 import type { HttpClient } from '../helpers/http.js';
 import { setMeetingStatus, updateMeeting } from '../../server/meetings/actions.js';
-import { createAttendee, updateAttendee } from '../../server/attendees/actions.js';
+import { createAttendee, removeAttendee, updateAttendee } from '../../server/attendees/actions.js';
 import { AttendeeModel } from '../../server/attendees/model.js';
 import { InvitationModel } from '../../server/calendar/model.js';
 import { deliveriesSettled, resumeInvitationDelivery, staleClaimMs } from '../../server/calendar/mail.js';
@@ -288,5 +288,33 @@ describe('second reader: the invitation follows the person and the meeting', () 
       expect(file.events[0].attendees.map((attendee) => attendee.value)).toEqual(['mailto:chu-tich@example.vn']);
     }
     expect(files[3].events[0]).toMatchObject({ status: 'CONFIRMED', start: '2021-12-30T08:00:00' });
+  });
+
+  it('someone removed after their invitation went out gets one METHOD:CANCEL with a higher SEQUENCE, and nothing after', async () => {
+    const meeting = await newCalendarConference(app.organizer, { title: 'Hội nghị bớt người' });
+    const uid = `${meeting.meetingId}.meeting@bridgepoint`;
+    const mine = () => mailTo('lai-vung@example.vn').map(calendarOf).filter((file) => file.events[0].uid === uid);
+    await sendFor(meeting.meetingId, { scope: 'all', locale: 'vi' });
+    expect(mine().map((file) => file.method)).toEqual(['REQUEST']);
+    const others = inbox.length;
+    await removeAttendee(app.organizer, { meetingId: meeting.meetingId, attendeeId: meeting.delegate.id });
+    expect(await sendFor(meeting.meetingId, { scope: 'all', locale: 'vi' })).toBe(1);
+    // Only the removed delegate is mailed; the others' invitations have not changed.
+    expect(inbox.slice(others).flatMap((mail) => mail.to)).toEqual(['lai-vung@example.vn']);
+    const [request, cancellation] = mine();
+    expect(cancellation.method).toBe('CANCEL');
+    expect(cancellation.events[0]).toMatchObject({ uid, status: 'CANCELLED' });
+    expect(cancellation.events[0].sequence).toBeGreaterThan(request.events[0].sequence);
+    expect(cancellation.events[0].organizer?.value).toBe('mailto:hoi-nghi@so-khcn.example.vn');
+    expect(cancellation.events[0].attendees.map((attendee) => attendee.value)).toEqual(['mailto:lai-vung@example.vn']);
+    const [mail] = mailTo('lai-vung@example.vn').slice(-1);
+    expect(headerOf(mail.raw, 'subject')).toBe('Thu hồi giấy mời: Hội nghị bớt người');
+    expect(parts(mail.raw).find((part) => /^text\/plain/.test(part.headers['content-type'] ?? ''))!.body).toContain('giấy mời gửi Trần Thị "Út"; Lê, Văn\\Tám được thu hồi');
+    expect(vobjectProblems(parts(mail.raw).find((part) => /^text\/calendar/.test(part.headers['content-type'] ?? ''))!.body)).toBeNull();
+    // Sending again, or after the meeting moves, mails them nothing more.
+    expect(await sendFor(meeting.meetingId, { scope: 'all', locale: 'vi' })).toBe(0);
+    await updateMeeting(app.organizer, { meetingId: meeting.meetingId, start: '2021-12-30T08:00', end: '2021-12-30T11:00' });
+    await sendFor(meeting.meetingId, { scope: 'all', locale: 'vi' });
+    expect(mine()).toHaveLength(2);
   });
 });
