@@ -8,7 +8,7 @@ import { createAttendee, removeAttendee, rotateAccessToken } from '../../server/
 import { SiteModel } from '../../server/sites/model.js';
 import { AttendeeModel } from '../../server/attendees/model.js';
 import { addSite } from '../../server/sites/actions.js';
-import { newCalendarConference, parseCalendar, type CalendarConference } from './fixtures.js';
+import { formatProblems, newCalendarConference, parseCalendar, vobjectProblems, vobjectStartsUtc, type CalendarConference } from './fixtures.js';
 
 let app: TestApp;
 let conference: CalendarConference;
@@ -154,5 +154,43 @@ describe('revoking a personal link', () => {
     const again = await HttpClient.withBearer(app.baseUrl, token).json('POST', '/api/v1/my/calendar/feed');
     expect(again.status).toBe(201);
     expect((await app.newClient().get(new URL(again.json.https as string).pathname)).status).toBe(200);
+  });
+});
+
+describe('files other programs read', () => {
+  it('a night meeting in Europe/Paris across the end of summer time: ical.js and python3-vobject read the same instants', async () => {
+    const other = await newCalendarConference(app.organizer, { title: 'Họp trực tuyến với Pháp' });
+    await updateMeeting(app.organizer, { meetingId: other.meetingId, timeZone: 'Europe/Paris', start: '2026-10-24T22:30', end: '2026-10-25T04:00' });
+    const text = (await HttpClient.withBearer(app.baseUrl, other.speaker.token).get('/my/calendar.ics')).text;
+    expect(formatProblems(text)).toEqual([]);
+    expect(vobjectProblems(text)).toBeNull();
+    const parsed = parseCalendar(text);
+    expect(parsed.timezones).toEqual(['Europe/Paris']);
+    const [meeting, slot] = parsed.events;
+    expect(meeting).toMatchObject({ tzid: 'Europe/Paris', start: '2026-10-24T22:30:00', end: '2026-10-25T04:00:00', startUtc: '2026-10-24T20:30:00.000Z' });
+    // 04:00 CET (after the clocks went back) is 03:00 UTC: 5 h 30 of wall clock, 6 h 30 elapsed.
+    expect(new Date(`${meeting.end}+01:00`).toISOString()).toBe('2026-10-25T03:00:00.000Z');
+    expect(slot.startUtc).toBe('2026-10-24T20:45:00.000Z');
+    const starts = vobjectStartsUtc(text);
+    expect(starts[meeting.uid]).toBe('2026-10-24T20:30:00Z');
+    expect(starts[slot.uid]).toBe('2026-10-24T20:45:00Z');
+  });
+
+  it('a delegate named with CR/LF and a forged ATTENDEE line stays one CN; the file still validates', async () => {
+    const other = await newCalendarConference(app.organizer, { title: 'Hội nghị cử người dự thay' });
+    const delegate = HttpClient.withBearer(app.baseUrl, other.delegate.token);
+    const answered = await delegate.json('POST', '/api/v1/my/rsvp', { response: 'delegated', delegateName: 'Phạm Văn\r\nATTENDEE:mailto:evil@example.com\r\n"Chín"', delegateEmail: 'chin@example.vn' });
+    expect(answered.status).toBe(200);
+    const text = (await delegate.get('/my/calendar.ics')).text;
+    expect(formatProblems(text)).toEqual([]);
+    expect(vobjectProblems(text)).toBeNull();
+    const attendees = parseCalendar(text).events[0].attendees;
+    expect(attendees.map((attendee) => attendee.value)).toEqual(['mailto:lai-vung@example.vn', 'mailto:chin@example.vn']);
+    expect(attendees[1].cn).not.toMatch(/[\r\n"]/);
+    // HEAD: the same headers, no body.
+    const head = await delegate.request('HEAD', '/my/calendar.ics');
+    expect(head.status).toBe(200);
+    expect(head.headers.get('content-type')).toBe('text/calendar; charset=utf-8');
+    expect(head.text).toBe('');
   });
 });
