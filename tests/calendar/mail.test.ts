@@ -22,6 +22,8 @@ let conference: CalendarConference;
 const inbox: Received[] = [];
 /** Addresses the server answers "451 try again later" once (a mail server hiccup mid-send). */
 const refuseOnce = new Set<string>();
+/** Addresses the server refuses until the test lets them through (a mailbox down for a while). */
+const refuseAlways = new Set<string>();
 
 beforeAll(async () => {
   smtp = new SMTPServer({
@@ -29,7 +31,7 @@ beforeAll(async () => {
     disabledCommands: ['STARTTLS'],
     logger: false,
     onRcptTo(address, _session, callback) {
-      if (refuseOnce.delete(address.address)) return callback(Object.assign(new Error('Try again later'), { responseCode: 451 }));
+      if (refuseOnce.delete(address.address) || refuseAlways.has(address.address)) return callback(Object.assign(new Error('Try again later'), { responseCode: 451 }));
       callback();
     },
     onData(stream, session, callback) {
@@ -316,5 +318,26 @@ describe('second reader: the invitation follows the person and the meeting', () 
     await updateMeeting(app.organizer, { meetingId: meeting.meetingId, start: '2021-12-30T08:00', end: '2021-12-30T11:00' });
     await sendFor(meeting.meetingId, { scope: 'all', locale: 'vi' });
     expect(mine()).toHaveLength(2);
+  });
+
+  it('a mailbox that keeps refusing is left failed, shown to the organizer, and sent once when the organizer sends again', async () => {
+    const meeting = await newCalendarConference(app.organizer, { title: 'Hội nghị hộp thư lỗi' });
+    const uid = `${meeting.meetingId}.meeting@bridgepoint`;
+    const received = (address: string) => mailTo(address).filter((mail) => calendarOf(mail).events[0].uid === uid);
+    refuseAlways.add('giam-doc@example.vn');
+    try {
+      expect(await sendFor(meeting.meetingId, { scope: 'all', locale: 'en' })).toBe(3);
+      expect(received('giam-doc@example.vn')).toHaveLength(0);
+      expect(received('chu-tich@example.vn')).toHaveLength(1);
+      const status = await organizer.json('GET', `/api/v1/meetings/${meeting.meetingId}/invitations`);
+      expect(status.json).toMatchObject({ sent: 2, failed: 1, waiting: 0 });
+    } finally {
+      refuseAlways.delete('giam-doc@example.vn');
+    }
+    expect(await sendFor(meeting.meetingId, { scope: 'all', locale: 'en' })).toBe(1);
+    expect(received('giam-doc@example.vn')).toHaveLength(1);
+    expect(received('chu-tich@example.vn')).toHaveLength(1);
+    expect(received('lai-vung@example.vn')).toHaveLength(1);
+    expect(headerOf(received('giam-doc@example.vn')[0].raw, 'subject')).toBe('Invitation: Hội nghị hộp thư lỗi');
   });
 });
