@@ -11,7 +11,7 @@ import { t } from '../lib/i18n.js';
 import { queueInvitations, regenerateFeed, respondToInvitation, revokeFeed } from './actions.js';
 import { downloadIcs, entryLinks, feedIcs, slotIcs } from './ics.js';
 import { coordinatorEntry, feedByToken, feedLinks, invitationStatus, organizerCalendarPage, personalEntry, publicEntry, rsvpSummaryFor } from './queries.js';
-import { myCalendarPanel, siteCalendarPanel } from './pages.js';
+import { liveLinks, myCalendarPanel, siteCalendarPanel } from './pages.js';
 import { baseUrlFor, calendarSettings } from './settings.js';
 import { setFlash, takeFlash } from '../lib/flash.js';
 
@@ -187,7 +187,7 @@ export function calendarRoutes(): Router {
       meeting: { ...page.meeting, id: meetingId },
       download: `/p/${page.meeting.publicId}/calendar.ics`,
       feedAction: `/meetings/${meetingId}/calendar/feeds`,
-      links: entryLinks(entry, { baseUrl: base, locale: localeOf(res) }).meeting,
+      links: liveLinks(page.meeting.status, entryLinks(entry, { baseUrl: base, locale: localeOf(res) }).meeting),
       smtpConfigured: page.smtpConfigured,
       isCancelled: page.meeting.status === 'cancelled',
       isDraft: page.meeting.status === 'draft',

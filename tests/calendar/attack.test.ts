@@ -8,7 +8,7 @@ import { createAttendee, removeAttendee, rotateAccessToken } from '../../server/
 import { SiteModel } from '../../server/sites/model.js';
 import { AttendeeModel } from '../../server/attendees/model.js';
 import { addSite } from '../../server/sites/actions.js';
-import { formatProblems, newCalendarConference, parseCalendar, vobjectProblems, vobjectStartsUtc, type CalendarConference } from './fixtures.js';
+import { cancel, formatProblems, newCalendarConference, parseCalendar, vobjectProblems, vobjectStartsUtc, type CalendarConference } from './fixtures.js';
 
 let app: TestApp;
 let conference: CalendarConference;
@@ -192,5 +192,30 @@ describe('files other programs read', () => {
     expect(head.status).toBe(200);
     expect(head.headers.get('content-type')).toBe('text/calendar; charset=utf-8');
     expect(head.text).toBe('');
+  });
+});
+
+describe('a cancelled meeting', () => {
+  it('offers no "add to Google/Outlook" link (it would add a live event), only its cancelled .ics', async () => {
+    const other = await newCalendarConference(app.organizer, { title: 'Hội nghị đã hủy' });
+    await cancel(app.organizer, other.meetingId);
+    const speaker = HttpClient.withBearer(app.baseUrl, other.speaker.token);
+    const coordinator = HttpClient.withBearer(app.baseUrl, (await SiteModel.findById(other.laiVungId, { coordinatorToken: 1 }).lean())!.coordinatorToken);
+    const organizer = await app.signInOrganizer();
+    for (const [who, client, path, download] of [
+      ['public page', app.newClient(), `/p/${other.publicId}`, `/p/${other.publicId}/calendar.ics`],
+      ['attendee page', speaker, '/my', '/my/calendar.ics'],
+      ['coordinator page', coordinator, '/my/site/calendar', '/my/site/calendar.ics'],
+      ['organizer page', organizer, `/meetings/${other.meetingId}/calendar`, `/p/${other.publicId}/calendar.ics`],
+    ] as const) {
+      const page = await client.get(path);
+      expect(page.status, who).toBe(200);
+      expect(page.text, who).toContain(`href="${download}"`);
+      expect(page.text, who).not.toContain('calendar.google.com');
+      expect(page.text, who).not.toContain('outlook.live.com');
+    }
+    const panel = await speaker.getJson('/api/v1/my/calendar');
+    expect(panel.json.links).toBeUndefined();
+    expect(panel.json.slots.every((slot: { links?: unknown }) => slot.links === undefined)).toBe(true);
   });
 });
