@@ -300,19 +300,22 @@ export async function queueInvitations(actor: Actor, input: unknown, options: { 
  * (removing someone does not move the meeting's own SEQUENCE, which would re-mail everyone else).
  */
 async function removedInvitees(meetingId: Types.ObjectId, currentSequence: number) {
-  const [records, present] = await Promise.all([
+  const [records, present, addresses] = await Promise.all([
     InvitationModel.find({ meetingId, state: { $in: ['sent', 'pending', 'sending'] } }, { attendeeId: 1, sequence: 1, method: 1, state: 1, email: 1, locale: 1, fullName: 1 })
       .sort({ sequence: -1 })
       .lean(),
     AttendeeModel.distinct('_id', { meetingId }),
+    AttendeeModel.distinct('email', { meetingId, email: { $type: 'string' } }),
   ]);
   const here = new Set(present.map(String));
+  // Removed and added again (a new record, the same address): they are invited, not cancelled.
+  const invitedAddresses = new Set(addresses.map(String));
   // Newest first, per person: a cancellation already sent or on its way settles it; else the
   // newest invitation that reached them is the one to cancel (one still queued never left).
   const decided = new Map<string, (typeof records)[number] | null>();
   for (const record of records) {
     const key = String(record.attendeeId);
-    if (here.has(key) || decided.has(key)) continue;
+    if (here.has(key) || decided.has(key) || invitedAddresses.has(record.email)) continue;
     if (record.method === 'CANCEL') decided.set(key, null);
     else if (record.state === 'sent') decided.set(key, record);
   }

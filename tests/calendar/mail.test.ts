@@ -320,6 +320,17 @@ describe('second reader: the invitation follows the person and the meeting', () 
     expect(mine()).toHaveLength(2);
   });
 
+  it('someone removed by mistake and added again before the next send is invited, not cancelled', async () => {
+    const meeting = await newCalendarConference(app.organizer, { title: 'Hội nghị xóa nhầm' });
+    const uid = `${meeting.meetingId}.meeting@bridgepoint`;
+    const mine = () => mailTo('lai-vung@example.vn').map(calendarOf).filter((file) => file.events[0].uid === uid);
+    await sendFor(meeting.meetingId, { scope: 'all', locale: 'vi' });
+    await removeAttendee(app.organizer, { meetingId: meeting.meetingId, attendeeId: meeting.delegate.id });
+    await createAttendee(app.organizer, { meetingId: meeting.meetingId, fullName: 'Trần Thị Út', email: 'lai-vung@example.vn', siteId: meeting.laiVungId });
+    expect(await sendFor(meeting.meetingId, { scope: 'all', locale: 'vi' })).toBe(1);
+    expect(mine().map((file) => file.method)).toEqual(['REQUEST', 'REQUEST']);
+  });
+
   it('a mailbox that keeps refusing is left failed, shown to the organizer, and sent once when the organizer sends again', async () => {
     const meeting = await newCalendarConference(app.organizer, { title: 'Hội nghị hộp thư lỗi' });
     const uid = `${meeting.meetingId}.meeting@bridgepoint`;
