@@ -373,7 +373,8 @@ export interface InvitationStatus {
 
 export async function invitationStatus(meeting: Pick<MeetingLean, '_id' | 'calendarSequence'>): Promise<InvitationStatus> {
   const [current, everInvited, withEmail, total] = await Promise.all([
-    InvitationModel.find({ meetingId: meeting._id, sequence: meeting.calendarSequence }, { state: 1 }).lean(),
+    // Cancellations for people since removed are not part of the current version's count.
+    InvitationModel.find({ meetingId: meeting._id, sequence: meeting.calendarSequence, removed: { $ne: true } }, { state: 1 }).lean(),
     InvitationModel.distinct('attendeeId', { meetingId: meeting._id, state: 'sent' }),
     AttendeeModel.countDocuments({ meetingId: meeting._id, email: { $type: 'string' } }),
     AttendeeModel.countDocuments({ meetingId: meeting._id }),

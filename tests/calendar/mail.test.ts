@@ -318,6 +318,8 @@ describe('second reader: the invitation follows the person and the meeting', () 
     await updateMeeting(app.organizer, { meetingId: meeting.meetingId, start: '2021-12-30T08:00', end: '2021-12-30T11:00' });
     await sendFor(meeting.meetingId, { scope: 'all', locale: 'vi' });
     expect(mine()).toHaveLength(2);
+    // The organizer's count of the current version is the two people still invited.
+    expect((await organizer.json('GET', `/api/v1/meetings/${meeting.meetingId}/invitations`)).json).toMatchObject({ sent: 2, waiting: 0, failed: 0 });
   });
 
   it('someone removed by mistake and added again before the next send is invited, not cancelled', async () => {
