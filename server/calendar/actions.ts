@@ -265,6 +265,14 @@ export async function queueInvitations(actor: Actor, input: unknown, options: { 
   if (data.scope === 'all') {
     const removed = await removedInvitees(meeting._id, sequence);
     if (removed.length > 0) {
+      // A cancellation the mail server kept refusing is tried again, as invitations are.
+      const retried = await InvitationModel.bulkWrite(
+        removed.map((record) => ({
+          updateOne: { filter: { attendeeId: record.attendeeId, sequence: record.cancelSequence, state: 'failed' }, update: { $set: { state: 'pending', lastError: '' } } },
+        })),
+        { ordered: false },
+      );
+      queued += retried.modifiedCount;
       const result = await InvitationModel.bulkWrite(
         removed.map((record) => ({
           updateOne: {
