@@ -15,6 +15,7 @@ import { MeetingModel } from '../meetings/model.js';
 import { detachAttendance } from '../attendance/actions.js';
 import { siteAcceptsAttendees } from '../sites/actions.js';
 import { SiteModel } from '../sites/model.js';
+import { CalendarFeedModel } from '../calendar/model.js';
 import { AttendeeModel, attendeeRoles, searchFields, type Attendee } from './model.js';
 import { attendeeEventView, attendeeView, type AttendeeView } from './queries.js';
 
@@ -334,7 +335,13 @@ export async function rotateAccessToken(actor: Actor, input: unknown): Promise<A
   const { result } = await commitMeetingChange({
     audit: { actor },
     meetingId: data.meetingId,
-    write: (revision) => updateStamped(data.meetingId, data.attendeeId, revision, { $set: { accessToken: newToken() } }),
+    write: async (revision) => {
+      const updated = await updateStamped(data.meetingId, data.attendeeId, revision, { $set: { accessToken: newToken() } });
+      // The calendar feed link made through the old link goes with it: whoever held that link
+      // could read (and copy) the feed's address from the attendee's page.
+      await CalendarFeedModel.updateOne({ scope: 'attendee', key: data.attendeeId }, { $unset: { token: 1 } });
+      return updated;
+    },
     events: (updated) => [attendeeEvent('attendee.updated', updated)],
   });
   return attendeeView(actor, result);

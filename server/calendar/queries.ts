@@ -185,24 +185,18 @@ export interface FeedContent {
   /** Who or what the feed is for (attendee's name, site's name, unit). */
   name: string;
   entries: IcsEntry[];
-  lastModified: Date;
 }
 
 /** Meetings a feed lists: anything announced (drafts are not), soonest last so the cap keeps the latest. */
 const listedStatuses: MeetingStatus[] = ['scheduled', 'live', 'ended', 'cancelled'];
 
-function latest(dates: Array<Date | undefined>): Date {
-  return new Date(Math.max(0, ...dates.map((date) => date?.getTime() ?? 0)));
-}
-
 /** The feed a token names, or NotFound for a wrong or revoked token (nothing else is said). */
 export async function feedByToken(token: string): Promise<FeedContent> {
   if (typeof token !== 'string' || !/^[A-Za-z0-9_-]{20,64}$/.test(token)) throw new NotFound('calendar.feed.notFound');
-  const feed = await CalendarFeedModel.findOne({ token }, { scope: 1, key: 1, meetingId: 1, updatedAt: 1 }).lean();
+  const feed = await CalendarFeedModel.findOne({ token }, { scope: 1, key: 1, meetingId: 1 }).lean();
   if (!feed) throw new NotFound('calendar.feed.notFound');
   const content = feed.scope === 'attendee' ? await attendeeFeed(feed.key) : feed.scope === 'site' ? await siteFeed(feed.key) : await unitFeed(feed.key);
   if (!content) throw new NotFound('calendar.feed.notFound');
-  content.lastModified = latest([content.lastModified, feed.updatedAt]);
   return content;
 }
 
@@ -233,7 +227,7 @@ async function attendeeFeed(attendeeId: string): Promise<FeedContent | undefined
     const record = recordByMeeting.get(String(meeting._id))!;
     return { meeting: icsMeeting(meeting), place: icsPlace(sitesById.get(String(record.siteId))), agenda: agendas.get(String(meeting._id)) ?? [], attendee: icsAttendee(record, rsvps.get(String(record._id))) };
   });
-  return { scope: 'attendee', name: self.fullName, entries: entries.reverse(), lastModified: latest(meetings.map((meeting) => meeting.updatedAt)) };
+  return { scope: 'attendee', name: self.fullName, entries: entries.reverse() };
 }
 
 /** Every meeting with this bridge point: sites of the same name in any meeting. */
@@ -252,7 +246,7 @@ async function siteFeed(siteId: string): Promise<FeedContent | undefined> {
   const siteByMeeting = new Map(sites.map((site) => [String(site.meetingId), site]));
   const agendas = await agendasOf(meetings);
   const entries = meetings.map((meeting): IcsEntry => ({ meeting: icsMeeting(meeting), place: icsPlace(siteByMeeting.get(String(meeting._id))), agenda: agendas.get(String(meeting._id)) ?? [] }));
-  return { scope: 'site', name: self.name, entries: entries.reverse(), lastModified: latest(meetings.map((meeting) => meeting.updatedAt)) };
+  return { scope: 'site', name: self.name, entries: entries.reverse() };
 }
 
 /** Every meeting of one organizing unit, at its main site. */
@@ -271,7 +265,7 @@ async function unitFeed(unitKey: string): Promise<FeedContent | undefined> {
   ]);
   const mainByMeeting = new Map(mains.map((site) => [String(site.meetingId), site]));
   const entries = meetings.map((meeting): IcsEntry => ({ meeting: icsMeeting(meeting), place: icsPlace(mainByMeeting.get(String(meeting._id))), agenda: agendas.get(String(meeting._id)) ?? [] }));
-  return { scope: 'unit', name: unit.name, entries: entries.reverse(), lastModified: latest([unit.updatedAt, ...meetings.map((meeting) => meeting.updatedAt)]) };
+  return { scope: 'unit', name: unit.name, entries: entries.reverse() };
 }
 
 /** Ids of the unit's meetings a feed may list (announced ones), the newest `feedMeetingLimit`. */
@@ -380,7 +374,8 @@ export interface InvitationStatus {
 
 export async function invitationStatus(meeting: Pick<MeetingLean, '_id' | 'calendarSequence'>): Promise<InvitationStatus> {
   const [current, everInvited, withEmail, total] = await Promise.all([
-    InvitationModel.find({ meetingId: meeting._id, sequence: meeting.calendarSequence }, { state: 1 }).lean(),
+    // Cancellations for people since removed are not part of the current version's count.
+    InvitationModel.find({ meetingId: meeting._id, sequence: meeting.calendarSequence, removed: { $ne: true } }, { state: 1 }).lean(),
     InvitationModel.distinct('attendeeId', { meetingId: meeting._id, state: 'sent' }),
     AttendeeModel.countDocuments({ meetingId: meeting._id, email: { $type: 'string' } }),
     AttendeeModel.countDocuments({ meetingId: meeting._id }),
