@@ -423,17 +423,23 @@ async function sustainedApp(): Promise<SustainedSide> {
     const first = ask();
     // Now and then the same operation again, as a screen whose ack was lost sends it: counted once.
     const again = resendEvery > 0 && k % resendEvery === 0 ? ask() : undefined;
-    const ack = await first;
+    const answers = [await first];
     const ackAt = now();
     if (again) {
       resends++;
-      const second = await again;
+      answers.push(await again);
+      // A resend while the first run is still going may be told to wait (conflict): asked again
+      // later, as a screen would, it must get the first run's answer.
+      const waited = answers.findIndex((answer) => !answer.ok && answer.error?.code === 'conflict');
+      if (waited >= 0) answers[waited] = await ask();
+      const [one, two] = answers;
       // One of the two ran, the other was answered with its ack: the same revision, marked replayed.
-      if (ack.ok && second.ok && ack.revision === second.revision && Boolean(ack.replayed) !== Boolean(second.replayed)) resendsReplayed++;
+      if (one.ok && two.ok && one.revision === two.revision && Boolean(one.replayed) !== Boolean(two.replayed)) resendsReplayed++;
     }
-    if (!ack.ok || !ack.changed) {
+    const ack = answers.find((answer) => answer.ok && answer.changed && !answer.replayed);
+    if (!ack) {
       refused++;
-      firstRefusal ??= JSON.stringify(ack).slice(0, 200);
+      firstRefusal ??= JSON.stringify(answers).slice(0, 300);
       return undefined;
     }
     checkedIn++;
