@@ -390,7 +390,7 @@ async function paced(count: number, send: (k: number) => Promise<{ key?: number;
     await pause(Math.max(1, interval / 2));
   }
   const sendSeconds = (performance.now() - begun) / 1000;
-  const results = await within(Promise.all(pending), 180_000, `the acks of ${count} sustained sends`);
+  const results = await within(Promise.all(pending), 300_000, `the acks of ${count} sustained sends`);
   return { results, sendSeconds };
 }
 
@@ -419,7 +419,7 @@ async function sustainedApp(): Promise<SustainedSide> {
     if (!attendeeId) throw new Error(`no attendee of site ${site} left to check in`);
     const input = { meetingId: day.meetingId, attendeeId, opId: randomUUID() };
     const sentAt = now();
-    const ask = () => (coordinators[site].timeout(60_000).emitWithAck('attendance:checkIn', input) as Promise<Ack>).catch((error: unknown): Ack => ({ ok: false, revision: -1, error: { code: `no ack: ${String(error)}` } }));
+    const ask = () => (coordinators[site].timeout(240_000).emitWithAck('attendance:checkIn', input) as Promise<Ack>).catch((error: unknown): Ack => ({ ok: false, revision: -1, error: { code: `no ack: ${String(error)}` } }));
     const first = ask();
     // Now and then the same operation again, as a screen whose ack was lost sends it: counted once.
     const again = resendEvery > 0 && k % resendEvery === 0 ? ask() : undefined;
