@@ -16,7 +16,8 @@ export interface SiteCounters {
   resolved?: number;
 }
 
-const invitedCache = new Map<string, { bySite: Map<string, number>; loadedAt: number }>();
+/** Per meeting, the counts being read or read: every check-in at once shares one read (no herd when it expires). */
+const invitedCache = new Map<string, { bySite: Promise<Map<string, number>>; loadedAt: number }>();
 const invitedLifetimeMs = 2_000;
 
 subscribe((event) => {
@@ -27,14 +28,28 @@ subscribe((event) => {
 export async function invitedBySite(meetingId: string): Promise<Map<string, number>> {
   const cached = invitedCache.get(meetingId);
   if (cached && Date.now() - cached.loadedAt < invitedLifetimeMs) return cached.bySite;
+  const bySite = loadInvited(meetingId);
+  if (invitedCache.size > 500) invitedCache.clear();
+  const entry = { bySite, loadedAt: Date.now() };
+  invitedCache.set(meetingId, entry);
+  // A failed read is not kept; the lifetime counts from when the answer came.
+  bySite.then(
+    () => {
+      if (invitedCache.get(meetingId) === entry) entry.loadedAt = Date.now();
+    },
+    () => {
+      if (invitedCache.get(meetingId) === entry) invitedCache.delete(meetingId);
+    },
+  );
+  return bySite;
+}
+
+async function loadInvited(meetingId: string): Promise<Map<string, number>> {
   const rows = await AttendeeModel.aggregate<{ _id: Types.ObjectId; count: number }>([
     { $match: { meetingId: new Types.ObjectId(meetingId), walkIn: { $ne: true } } },
     { $group: { _id: '$siteId', count: { $sum: 1 } } },
   ]);
-  const bySite = new Map(rows.map((row) => [String(row._id), row.count]));
-  if (invitedCache.size > 500) invitedCache.clear();
-  invitedCache.set(meetingId, { bySite, loadedAt: Date.now() });
-  return bySite;
+  return new Map(rows.map((row) => [String(row._id), row.count]));
 }
 
 export function forgetInvited(meetingId: string): void {
