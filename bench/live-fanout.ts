@@ -286,8 +286,9 @@ async function bareTrial(): Promise<Trial> {
   return { ms: lastAt - t0, missing };
 }
 
+/** Of the finite values (a message some screen never got has no time: it counts as lost instead). */
 const percentile = (values: number[], p: number) => {
-  const sorted = [...values].sort((a, b) => a - b);
+  const sorted = values.filter((value) => Number.isFinite(value)).sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? Number.NaN;
 };
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -398,7 +399,7 @@ async function paced(count: number, send: (k: number) => Promise<{ key?: number;
 async function verifyAll(store: Store, expected: number[]) {
   const replies = await Promise.all(clientProcs.map((proc) => proc.ask<Extract<ClientsReply, { type: 'verified' }>>({ type: 'verify', store, expected, timeoutMs: 180_000 }, 240_000, `verifying ${expected.length} ${store} events`)));
   const lastAt = new Map<number, number>();
-  for (const reply of replies) for (const [key, at] of reply.lastAt) lastAt.set(key, Math.max(lastAt.get(key) ?? Number.NEGATIVE_INFINITY, at));
+  for (const reply of replies) for (const [key, at] of reply.lastAt) lastAt.set(key, Math.max(lastAt.get(key) ?? Number.NEGATIVE_INFINITY, Number.isFinite(at) ? at : Number.POSITIVE_INFINITY));
   const sum = (field: 'sockets' | 'exact' | 'lost' | 'duplicated' | 'outOfOrder' | 'unexpected' | 'disconnected') => replies.reduce((total, reply) => total + reply[field], 0);
   return { lastAt, sockets: sum('sockets'), exactSockets: sum('exact'), lost: sum('lost'), duplicated: sum('duplicated'), outOfOrder: sum('outOfOrder'), unexpected: sum('unexpected'), disconnected: sum('disconnected') };
 }
@@ -552,11 +553,11 @@ console.log(`targets: p99 ratio <= ${target.p99Ratio}, <= ${target.kbPerConnecti
 if (sustained) {
   const s = sustained;
   console.log(`\nsustained: ${rate} check-ins/s from ${sites} sites for ${seconds} s, ${s.watchers} watchers (every ${resendEvery}th check-in sent twice with its opId)\n`);
-  console.log(`${''.padEnd(6)}${'sent'.padStart(7)}${'rate/s'.padStart(8)}${'deliv p50'.padStart(10)}${'deliv p99'.padStart(10)}${'ack p99'.padStart(9)}${'exact'.padStart(12)}${'lost'.padStart(7)}${'dup'.padStart(6)}${'order'.padStart(7)}${'refused'.padStart(9)}`);
+  console.log(`${''.padEnd(6)}${'sent'.padStart(7)}${'rate/s'.padStart(8)}${'deliv p50'.padStart(10)}${'deliv p99'.padStart(10)}${'ack p99'.padStart(9)}${'exact'.padStart(12)}${'lost'.padStart(7)}${'dup'.padStart(6)}${'order'.padStart(7)}${'refused'.padStart(9)}${'dropped'.padStart(9)}`);
   for (const [name, side] of [['app', s.app], ['bare', s.baseline]] as const) {
     if (!side) continue;
     console.log(
-      `${name.padEnd(6)}${String(side.sent).padStart(7)}${f(side.ratePerSecond, 8)}${f(side.deliveryP50Ms, 10)}${f(side.deliveryP99Ms, 10)}${f(side.ackP99Ms ?? Number.NaN)}${`${side.exactSockets}/${side.sockets}`.padStart(12)}${String(side.lost).padStart(7)}${String(side.duplicated).padStart(6)}${String(side.outOfOrder).padStart(7)}${String(side.refused ?? 0).padStart(9)}`,
+      `${name.padEnd(6)}${String(side.sent).padStart(7)}${f(side.ratePerSecond, 8)}${f(side.deliveryP50Ms, 10)}${f(side.deliveryP99Ms, 10)}${f(side.ackP99Ms ?? Number.NaN)}${`${side.exactSockets}/${side.sockets}`.padStart(12)}${String(side.lost).padStart(7)}${String(side.duplicated).padStart(6)}${String(side.outOfOrder).padStart(7)}${String(side.refused ?? 0).padStart(9)}${String(side.disconnected).padStart(9)}`,
     );
   }
   if (s.error) console.log(`broke off: ${s.error}`);
