@@ -316,13 +316,18 @@ async function openMeeting(actor: Actor, meetingId: string): Promise<MeetingFact
   return meeting as MeetingFacts;
 }
 
-/** The attendee's record, created as "expected" on first use (a unique index keeps it one). */
+/** The attendee's record, created as "expected" on first use (a unique index keeps it one): one upsert, read back in the same call. */
 async function ensureRecord(attendee: AttendeeFacts & { _id: Types.ObjectId }, walkIn: boolean): Promise<StoredRecord> {
   const filter = { meetingId: attendee.meetingId, attendeeId: attendee._id };
-  const existing = await AttendanceModel.findOne(filter).lean<StoredRecord>();
-  if (existing) return existing;
+  const now = new Date();
   try {
-    await AttendanceModel.updateOne(filter, { $setOnInsert: { siteId: attendee.siteId, walkIn, status: 'expected', version: 0, revision: 0, history: [] } }, { upsert: true, ...journaled });
+    // Only $setOnInsert: an existing record is read, not touched (timestamps off, set on insert here).
+    const record = await AttendanceModel.findOneAndUpdate(
+      filter,
+      { $setOnInsert: { siteId: attendee.siteId, walkIn, status: 'expected', version: 0, revision: 0, history: [], createdAt: now, updatedAt: now } },
+      { upsert: true, returnDocument: 'after', timestamps: false, ...journaled },
+    ).lean<StoredRecord>();
+    if (record) return record;
   } catch (error) {
     // Two first changes at once: the other one created it.
     if ((error as { code?: number }).code !== 11000) throw error;

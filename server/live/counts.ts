@@ -32,10 +32,10 @@ export interface SiteRoster {
 interface MeetingRoster {
   bySite: Map<string, SiteRoster>;
   declinedIds: Set<string>;
-  loadedAt: number;
 }
 
-const rosterCache = new Map<string, MeetingRoster>();
+/** Per meeting, the roster being read or read: every check-in at once shares one read (no herd when it expires). */
+const rosterCache = new Map<string, { roster: Promise<MeetingRoster>; loadedAt: number }>();
 const rosterLifetimeMs = 2_000;
 
 subscribe((event) => {
@@ -43,9 +43,26 @@ subscribe((event) => {
   if (event.type.startsWith('attendee.') || event.type.startsWith('import.') || event.type === 'site.removed') rosterCache.delete(event.meetingId);
 });
 
-async function rosterOf(meetingId: string): Promise<MeetingRoster> {
+function rosterOf(meetingId: string): Promise<MeetingRoster> {
   const cached = rosterCache.get(meetingId);
-  if (cached && Date.now() - cached.loadedAt < rosterLifetimeMs) return cached;
+  if (cached && Date.now() - cached.loadedAt < rosterLifetimeMs) return cached.roster;
+  const roster = loadRoster(meetingId);
+  if (rosterCache.size > 500) rosterCache.clear();
+  const entry = { roster, loadedAt: Date.now() };
+  rosterCache.set(meetingId, entry);
+  // A failed read is not kept; the lifetime counts from when the answer came.
+  roster.then(
+    () => {
+      if (rosterCache.get(meetingId) === entry) entry.loadedAt = Date.now();
+    },
+    () => {
+      if (rosterCache.get(meetingId) === entry) rosterCache.delete(meetingId);
+    },
+  );
+  return roster;
+}
+
+async function loadRoster(meetingId: string): Promise<MeetingRoster> {
   const id = new Types.ObjectId(meetingId);
   const [rows, declines] = await Promise.all([
     AttendeeModel.aggregate<{ _id: Types.ObjectId; count: number }>([{ $match: { meetingId: id, walkIn: { $ne: true } } }, { $group: { _id: '$siteId', count: { $sum: 1 } } }]),
@@ -65,10 +82,7 @@ async function rosterOf(meetingId: string): Promise<MeetingRoster> {
       if (resolvedIds.has(String(person._id))) roster.declinedResolved += 1;
     }
   }
-  const roster = { bySite, declinedIds, loadedAt: Date.now() };
-  if (rosterCache.size > 500) rosterCache.clear();
-  rosterCache.set(meetingId, roster);
-  return roster;
+  return { bySite, declinedIds };
 }
 
 /** Who each site expects (invited, declined), by index-backed reads, cached ~2 s per meeting. */

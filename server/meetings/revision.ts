@@ -51,16 +51,98 @@ export interface CommittedChange<T> {
 }
 
 export async function commitMeetingChange<T = undefined>(change: MeetingChange<T>): Promise<CommittedChange<T>> {
-  const meeting = await claimRevision(change);
-  const revision = meeting.revision;
-  const result = change.write ? await change.write(revision, meeting) : (undefined as T);
-  const meetingId = String(meeting._id);
-  const events = change.events(result, revision, meeting);
-  if (change.audit) await recordAudit(meeting._id, revision, change.audit, events.map((event) => event.type));
-  for (const event of events) {
-    publish({ type: event.type, meetingId, revision, payload: event.payload, ...(event.siteId ? { siteId: event.siteId } : {}), ...(event.audience ? { audience: event.audience } : {}) });
+  const meetingKey = String(change.meetingId);
+  const claim = startClaim(meetingKey);
+  try {
+    const meeting = await claimRevision(change);
+    const revision = meeting.revision;
+    claim.revision = revision;
+    claim.barrier = claimCounter;
+    const result = change.write ? await change.write(revision, meeting) : (undefined as T);
+    const meetingId = String(meeting._id);
+    const events = change.events(result, revision, meeting);
+    if (change.audit) await recordAudit(meeting._id, revision, change.audit, events.map((event) => event.type));
+    claim.publish = () => {
+      for (const event of events) {
+        publish({ type: event.type, meetingId, revision, payload: event.payload, ...(event.siteId ? { siteId: event.siteId } : {}), ...(event.audience ? { audience: event.audience } : {}) });
+      }
+    };
+    return { revision, meeting, result };
+  } finally {
+    // Published now, or as soon as the earlier revisions of this process are (or failed).
+    settle(meetingKey, claim);
   }
-  return { revision, meeting, result };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Events in revision order. Two changes of one meeting at once: the later revision's write may
+// finish first. Its events then wait for the earlier claims of this process, so every screen
+// receives a meeting's events in revision order (a screen still fills a gap left by a change
+// that failed after its claim, or was made on another instance, with a snapshot).
+
+interface Claim {
+  /** Order in which this process started claiming. */
+  seq: number;
+  /** The revision the store gave, once known. */
+  revision?: number;
+  /** Claims started up to here may have taken a lower revision: wait for them. */
+  barrier?: number;
+  /** Set when the change is written: sends its events. Unset when the change failed. */
+  publish?: () => void;
+  settled?: boolean;
+}
+
+const inFlight = new Map<string, Claim[]>();
+let claimCounter = 0;
+/** A claim whose earlier revisions are still unsettled after this long is published anyway. */
+const maxHoldMs = 5_000;
+
+function startClaim(meetingKey: string): Claim {
+  const claim: Claim = { seq: ++claimCounter };
+  const claims = inFlight.get(meetingKey);
+  if (claims) claims.push(claim);
+  else inFlight.set(meetingKey, [claim]);
+  return claim;
+}
+
+function settle(meetingKey: string, claim: Claim): void {
+  claim.settled = true;
+  flush(meetingKey);
+  if (claim.publish && inFlight.get(meetingKey)?.includes(claim)) {
+    setTimeout(() => {
+      const claims = inFlight.get(meetingKey);
+      if (!claims?.includes(claim)) return;
+      removeClaim(meetingKey, claims, claim);
+      claim.publish!();
+      flush(meetingKey);
+    }, maxHoldMs).unref();
+  }
+}
+
+/** Sends, in revision order, every settled claim no unsettled earlier claim can precede. */
+function flush(meetingKey: string): void {
+  for (;;) {
+    const claims = inFlight.get(meetingKey);
+    if (!claims) return;
+    const next = claims
+      .filter((claim) => claim.settled)
+      .sort((a, b) => (a.revision ?? -1) - (b.revision ?? -1))
+      .find((claim) => claim.revision === undefined || !claims.some((other) => other !== claim && mayPrecede(other, claim)));
+    if (!next) return;
+    removeClaim(meetingKey, claims, next);
+    next.publish?.();
+  }
+}
+
+/** `other` has, or may still get, a lower revision than `claim`. */
+function mayPrecede(other: Claim, claim: Claim): boolean {
+  if (other.revision !== undefined) return other.revision < claim.revision!;
+  return other.seq <= claim.barrier!;
+}
+
+function removeClaim(meetingKey: string, claims: Claim[], claim: Claim): void {
+  claims.splice(claims.indexOf(claim), 1);
+  if (claims.length === 0) inFlight.delete(meetingKey);
 }
 
 /** Filter, `$inc` and the caller's update in one write; the document after it, or the right error. */

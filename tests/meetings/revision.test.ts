@@ -156,4 +156,47 @@ describe('committing a meeting change', () => {
     for (const event of events) expect((event.payload as { revision: number }).revision).toBe(event.revision);
     expect((await stored(meetingId)).revision).toBe(20);
   });
+  it('announces a meeting\'s concurrent changes in revision order, even when a later revision finishes its write first', async () => {
+    const meetingId = await newMeeting();
+    const events = await eventsDuring(async () => {
+      // Each change's write waits for the one claimed after it to finish: the later revision is
+      // always written first, the order that sent events out of order before.
+      const written = new Map<number, () => void>();
+      const finished = new Map<number, Promise<void>>();
+      const count = 12;
+      for (let revision = 1; revision <= count; revision++) finished.set(revision, new Promise<void>((done) => written.set(revision, done)));
+      const results = await Promise.all(
+        Array.from({ length: count }, () =>
+          commitMeetingChange({
+            meetingId,
+            write: async (revision) => {
+              if (revision < count) await finished.get(revision + 1);
+              written.get(revision)!();
+              return revision;
+            },
+            events: (revision) => [{ type: 'attendance.counts', payload: { revision } }],
+          }),
+        ),
+      );
+      expect(results.map((change) => change.revision).sort((a, b) => a - b)).toEqual(Array.from({ length: count }, (_, index) => index + 1));
+    });
+    expect(events.map((event) => event.revision)).toEqual(Array.from({ length: 12 }, (_, index) => index + 1));
+  });
+
+  it('does not hold later events back for a change that failed after its claim', async () => {
+    const meetingId = await newMeeting();
+    let failFirst: () => void = () => undefined;
+    const events = await eventsDuring(async () => {
+      const first = commitMeetingChange({
+        meetingId,
+        write: () => new Promise((_resolve, reject) => (failFirst = () => reject(new Error('disk full')))),
+        events: () => [{ type: 'agenda.updated', payload: { first: true } }],
+      });
+      const second = await commitMeetingChange({ meetingId, events: () => [{ type: 'agenda.updated', payload: { first: false } }] });
+      expect(second.revision).toBe(2);
+      failFirst();
+      await expect(first).rejects.toThrow('disk full');
+    });
+    expect(events.map((event) => [event.revision, event.payload])).toEqual([[2, { first: false }]]);
+  });
 });
