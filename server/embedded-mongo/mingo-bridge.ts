@@ -6,6 +6,7 @@ import { resolve as resolvePath } from 'mingo/util';
 type MingoOptions = NonNullable<ConstructorParameters<typeof Aggregator>[1]>;
 import { MongoLocationError, MongoServerError, badValue } from './errors.js';
 import { checkPipeline } from './pipeline-checks.js';
+import { fieldsUnder, pipelineReads } from './pipeline-deps.js';
 import type { Document } from './values.js';
 import { ObjectId, bsonType, isNumeric, isPlainDocument, toNumber } from './values.js';
 
@@ -37,9 +38,10 @@ export function promoteDocument(doc: Document): Document {
 
 /**
  * A collection's documents for $lookup; with `narrowTo`, only those whose `field` equals one of
- * `values` are needed (more may be returned: $lookup still matches each pair itself).
+ * `values` are needed (more may be returned: $lookup still matches each pair itself), and when
+ * it names `fields`, only those top-level fields (and `field`'s) are read from them.
  */
-export type CollectionResolver = (name: string, narrowTo?: { field: string; values: unknown[] }) => Document[];
+export type CollectionResolver = (name: string, narrowTo?: { field: string; values: unknown[]; fields?: string[] }) => Document[];
 
 /**
  * Stages where mingo differs from MongoDB are rewritten into the stages MongoDB defines them as
@@ -92,6 +94,8 @@ export function runPipeline(
   variables?: Document,
   collation?: unknown,
   textScore?: (doc: Document) => number | undefined,
+  /** When `docs` were decoded with only some fields: the whole stored document of one. */
+  wholeDocument?: (doc: Document) => Document,
 ): Document[] {
   checkPipeline(pipeline);
   refuseScripts(pipeline);
@@ -139,7 +143,7 @@ export function runPipeline(
   }
   if (current.length === 0) probeExpressions(stages, options);
   if (scored) for (const doc of current) delete doc[SCORE_FIELD];
-  return restoreById(current, originals).map(idFirst);
+  return restoreById(current, originals, wholeDocument).map(idFirst);
 }
 
 /**
@@ -157,7 +161,7 @@ function runWithNarrowedLookups(stages: Document[], input: Document[], options: 
     if (pending.length) current = new Aggregator(pending, options).run(current) as Document[];
     pending = [];
   };
-  for (const stage of stages) {
+  for (const [i, stage] of stages.entries()) {
     const spec = isPlainDocument(stage) && Object.keys(stage).length === 1 ? stage.$lookup : undefined;
     if (!isPlainDocument(spec) || typeof spec.from !== 'string' || typeof spec.localField !== 'string' || typeof spec.foreignField !== 'string' || spec.foreignField.startsWith('$')) {
       pending.push(stage);
@@ -169,12 +173,23 @@ function runWithNarrowedLookups(stages: Document[], input: Document[], options: 
       pending.push(stage);
       continue;
     }
-    const foreign = resolve(spec.from, { field: spec.foreignField, values }).map(promoteDocument);
+    const foreign = resolve(spec.from, { field: spec.foreignField, values, fields: joinedFields(spec, stages.slice(i + 1)) }).map(promoteDocument);
     pending.push({ $lookup: { ...spec, from: foreign } });
     flush();
   }
   flush();
   return current;
+}
+
+/**
+ * The top-level fields of the joined documents that the stages after a $lookup read through its
+ * `as` path; undefined (the whole documents) when the lookup has a sub-pipeline or it cannot be told.
+ */
+function joinedFields(spec: Document, after: Document[]): string[] | undefined {
+  if (spec.pipeline !== undefined || typeof spec.as !== 'string' || spec.as === '' || spec.as.startsWith('$')) return undefined;
+  const reads = pipelineReads(after);
+  const fields = reads && fieldsUnder(reads, spec.as);
+  return fields && [...fields];
 }
 
 /** The distinct values of `path` in `docs` (array elements spread, missing as null); undefined when one is not an exact-match value. */
@@ -352,7 +367,7 @@ function idKey(id: unknown): string | undefined {
  * Output documents that are still input documents (after $match, $sort, $addFields...) get the
  * BSON types of their unchanged values back: Int32 vs Double, Long, Decimal128.
  */
-function restoreById(output: Document[], originals: Document[]): Document[] {
+function restoreById(output: Document[], originals: Document[], wholeDocument?: (doc: Document) => Document): Document[] {
   if (output.length === 0 || originals.length === 0) return output;
   const byId = new Map<string, Document>();
   for (const doc of originals) {
@@ -363,7 +378,10 @@ function restoreById(output: Document[], originals: Document[]): Document[] {
   return output.map((doc) => {
     const key = idKey(doc._id);
     const original = key === undefined ? undefined : byId.get(key);
-    return original ? (restoreTypes(doc, original) as Document) : doc;
+    if (!original) return doc;
+    // An original decoded with some fields only is read whole: its other fields may share names
+    // with the output's (a $group keyed by _id), and they give the types as for a whole read.
+    return restoreTypes(doc, wholeDocument ? wholeDocument(original) : original) as Document;
   });
 }
 
