@@ -7,6 +7,7 @@ type MingoOptions = NonNullable<ConstructorParameters<typeof Aggregator>[1]>;
 import { MongoLocationError, MongoServerError, badValue } from './errors.js';
 import { checkPipeline } from './pipeline-checks.js';
 import { fieldsUnder, pipelineReads } from './pipeline-deps.js';
+import { countingGroup } from './group-counts.js';
 import type { Document } from './values.js';
 import { ObjectId, bsonType, isNumeric, isPlainDocument, toNumber } from './values.js';
 
@@ -84,6 +85,13 @@ function rewriteBucket(spec: Document): Document[] {
   return [{ $group: { _id: { $switch }, ...output } }, { $sort: { _id: 1 } }];
 }
 
+export interface PipelineReadOptions {
+  /** When the input was decoded with only some fields: the whole stored document of one. */
+  wholeDocument?: (doc: Document) => Document;
+  /** Everything through mingo on whole documents (no counting $group, no narrowed $lookup reads). */
+  plain?: boolean;
+}
+
 /** mingo runs JavaScript ($where, $function, $accumulator) unless told not to: never. */
 const MINGO_BASE = { idKey: '_id', scriptEnabled: false } as const;
 
@@ -94,9 +102,9 @@ export function runPipeline(
   variables?: Document,
   collation?: unknown,
   textScore?: (doc: Document) => number | undefined,
-  /** When `docs` were decoded with only some fields: the whole stored document of one. */
-  wholeDocument?: (doc: Document) => Document,
+  read: PipelineReadOptions = {},
 ): Document[] {
+  const { wholeDocument, plain = false } = read;
   checkPipeline(pipeline);
   refuseScripts(pipeline);
   const scored = textScore !== undefined && usesTextScore(pipeline);
@@ -119,7 +127,7 @@ export function runPipeline(
   const groupKey = collationGroupKey(collation);
   try {
     if (!groupKey) {
-      current = runWithNarrowedLookups(stages, current, options, resolve);
+      current = runWithNarrowedLookups(stages, current, options, resolve, plain);
     } else {
       // $group under a case/diacritic-insensitive collation: mingo groups by exact value, so
       // group here by the collation's key and let mingo compute each group's accumulators.
@@ -154,11 +162,11 @@ export function runPipeline(
  * fetches just their matches (through an index when the foreign field has one), which mingo then
  * joins as before. Values an equality filter would not find exactly (regexes) keep the full read.
  */
-function runWithNarrowedLookups(stages: Document[], input: Document[], options: MingoOptions, resolve: CollectionResolver): Document[] {
+function runWithNarrowedLookups(stages: Document[], input: Document[], options: MingoOptions, resolve: CollectionResolver, plain: boolean): Document[] {
   let current = input;
   let pending: Document[] = [];
   const flush = () => {
-    if (pending.length) current = new Aggregator(pending, options).run(current) as Document[];
+    if (pending.length) current = plain ? (new Aggregator(pending, options).run(current) as Document[]) : runStages(pending, current, options);
     pending = [];
   };
   for (const [i, stage] of stages.entries()) {
@@ -173,12 +181,31 @@ function runWithNarrowedLookups(stages: Document[], input: Document[], options: 
       pending.push(stage);
       continue;
     }
-    const foreign = resolve(spec.from, { field: spec.foreignField, values, fields: joinedFields(spec, stages.slice(i + 1)) }).map(promoteDocument);
+    const foreign = resolve(spec.from, { field: spec.foreignField, values, fields: plain ? undefined : joinedFields(spec, stages.slice(i + 1)) }).map(promoteDocument);
     pending.push({ $lookup: { ...spec, from: foreign } });
     flush();
   }
   flush();
   return current;
+}
+
+/** mingo runs the stages, except counting $groups (group-counts.ts). */
+function runStages(stages: Document[], docs: Document[], options: MingoOptions): Document[] {
+  let current = docs;
+  let batch: Document[] = [];
+  for (const stage of stages) {
+    if (Object.keys(stage).length === 1 && isPlainDocument(stage.$group)) {
+      if (batch.length) current = new Aggregator(batch, options).run(current) as Document[];
+      batch = [];
+      const grouped = countingGroup(current, stage.$group, options);
+      if (grouped) {
+        current = grouped;
+        continue;
+      }
+    }
+    batch.push(stage);
+  }
+  return batch.length ? (new Aggregator(batch, options).run(current) as Document[]) : current;
 }
 
 /**
@@ -369,6 +396,8 @@ function idKey(id: unknown): string | undefined {
  */
 function restoreById(output: Document[], originals: Document[], wholeDocument?: (doc: Document) => Document): Document[] {
   if (output.length === 0 || originals.length === 0) return output;
+  // Outputs keyed by documents ($group by several fields) are never input documents.
+  if (!output.some((doc) => idKey(doc._id) !== undefined)) return output;
   const byId = new Map<string, Document>();
   for (const doc of originals) {
     const key = idKey(doc._id);

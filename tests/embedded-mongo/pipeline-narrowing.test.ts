@@ -1,11 +1,11 @@
 // An aggregate decodes only the fields its stages read (the leading $match's documents and a
 // $lookup's joined ones, see server/embedded-mongo/pipeline-deps.ts). The answers must be exactly
 // those of decoding whole documents: every pipeline here runs with the narrowing on and off
-// (setParameter internalPipelineDecodeNeededFieldsOnly) and the replies are compared in
+// (setParameter internalPipelineOptimizations) and the replies are compared in
 // canonical Extended JSON, so BSON types (Int32, Double, Long, Decimal128) count as well.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EJSON } from 'bson';
-import { Decimal128, Double, Int32, Long, ObjectId, type Document, type MongoClient } from 'mongodb';
+import { Binary, BSONRegExp, Decimal128, Double, Int32, Long, ObjectId, type Document, type MongoClient } from 'mongodb';
 import { connect, startStore, type RunningStore } from './helpers.js';
 
 let store: RunningStore;
@@ -45,6 +45,29 @@ records.push({ _id: new ObjectId(), meetingId: meeting, attendeeId: new ObjectId
 records.push({ _id: new ObjectId(), meetingId: meeting, attendeeId: null, status: 'absent', siteId: ['s1', 's2'] });
 records.push({ _id: 7, meetingId: meeting, attendeeId: people[1]._id, status: 'present', total: new Double(3), count: new Int32(1) });
 
+// Values a counting $group keys on: equal numbers of every BSON type, look-alike strings, null and
+// missing, arrays, documents in two key orders, dates, ObjectIds, regexes; Binary is not keyed
+// natively (mingo groups those).
+const day = new Date('2026-12-06T08:00:00Z');
+const id = new ObjectId();
+const shapeValues: unknown[] = [
+  new Int32(1), new Double(1), new Long(1), new Decimal128('1'), new Double(1.5), new Double(-0), new Int32(0), '1', 'một', '', null, undefined,
+  true, false, [1, 2], [2, 1], [], [[1]], { a: 1, b: 2 }, { b: 2, a: 1 }, { a: { b: null } }, { a: {} }, day, new Date(day.getTime()), id, new ObjectId(id.toHexString()),
+  new BSONRegExp('^a', 'i'), new BSONRegExp('^a', ''),
+];
+const shapes: Document[] = Array.from({ length: 200 }, (_, i) => {
+  const value = shapeValues[(i * 5) % shapeValues.length];
+  const other = shapeValues[(i * 3) % shapeValues.length];
+  return {
+    _id: i,
+    kind: i % 3 ? 'x' : 'y',
+    ...(value === undefined ? {} : { v: value }),
+    ...(other === undefined ? {} : { nested: { w: other, z: i % 2 } }),
+    ...(i % 11 === 0 ? { v2: [{ w: value === undefined ? null : value }, { w: i % 2 }] } : {}),
+    ...(i === 100 ? { bin: new Binary(Buffer.from([1, 2, 3])) } : {}),
+  };
+});
+
 beforeAll(async () => {
   store = await startStore();
   client = await connect(store.uri);
@@ -52,6 +75,7 @@ beforeAll(async () => {
   await db.collection('people').insertMany(people);
   await db.collection('records').createIndex({ meetingId: 1 });
   await db.collection('records').insertMany(records);
+  await db.collection('shapes').insertMany(shapes);
 });
 
 afterAll(async () => {
@@ -60,7 +84,7 @@ afterAll(async () => {
 });
 
 async function setNarrowing(on: boolean): Promise<void> {
-  await client.db('admin').command({ setParameter: 1, internalPipelineDecodeNeededFieldsOnly: on });
+  await client.db('admin').command({ setParameter: 1, internalPipelineOptimizations: on });
 }
 
 /** The pipeline's reply with and without narrowing, as canonical Extended JSON. */
@@ -132,6 +156,13 @@ const cases: Array<[string, string, Document[]]> = [
     match, { $lookup: { from: 'people', let: { id: '$attendeeId' }, pipeline: [{ $match: { $expr: { $eq: ['$_id', '$$id'] } } }, { $project: { role: 1 } }], as: 'p' } },
     { $group: { _id: { $first: '$p.role' }, n: { $sum: 1 } } }, { $sort: { _id: 1 } },
   ]],
+  ['counting $group on values of every type', 'shapes', [{ $match: { kind: 'x' } }, { $group: { _id: '$v', n: { $sum: 1 }, twice: { $sum: 2 }, minus: { $sum: -1 }, zero: { $sum: 0 } } }]],
+  ['counting $group on a document of paths into documents and arrays', 'shapes', [{ $match: {} }, { $group: { _id: { v: '$v', w: '$nested.w', z: '$nested.z', ws: '$v2.w', t: { $type: '$v' } }, n: { $sum: 1 } } }]],
+  ['counting $group on a computed key', 'shapes', [{ $match: {} }, { $group: { _id: { $cond: [{ $isNumber: '$v' }, { $gt: ['$v', 0] }, { $ifNull: ['$nested.w', 'none'] }] }, n: { $sum: 1 } } }]],
+  ['counting $group on a constant, then $sort', 'shapes', [{ $match: { kind: 'y' } }, { $group: { _id: null, n: { $sum: 1 } } }]],
+  ['counting $group reaching a Binary value', 'shapes', [{ $match: {} }, { $group: { _id: { v: '$v', b: '$bin' }, n: { $sum: 1 } } }]],
+  ['$group with other accumulators beside counts', 'shapes', [{ $match: {} }, { $group: { _id: '$kind', n: { $sum: 1 }, first: { $first: '$_id' }, last: { $last: '$_id' } } }, { $sort: { _id: 1 } }]],
+  ['$group counting twice in a row', 'shapes', [{ $match: {} }, { $group: { _id: { k: '$kind', z: '$nested.z' }, n: { $sum: 1 } } }, { $group: { _id: '$n', groups: { $sum: 1 } } }, { $sort: { _id: 1 } }]],
   ['$lookup with $$ROOT of the joined side', 'records', [match, join, { $unwind: '$person' }, { $replaceRoot: { newRoot: '$person' } }, { $sort: { _id: 1 } }]],
 ];
 
@@ -159,9 +190,9 @@ describe('aggregate field narrowing', () => {
 
   it('reports the parameter and lets it be switched', async () => {
     await setNarrowing(false);
-    const off = await client.db('admin').command({ getParameter: 1, internalPipelineDecodeNeededFieldsOnly: 1 });
+    const off = await client.db('admin').command({ getParameter: 1, internalPipelineOptimizations: 1 });
     await setNarrowing(true);
-    const on = await client.db('admin').command({ getParameter: 1, internalPipelineDecodeNeededFieldsOnly: 1 });
-    expect([off.internalPipelineDecodeNeededFieldsOnly, on.internalPipelineDecodeNeededFieldsOnly]).toEqual([false, true]);
+    const on = await client.db('admin').command({ getParameter: 1, internalPipelineOptimizations: 1 });
+    expect([off.internalPipelineOptimizations, on.internalPipelineOptimizations]).toEqual([false, true]);
   });
 });

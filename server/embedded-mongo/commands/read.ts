@@ -380,7 +380,7 @@ export const aggregate: CommandHandler = (command, ctx) => {
     input = collection === undefined ? [] : Array.isArray(collection) ? collection : [...collection.documents.values()];
   }
   const db = ctx.store.existingDatabase(ctx.db);
-  const narrowing = ctx.server.parameters.flag(NARROWING_PARAMETER);
+  const optimized = ctx.server.parameters.flag(OPTIMIZATIONS_PARAMETER);
   const resolve: CollectionResolver = (from, narrowTo) => {
     const foreign = db?.get(from);
     if (!foreign) return [];
@@ -388,14 +388,16 @@ export const aggregate: CommandHandler = (command, ctx) => {
     if (!narrowTo || typeof foreign.options.viewOn === 'string') return [...foreign.documents.values()];
     const filter = { [narrowTo.field]: { $in: narrowTo.values } };
     // Only the fields the rest of the pipeline reads from the joined documents (and the join's).
-    const fields = narrowing && narrowTo.fields ? new FieldSelection([narrowTo.field.split('.')[0], ...narrowTo.fields]) : undefined;
+    const fields = narrowTo.fields ? new FieldSelection([narrowTo.field.split('.')[0], ...narrowTo.fields]) : undefined;
     return matchDocuments(foreign, { filter, fields });
   };
   let results: Document[];
   try {
     results =
       countPipeline(input, pipeline) ??
-      (pipeline.length ? runPipeline(input, pipeline, resolve, letArg(command), command.collation, scored ? textScoreOf : undefined, narrowed ? wholeDocument : undefined) : input);
+      (pipeline.length
+        ? runPipeline(input, pipeline, resolve, letArg(command), command.collation, scored ? textScoreOf : undefined, { wholeDocument: narrowed ? wholeDocument : undefined, plain: !optimized })
+        : input);
   } catch (err) {
     throw mingoError(err);
   }
@@ -406,15 +408,18 @@ export const aggregate: CommandHandler = (command, ctx) => {
   return cursorReply(ctx, name ?? '$cmd.aggregate', results, optionalBatchSize(command.cursor as Document));
 };
 
-/** setParameter switch for the pipeline field narrowing below (on by default; tests compare both). */
-export const NARROWING_PARAMETER = 'internalPipelineDecodeNeededFieldsOnly';
+/**
+ * setParameter switch for the aggregate read optimizations: decoding only the fields the pipeline
+ * reads (below) and counting $groups (group-counts.ts). On by default; tests compare both ways.
+ */
+export const OPTIMIZATIONS_PARAMETER = 'internalPipelineOptimizations';
 
 /**
  * The top-level fields the leading $match of an aggregate must decode: the filter's and those
  * the later stages read (pipeline-deps.ts), plus _id; undefined for the whole document.
  */
 function pipelineFields(ctx: CommandContext, filter: Document, rest: Document[]): FieldSelection | undefined {
-  if (!ctx.server.parameters.flag(NARROWING_PARAMETER)) return undefined;
+  if (!ctx.server.parameters.flag(OPTIMIZATIONS_PARAMETER)) return undefined;
   const filterFields = fieldsFor(filter);
   const reads = filterFields && pipelineReads(rest);
   if (!filterFields || !reads) return undefined;
