@@ -182,6 +182,11 @@ function runWithNarrowedLookups(stages: Document[], input: Document[], options: 
       continue;
     }
     const foreign = resolve(spec.from, { field: spec.foreignField, values, fields: plain ? undefined : joinedFields(spec, stages.slice(i + 1)) }).map(promoteDocument);
+    const joined = plain || spec.pipeline !== undefined || spec.let !== undefined ? undefined : joinByKey(current, foreign, spec);
+    if (joined) {
+      current = joined;
+      continue;
+    }
     pending.push({ $lookup: { ...spec, from: foreign } });
     flush();
   }
@@ -206,6 +211,37 @@ function runStages(stages: Document[], docs: Document[], options: MingoOptions):
     batch.push(stage);
   }
   return batch.length ? (new Aggregator(batch, options).run(current) as Document[]) : current;
+}
+
+/** The join key of a single ObjectId or string (values mingo's $lookup matches by value alone). */
+function joinKey(value: unknown): string | undefined {
+  if (typeof value === 'string') return `s${value}`;
+  if (value instanceof ObjectId) return `o${value.toHexString()}`;
+  return undefined;
+}
+
+/**
+ * mingo's $lookup on localField/foreignField ({ ...local, [as]: matches in foreign order }) when
+ * every local and foreign value is one ObjectId or string: a map from key to documents instead
+ * of mingo's hashing. Undefined (mingo joins) for anything else: arrays, null, missing, numbers...
+ */
+function joinByKey(locals: Document[], foreign: Document[], spec: Document): Document[] | undefined {
+  const as = spec.as as string;
+  const byKey = new Map<string, Document[]>();
+  for (const doc of foreign) {
+    const key = joinKey(resolvePath(doc, spec.foreignField as string));
+    if (key === undefined) return undefined;
+    const list = byKey.get(key);
+    if (list) list.push(doc);
+    else byKey.set(key, [doc]);
+  }
+  const keys: string[] = [];
+  for (const doc of locals) {
+    const key = joinKey(resolvePath(doc, spec.localField as string));
+    if (key === undefined) return undefined;
+    keys.push(key);
+  }
+  return locals.map((doc, i) => ({ ...doc, [as]: byKey.get(keys[i]) ?? [] }));
 }
 
 /**

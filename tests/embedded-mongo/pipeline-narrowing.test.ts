@@ -76,6 +76,7 @@ beforeAll(async () => {
   await db.collection('records').createIndex({ meetingId: 1 });
   await db.collection('records').insertMany(records);
   await db.collection('shapes').insertMany(shapes);
+  await db.collection('sites').insertMany([{ _id: 's1', name: 'Hà Nội', order: new Int32(1) }, { _id: 's2', name: 'Huế', order: new Long(2) }, { _id: 's3', name: 'Đà Nẵng' }]);
 });
 
 afterAll(async () => {
@@ -163,6 +164,19 @@ const cases: Array<[string, string, Document[]]> = [
   ['counting $group reaching a Binary value', 'shapes', [{ $match: {} }, { $group: { _id: { v: '$v', b: '$bin' }, n: { $sum: 1 } } }]],
   ['$group with other accumulators beside counts', 'shapes', [{ $match: {} }, { $group: { _id: '$kind', n: { $sum: 1 }, first: { $first: '$_id' }, last: { $last: '$_id' } } }, { $sort: { _id: 1 } }]],
   ['$group counting twice in a row', 'shapes', [{ $match: {} }, { $group: { _id: { k: '$kind', z: '$nested.z' }, n: { $sum: 1 } } }, { $group: { _id: '$n', groups: { $sum: 1 } } }, { $sort: { _id: 1 } }]],
+  ['a join on ObjectIds only (keyed natively), counted', 'records', [
+    { $match: { meetingId: meeting, attendeeId: { $type: 'objectId' } } }, join, { $unwind: '$person' },
+    { $group: { _id: { role: '$person.role', organization: { $ifNull: ['$person.organization', ''] }, walkIn: { $or: [{ $eq: ['$walkIn', true] }, { $eq: ['$person.walkIn', true] }] } }, count: { $sum: 1 } } },
+  ]],
+  ['a join on ObjectIds only, joined documents reach the reply', 'records', [{ $match: { meetingId: meeting, attendeeId: { $type: 'objectId' } } }, join, { $sort: { _id: -1 } }, { $limit: 12 }]],
+  ['a join on ObjectIds only, into a nested path', 'records', [
+    { $match: { meetingId: meeting, attendeeId: { $type: 'objectId' } } }, { $lookup: { from: 'people', localField: 'attendeeId', foreignField: '_id', as: 'nested.person' } },
+    { $project: { _id: 0, n: { $size: { $ifNull: ['$nested.person', []] } }, roles: '$nested.person.role', all: '$$ROOT' } }, { $sort: { 'all._id': 1 } },
+  ]],
+  ['a join on strings, with $first of the joined values', 'records', [
+    { $match: { meetingId: meeting, siteId: { $type: 'string' } } }, { $lookup: { from: 'sites', localField: 'siteId', foreignField: '_id', as: 'site' } },
+    { $group: { _id: { $first: '$site.name' }, n: { $sum: 1 }, order: { $max: { $first: '$site.order' } } } }, { $sort: { _id: 1 } },
+  ]],
   ['$lookup with $$ROOT of the joined side', 'records', [match, join, { $unwind: '$person' }, { $replaceRoot: { newRoot: '$person' } }, { $sort: { _id: 1 } }]],
 ];
 
