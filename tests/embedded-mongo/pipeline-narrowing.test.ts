@@ -174,7 +174,7 @@ const cases: Array<[string, string, Document[]]> = [
     { $project: { _id: 0, n: { $size: { $ifNull: ['$nested.person', []] } }, roles: '$nested.person.role', all: '$$ROOT' } }, { $sort: { 'all._id': 1 } },
   ]],
   ['a join on strings, with $first of the joined values', 'records', [
-    { $match: { meetingId: meeting, siteId: { $type: 'string' } } }, { $lookup: { from: 'sites', localField: 'siteId', foreignField: '_id', as: 'site' } },
+    { $match: { meetingId: meeting, siteId: { $type: 'string' }, 'siteId.0': { $exists: false } } }, { $lookup: { from: 'sites', localField: 'siteId', foreignField: '_id', as: 'site' } },
     { $group: { _id: { $first: '$site.name' }, n: { $sum: 1 }, order: { $max: { $first: '$site.order' } } } }, { $sort: { _id: 1 } },
   ]],
   ['$lookup with $$ROOT of the joined side', 'records', [match, join, { $unwind: '$person' }, { $replaceRoot: { newRoot: '$person' } }, { $sort: { _id: 1 } }]],
