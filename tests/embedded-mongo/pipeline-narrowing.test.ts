@@ -76,7 +76,7 @@ beforeAll(async () => {
   await db.collection('records').createIndex({ meetingId: 1 });
   await db.collection('records').insertMany(records);
   await db.collection('shapes').insertMany(shapes);
-  await db.collection('sites').insertMany([{ _id: 's1', name: 'Hà Nội', order: new Int32(1) }, { _id: 's2', name: 'Huế', order: new Long(2) }, { _id: 's3', name: 'Đà Nẵng' }]);
+  await db.collection<{ _id: string; name: string; order?: unknown }>('sites').insertMany([{ _id: 's1', name: 'Hà Nội', order: new Int32(1) }, { _id: 's2', name: 'Huế', order: new Long(2) }, { _id: 's3', name: 'Đà Nẵng' }]);
 });
 
 afterAll(async () => {
