@@ -7,6 +7,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import Database from 'better-sqlite3';
 import { BSON, MongoClient, type Document } from 'mongodb';
@@ -215,4 +216,28 @@ export async function durabilityBench(options: DurabilityBenchOptions): Promise<
     `  reading the same rows from SQLite: ${st.readRowsMs} ms (ratio ${st.ratio.toFixed(2)}); reading + decoding the BSON: ${st.readAndDecodeMs} ms (ratio ${st.ratioToReadAndDecode.toFixed(2)})`,
   ];
   return { lines, json: { groupCommit: gc, startup: st }, pass: gc.pass };
+}
+
+// Standalone: `npx tsx bench/embedded-mongo-durability.ts [--quick]` (also run by bench/embedded-mongo.ts).
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  const quick = process.argv.includes('--quick');
+  const progress = (msg: string) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
+  const result = await durabilityBench({ quick, progress });
+  for (const line of result.lines) console.log(line);
+  const { groupCommit: gc, startup: st } = result.json;
+  console.log(
+    JSON.stringify({
+      bench: 'embedded-mongo-durability',
+      quick,
+      jTrueDocsPerSecond: gc.journaled.docsPerSecond,
+      baselineDefaultAckDocsPerSecond: gc.defaultAck.docsPerSecond,
+      ratio: gc.ratio,
+      writesPerFsync: gc.journaled.writesPerFsync,
+      startupMs: st.startMs,
+      startupDocuments: st.documents,
+      baselineReadRowsMs: st.readRowsMs,
+      startupRatio: st.ratio,
+      pass: result.pass,
+    }),
+  );
 }

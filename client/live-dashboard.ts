@@ -78,6 +78,13 @@ function setUp(page: Page): void {
     }
   });
 
+  // The quorum share of this meeting (organizers): one command, the line redraws from its event.
+  const quorumForm = document.getElementById('quorum-form') as HTMLFormElement | null;
+  quorumForm?.addEventListener('submit', (event) => {
+    event.preventDefault();
+    void command('meeting:setQuorum', { quorumPercent: Number(new FormData(quorumForm).get('quorumPercent')) });
+  });
+
   const render = () => draw(live.state, live, text);
   live.subscribe(render);
   setInterval(() => drawTimer(live.state, live, text), 1000);
@@ -95,6 +102,8 @@ function draw(state: LiveSnapshot, live: LiveState, text: Texts): void {
 }
 
 function drawAttendance(state: LiveSnapshot, text: Texts): void {
+  const share = document.getElementById('quorum-percent') as HTMLInputElement | null;
+  if (share && document.activeElement !== share) share.value = String(state.quorum.percent);
   const quorum = document.getElementById('quorum');
   if (quorum) {
     quorum.dataset.reached = String(state.quorum.reached);

@@ -10,7 +10,7 @@ import type { Logger } from 'pino';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createViewEngine } from './views.js';
-import { assetsMiddleware } from './assets.js';
+import { assetsMiddleware, inlineAssetHash, inlineScriptHashes } from './assets.js';
 import { accountsRoutes } from './accounts/routes.js';
 import { adminRoutes } from './accounts/admin-routes.js';
 import { bearerFrom, resolveActor } from './accounts/identify.js';
@@ -25,11 +25,15 @@ import { liveRoutes } from './live/routes.js';
 import { screensRoutes } from './screens/routes.js';
 import { followupRoutes } from './followup/routes.js';
 import { reportsRoutes } from './reports/routes.js';
+import { minutesRoutes } from './minutes/routes.js';
+import { summaryRoutes } from './summary/routes.js';
+import { auditRoutes } from './audit/routes.js';
 import { AppError, Invalid, NotFound, TooLarge } from './lib/errors.js';
 import { defaultLocale, isLocale, t } from './lib/i18n.js';
 import { isApiRequest, toErrorBody } from './lib/http.js';
 import { bodyError, bodyParsers } from './lib/request-body.js';
 import { csrfProtection } from './lib/csrf.js';
+import { linkGuessLimiter, linkPaths } from './lib/link-guard.js';
 
 const rootDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -57,6 +61,9 @@ export interface BuiltApp {
 export function createApp(options: AppOptions): BuiltApp {
   const app = express();
   app.disable('x-powered-by');
+  // Every page and API answer is Cache-Control: no-store (below): an ETag would only cost a hash
+  // of each body (a 100 KB attendee page) that no browser or proxy ever sends back.
+  app.set('etag', false);
   if (options.calendar) configureCalendar(options.calendar);
   if (options.publicUrl) app.set('publicUrl', options.publicUrl.replace(/\/+$/, ''));
   if (options.trustProxy) app.set('trust proxy', /^\d+$/.test(options.trustProxy) ? Number(options.trustProxy) : options.trustProxy);
@@ -69,7 +76,11 @@ export function createApp(options: AppOptions): BuiltApp {
       contentSecurityPolicy: {
         directives: {
           // Pages load only our own bundles; data for scripts travels in <script type="application/json">.
-          'script-src': ["'self'"],
+          // The two slow-link pages inline their bundle, allowed by its hash (assets.ts).
+          'script-src': ["'self'", () => inlineScriptHashes()],
+          // No 'unsafe-inline' styles either: the one inline stylesheet (day-of screens) is
+          // allowed by its hash, and no template carries a style attribute.
+          'style-src': ["'self'", () => inlineStyleSource()],
           'img-src': ["'self'", 'data:'],
           'connect-src': ["'self'"],
           'upgrade-insecure-requests': options.isProduction ? [] : null,
@@ -102,8 +113,11 @@ export function createApp(options: AppOptions): BuiltApp {
     resave: false,
     saveUninitialized: false,
     store: sessionStore,
-    cookie: { httpOnly: true, sameSite: 'lax', secure: options.isProduction, maxAge: 14 * 24 * 3600 * 1000 },
+    // 'auto': Secure whenever the request came over TLS (with TRUST_PROXY, X-Forwarded-Proto), so
+    // a staging server behind HTTPS does not send its session cookie in clear either.
+    cookie: { httpOnly: true, sameSite: 'lax', secure: options.isProduction ? true : 'auto', maxAge: 14 * 24 * 3600 * 1000 },
   });
+  app.use(linkPaths, linkGuessLimiter());
   app.use(sessionMiddleware);
   app.use(identifyActor);
   app.use(csrfProtection({ secret: options.sessionSecret, isProduction: options.isProduction }));
@@ -119,10 +133,22 @@ export function createApp(options: AppOptions): BuiltApp {
   app.use(screensRoutes());
   app.use(followupRoutes());
   app.use(reportsRoutes());
+  app.use(minutesRoutes());
+  app.use(summaryRoutes());
+  app.use(auditRoutes());
 
   app.use((_req, _res, next) => next(new NotFound()));
   app.use(errorHandler(options.logger));
   return { app, sessionMiddleware, sessionStore };
+}
+
+/** The CSP source of the inlined stylesheet ('self' again when the bundles are not built yet). */
+function inlineStyleSource(): string {
+  try {
+    return inlineAssetHash('styles.css');
+  } catch {
+    return "'self'";
+  }
 }
 
 /**
@@ -160,7 +186,7 @@ export function loggableUrl(url: string): string {
 /** `?lang=en` switches the language and remembers it; Vietnamese is the default. */
 const chooseLocale: RequestHandler = (req, res, next) => {
   const asked = req.query.lang;
-  if (isLocale(asked)) res.cookie('lang', asked, { maxAge: 365 * 24 * 3600 * 1000, sameSite: 'lax', httpOnly: false });
+  if (isLocale(asked)) res.cookie('lang', asked, { maxAge: 365 * 24 * 3600 * 1000, sameSite: 'lax', httpOnly: false, secure: req.secure });
   const cookie = req.cookies?.lang;
   res.locals.locale = isLocale(asked) ? asked : isLocale(cookie) ? cookie : defaultLocale;
   res.locals.currentPath = req.path;
@@ -189,7 +215,13 @@ function errorHandler(logger: Logger): ErrorRequestHandler {
     }
     res.status(status);
     if (isApiRequest(req) || req.accepts(['html', 'json']) === 'json') return res.json(body);
-    res.render('error', { title: body.error.message, status, message: body.error.message, fields: 'fields' in body.error ? body.error.fields : undefined });
+    res.render('error', { title: body.error.message, status, message: body.error.message, fields: 'fields' in body.error ? body.error.fields : undefined }, (renderError: Error | null, html?: string) => {
+      if (!renderError) return res.send(html);
+      // The error page itself failed (e.g. bundles missing): say it in one line, never with
+      // Express's default page, which shows the stack outside production.
+      logger.error({ err: renderError, url: loggableUrl(req.originalUrl) }, 'error page failed');
+      res.type('text/plain').send(body.error.message);
+    });
   };
 }
 

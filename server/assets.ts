@@ -2,6 +2,7 @@
 // served at /assets/ with a year-long immutable cache and their precompressed .br/.gz copies, so a
 // district phone on a slow link downloads each bundle once, compressed, and never asks again.
 import express, { type RequestHandler } from 'express';
+import { createHash } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,7 +12,7 @@ const manifestFile = path.join(assetsDir, 'manifest.json');
 
 export const immutableCache = 'public, max-age=31536000, immutable';
 
-let cached: { mtimeMs: number; entries: Record<string, string>; inline: Map<string, string> } | undefined;
+let cached: { mtimeMs: number; entries: Record<string, string>; inline: Map<string, string>; hashes: Map<string, string> } | undefined;
 
 /** The manifest, read again when a rebuild (npm run build:client, --watch) replaced it. */
 function manifest(): NonNullable<typeof cached> {
@@ -23,7 +24,7 @@ function manifest(): NonNullable<typeof cached> {
   }
   if (!cached || cached.mtimeMs !== mtimeMs) {
     const entries = mtimeMs < 0 ? {} : (JSON.parse(readFileSync(manifestFile, 'utf8')) as Record<string, string>);
-    cached = { mtimeMs, entries, inline: new Map() };
+    cached = { mtimeMs, entries, inline: new Map(), hashes: new Map() };
   }
   return cached;
 }
@@ -57,6 +58,57 @@ export function inlineAsset(entry: string): string {
     state.inline.set(entry, text);
   }
   return text;
+}
+
+/**
+ * A built page script's text, inlined in the pages a district opens on a slow link (the site's
+ * check-in page, the attendee's page): a separate bundle request is one more 2-second round trip
+ * before the page can act and open its live connection. The page's CSP allows exactly these
+ * texts by their hash (`inlineScriptHashes`).
+ */
+export function inlineScript(entry: string): string {
+  const state = manifest();
+  const key = `script:${entry}`;
+  let text = state.inline.get(key);
+  if (text === undefined) {
+    text = readFileSync(path.join(assetsDir, hashedName(`${entry}.js`)), 'utf8').replace(/\n\/\/# sourceMappingURL=\S*\s*$/, '\n');
+    if (/<\/script/i.test(text)) throw new Error(`${entry}.js cannot be inlined: it contains "</script"`);
+    state.inline.set(key, text);
+  }
+  return text;
+}
+
+/** The pages whose script is inlined. */
+export const inlinedScripts = ['live-checkin', 'live-attendee'] as const;
+
+/** CSP sources for the inlined scripts ('sha256-...'), so no other inline script can run. */
+export function inlineScriptHashes(): string {
+  const state = manifest();
+  let sources = state.inline.get('script-hashes');
+  if (sources === undefined) {
+    try {
+      sources = inlinedScripts.map((entry) => `'sha256-${createHash('sha256').update(inlineScript(entry)).digest('base64')}'`).join(' ');
+    } catch {
+      // Not built (yet): no inline script may run, and pages without scripts still work.
+      return "'self'";
+    }
+    state.inline.set('script-hashes', sources);
+  }
+  return sources;
+}
+
+/**
+ * The Content-Security-Policy source that allows exactly this inline stylesheet ('sha256-...'),
+ * so pages can inline it without allowing 'unsafe-inline' styles.
+ */
+export function inlineAssetHash(entry: string): string {
+  const state = manifest();
+  let hash = state.hashes.get(entry);
+  if (hash === undefined) {
+    hash = `'sha256-${createHash('sha256').update(inlineAsset(entry), 'utf8').digest('base64')}'`;
+    state.hashes.set(entry, hash);
+  }
+  return hash;
 }
 
 const hashedFile = /^\/[\w.-]+-[A-Z0-9]{8}\.(js|css|map)$/;

@@ -7,7 +7,7 @@ import Handlebars, { type HelperOptions, type RuntimeOptions, type TemplateDeleg
 type CompileOptions = Parameters<typeof Handlebars.compile>[1];
 import path from 'node:path';
 import { t, defaultLocale, isLocale, locales, type Locale } from './lib/i18n.js';
-import { assetUrl, inlineAsset } from './assets.js';
+import { assetUrl, inlineAsset, inlineScript } from './assets.js';
 import { defaultTimeZone, formatDate, formatDateTime, formatTime, toLocalInput } from './lib/time.js';
 
 type Root = { locale?: Locale };
@@ -69,6 +69,8 @@ export const viewHelpers = {
   asset: (entry: string) => assetUrl(entry),
   /** A built stylesheet's text for an inline <style> (pages that must show on the first round trip). */
   inlineAsset: (entry: string) => inlineAsset(entry),
+  /** A built page script's text for an inline module script (allowed by its hash in the CSP). */
+  inlineScript: (entry: string) => inlineScript(entry),
   /** The current URL with ?lang= set, for the language switch. */
   langUrl(lang: string, options: HelperOptions) {
     const root = options.data?.root as { currentPath?: string } | undefined;

@@ -8,7 +8,7 @@ import { listUnits } from '../units/queries.js';
 import { setFlash, takeFlash } from '../lib/flash.js';
 import { absoluteUrl, actorOf, pickFields, fieldErrors, localeOf, notFoundForMalformedIds, toErrorBody, translate } from '../lib/http.js';
 import { requireAdmin } from '../lib/actor.js';
-import { AppError, Invalid, NotFound } from '../lib/errors.js';
+import { AppError, Invalid } from '../lib/errors.js';
 
 type Body = Record<string, unknown>;
 const inviteFields = ['email', 'name', 'role', 'unitId', 'password'] as const;
@@ -49,7 +49,6 @@ function flashError(req: Request, res: Response, error: unknown): void {
 
 export function adminRoutes(): Router {
   const router = notFoundForMalformedIds(Router());
-  for (const name of ['userId', 'unitId']) router.param(name, (_req, _res, next, value: string) => next(/^[a-f\d]{24}$/i.test(value) ? undefined : new NotFound()));
 
   // ---- Accounts ----------------------------------------------------------------------------
 

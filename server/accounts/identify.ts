@@ -1,6 +1,5 @@
 // Who is asking, for HTTP requests and Socket.IO handshakes alike: a bearer token (attendee or
 // site link), else the session's organizer account, else the session's link.
-import mongoose from 'mongoose';
 import type { SessionData } from 'express-session';
 import { anonymous, type Actor } from '../lib/actor.js';
 import { actorForBearer, actorForLink } from './links.js';
@@ -8,6 +7,7 @@ import { UserModel } from './model.js';
 import { organizerActor } from './actions.js';
 import { BoundedMap } from '../lib/bounded-map.js';
 import { onAskersRevoked } from '../lib/revocations.js';
+import { isObjectIdString } from '../lib/input.js';
 
 export interface Credentials {
   bearerToken?: string;
@@ -16,7 +16,7 @@ export interface Credentials {
 
 export async function resolveActor({ bearerToken, session }: Credentials): Promise<Actor> {
   if (bearerToken) return (await actorForBearer(bearerToken)) ?? anonymous;
-  if (session?.userId && mongoose.isValidObjectId(session.userId)) {
+  if (session?.userId && isObjectIdString(String(session.userId))) {
     const actor = await organizerForSession(String(session.userId), session.accessVersion ?? 0);
     if (actor) return actor;
   }

@@ -104,11 +104,12 @@ async function resolveSpeakers(meetingId: string, input: SpeakerInput[]) {
  * agenda, read after the write. The iCalendar SEQUENCE moves too: speakers' slot events change
  * time, and every invite's description lists the agenda.
  */
-async function commitAgendaChange(open: OpenMeeting, meetingId: string, write: (revision: number) => Promise<void>): Promise<AgendaView> {
+async function commitAgendaChange(actor: Actor, open: OpenMeeting, meetingId: string, write: (revision: number) => Promise<void>): Promise<AgendaView> {
   const { result } = await commitMeetingChange({
     meetingId,
     ...open.stillOpen,
     calendar: true,
+    audit: { actor },
     write: async (revision) => {
       await write(revision);
       return loadAgenda(meetingId);
@@ -131,7 +132,7 @@ export async function addAgendaItem(actor: Actor, input: unknown): Promise<Agend
   const open = await requireOpenMeeting(actor, data.meetingId, closedKey);
   const resolvedSpeakers = await resolveSpeakers(data.meetingId, data.speakers);
   const itemId = new Types.ObjectId();
-  const agenda = await commitAgendaChange(open, data.meetingId, async (revision) => {
+  const agenda = await commitAgendaChange(actor, open, data.meetingId, async (revision) => {
     const last = await AgendaItemModel.findOne({ meetingId: data.meetingId }).sort({ order: -1 }).select({ order: 1 }).lean();
     await AgendaItemModel.create({
       _id: itemId,
@@ -165,7 +166,7 @@ export async function updateAgendaItem(actor: Actor, input: unknown): Promise<Ag
     const agenda = await loadAgenda(data.meetingId);
     return { item: agenda.items.find((item) => item.id === data.itemId), agenda };
   }
-  const agenda = await commitAgendaChange(open, data.meetingId, async (revision) => {
+  const agenda = await commitAgendaChange(actor, open, data.meetingId, async (revision) => {
     const updated = await AgendaItemModel.updateOne({ _id: data.itemId, meetingId: data.meetingId }, { $set: { ...set, revision } }, { runValidators: true });
     if (updated.matchedCount === 0) throw new NotFound('agenda.notFound');
   });
@@ -178,7 +179,7 @@ export async function removeAgendaItem(actor: Actor, input: unknown): Promise<Ag
   requireOrganizer(actor);
   const open = await requireOpenMeeting(actor, data.meetingId, closedKey);
   await itemOf(data.meetingId, data.itemId);
-  const agenda = await commitAgendaChange(open, data.meetingId, async (revision) => {
+  const agenda = await commitAgendaChange(actor, open, data.meetingId, async (revision) => {
     const deleted = await AgendaItemModel.deleteOne({ _id: data.itemId, meetingId: data.meetingId });
     if (deleted.deletedCount === 0) throw new NotFound('agenda.notFound');
     const remaining = await AgendaItemModel.find({ meetingId: data.meetingId }).sort({ order: 1, _id: 1 }).select({ order: 1 }).lean();
@@ -203,7 +204,7 @@ export async function reorderAgenda(actor: Actor, input: unknown): Promise<Agend
   const requested = data.orderedIds.map((id) => id.toLowerCase());
   const exact = requested.length === currentIds.size && new Set(requested).size === requested.length && requested.every((id) => currentIds.has(id));
   if (!exact) throw new Invalid({ orderedIds: { key: 'agenda.reorder.mismatch' } }, 'agenda.reorder.mismatch');
-  const agenda = await commitAgendaChange(open, data.meetingId, async (revision) => {
+  const agenda = await commitAgendaChange(actor, open, data.meetingId, async (revision) => {
     if (requested.length === 0) return;
     await AgendaItemModel.bulkWrite(
       requested.map((id, index) => ({ updateOne: { filter: { _id: new Types.ObjectId(id), meetingId: new Types.ObjectId(data.meetingId) }, update: { $set: { order: index, revision } } } })),
@@ -229,7 +230,7 @@ export async function moveAgendaItem(actor: Actor, input: unknown): Promise<Agen
   const to = data.direction === 'up' ? from - 1 : from + 1;
   if (to < 0 || to >= ids.length) return { agenda: await loadAgenda(data.meetingId) };
   [ids[from], ids[to]] = [ids[to], ids[from]];
-  const agenda = await commitAgendaChange(open, data.meetingId, async (revision) => {
+  const agenda = await commitAgendaChange(actor, open, data.meetingId, async (revision) => {
     await AgendaItemModel.bulkWrite(
       ids.map((id, index) => ({ updateOne: { filter: { _id: new Types.ObjectId(id), meetingId: new Types.ObjectId(data.meetingId) }, update: { $set: { order: index, revision } } } })),
       { ordered: true },

@@ -13,6 +13,7 @@ import { formatTime } from '../lib/time.js';
 import { t, type Locale } from '../lib/i18n.js';
 import { publicCalendarLinks } from '../calendar/pages.js';
 import { baseUrlFor } from '../calendar/settings.js';
+import { hasPublishedSummary } from '../summary/queries.js';
 
 type Body = Record<string, unknown>;
 
@@ -217,6 +218,7 @@ async function publicPage(req: Request, res: Response) {
     })),
     sites: view.sites,
     calendar: publicCalendarLinks(view, baseUrlFor(`${req.protocol}://${req.get('host')}`)),
+    summaryPath: (await hasPublishedSummary(String(req.params.publicId))) ? `/p/${String(req.params.publicId)}/summary` : undefined,
   });
 }
 

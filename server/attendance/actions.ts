@@ -14,8 +14,8 @@ import { MeetingModel } from '../meetings/model.js';
 import { commitMeetingChange, type MeetingChangeEvent } from '../meetings/revision.js';
 import { requireOpenMeeting } from '../meetings/guard.js';
 import { SiteModel } from '../sites/model.js';
-import { addWalkInInput, checkInInput, leftEarlyInput, markAbsentInput, selfCheckInInput, undoAttendanceInput, type AttendanceCounts, type AttendanceRecordView, type QuorumView } from '../live/contract.js';
-import { forgetInvited, invitedBySite, liveSitesOf, quorumOf, siteCounts, sumCounts } from '../live/counts.js';
+import { addWalkInInput, checkInInput, leftEarlyInput, markAbsentInput, selfCheckInInput, undoAttendanceInput, type AttendanceCounts, type AttendanceRecordView } from '../live/contract.js';
+import { countsOf, forgetInvited, invitedBySite, invitedBySiteAfterChangeOf } from '../live/counts.js';
 import { onceOnly } from '../live/operations.js';
 import { actorLabel, requireSignedIn, requireSiteActor } from '../live/permissions.js';
 import type { Actor } from '../lib/actor.js';
@@ -37,6 +37,7 @@ const openStatuses = ['scheduled', 'live'];
 const journaled = { writeConcern: { j: true } };
 const maxHistory = 20;
 const wrongCodeLimit = 5;
+const wrongCodeSiteLimit = 30;
 const wrongCodeWindowMs = 10 * 60_000;
 
 // ---------------------------------------------------------------------------------------------
@@ -134,6 +135,45 @@ export async function addWalkIn(actor: Actor, input: unknown): Promise<Attendanc
   });
 }
 
+/** What `detachAttendance` did: the counter change to write with the revision, and how to take it back. */
+export interface DetachedAttendance {
+  /** `$inc` on the meeting document (live.sites.<siteId>.<counter>), empty when there is no record. */
+  inc: Record<string, number>;
+  /** Puts the record back as it was, when the caller's commit did not happen. */
+  undo: () => Promise<void>;
+}
+
+/**
+ * An attendee is removed (`toSiteId` null) or moved to another site: their attendance record goes
+ * or moves with them, by compare-and-set, and the site counters it contributed must leave the old
+ * site (and join the new one) in the caller's commitMeetingChange update (`inc`). A change racing
+ * with it either lands first (then this one reads it) or finds the record moved and counts there.
+ */
+export async function detachAttendance(meetingId: string, attendeeId: string, toSiteId: string | null): Promise<DetachedAttendance> {
+  const nothing: DetachedAttendance = { inc: {}, undo: async () => undefined };
+  for (let attempt = 0; attempt < 6; attempt++) {
+    const record = await AttendanceModel.findOne({ meetingId, attendeeId }).lean<StoredRecord>();
+    const fromSiteId = record ? String(record.siteId) : null;
+    if (!record || fromSiteId === toSiteId) return nothing;
+    const inc: Record<string, number> = {};
+    const contributed = { ...contribution(stateOf(record), record.walkIn), walkIns: record.walkIn && record.version > 0 ? 1 : 0 };
+    for (const [key, value] of Object.entries(contributed)) {
+      if (!value) continue;
+      inc[`live.sites.${fromSiteId}.${key}`] = -value;
+      if (toSiteId) inc[`live.sites.${toSiteId}.${key}`] = value;
+    }
+    if (toSiteId) {
+      // The version stays: a change that read the record before still applies, and counts at the new site.
+      const moved = await AttendanceModel.updateOne({ _id: record._id, version: record.version, siteId: record.siteId }, { $set: { siteId: new Types.ObjectId(toSiteId) } });
+      if (moved.modifiedCount === 1) return { inc, undo: async () => void (await AttendanceModel.updateOne({ _id: record._id, version: record.version }, { $set: { siteId: record.siteId } })) };
+    } else {
+      const deleted = await AttendanceModel.deleteOne({ _id: record._id, version: record.version });
+      if (deleted.deletedCount === 1) return { inc, undo: async () => void (await AttendanceModel.collection.insertOne(record).catch(() => undefined)) };
+    }
+  }
+  throw new Conflict('attendance.busy');
+}
+
 // ---------------------------------------------------------------------------------------------
 // The one way a record changes
 
@@ -148,7 +188,14 @@ async function change(
 ): Promise<AttendanceAck> {
   const meetingId = String(attendee.meetingId);
   const meeting = await openMeeting(actor, meetingId);
-  let record = await ensureRecord(attendee, options.walkIn ?? false);
+  const existing = await AttendanceModel.findOne({ meetingId: attendee.meetingId, attendeeId: attendee._id }).lean<StoredRecord>();
+  if (!existing) {
+    // Decided on the implicit "expected" state first, so a refusal (nothing to undo, not there
+    // to leave early) leaves no record behind.
+    if (next === 'undo') throw new Conflict('attendance.undo.nothing');
+    next(stateOf({}), meeting);
+  }
+  let record = existing ?? (await ensureRecord(attendee, options.walkIn ?? false));
   for (let attempt = 0; ; attempt++) {
     const before = stateOf(record);
     let after: State | undefined;
@@ -164,25 +211,29 @@ async function change(
       update = { $set: { ...after, changedAt: new Date() }, $push: { history: { $each: [before], $slice: -maxHistory } }, $inc: { version: 1 } };
     }
     const changed = await AttendanceModel.findOneAndUpdate({ _id: record._id, version: record.version }, update, { returnDocument: 'after', ...journaled }).lean<StoredRecord>();
-    if (changed) return count(record, changed, before, after, attendee, options.extraEvents ?? [], next === 'undo' ? (record.history.at(-1) as State) : undefined);
+    if (changed) return count(actor, record, changed, before, after, attendee, options.extraEvents ?? [], next === 'undo' ? (record.history.at(-1) as State) : undefined);
     // Someone else changed the record meanwhile: decide again from what it is now.
     if (attempt >= 5) throw new Conflict('attendance.busy');
-    record = (await AttendanceModel.findById(record._id).lean<StoredRecord>())!;
+    const now = await AttendanceModel.findById(record._id).lean<StoredRecord>();
+    // The attendee was removed meanwhile (their record with them).
+    if (!now) throw new NotFound('attendance.attendee.notFound');
+    record = now;
   }
 }
 
 /** Moves the site's counters with the revision, stamps the record, and announces both. */
-async function count(previous: StoredRecord, record: StoredRecord, before: State, after: State, attendee: AttendeeFacts & { _id: Types.ObjectId }, extraEvents: MeetingChangeEvent[], undone?: State): Promise<AttendanceAck> {
+async function count(actor: Actor, previous: StoredRecord, record: StoredRecord, before: State, after: State, attendee: AttendeeFacts & { _id: Types.ObjectId }, extraEvents: MeetingChangeEvent[], undone?: State): Promise<AttendanceAck> {
   const meetingId = String(record.meetingId);
   const siteId = String(record.siteId);
   // A walk-in's first change is their arrival: the site has one more walk-in from then on.
   const delta = counterDelta(before, after, record.walkIn, record.walkIn && previous.version === 0 ? 1 : 0);
   const inc = Object.fromEntries(Object.entries(delta).map(([key, value]) => [`live.sites.${siteId}.${key}`, value]));
-  const invited = await invitedBySite(meetingId);
+  const invited = await invitedBySiteAfterChangeOf(meetingId, String(record.attendeeId));
   let claimed = false;
   try {
     const committed = await commitMeetingChange({
       meetingId,
+      audit: { actor, detail: `${attendee.fullName}: ${after.status}` },
       when: { status: { $in: openStatuses } },
       rejected: () => new Conflict('attendance.closed'),
       update: Object.keys(inc).length > 0 ? { $inc: inc } : undefined,
@@ -221,15 +272,6 @@ export async function putBack(record: { _id: Types.ObjectId; version: number }, 
   const history = undone ? { $push: { history: { $each: [undone], $slice: -maxHistory } } } : { $pop: { history: 1 as const } };
   const result = await AttendanceModel.updateOne({ _id: record._id, version: record.version }, { $set: { ...before }, ...history, $inc: { version: 1 } });
   return result.modifiedCount === 1;
-}
-
-export function countsOf(meeting: { live?: unknown }, invited: Map<string, number>, siteId: string): { counts: AttendanceCounts; totals: AttendanceCounts; quorum: QuorumView } {
-  const live = meeting.live as { sites?: unknown; quorumPercent?: number } | undefined;
-  const sites = liveSitesOf(live);
-  const ids = new Set([...invited.keys(), ...Object.keys(sites)]);
-  const all = [...ids].map((id) => siteCounts(sites[id], invited.get(id) ?? 0));
-  const totals = sumCounts(all);
-  return { counts: siteCounts(sites[siteId], invited.get(siteId) ?? 0), totals, quorum: quorumOf(totals, live?.quorumPercent ?? 50) };
 }
 
 /** The counters a record contributes in one state; a change moves the site by the difference. */
@@ -317,24 +359,43 @@ function plausibleInstant(at: string | undefined, meeting: MeetingFacts): Date {
   return instant;
 }
 
-/** The code on the attendee's site's wall display, with at most 5 wrong guesses per 10 minutes. */
+/**
+ * The code on the attendee's site's wall display, with at most 5 wrong guesses per attendee and
+ * 30 per site per 10 minutes: a script holding many attendees' links cannot guess a site's code.
+ */
 async function requireSiteCode(attendee: AttendeeFacts & { _id: Types.ObjectId }, code: string): Promise<void> {
-  const site = await SiteModel.findById(attendee.siteId, { coordinatorToken: 1 }).lean();
+  const site = await SiteModel.findById(attendee.siteId, { coordinatorToken: 1, codeFailuresSince: 1 }).lean();
   if (!site) throw new NotFound('attendance.site.notFound');
   const record = await ensureRecord(attendee, false);
-  // A window that has run out starts again (only once, if two guesses find it at the same time).
-  const since = record.codeFailuresSince;
-  if (!since || Date.now() - since.getTime() >= wrongCodeWindowMs) {
-    await AttendanceModel.updateOne({ _id: record._id, codeFailuresSince: since ?? null }, { $set: { codeFailures: 0, codeFailuresSince: new Date() } });
+  // Each guess takes its attempts (the attendee's, then the site's) in one atomic write each,
+  // before the code is compared, so guesses sent all at once cannot all pass a check read before
+  // any of them counted.
+  if (!(await takeAttempt(AttendanceModel.collection, record._id, record.codeFailuresSince, wrongCodeLimit))) throw new TooManyRequests('attendance.code.tooMany');
+  if (!(await takeAttempt(SiteModel.collection, site._id, site.codeFailuresSince ?? null, wrongCodeSiteLimit))) {
+    await giveAttemptBack(AttendanceModel.collection, record._id);
+    throw new TooManyRequests('attendance.code.siteTooMany');
   }
-  // Each guess takes its attempt in one atomic write before the code is compared, so guesses sent
-  // all at once cannot all pass a check read before any of them counted.
-  const taken = await AttendanceModel.findOneAndUpdate({ _id: record._id, codeFailures: { $lt: wrongCodeLimit } }, { $inc: { codeFailures: 1 } }, { new: true, projection: { _id: 1 } }).lean();
-  if (!taken) throw new TooManyRequests('attendance.code.tooMany');
   if (isCurrentCode(site.coordinatorToken, String(attendee.siteId), code)) {
-    // A right code is not a wrong guess: give the attempt back.
-    await AttendanceModel.updateOne({ _id: record._id, codeFailures: { $gt: 0 } }, { $inc: { codeFailures: -1 } });
+    // A right code is not a wrong guess: give the attempts back.
+    await Promise.all([giveAttemptBack(AttendanceModel.collection, record._id), giveAttemptBack(SiteModel.collection, site._id)]);
     return;
   }
   throw new Invalid({ code: { key: 'attendance.code.wrong' } });
+}
+
+/** A collection whose documents count wrong codes (`codeFailures` since `codeFailuresSince`). */
+type CodeCounter = typeof AttendanceModel.collection;
+
+/** Takes one attempt of `limit` in the current window (a window that has run out starts again). */
+async function takeAttempt(model: CodeCounter, id: Types.ObjectId, since: Date | null | undefined, limit: number): Promise<boolean> {
+  // Restarted only once, if two guesses find the window over at the same time.
+  if (!since || Date.now() - since.getTime() >= wrongCodeWindowMs) {
+    await model.updateOne({ _id: id, codeFailuresSince: since ?? null }, { $set: { codeFailures: 0, codeFailuresSince: new Date() } });
+  }
+  const taken = await model.findOneAndUpdate({ _id: id, codeFailures: { $lt: limit } }, { $inc: { codeFailures: 1 } }, { returnDocument: 'after', projection: { _id: 1 } });
+  return Boolean(taken);
+}
+
+async function giveAttemptBack(model: CodeCounter, id: Types.ObjectId): Promise<void> {
+  await model.updateOne({ _id: id, codeFailures: { $gt: 0 } }, { $inc: { codeFailures: -1 } });
 }

@@ -47,6 +47,8 @@ const attendanceSchema = new Schema(
 
 attendanceSchema.index({ meetingId: 1, attendeeId: 1 }, { unique: true });
 attendanceSchema.index({ meetingId: 1, siteId: 1 });
+// The dashboard's latecomers (attendance/queries.ts latecomerRecords), without reading everyone's records.
+attendanceSchema.index({ meetingId: 1, late: 1, presentAt: -1 });
 
 export type Attendance = InferSchemaType<typeof attendanceSchema>;
 export const AttendanceModel = model('Attendance', attendanceSchema);

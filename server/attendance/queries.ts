@@ -51,3 +51,23 @@ export async function attendanceRecords(meetingId: string, scope: { siteId?: str
   const byAttendee = new Map(records.map((record) => [String(record.attendeeId), record]));
   return attendees.map((attendee) => recordView(byAttendee.get(String(attendee._id)) ?? null, attendee as AttendeeFacts));
 }
+
+/** How many latecomers a dashboard shows when it opens (the most recent; later ones arrive as events). */
+export const latecomersShown = 200;
+
+/**
+ * The meeting's latecomers, most recent first, at most `latecomersShown`: what the organizer's
+ * dashboard and the chair's view list. Reads only late records (an index on them) and those
+ * attendees, so a 2,000-attendee meeting costs what its latecomers cost, not its list.
+ */
+export async function latecomerRecords(meetingId: string): Promise<AttendanceRecordView[]> {
+  const id = new Types.ObjectId(meetingId);
+  const records = await AttendanceModel.find({ meetingId: id, late: true }, { codeFailures: 0, codeFailuresSince: 0 }).sort({ presentAt: -1 }).limit(latecomersShown).lean();
+  if (records.length === 0) return [];
+  const attendees = await AttendeeModel.find({ meetingId: id, _id: { $in: records.map((record) => record.attendeeId) } }, { meetingId: 1, siteId: 1, fullName: 1, position: 1, organization: 1, walkIn: 1 }).lean();
+  const byId = new Map(attendees.map((attendee) => [String(attendee._id), attendee]));
+  return records.flatMap((record) => {
+    const attendee = byId.get(String(record.attendeeId));
+    return attendee ? [recordView(record, attendee as AttendeeFacts)] : [];
+  });
+}

@@ -11,8 +11,11 @@ import { objectId, parseInput } from '../lib/validation.js';
 import { requireOpenMeeting } from '../meetings/guard.js';
 import { canEditAttendeesAt } from '../meetings/capabilities.js';
 import { commitMeetingChange, type MeetingChangeEvent } from '../meetings/revision.js';
+import { MeetingModel } from '../meetings/model.js';
+import { detachAttendance } from '../attendance/actions.js';
 import { siteAcceptsAttendees } from '../sites/actions.js';
 import { SiteModel } from '../sites/model.js';
+import { CalendarFeedModel } from '../calendar/model.js';
 import { AttendeeModel, attendeeRoles, searchFields, type Attendee } from './model.js';
 import { attendeeEventView, attendeeView, type AttendeeView } from './queries.js';
 
@@ -150,6 +153,7 @@ export async function createAttendee(actor: Actor, input: unknown): Promise<Atte
   await requireSiteInMeeting(data.meetingId, siteId);
   if (data.email && (await emailTaken(data.meetingId, data.email))) throw emailRefused(data.email);
   const { result } = await commitMeetingChange({
+    audit: { actor },
     meetingId: data.meetingId,
     ...stillOpen,
     write: async (revision) => {
@@ -233,12 +237,19 @@ export async function updateAttendee(actor: Actor, input: unknown): Promise<Atte
 
   const previousSiteId = String(attendee.siteId);
   const moved = 'siteId' in set;
-  const { result } = await commitMeetingChange({
+  // Their attendance (if the day has begun for them) moves along, and its counts with the revision.
+  const detached = moved ? await detachAttendance(data.meetingId, data.attendeeId, String(set.siteId)) : undefined;
+  const counters = detached && Object.keys(detached.inc).length > 0 ? detached.inc : undefined;
+  let claimed = false;
+  const committing = commitMeetingChange({
+    audit: { actor },
     meetingId: data.meetingId,
     ...stillOpen,
+    ...(counters ? { update: { $inc: counters } } : {}),
     // Another bridge point is another LOCATION in this person's invite: SEQUENCE must move.
     calendar: moved,
     write: async (revision) => {
+      claimed = true;
       let updated: AttendeeRecord;
       try {
         updated = await updateStamped(data.meetingId, data.attendeeId, revision, { $set: set, ...(unset.email ? { $unset: unset } : {}) });
@@ -246,7 +257,8 @@ export async function updateAttendee(actor: Actor, input: unknown): Promise<Atte
         throw asEmailRefusal(error, changes.email);
       }
       if (moved && !(await siteAcceptsAttendees(data.meetingId, updated.siteId))) {
-        // The new site is being removed: put the person back where they were.
+        // The new site is being removed: put the person back where they were (their attendance
+        // and its counts follow below).
         await AttendeeModel.updateOne({ _id: updated._id, revision }, { $set: { siteId: attendee.siteId } });
         throw siteNotInMeeting();
       }
@@ -260,6 +272,16 @@ export async function updateAttendee(actor: Actor, input: unknown): Promise<Atte
         : []),
     ],
   });
+  let result: AttendeeRecord;
+  try {
+    ({ result } = await committing);
+  } catch (error) {
+    // Not moved after all: the attendance goes back, and so do its counts if they were written
+    // with the claimed revision (which then has no event: screens fill the gap with a snapshot).
+    await detached?.undo();
+    if (claimed && counters) await MeetingModel.updateOne({ _id: data.meetingId }, { $inc: Object.fromEntries(Object.entries(counters).map(([key, value]) => [key, -value])) });
+    throw error;
+  }
   return attendeeView(actor, result);
 }
 
@@ -281,15 +303,24 @@ export async function removeAttendee(actor: Actor, input: unknown): Promise<{ id
   const attendee = await loadAttendee(data.meetingId, data.attendeeId);
   requireSiteEditor(actor, data.meetingId, String(attendee.siteId));
   const { stillOpen } = await requireOpenMeeting(actor, data.meetingId, closedKey);
-  await commitMeetingChange({
-    meetingId: data.meetingId,
-    ...stillOpen,
-    write: async () => {
-      const deleted = await AttendeeModel.deleteOne({ _id: attendee._id, meetingId: data.meetingId });
-      if (deleted.deletedCount === 0) throw new NotFound('attendees.notFound');
-    },
-    events: () => [attendeeEvent('attendee.removed', attendee)],
-  });
+  // Their attendance record goes with them, and what it counted at their site with the revision.
+  const detached = await detachAttendance(data.meetingId, data.attendeeId, null);
+  try {
+    await commitMeetingChange({
+      audit: { actor },
+      meetingId: data.meetingId,
+      ...stillOpen,
+      ...(Object.keys(detached.inc).length > 0 ? { update: { $inc: detached.inc } } : {}),
+      write: async () => {
+        const deleted = await AttendeeModel.deleteOne({ _id: attendee._id, meetingId: data.meetingId });
+        if (deleted.deletedCount === 0) throw new NotFound('attendees.notFound');
+      },
+      events: () => [attendeeEvent('attendee.removed', attendee)],
+    });
+  } catch (error) {
+    await detached.undo();
+    throw error;
+  }
   return { id: String(attendee._id), fullName: attendee.fullName };
 }
 
@@ -302,8 +333,15 @@ export async function rotateAccessToken(actor: Actor, input: unknown): Promise<A
   await requireOpenMeeting(actor, data.meetingId, {});
   await loadAttendee(data.meetingId, data.attendeeId);
   const { result } = await commitMeetingChange({
+    audit: { actor },
     meetingId: data.meetingId,
-    write: (revision) => updateStamped(data.meetingId, data.attendeeId, revision, { $set: { accessToken: newToken() } }),
+    write: async (revision) => {
+      const updated = await updateStamped(data.meetingId, data.attendeeId, revision, { $set: { accessToken: newToken() } });
+      // The calendar feed link made through the old link goes with it: whoever held that link
+      // could read (and copy) the feed's address from the attendee's page.
+      await CalendarFeedModel.updateOne({ scope: 'attendee', key: data.attendeeId }, { $unset: { token: 1 } });
+      return updated;
+    },
     events: (updated) => [attendeeEvent('attendee.updated', updated)],
   });
   return attendeeView(actor, result);

@@ -112,6 +112,8 @@ async function renderTable(req: Request, res: Response, options: TablePageOption
   const pageUrl = (page: number) => `${basePath}${queryString({ ...filters, sort: sortParam, pageSize: sizeParam, page: page === 1 ? undefined : page })}`;
   const exportQuery = { ...filters, siteId: list.query.siteId, sort: sortParam };
   const can = capabilitiesFor(actor, meeting);
+  // Every row's personal link has the same base: worked out once, not per row.
+  const personalLinkBase = absoluteUrl(req, '/a/');
   // On a site's page people are added to that site; a coordinator only ever adds to their own.
   const addSiteId = options.siteId ?? can.ownSiteId;
   const addSites = addSiteId ? sites.filter((site) => site.id === addSiteId) : sites;
@@ -135,7 +137,7 @@ async function renderTable(req: Request, res: Response, options: TablePageOption
         roleLabel: t(locale, `attendees.role.${item.role}`),
         canEdit: !can.partsReadOnly && canEditAttendeesAt(actor, item.siteId),
         canMove: can.moveAttendees,
-        link: item.accessToken ? absoluteUrl(req, `/a/${item.accessToken}`) : undefined,
+        link: item.accessToken ? personalLinkBase + item.accessToken : undefined,
       })),
     },
     filters: {

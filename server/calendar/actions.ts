@@ -9,7 +9,8 @@ import { isLocale, type Locale } from '../lib/i18n.js';
 import { newToken } from '../lib/text.js';
 import { objectId, parseInput } from '../lib/validation.js';
 import { AttendeeModel } from '../attendees/model.js';
-import { commitMeetingChange } from '../meetings/revision.js';
+import { commitMeetingChange, type MeetingChangeEvent } from '../meetings/revision.js';
+import { countsOf, forgetInvited, invitedBySite, type SiteRoster } from '../live/counts.js';
 import { loadMeetingFor } from '../meetings/guard.js';
 import { SiteModel } from '../sites/model.js';
 import { CalendarFeedModel, InvitationModel, RsvpModel, feedScopes, rsvpResponses, type FeedScope, type RsvpResponse } from './model.js';
@@ -69,7 +70,7 @@ export async function respondToInvitation(actor: Actor, input: unknown): Promise
   const attendeeId = attendee._id;
   const respondedAt = new Date();
 
-  const { result } = await commitMeetingChange<RsvpEventPayload>({
+  const { result } = await commitMeetingChange<RsvpEventPayload & { roster?: Map<string, SiteRoster> }>({
     meetingId,
     when: { status: { $in: ['draft', 'scheduled', 'live'] } },
     rejected: () => new Conflict('calendar.rsvp.closed'),
@@ -109,11 +110,23 @@ export async function respondToInvitation(actor: Actor, input: unknown): Promise
       // The site a decline counted against is remembered, so undoing it gives the place back there.
       const siteId = !comes(was) && !comes(data.response) ? headcountSiteId : attendee.siteId;
       await RsvpModel.updateOne({ attendeeId, revision }, { $set: { headcountTaken: taken, siteId } });
-      return payloadFor(attendeeId, attendee.siteId, data.response, answer, meetingId);
+      // A decline (or taking it back) changes whom the site expects on the day: screens hear the new counts.
+      const movesExpected = comes(was) !== comes(data.response);
+      if (movesExpected) forgetInvited(String(meetingId));
+      const roster = movesExpected ? await invitedBySite(String(meetingId)) : undefined;
+      return { ...(await payloadFor(attendeeId, attendee.siteId, data.response, answer, meetingId)), roster };
     },
-    events: (payload) => [{ type: 'attendee.rsvp', siteId: payload.siteId, payload }],
+    events: ({ roster, ...payload }, revision, meeting) => {
+      const events: MeetingChangeEvent[] = [{ type: 'attendee.rsvp', siteId: payload.siteId, payload }];
+      if (roster) {
+        const { counts, totals, quorum } = countsOf(meeting, roster, payload.siteId);
+        events.unshift({ type: 'attendance.counts', payload: { siteId: payload.siteId, counts: { ...counts, revision }, totals: { ...totals, revision }, quorum } });
+      }
+      return events;
+    },
   });
-  return result;
+  const { roster: _roster, ...answered } = result;
+  return answered;
 }
 
 async function payloadFor(
@@ -147,8 +160,9 @@ const feedSchema = z.object({
 
 /** Whose feed the asker names, after checking they may manage it. */
 async function feedOwner(actor: Actor, input: unknown): Promise<{ scope: FeedScope; key: string; meetingId: Types.ObjectId }> {
-  const data = parseInput(feedSchema, input);
+  // Someone not signed in is told so, whatever they sent (not that their input is invalid).
   if (actor.kind === 'anonymous') throw new Unauthorized();
+  const data = parseInput(feedSchema, input);
   const meetingId = new Types.ObjectId(data.meetingId);
   if (data.scope === 'attendee') {
     // One's own feed only.
@@ -216,7 +230,7 @@ export async function queueInvitations(actor: Actor, input: unknown, options: { 
   if (data.scope === 'site') filter.siteId = new Types.ObjectId(data.siteId);
   const cancelled = meeting.status === 'cancelled';
   const [attendees, invitedIds] = await Promise.all([
-    AttendeeModel.find(filter, { email: 1 }).lean(),
+    AttendeeModel.find(filter, { email: 1, fullName: 1 }).lean(),
     InvitationModel.distinct('attendeeId', { meetingId: meeting._id, state: 'sent' }),
   ]);
   const invited = new Set(invitedIds.map(String));
@@ -230,9 +244,10 @@ export async function queueInvitations(actor: Actor, input: unknown, options: { 
     const result = await InvitationModel.bulkWrite(
       targets.map((attendee) => ({
         updateOne: {
-          // Only a record that is new, or failed before, is (re)queued: sent ones stay sent.
-          filter: { attendeeId: attendee._id, sequence, state: { $in: ['failed'] } },
-          update: { $set: { state: 'pending', lastError: '' } },
+          // Only a record that is new, failed before, was dropped (no address when its turn came) or
+          // went to an address the organizer has since corrected is (re)queued: the rest stay sent.
+          filter: { attendeeId: attendee._id, sequence, $or: [{ state: { $in: ['failed', 'superseded'] } }, { state: 'sent', email: { $ne: attendee.email } }] },
+          update: { $set: { state: 'pending', lastError: '', email: attendee.email! } },
         },
       })),
       { ordered: false },
@@ -248,6 +263,7 @@ export async function queueInvitations(actor: Actor, input: unknown, options: { 
               method,
               locale: data.locale === 'attendee' ? (locales.get(String(attendee._id)) ?? 'vi') : data.locale,
               email: attendee.email!,
+              fullName: attendee.fullName,
               state: 'pending',
               attempts: 0,
               baseUrl: options.baseUrl,
@@ -260,8 +276,74 @@ export async function queueInvitations(actor: Actor, input: unknown, options: { 
     );
     queued += inserted.upsertedCount;
   }
+  if (data.scope === 'all') {
+    const removed = await removedInvitees(meeting._id, sequence);
+    if (removed.length > 0) {
+      // A cancellation the mail server kept refusing is tried again, as invitations are.
+      const retried = await InvitationModel.bulkWrite(
+        removed.map((record) => ({
+          updateOne: { filter: { attendeeId: record.attendeeId, sequence: record.cancelSequence, state: 'failed' }, update: { $set: { state: 'pending', lastError: '' } } },
+        })),
+        { ordered: false },
+      );
+      queued += retried.modifiedCount;
+      const result = await InvitationModel.bulkWrite(
+        removed.map((record) => ({
+          updateOne: {
+            filter: { attendeeId: record.attendeeId, sequence: record.cancelSequence },
+            update: {
+              $setOnInsert: {
+                meetingId: meeting._id,
+                method: 'CANCEL',
+                removed: true,
+                locale: data.locale === 'attendee' ? record.locale : data.locale,
+                email: record.email,
+                fullName: record.fullName ?? '',
+                state: 'pending',
+                attempts: 0,
+                baseUrl: options.baseUrl,
+              },
+            },
+            upsert: true,
+          },
+        })),
+        { ordered: false },
+      );
+      queued += result.upsertedCount;
+    }
+  }
   if (queued > 0) deliverInvitations(String(meeting._id));
   return { queued, sequence };
+}
+
+/**
+ * People an invitation reached who have since been removed from the meeting and were not yet told
+ * it is off for them: one METHOD:CANCEL each, with a SEQUENCE above the last one they received
+ * (removing someone does not move the meeting's own SEQUENCE, which would re-mail everyone else).
+ */
+async function removedInvitees(meetingId: Types.ObjectId, currentSequence: number) {
+  const [records, present, addresses] = await Promise.all([
+    InvitationModel.find({ meetingId, state: { $in: ['sent', 'pending', 'sending'] } }, { attendeeId: 1, sequence: 1, method: 1, state: 1, email: 1, locale: 1, fullName: 1 })
+      .sort({ sequence: -1 })
+      .lean(),
+    AttendeeModel.distinct('_id', { meetingId }),
+    AttendeeModel.distinct('email', { meetingId, email: { $type: 'string' } }),
+  ]);
+  const here = new Set(present.map(String));
+  // Removed and added again (a new record, the same address): they are invited, not cancelled.
+  const invitedAddresses = new Set(addresses.map(String));
+  // Newest first, per person: a cancellation already sent or on its way settles it; else the
+  // newest invitation that reached them is the one to cancel (one still queued never left).
+  const decided = new Map<string, (typeof records)[number] | null>();
+  for (const record of records) {
+    const key = String(record.attendeeId);
+    if (here.has(key) || decided.has(key) || invitedAddresses.has(record.email)) continue;
+    if (record.method === 'CANCEL') decided.set(key, null);
+    else if (record.state === 'sent') decided.set(key, record);
+  }
+  return [...decided.values()]
+    .filter((record): record is NonNullable<typeof record> => record !== null)
+    .map((record) => ({ ...record, locale: (isLocale(record.locale) ? record.locale : 'vi') as Locale, cancelSequence: Math.max(record.sequence + 1, currentSequence) }));
 }
 
 async function attendeeLocales(attendeeIds: Types.ObjectId[]): Promise<Map<string, Locale>> {

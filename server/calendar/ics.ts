@@ -346,8 +346,9 @@ export function slotIcs(entry: IcsEntry, itemId: string, context: IcsContext): s
  * cancelled. iTIP allows one UID per message, so speaker slots are not in it (they are in the
  * speaker's download and feed).
  */
-export function invitationIcs(entry: IcsEntry, context: IcsContext): { method: 'REQUEST' | 'CANCEL'; ics: string } {
-  const method = entry.meeting.status === 'cancelled' ? 'CANCEL' : 'REQUEST';
+export function invitationIcs(entry: IcsEntry, context: IcsContext, options: { cancel?: boolean } = {}): { method: 'REQUEST' | 'CANCEL'; ics: string } {
+  // `cancel`: the meeting goes on, but not for this attendee (removed from it).
+  const method = options.cancel || entry.meeting.status === 'cancelled' ? 'CANCEL' : 'REQUEST';
   const calendar = newCalendar(method, context);
   addEntry(calendar, entry, context, method, { slots: false });
   return { method, ics: finish(calendar) };

@@ -7,11 +7,12 @@ import nodemailer, { type Transporter } from 'nodemailer';
 import { Types } from 'mongoose';
 import { t, type Locale } from '../lib/i18n.js';
 import { formatDateTime, formatTime } from '../lib/time.js';
+import { escapeHtml } from '../lib/text.js';
 import { AttendeeModel } from '../attendees/model.js';
 import { MeetingModel } from '../meetings/model.js';
 import { InvitationModel } from './model.js';
 import { invitationIcs, locationText, meetingPageUrl, type IcsEntry } from './ics.js';
-import { invitationEntries } from './queries.js';
+import { icsMeeting, invitationEntries } from './queries.js';
 import { calendarSettings } from './settings.js';
 import './messages.js';
 
@@ -70,12 +71,23 @@ async function deliveryLoop(meetingId: string): Promise<void> {
       await InvitationModel.updateMany({ _id: { $in: claimed.map((record) => record._id) } }, { $set: { state: 'superseded' } });
       return;
     }
-    // A record of an older version is not sent: the organizer sends the current one instead.
-    const stale = claimed.filter((record) => record.sequence !== meeting.calendarSequence);
+    // A record of an older version is not sent: the organizer sends the current one instead. A
+    // cancellation for someone removed carries its own SEQUENCE (above their last invitation).
+    const stale = claimed.filter((record) => !record.removed && record.sequence !== meeting.calendarSequence);
     if (stale.length > 0) await InvitationModel.updateMany({ _id: { $in: stale.map((record) => record._id) } }, { $set: { state: 'superseded' } });
-    const current = claimed.filter((record) => record.sequence === meeting.calendarSequence);
-    if (current.length === 0) continue;
-    const { entries } = await invitationEntries(id, { _id: { $in: current.map((record) => record.attendeeId) } });
+    const current = claimed.filter((record) => !record.removed && record.sequence === meeting.calendarSequence);
+    const removed = claimed.filter((record) => record.removed);
+    if (current.length === 0 && removed.length === 0) continue;
+    const { meeting: full, entries } = await invitationEntries(id, { _id: { $in: current.map((record) => record.attendeeId) } });
+    for (const record of removed) {
+      const entry = {
+        meeting: { ...icsMeeting(full), calendarSequence: record.sequence },
+        agenda: [],
+        attendee: { id: String(record.attendeeId), fullName: record.fullName || record.email, email: record.email, role: 'delegate', partStat: 'NEEDS-ACTION' as const },
+      };
+      const message = invitationMessage(entry, { locale: record.locale === 'en' ? 'en' : 'vi', baseUrl: record.baseUrl, isUpdate: true, cancel: true });
+      await deliver(mailer, record, entry.attendee, message);
+    }
     const entryByAttendee = new Map(entries.map((entry) => [entry.attendee.id, entry]));
     const tokens = new Map((await AttendeeModel.find({ _id: { $in: current.map((record) => record.attendeeId) } }, { accessToken: 1 }).lean()).map((attendee) => [String(attendee._id), attendee.accessToken]));
     const everSent = new Set((await InvitationModel.distinct('attendeeId', { meetingId: id, state: 'sent', attendeeId: { $in: current.map((record) => record.attendeeId) } })).map(String));
@@ -92,19 +104,24 @@ async function deliveryLoop(meetingId: string): Promise<void> {
         personalUrl: tokens.get(String(record.attendeeId)) ? `${record.baseUrl.replace(/\/+$/, '')}/a/${tokens.get(String(record.attendeeId))}` : undefined,
         isUpdate: everSent.has(String(record.attendeeId)),
       });
-      try {
-        await mailer.sendMail({ from: calendarSettings().mailFrom, to: { name: entry.attendee.fullName, address: entry.attendee.email }, ...message });
-        await InvitationModel.updateOne({ _id: record._id, claim: record.claim }, { $set: { state: 'sent', sentAt: new Date(), method: message.icalEvent.method.toUpperCase(), lastError: '' }, $unset: { claim: 1 } });
-      } catch (error) {
-        // Tried again at once a few times (a dropped connection), then left failed for the organizer to resend.
-        const state = record.attempts >= maxAttempts ? 'failed' : 'pending';
-        await InvitationModel.updateOne({ _id: record._id, claim: record.claim }, { $set: { state, lastError: String((error as Error)?.message ?? error).slice(0, 500) }, $unset: { claim: 1 } });
-      }
+      await deliver(mailer, record, { fullName: entry.attendee.fullName, email: entry.attendee.email }, message);
     }
   }
 }
 
-type ClaimedRecord = { _id: Types.ObjectId; attendeeId: Types.ObjectId; sequence: number; locale: string; baseUrl: string; attempts: number; claim: string };
+/** Sends one message and records the outcome on its record (sent, or pending/failed with the error). */
+async function deliver(mailer: Transporter, record: ClaimedRecord, to: { fullName: string; email: string }, message: InvitationMessage): Promise<void> {
+  try {
+    await mailer.sendMail({ from: calendarSettings().mailFrom, to: { name: to.fullName, address: to.email }, ...message });
+    await InvitationModel.updateOne({ _id: record._id, claim: record.claim }, { $set: { state: 'sent', sentAt: new Date(), method: message.icalEvent.method.toUpperCase(), email: to.email, lastError: '' }, $unset: { claim: 1 } });
+  } catch (error) {
+    // Tried again at once a few times (a dropped connection), then left failed for the organizer to resend.
+    const state = record.attempts >= maxAttempts ? 'failed' : 'pending';
+    await InvitationModel.updateOne({ _id: record._id, claim: record.claim }, { $set: { state, lastError: String((error as Error)?.message ?? error).slice(0, 500) }, $unset: { claim: 1 } });
+  }
+}
+
+type ClaimedRecord = { _id: Types.ObjectId; attendeeId: Types.ObjectId; sequence: number; locale: string; baseUrl: string; attempts: number; claim: string; email: string; fullName?: string | null; removed?: boolean | null };
 
 /** Takes up to `batchSize` pending (or stale) records for this process, atomically per record. */
 async function claimBatch(meetingId: Types.ObjectId): Promise<ClaimedRecord[]> {
@@ -113,7 +130,7 @@ async function claimBatch(meetingId: Types.ObjectId): Promise<ClaimedRecord[]> {
   if (candidates.length === 0) return [];
   const claim = randomUUID();
   await InvitationModel.updateMany({ ...claimable, _id: { $in: candidates.map((record) => record._id) } }, { $set: { state: 'sending', claimedAt: new Date(), claim }, $inc: { attempts: 1 } });
-  return InvitationModel.find({ claim }, { attendeeId: 1, sequence: 1, locale: 1, baseUrl: 1, attempts: 1, claim: 1 }).lean<ClaimedRecord[]>();
+  return InvitationModel.find({ claim }, { attendeeId: 1, sequence: 1, locale: 1, baseUrl: 1, attempts: 1, claim: 1, email: 1, fullName: 1, removed: 1 }).lean<ClaimedRecord[]>();
 }
 
 export interface InvitationMessage {
@@ -124,15 +141,17 @@ export interface InvitationMessage {
   attachments: Array<{ filename: string; content: string; contentType: string }>;
 }
 
-const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (char) => `&#${char.charCodeAt(0)};`);
-
 /** The e-mail of one invitation: text and HTML, the text/calendar part and the same file attached. */
-export function invitationMessage(entry: IcsEntry & { attendee: NonNullable<IcsEntry['attendee']> }, options: { locale: Locale; baseUrl: string; personalUrl?: string; isUpdate: boolean }): InvitationMessage {
+export function invitationMessage(
+  entry: IcsEntry & { attendee: NonNullable<IcsEntry['attendee']> },
+  options: { locale: Locale; baseUrl: string; personalUrl?: string; isUpdate: boolean; cancel?: boolean },
+): InvitationMessage {
   const { locale } = options;
-  const { method, ics } = invitationIcs(entry, { locale, baseUrl: options.baseUrl, organizerEmail: calendarSettings().mailFrom, stamp: new Date() });
+  const { method, ics } = invitationIcs(entry, { locale, baseUrl: options.baseUrl, organizerEmail: calendarSettings().mailFrom, stamp: new Date() }, { cancel: options.cancel });
   const { meeting, attendee } = entry;
   const params = { title: meeting.title, name: attendee.fullName };
-  const kind = method === 'CANCEL' ? 'cancel' : options.isUpdate ? 'update' : 'request';
+  // A cancellation of a meeting that goes on is a withdrawn invitation (the attendee was removed).
+  const kind = method === 'CANCEL' ? (meeting.status === 'cancelled' ? 'cancel' : 'withdrawn') : options.isUpdate ? 'update' : 'request';
   const subject = t(locale, `calendar.mail.subject.${kind}`, params);
   const when = `${formatDateTime(meeting.startsAt, meeting.timeZone, locale)} – ${formatTime(meeting.endsAt, meeting.timeZone)} (${meeting.timeZone})`;
   const filename = method === 'CANCEL' ? 'cancel.ics' : 'invite.ics';

@@ -68,6 +68,10 @@ const invitationSchema = new Schema(
     method: { type: String, enum: ['REQUEST', 'CANCEL'], required: true },
     locale: { type: String, enum: ['vi', 'en'], required: true },
     email: { type: String, required: true },
+    /** The attendee's name when queued: a cancellation for someone since removed still greets them. */
+    fullName: { type: String },
+    /** A cancellation for someone removed from the meeting after an invitation reached them. */
+    removed: { type: Boolean },
     state: { type: String, enum: invitationStates, required: true, default: 'pending' },
     /** Set while a sender holds the record; a stale claim (a crash mid-send) is taken over. */
     claimedAt: { type: Date },

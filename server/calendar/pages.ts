@@ -11,15 +11,25 @@ export interface SlotLinks {
   title: string;
   time: string;
   download: string;
-  links: AddToCalendarLinks;
+  /** Absent for a cancelled meeting (see `liveLinks`). */
+  links?: AddToCalendarLinks;
 }
 
 export interface MyCalendarPanel {
   download: string;
-  links: AddToCalendarLinks;
+  links?: AddToCalendarLinks;
   slots: SlotLinks[];
   feed?: FeedLink;
   rsvp: { response: string; reason: string; delegateName: string; delegateEmail: string; open: boolean };
+}
+
+/**
+ * "Add to calendar" links only while the meeting is on: a Google or Outlook template link makes a
+ * plain event, so for a cancelled meeting it would add one that nothing ever takes back. Its .ics
+ * (STATUS:CANCELLED) is still offered.
+ */
+export function liveLinks<T>(status: string | undefined, links: T): T | undefined {
+  return status === 'cancelled' ? undefined : links;
 }
 
 function slotLinks(entry: IcsEntry, baseUrl: string, locale: Locale): SlotLinks[] {
@@ -28,7 +38,7 @@ function slotLinks(entry: IcsEntry, baseUrl: string, locale: Locale): SlotLinks[
     title: item.title,
     time: `${formatTime(item.startsAt, entry.meeting.timeZone)}–${formatTime(item.endsAt, entry.meeting.timeZone)}`,
     download: `/my/calendar/slots/${item.id}.ics`,
-    links,
+    links: liveLinks(entry.meeting.status, links),
   }));
 }
 
@@ -38,7 +48,7 @@ export async function myCalendarPanel(actor: Actor, baseUrl: string, locale: Loc
   const token = await feedTokenFor('attendee', String(personal.attendee._id));
   return {
     download: '/my/calendar.ics',
-    links: entryLinks(personal.entry, { baseUrl, locale }).meeting,
+    links: liveLinks(personal.meeting.status, entryLinks(personal.entry, { baseUrl, locale }).meeting),
     slots: slotLinks(personal.entry, baseUrl, locale),
     ...(token ? { feed: feedLinks(baseUrl, token) } : {}),
     rsvp: {
@@ -52,11 +62,14 @@ export async function myCalendarPanel(actor: Actor, baseUrl: string, locale: Loc
 }
 
 /** The public page: the meeting's .ics and links (at the main site), from the page's own data. */
-export function publicCalendarLinks(view: { meeting: { title: string; startsAt: Date; endsAt: Date; timeZone: string; publicId: string }; sites: Array<{ name: string; address: string; isMain: boolean }> }, baseUrl: string): { download: string; links: AddToCalendarLinks } {
+export function publicCalendarLinks(
+  view: { meeting: { title: string; startsAt: Date; endsAt: Date; timeZone: string; publicId: string; status?: string }; sites: Array<{ name: string; address: string; isMain: boolean }> },
+  baseUrl: string,
+): { download: string; links?: AddToCalendarLinks } {
   const main = view.sites.find((site) => site.isMain);
   return {
     download: `/p/${view.meeting.publicId}/calendar.ics`,
-    links: addToCalendarLinks({ ...view.meeting, location: locationText(main), details: meetingPageUrl(baseUrl, view.meeting) }),
+    links: liveLinks(view.meeting.status, addToCalendarLinks({ ...view.meeting, location: locationText(main), details: meetingPageUrl(baseUrl, view.meeting) })),
   };
 }
 
@@ -64,7 +77,7 @@ export interface SiteCalendarPanel {
   meeting: { id: string; title: string; publicId: string; startsAt: Date; endsAt: Date; timeZone: string; status: string };
   site: { id: string; name: string };
   download: string;
-  links: AddToCalendarLinks;
+  links?: AddToCalendarLinks;
   feed?: FeedLink;
 }
 
@@ -76,7 +89,7 @@ export async function siteCalendarPanel(actor: Actor, baseUrl: string, locale: L
     meeting: { id: String(meeting._id), title: meeting.title, publicId: meeting.publicId, startsAt: meeting.startsAt, endsAt: meeting.endsAt, timeZone: meeting.timeZone, status: meeting.status },
     site: { id: String(site._id), name: site.name },
     download: '/my/site/calendar.ics',
-    links: entryLinks(entry, { baseUrl, locale }).meeting,
+    links: liveLinks(meeting.status, entryLinks(entry, { baseUrl, locale }).meeting),
     ...(token ? { feed: feedLinks(baseUrl, token) } : {}),
   };
 }

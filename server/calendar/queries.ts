@@ -14,6 +14,7 @@ import { loadMeetingFor } from '../meetings/guard.js';
 import { CalendarFeedModel, InvitationModel, RsvpModel, type FeedScope, type PartStat, type RsvpResponse } from './model.js';
 import type { IcsAgendaItem, IcsAttendee, IcsEntry, IcsMeeting, IcsPlace } from './ics.js';
 import { calendarSettings } from './settings.js';
+import { isObjectIdString } from '../lib/input.js';
 
 const meetingFields = { title: 1, organizingUnit: 1, unitId: 1, startsAt: 1, endsAt: 1, timeZone: 1, status: 1, calendarSequence: 1, publicId: 1, updatedAt: 1, revision: 1 } as const;
 const siteFields = { meetingId: 1, name: 1, address: 1, isMain: 1, order: 1, expectedHeadcount: 1 } as const;
@@ -184,30 +185,24 @@ export interface FeedContent {
   /** Who or what the feed is for (attendee's name, site's name, unit). */
   name: string;
   entries: IcsEntry[];
-  lastModified: Date;
 }
 
 /** Meetings a feed lists: anything announced (drafts are not), soonest last so the cap keeps the latest. */
 const listedStatuses: MeetingStatus[] = ['scheduled', 'live', 'ended', 'cancelled'];
 
-function latest(dates: Array<Date | undefined>): Date {
-  return new Date(Math.max(0, ...dates.map((date) => date?.getTime() ?? 0)));
-}
-
 /** The feed a token names, or NotFound for a wrong or revoked token (nothing else is said). */
 export async function feedByToken(token: string): Promise<FeedContent> {
   if (typeof token !== 'string' || !/^[A-Za-z0-9_-]{20,64}$/.test(token)) throw new NotFound('calendar.feed.notFound');
-  const feed = await CalendarFeedModel.findOne({ token }, { scope: 1, key: 1, meetingId: 1, updatedAt: 1 }).lean();
+  const feed = await CalendarFeedModel.findOne({ token }, { scope: 1, key: 1, meetingId: 1 }).lean();
   if (!feed) throw new NotFound('calendar.feed.notFound');
   const content = feed.scope === 'attendee' ? await attendeeFeed(feed.key) : feed.scope === 'site' ? await siteFeed(feed.key) : await unitFeed(feed.key);
   if (!content) throw new NotFound('calendar.feed.notFound');
-  content.lastModified = latest([content.lastModified, feed.updatedAt]);
   return content;
 }
 
 /** Every meeting this person is invited to: their record in each meeting, by e-mail address. */
 async function attendeeFeed(attendeeId: string): Promise<FeedContent | undefined> {
-  if (!Types.ObjectId.isValid(attendeeId)) return undefined;
+  if (!isObjectIdString(attendeeId)) return undefined;
   const self = await AttendeeModel.findById(attendeeId, attendeeFields).lean<AttendeeLean>();
   if (!self) return undefined;
   const unit = await unitOfMeeting(self.meetingId);
@@ -232,12 +227,12 @@ async function attendeeFeed(attendeeId: string): Promise<FeedContent | undefined
     const record = recordByMeeting.get(String(meeting._id))!;
     return { meeting: icsMeeting(meeting), place: icsPlace(sitesById.get(String(record.siteId))), agenda: agendas.get(String(meeting._id)) ?? [], attendee: icsAttendee(record, rsvps.get(String(record._id))) };
   });
-  return { scope: 'attendee', name: self.fullName, entries: entries.reverse(), lastModified: latest(meetings.map((meeting) => meeting.updatedAt)) };
+  return { scope: 'attendee', name: self.fullName, entries: entries.reverse() };
 }
 
 /** Every meeting with this bridge point: sites of the same name in any meeting. */
 async function siteFeed(siteId: string): Promise<FeedContent | undefined> {
-  if (!Types.ObjectId.isValid(siteId)) return undefined;
+  if (!isObjectIdString(siteId)) return undefined;
   const self = await SiteModel.findById(siteId, siteFields).lean<SiteLean>();
   if (!self) return undefined;
   const unit = await unitOfMeeting(self.meetingId);
@@ -251,7 +246,7 @@ async function siteFeed(siteId: string): Promise<FeedContent | undefined> {
   const siteByMeeting = new Map(sites.map((site) => [String(site.meetingId), site]));
   const agendas = await agendasOf(meetings);
   const entries = meetings.map((meeting): IcsEntry => ({ meeting: icsMeeting(meeting), place: icsPlace(siteByMeeting.get(String(meeting._id))), agenda: agendas.get(String(meeting._id)) ?? [] }));
-  return { scope: 'site', name: self.name, entries: entries.reverse(), lastModified: latest(meetings.map((meeting) => meeting.updatedAt)) };
+  return { scope: 'site', name: self.name, entries: entries.reverse() };
 }
 
 /** Every meeting of one organizing unit, at its main site. */
@@ -270,7 +265,7 @@ async function unitFeed(unitKey: string): Promise<FeedContent | undefined> {
   ]);
   const mainByMeeting = new Map(mains.map((site) => [String(site.meetingId), site]));
   const entries = meetings.map((meeting): IcsEntry => ({ meeting: icsMeeting(meeting), place: icsPlace(mainByMeeting.get(String(meeting._id))), agenda: agendas.get(String(meeting._id)) ?? [] }));
-  return { scope: 'unit', name: unit.name, entries: entries.reverse(), lastModified: latest([unit.updatedAt, ...meetings.map((meeting) => meeting.updatedAt)]) };
+  return { scope: 'unit', name: unit.name, entries: entries.reverse() };
 }
 
 /** Ids of the unit's meetings a feed may list (announced ones), the newest `feedMeetingLimit`. */
@@ -295,8 +290,8 @@ export function unitKeyOf(meeting: Pick<MeetingRecord, 'unitId'>): string | unde
 }
 
 function unitIdOfKey(unitKey: string): Types.ObjectId | undefined {
-  const id = /^unit:([0-9a-f]{24})$/.exec(unitKey)?.[1];
-  return id ? new Types.ObjectId(id) : undefined;
+  const id = unitKey.startsWith('unit:') ? unitKey.slice('unit:'.length) : undefined;
+  return isObjectIdString(id) ? new Types.ObjectId(id) : undefined;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -379,7 +374,8 @@ export interface InvitationStatus {
 
 export async function invitationStatus(meeting: Pick<MeetingLean, '_id' | 'calendarSequence'>): Promise<InvitationStatus> {
   const [current, everInvited, withEmail, total] = await Promise.all([
-    InvitationModel.find({ meetingId: meeting._id, sequence: meeting.calendarSequence }, { state: 1 }).lean(),
+    // Cancellations for people since removed are not part of the current version's count.
+    InvitationModel.find({ meetingId: meeting._id, sequence: meeting.calendarSequence, removed: { $ne: true } }, { state: 1 }).lean(),
     InvitationModel.distinct('attendeeId', { meetingId: meeting._id, state: 'sent' }),
     AttendeeModel.countDocuments({ meetingId: meeting._id, email: { $type: 'string' } }),
     AttendeeModel.countDocuments({ meetingId: meeting._id }),

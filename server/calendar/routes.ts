@@ -11,7 +11,7 @@ import { t } from '../lib/i18n.js';
 import { queueInvitations, regenerateFeed, respondToInvitation, revokeFeed } from './actions.js';
 import { downloadIcs, entryLinks, feedIcs, slotIcs } from './ics.js';
 import { coordinatorEntry, feedByToken, feedLinks, invitationStatus, organizerCalendarPage, personalEntry, publicEntry, rsvpSummaryFor } from './queries.js';
-import { myCalendarPanel, siteCalendarPanel } from './pages.js';
+import { liveLinks, myCalendarPanel, siteCalendarPanel } from './pages.js';
 import { baseUrlFor, calendarSettings } from './settings.js';
 import { setFlash, takeFlash } from '../lib/flash.js';
 
@@ -32,7 +32,12 @@ function attachmentName(title: string): { ascii: string; utf8: string } {
       .replace(/[^a-z0-9]+/g, '-')
       .replace(/^-+|-+$/g, '')
       .slice(0, 80) || 'calendar';
-  return { ascii: `${ascii}.ics`, utf8: `${title.replace(/[\\/:*?"<>|\r\n]+/g, ' ').trim().slice(0, 120) || 'calendar'}.ics` };
+  return { ascii: `${ascii}.ics`, utf8: `${title.replace(/[\\/:*?"<>|\r\n]+/g, ' ').replace(/\s+/g, ' ').trim().slice(0, 120) || 'calendar'}.ics` };
+}
+
+/** A filename* value (RFC 8187): encodeURIComponent leaves ' ( ) * as they are, which are not attr-chars (a ' ends the language part). */
+function rfc8187(text: string): string {
+  return encodeURIComponent(text).replace(/['()*]/g, (char) => `%${char.charCodeAt(0).toString(16).toUpperCase()}`);
 }
 
 /**
@@ -50,7 +55,7 @@ function sendCalendar(req: Request, res: Response, body: string, options: { last
   if (lastModified) res.setHeader('Last-Modified', lastModified.toUTCString());
   if (options.filename) {
     const { ascii, utf8 } = attachmentName(options.filename);
-    res.setHeader('Content-Disposition', `${options.feed ? 'inline' : 'attachment'}; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(utf8)}`);
+    res.setHeader('Content-Disposition', `${options.feed ? 'inline' : 'attachment'}; filename="${ascii}"; filename*=UTF-8''${rfc8187(utf8)}`);
   }
   const ifNoneMatch = req.get('if-none-match');
   const ifModifiedSince = req.get('if-modified-since');
@@ -107,7 +112,10 @@ export function calendarRoutes(): Router {
     }
     const locale = localeOf(res);
     const name = t(locale, `calendar.feed.${content.scope}`, { name: content.name });
-    sendCalendar(req, res, feedIcs(name, content.entries, icsContext(req, res)), { lastModified: content.lastModified, filename: name, feed: true });
+    // No Last-Modified: a feed also changes when a meeting or someone's record leaves it, which no
+    // date it still lists shows (the latest of them can even go back), so If-Modified-Since would
+    // answer 304 and the subscriber keep the meeting. The ETag of the bytes is exact.
+    sendCalendar(req, res, feedIcs(name, content.entries, icsContext(req, res)), { filename: name, feed: true });
   });
 
   // ---- the attendee's page: RSVP and their feed --------------------------------------------
@@ -179,7 +187,7 @@ export function calendarRoutes(): Router {
       meeting: { ...page.meeting, id: meetingId },
       download: `/p/${page.meeting.publicId}/calendar.ics`,
       feedAction: `/meetings/${meetingId}/calendar/feeds`,
-      links: entryLinks(entry, { baseUrl: base, locale: localeOf(res) }).meeting,
+      links: liveLinks(page.meeting.status, entryLinks(entry, { baseUrl: base, locale: localeOf(res) }).meeting),
       smtpConfigured: page.smtpConfigured,
       isCancelled: page.meeting.status === 'cancelled',
       isDraft: page.meeting.status === 'draft',

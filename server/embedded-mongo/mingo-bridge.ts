@@ -5,6 +5,7 @@ import { resolve as resolvePath } from 'mingo/util';
 
 type MingoOptions = NonNullable<ConstructorParameters<typeof Aggregator>[1]>;
 import { MongoLocationError, MongoServerError, badValue } from './errors.js';
+import { extraOperators } from './expressions.js';
 import { checkPipeline } from './pipeline-checks.js';
 import { fieldsUnder, pipelineReads } from './pipeline-deps.js';
 import { countingGroup } from './group-counts.js';
@@ -93,7 +94,19 @@ export interface PipelineReadOptions {
 }
 
 /** mingo runs JavaScript ($where, $function, $accumulator) unless told not to: never. */
-const MINGO_BASE = { idKey: '_id', scriptEnabled: false } as const;
+const MINGO_BASE = { idKey: '_id', scriptEnabled: false, context: extraOperators } as const;
+
+/**
+ * mingo computes every $setWindowFields output through an internal `$function` whose body is its
+ * own closure, so it needs scriptEnabled there. No client code can reach it: refuseScripts has
+ * already refused every $where, $function and $accumulator in the pipeline before it runs.
+ */
+function usesWindowFields(value: unknown, depth = 0): boolean {
+  if (depth > 200) return false;
+  if (Array.isArray(value)) return value.some((v) => usesWindowFields(v, depth + 1));
+  if (!isPlainDocument(value)) return false;
+  return Object.keys(value).some((k) => k === '$setWindowFields' || usesWindowFields(value[k], depth + 1));
+}
 
 export function runPipeline(
   docs: Iterable<Document>,
@@ -112,6 +125,7 @@ export function runPipeline(
   const collationOption = mingoCollation(collation);
   const options: MingoOptions = {
     ...MINGO_BASE,
+    scriptEnabled: usesWindowFields(pipeline),
     collectionResolver: (name: string) => resolve(name).map(promoteDocument),
     ...(variables ? { variables: promote(variables) as Document } : {}),
     ...(collationOption ? { collation: collationOption } : {}),

@@ -269,7 +269,9 @@ export function planOrderedScan(filter: Document, sort: Array<[string[], 1 | -1,
     while (covered < sort.length && prefix.length + covered < index.fields.length) {
       const field = index.fields[prefix.length + covered];
       const [path, direction] = sort[covered];
-      if (field.name !== path.join('.') || Number(index.keyPattern[field.name]) !== direction) break;
+      // Entries are kept in ascending key order whatever the key's direction: only an ascending sort
+      // reads them in order.
+      if (field.name !== path.join('.') || direction !== 1) break;
       covered++;
     }
     if (covered === 0) continue;

@@ -1,12 +1,13 @@
 // Query filters compiled to predicates over BSON documents, with MongoDB's semantics: implicit
 // array traversal on dotted paths, type bracketing for ranges, cross-type numeric equality and
 // optional collation for strings. Also sort comparators.
+import { Binary } from 'bson';
 import { MongoLocationError, badValue } from './errors.js';
 import { forgetNearDistance, geoPredicate, noGeoIndex } from './geo.js';
 import { compileExpr } from './mingo-bridge.js';
 import { parseTextSearch, recordTextScore, scoreDocument, textIndexRequired, textScoreOf, type TextIndexInfo } from './text.js';
 import type { Document, StringComparer } from './values.js';
-import { bsonTypeName, compareValues, isNumeric, isPlainDocument, isRegexValue, isTruthy, toNumber, typeOrder } from './values.js';
+import { bsonType, bsonTypeName, compareValues, formatValue, isNumeric, isPlainDocument, isRegexValue, isTruthy, toNumber, typeOrder } from './values.js';
 
 export type Matcher = (doc: Document) => boolean;
 type Predicate = (value: unknown) => boolean;
@@ -355,6 +356,57 @@ function elemMatchPredicate(arg: unknown, options: QueryOptions): Predicate {
   return (v) => Array.isArray(v) && v.some((e) => isPlainDocument(e) && matcher(e));
 }
 
+/** Bit positions of a $bits* argument: a non-negative integer mask, an array of positions, or BinData. */
+function bitPositions(op: string, arg: unknown): number[] {
+  const positions: number[] = [];
+  if (arg instanceof Binary) {
+    const bytes = arg.value();
+    for (let i = 0; i < bytes.length; i++) for (let b = 0; b < 8; b++) if (bytes[i]! & (1 << b)) positions.push(i * 8 + b);
+    return positions;
+  }
+  if (isNumeric(arg)) {
+    const n = toNumber(arg);
+    if (!Number.isInteger(n)) throw badValue(`Expected an integer: ${op}: ${formatValue(arg)}`);
+    if (n < 0) throw badValue(`Expected a positive number in: ${op}: ${formatValue(arg)}`);
+    let mask = BigInt(n);
+    for (let i = 0; mask > 0n; i++, mask >>= 1n) if (mask & 1n) positions.push(i);
+    return positions;
+  }
+  if (Array.isArray(arg)) {
+    for (const p of arg) {
+      if (!isNumeric(p) || !Number.isInteger(toNumber(p))) throw badValue(`bit positions must be an integer but got: ${formatValue(p)}`);
+      if (toNumber(p) < 0) throw badValue(`bit positions cannot be negative but got: ${formatValue(p)}`);
+      positions.push(toNumber(p));
+    }
+    return positions;
+  }
+  throw badValue(`${op} takes an Array, a number, or a BinData but received: ${op}: ${formatValue(arg)}`);
+}
+
+/** $bitsAllSet/$bitsAllClear/$bitsAnySet/$bitsAnyClear over integral numbers (as 64-bit two's complement) and BinData. */
+function bitsPredicate(op: string, arg: unknown): Predicate {
+  const positions = bitPositions(op, arg);
+  const wantSet = op === '$bitsAllSet' || op === '$bitsAnySet';
+  const all = op === '$bitsAllSet' || op === '$bitsAllClear';
+  const single = (v: unknown): boolean => {
+    let isSet: (p: number) => boolean;
+    if (v instanceof Binary) {
+      const bytes = v.value();
+      isSet = (p) => p >> 3 < bytes.length && (bytes[p >> 3]! & (1 << (p & 7))) !== 0;
+    } else if (isNumeric(v)) {
+      const n = bsonType(v) === 'Long' ? BigInt((v as { toString(): string }).toString()) : toNumber(v);
+      if (typeof n === 'number' && (!Number.isInteger(n) || n < -(2 ** 63) || n >= 2 ** 63)) return false;
+      const bits = BigInt.asUintN(64, BigInt(n));
+      const negative = BigInt(n) < 0n;
+      isSet = (p) => (p >= 64 ? negative : ((bits >> BigInt(p)) & 1n) === 1n);
+    } else {
+      return false;
+    }
+    return all ? positions.every((p) => isSet(p) === wantSet) : positions.some((p) => isSet(p) === wantSet);
+  };
+  return (v) => single(v) || (Array.isArray(v) && v.some(single));
+}
+
 function operatorPredicate(op: string, arg: unknown, all: Document, options: QueryOptions): Predicate {
   switch (op) {
     case '$eq':
@@ -399,6 +451,11 @@ function operatorPredicate(op: string, arg: unknown, all: Document, options: Que
     }
     case '$comment':
       return () => true;
+    case '$bitsAllSet':
+    case '$bitsAllClear':
+    case '$bitsAnySet':
+    case '$bitsAnyClear':
+      return bitsPredicate(op, arg);
     case '$geoWithin':
     case '$within':
     case '$geoIntersects': {

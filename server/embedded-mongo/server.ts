@@ -4,7 +4,7 @@ import net from 'node:net';
 import { runCommand } from './commands/index.js';
 import type { CommandContext, ServerInfo } from './commands/context.js';
 import { CursorRegistry } from './cursors.js';
-import { errorReply } from './errors.js';
+import { MongoServerError, errorReply } from './errors.js';
 import { FailPoints } from './failpoints.js';
 import { readWriteConcern } from './write-concern.js';
 import type { Document } from './values.js';
@@ -131,7 +131,8 @@ export class WireServer {
       throw err instanceof ProtocolError ? err : new ProtocolError((err as Error).message);
     }
     ctx.db = command.db;
-    const reply = this.run(command.body, ctx, socket);
+    // mongod refuses a message holding a document over 16 MiB + 16 KiB before running anything.
+    const reply = command.oversized !== undefined ? errorReply(new MongoServerError('BSONObjectTooLarge', command.oversized)) : this.run(command.body, ctx, socket);
     if (!reply || command.moreToCome) return;
     const encode = command.opCode === OP_QUERY ? encodeOpReply : encodeOpMsgReply;
     const send = (answer: Reply) => {

@@ -33,6 +33,43 @@ export interface IncomingCommand {
   body: Document;
   /** OP_MSG with moreToCome: the client expects no reply. */
   moreToCome: boolean;
+  /**
+   * A section document over BSONObjMaxInternalSize: mongod refuses the whole message while
+   * parsing it (BSONObjectTooLarge, 10334) and runs nothing; the caller answers with this text.
+   */
+  oversized?: string;
+}
+
+/** BSONObjMaxInternalSize: the 16 MiB user limit plus 16 KiB of room for a command around it. */
+export const MAX_INTERNAL_DOCUMENT_BYTES = 16 * 1024 * 1024 + 16 * 1024;
+
+/** mongod's text for a BSON object over the internal limit (BSONObj::_assertInvalid). */
+export function oversizedDocumentMessage(size: number, doc: Document): string {
+  const first = Object.keys(doc)[0];
+  return (
+    `BSONObj size: ${size} (0x${size.toString(16).toUpperCase()}) is invalid. Size must be between 0 and ${MAX_INTERNAL_DOCUMENT_BYTES}(16MB)` +
+    (first === undefined ? '' : ` First element: ${first}: ${elementText(doc[first])}`)
+  );
+}
+
+/** A short rendering of a BSON value in mongod's log style (BSONElement::toString). */
+function elementText(value: unknown, depth = 0): string {
+  if (value === null) return 'null';
+  if (typeof value === 'string') return JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}...` : value);
+  if (typeof value === 'boolean') return String(value);
+  if (typeof value !== 'object') return String(value);
+  const bsontype = (value as { _bsontype?: string })._bsontype;
+  if (bsontype === 'ObjectId' || bsontype === 'ObjectID') return `ObjectId('${String((value as { toHexString(): string }).toHexString())}')`;
+  if (bsontype === 'Double') {
+    const n = (value as { value: number }).value;
+    return Number.isInteger(n) ? n.toFixed(1) : String(n);
+  }
+  if (bsontype === 'Int32' || bsontype === 'Long' || bsontype === 'Decimal128') return String(value);
+  if (bsontype !== undefined) return bsontype;
+  if (value instanceof Date) return `new Date(${value.getTime()})`;
+  if (depth > 0) return '{ ... }';
+  const entries = Object.entries(value as Document).slice(0, 3).map(([k, v]) => `${k}: ${elementText(v, depth + 1)}`);
+  return entries.length ? `{ ${entries.join(', ')}${Object.keys(value).length > 3 ? ', ...' : ''} }` : '{}';
 }
 
 export function readHeader(buf: Buffer, offset = 0): MessageHeader {
@@ -71,11 +108,18 @@ function parseOpMsg(message: Buffer, header: MessageHeader): IncomingCommand {
   const end = flags & FLAG_CHECKSUM_PRESENT ? message.length - 4 : message.length;
   let offset = HEADER_SIZE + 4;
   let body: Document | undefined;
+  let oversized: string | undefined;
   const sequences: [string, Document[]][] = [];
+  const checkSize = (doc: Document, start: number) => {
+    const size = message.readInt32LE(start);
+    if (size > MAX_INTERNAL_DOCUMENT_BYTES) oversized ??= oversizedDocumentMessage(size, doc);
+  };
   while (offset < end) {
     const kind = message[offset++];
     if (kind === 0) {
+      const start = offset;
       [body, offset] = readDocument(message, offset, end);
+      checkSize(body, start);
     } else if (kind === 1) {
       const size = message.readInt32LE(offset);
       const sectionEnd = offset + size;
@@ -85,7 +129,9 @@ function parseOpMsg(message: Buffer, header: MessageHeader): IncomingCommand {
       const docs: Document[] = [];
       while (pos < sectionEnd) {
         let doc: Document;
+        const docStart = pos;
         [doc, pos] = readDocument(message, pos, sectionEnd);
+        checkSize(doc, docStart);
         docs.push(doc);
       }
       sequences.push([identifier, docs]);
@@ -99,7 +145,9 @@ function parseOpMsg(message: Buffer, header: MessageHeader): IncomingCommand {
   for (const [identifier, docs] of sequences) body[identifier] = docs;
   // A missing $db is answered by the command layer (mongod: "OP_MSG requests require a $db argument").
   const db = typeof body.$db === 'string' ? body.$db : '';
-  return { requestId: header.requestId, opCode: OP_MSG, db, body, moreToCome: (flags & FLAG_MORE_TO_COME) !== 0 };
+  const command: IncomingCommand = { requestId: header.requestId, opCode: OP_MSG, db, body, moreToCome: (flags & FLAG_MORE_TO_COME) !== 0 };
+  if (oversized !== undefined) command.oversized = oversized;
+  return command;
 }
 
 function parseOpQuery(message: Buffer, header: MessageHeader): IncomingCommand {

@@ -119,6 +119,7 @@ export async function addDirective(actor: Actor, input: unknown): Promise<Direct
   const { result } = await commitMeetingChange({
     meetingId: data.meetingId,
     ...stillOpen,
+    audit: { actor },
     write: async (revision) => {
       const last = await DirectiveModel.findOne({ meetingId: data.meetingId }, { order: 1 }).sort({ order: -1 }).lean();
       try {
@@ -145,6 +146,7 @@ export async function editDirective(actor: Actor, input: unknown): Promise<Direc
   const { result } = await commitMeetingChange({
     meetingId: data.meetingId,
     ...stillOpen,
+    audit: { actor },
     write: async (revision) => {
       await updateDirectiveStamped(directive._id, revision, set);
       return loadDirectives(data.meetingId);
@@ -162,6 +164,7 @@ export async function removeDirective(actor: Actor, input: unknown): Promise<Dir
   const { result } = await commitMeetingChange({
     meetingId: data.meetingId,
     ...stillOpen,
+    audit: { actor },
     write: async (revision) => {
       await FollowupTaskModel.deleteMany({ directiveId: directive._id });
       await DirectiveModel.deleteOne({ _id: directive._id });
@@ -181,7 +184,7 @@ export async function reorderDirectives(actor: Actor, input: unknown): Promise<D
   const current = (await loadDirectives(data.meetingId)).map((directive) => directive.id);
   const asked = data.directiveIds.map((id) => id.toLowerCase());
   if (asked.length !== current.length || new Set(asked).size !== asked.length || !asked.every((id) => current.includes(id))) throw new Conflict('followup.directives.reorder.stale');
-  return commitOrder(data.meetingId, stillOpen, asked);
+  return commitOrder(actor, data.meetingId, stillOpen, asked);
 }
 
 /** One place up or down (the page's buttons without JavaScript). */
@@ -194,13 +197,14 @@ export async function moveDirective(actor: Actor, input: unknown): Promise<Direc
   const target = data.direction === 'up' ? index - 1 : index + 1;
   if (target < 0 || target >= current.length) return loadDirectives(data.meetingId);
   [current[index], current[target]] = [current[target], current[index]];
-  return commitOrder(data.meetingId, stillOpen, current);
+  return commitOrder(actor, data.meetingId, stillOpen, current);
 }
 
-async function commitOrder(meetingId: string, stillOpen: Awaited<ReturnType<typeof organizerOpen>>['stillOpen'], ids: string[]): Promise<DirectiveView[]> {
+async function commitOrder(actor: Actor, meetingId: string, stillOpen: Awaited<ReturnType<typeof organizerOpen>>['stillOpen'], ids: string[]): Promise<DirectiveView[]> {
   const { result } = await commitMeetingChange({
     meetingId,
     ...stillOpen,
+    audit: { actor },
     write: async (revision) => {
       await writeOrder(ids.map((id) => new Types.ObjectId(id)), revision);
       return loadDirectives(meetingId);
@@ -236,6 +240,7 @@ export async function assignDirective(actor: Actor, input: unknown): Promise<Tas
   const { result } = await commitMeetingChange({
     meetingId: data.meetingId,
     ...stillOpen,
+    audit: { actor },
     write: async (revision) => {
       const existing = await FollowupTaskModel.find({ directiveId: directive._id }, { assignee: 1 }).lean<FollowupTaskRecord[]>();
       const have = new Map(existing.map((task) => [assigneeKey(task.assignee), task._id]));
@@ -272,6 +277,7 @@ export async function updateTask(actor: Actor, input: unknown): Promise<TaskView
   const { result } = await commitMeetingChange({
     meetingId: data.meetingId,
     ...stillOpen,
+    audit: { actor },
     write: (revision) => updateTaskStamped(task._id, revision, { $set: set }, meeting.timeZone),
     events: (view) => [taskEvent('update', view)],
   });
@@ -286,6 +292,7 @@ export async function removeTask(actor: Actor, input: unknown): Promise<{ id: st
   await commitMeetingChange({
     meetingId: data.meetingId,
     ...stillOpen,
+    audit: { actor },
     write: async () => {
       await FollowupTaskModel.deleteOne({ _id: task._id });
     },
@@ -318,6 +325,7 @@ export async function reportProgress(actor: Actor, input: unknown, now: Date = n
   const { result } = await commitMeetingChange({
     meetingId: meeting._id,
     ...stillOpen,
+    audit: { actor },
     write: (revision) => updateTaskStamped(task._id, revision, update, meeting.timeZone),
     events: (view) => [taskEvent('progress', view)],
   });

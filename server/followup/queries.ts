@@ -12,6 +12,7 @@ import type { MeetingRecord } from '../meetings/revision.js';
 import { type Actor } from '../lib/actor.js';
 import { AppError, Forbidden, Unauthorized } from '../lib/errors.js';
 import { dateIn } from '../lib/time.js';
+import { isObjectIdString } from '../lib/input.js';
 
 export interface TaskNoteView {
   text: string;
@@ -97,8 +98,8 @@ export function assigneeKey(assignee: { kind: string; id: unknown }): string {
 
 /** The assignee an `assigneeKey` names, or undefined for anything else. */
 export function parseAssigneeKey(value: unknown): { kind: 'unit' | 'site'; id: string } | undefined {
-  const match = typeof value === 'string' ? /^(unit|site):([a-f\d]{24})$/i.exec(value.trim()) : null;
-  return match ? { kind: match[1] as 'unit' | 'site', id: match[2].toLowerCase() } : undefined;
+  const match = typeof value === 'string' ? /^(unit|site):(.*)$/i.exec(value.trim()) : null;
+  return match && isObjectIdString(match[2]) ? { kind: match[1]!.toLowerCase() as 'unit' | 'site', id: match[2]!.toLowerCase() } : undefined;
 }
 
 export interface TaskBoard {

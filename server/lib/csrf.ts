@@ -43,7 +43,7 @@ export function csrfProtection(options: { secret: string; isProduction: boolean 
     if (tokenIssuingPaths.has(req.path) && req.method === 'GET') {
       if (!value) {
         value = randomBytes(32).toString('base64url');
-        res.cookie(anonymousCsrfCookie, value, { httpOnly: true, sameSite: 'lax', secure: options.isProduction, path: '/' });
+        res.cookie(anonymousCsrfCookie, value, { httpOnly: true, sameSite: 'lax', secure: options.isProduction || req.secure, path: '/' });
       }
       res.locals.csrfToken = sign(value);
     }

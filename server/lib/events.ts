@@ -10,6 +10,8 @@ export interface DomainEvent {
   revision: number;
   /** Present when only one site's room may see the payload. */
   siteId?: string;
+  /** Only organizers of the meeting's unit may see the payload (minutes, drafts); the rest get a bare revision. */
+  audience?: 'organizers';
   payload: unknown;
 }
 

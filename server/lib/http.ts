@@ -72,7 +72,7 @@ export function fieldErrors(error: Invalid, locale: Locale): Record<string, stri
 }
 
 /** Path parameters that name a document by its ObjectId. */
-const idParams = ['meetingId', 'siteId', 'attendeeId', 'itemId', 'draftId', 'directiveId', 'taskId'] as const;
+const idParams = ['meetingId', 'siteId', 'attendeeId', 'itemId', 'draftId', 'directiveId', 'taskId', 'userId', 'unitId'] as const;
 
 /**
  * A path whose id is not even an ObjectId names nothing: 404, as for an id that does not exist,

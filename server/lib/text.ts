@@ -36,3 +36,8 @@ export function escapeRegex(text: string): string {
 export function newToken(bytes = 24): string {
   return randomBytes(bytes).toString('base64url');
 }
+
+/** Text as HTML text: the five characters that could start markup or end an attribute, escaped. */
+export function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (char) => `&#${char.charCodeAt(0)};`);
+}

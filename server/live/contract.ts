@@ -196,7 +196,7 @@ export interface AttendanceRecordView {
 }
 
 export interface AttendanceCounts {
-  /** Invited for the site (walk-ins not included). */
+  /** Invited for the site, less those who declined the invitation (walk-ins not included). */
   expected: number;
   present: number;
   absent: number;
@@ -327,7 +327,10 @@ export interface LiveSnapshot {
   quorum: QuorumView;
   agenda: LiveAgendaView;
   speakers: SpeakersView;
-  /** Organizer and chair: everyone; coordinator: their site; attendee: themself. */
+  /**
+   * Organizer and chair: everyone; coordinator: their site; attendee: themself. The dashboard,
+   * chair and wall pages embed only the meeting's latecomers (live/queries.ts SnapshotOptions).
+   */
   attendance: AttendanceRecordView[];
   /** Coordinator only: their site's current self check-in code. */
   checkInCode: CheckInCodeView | null;

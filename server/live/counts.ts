@@ -1,8 +1,11 @@
 // Attendance counts per site, read from the meeting's live state (kept by the attendance actions
-// in the same write as the revision) plus the number of people invited per site, which changes
-// only when the attendee list does and is cached briefly per meeting.
+// in the same write as the revision) plus who each site expects (people invited, less those who
+// declined the invitation), which changes only when the list or an answer does and is cached
+// briefly per meeting.
 import { Types } from 'mongoose';
 import { AttendeeModel } from '../attendees/model.js';
+import { AttendanceModel } from '../attendance/model.js';
+import { RsvpModel } from '../calendar/model.js';
 import { subscribe } from '../lib/events.js';
 import type { AttendanceCounts, QuorumView } from './contract.js';
 
@@ -16,34 +19,84 @@ export interface SiteCounters {
   resolved?: number;
 }
 
-const invitedCache = new Map<string, { bySite: Map<string, number>; loadedAt: number }>();
-const invitedLifetimeMs = 2_000;
+/** Who a site expects: its invited people, and those of them who declined the invitation. */
+export interface SiteRoster {
+  /** Invited (walk-ins excluded). */
+  invited: number;
+  /** Invited people who declined (RSVP): not expected. */
+  declined: number;
+  /** Declined people who have an attendance state anyway (came after all, marked absent...). */
+  declinedResolved: number;
+}
+
+interface MeetingRoster {
+  bySite: Map<string, SiteRoster>;
+  declinedIds: Set<string>;
+  loadedAt: number;
+}
+
+const rosterCache = new Map<string, MeetingRoster>();
+const rosterLifetimeMs = 2_000;
 
 subscribe((event) => {
-  if (event.type.startsWith('attendee.') || event.type.startsWith('import.')) invitedCache.delete(event.meetingId);
+  // attendee.* includes attendee.rsvp: a decline changes who is expected; a removed site's people move.
+  if (event.type.startsWith('attendee.') || event.type.startsWith('import.') || event.type === 'site.removed') rosterCache.delete(event.meetingId);
 });
 
-/** People invited per site (walk-ins excluded), by one index-backed aggregation, cached ~2 s. */
-export async function invitedBySite(meetingId: string): Promise<Map<string, number>> {
-  const cached = invitedCache.get(meetingId);
-  if (cached && Date.now() - cached.loadedAt < invitedLifetimeMs) return cached.bySite;
-  const rows = await AttendeeModel.aggregate<{ _id: Types.ObjectId; count: number }>([
-    { $match: { meetingId: new Types.ObjectId(meetingId), walkIn: { $ne: true } } },
-    { $group: { _id: '$siteId', count: { $sum: 1 } } },
+async function rosterOf(meetingId: string): Promise<MeetingRoster> {
+  const cached = rosterCache.get(meetingId);
+  if (cached && Date.now() - cached.loadedAt < rosterLifetimeMs) return cached;
+  const id = new Types.ObjectId(meetingId);
+  const [rows, declines] = await Promise.all([
+    AttendeeModel.aggregate<{ _id: Types.ObjectId; count: number }>([{ $match: { meetingId: id, walkIn: { $ne: true } } }, { $group: { _id: '$siteId', count: { $sum: 1 } } }]),
+    RsvpModel.find({ meetingId: id, response: 'declined' }, { attendeeId: 1 }).lean(),
   ]);
-  const bySite = new Map(rows.map((row) => [String(row._id), row.count]));
-  if (invitedCache.size > 500) invitedCache.clear();
-  invitedCache.set(meetingId, { bySite, loadedAt: Date.now() });
-  return bySite;
+  const bySite = new Map<string, SiteRoster>(rows.map((row) => [String(row._id), { invited: row.count, declined: 0, declinedResolved: 0 }]));
+  const declinedIds = new Set<string>();
+  if (declines.length > 0) {
+    const people = await AttendeeModel.find({ _id: { $in: declines.map((rsvp) => rsvp.attendeeId) }, meetingId: id, walkIn: { $ne: true } }, { siteId: 1 }).lean();
+    const resolved = await AttendanceModel.find({ meetingId: id, attendeeId: { $in: people.map((person) => person._id) }, status: { $ne: 'expected' } }, { attendeeId: 1 }).lean();
+    const resolvedIds = new Set(resolved.map((record) => String(record.attendeeId)));
+    for (const person of people) {
+      const roster = bySite.get(String(person.siteId));
+      if (!roster) continue;
+      declinedIds.add(String(person._id));
+      roster.declined += 1;
+      if (resolvedIds.has(String(person._id))) roster.declinedResolved += 1;
+    }
+  }
+  const roster = { bySite, declinedIds, loadedAt: Date.now() };
+  if (rosterCache.size > 500) rosterCache.clear();
+  rosterCache.set(meetingId, roster);
+  return roster;
+}
+
+/** Who each site expects (invited, declined), by index-backed reads, cached ~2 s per meeting. */
+export async function invitedBySite(meetingId: string): Promise<Map<string, SiteRoster>> {
+  return (await rosterOf(meetingId)).bySite;
+}
+
+/**
+ * The same, read afresh when `attendeeId` declined: their attendance change (just written) moves
+ * `declinedResolved`, which the counters in the meeting document do not hold.
+ */
+export async function invitedBySiteAfterChangeOf(meetingId: string, attendeeId: string): Promise<Map<string, SiteRoster>> {
+  const roster = await rosterOf(meetingId);
+  if (!roster.declinedIds.has(attendeeId)) return roster.bySite;
+  rosterCache.delete(meetingId);
+  return (await rosterOf(meetingId)).bySite;
 }
 
 export function forgetInvited(meetingId: string): void {
-  invitedCache.delete(meetingId);
+  rosterCache.delete(meetingId);
 }
 
-export function siteCounts(counters: SiteCounters | undefined, expected: number): AttendanceCounts {
+/** A site's counts: `expected` leaves out those who declined, unless they turn up (then they count as present). */
+export function siteCounts(counters: SiteCounters | undefined, roster: SiteRoster | undefined): AttendanceCounts {
   const c = counters ?? {};
-  const resolved = c.resolved ?? 0;
+  const { invited = 0, declined = 0, declinedResolved = 0 } = roster ?? {};
+  const expected = Math.max(0, invited - declined);
+  const resolved = Math.max(0, (c.resolved ?? 0) - declinedResolved);
   return {
     expected,
     present: c.present ?? 0,
@@ -53,6 +106,15 @@ export function siteCounts(counters: SiteCounters | undefined, expected: number)
     walkIns: c.walkIns ?? 0,
     pending: Math.max(0, expected - resolved),
   };
+}
+
+/** A site's counts, the meeting's totals and its quorum, from the meeting document and the roster. */
+export function countsOf(meeting: { live?: unknown }, roster: Map<string, SiteRoster>, siteId: string): { counts: AttendanceCounts; totals: AttendanceCounts; quorum: QuorumView } {
+  const live = meeting.live as { sites?: unknown; quorumPercent?: number } | undefined;
+  const sites = liveSitesOf(live);
+  const ids = new Set([...roster.keys(), ...Object.keys(sites)]);
+  const totals = sumCounts([...ids].map((id) => siteCounts(sites[id], roster.get(id))));
+  return { counts: siteCounts(sites[siteId], roster.get(siteId)), totals, quorum: quorumOf(totals, live?.quorumPercent ?? 50) };
 }
 
 export function sumCounts(all: AttendanceCounts[]): AttendanceCounts {

@@ -42,6 +42,7 @@ export async function commitGuarded<T>(options: {
         update: { ...plan.update, $inc: inc },
         write: plan.write,
         events: plan.events,
+        audit: { actor: options.actor },
       });
       return { ...committed, changed: true };
     } catch (error) {

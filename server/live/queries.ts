@@ -5,7 +5,7 @@ import { SiteModel } from '../sites/model.js';
 import { liveMeetingView } from '../meetings/lifecycle.js';
 import { liveAgendaView, loadAgendaItems, type AgendaLiveState } from '../agenda/live-view.js';
 import { loadSpeakers } from '../speakers/queries.js';
-import { attendanceRecords } from '../attendance/queries.js';
+import { attendanceRecords, latecomerRecords } from '../attendance/queries.js';
 import { codePeriodSeconds, currentCode } from '../attendance/codes.js';
 import { checkInCodeInput, snapshotInput, type CheckInCodeView, type LinkStatus, type LiveSnapshot, type SiteLiveView, type YouView } from './contract.js';
 import { invitedBySite, liveSitesOf, quorumOf, siteCounts, sumCounts } from './counts.js';
@@ -26,8 +26,18 @@ export async function liveSnapshotCommand(actor: Actor, input: unknown): Promise
   return { revision: snapshot.revision, snapshot };
 }
 
+export interface SnapshotOptions {
+  /**
+   * 'all' (default): every record the asker may see. 'latecomers': only the meeting's latecomers
+   * (attendance/queries.ts latecomerRecords), for pages that show no one else (the organizer's
+   * dashboard, the chair's view, the wall): a 2,000-attendee meeting's page would otherwise
+   * carry everyone (663 KB) to list its latecomers. Later records arrive as events either way.
+   */
+  attendance?: 'all' | 'latecomers';
+}
+
 /** Everything a screen of the day shows, as this asker may see it (pages embed it; GET /live sends it). */
-export async function getLiveSnapshot(actor: Actor, meetingId: string): Promise<LiveSnapshot> {
+export async function getLiveSnapshot(actor: Actor, meetingId: string, options: SnapshotOptions = {}): Promise<LiveSnapshot> {
   parseInput(snapshotInput, { meetingId });
   // The one read rule (meetings/guard.ts): another unit's organizer is told it does not exist.
   const meeting = await loadMeetingFor(actor, meetingId);
@@ -38,7 +48,8 @@ export async function getLiveSnapshot(actor: Actor, meetingId: string): Promise<
     invitedBySite(meetingId),
     connectedSites(meetingId, sites.map((site) => String(site._id))),
     loadAgendaItems(meetingId),
-    attendanceRecords(meetingId, scope),
+    // Latecomers alone only for an asker who may see everyone (organizers, the chair); others' scope stays.
+    options.attendance === 'latecomers' && actor.kind !== 'coordinator' && actor.kind !== 'attendee' ? latecomerRecords(meetingId) : attendanceRecords(meetingId, scope),
   ]);
   const live = liveSitesOf(meeting.live);
   const siteViews: SiteLiveView[] = sites.map((site) => {
@@ -50,7 +61,7 @@ export async function getLiveSnapshot(actor: Actor, meetingId: string): Promise<
       name: site.name,
       isMain: site.isMain,
       order: site.order,
-      counts: { ...siteCounts(state, invited.get(id) ?? 0), revision },
+      counts: { ...siteCounts(state, invited.get(id)), revision },
       link: { status: (state.linkStatus as LinkStatus | null | undefined) ?? null, note: (state.linkNote as string | undefined) ?? '', at: iso(state.linkAt as Date | null), revision },
       // The adapter's view of the rooms decides "connected" (a crashed instance's screens are gone).
       presence: { connected: isConnected, lastSeenAt: isConnected ? new Date().toISOString() : iso(state.lastSeenAt as Date | null), revision },

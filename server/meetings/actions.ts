@@ -13,7 +13,7 @@ import { AttendeeModel } from '../attendees/model.js';
 import { AgendaItemModel } from '../agenda/model.js';
 import { requireOrganizer, type Actor } from '../lib/actor.js';
 import { unitForNewMeeting } from '../units/actions.js';
-import { Conflict, Invalid, NotFound, type FieldMessages } from '../lib/errors.js';
+import { Conflict, Invalid, type FieldMessages } from '../lib/errors.js';
 import { publish } from '../lib/events.js';
 import { defaultTimeZone, fromLocalInput, isTimeZone, toLocalInput } from '../lib/time.js';
 import { newToken } from '../lib/text.js';
@@ -25,17 +25,6 @@ import type { MeetingRecord } from './revision.js';
 
 const maxMinutes = 7 * 24 * 60;
 const titleMax = 300;
-
-/**
- * @deprecated Only for attendees/import.ts until it commits through `commitMeetingChange`
- * (./revision.ts): a second write after the change is what rule 4 forbids.
- */
-export async function bumpRevision(meetingId: string | Types.ObjectId, options: { calendar?: boolean } = {}): Promise<number> {
-  const inc = options.calendar ? { revision: 1, calendarSequence: 1 } : { revision: 1 };
-  const updated = await MeetingModel.findByIdAndUpdate(meetingId, { $inc: inc }, { returnDocument: 'after', projection: { revision: 1 } }).lean();
-  if (!updated) throw new NotFound('meeting.notFound');
-  return updated.revision;
-}
 
 // ---------------------------------------------------------------------------------------------
 // Input schemas. Time fields are plain strings here; they are read in the meeting's time zone by
@@ -182,6 +171,7 @@ export async function updateMeeting(actor: Actor, input: unknown): Promise<Meeti
   const calendarRelevant = changed.some((key) => ['title', 'description', 'startsAt', 'endsAt', 'timeZone'].includes(key));
 
   const { meeting } = await commitMeetingChange({
+    audit: { actor },
     meetingId: current._id,
     ...stillOpen,
     update: { $set: set },
@@ -211,6 +201,7 @@ export async function setMeetingStatus(actor: Actor, input: unknown): Promise<Me
   await requireOpenMeeting(actor, meetingId, {});
   const transition = transitions[action];
   const { meeting } = await commitMeetingChange({
+    audit: { actor },
     meetingId,
     when: { status: { $in: transition.from } },
     rejected: (current) => new Conflict(`meeting.transition.refused.${current.status}`, { from: current.status }),

@@ -41,6 +41,7 @@ export async function startMeeting(actor: Actor, input: unknown): Promise<{ revi
   const now = new Date();
   try {
     const { revision, meeting } = await commitMeetingChange({
+      audit: { actor },
       meetingId,
       when: { status: 'scheduled' },
       rejected: () => new Conflict('meeting.start.refused'),
@@ -70,6 +71,7 @@ export async function endMeeting(actor: Actor, input: unknown): Promise<{ revisi
   const floorId = current.live?.speakers?.floorId;
   try {
     const { revision, meeting } = await commitMeetingChange({
+      audit: { actor },
       meetingId,
       when: { status: 'live' },
       rejected: () => new Conflict('meeting.end.refused'),
@@ -97,9 +99,10 @@ export async function setQuorum(actor: Actor, input: unknown): Promise<{ revisio
   const quorumFor = (stored: MeetingRecord) => {
     const sites = liveSitesOf(stored.live);
     const ids = new Set([...invited.keys(), ...Object.keys(sites)]);
-    return quorumOf(sumCounts([...ids].map((id) => siteCounts(sites[id], invited.get(id) ?? 0))), quorumPercent);
+    return quorumOf(sumCounts([...ids].map((id) => siteCounts(sites[id], invited.get(id)))), quorumPercent);
   };
   const { revision, meeting } = await commitMeetingChange({
+    audit: { actor },
     meetingId,
     when: { status: { $nin: ['ended', 'cancelled'] } },
     rejected: () => new Conflict('meeting.ended.readonly'),

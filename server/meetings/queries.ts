@@ -7,7 +7,7 @@ import { SiteModel } from '../sites/model.js';
 import { AttendeeModel } from '../attendees/model.js';
 import { AgendaItemModel } from '../agenda/model.js';
 import type { Actor } from '../lib/actor.js';
-import { Conflict, Forbidden, NotFound, Unauthorized } from '../lib/errors.js';
+import { Forbidden, NotFound, Unauthorized } from '../lib/errors.js';
 import { toLocalInput } from '../lib/time.js';
 import type { MeetingRecord } from './actions.js';
 import { BoundedMap } from '../lib/bounded-map.js';
@@ -125,17 +125,6 @@ export async function findMeetingSummary(where: { id: string | Types.ObjectId } 
   const meeting = await MeetingModel.findOne(filter, summaryFields).lean();
   if (!meeting) throw new NotFound(notFoundKey);
   return toMeetingSummary(meeting);
-}
-
-/**
- * @deprecated Only for attendees/import.ts until it uses the one guard, `requireOpenMeeting(actor,
- * meetingId, closedKey)` in ./guard.ts (which also checks the asker and returns the `when` for
- * commitMeetingChange).
- */
-export async function requireOpenMeeting(meetingId: string | Types.ObjectId, closedKey = 'meeting.cancelled.readonly'): Promise<void> {
-  const meeting = await MeetingModel.findById(meetingId, { status: 1 }).lean();
-  if (!meeting) throw new NotFound('meeting.notFound');
-  if (meeting.status === 'cancelled') throw new Conflict(closedKey);
 }
 
 /** One meeting, for anyone who may see it (organizers; the chair, coordinators and attendees of it). */

@@ -5,6 +5,7 @@ import type { Types, UpdateQuery } from 'mongoose';
 import { MeetingModel, type Meeting } from './model.js';
 import { NotFound } from '../lib/errors.js';
 import { publish } from '../lib/events.js';
+import { recordAudit, type AuditNote } from '../audit/record.js';
 
 export type MeetingRecord = Meeting & { _id: Types.ObjectId; createdAt?: Date; updatedAt?: Date };
 
@@ -13,6 +14,8 @@ export interface MeetingChangeEvent {
   type: string;
   /** Present when only one site's room may see the payload. */
   siteId?: string;
+  /** Only organizers of the meeting's unit may see the payload (minutes); other screens get a bare `revision`. */
+  audience?: 'organizers';
   payload: unknown;
 }
 
@@ -33,6 +36,11 @@ export interface MeetingChange<T> {
    */
   write?: (revision: number, meeting: MeetingRecord) => Promise<T>;
   events: (result: T, revision: number, meeting: MeetingRecord) => MeetingChangeEvent[];
+  /**
+   * Who made the change, for the audit trail: one entry keyed by (meeting, revision), written
+   * after `write` succeeded and before the events go out (audit/record.ts).
+   */
+  audit?: AuditNote;
 }
 
 export interface CommittedChange<T> {
@@ -47,8 +55,10 @@ export async function commitMeetingChange<T = undefined>(change: MeetingChange<T
   const revision = meeting.revision;
   const result = change.write ? await change.write(revision, meeting) : (undefined as T);
   const meetingId = String(meeting._id);
-  for (const event of change.events(result, revision, meeting)) {
-    publish({ type: event.type, meetingId, revision, payload: event.payload, ...(event.siteId ? { siteId: event.siteId } : {}) });
+  const events = change.events(result, revision, meeting);
+  if (change.audit) await recordAudit(meeting._id, revision, change.audit, events.map((event) => event.type));
+  for (const event of events) {
+    publish({ type: event.type, meetingId, revision, payload: event.payload, ...(event.siteId ? { siteId: event.siteId } : {}), ...(event.audience ? { audience: event.audience } : {}) });
   }
   return { revision, meeting, result };
 }

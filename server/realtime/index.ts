@@ -17,12 +17,12 @@ import { toErrorBody } from '../lib/http.js';
 import { subscribe, type DomainEvent } from '../lib/events.js';
 import { onAskersRevoked } from '../lib/revocations.js';
 import { parseInput } from '../lib/validation.js';
-import { askerRoom, meetingRoom, organizersRoom, siteRoom } from './rooms.js';
-import { attachLiveCommands, commandBurst, commandsPerSecond, siteScreenClosed, siteScreenOpened, TokenBucket, watchSitePresence } from './live.js';
+import { askerRoom, meetingRoom, organizersRoom, siteRoom, unitOrganizersRoom } from './rooms.js';
+import { attachLiveCommands, commandBurst, commandHandler, commandsPerSecond, siteScreenClosed, siteScreenOpened, TokenBucket, watchSitePresence } from './live.js';
 import { joinInput } from '../live/contract.js';
 import { MeetingModel } from '../meetings/model.js';
 import { BoundedMap } from '../lib/bounded-map.js';
-import { askerResolver, askerRoomsOf, onAskerEvent, registerResolver, sameAsker, socketLocale, type AskerResolver, type SocketCredentials, type SocketData } from './askers.js';
+import { askerResolver, askerRoomsOf, registerResolver, sameAsker, socketLocale, type AskerResolver, type SocketCredentials, type SocketData } from './askers.js';
 
 export { onAskerEvent, recheckAsker } from './askers.js';
 
@@ -86,11 +86,17 @@ export async function attachRealtime(httpServer: HttpServer, options: RealtimeOp
     if (socket.recovered) {
       for (const { meetingId, siteId } of (data as SocketData & { siteScreens?: SiteScreen[] }).siteScreens ?? []) siteScreenOpened(meetingId, siteId, options.logger);
     }
-    onAskerEvent(socket, 'meeting:join', async (actor, input) => {
-      const meetingId = await joinMeeting(socket, actor, input, options.logger);
-      return { meetingId, revision: await currentRevision(meetingId) };
-    });
-    attachLiveCommands(socket, new TokenBucket(commandBurst, commandsPerSecond));
+    // One bucket for every event the socket sends, joins included (each join reads the meeting
+    // and may write the site's presence).
+    const bucket = new TokenBucket(commandBurst, commandsPerSecond);
+    socket.on(
+      'meeting:join',
+      commandHandler(socket, bucket, async (actor, input) => {
+        const meetingId = await joinMeeting(socket, actor, input, options.logger);
+        return { meetingId, revision: await currentRevision(meetingId) };
+      }),
+    );
+    attachLiveCommands(socket, bucket);
     socket.on('disconnect', () => {
       for (const { meetingId, siteId } of (socket.data as SocketData & { siteScreens?: SiteScreen[] }).siteScreens ?? []) siteScreenClosed(io, meetingId, siteId, options.logger);
     });
@@ -175,6 +181,7 @@ async function joinMeeting(socket: Socket, actor: Actor, input: unknown, logger:
   await loadMeetingFor(actor, meetingId);
   void socket.join(meetingRoom(meetingId));
   if (actor.kind === 'organizer' || actor.kind === 'chair') void socket.join(organizersRoom(meetingId));
+  if (actor.kind === 'organizer') void socket.join(unitOrganizersRoom(meetingId));
   if (actor.kind === 'coordinator' && canSeeSite(actor, meetingId, actor.siteId)) {
     void socket.join(siteRoom(meetingId, actor.siteId));
     // The site's coordinator page or wall display: the site counts as connected while it stays.
@@ -232,18 +239,19 @@ async function dropRevokedScreens(io: Server, resolve: AskerResolver, event: Dom
 const toldWholeMeeting = new BoundedMap<string, number>(1_000);
 
 /**
- * Site-scoped events go to that site, the organizers (and the attendee a record is about); the
+ * Site-scoped events go to that site, the organizers (and the attendee a record is about);
+ * organizers-only events (minutes, summary drafts) to the unit's organizers (not the chair); the
  * rest to the whole meeting. Every screen learns every revision: those that may not see a
  * site-scoped event get `{ type: 'revision', payload: null }` instead, so no screen sees a false gap.
  */
 function fanOut(io: Server, event: DomainEvent): void {
   const message = { type: event.type, meetingId: event.meetingId, revision: event.revision, payload: event.payload };
-  if (!event.siteId) {
+  if (!event.siteId && !event.audience) {
     io.to(meetingRoom(event.meetingId)).emit('event', message);
     toldWholeMeeting.set(event.meetingId, event.revision);
     return;
   }
-  const rooms = [siteRoom(event.meetingId, event.siteId), organizersRoom(event.meetingId)];
+  const rooms = event.audience === 'organizers' ? [unitOrganizersRoom(event.meetingId)] : [siteRoom(event.meetingId, event.siteId!), organizersRoom(event.meetingId)];
   const aboutAttendee = (event.payload as { record?: { attendeeId?: string } } | null)?.record?.attendeeId;
   if (event.type === 'attendance.changed' && aboutAttendee) rooms.push(askerRoom({ kind: 'attendee', id: aboutAttendee }));
   io.to(rooms).emit('event', message);

@@ -6,6 +6,8 @@ import type { AskerCredential } from '../lib/revocations.js';
 export const meetingRoom = (meetingId: string) => `meeting:${meetingId}`;
 export const siteRoom = (meetingId: string, siteId: string) => `meeting:${meetingId}:site:${siteId}`;
 export const organizersRoom = (meetingId: string) => `meeting:${meetingId}:organizers`;
+/** Organizers of the meeting's unit only (not the chair): minutes and summary drafts. */
+export const unitOrganizersRoom = (meetingId: string) => `meeting:${meetingId}:unit-organizers`;
 
 /** `asker:session:<sid>`, `asker:user:<userId>`, `asker:site:<siteId>`, `asker:attendee:<attendeeId>`. */
 export const askerRoom = (credential: AskerCredential) => `asker:${credential.kind}:${credential.id}`;

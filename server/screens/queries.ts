@@ -41,7 +41,8 @@ export async function coordinatorScreen(actor: Actor, meetingId: string, siteId:
 export async function controlScreen(actor: Actor, meetingId: string): Promise<Screen> {
   if (actor.kind === 'anonymous') throw new Unauthorized();
   if (actor.kind !== 'organizer' && actor.kind !== 'chair') throw new Forbidden();
-  const snapshot = await getLiveSnapshot(actor, meetingId);
+  // These pages list only the latecomers (client/live-dashboard.ts), not everyone's attendance.
+  const snapshot = await getLiveSnapshot(actor, meetingId, { attendance: 'latecomers' });
   return { snapshot, meetingId };
 }
 
@@ -52,7 +53,8 @@ export async function controlScreen(actor: Actor, meetingId: string): Promise<Sc
 export async function wallScreen(actor: Actor, meetingId: string, siteId?: string): Promise<Screen & { site: SiteLiveView | null }> {
   if (siteId) requireSiteAccess(actor, meetingId, siteId);
   else if (actor.kind !== 'organizer' && actor.kind !== 'chair') throw actor.kind === 'anonymous' ? new Unauthorized() : new Forbidden();
-  const snapshot = await getLiveSnapshot(actor, meetingId);
+  // A wall shows counts, never a list of people (client/live-wall.ts).
+  const snapshot = await getLiveSnapshot(actor, meetingId, { attendance: 'latecomers' });
   return { snapshot, meetingId, site: siteId ? siteOf(snapshot, siteId) : null };
 }
 

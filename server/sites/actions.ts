@@ -6,6 +6,9 @@ import { Types } from 'mongoose';
 import { SiteModel, type Site } from './model.js';
 import { findProvince } from './provinces.js';
 import { AttendeeModel } from '../attendees/model.js';
+import { AttendanceModel } from '../attendance/model.js';
+import { MeetingModel } from '../meetings/model.js';
+import { liveSitesOf } from '../live/counts.js';
 import { requireOpenMeeting } from '../meetings/guard.js';
 import { commitMeetingChange } from '../meetings/revision.js';
 import { requireOrganizer, type Actor } from '../lib/actor.js';
@@ -148,6 +151,7 @@ export async function addSite(actor: Actor, input: unknown): Promise<SiteRecord>
   if (await nameTaken(data.meetingId, data.name)) throw nameTakenError(data.name);
   const order = await nextOrder(data.meetingId);
   const { result: created } = await commitMeetingChange({
+    audit: { actor },
     meetingId: data.meetingId,
     ...stillOpen,
     write: async (revision) => {
@@ -206,6 +210,7 @@ export async function updateSite(actor: Actor, input: unknown): Promise<SiteReco
   // A site's name or address is an invite's location: calendars must see the change.
   const locationChanged = (data.name !== undefined && data.name !== site.name) || (data.address !== undefined && data.address !== (site.address ?? ''));
   const { result } = await commitMeetingChange({
+    audit: { actor },
     meetingId: site.meetingId,
     ...stillOpen,
     calendar: locationChanged,
@@ -246,12 +251,14 @@ export async function removeSite(actor: Actor, input: unknown): Promise<{ remove
   const marked = await SiteModel.updateOne(
     { _id: site._id, $or: [{ removingUntil: { $exists: false } }, { removingUntil: { $lte: new Date() } }] },
     { $set: { removingUntil: new Date(Date.now() + removalLeaseMs) } },
+    // The lease is not a change of the site: a refused removal must leave it as it was.
+    { timestamps: false },
   );
   if (marked.matchedCount === 0) {
     if (await SiteModel.exists({ _id: site._id })) throw new Conflict('error.changedMeanwhile');
     throw new NotFound('site.notFound');
   }
-  const unmark = () => SiteModel.updateOne({ _id: site._id }, { $unset: { removingUntil: 1 } }).catch(() => undefined);
+  const unmark = () => SiteModel.updateOne({ _id: site._id }, { $unset: { removingUntil: 1 } }, { timestamps: false }).catch(() => undefined);
   if (!target) {
     const count = await AttendeeModel.countDocuments({ meetingId: site.meetingId, siteId: site._id });
     if (count > 0) {
@@ -260,9 +267,18 @@ export async function removeSite(actor: Actor, input: unknown): Promise<{ remove
     }
   }
   try {
+    // The day's counts of the site go with its people: its attendance records move to the target
+    // site, and its counters are added to the target's and dropped in the same write as the
+    // revision. (A check-in at the site counted in the instant between reading and writing them
+    // would be lost to the target's row, though not to the totals.)
+    const counters = target ? await siteCountersOf(site.meetingId, site._id) : {};
+    const siteKey = `live.sites.${String(site._id)}`;
+    const transfer = target && Object.keys(counters).length > 0 ? { $inc: Object.fromEntries(Object.entries(counters).map(([key, value]) => [`live.sites.${String(target._id)}.${key}`, value])) } : {};
     const { result } = await commitMeetingChange({
+      audit: { actor },
       meetingId: site.meetingId,
       ...stillOpen,
+      update: { ...transfer, $unset: { [siteKey]: 1 } },
       // Attendees moving to another site change the invite's location for them.
       calendar: target !== null,
       write: async (revision) => {
@@ -270,6 +286,7 @@ export async function removeSite(actor: Actor, input: unknown): Promise<{ remove
         if (target) {
           const moved = await AttendeeModel.updateMany({ meetingId: site.meetingId, siteId: site._id }, { $set: { siteId: target._id, revision } });
           reassigned = moved.modifiedCount;
+          await AttendanceModel.updateMany({ meetingId: site.meetingId, siteId: site._id }, { $set: { siteId: target._id } });
         }
         await SiteModel.deleteOne({ _id: site._id });
         return { reassigned };
@@ -297,6 +314,7 @@ export async function setMainSite(actor: Actor, input: unknown): Promise<SiteRec
   if (site.isMain) return site;
   // The main site is the meeting's location in invites.
   const { result } = await commitMeetingChange({
+    audit: { actor },
     meetingId: site.meetingId,
     ...stillOpen,
     calendar: true,
@@ -337,6 +355,7 @@ export async function reorderSites(actor: Actor, input: unknown): Promise<SiteRe
     throw new Invalid({ siteIds: { key: 'site.reorder.mismatch' } });
   }
   const { result } = await commitMeetingChange({
+    audit: { actor },
     meetingId: data.meetingId,
     ...stillOpen,
     write: async (revision) => {
@@ -395,6 +414,7 @@ export async function addProvinceDistricts(actor: Actor, input: unknown): Promis
   if (!needsMain && missing.length === 0) return { created: [], skipped: province.districts.length };
 
   const { result } = await commitMeetingChange({
+    audit: { actor },
     meetingId,
     ...stillOpen,
     // A new main site is the meeting's location in invites.
@@ -448,10 +468,19 @@ export async function rotateCoordinatorLink(actor: Actor, input: unknown): Promi
   // Revoking a link is allowed on a cancelled meeting too: a leaked link must be stoppable.
   await requireOpenMeeting(actor, site.meetingId, {});
   const { result } = await commitMeetingChange({
+    audit: { actor },
     meetingId: site.meetingId,
     write: (revision) => updateStamped(site, revision, { $set: { coordinatorToken: newToken() } }),
     // siteId-scoped: realtime can drop the old link's sockets; nobody else needs to know.
     events: (updated) => [{ type: 'site.linkRotated', siteId: String(updated._id), payload: { id: String(updated._id) } }],
   });
   return result;
+}
+
+/** A site's attendance counters on the day (present, absent, ...), as numbers. */
+async function siteCountersOf(meetingId: Types.ObjectId, siteId: Types.ObjectId): Promise<Record<string, number>> {
+  const meeting = await MeetingModel.findById(meetingId, { live: 1 }).lean();
+  const counters = liveSitesOf(meeting?.live)[String(siteId)] ?? {};
+  const kinds = ['present', 'absent', 'leftEarly', 'late', 'walkIns', 'resolved'] as const;
+  return Object.fromEntries(kinds.map((kind) => [kind, counters[kind] ?? 0]).filter(([, value]) => value !== 0));
 }

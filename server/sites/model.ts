@@ -31,6 +31,9 @@ const siteSchema = new Schema(
     revision: { type: Number, required: true, default: 0 },
     /** Set while the site is being removed (a short lease): attendee writes landing meanwhile undo themselves. */
     removingUntil: { type: Date },
+    /** Wrong self check-in codes tried at this site (by all its attendees) in the current window. */
+    codeFailures: { type: Number, default: 0 },
+    codeFailuresSince: { type: Date, default: null },
   },
   { timestamps: true },
 );

@@ -8,6 +8,7 @@ import { requireAdmin, type Actor } from '../lib/actor.js';
 import { Forbidden, Invalid, NotFound, isDuplicateKeyError } from '../lib/errors.js';
 import { objectId, parseInput, requiredText } from '../lib/validation.js';
 import { searchKey } from '../lib/text.js';
+import { isObjectIdString } from '../lib/input.js';
 
 const unitName = requiredText(200, 'units.name.required');
 const addSchema = z.object({ name: unitName });
@@ -71,7 +72,7 @@ export async function unitForNewMeeting(actor: Extract<Actor, { kind: 'organizer
   }
   const unitId = typeof requested === 'string' && requested !== '' ? requested : undefined;
   if (unitId !== undefined) {
-    const chosen = /^[a-f\d]{24}$/i.test(unitId) ? await UnitModel.findById(unitId).lean<UnitRecord>() : null;
+    const chosen = isObjectIdString(unitId) ? await UnitModel.findById(unitId).lean<UnitRecord>() : null;
     if (!chosen) throw new Invalid({ unitId: { key: 'units.notFound' } });
     return chosen;
   }

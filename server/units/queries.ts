@@ -3,6 +3,7 @@ import './messages.js';
 import { Types } from 'mongoose';
 import { UnitModel, type UnitRecord } from './model.js';
 import { requireOrganizer, type Actor } from '../lib/actor.js';
+import { isObjectIdString } from '../lib/input.js';
 
 export interface UnitOption {
   id: string;
@@ -18,6 +19,6 @@ export async function listUnits(actor: Actor): Promise<UnitOption[]> {
 }
 
 export async function findUnit(unitId: string): Promise<UnitRecord | null> {
-  if (!Types.ObjectId.isValid(unitId)) return null;
+  if (!isObjectIdString(unitId)) return null;
   return UnitModel.findById(unitId).lean<UnitRecord>();
 }

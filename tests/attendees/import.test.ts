@@ -13,7 +13,8 @@ import { AttendeeModel } from '../../server/attendees/model.js';
 import { createAttendee } from '../../server/attendees/actions.js';
 import { listAttendees } from '../../server/attendees/queries.js';
 import { commitImport, fixImportRow, ImportDraftModel, previewImport, type ImportPreview } from '../../server/attendees/import.js';
-import { exportAttendees } from '../../server/attendees/export.js';
+import { exportAttendees, safeCell } from '../../server/attendees/export.js';
+import { parse as parseCsv } from 'csv-parse/sync';
 import { t } from '../../server/lib/i18n.js';
 import type { Actor } from '../../server/lib/actor.js';
 
@@ -213,6 +214,33 @@ describe('flagging bad rows', () => {
 });
 
 describe('export', () => {
+  it('writes every cell a spreadsheet would evaluate with a leading apostrophe, in CSV and XLSX alike', async () => {
+    const conference = await newConference();
+    // Each as a person's position: what an organizer (or an imported file) may type.
+    const armed = ['-1-1-1', '=1+1', '+1', '@SUM(A1)', '＝1', '－1', '＋1', '＠A1'];
+    const harmless = ['Chuyên viên', '1-1', 'a=b', 'x@example.vn'];
+    for (const [index, position] of [...armed, ...harmless].entries()) {
+      await createAttendee(organizer, { meetingId: conference.meetingId, fullName: `Đại biểu ${String(index).padStart(2, '0')}`, position });
+    }
+    const expected = [...armed.map((value) => `'${value}`), ...harmless];
+
+    const csv = await exportAttendees(organizer, conference.meetingId, {}, 'csv', 'vi');
+    const records = parseCsv(csv.body.toString('utf8').replace(/^\uFEFF/, ''), { from_line: 2 }) as string[][];
+    expect(records.map((record) => record[1])).toEqual(expected);
+
+    const xlsx = await exportAttendees(organizer, conference.meetingId, {}, 'xlsx', 'vi');
+    const workbook = new ExcelJS.Workbook();
+    await workbook.xlsx.load(xlsx.body as unknown as ArrayBuffer);
+    const cells: unknown[] = [];
+    workbook.worksheets[0]!.eachRow((row, number) => number > 1 && cells.push(row.getCell(2).value));
+    expect(cells).toEqual(expected);
+  });
+
+  it('a cell that starts with a tab, a line break or blanks before a formula is escaped too', () => {
+    for (const value of ['\t=1', '\r=1', '\n=1', '  =1', '\t-1']) expect(safeCell(value)).toBe(`'${value}`);
+    for (const value of ['', 'Nguyễn Văn An', '0912 345 678', '1+1']) expect(safeCell(value)).toBe(value);
+  });
+
   it('exports CSV with BOM and XLSX that import back into another meeting unchanged', async () => {
     const source = await newConference();
     const preview = await previewImport(organizer, source.meetingId, file('a.csv', goodCsv));

@@ -83,3 +83,13 @@ export function xlsxBomb(unpackedMb: number): { bytes: Buffer; unpackedBytes: nu
   const entries = [...workbookParts, sheet];
   return { bytes: zip(entries), unpackedBytes: entries.reduce((sum, entry) => sum + entry.size, 0) };
 }
+
+/**
+ * A workbook whose directory promises a sheet of `unpackedMb` but whose sheet is no deflate data
+ * at all: whatever tries to inflate it fails as unreadable at once, so refusing it for its size
+ * proves the size was read from the directory, before anything was inflated.
+ */
+export function xlsxPromising(unpackedMb: number): Buffer {
+  const sheet: Entry = { name: 'xl/worksheets/sheet1.xml', data: Buffer.alloc(4096, 0xff), size: unpackedMb * 1024 * 1024, crc: 0 };
+  return zip([...workbookParts, sheet]);
+}

@@ -3,8 +3,8 @@ import { SMTPServer } from 'smtp-server';
 import type { AddressInfo } from 'node:net';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 import type { HttpClient } from '../helpers/http.js';
-import { updateMeeting } from '../../server/meetings/actions.js';
-import { createAttendee } from '../../server/attendees/actions.js';
+import { setMeetingStatus, updateMeeting } from '../../server/meetings/actions.js';
+import { createAttendee, removeAttendee, updateAttendee } from '../../server/attendees/actions.js';
 import { AttendeeModel } from '../../server/attendees/model.js';
 import { InvitationModel } from '../../server/calendar/model.js';
 import { deliveriesSettled, resumeInvitationDelivery, staleClaimMs } from '../../server/calendar/mail.js';
@@ -22,6 +22,8 @@ let conference: CalendarConference;
 const inbox: Received[] = [];
 /** Addresses the server answers "451 try again later" once (a mail server hiccup mid-send). */
 const refuseOnce = new Set<string>();
+/** Addresses the server refuses until the test lets them through (a mailbox down for a while). */
+const refuseAlways = new Set<string>();
 
 beforeAll(async () => {
   smtp = new SMTPServer({
@@ -29,7 +31,7 @@ beforeAll(async () => {
     disabledCommands: ['STARTTLS'],
     logger: false,
     onRcptTo(address, _session, callback) {
-      if (refuseOnce.delete(address.address)) return callback(Object.assign(new Error('Try again later'), { responseCode: 451 }));
+      if (refuseOnce.delete(address.address) || refuseAlways.has(address.address)) return callback(Object.assign(new Error('Try again later'), { responseCode: 451 }));
       callback();
     },
     onData(stream, session, callback) {
@@ -242,5 +244,121 @@ describe('hostile names in e-mails', () => {
     expect(invite.events[0].summary).toBe('Hội nghị\nBcc: meeting@evil.example\nX-Evil: 1');
     expect(invite.events[0].attendees.map((attendee) => attendee.value)).toEqual(['mailto:ke-xau@example.vn']);
     expect(vobjectProblems(calendarPart.body)).toBeNull();
+  });
+});
+
+describe('second reader: the invitation follows the person and the meeting', () => {
+  const calendarOf = (mail: Received) => parseCalendar(parts(mail.raw).find((part) => /^text\/calendar/.test(part.headers['content-type'] ?? ''))!.body);
+  const sendFor = async (meetingId: string, fields: Record<string, string>) => {
+    const response = await organizer.json('POST', `/api/v1/meetings/${meetingId}/invitations`, fields);
+    await deliveriesSettled();
+    return response.json?.queued as number;
+  };
+
+  it('an address corrected after the invitation went out gets it at the new address when the organizer sends again', async () => {
+    const meeting = await newCalendarConference(app.organizer, { title: 'Hội nghị sửa địa chỉ thư' });
+    await sendFor(meeting.meetingId, { scope: 'all', locale: 'vi' });
+    expect(mailTo('lai-vung@example.vn').filter((mail) => calendarOf(mail).events[0].uid.startsWith(meeting.meetingId))).toHaveLength(1);
+    // The address was mistyped: the organizer corrects it and sends again.
+    await updateAttendee(app.organizer, { meetingId: meeting.meetingId, attendeeId: meeting.delegate.id, email: 'lai-vung.dung@example.vn' });
+    expect(await sendFor(meeting.meetingId, { scope: 'all', locale: 'vi' })).toBe(1);
+    const [corrected] = mailTo('lai-vung.dung@example.vn');
+    expect(corrected).toBeDefined();
+    expect(calendarOf(corrected).events[0].attendees[0].value).toBe('mailto:lai-vung.dung@example.vn');
+    // Nobody else is mailed twice, and sending once more mails nobody.
+    expect(await sendFor(meeting.meetingId, { scope: 'all', locale: 'vi' })).toBe(0);
+  });
+
+  it('reschedule, cancel and reinstate: REQUEST, CANCEL, REQUEST with one UID and a rising SEQUENCE, each once', async () => {
+    const meeting = await newCalendarConference(app.organizer, { title: 'Hội nghị hoãn rồi họp lại' });
+    const mine = () => mailTo('chu-tich@example.vn').map(calendarOf).filter((file) => file.events[0].uid === `${meeting.meetingId}.meeting@bridgepoint`);
+    await sendFor(meeting.meetingId, { scope: 'all', locale: 'vi' });
+    await updateMeeting(app.organizer, { meetingId: meeting.meetingId, start: '2021-12-30T08:00', end: '2021-12-30T11:00' });
+    await sendFor(meeting.meetingId, { scope: 'all', locale: 'vi' });
+    await cancel(app.organizer, meeting.meetingId);
+    await sendFor(meeting.meetingId, { scope: 'all', locale: 'vi' });
+    await setMeetingStatus(app.organizer, { meetingId: meeting.meetingId, action: 'reinstate' });
+    await sendFor(meeting.meetingId, { scope: 'all', locale: 'vi' });
+    await sendFor(meeting.meetingId, { scope: 'all', locale: 'vi' });
+    const files = mine();
+    expect(files.map((file) => file.method)).toEqual(['REQUEST', 'REQUEST', 'CANCEL', 'REQUEST']);
+    const sequences = files.map((file) => file.events[0].sequence);
+    expect([...sequences].sort((a, b) => a - b)).toEqual(sequences);
+    expect(new Set(sequences).size).toBe(4);
+    for (const file of files) {
+      expect(file.events[0].organizer?.value).toBe('mailto:hoi-nghi@so-khcn.example.vn');
+      expect(file.events[0].attendees.map((attendee) => attendee.value)).toEqual(['mailto:chu-tich@example.vn']);
+    }
+    expect(files[3].events[0]).toMatchObject({ status: 'CONFIRMED', start: '2021-12-30T08:00:00' });
+  });
+
+  it('someone removed after their invitation went out gets one METHOD:CANCEL with a higher SEQUENCE, and nothing after', async () => {
+    const meeting = await newCalendarConference(app.organizer, { title: 'Hội nghị bớt người' });
+    const uid = `${meeting.meetingId}.meeting@bridgepoint`;
+    const mine = () => mailTo('lai-vung@example.vn').map(calendarOf).filter((file) => file.events[0].uid === uid);
+    await sendFor(meeting.meetingId, { scope: 'all', locale: 'vi' });
+    expect(mine().map((file) => file.method)).toEqual(['REQUEST']);
+    const others = inbox.length;
+    await removeAttendee(app.organizer, { meetingId: meeting.meetingId, attendeeId: meeting.delegate.id });
+    // Their mailbox is down at first: the cancellation is left failed, then sent on the next try.
+    refuseAlways.add('lai-vung@example.vn');
+    try {
+      expect(await sendFor(meeting.meetingId, { scope: 'all', locale: 'vi' })).toBe(1);
+    } finally {
+      refuseAlways.delete('lai-vung@example.vn');
+    }
+    expect(inbox.length).toBe(others);
+    expect(await sendFor(meeting.meetingId, { scope: 'all', locale: 'vi' })).toBe(1);
+    // Only the removed delegate is mailed; the others' invitations have not changed.
+    expect(inbox.slice(others).flatMap((mail) => mail.to)).toEqual(['lai-vung@example.vn']);
+    const [request, cancellation] = mine();
+    expect(cancellation.method).toBe('CANCEL');
+    expect(cancellation.events[0]).toMatchObject({ uid, status: 'CANCELLED' });
+    expect(cancellation.events[0].sequence).toBeGreaterThan(request.events[0].sequence);
+    expect(cancellation.events[0].organizer?.value).toBe('mailto:hoi-nghi@so-khcn.example.vn');
+    expect(cancellation.events[0].attendees.map((attendee) => attendee.value)).toEqual(['mailto:lai-vung@example.vn']);
+    const [mail] = mailTo('lai-vung@example.vn').slice(-1);
+    expect(headerOf(mail.raw, 'subject')).toBe('Thu hồi giấy mời: Hội nghị bớt người');
+    expect(parts(mail.raw).find((part) => /^text\/plain/.test(part.headers['content-type'] ?? ''))!.body).toContain('giấy mời gửi Trần Thị "Út"; Lê, Văn\\Tám được thu hồi');
+    expect(vobjectProblems(parts(mail.raw).find((part) => /^text\/calendar/.test(part.headers['content-type'] ?? ''))!.body)).toBeNull();
+    // Sending again, or after the meeting moves, mails them nothing more.
+    expect(await sendFor(meeting.meetingId, { scope: 'all', locale: 'vi' })).toBe(0);
+    await updateMeeting(app.organizer, { meetingId: meeting.meetingId, start: '2021-12-30T08:00', end: '2021-12-30T11:00' });
+    await sendFor(meeting.meetingId, { scope: 'all', locale: 'vi' });
+    expect(mine()).toHaveLength(2);
+    // The organizer's count of the current version is the two people still invited.
+    expect((await organizer.json('GET', `/api/v1/meetings/${meeting.meetingId}/invitations`)).json).toMatchObject({ sent: 2, waiting: 0, failed: 0 });
+  });
+
+  it('someone removed by mistake and added again before the next send is invited, not cancelled', async () => {
+    const meeting = await newCalendarConference(app.organizer, { title: 'Hội nghị xóa nhầm' });
+    const uid = `${meeting.meetingId}.meeting@bridgepoint`;
+    const mine = () => mailTo('lai-vung@example.vn').map(calendarOf).filter((file) => file.events[0].uid === uid);
+    await sendFor(meeting.meetingId, { scope: 'all', locale: 'vi' });
+    await removeAttendee(app.organizer, { meetingId: meeting.meetingId, attendeeId: meeting.delegate.id });
+    await createAttendee(app.organizer, { meetingId: meeting.meetingId, fullName: 'Trần Thị Út', email: 'lai-vung@example.vn', siteId: meeting.laiVungId });
+    expect(await sendFor(meeting.meetingId, { scope: 'all', locale: 'vi' })).toBe(1);
+    expect(mine().map((file) => file.method)).toEqual(['REQUEST', 'REQUEST']);
+  });
+
+  it('a mailbox that keeps refusing is left failed, shown to the organizer, and sent once when the organizer sends again', async () => {
+    const meeting = await newCalendarConference(app.organizer, { title: 'Hội nghị hộp thư lỗi' });
+    const uid = `${meeting.meetingId}.meeting@bridgepoint`;
+    const received = (address: string) => mailTo(address).filter((mail) => calendarOf(mail).events[0].uid === uid);
+    refuseAlways.add('giam-doc@example.vn');
+    try {
+      expect(await sendFor(meeting.meetingId, { scope: 'all', locale: 'en' })).toBe(3);
+      expect(received('giam-doc@example.vn')).toHaveLength(0);
+      expect(received('chu-tich@example.vn')).toHaveLength(1);
+      const status = await organizer.json('GET', `/api/v1/meetings/${meeting.meetingId}/invitations`);
+      expect(status.json).toMatchObject({ sent: 2, failed: 1, waiting: 0 });
+    } finally {
+      refuseAlways.delete('giam-doc@example.vn');
+    }
+    expect(await sendFor(meeting.meetingId, { scope: 'all', locale: 'en' })).toBe(1);
+    expect(received('giam-doc@example.vn')).toHaveLength(1);
+    expect(received('chu-tich@example.vn')).toHaveLength(1);
+    expect(received('lai-vung@example.vn')).toHaveLength(1);
+    expect(headerOf(received('giam-doc@example.vn')[0].raw, 'subject')).toBe('Invitation: Hội nghị hộp thư lỗi');
   });
 });

@@ -4,7 +4,7 @@
 // a large collection a batch at a time, and documents that stay exact through updates, deletes
 // and restarts now that the store keeps them as BSON bytes.
 import { calculateObjectSize } from 'bson';
-import { Long, ObjectId, type FindCursor, type MongoClient } from 'mongodb';
+import { Long, ObjectId, type AggregationCursor, type FindCursor, type MongoClient } from 'mongodb';
 import mongoose, { Schema } from 'mongoose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmbeddedMongo, type EmbeddedMongo } from '../../server/embedded-mongo/index.js';
@@ -233,7 +233,7 @@ describe('cursors over a large collection', () => {
   });
 
   /** Walks a cursor batch by batch; returns the ids seen and the most documents any round trip read. */
-  async function walk(cursor: FindCursor<AnyDoc>): Promise<{ ids: number[]; maxScannedPerRoundTrip: number }> {
+  async function walk(cursor: FindCursor<AnyDoc> | AggregationCursor<AnyDoc>): Promise<{ ids: number[]; maxScannedPerRoundTrip: number }> {
     const ids: number[] = [];
     let maxScanned = 0;
     let before = await scanned(client);
@@ -266,6 +266,26 @@ describe('cursors over a large collection', () => {
     const sorted = await walk(items.find({ label: { $exists: true } }, { batchSize: 1000 }).sort({ n: -1 }));
     expect(sorted.ids).toEqual(Array.from({ length: TOTAL }, (_, i) => TOTAL - 1 - i));
     expect(sorted.maxScannedPerRoundTrip).toBeLessThanOrEqual(1_001);
+  }, 120_000);
+
+  it('an aggregation of per-document stages ($match, $project, $set..., then $skip/$limit) streams its batches too', async () => {
+    const items = client.db('cursors').collection<AnyDoc>('items');
+    const pipeline = [{ $match: { even: true } }, { $set: { half: { $divide: ['$n', 2] } } }, { $project: { half: 1 } }];
+    const { ids, maxScannedPerRoundTrip } = await walk(items.aggregate(pipeline, { batchSize: 500 }));
+    expect(ids).toEqual(Array.from({ length: TOTAL / 2 }, (_, i) => 2 * i));
+    // A batch of 500 takes about 1,000 documents read plus one chunk of lookahead, never all 60,000.
+    expect(maxScannedPerRoundTrip).toBeLessThan(1_700);
+    const page = await items.aggregate([{ $match: { n: { $gte: 100 } } }, { $project: { _id: 1 } }, { $skip: 5 }, { $limit: 3 }]).toArray();
+    expect(page).toEqual([{ _id: 105 }, { _id: 106 }, { _id: 107 }]);
+    // A stage that needs every document ($group) still works over all of them.
+    const [count] = await items.aggregate([{ $match: { even: false } }, { $group: { _id: null, n: { $sum: 1 } } }]).toArray();
+    expect(count).toEqual({ _id: null, n: TOTAL / 2 });
+  }, 120_000);
+
+  it('an error in a later chunk of a streamed aggregation reaches the getMore in mongod\'s terms', async () => {
+    const items = client.db('cursors').collection<AnyDoc>('items');
+    const cursor = items.aggregate([{ $match: { n: { $gte: 0 } } }, { $set: { r: { $divide: [1, { $cond: [{ $eq: ['$n', 5_000] }, 0, 1] }] } } }], { batchSize: 100 });
+    await expect(cursor.toArray()).rejects.toMatchObject({ code: 2, message: '$divide cannot divide by zero' });
   }, 120_000);
 
   it('the store thread\'s heap stays bounded while a client walks every document', async () => {

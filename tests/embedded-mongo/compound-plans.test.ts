@@ -105,6 +105,17 @@ describe('compound index plans give the same answers as a full scan', () => {
     expect(await orders({ meetingId: { $in: [0, 1] }, isMain: false })).toEqual(all.filter((site) => [0, 1].includes(site.meetingId) && (site.isMain === false || (Array.isArray(site.isMain) && site.isMain.includes(false)))).map((site) => site.order));
   });
 
+  it('sorts by a field whose index key is descending, either way, with a limit', async () => {
+    const revisions = client.db('plans').collection<{ meetingId: number; revision: number }>('revisions');
+    await revisions.createIndex({ meetingId: 1, revision: -1 });
+    await revisions.insertMany([4, 1, 7, 3, 6, 2, 5].map((revision) => ({ meetingId: 1, revision })));
+    await revisions.insertOne({ meetingId: 2, revision: 9 });
+    const newest = await revisions.find({ meetingId: 1 }).sort({ revision: -1 }).limit(3).toArray();
+    expect(newest.map((entry) => entry.revision)).toEqual([7, 6, 5]);
+    const oldest = await revisions.find({ meetingId: 1 }).sort({ revision: 1 }).skip(1).limit(3).toArray();
+    expect(oldest.map((entry) => entry.revision)).toEqual([2, 3, 4]);
+  });
+
   it('keeps the order of a descending sort the index does not walk', async () => {
     const expected = data.filter((row) => row.meetingId === 1).sort((a, b) => -byNameThenId(a, b));
     const page = await people.find({ meetingId: 1 }).sort({ name: -1, _id: -1 }).limit(15).toArray();

@@ -2,10 +2,11 @@
 // the replies mongod 7.0 gives: nested projections and their path collisions, pipeline-style
 // updates, $elemMatch over scalars, collation in $sort/$group, explain for aggregate, the 16 MiB
 // document limit, $where refused as with scripting disabled, get/setParameter.
-import { MongoServerError, type Db, type MongoClient } from 'mongodb';
+import { MongoServerError, ObjectId, Timestamp, type Db, type MongoClient } from 'mongodb';
 import mongoose, { Schema, type Connection } from 'mongoose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect, startStore, type RunningStore } from './helpers.js';
+import { kind0, kind1, opMsg, opMsgReplyBody, roundTrip } from './wire-frames.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type AnyDoc = any;
@@ -36,6 +37,13 @@ async function failure(promise: Promise<unknown>): Promise<MongoServerError> {
     return err as MongoServerError;
   }
   throw new Error('expected the operation to fail');
+}
+
+/** One OP_MSG with a body and a document sequence, sent byte by byte; the reply's body. */
+async function sendOpMsg(body: AnyDoc, [identifier, docs]: [string, AnyDoc[]]): Promise<AnyDoc> {
+  const reply = await roundTrip(store.port, opMsg([kind0(body), kind1(identifier, docs)]), 20_000);
+  if (!reply) throw new Error('no reply');
+  return opMsgReplyBody(reply);
 }
 
 const attendeeSchema = new Schema({
@@ -275,11 +283,104 @@ describe('explain for aggregate', () => {
   });
 });
 
+describe('$setWindowFields', () => {
+  beforeAll(async () => {
+    await db.collection<AnyDoc>('scores').insertMany([
+      { _id: 1, site: 'a', n: 5 },
+      { _id: 2, site: 'a', n: 7 },
+      { _id: 3, site: 'b', n: 7 },
+      { _id: 4, site: 'a', n: 7 },
+    ]);
+  });
+
+  it('ranks, numbers, running totals and shifts are computed (they are not refused as scripts)', async () => {
+    const ranked = await db
+      .collection('scores')
+      .aggregate([
+        { $setWindowFields: { partitionBy: '$site', sortBy: { n: -1 }, output: { rank: { $rank: {} }, dense: { $denseRank: {} }, number: { $documentNumber: {} } } } },
+        { $sort: { _id: 1 } },
+        { $project: { _id: 1, rank: 1, dense: 1 } },
+      ])
+      .toArray();
+    expect(ranked).toEqual([
+      { _id: 1, rank: 3, dense: 2 },
+      { _id: 2, rank: 1, dense: 1 },
+      { _id: 3, rank: 1, dense: 1 },
+      { _id: 4, rank: 1, dense: 1 },
+    ]);
+    const running = await db
+      .collection('scores')
+      .aggregate([
+        { $setWindowFields: { sortBy: { _id: 1 }, output: { total: { $sum: '$n', window: { documents: ['unbounded', 'current'] } }, previous: { $shift: { output: '$n', by: -1, default: null } } } } },
+        { $project: { _id: 0, total: 1, previous: 1 } },
+      ])
+      .toArray();
+    expect(running).toEqual([
+      { total: 5, previous: null },
+      { total: 12, previous: 5 },
+      { total: 19, previous: 7 },
+      { total: 26, previous: 7 },
+    ]);
+  });
+
+  it('a $function inside it is still refused (31264) and nothing runs', async () => {
+    const err = await failure(
+      db.collection('scores').aggregate([{ $setWindowFields: { sortBy: { n: 1 }, output: { f: { $function: { body: 'function() { return 1 }', args: [], lang: 'js' } } } } }]).toArray(),
+    );
+    expect(err).toMatchObject({ code: 31264 });
+  });
+
+  it('through mongoose: Model.aggregate() with $setWindowFields', async () => {
+    const Score = conn.model('Score', new Schema({ _id: Number, site: String, n: Number }), 'scores');
+    const rows = await Score.aggregate<{ _id: number; average: number }>([
+      { $setWindowFields: { partitionBy: '$site', output: { average: { $avg: '$n' } } } },
+      { $match: { site: 'b' } },
+      { $project: { average: 1 } },
+    ]);
+    expect(rows).toEqual([{ _id: 3, average: 7 }]);
+  });
+});
+
+describe('expression operators of mongod 7.0 beyond mingo’s', () => {
+  it('$toObjectId joins string ids to ObjectIds; bad input fails with ConversionFailure (241) as mongod', async () => {
+    const meetingId = new ObjectId();
+    await db.collection<AnyDoc>('meetingsX').insertOne({ _id: meetingId, title: 'Hội nghị' });
+    await db.collection<AnyDoc>('links').insertOne({ _id: 1, meetingId: meetingId.toHexString() });
+    const joined = await db
+      .collection('links')
+      .aggregate([
+        { $lookup: { from: 'meetingsX', let: { id: { $toObjectId: '$meetingId' } }, pipeline: [{ $match: { $expr: { $eq: ['$_id', '$$id'] } } }], as: 'meeting' } },
+        { $project: { _id: 0, id: { $toObjectId: '$meetingId' }, title: { $first: '$meeting.title' } } },
+      ])
+      .toArray();
+    expect(joined).toEqual([{ id: meetingId, title: 'Hội nghị' }]);
+    const err = await failure(db.collection('links').aggregate([{ $project: { x: { $toObjectId: 'zz' } } }]).toArray());
+    expect(err).toMatchObject({
+      code: 241,
+      codeName: 'ConversionFailure',
+      message: "Failed to parse objectId 'zz' in $convert with no onError value: Invalid string length for parsing to OID, expected 24 but found 2",
+    });
+  });
+
+  it('$indexOfCP counts code points, $binarySize bytes, $bsonSize a document; $tsSecond/$tsIncrement read a timestamp', async () => {
+    await db.collection<AnyDoc>('strings').insertOne({ _id: 1, s: 'Hà Nội', small: { a: 1 }, ts: new Timestamp({ t: 100, i: 7 }) });
+    const [row] = await db
+      .collection('strings')
+      .aggregate([{ $project: { _id: 0, cp: { $indexOfCP: ['$s', 'Nội'] }, bytes: { $binarySize: '$s' }, size: { $bsonSize: '$small' }, sec: { $tsSecond: '$ts' }, inc: { $tsIncrement: '$ts' } } }])
+      .toArray();
+    expect(row).toEqual({ cp: 3, bytes: 9, size: 12, sec: 100, inc: 7 });
+    const err = await failure(db.collection('strings').aggregate([{ $project: { x: { $bsonSize: '$s' } } }]).toArray());
+    expect(err).toMatchObject({ code: 31393, message: '$bsonSize requires a document input, found: string' });
+  });
+});
+
 describe('the 16 MiB document limit', () => {
   const LIMIT = 16 * 1024 * 1024;
   const over = 'x'.repeat(LIMIT); // with _id and the field name the document is just over 16 MiB
+  // Over BSONObjMaxInternalSize (16 MiB + 16 KiB): mongod refuses the message while parsing it.
+  const farOver = 'x'.repeat(LIMIT + 512 * 1024);
 
-  it('an insert over the limit fails with mongod 7.0’s reply and stores nothing', async () => {
+  it('an insert just over the limit fails with mongod’s reply (2, per document) and stores nothing', async () => {
     const c = db.collection<AnyDoc>('big');
     const reply = await db.command({ insert: 'big', documents: [{ _id: 'a', s: over }, { _id: 'b' }] });
     expect(reply.n).toBe(0);
@@ -291,30 +392,62 @@ describe('the 16 MiB document limit', () => {
     expect(await c.countDocuments()).toBe(0);
   });
 
-  it('an update whose result is over the limit fails (17419) and the document keeps its old value', async () => {
+  it('a document over 16 MiB + 16 KiB is refused as mongod refuses it while parsing: BSONObjectTooLarge (10334), nothing runs', async () => {
+    const c = db.collection<AnyDoc>('big');
+    const err = await failure(c.insertOne({ _id: 'huge', s: farOver }));
+    // The driver sends the documents inside the command, so the command is the object too large.
+    expect(err).toMatchObject({ code: 10334, codeName: 'BSONObjectTooLarge' });
+    const [, size, hex] = /^BSONObj size: (\d+) \(0x([0-9A-F]+)\) is invalid\. Size must be between 0 and 16793600\(16MB\) First element: insert: "big"$/.exec(err.message) ?? [];
+    expect(Number(size)).toBeGreaterThan(farOver.length);
+    expect(Number.parseInt(hex!, 16)).toBe(Number(size));
+    // Sent as a document sequence (OP_MSG kind 1), the document itself is named.
+    const raw = await sendOpMsg({ insert: 'big', $db: 'fidelity' }, ['documents', [{ _id: 'huge', s: farOver }]]);
+    const docSize = farOver.length + 27; // { _id: 'huge', s: <string> }
+    expect(raw).toEqual({
+      ok: 0,
+      code: 10334,
+      codeName: 'BSONObjectTooLarge',
+      errmsg: `BSONObj size: ${docSize} (0x${docSize.toString(16).toUpperCase()}) is invalid. Size must be between 0 and 16793600(16MB) First element: _id: "huge"`,
+    });
+    await c.insertOne({ _id: 'small', s: 'y' });
+    const replace = await failure(c.replaceOne({ _id: 'small' }, { s: farOver }));
+    expect(replace).toMatchObject({ code: 10334, codeName: 'BSONObjectTooLarge' });
+    expect(replace.message).toMatch(/^BSONObj size: \d+ \(0x[0-9A-F]+\) is invalid\. Size must be between 0 and 16793600\(16MB\) First element: update: "big"$/);
+    expect(await c.find().toArray()).toEqual([{ _id: 'small', s: 'y' }]);
+    await c.deleteMany({});
+  });
+
+  it('an update whose result is over the limit fails with BSONObjectTooLarge (10334) and the document keeps its old value', async () => {
     const c = db.collection<AnyDoc>('big');
     await c.insertOne({ _id: 'u', s: 'x'.repeat(LIMIT - 100) });
     const err = await failure(c.updateOne({ _id: 'u' }, { $set: { more: 'y'.repeat(200) } }));
-    expect(err).toMatchObject({ code: 17419, message: 'Resulting document after update is larger than 16777216' });
+    expect(err).toMatchObject({ code: 10334, message: 'Resulting document after update is larger than 16777216' });
     const pipeline = await failure(c.updateOne({ _id: 'u' }, [{ $set: { twice: { $concat: ['$s', '$s'] } } }]));
-    expect(pipeline.code).toBe(17419);
+    expect(pipeline.code).toBe(10334);
+    const modify = await failure(c.findOneAndUpdate({ _id: 'u' }, { $set: { extra: 'z'.repeat(200) } }));
+    expect(modify).toMatchObject({ code: 10334, message: 'Resulting document after update is larger than 16777216' });
     expect(await c.findOne({ _id: 'u' }, { projection: { s: 0 } })).toEqual({ _id: 'u' });
   });
 
-  it('an upsert whose new document is over the limit fails (17420); a document at the limit is fine', async () => {
+  it('an upsert whose new document is over the limit fails with BSONObjectTooLarge (10334); a document at the limit is fine', async () => {
     const c = db.collection<AnyDoc>('big');
     const err = await failure(c.replaceOne({ _id: 'v' }, { s: over }, { upsert: true }));
-    expect(err).toMatchObject({ code: 17420, message: 'Document to upsert is larger than 16777216' });
+    expect(err).toMatchObject({ code: 10334, message: 'Document to upsert is larger than 16777216' });
     expect(await c.countDocuments({ _id: 'v' })).toBe(0);
     const fits = 'x'.repeat(LIMIT - 27); // { _id: 'w', s: <string> } is exactly 16 MiB
     await c.insertOne({ _id: 'w', s: fits });
     expect((await c.findOne({ _id: 'w' }))!.s.length).toBe(fits.length);
   });
 
-  it('through mongoose: save() of an oversized document is rejected', async () => {
-    const Big = conn.model('Big', new Schema({ _id: String, s: String }), 'big');
+  it('through mongoose: save() of an oversized document is rejected, an update past the limit gets BSONObjectTooLarge', async () => {
+    const Big = conn.model('Big', new Schema({ _id: String, s: String, more: String }), 'big');
     await expect(new Big({ _id: 'm', s: over }).save()).rejects.toMatchObject({ code: 2 });
+    await expect(new Big({ _id: 'm', s: farOver }).save()).rejects.toMatchObject({ code: 10334, codeName: 'BSONObjectTooLarge' });
     expect(await Big.countDocuments({ _id: 'm' })).toBe(0);
+    await Big.create({ _id: 'n', s: 'x'.repeat(LIMIT - 100) });
+    // A write error carries code and errmsg only (no codeName), as in mongod's writeErrors.
+    await expect(Big.updateOne({ _id: 'n' }, { $set: { more: 'y'.repeat(200) } })).rejects.toMatchObject({ code: 10334 });
+    expect((await Big.findById('n').lean())!.more).toBeUndefined();
   });
 });
 

@@ -2,7 +2,7 @@
 // values as separate equalities match, across types that compare equal (1, 1.0, Long 1) and
 // with a collation.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Decimal128, Long, ObjectId, type Collection, type MongoClient } from 'mongodb';
+import { Decimal128, Long, ObjectId, type CollationOptions, type Collection, type MongoClient } from 'mongodb';
 import { connect, startStore, type RunningStore } from './helpers.js';
 
 let store: RunningStore;
@@ -28,7 +28,7 @@ afterAll(async () => {
   await store?.stop();
 });
 
-async function matched(filter: object, collation?: object): Promise<number[]> {
+async function matched(filter: object, collation?: CollationOptions): Promise<number[]> {
   return (await things.find(filter, collation ? { collation } : {}).toArray()).map((doc) => doc.i as number).sort((a, b) => a - b);
 }
 

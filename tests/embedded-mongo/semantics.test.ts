@@ -1,7 +1,7 @@
 // Query, projection, update and aggregation semantics as mongod defines them, on the cases that
 // are easy to get subtly wrong: missing vs null, arrays in filters and sorts, operator
 // conflicts and their error codes, $bucket boundaries, timezones.
-import { MongoServerError, type Db, type MongoClient } from 'mongodb';
+import { Binary, Int32, MongoServerError, type Db, type MongoClient } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect, startStore, type RunningStore } from './helpers.js';
 
@@ -59,6 +59,39 @@ describe('queries', () => {
   it('sorts an array field by its smallest element ascending and its largest descending', async () => {
     expect(await ids({}, { sort: { a: 1 } })).toEqual([1, 2, 3]);
     expect(await ids({}, { sort: { a: -1 } })).toEqual([3, 2, 1]);
+  });
+});
+
+describe('bitwise query operators', () => {
+  beforeAll(async () => {
+    // The documents of mongod's own $bitsAllSet examples: 54 = 0b110110, 20 = 0b10100, -127 (two's complement).
+    await db.collection<AnyDoc>('bits').insertMany([
+      { _id: 1, a: 54, b: new Binary(Buffer.from([0x36])) },
+      { _id: 2, a: 20, b: new Binary(Buffer.from([0x14])) },
+      { _id: 3, a: new Int32(-127) },
+      { _id: 4, a: 5.5 },
+      { _id: 5, a: [1, 32] },
+      { _id: 6, a: 'str' },
+    ]);
+  });
+  const bitIds = async (filter: AnyDoc) => (await db.collection<AnyDoc>('bits').find(filter).sort({ _id: 1 }).toArray()).map((d) => d._id);
+
+  it('$bitsAllSet / $bitsAnySet / $bitsAllClear / $bitsAnyClear take a mask, positions or BinData, over integers and BinData', async () => {
+    expect(await bitIds({ a: { $bitsAllSet: [1, 5] } })).toEqual([1]);
+    expect(await bitIds({ a: { $bitsAllSet: 50 } })).toEqual([1]);
+    expect(await bitIds({ a: { $bitsAnySet: [1, 5] } })).toEqual([1, 5]);
+    expect(await bitIds({ a: { $bitsAllClear: [1, 5] } })).toEqual([2, 3, 5]);
+    expect(await bitIds({ a: { $bitsAnyClear: [1, 5] } })).toEqual([2, 3, 5]);
+    // A negative number is sign-extended: every position past 63 is set.
+    expect(await bitIds({ a: { $bitsAllSet: [70] } })).toEqual([3]);
+    expect(await bitIds({ b: { $bitsAllSet: new Binary(Buffer.from([0x30])) } })).toEqual([1]);
+    expect(await bitIds({ b: { $bitsAnyClear: [2] } })).toEqual([]);
+  });
+
+  it('refuses a bad mask with mongod’s BadValue (2)', async () => {
+    for (const bad of [-1, 1.5, 'x', [-2]]) {
+      await expect(db.collection('bits').find({ a: { $bitsAllSet: bad } }).toArray()).rejects.toMatchObject({ code: 2 });
+    }
   });
 });
 

@@ -1,4 +1,5 @@
 // Builders of raw wire-protocol frames, for tests that talk to the store byte by byte.
+import net from 'node:net';
 import { BSON, type Document } from 'mongodb';
 
 export const OP_REPLY = 1;
@@ -52,4 +53,29 @@ export function kind1(identifier: string, docs: Document[]): Buffer {
   const size = Buffer.alloc(4);
   size.writeInt32LE(4 + payload.length, 0);
   return Buffer.concat([Buffer.from([1]), size, payload]);
+}
+
+/** Sends one message on a fresh connection; resolves with the first complete reply, or null after `waitMs`. */
+export function roundTrip(port: number, msg: Buffer, waitMs = 2000): Promise<Buffer | null> {
+  return new Promise((resolve, reject) => {
+    const sock = net.connect(port, '127.0.0.1');
+    let buf = Buffer.alloc(0);
+    const done = (v: Buffer | null) => {
+      clearTimeout(timer);
+      sock.destroy();
+      resolve(v);
+    };
+    const timer = setTimeout(() => done(null), waitMs);
+    sock.on('connect', () => sock.write(msg));
+    sock.on('data', (d) => {
+      buf = Buffer.concat([buf, d]);
+      if (buf.length >= 4 && buf.length >= buf.readInt32LE(0)) done(buf.subarray(0, buf.readInt32LE(0)));
+    });
+    sock.on('error', reject);
+  });
+}
+
+/** The body document of an OP_MSG reply (its kind-0 section). */
+export function opMsgReplyBody(reply: Buffer): Document {
+  return BSON.deserialize(reply.subarray(21, 21 + reply.readInt32LE(21)));
 }

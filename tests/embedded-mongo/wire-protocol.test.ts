@@ -4,7 +4,7 @@ import net from 'node:net';
 import { BSON, type Document, type MongoClient } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect, startStore, type RunningStore } from './helpers.js';
-import { CHECKSUM_PRESENT, MORE_TO_COME, OP_MSG, OP_QUERY, OP_REPLY, bson, cstring, header, kind0, kind1, opMsg } from './wire-frames.js';
+import { CHECKSUM_PRESENT, MORE_TO_COME, OP_MSG, OP_QUERY, OP_REPLY, bson, cstring, header, kind0, kind1, opMsg, roundTrip as sendFrame } from './wire-frames.js';
 
 let store: RunningStore;
 let client: MongoClient;
@@ -19,25 +19,7 @@ afterAll(async () => {
   await store?.stop();
 });
 
-/** Send one message on a fresh connection; resolve with the first complete reply, or null after `waitMs`. */
-function roundTrip(msg: Buffer, waitMs = 2000): Promise<Buffer | null> {
-  return new Promise((resolve, reject) => {
-    const sock = net.connect(store.port, '127.0.0.1');
-    let buf = Buffer.alloc(0);
-    const done = (v: Buffer | null) => {
-      clearTimeout(timer);
-      sock.destroy();
-      resolve(v);
-    };
-    const timer = setTimeout(() => done(null), waitMs);
-    sock.on('connect', () => sock.write(msg));
-    sock.on('data', (d) => {
-      buf = Buffer.concat([buf, d]);
-      if (buf.length >= 4 && buf.length >= buf.readInt32LE(0)) done(buf.subarray(0, buf.readInt32LE(0)));
-    });
-    sock.on('error', reject);
-  });
-}
+const roundTrip = (msg: Buffer, waitMs?: number) => sendFrame(store.port, msg, waitMs);
 
 function parseOpMsgReply(r: Buffer): { responseTo: number; doc: Document } {
   expect(r.readInt32LE(12)).toBe(OP_MSG);

@@ -2,6 +2,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { pino, type Logger } from 'pino';
+import type { Express } from 'express';
 import { createApp } from '../../server/app.js';
 import { attachRealtime, type Realtime } from '../../server/realtime/index.js';
 import { createFirstAdmin } from '../../server/accounts/actions.js';
@@ -16,6 +17,8 @@ export const organizerCredentials = { email: 'organizer@example.vn', password: '
 export interface TestApp {
   baseUrl: string;
   server: Server;
+  /** The Express app itself (e.g. to read the routes it registers). */
+  express: Express;
   realtime: Realtime;
   /** The store's mongodb:// address (another app instance in a child process can use it). */
   databaseUri: string;
@@ -28,7 +31,7 @@ export interface TestApp {
   stop(): Promise<void>;
 }
 
-export async function startTestApp(options: { loginRateLimit?: number; logger?: Logger; publicUrl?: string; calendar?: CalendarSettings; redisUrl?: string } = {}): Promise<TestApp> {
+export async function startTestApp(options: { loginRateLimit?: number; logger?: Logger; publicUrl?: string; calendar?: CalendarSettings; redisUrl?: string; trustProxy?: string } = {}): Promise<TestApp> {
   const database = await connectTestDatabase();
   const logger = options.logger ?? pino({ level: 'silent' });
   const { app, sessionMiddleware, sessionStore } = createApp({
@@ -38,6 +41,7 @@ export async function startTestApp(options: { loginRateLimit?: number; logger?: 
     loginRateLimit: options.loginRateLimit ?? 1000,
     calendar: options.calendar ?? { mailFrom: 'hoi-nghi@so-khcn.example.vn' },
     publicUrl: options.publicUrl,
+    trustProxy: options.trustProxy,
   });
   const server = createServer(app);
   const realtime = await attachRealtime(server, { sessionMiddleware, sessionStore, logger, publicUrl: options.publicUrl, redisUrl: options.redisUrl });
@@ -48,6 +52,7 @@ export async function startTestApp(options: { loginRateLimit?: number; logger?: 
   return {
     baseUrl,
     server,
+    express: app,
     realtime,
     databaseUri: database.uri,
     organizer: organizerActor(organizerUser),

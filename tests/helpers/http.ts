@@ -30,7 +30,14 @@ export class HttpClient {
   async request(method: string, path: string, init: { body?: BodyInit; headers?: Record<string, string> } = {}): Promise<TestResponse> {
     const headers: Record<string, string> = { ...this.defaultHeaders, ...init.headers };
     if (this.cookies.size > 0) headers.cookie = this.cookieHeader();
-    const response = await fetch(new URL(path, this.baseUrl), { method, headers, body: init.body, redirect: 'manual' });
+    const send = () => fetch(new URL(path, this.baseUrl), { method, headers, body: init.body, redirect: 'manual' });
+    // A kept-alive connection the server closed (its 5 s keep-alive timeout) just as it was
+    // reused resets: browsers send an idempotent request again on a new one, and so do we.
+    const response = await send().catch((error: unknown) => {
+      const code = (error as { cause?: { code?: string } }).cause?.code;
+      if ((method === 'GET' || method === 'HEAD') && code === 'ECONNRESET') return send();
+      throw error;
+    });
     for (const line of response.headers.getSetCookie()) {
       const [pair] = line.split(';');
       const index = pair.indexOf('=');

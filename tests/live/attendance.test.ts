@@ -107,6 +107,29 @@ describe('check-in at a bridge point', () => {
     expect(acks.filter((ack) => ack.error?.code === 'too_many_requests').length).toBeGreaterThanOrEqual(25);
   });
 
+  it('a script holding many attendees’ links cannot guess a site’s code: after 30 wrong codes there, everyone at the site is refused, the right code too', async () => {
+    const other = await conferenceDay(app.organizer, { peoplePerSite: 8, title: 'Hội nghị đoán mã' });
+    const site = other.sites[1];
+    const right = currentCode(site.token, site.id).code;
+    const wrong = (n: number) => String((Number(right) + 1 + n) % 1_000_000).padStart(6, '0');
+    // Seven people, five guesses each (their own limit): 35 guesses for one site.
+    const phones = await Promise.all(other.people[1].slice(0, 7).map((person) => screens.join(other.meetingId, { token: person.token, lang: 'en' })));
+    const acks = [];
+    for (const [index, phone] of phones.entries()) {
+      for (let n = 0; n < 5; n++) acks.push(await send(phone, 'attendance:selfCheckIn', { meetingId: other.meetingId, code: wrong(index * 5 + n), opId: opId() }));
+    }
+    expect(acks.filter((ack) => ack.error?.code === 'invalid')).toHaveLength(30);
+    expect(acks.slice(30).map((ack) => ack.error)).toEqual(Array.from({ length: 5 }, () => expect.objectContaining({ code: 'too_many_requests', message: expect.stringContaining('at this bridge point') })));
+    // Someone who has not guessed at all is refused with the right code; nobody was checked in.
+    const last = await screens.join(other.meetingId, { token: other.people[1][7].token, lang: 'en' });
+    expect((await send(last, 'attendance:selfCheckIn', { meetingId: other.meetingId, code: right, opId: opId() })).error.code).toBe('too_many_requests');
+    expect(await AttendanceModel.countDocuments({ meetingId: other.meetingId, status: 'present' })).toBe(0);
+    // Another site is not affected.
+    const elsewhere = other.sites[2];
+    const neighbour = await screens.join(other.meetingId, { token: other.people[2][0].token, lang: 'en' });
+    expect(await send(neighbour, 'attendance:selfCheckIn', { meetingId: other.meetingId, code: currentCode(elsewhere.token, elsewhere.id).code, opId: opId() })).toMatchObject({ ok: true, changed: true });
+  });
+
   it('an attendee waits in the speakers’ queue once: more requests are refused, not queued', async () => {
     const me = day.people[2][3];
     const phone = await screens.join(day.meetingId, { token: me.token, lang: 'en' });
@@ -182,6 +205,16 @@ describe('check-in at a bridge point', () => {
     expect(refused.length).toBeGreaterThan(0);
     expect(refused[0].error).toMatchObject({ code: 'too_many_requests', retryAfterMs: expect.any(Number) });
     expect(await send(calm, 'site:checkInCode', { meetingId: day.meetingId, siteId: day.sites[2].id })).toMatchObject({ ok: true });
+  });
+
+  it('joins draw from the same bucket: a socket flooding meeting:join is told to slow down while another is served', async () => {
+    const flooder = screens.open({ token: day.sites[2].token });
+    const calm = screens.open({ token: day.sites[2].token });
+    const flood = await Promise.all(Array.from({ length: 120 }, () => send(flooder, 'meeting:join', { meetingId: day.meetingId })));
+    const refused = flood.filter((ack) => !ack.ok);
+    expect(refused.length).toBeGreaterThanOrEqual(120 - 60 - 20);
+    expect(refused[0].error).toMatchObject({ code: 'too_many_requests', retryAfterMs: expect.any(Number) });
+    expect(await send(calm, 'meeting:join', { meetingId: day.meetingId })).toMatchObject({ ok: true, meetingId: day.meetingId });
   });
 
   it('screens of other sites learn every revision, so they never see a false gap', async () => {

@@ -5,7 +5,9 @@ import mongoose from 'mongoose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 import { freePort, startRedis, type RedisServer } from '../helpers/redis.js';
+import type { Socket } from 'socket.io-client';
 import { conferenceDay, eventually, nextEvent, opId, Screens, send, type DayFixture } from './fixtures.js';
+import { rotateCoordinatorLink } from '../../server/sites/actions.js';
 
 let redis: RedisServer;
 let first: TestApp;
@@ -98,4 +100,34 @@ describe('two app instances over Redis', () => {
     expect(onOne).toEqual(onTwo);
     expect(new Date(onOne.lastSeenAt).getTime()).toBeGreaterThanOrEqual(leftAt - 1_000);
   });
+  it("a site's rotated link cuts off its screens on the other instance, joined or not", async () => {
+    const joined = await onSecond.join(day.meetingId, { token: day.sites[0].token });
+    const idle = onSecond.open({ token: day.sites[0].token });
+    await connectedSocket(idle);
+    const gone = [disconnection(joined), disconnection(idle)];
+    // The organizer rotates it through the first instance: the second hears it only through Redis.
+    await rotateCoordinatorLink(first.organizer, { meetingId: day.meetingId, siteId: day.sites[0].id });
+    expect(await Promise.all(gone)).toEqual(['io server disconnect', 'io server disconnect']);
+  });
+
+  it("signing out on one instance disconnects the organizer's screens on the other", async () => {
+    const client = await first.signInOrganizer();
+    const joined = await onSecond.join(day.meetingId, {}, { cookie: client.cookieHeader() });
+    const idle = onSecond.open({}, { cookie: client.cookieHeader() });
+    await connectedSocket(idle);
+    const gone = [disconnection(joined), disconnection(idle)];
+    expect((await client.postForm('/logout', {})).status).toBe(303);
+    expect(await Promise.all(gone)).toEqual(['io server disconnect', 'io server disconnect']);
+  });
 });
+
+function connectedSocket(socket: Socket): Promise<void> {
+  return socket.connected ? Promise.resolve() : new Promise((resolve, reject) => {
+    socket.once('connect', () => resolve());
+    socket.once('connect_error', reject);
+  });
+}
+
+function disconnection(socket: Socket): Promise<string> {
+  return new Promise((resolve) => socket.once('disconnect', (reason) => resolve(reason)));
+}

@@ -3,7 +3,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectTestDatabase, testUnit } from '../helpers/database.js';
 import type { DatabaseHandle } from '../../server/database.js';
 import {
-  bumpRevision,
   createMeeting,
   deleteMeeting,
   duplicateMeeting,
@@ -158,12 +157,6 @@ describe('editing and status', () => {
     expect((await rejection(setMeetingStatus(chair, { meetingId: String(meeting._id), action: 'cancel' }))).status).toBe(403);
     const otherChair: Actor = { ...chair, meetingId: '000000000000000000000001' };
     expect((await rejection(getMeeting(otherChair, String(meeting._id)))).status).toBe(403);
-  });
-
-  it('bumpRevision increments atomically and returns the new revision', async () => {
-    const meeting = await createMeeting(organizer, review2021);
-    const revisions = await Promise.all(Array.from({ length: 10 }, () => bumpRevision(meeting._id)));
-    expect(revisions.sort((a, b) => a - b)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
   });
 });
 

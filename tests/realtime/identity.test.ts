@@ -7,7 +7,11 @@ import mongoose from 'mongoose';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 import { createMeeting } from '../../server/meetings/actions.js';
 import { addProvinceDistricts, rotateCoordinatorLink } from '../../server/sites/actions.js';
-import { createAttendee } from '../../server/attendees/actions.js';
+import { createAttendee, removeAttendee } from '../../server/attendees/actions.js';
+import { AttendeeModel } from '../../server/attendees/model.js';
+import { inviteAccount, setAccountDisabled } from '../../server/accounts/actions.js';
+import { UserModel } from '../../server/accounts/model.js';
+import { HttpClient } from '../helpers/http.js';
 import { SiteModel } from '../../server/sites/model.js';
 
 let app: TestApp;
@@ -174,6 +178,39 @@ describe("an organizer's screen", () => {
     const gone = disconnection(socket);
     expect(await join(socket)).toMatchObject({ ok: false, error: { code: 'unauthorized' } });
     expect(await gone).toBe('io server disconnect');
+  });
+});
+
+describe('screens whose credentials stop being valid', () => {
+  it("an attendee's screens are cut off the moment the attendee is removed, joined or not", async () => {
+    const created = await createAttendee(app.organizer, { meetingId, fullName: 'Võ Thị Hạnh', siteId: String(sites[5]._id) });
+    const token = (await AttendeeModel.findById(created.id).lean())!.accessToken;
+    const joined = open({ auth: { token } });
+    const idle = open({ auth: { token } });
+    await Promise.all([connected(joined), connected(idle)]);
+    expect(await join(joined)).toMatchObject({ ok: true });
+    const gone = [disconnection(joined), disconnection(idle)];
+    await removeAttendee(app.organizer, { meetingId, attendeeId: created.id });
+    expect(await Promise.all(gone)).toEqual(['io server disconnect', 'io server disconnect']);
+    // The link opens nothing any more.
+    expect((await refused(open({ auth: { token } }))).data?.error.code).toBe('unauthorized');
+  });
+
+  it("an account an administrator disables loses its screens at once, joined or not", async () => {
+    await inviteAccount(app.organizer, { name: 'Trần Văn Tạm', email: 'tam@example.vn', role: 'admin', password: 'a first password long enough' });
+    const client = new HttpClient(app.baseUrl);
+    expect((await client.signIn('tam@example.vn', 'a first password long enough')).status).toBe(303);
+    const joined = open({ extraHeaders: { cookie: client.cookieHeader() } });
+    const idle = open({ extraHeaders: { cookie: client.cookieHeader() } });
+    await Promise.all([connected(joined), connected(idle)]);
+    expect(await join(joined)).toMatchObject({ ok: true });
+    const events = received(joined);
+    const gone = [disconnection(joined), disconnection(idle)];
+    const user = await UserModel.findOne({ email: 'tam@example.vn' }).lean();
+    await setAccountDisabled(app.organizer, { userId: String(user!._id) }, true);
+    expect(await Promise.all(gone)).toEqual(['io server disconnect', 'io server disconnect']);
+    await addSomeoneTo(sites[6], 'Đặng Văn Lộc');
+    expect(events).toEqual([]);
   });
 });
 

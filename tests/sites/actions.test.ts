@@ -17,6 +17,7 @@ import {
 import { getCoordinatorHome, getSite, listSites } from '../../server/sites/queries.js';
 import { provinces } from '../../server/sites/provinces.js';
 import { SiteModel } from '../../server/sites/model.js';
+import { createAttendee } from '../../server/attendees/actions.js';
 import { AttendeeModel } from '../../server/attendees/model.js';
 import { MeetingModel } from '../../server/meetings/model.js';
 import { AppError } from '../../server/lib/errors.js';
@@ -190,6 +191,25 @@ describe('adding, editing, removing and ordering sites', () => {
     expect(result.reassigned).toBe(1);
     expect(await SiteModel.countDocuments({ _id: tanHong._id })).toBe(0);
     expect(String((await AttendeeModel.findOne({ meetingId }).lean())!.siteId)).toBe(String(hongNgu._id));
+  });
+
+  it('removing a site while attendees are being added to it never leaves one on a removed site', async () => {
+    // removeSite marks the site before it counts; an attendee write checks the mark after writing
+    // and undoes itself. Whichever order the store runs them in, one of the two sees the other.
+    for (let round = 0; round < 8; round++) {
+      const meetingId = await newMeeting();
+      const site = await addSite(organizer, { meetingId, name: `Huyện ${round}` });
+      const outcomes = await Promise.allSettled([
+        ...Array.from({ length: 3 }, (_, index) => createAttendee(organizer, { meetingId, fullName: `Đại biểu ${round}.${index}`, siteId: String(site._id) })),
+        removeSite(organizer, { meetingId, siteId: String(site._id) }),
+      ]);
+      const removed = outcomes[3]!.status === 'fulfilled';
+      const left = await AttendeeModel.countDocuments({ meetingId, siteId: site._id });
+      if (removed) expect(left).toBe(0);
+      else expect(await SiteModel.countDocuments({ _id: site._id })).toBe(1);
+      // Every attendee the store kept was reported as added, and no more.
+      expect(left).toBe(removed ? 0 : outcomes.slice(0, 3).filter((outcome) => outcome.status === 'fulfilled').length);
+    }
   });
 
   it('reorders sites; the new order must list every site once', async () => {

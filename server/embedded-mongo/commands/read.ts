@@ -358,6 +358,24 @@ export const aggregate: CommandHandler = (command, ctx) => {
     }
   });
   const scored = first !== undefined && '$match' in first && hasText(first.$match);
+  const stream = !output && !scored && !(first && '$geoNear' in first) && !(first && '$match' in first && !isPlainDocument(first.$match)) && name ? streamPlan(first && '$match' in first ? pipeline.slice(1) : pipeline) : undefined;
+  if (stream) {
+    // Every stage maps one document at a time: the matches go through the pipeline a chunk at a
+    // time, as the cursor's batches are taken, instead of all of them at once.
+    const leading = first && '$match' in first ? (first.$match as Document) : {};
+    guardTableScan(ctx, collection, leading);
+    const matches = matchingDocuments(collection, { filter: leading, collation: command.collation, variables: letArg(command), inPipeline: true });
+    const variables = letArg(command);
+    const resolveNone: CollectionResolver = () => [];
+    const run = (docs: Document[]) => runPipeline(docs, stream.stages, resolveNone, variables, command.collation);
+    // The stages are checked before any document flows, as when the pipeline runs at once.
+    try {
+      run([]);
+    } catch (err) {
+      throw mingoError(err);
+    }
+    return cursorReply(ctx, name!, streamThrough(matches, stream, run), optionalBatchSize(command.cursor as Document));
+  }
   if (first && '$geoNear' in first) {
     pipeline.shift();
     input = geoNear(collection, first.$geoNear, ctx);
@@ -429,6 +447,81 @@ function pipelineFields(ctx: CommandContext, filter: Document, rest: Document[])
 /** A document read with a field selection, decoded whole from the stored bytes it remembers. */
 function wholeDocument(doc: Document): Document {
   return deserialize(rawBson(doc), deserializeOptions) as Document;
+}
+
+/** Stages that map each document on its own, so that a pipeline of only these can stream. */
+const PER_DOCUMENT_STAGES = new Set(['$match', '$project', '$addFields', '$set', '$unset', '$replaceRoot', '$replaceWith']);
+/** Documents sent through the pipeline at a time when it streams. */
+const STREAM_CHUNK = 256;
+
+interface StreamPlan {
+  stages: Document[];
+  skip: number;
+  limit: number;
+}
+
+/**
+ * The pipeline (after a leading $match) as per-document stages followed by at most a $skip and a
+ * $limit, or undefined when some stage needs every document at once ($group, $sort, $lookup...).
+ * $$NOW and $$CLUSTER_TIME must stay one value for the whole command, so those never stream.
+ */
+function streamPlan(pipeline: Document[]): StreamPlan | undefined {
+  let end = pipeline.length;
+  let skip = 0;
+  let limit = 0;
+  const last = pipeline[end - 1];
+  if (last && '$limit' in last && isNumeric(last.$limit)) {
+    limit = toNumber(last.$limit);
+    end--;
+  }
+  const beforeLimit = pipeline[end - 1];
+  if (beforeLimit && '$skip' in beforeLimit && isNumeric(beforeLimit.$skip)) {
+    skip = toNumber(beforeLimit.$skip);
+    end--;
+  }
+  if (!Number.isInteger(skip) || !Number.isInteger(limit) || skip < 0 || limit < 0) return undefined;
+  const stages = pipeline.slice(0, end);
+  for (const stage of stages) {
+    const keys = Object.keys(stage);
+    if (keys.length !== 1 || !PER_DOCUMENT_STAGES.has(keys[0]!)) return undefined;
+    if (keys[0] === '$match' && hasText(stage.$match)) return undefined;
+  }
+  if (/\$\$(NOW|CLUSTER_TIME)/.test(JSON.stringify(stages))) return undefined;
+  return { stages, skip, limit };
+}
+
+/** The documents through the streaming pipeline, chunk by chunk, as the cursor asks for them. */
+function* streamThrough(input: Iterable<Document>, plan: StreamPlan, run: (docs: Document[]) => Document[]): Generator<Document> {
+  const iterator = input[Symbol.iterator]();
+  let toSkip = plan.skip;
+  let left = plan.limit;
+  for (let exhausted = false; !exhausted; ) {
+    const chunk: Document[] = [];
+    while (chunk.length < STREAM_CHUNK) {
+      const next = iterator.next();
+      if (next.done) {
+        exhausted = true;
+        break;
+      }
+      chunk.push(next.value);
+    }
+    if (chunk.length === 0) return;
+    let out: Document[];
+    try {
+      out = plan.stages.length ? run(chunk) : chunk;
+    } catch (err) {
+      // Found at a getMore as at the first batch: in mongod's terms, never the engine's.
+      throw mingoError(err);
+    }
+    for (const doc of out) {
+      if (toSkip > 0) {
+        toSkip--;
+        continue;
+      }
+      yield doc;
+      if (plan.limit > 0 && --left === 0) return;
+    }
+  }
 }
 
 /** The $geoNear stage: documents by distance from a point, nearest first, with the distance in a field. */

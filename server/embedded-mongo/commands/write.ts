@@ -2,7 +2,7 @@
 // transaction, so its read-modify-write is atomic with respect to every other connection.
 import { calculateObjectSize } from 'bson';
 import type { Collection } from '../collection.js';
-import { MongoLocationError, asServerError, badValue, failedToParse } from '../errors.js';
+import { MongoLocationError, MongoServerError, asServerError, badValue, failedToParse } from '../errors.js';
 import { checkHint } from '../hint.js';
 import { evaluateLet } from '../mingo-bridge.js';
 import { compileProjection } from '../projection.js';
@@ -172,8 +172,9 @@ function performUpdate(db: DatabaseState, name: string, spec: UpdateSpec): Updat
   for (const [rid, doc] of targets) {
     const next = applyUpdate(doc, spec, matcher, false);
     if (!identical(next, doc)) {
-      // mongod 7.0 checks the updated document before writing it (code 17419).
-      if (documentSize(next) > MAX_DOCUMENT_BYTES) throw new MongoLocationError(17419, `Resulting document after update is larger than ${MAX_DOCUMENT_BYTES}`);
+      // mongod checks the updated document before writing it: BSONObjectTooLarge (10334), the code
+      // mongod 8.0 gives (7.0 gave the same message under the location code 17419).
+      if (documentSize(next) > MAX_DOCUMENT_BYTES) throw new MongoServerError('BSONObjectTooLarge', `Resulting document after update is larger than ${MAX_DOCUMENT_BYTES}`);
       collection!.replace(rid, next);
       modified++;
     }
@@ -210,7 +211,8 @@ function upsert(collection: Collection, spec: UpdateSpec, matcher: Matcher): Upd
   }
   doc = withIdFirst(doc);
   validateIdValue(doc);
-  if (documentSize(doc) > MAX_DOCUMENT_BYTES) throw new MongoLocationError(17420, `Document to upsert is larger than ${MAX_DOCUMENT_BYTES}`);
+  // BSONObjectTooLarge as mongod 8.0 gives it (7.0: location code 17420, same message).
+  if (documentSize(doc) > MAX_DOCUMENT_BYTES) throw new MongoServerError('BSONObjectTooLarge', `Document to upsert is larger than ${MAX_DOCUMENT_BYTES}`);
   collection.insert(doc);
   return { matched: 0, modified: 0, upsertedId: doc._id, after: doc };
 }
