@@ -7,6 +7,8 @@ type MingoOptions = NonNullable<ConstructorParameters<typeof Aggregator>[1]>;
 import { MongoLocationError, MongoServerError, badValue } from './errors.js';
 import { extraOperators } from './expressions.js';
 import { checkPipeline } from './pipeline-checks.js';
+import { fieldsUnder, pipelineReads } from './pipeline-deps.js';
+import { countingGroup } from './group-counts.js';
 import type { Document } from './values.js';
 import { ObjectId, bsonType, isNumeric, isPlainDocument, toNumber } from './values.js';
 
@@ -38,9 +40,10 @@ export function promoteDocument(doc: Document): Document {
 
 /**
  * A collection's documents for $lookup; with `narrowTo`, only those whose `field` equals one of
- * `values` are needed (more may be returned: $lookup still matches each pair itself).
+ * `values` are needed (more may be returned: $lookup still matches each pair itself), and when
+ * it names `fields`, only those top-level fields (and `field`'s) are read from them.
  */
-export type CollectionResolver = (name: string, narrowTo?: { field: string; values: unknown[] }) => Document[];
+export type CollectionResolver = (name: string, narrowTo?: { field: string; values: unknown[]; fields?: string[] }) => Document[];
 
 /**
  * Stages where mingo differs from MongoDB are rewritten into the stages MongoDB defines them as
@@ -83,6 +86,13 @@ function rewriteBucket(spec: Document): Document[] {
   return [{ $group: { _id: { $switch }, ...output } }, { $sort: { _id: 1 } }];
 }
 
+export interface PipelineReadOptions {
+  /** When the input was decoded with only some fields: the whole stored document of one. */
+  wholeDocument?: (doc: Document) => Document;
+  /** Everything through mingo on whole documents (no counting $group, no narrowed $lookup reads). */
+  plain?: boolean;
+}
+
 /** mingo runs JavaScript ($where, $function, $accumulator) unless told not to: never. */
 const MINGO_BASE = { idKey: '_id', scriptEnabled: false, context: extraOperators } as const;
 
@@ -105,7 +115,9 @@ export function runPipeline(
   variables?: Document,
   collation?: unknown,
   textScore?: (doc: Document) => number | undefined,
+  read: PipelineReadOptions = {},
 ): Document[] {
+  const { wholeDocument, plain = false } = read;
   checkPipeline(pipeline);
   refuseScripts(pipeline);
   const scored = textScore !== undefined && usesTextScore(pipeline);
@@ -129,7 +141,7 @@ export function runPipeline(
   const groupKey = collationGroupKey(collation);
   try {
     if (!groupKey) {
-      current = runWithNarrowedLookups(stages, current, options, resolve);
+      current = runWithNarrowedLookups(stages, current, options, resolve, plain);
     } else {
       // $group under a case/diacritic-insensitive collation: mingo groups by exact value, so
       // group here by the collation's key and let mingo compute each group's accumulators.
@@ -153,7 +165,7 @@ export function runPipeline(
   }
   if (current.length === 0) probeExpressions(stages, options);
   if (scored) for (const doc of current) delete doc[SCORE_FIELD];
-  return restoreById(current, originals).map(idFirst);
+  return restoreById(current, originals, wholeDocument).map(idFirst);
 }
 
 /**
@@ -164,14 +176,14 @@ export function runPipeline(
  * fetches just their matches (through an index when the foreign field has one), which mingo then
  * joins as before. Values an equality filter would not find exactly (regexes) keep the full read.
  */
-function runWithNarrowedLookups(stages: Document[], input: Document[], options: MingoOptions, resolve: CollectionResolver): Document[] {
+function runWithNarrowedLookups(stages: Document[], input: Document[], options: MingoOptions, resolve: CollectionResolver, plain: boolean): Document[] {
   let current = input;
   let pending: Document[] = [];
   const flush = () => {
-    if (pending.length) current = new Aggregator(pending, options).run(current) as Document[];
+    if (pending.length) current = plain ? (new Aggregator(pending, options).run(current) as Document[]) : runStages(pending, current, options);
     pending = [];
   };
-  for (const stage of stages) {
+  for (const [i, stage] of stages.entries()) {
     const spec = isPlainDocument(stage) && Object.keys(stage).length === 1 ? stage.$lookup : undefined;
     if (!isPlainDocument(spec) || typeof spec.from !== 'string' || typeof spec.localField !== 'string' || typeof spec.foreignField !== 'string' || spec.foreignField.startsWith('$')) {
       pending.push(stage);
@@ -183,12 +195,78 @@ function runWithNarrowedLookups(stages: Document[], input: Document[], options: 
       pending.push(stage);
       continue;
     }
-    const foreign = resolve(spec.from, { field: spec.foreignField, values }).map(promoteDocument);
+    const foreign = resolve(spec.from, { field: spec.foreignField, values, fields: plain ? undefined : joinedFields(spec, stages.slice(i + 1)) }).map(promoteDocument);
+    const joined = plain || spec.pipeline !== undefined || spec.let !== undefined ? undefined : joinByKey(current, foreign, spec);
+    if (joined) {
+      current = joined;
+      continue;
+    }
     pending.push({ $lookup: { ...spec, from: foreign } });
     flush();
   }
   flush();
   return current;
+}
+
+/** mingo runs the stages, except counting $groups (group-counts.ts). */
+function runStages(stages: Document[], docs: Document[], options: MingoOptions): Document[] {
+  let current = docs;
+  let batch: Document[] = [];
+  for (const stage of stages) {
+    if (Object.keys(stage).length === 1 && isPlainDocument(stage.$group)) {
+      if (batch.length) current = new Aggregator(batch, options).run(current) as Document[];
+      batch = [];
+      const grouped = countingGroup(current, stage.$group, options);
+      if (grouped) {
+        current = grouped;
+        continue;
+      }
+    }
+    batch.push(stage);
+  }
+  return batch.length ? (new Aggregator(batch, options).run(current) as Document[]) : current;
+}
+
+/** The join key of a single ObjectId or string (values mingo's $lookup matches by value alone). */
+function joinKey(value: unknown): string | undefined {
+  if (typeof value === 'string') return `s${value}`;
+  if (value instanceof ObjectId) return `o${value.toHexString()}`;
+  return undefined;
+}
+
+/**
+ * mingo's $lookup on localField/foreignField ({ ...local, [as]: matches in foreign order }) when
+ * every local and foreign value is one ObjectId or string: a map from key to documents instead
+ * of mingo's hashing. Undefined (mingo joins) for anything else: arrays, null, missing, numbers...
+ */
+function joinByKey(locals: Document[], foreign: Document[], spec: Document): Document[] | undefined {
+  const as = spec.as as string;
+  const byKey = new Map<string, Document[]>();
+  for (const doc of foreign) {
+    const key = joinKey(resolvePath(doc, spec.foreignField as string));
+    if (key === undefined) return undefined;
+    const list = byKey.get(key);
+    if (list) list.push(doc);
+    else byKey.set(key, [doc]);
+  }
+  const keys: string[] = [];
+  for (const doc of locals) {
+    const key = joinKey(resolvePath(doc, spec.localField as string));
+    if (key === undefined) return undefined;
+    keys.push(key);
+  }
+  return locals.map((doc, i) => ({ ...doc, [as]: byKey.get(keys[i]) ?? [] }));
+}
+
+/**
+ * The top-level fields of the joined documents that the stages after a $lookup read through its
+ * `as` path; undefined (the whole documents) when the lookup has a sub-pipeline or it cannot be told.
+ */
+function joinedFields(spec: Document, after: Document[]): string[] | undefined {
+  if (spec.pipeline !== undefined || typeof spec.as !== 'string' || spec.as === '' || spec.as.startsWith('$')) return undefined;
+  const reads = pipelineReads(after);
+  const fields = reads && fieldsUnder(reads, spec.as);
+  return fields && [...fields];
 }
 
 /** The distinct values of `path` in `docs` (array elements spread, missing as null); undefined when one is not an exact-match value. */
@@ -366,8 +444,10 @@ function idKey(id: unknown): string | undefined {
  * Output documents that are still input documents (after $match, $sort, $addFields...) get the
  * BSON types of their unchanged values back: Int32 vs Double, Long, Decimal128.
  */
-function restoreById(output: Document[], originals: Document[]): Document[] {
+function restoreById(output: Document[], originals: Document[], wholeDocument?: (doc: Document) => Document): Document[] {
   if (output.length === 0 || originals.length === 0) return output;
+  // Outputs keyed by documents ($group by several fields) are never input documents.
+  if (!output.some((doc) => idKey(doc._id) !== undefined)) return output;
   const byId = new Map<string, Document>();
   for (const doc of originals) {
     const key = idKey(doc._id);
@@ -377,7 +457,10 @@ function restoreById(output: Document[], originals: Document[]): Document[] {
   return output.map((doc) => {
     const key = idKey(doc._id);
     const original = key === undefined ? undefined : byId.get(key);
-    return original ? (restoreTypes(doc, original) as Document) : doc;
+    if (!original) return doc;
+    // An original decoded with some fields only is read whole: its other fields may share names
+    // with the output's (a $group keyed by _id), and they give the types as for a whole read.
+    return restoreTypes(doc, wholeDocument ? wholeDocument(original) : original) as Document;
   });
 }
 

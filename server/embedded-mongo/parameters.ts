@@ -23,6 +23,9 @@ export class ServerParameters {
     // The TTL sweeper deletes expired documents only while this is true.
     ['ttlMonitorEnabled', { kind: 'bool', value: true, runtime: true }],
     ['ttlMonitorSleepSecs', { kind: 'int', value: 1, runtime: false }],
+    // Aggregates decode only the fields their stages read (pipeline-deps.ts) and count $groups
+    // natively (group-counts.ts); off: whole documents, everything through mingo.
+    ['internalPipelineOptimizations', { kind: 'bool', value: true, runtime: true }],
     ['javascriptEnabled', { kind: 'bool', value: false, runtime: false }],
   ]);
 

@@ -1,5 +1,5 @@
 // find, getMore, killCursors, count, distinct and aggregate.
-import { Long } from 'bson';
+import { Long, deserialize } from 'bson';
 import type { Collection } from '../collection.js';
 import { MongoLocationError, MongoServerError, badValue, failedToParse } from '../errors.js';
 import { evaluateLet, mingoError, runPipeline, type CollectionResolver } from '../mingo-bridge.js';
@@ -7,14 +7,16 @@ import { checkHint } from '../hint.js';
 import { checkPipeline } from '../pipeline-checks.js';
 import { explain } from './explain.js';
 import { compileProjection } from '../projection.js';
-import type { FieldSelection } from '../document-store.js';
+import { FieldSelection } from '../document-store.js';
+import { pipelineReads, topLevelFields } from '../pipeline-deps.js';
+import { rawBson } from '../raw-bson.js';
 import { fieldsFor } from '../partial-read.js';
 import { planOrderedScan } from '../planner.js';
 import { EARTH_RADIUS_METERS, distanceTo, nearClause, nearDistanceOf, noGeoIndex, parseGeometry, parseNear } from '../geo.js';
 import { collationComparer, compileFilter, parseSort, sortDocuments, walkPath, type QueryOptions } from '../query.js';
 import { hasText, textScoreOf } from '../text.js';
 import { withIdFirst } from '../update.js';
-import { encodeCursorReply, type RawReply } from '../wire.js';
+import { deserializeOptions, encodeCursorReply, type RawReply } from '../wire.js';
 import type { Document } from '../values.js';
 import { compareValues, isNumeric, isPlainDocument, isTruthy, toInteger, toNumber, typeOrder } from '../values.js';
 import { checkFieldTypes, collectionArg, documentArg, nonNegative, type CommandContext, type CommandHandler } from './context.js';
@@ -347,6 +349,7 @@ export const aggregate: CommandHandler = (command, ctx) => {
   const collection = name ? existingCollection(ctx, name) : undefined;
   checkHint(indexesOf(collection), command.hint);
   let input: Document[];
+  let narrowed = false;
   const first = pipeline[0];
   pipeline.forEach((stage, i) => {
     if (i > 0 && '$geoNear' in stage) throw new MongoLocationError(40602, '$geoNear is only valid as the first stage in a pipeline');
@@ -380,7 +383,9 @@ export const aggregate: CommandHandler = (command, ctx) => {
     // The leading $match uses indexes and the native matcher; mingo handles the rest.
     pipeline.shift();
     guardTableScan(ctx, collection, first.$match as Document);
-    input = matchDocuments(collection, { filter: first.$match as Document, collation: command.collation, variables: letArg(command), inPipeline: true });
+    const fields = output === undefined ? pipelineFields(ctx, first.$match as Document, pipeline) : undefined;
+    input = matchDocuments(collection, { filter: first.$match as Document, collation: command.collation, variables: letArg(command), inPipeline: true, fields });
+    narrowed = fields !== undefined && collection !== undefined && !Array.isArray(collection);
   } else if (!name && first && Array.isArray(first.$documents)) {
     pipeline.shift();
     input = first.$documents as Document[];
@@ -393,18 +398,24 @@ export const aggregate: CommandHandler = (command, ctx) => {
     input = collection === undefined ? [] : Array.isArray(collection) ? collection : [...collection.documents.values()];
   }
   const db = ctx.store.existingDatabase(ctx.db);
+  const optimized = ctx.server.parameters.flag(OPTIMIZATIONS_PARAMETER);
   const resolve: CollectionResolver = (from, narrowTo) => {
     const foreign = db?.get(from);
     if (!foreign) return [];
     // A view's documents are computed; a collection answers the equality through its indexes.
     if (!narrowTo || typeof foreign.options.viewOn === 'string') return [...foreign.documents.values()];
-    return matchDocuments(foreign, { filter: { [narrowTo.field]: { $in: narrowTo.values } } });
+    const filter = { [narrowTo.field]: { $in: narrowTo.values } };
+    // Only the fields the rest of the pipeline reads from the joined documents (and the join's).
+    const fields = narrowTo.fields ? new FieldSelection([narrowTo.field.split('.')[0], ...narrowTo.fields]) : undefined;
+    return matchDocuments(foreign, { filter, fields });
   };
   let results: Document[];
   try {
     results =
       countPipeline(input, pipeline) ??
-      (pipeline.length ? runPipeline(input, pipeline, resolve, letArg(command), command.collation, scored ? textScoreOf : undefined) : input);
+      (pipeline.length
+        ? runPipeline(input, pipeline, resolve, letArg(command), command.collation, scored ? textScoreOf : undefined, { wholeDocument: narrowed ? wholeDocument : undefined, plain: !optimized })
+        : input);
   } catch (err) {
     throw mingoError(err);
   }
@@ -414,6 +425,29 @@ export const aggregate: CommandHandler = (command, ctx) => {
   }
   return cursorReply(ctx, name ?? '$cmd.aggregate', results, optionalBatchSize(command.cursor as Document));
 };
+
+/**
+ * setParameter switch for the aggregate read optimizations: decoding only the fields the pipeline
+ * reads (below) and counting $groups (group-counts.ts). On by default; tests compare both ways.
+ */
+export const OPTIMIZATIONS_PARAMETER = 'internalPipelineOptimizations';
+
+/**
+ * The top-level fields the leading $match of an aggregate must decode: the filter's and those
+ * the later stages read (pipeline-deps.ts), plus _id; undefined for the whole document.
+ */
+function pipelineFields(ctx: CommandContext, filter: Document, rest: Document[]): FieldSelection | undefined {
+  if (!ctx.server.parameters.flag(OPTIMIZATIONS_PARAMETER)) return undefined;
+  const filterFields = fieldsFor(filter);
+  const reads = filterFields && pipelineReads(rest);
+  if (!filterFields || !reads) return undefined;
+  return new FieldSelection(['_id', ...filterFields.fields, ...topLevelFields(reads)]);
+}
+
+/** A document read with a field selection, decoded whole from the stored bytes it remembers. */
+function wholeDocument(doc: Document): Document {
+  return deserialize(rawBson(doc), deserializeOptions) as Document;
+}
 
 /** Stages that map each document on its own, so that a pipeline of only these can stream. */
 const PER_DOCUMENT_STAGES = new Set(['$match', '$project', '$addFields', '$set', '$unset', '$replaceRoot', '$replaceWith']);
