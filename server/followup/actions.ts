@@ -76,9 +76,12 @@ function directivesEvent(action: string) {
   return (directives: DirectiveView[]): MeetingChangeEvent[] => [{ type: 'directives.changed', payload: { action, directives } }];
 }
 
-/** A site's task goes to that site's room (and organizers); a unit's to the meeting's organizers and screens. */
+/**
+ * A site's task goes to that site's room and the organizers (and chair); a unit's to the
+ * organizers and the chair only: attendees and other sites read no board, they get a bare revision.
+ */
 function taskEvent(action: string, task: TaskView): MeetingChangeEvent {
-  return { type: 'task.changed', ...(task.assignee.kind === 'site' ? { siteId: task.assignee.id } : {}), payload: { action, task } };
+  return { type: 'task.changed', ...(task.assignee.kind === 'site' ? { siteId: task.assignee.id } : { audience: 'desk' as const }), payload: { action, task } };
 }
 
 /** A directive stamped with `revision`, refused if a newer change got there first. */
