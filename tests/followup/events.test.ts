@@ -8,6 +8,7 @@ import { HttpClient } from '../helpers/http.js';
 import { testUnit } from '../helpers/database.js';
 import { conferenceDay, nextEvent, record, Screens } from '../live/fixtures.js';
 import { addDirective, assignDirective } from '../../server/followup/actions.js';
+import { FollowupTaskModel } from '../../server/followup/model.js';
 
 let app: TestApp;
 let screens: Screens;
@@ -54,5 +55,37 @@ describe('task events', () => {
       expect(heard.filter((event) => event.type === 'task.changed')).toEqual([]);
       expect(JSON.stringify(heard)).not.toContain(note);
     }
+  });
+});
+
+describe('status moves by the assignee', () => {
+  it('a district moves its task forward, not back: done stays done unless the meeting’s organizers reopen it', async () => {
+    const day = await conferenceDay(app.organizer, { title: 'Hội nghị trạng thái nhiệm vụ' });
+    const site = day.sites[1];
+    const directive = await addDirective(app.organizer, { meetingId: day.meetingId, text: 'Mỗi huyện có ít nhất một hoạt động chuyển giao công nghệ trong năm 2027' });
+    const [task] = await assignDirective(app.organizer, { meetingId: day.meetingId, directiveId: directive.id, assignees: [`site:${site.id}`], dueDate: '2027-12-31' });
+    const district = HttpClient.withBearer(app.baseUrl, site.token);
+    const progress = (body: Record<string, string>) => district.json('POST', `/api/v1/meetings/${day.meetingId}/tasks/${task.id}/progress`, body);
+
+    expect((await progress({ status: 'inProgress' })).json).toMatchObject({ status: 'inProgress' });
+    const back = await progress({ status: 'open' });
+    expect(back.status).toBe(409);
+    expect(back.json.error.message).toBe('Nhiệm vụ đã chuyển sang trạng thái sau; chỉ cơ quan tổ chức hội nghị mới chuyển lại được. Bạn vẫn có thể gửi ghi chú tiến độ.');
+    expect((await progress({ status: 'done', text: 'Đã chuyển giao xong' })).json).toMatchObject({ status: 'done' });
+    const before = await FollowupTaskModel.findById(task.id).lean();
+    for (const status of ['open', 'inProgress']) expect((await progress({ status, text: 'Mở lại' })).status).toBe(409);
+    // The refusals changed nothing: no status, no note.
+    expect(await FollowupTaskModel.findById(task.id).lean()).toEqual(before);
+    // A note on a done task is still welcome, and the page offers no way back.
+    expect((await progress({ text: 'Bổ sung biên bản nghiệm thu' })).json).toMatchObject({ status: 'done', notes: [{ text: 'Đã chuyển giao xong' }, { text: 'Bổ sung biên bản nghiệm thu' }] });
+    const page = app.newClient();
+    await page.openLink(`/s/${site.token}`);
+    const mine = await page.get('/my/tasks');
+    const options = [...mine.text.matchAll(/<option value="(\w+)">/g)].map((match) => match[1]);
+    expect(options).toEqual(['done']);
+
+    // The meeting's organizers reopen it.
+    const reopened = await organizer.json('PATCH', `/api/v1/meetings/${day.meetingId}/tasks/${task.id}`, { status: 'inProgress' });
+    expect(reopened.json).toMatchObject({ status: 'inProgress' });
   });
 });
