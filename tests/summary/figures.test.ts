@@ -1,9 +1,12 @@
 // The summary's headline figure agrees with the attendance report: everyone invited who came is
-// counted as attending, those who left early included. Real sockets, HTTP and store.
+// counted as attending, those who left early included; the editor's snippet is the published text. Real sockets, HTTP and store.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 import { HttpClient } from '../helpers/http.js';
+import { testUnit } from '../helpers/database.js';
 import { conferenceDay, opId, send, Screens } from '../live/fixtures.js';
+import { createMeeting } from '../../server/meetings/actions.js';
+import { publishSummary, saveSummary } from '../../server/summary/actions.js';
 
 let app: TestApp;
 let screens: Screens;
@@ -36,5 +39,24 @@ describe('the summary’s attendance figure', () => {
     expect(summary.json.summary.text).toContain('Tham dự Hội nghị có 2 đại biểu trên tổng số 17 đại biểu được mời tại 4 điểm cầu.');
     const english = await organizer.getJson(`/api/v1/meetings/${day.meetingId}/summary?locale=en`);
     expect(english.json.summary.text).toContain('2 of the 17 invited delegates attended, at 4 bridge points.');
+  });
+});
+
+describe('the snippet to paste into the department’s website', () => {
+  it('is the published text however many drafts were saved after it, never the unpublished draft', async () => {
+    const meeting = await createMeeting(app.organizer, { title: 'Hội nghị bản tin nhiều phiên bản', start: '2021-12-29T14:00', end: '2021-12-29T17:00', status: 'scheduled', unitId: testUnit.id });
+    const meetingId = String(meeting._id);
+    let view = await saveSummary(app.organizer, { meetingId, locale: 'vi', text: 'Bản tin đã duyệt để đăng.', baseVersion: 0 });
+    await publishSummary(app.organizer, { meetingId, locale: 'vi', version: view.version });
+    for (let n = 1; n <= 101; n++) view = await saveSummary(app.organizer, { meetingId, locale: 'vi', text: `Bản nháp nội bộ số ${n}, chưa được duyệt.`, baseVersion: view.version });
+
+    const editor = await organizer.get(`/meetings/${meetingId}/summary`);
+    expect(editor.status).toBe(200);
+    const snippet = /<textarea id="summary-snippet"[^>]*>([\s\S]*?)<\/textarea>/.exec(editor.text)![1];
+    expect(snippet).toContain('Bản tin đã duyệt để đăng.');
+    expect(snippet).not.toContain('Bản nháp nội bộ');
+    const page = await app.newClient().get(`/p/${meeting.publicId}/summary`);
+    expect(page.text).toContain('Bản tin đã duyệt để đăng.');
+    expect(page.text).not.toContain('Bản nháp nội bộ');
   });
 });
