@@ -5,7 +5,7 @@ import { startTestApp, type TestApp } from '../helpers/app.js';
 import { HttpClient } from '../helpers/http.js';
 import { testUnit } from '../helpers/database.js';
 import { conferenceDay, opId, send, Screens } from '../live/fixtures.js';
-import { createMeeting } from '../../server/meetings/actions.js';
+import { createMeeting, setMeetingStatus } from '../../server/meetings/actions.js';
 import { publishSummary, saveSummary } from '../../server/summary/actions.js';
 
 let app: TestApp;
@@ -58,5 +58,27 @@ describe('the snippet to paste into the department’s website', () => {
     const page = await app.newClient().get(`/p/${meeting.publicId}/summary`);
     expect(page.text).toContain('Bản tin đã duyệt để đăng.');
     expect(page.text).not.toContain('Bản nháp nội bộ');
+  });
+});
+
+describe('taking the article down', () => {
+  it('works after the meeting was cancelled: the public page then answers 404', async () => {
+    const meeting = await createMeeting(app.organizer, { title: 'Hội nghị bị hủy sau khi đăng tin', start: '2027-12-29T14:00', end: '2027-12-29T17:00', status: 'scheduled', unitId: testUnit.id });
+    const meetingId = String(meeting._id);
+    const view = await saveSummary(app.organizer, { meetingId, locale: 'vi', text: 'Hội nghị đã diễn ra thành công tốt đẹp.', baseVersion: 0 });
+    await publishSummary(app.organizer, { meetingId, locale: 'vi', version: view.version });
+    await setMeetingStatus(app.organizer, { meetingId, action: 'cancel' });
+    expect((await app.newClient().get(`/p/${meeting.publicId}/summary`)).status).toBe(200);
+    // The editor offers taking it down, and nothing else.
+    const editor = await organizer.get(`/meetings/${meetingId}/summary`);
+    expect(editor.text).toContain('summary-unpublish');
+    expect(editor.text).not.toContain('summary-publish"');
+
+    const down = await organizer.json('POST', `/api/v1/meetings/${meetingId}/summary/vi/unpublish`, {});
+    expect(down.status).toBe(200);
+    expect(down.json.published).toBeNull();
+    expect((await app.newClient().get(`/p/${meeting.publicId}/summary`)).status).toBe(404);
+    // Editing and publishing stay refused while cancelled.
+    expect((await organizer.json('POST', `/api/v1/meetings/${meetingId}/summary/vi/publish`, { version: view.version })).status).toBe(409);
   });
 });
