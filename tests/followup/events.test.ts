@@ -52,7 +52,7 @@ describe('task events', () => {
     expect((await attendeeRevision).payload).toBeNull();
     expect((await siteRevision).payload).toBeNull();
     for (const heard of [heardByAttendee, heardBySite]) {
-      expect(heard.filter((event) => event.type === 'task.changed')).toEqual([]);
+      expect(heard.map((event) => String(event.type))).not.toContain('task.changed');
       expect(JSON.stringify(heard)).not.toContain(note);
     }
   });
