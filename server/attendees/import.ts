@@ -140,6 +140,7 @@ export async function commitImport(actor: Actor, input: unknown): Promise<{ inse
     const { revision } = await commitMeetingChange({
       meetingId,
       ...stillOpen,
+      audit: { actor, detail: preview.filename },
       write: async (revision) => {
         try {
           await AttendeeModel.insertMany(

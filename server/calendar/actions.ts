@@ -74,6 +74,7 @@ export async function respondToInvitation(actor: Actor, input: unknown): Promise
     meetingId,
     when: { status: { $in: ['draft', 'scheduled', 'live'] } },
     rejected: () => new Conflict('calendar.rsvp.closed'),
+    audit: { actor },
     write: async (revision) => {
       const answer = {
         meetingId,

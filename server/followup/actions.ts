@@ -5,7 +5,7 @@
 import './messages.js';
 import { z } from 'zod';
 import { Types } from 'mongoose';
-import { DirectiveModel, FollowupTaskModel, taskStatuses, type DirectiveRecord, type FollowupTaskRecord } from './model.js';
+import { DirectiveModel, FollowupTaskModel, taskStatuses, type DirectiveRecord, type FollowupTaskRecord, type TaskStatus } from './model.js';
 import { assigneeKey, loadDirectives, parseAssigneeKey, taskView, type DirectiveView, type TaskView } from './queries.js';
 import { AttendeeModel } from '../attendees/model.js';
 import { MeetingModel } from '../meetings/model.js';
@@ -14,7 +14,7 @@ import { UnitModel } from '../units/model.js';
 import { requireOpen, requireOpenMeeting } from '../meetings/guard.js';
 import { progressRight } from '../meetings/capabilities.js';
 import { commitMeetingChange, type MeetingChangeEvent, type MeetingRecord } from '../meetings/revision.js';
-import { requireOrganizer, type Actor } from '../lib/actor.js';
+import { organizerCoversUnit, requireOrganizer, type Actor } from '../lib/actor.js';
 import { Conflict, Forbidden, Invalid, NotFound, Unauthorized, isDuplicateKeyError } from '../lib/errors.js';
 import { isCalendarDate } from '../lib/time.js';
 import { objectId, optionalText, parseInput, requiredText } from '../lib/validation.js';
@@ -76,9 +76,12 @@ function directivesEvent(action: string) {
   return (directives: DirectiveView[]): MeetingChangeEvent[] => [{ type: 'directives.changed', payload: { action, directives } }];
 }
 
-/** A site's task goes to that site's room (and organizers); a unit's to the meeting's organizers and screens. */
+/**
+ * A site's task goes to that site's room and the organizers (and chair); a unit's to the
+ * organizers and the chair only: attendees and other sites read no board, they get a bare revision.
+ */
 function taskEvent(action: string, task: TaskView): MeetingChangeEvent {
-  return { type: 'task.changed', ...(task.assignee.kind === 'site' ? { siteId: task.assignee.id } : {}), payload: { action, task } };
+  return { type: 'task.changed', ...(task.assignee.kind === 'site' ? { siteId: task.assignee.id } : { audience: 'desk' as const }), payload: { action, task } };
 }
 
 /** A directive stamped with `revision`, refused if a newer change got there first. */
@@ -301,10 +304,20 @@ export async function removeTask(actor: Actor, input: unknown): Promise<{ id: st
   return { id: data.taskId };
 }
 
+/** Whether an assignee (not the meeting's organizers) may move a task from `from` to `to`: forward or staying. */
+export function assigneeMayMove(from: TaskStatus, to: TaskStatus): boolean {
+  return taskStatuses.indexOf(to) >= taskStatuses.indexOf(from);
+}
+
+function organizesMeeting(actor: Actor, meeting: Pick<MeetingRecord, 'unitId'>): boolean {
+  return actor.kind === 'organizer' && organizerCoversUnit(actor, meeting.unitId);
+}
+
 /**
  * The assignee reports on its own task: a progress note, a new status, or both. A site's
  * coordinator link reaches only that site's tasks; an organizer of the assigned unit reaches the
- * unit's tasks in any unit's meeting; the meeting's own organizers reach every task. `now` is
+ * unit's tasks in any unit's meeting; the meeting's own organizers reach every task. An assignee
+ * moves its status forward only (open, in progress, done); the meeting's organizers any way. `now` is
  * the note's time (a seed replays notes of the past).
  */
 export async function reportProgress(actor: Actor, input: unknown, now: Date = new Date()): Promise<TaskView> {
@@ -318,6 +331,8 @@ export async function reportProgress(actor: Actor, input: unknown, now: Date = n
   if (right === 'hidden' || !task) throw new NotFound('followup.task.notFound');
   if (right === 'otherAssignee') throw new Forbidden('followup.task.notYours');
   if (data.text === undefined && data.status === undefined) throw new Invalid({ text: { key: 'followup.task.nothingToSave' } });
+  // An assignee moves its task forward only: reopening a done task (or one under way) is the meeting's organizers' call.
+  if (data.status !== undefined && !organizesMeeting(actor, meeting) && !assigneeMayMove(task.status as TaskStatus, data.status)) throw new Conflict('followup.task.backwards', { status: task.status });
   const { stillOpen } = requireOpen(meeting, closedKey);
   const update: { $set?: Record<string, unknown>; $push?: Record<string, unknown> } = {};
   if (data.status !== undefined) update.$set = { status: data.status };

@@ -2,7 +2,7 @@
 // assignee's own tasks (/my/tasks: a site coordinator's link, an organizer's unit) and the JSON
 // API. Every change is one call into ./actions.ts; who may do what is decided there.
 import { Router, type Request, type Response } from 'express';
-import { addDirective, assignDirective, editDirective, moveDirective, removeDirective, removeTask, reorderDirectives, reportProgress, updateTask } from './actions.js';
+import { addDirective, assigneeMayMove, assignDirective, editDirective, moveDirective, removeDirective, removeTask, reorderDirectives, reportProgress, updateTask } from './actions.js';
 import { getMyTasks, getTaskBoard } from './queries.js';
 import { taskStatuses } from './model.js';
 import { setFlash, takeFlash } from '../lib/flash.js';
@@ -50,7 +50,8 @@ async function renderMyTasks(req: Request, res: Response) {
   const tasks = await getMyTasks(actorOf(res));
   res.render('followup/mine', {
     title: translate(res, 'followup.mine.title'),
-    tasks: tasks.map((task) => ({ ...task, statusOptions: statusOptions(task.status) })),
+    // The assignee's page offers the moves an assignee may make (forward); the board offers every one.
+    tasks: tasks.map((task) => ({ ...task, statusOptions: statusOptions(task.status).filter((option) => assigneeMayMove(task.status, option.value)) })),
     ...takeFlash(req),
   });
 }

@@ -10,10 +10,15 @@ export interface DomainEvent {
   revision: number;
   /** Present when only one site's room may see the payload. */
   siteId?: string;
-  /** Only organizers of the meeting's unit may see the payload (minutes, drafts); the rest get a bare revision. */
-  audience?: 'organizers';
+  /**
+   * Who else may see the payload; the rest get a bare revision. `organizers`: organizers of the
+   * meeting's unit only (minutes, drafts). `desk`: the organizers and the chair (a unit's task).
+   */
+  audience?: EventAudience;
   payload: unknown;
 }
+
+export type EventAudience = 'organizers' | 'desk';
 
 const bus = new EventEmitter();
 bus.setMaxListeners(100);

@@ -4,7 +4,7 @@
 import type { Types, UpdateQuery } from 'mongoose';
 import { MeetingModel, type Meeting } from './model.js';
 import { NotFound } from '../lib/errors.js';
-import { publish } from '../lib/events.js';
+import { publish, type EventAudience } from '../lib/events.js';
 import { recordAudit, type AuditNote } from '../audit/record.js';
 
 export type MeetingRecord = Meeting & { _id: Types.ObjectId; createdAt?: Date; updatedAt?: Date };
@@ -14,8 +14,11 @@ export interface MeetingChangeEvent {
   type: string;
   /** Present when only one site's room may see the payload. */
   siteId?: string;
-  /** Only organizers of the meeting's unit may see the payload (minutes); other screens get a bare `revision`. */
-  audience?: 'organizers';
+  /**
+   * Only organizers of the meeting's unit (`organizers`: minutes) or the organizers and the chair
+   * (`desk`: a unit's task) may see the payload; other screens get a bare `revision`.
+   */
+  audience?: EventAudience;
   payload: unknown;
 }
 

@@ -240,8 +240,8 @@ const toldWholeMeeting = new BoundedMap<string, number>(1_000);
 
 /**
  * Site-scoped events go to that site, the organizers (and the attendee a record is about);
- * organizers-only events (minutes, summary drafts) to the unit's organizers (not the chair); the
- * rest to the whole meeting. Every screen learns every revision: those that may not see a
+ * organizers-only events (minutes, summary drafts) to the unit's organizers (not the chair); desk
+ * events (a unit's task) to the organizers and the chair; the rest to the whole meeting. Every screen learns every revision: those that may not see a
  * site-scoped event get `{ type: 'revision', payload: null }` instead, so no screen sees a false gap.
  */
 function fanOut(io: Server, event: DomainEvent): void {
@@ -251,7 +251,8 @@ function fanOut(io: Server, event: DomainEvent): void {
     toldWholeMeeting.set(event.meetingId, event.revision);
     return;
   }
-  const rooms = event.audience === 'organizers' ? [unitOrganizersRoom(event.meetingId)] : [siteRoom(event.meetingId, event.siteId!), organizersRoom(event.meetingId)];
+  const rooms =
+    event.audience === 'organizers' ? [unitOrganizersRoom(event.meetingId)] : event.audience === 'desk' ? [organizersRoom(event.meetingId)] : [siteRoom(event.meetingId, event.siteId!), organizersRoom(event.meetingId)];
   const aboutAttendee = (event.payload as { record?: { attendeeId?: string } } | null)?.record?.attendeeId;
   if (event.type === 'attendance.changed' && aboutAttendee) rooms.push(askerRoom({ kind: 'attendee', id: aboutAttendee }));
   io.to(rooms).emit('event', message);

@@ -7,6 +7,7 @@ import './messages.js';
 import { Types } from 'mongoose';
 import { AttendanceModel } from '../attendance/model.js';
 import { AttendeeModel, attendeeRoles, type AttendeeRole } from '../attendees/model.js';
+import { RsvpModel } from '../calendar/model.js';
 import { SiteModel } from '../sites/model.js';
 import { scheduleTimes } from '../agenda/model.js';
 import { loadAgendaItems, type AgendaLiveState } from '../agenda/live-view.js';
@@ -19,9 +20,11 @@ import { Forbidden } from '../lib/errors.js';
 import { BoundedMap } from '../lib/bounded-map.js';
 
 /**
- * One line of the report. `expected` counts invited people (walk-ins are not invited); `present`,
- * `absent` and `pending` split them: came (including those who left early), reported absent, and
- * never marked. `late` and `leftEarly` count everyone who came, walk-ins included; `walkIns` counts
+ * One line of the report. `expected` counts invited people (walk-ins are not invited) less those
+ * who declined the invitation, as the day's counts do (live/counts.ts); `present`, `absent` and
+ * `pending` split them: came (including those who left early), reported absent, and never marked.
+ * One who declined and came anyway (or was marked absent) counts as present (absent) without
+ * lowering `pending`. `late` and `leftEarly` count everyone who came, walk-ins included; `walkIns` counts
  * walk-ins who came. `absentBy` splits `absent` by the reason given.
  */
 export interface AttendanceFigures {
@@ -159,8 +162,11 @@ function addState(figures: AttendanceFigures, row: StateRow['_id'], count: numbe
   if (row.status === 'leftEarly') figures.leftEarly += count;
 }
 
+/** Per line: people who declined but have a state (present, left early, absent) all the same. */
+const declinedResolved = new WeakMap<AttendanceFigures, number>();
+
 function finish<T extends AttendanceFigures>(figures: T): T {
-  figures.pending = Math.max(0, figures.expected - figures.present - figures.absent);
+  figures.pending = Math.max(0, figures.expected - (figures.present + figures.absent - (declinedResolved.get(figures) ?? 0)));
   figures.attended = figures.present + figures.walkIns;
   figures.rate = figures.expected > 0 ? Math.round((figures.present * 100) / figures.expected) : 0;
   return figures;
@@ -231,12 +237,26 @@ export async function getAttendanceReport(actor: Actor, meetingId: string, optio
 /** Reports by meeting and revision; concurrent viewers of one revision share one computation. */
 const reportCache = new BoundedMap<string, Promise<Omit<AttendanceReport, 'meeting'>>>(50, { ttlMs: 60_000 });
 
+/**
+ * Invited people who declined the invitation (RSVP), with where they would have counted and
+ * whether they have a state anyway. Read by index (declines are few; the roster's own rule).
+ */
+async function declinedPeople(meetingId: Types.ObjectId): Promise<Array<{ siteId: Types.ObjectId; organization: string; role: string; resolved: boolean }>> {
+  const declines = await RsvpModel.find({ meetingId, response: 'declined' }, { attendeeId: 1 }).lean();
+  if (declines.length === 0) return [];
+  const people = await AttendeeModel.find({ _id: { $in: declines.map((rsvp) => rsvp.attendeeId) }, meetingId, walkIn: { $ne: true } }, { siteId: 1, organization: 1, role: 1 }).lean();
+  const resolved = await AttendanceModel.find({ meetingId, attendeeId: { $in: people.map((person) => person._id) }, status: { $in: ['present', 'leftEarly', 'absent'] } }, { attendeeId: 1 }).lean();
+  const resolvedIds = new Set(resolved.map((record) => String(record.attendeeId)));
+  return people.map((person) => ({ siteId: person.siteId, organization: person.organization ?? '', role: person.role, resolved: resolvedIds.has(String(person._id)) }));
+}
+
 async function computeReport(meeting: MeetingRecord): Promise<Omit<AttendanceReport, 'meeting'>> {
   const id = new Types.ObjectId(String(meeting._id));
-  const [sites, invited, states, agenda] = await Promise.all([
+  const [sites, invited, states, declined, agenda] = await Promise.all([
     SiteModel.find({ meetingId: id }, { name: 1, isMain: 1, order: 1 }).sort({ order: 1, _id: 1 }).lean(),
     AttendeeModel.aggregate<InvitedRow>(invitedPipeline(id)),
     AttendanceModel.aggregate<StateRow>(statesPipeline(id)),
+    declinedPeople(id),
     agendaReport(meeting),
   ]);
 
@@ -256,6 +276,14 @@ async function computeReport(meeting: MeetingRecord): Promise<Omit<AttendanceRep
   for (const row of states) {
     const lines = [totals, site(row._id.siteId), organization(row._id.organization.trim()), role(row._id.role)];
     for (const line of lines) if (line) addState(line, row._id, row.count);
+  }
+  for (const person of declined) {
+    const lines = [totals, site(person.siteId), organization(person.organization.trim()), role(person.role)];
+    for (const line of lines) {
+      if (!line) continue;
+      line.expected -= 1;
+      if (person.resolved) declinedResolved.set(line, (declinedResolved.get(line) ?? 0) + 1);
+    }
   }
 
   return {

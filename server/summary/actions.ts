@@ -108,9 +108,12 @@ export async function publishSummary(actor: Actor, input: unknown): Promise<Summ
   return result;
 }
 
+/** Takes the article down; allowed whatever the meeting's status (a cancelled meeting's article too). */
 export async function unpublishSummary(actor: Actor, input: unknown): Promise<SummaryView> {
   const data = parseInput(unpublishSchema, input);
-  const { meeting, organizer, stillOpen } = await organizerMeeting(actor, data.meetingId);
+  const meeting = await loadSummaryMeeting(actor, data.meetingId);
+  const organizer = actor as Organizer;
+  const { stillOpen } = requireOpen(meeting, {});
   const current = await load(meeting, data.locale);
   if (!current?.published) return summaryView(data.locale, current);
   const { result } = await commitMeetingChange({

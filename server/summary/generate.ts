@@ -53,8 +53,10 @@ export async function generateArticle(meeting: MeetingRecord, locale: Locale): P
   if (others.length > 0) opening += ` ${t(locale, 'summary.article.sites', { count: others.length, sites: listOf(others, locale) })}`;
   paragraphs.push(opening);
 
-  if (totals.expected > 0 || totals.present > 0) {
-    let figures = totals.present > 0 ? t(locale, 'summary.article.attendance', { present: totals.present, expected: totals.expected, sites: Math.max(sites.length, 1) }) : t(locale, 'summary.article.invited', { expected: totals.expected, sites: Math.max(sites.length, 1) });
+  // Everyone invited who came, those who left early included (the report's "present").
+  const came = totals.present + totals.leftEarly;
+  if (totals.expected > 0 || came > 0) {
+    let figures = came > 0 ? t(locale, 'summary.article.attendance', { present: came, expected: totals.expected, sites: Math.max(sites.length, 1) }) : t(locale, 'summary.article.invited', { expected: totals.expected, sites: Math.max(sites.length, 1) });
     if (totals.walkIns > 0) figures += ` ${t(locale, 'summary.article.walkIns', { count: totals.walkIns })}`;
     paragraphs.push(figures);
   }

@@ -37,7 +37,11 @@ export async function loadSummaryMeeting(actor: Actor, meetingId: string): Promi
 }
 
 /** The article in `locale` as the editor shows it: the saved draft, or one generated now. */
-export async function getSummary(actor: Actor, meetingId: string, locale: Locale): Promise<{ meeting: MeetingRecord; summary: SummaryView; versions: Array<{ version: number; text: string; at: string; by: string }> }> {
+export async function getSummary(
+  actor: Actor,
+  meetingId: string,
+  locale: Locale,
+): Promise<{ meeting: MeetingRecord; summary: SummaryView; versions: Array<{ version: number; text: string; at: string; by: string }>; publishedText: string | null }> {
   const meeting = await loadSummaryMeeting(actor, meetingId);
   const article = await SummaryArticleModel.findOne({ meetingId: meeting._id, locale }).lean<SummaryArticleRecord>();
   const versions = article ? await SummaryVersionModel.find({ meetingId: meeting._id, locale }).sort({ version: -1 }).limit(100).lean<SummaryVersionRecord[]>() : [];
@@ -45,6 +49,8 @@ export async function getSummary(actor: Actor, meetingId: string, locale: Locale
     meeting,
     summary: summaryView(locale, article, article ? '' : await generateArticle(meeting, locale)),
     versions: versions.map((entry) => ({ version: entry.version, text: entry.text ?? '', at: entry.at.toISOString(), by: entry.by?.name ?? '' })),
+    /** The text the public page shows (kept with the publication: the versions listed are the latest only). */
+    publishedText: article?.published ? (article.published.text ?? '') : null,
   };
 }
 

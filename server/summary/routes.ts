@@ -15,7 +15,7 @@ const editorPath = (meetingId: string) => `/meetings/${meetingId}/summary`;
 /** The editor; after a refused save, with the text that was sent and why it was refused. */
 async function renderEditor(req: Request, res: Response, refused?: { text: string; message: string }) {
   const locale = localeOf(res);
-  const { meeting, summary, versions } = await getSummary(actorOf(res), req.params.meetingId as string, locale);
+  const { meeting, summary, versions, publishedText } = await getSummary(actorOf(res), req.params.meetingId as string, locale);
   const meetingId = String(meeting._id);
   const publicPath = `/p/${meeting.publicId}/summary`;
   const at = (iso: string | null) => (iso ? formatDateTime(new Date(iso), meeting.timeZone, locale) : '');
@@ -29,7 +29,7 @@ async function renderEditor(req: Request, res: Response, refused?: { text: strin
     updatedAt: at(summary.updatedAt),
     publishedAt: summary.published ? at(summary.published.at) : '',
     preview: renderArticle(summary.text),
-    snippet: summary.published ? articleSnippet(versions.find((entry) => entry.version === summary.published!.version)?.text ?? summary.text, { locale, source: absoluteUrl(req, publicPath), sourceLabel: translate(res, 'summary.public.source', { meeting: meeting.title }) }) : '',
+    snippet: publishedText !== null ? articleSnippet(publishedText, { locale, source: absoluteUrl(req, publicPath), sourceLabel: translate(res, 'summary.public.source', { meeting: meeting.title }) }) : '',
     publicPath,
     versions: versions.map((entry) => ({ ...entry, at: at(entry.at) })),
     ...takeFlash(req),

@@ -99,6 +99,7 @@ export async function moveMeetingToUnit(actor: Actor, input: unknown): Promise<M
   const { meeting } = await commitMeetingChange({
     meetingId,
     update: { $set: { unitId } },
+    audit: { actor },
     events: (_result, _revision, stored) => [{ type: 'meeting.updated', payload: { id: String(stored._id), unitId, changed: ['unitId'] } }],
   });
   return meeting;

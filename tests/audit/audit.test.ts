@@ -8,7 +8,9 @@ import { HttpClient } from '../helpers/http.js';
 import { testUnit } from '../helpers/database.js';
 import { createMeeting } from '../../server/meetings/actions.js';
 import { addSite } from '../../server/sites/actions.js';
-import { addUnit } from '../../server/units/actions.js';
+import { addUnit, moveMeetingToUnit } from '../../server/units/actions.js';
+import { commitImport, previewImport } from '../../server/attendees/import.js';
+import { AttendeeModel } from '../../server/attendees/model.js';
 import { inviteAccount } from '../../server/accounts/actions.js';
 import { addAgendaItem } from '../../server/agenda/actions.js';
 import { createAttendee } from '../../server/attendees/actions.js';
@@ -128,5 +130,29 @@ describe('the audit trail', () => {
     await recordAudit(meetingId, last.revision, { actor: app.organizer, detail: 'lần hai' }, ['minutes.changed']);
     expect(await AuditEntryModel.countDocuments({ meetingId })).toBe(55);
     expect((await AuditEntryModel.findOne({ meetingId, revision: last.revision }).lean())!.detail).toBe('Thảo luận');
+  });
+});
+
+describe('changes that used to leave no entry', () => {
+  it('an attendee list imported from a file, an attendee declining and the meeting handed to another unit each name who did it', async () => {
+    const meeting = await createMeeting(app.organizer, { title: 'Hội nghị nhập danh sách', start: '2027-06-29T08:00', end: '2027-06-29T11:00', status: 'scheduled', unitId: testUnit.id });
+    const meetingId = String(meeting._id);
+    await addSite(app.organizer, { meetingId, name: 'Văn phòng UBND Tỉnh', isMain: true });
+    const csv = 'Họ và tên,Chức vụ,Đơn vị,Email,Điểm cầu\nNguyễn Văn Hùng,Giám đốc,Sở Khoa học và Công nghệ,hung@example.vn,Văn phòng UBND Tỉnh\nLê Thị Thu Hà,Phó Giám đốc,Sở Tài chính,ha@example.vn,Văn phòng UBND Tỉnh\n';
+    const preview = await previewImport(app.organizer, meetingId, { originalname: 'dai-bieu.csv', buffer: Buffer.from(csv, 'utf8'), size: Buffer.byteLength(csv) });
+    expect(preview).toMatchObject({ total: 2, bad: 0 });
+    const imported = await commitImport(app.organizer, { meetingId, draftId: preview.draftId });
+    expect(await AuditEntryModel.findOne({ meetingId, revision: imported.revision }).lean()).toMatchObject({ actor: { kind: 'organizer', name: 'Nguyễn Thị Tổ Chức' }, events: ['attendee.imported'] });
+
+    const hung = await AttendeeModel.findOne({ meetingId, fullName: 'Nguyễn Văn Hùng' }).lean();
+    const declined = await HttpClient.withBearer(app.baseUrl, hung!.accessToken).json('POST', '/api/v1/my/rsvp', { response: 'declined', reason: 'Đi công tác' });
+    expect(declined.status).toBe(200);
+    const afterRsvp = (await MeetingModel.findById(meetingId, { revision: 1 }).lean())!.revision;
+    expect(await AuditEntryModel.findOne({ meetingId, revision: afterRsvp }).lean()).toMatchObject({ actor: { kind: 'attendee', name: 'Nguyễn Văn Hùng' }, events: expect.arrayContaining(['attendee.rsvp']) });
+
+    const other = await addUnit(app.organizer, { name: 'Sở Tài chính' });
+    await moveMeetingToUnit(app.organizer, { meetingId, unitId: String(other._id) });
+    const afterMove = (await MeetingModel.findById(meetingId, { revision: 1 }).lean())!.revision;
+    expect(await AuditEntryModel.findOne({ meetingId, revision: afterMove }).lean()).toMatchObject({ actor: { kind: 'organizer', name: 'Nguyễn Thị Tổ Chức' }, events: ['meeting.updated'] });
   });
 });

@@ -31,6 +31,11 @@ describe('the printable attendance report', () => {
     const day = await endedMeetingWith(app.organizer, 300, { unitId: testUnit.id });
     const context = await browser.newContext({ viewport: { width: a4PrintableWidth, height: 1100 }, locale: 'vi-VN' });
     const page = await context.newPage();
+    // The page's styles come from the app's stylesheet: the Content-Security-Policy blocks inline ones.
+    const blocked: string[] = [];
+    page.on('console', (message) => {
+      if (message.type() === 'error' && message.text().includes('Content Security Policy')) blocked.push(message.text());
+    });
     await page.goto(`${app.baseUrl}/login`);
     await page.fill('input[name="email"]', organizerCredentials.email);
     await page.fill('input[name="password"]', organizerCredentials.password);
@@ -58,6 +63,7 @@ describe('the printable attendance report', () => {
         exportsShown: getComputedStyle(document.querySelector('.report-actions')!).display !== 'none',
       };
     }, a4PrintableWidth);
+    expect(blocked).toEqual([]);
     expect(layout.tooWide).toEqual([]);
     expect(layout.scrollWidth).toBeLessThanOrEqual(a4PrintableWidth);
     expect(layout).toMatchObject({ heading: 'Báo cáo điểm danh', lang: 'vi', chartRows: 13, navShown: false, exportsShown: false });
