@@ -75,10 +75,13 @@ describe('Content-Security-Policy', () => {
     expect(policy).not.toContain('unsafe-inline');
     expect(policy).not.toContain('unsafe-eval');
     const directives = Object.fromEntries(policy.split(';').map((part) => part.trim().split(/\s+/)).map(([name, ...sources]) => [name, sources]));
-    expect(directives['script-src']).toEqual(["'self'"]);
+    // Scripts: our own files, and exactly the two slow-link pages' inlined bundles by their hash.
+    const { inlineScript, inlinedScripts } = await import('../../server/assets.js');
+    const { createHash } = await import('node:crypto');
+    const scriptHashes = inlinedScripts.map((entry) => `'sha256-${createHash('sha256').update(inlineScript(entry)).digest('base64')}'`);
+    expect(directives['script-src']).toEqual(["'self'", ...scriptHashes]);
     expect(directives['style-src'][0]).toBe("'self'");
     const inline = /<style>([\s\S]*?)<\/style>/.exec(wall.text)![1];
-    const { createHash } = await import('node:crypto');
     expect(directives['style-src']).toContain(`'sha256-${createHash('sha256').update(inline, 'utf8').digest('base64')}'`);
   });
 
