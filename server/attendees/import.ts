@@ -6,7 +6,7 @@ import { Types } from 'mongoose';
 import { z } from 'zod';
 import { requireOrganizer, type Actor } from '../lib/actor.js';
 import { Invalid, NotFound, isDuplicateKeyError } from '../lib/errors.js';
-import { isObjectIdString } from '../lib/input.js';
+import { cleanName, isObjectIdString } from '../lib/input.js';
 import { objectId, parseInput } from '../lib/validation.js';
 import { loadMeetingFor, requireOpenMeeting } from '../meetings/guard.js';
 import { commitMeetingChange } from '../meetings/revision.js';
@@ -122,7 +122,7 @@ export async function commitImport(actor: Actor, input: unknown): Promise<{ inse
     return {
       _id: new Types.ObjectId(),
       meetingId: new Types.ObjectId(meetingId),
-      fullName: row.values.fullName.trim(),
+      fullName: String(cleanName(row.values.fullName)),
       position: row.values.position.trim(),
       organization: row.values.organization.trim(),
       ...(email ? { email } : {}),
