@@ -120,6 +120,15 @@ describe('careless input through actions and pages', () => {
     expect(Object.keys(api.json.error.fields)).toEqual(['fullName']);
   });
 
+  it('a search pasted with a zero-width space, a soft hyphen or a word joiner still finds the people it names', async () => {
+    for (const q of ['nguyen\u200b', '\u200bNguyễn', 'Nguy\u00adễn', 'nguyễn\u2060 văn']) {
+      const page = await organizer.getJson(`/api/v1/meetings/${meetingId}/attendees?q=${encodeURIComponent(q)}`);
+      expect(page.json.total, JSON.stringify(q)).toBe(3);
+    }
+    // Nothing visible typed is no search: the whole list, not an empty one.
+    expect((await organizer.getJson(`/api/v1/meetings/${meetingId}/attendees?q=${encodeURIComponent('\u200b')}`)).json.total).toBe(4);
+  });
+
   it('a 300-character search, or q= given twice, shows results instead of an error page', async () => {
     const long = await organizer.get(`/meetings/${meetingId}/attendees?q=${encodeURIComponent(`nguyen ${'x'.repeat(300)}`)}`);
     expect(long.status).toBe(200);
