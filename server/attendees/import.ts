@@ -36,7 +36,8 @@ export async function previewImport(actor: Actor, meetingId: string, file: Uploa
   const draft = await ImportDraftModel.create({
     meetingId,
     createdBy: organizer.userId,
-    filename: file.originalname.normalize('NFC').slice(0, 200),
+    // Shown in the preview's heading and sent to the meeting's screens: no bidi override may reorder them.
+    filename: String(cleanName(file.originalname)).slice(0, 200),
     columns: parsed.columns,
     ignoredColumns: parsed.ignoredColumns,
     rows: parsed.rows.map(({ row, values }) => ({ row, ...values })),
