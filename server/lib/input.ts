@@ -21,8 +21,10 @@ const visibleCharacter = /[\p{L}\p{N}\p{P}\p{S}]/u;
 const invisibleCharacters = /[\p{Cc}\p{Cf}\p{Default_Ignorable_Code_Point}\u2800]/gu;
 /** Bidi embeddings, overrides and isolates: in a name they only reorder what follows it on screen. */
 const bidiControls = /[\u202A-\u202E\u2066-\u2069]/g;
-// At the ends: blanks, format characters and the fillers (not variation selectors: an emoji keeps its style).
-const invisibleEdges = /^[\s\p{Cf}\u034F\u115F\u1160\u17B4\u17B5\u2800\u3164\uFFA0]+|[\s\p{Cf}\u034F\u115F\u1160\u17B4\u17B5\u2800\u3164\uFFA0]+$/gu;
+// At the ends: blanks, format characters and the fillers (not variation selectors: an emoji keeps
+// its style). The combining fillers (U+034F, U+17B4-5) stand outside the class, as marks do.
+const edgeInvisible = '(?:[\\s\\p{Cf}\\u115F\\u1160\\u2800\\u3164\\uFFA0]|\\u034F|\\u17B4|\\u17B5)';
+const invisibleEdges = new RegExp(`^${edgeInvisible}+|${edgeInvisible}+$`, 'gu');
 
 /** True when a person could read something in `text` (a name of zero-width spaces is no name). */
 export function hasVisibleCharacter(text: string): boolean {
