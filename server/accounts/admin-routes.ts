@@ -3,6 +3,7 @@
 import { Router, type Request, type Response } from 'express';
 import { acceptInvitation, findInvitation, invitationLifetimeMs, inviteAccount, resetAccess, setAccountDisabled, updateAccount, type Invitation } from './actions.js';
 import { listAccounts } from './queries.js';
+import { regenerate } from './routes.js';
 import { addUnit, renameUnit } from '../units/actions.js';
 import { listUnits } from '../units/queries.js';
 import { setFlash, takeFlash } from '../lib/flash.js';
@@ -172,7 +173,7 @@ export function adminRoutes(): Router {
     if (!user) return res.status(404).render('accounts/invite', { title: translate(res, 'accounts.invitationTitle'), errors: {} });
     try {
       const accepted = await acceptInvitation({ token: req.params.token, password: (req.body as Body | undefined)?.password });
-      await new Promise<void>((resolve, reject) => req.session.regenerate((error) => (error ? reject(error) : resolve())));
+      await regenerate(req);
       req.session.userId = accepted.id;
       req.session.accessVersion = accepted.accessVersion;
       res.redirect(303, '/meetings');

@@ -134,7 +134,7 @@ function describeActor(res: Response, actor: Actor): string {
 }
 
 /** A fresh session id at every sign-in (no session fixation); the old session's sockets close. */
-async function regenerate(req: Request): Promise<void> {
+export async function regenerate(req: Request): Promise<void> {
   const previous = req.sessionID;
   await new Promise<void>((resolve, reject) => req.session.regenerate((error) => (error ? reject(error) : resolve())));
   sessionEnded(previous);

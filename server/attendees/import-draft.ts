@@ -4,7 +4,7 @@
 import './messages.js';
 import { Schema, model } from 'mongoose';
 import type { MessageParams } from '../lib/i18n.js';
-import { isObjectIdString } from '../lib/input.js';
+import { cleanName, isObjectIdString } from '../lib/input.js';
 import { NotFound } from '../lib/errors.js';
 import { SiteModel } from '../sites/model.js';
 import { fieldSchemas, phonePattern } from './actions.js';
@@ -158,7 +158,8 @@ export async function checkRows(meetingId: string, rows: Array<{ row: number; va
     for (const [column, limit] of Object.entries(lengthLimits) as Array<[ImportColumn, number]>) {
       if (values[column].length > limit) problems.push({ field: column, key: 'attendees.import.tooLong', params: { column } });
     }
-    if (!values.fullName.trim()) problems.push({ field: 'fullName', key: 'attendees.import.missingName' });
+    // The same rule as a name typed in the form: a cell of zero-width spaces or fillers is no name.
+    if (!cleanName(values.fullName)) problems.push({ field: 'fullName', key: 'attendees.import.missingName' });
 
     const email = values.email.trim().toLowerCase();
     if (email) {

@@ -2,6 +2,7 @@
 // and the limits that keep a hostile file cheap. Pure (no database): it runs in a worker thread
 // (import-worker.ts), and its quick checks (size, type, the zip's own directory) run before that.
 import { Readable } from 'node:stream';
+import { inflateRawSync } from 'node:zlib';
 import { parse as parseCsv } from 'csv-parse/sync';
 import ExcelJS from 'exceljs';
 import { BadRequest, TooLarge } from '../lib/errors.js';
@@ -137,7 +138,25 @@ function cellText(value: ExcelJS.CellValue): string {
  * attendee list never needs it) and directories promising more than maxUnpackedBytes.
  */
 export function inspectZip(buffer: Buffer): { entries: number; unpackedBytes: number } {
-  const unreadable = (reason: string) => new BadRequest('attendees.import.unreadable', { reason });
+  const entries = zipDirectory(buffer);
+  const unpackedBytes = entries.reduce((sum, entry) => sum + entry.size, 0);
+  if (unpackedBytes > maxUnpackedBytes) throw unpackedTooLarge();
+  return { entries: entries.length, unpackedBytes };
+}
+
+interface ZipEntry {
+  method: number;
+  compressedSize: number;
+  /** What the directory says the entry unpacks to (a hostile file may understate it). */
+  size: number;
+  localOffset: number;
+}
+
+const unreadableZip = (reason: string) => new BadRequest('attendees.import.unreadable', { reason });
+const unpackedTooLarge = () => new TooLarge('attendees.import.unpackedTooLarge', { maxMb: maxUnpackedBytes / 2 ** 20 });
+
+/** The zip's central directory, read without inflating anything. */
+function zipDirectory(buffer: Buffer): ZipEntry[] {
   const floor = Math.max(0, buffer.length - 22 - 0xffff);
   let end = -1;
   for (let at = buffer.length - 22; at >= floor; at--) {
@@ -146,23 +165,48 @@ export function inspectZip(buffer: Buffer): { entries: number; unpackedBytes: nu
       break;
     }
   }
-  if (end < 0) throw unreadable('not a complete XLSX (zip) file');
-  const entries = buffer.readUInt16LE(end + 10);
+  if (end < 0) throw unreadableZip('not a complete XLSX (zip) file');
+  const count = buffer.readUInt16LE(end + 10);
   const directorySize = buffer.readUInt32LE(end + 12);
   const directoryOffset = buffer.readUInt32LE(end + 16);
-  if (entries === 0xffff || directoryOffset === 0xffffffff || entries > maxZipEntries) throw new TooLarge('attendees.import.unpackedTooLarge', { maxMb: maxUnpackedBytes / 2 ** 20 });
-  if (directoryOffset + directorySize > end) throw unreadable('damaged zip directory');
-  let unpackedBytes = 0;
+  if (count === 0xffff || directoryOffset === 0xffffffff || count > maxZipEntries) throw unpackedTooLarge();
+  if (directoryOffset + directorySize > end) throw unreadableZip('damaged zip directory');
+  const entries: ZipEntry[] = [];
   let at = directoryOffset;
-  for (let index = 0; index < entries; index++) {
-    if (at + 46 > end || buffer.readUInt32LE(at) !== 0x02014b50) throw unreadable('damaged zip directory');
+  for (let index = 0; index < count; index++) {
+    if (at + 46 > end || buffer.readUInt32LE(at) !== 0x02014b50) throw unreadableZip('damaged zip directory');
     const size = buffer.readUInt32LE(at + 24);
-    if (size === 0xffffffff) throw new TooLarge('attendees.import.unpackedTooLarge', { maxMb: maxUnpackedBytes / 2 ** 20 });
-    unpackedBytes += size;
+    if (size === 0xffffffff) throw unpackedTooLarge();
+    entries.push({ method: buffer.readUInt16LE(at + 10), compressedSize: buffer.readUInt32LE(at + 20), size, localOffset: buffer.readUInt32LE(at + 42) });
     at += 46 + buffer.readUInt16LE(at + 28) + buffer.readUInt16LE(at + 30) + buffer.readUInt16LE(at + 32);
   }
-  if (unpackedBytes > maxUnpackedBytes) throw new TooLarge('attendees.import.unpackedTooLarge', { maxMb: maxUnpackedBytes / 2 ** 20 });
-  return { entries, unpackedBytes };
+  return entries;
+}
+
+/**
+ * What the entries really unpack to, inflated with a cap before the reader sees the file (in the
+ * worker): a directory that understates its sizes passes inspectZip, and a streaming reader
+ * would inflate all of it, so the real total must stay within maxUnpackedBytes too.
+ */
+export function checkInflatedSize(buffer: Buffer): void {
+  let left = maxUnpackedBytes;
+  for (const entry of zipDirectory(buffer)) {
+    const local = entry.localOffset;
+    if (local + 30 > buffer.length || buffer.readUInt32LE(local) !== 0x04034b50) throw unreadableZip('damaged zip entry');
+    const start = local + 30 + buffer.readUInt16LE(local + 26) + buffer.readUInt16LE(local + 28);
+    const data = buffer.subarray(start, start + entry.compressedSize);
+    let size = data.length;
+    if (entry.method === 8) {
+      try {
+        size = inflateRawSync(data, { maxOutputLength: Math.max(1, left) }).length;
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') throw unpackedTooLarge();
+        throw unreadableZip((error as Error).message.slice(0, 200));
+      }
+    }
+    left -= size;
+    if (left < 0) throw unpackedTooLarge();
+  }
 }
 
 /**
@@ -228,6 +272,7 @@ export function precheckImportFile(file: UploadedFile): FileKind {
 /** Every row of the file under its column, ready for the draft (the expensive part: run it in a worker). */
 export async function parseImportFile(file: UploadedFile): Promise<ParsedImport> {
   const kind = precheckImportFile(file);
+  if (kind === 'xlsx') checkInflatedSize(file.buffer);
   const sheet = kind === 'xlsx' ? await parseXlsx(file.buffer) : parseCsvText(decodeText(file.buffer));
   const nonEmpty = sheet.records.filter((record) => record.cells.some((cell) => cleanCell(cell) !== ''));
   if (nonEmpty.length === 0) throw new BadRequest('attendees.import.emptyFile');

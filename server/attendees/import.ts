@@ -6,7 +6,7 @@ import { Types } from 'mongoose';
 import { z } from 'zod';
 import { requireOrganizer, type Actor } from '../lib/actor.js';
 import { Invalid, NotFound, isDuplicateKeyError } from '../lib/errors.js';
-import { isObjectIdString } from '../lib/input.js';
+import { cleanName, isObjectIdString } from '../lib/input.js';
 import { objectId, parseInput } from '../lib/validation.js';
 import { loadMeetingFor, requireOpenMeeting } from '../meetings/guard.js';
 import { commitMeetingChange } from '../meetings/revision.js';
@@ -36,7 +36,8 @@ export async function previewImport(actor: Actor, meetingId: string, file: Uploa
   const draft = await ImportDraftModel.create({
     meetingId,
     createdBy: organizer.userId,
-    filename: file.originalname.normalize('NFC').slice(0, 200),
+    // Shown in the preview's heading and sent to the meeting's screens: no bidi override may reorder them.
+    filename: String(cleanName(file.originalname)).slice(0, 200),
     columns: parsed.columns,
     ignoredColumns: parsed.ignoredColumns,
     rows: parsed.rows.map(({ row, values }) => ({ row, ...values })),
@@ -122,7 +123,7 @@ export async function commitImport(actor: Actor, input: unknown): Promise<{ inse
     return {
       _id: new Types.ObjectId(),
       meetingId: new Types.ObjectId(meetingId),
-      fullName: row.values.fullName.trim(),
+      fullName: String(cleanName(row.values.fullName)),
       position: row.values.position.trim(),
       organization: row.values.organization.trim(),
       ...(email ? { email } : {}),

@@ -60,8 +60,10 @@ function receiveFile(req: Request, res: Response): Promise<Express.Multer.File |
   return new Promise((resolve, reject) => {
     upload(req, res, (error: unknown) => {
       if (error instanceof multer.MulterError) {
+        // The other limits (two files, a file under another name, extra fields or parts) are
+        // the form's shape, not the file's content: one message in the asker's language.
         if (error.code === 'LIMIT_FILE_SIZE') reject(new TooLarge('attendees.import.tooLarge', { maxMb: maxImportMb }));
-        else reject(new BadRequest('attendees.import.unreadable', { reason: error.message }));
+        else reject(new BadRequest('attendees.import.oneFile'));
       } else if (error) reject(multipartError());
       else resolve(req.file);
     });

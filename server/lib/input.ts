@@ -13,21 +13,32 @@ export function cleanText(value: unknown): unknown {
   return typeof value === 'string' ? value.normalize('NFC').trim() : value;
 }
 
-// Letters, marks, numbers, punctuation and symbols are visible; spaces, controls, format
-// characters (zero-width space/joiners, BOM, bidi marks) and unassigned code points are not.
-const visibleCharacter = /[\p{L}\p{M}\p{N}\p{P}\p{S}]/u;
-const formatCharacters = /[\p{Cc}\p{Cf}]/gu;
+// Letters, numbers, punctuation and symbols are visible; spaces, controls, format characters
+// (zero-width space/joiners, BOM, bidi marks), the default-ignorable fillers that render as
+// nothing (Hangul fillers U+3164/U+115F, the combining grapheme joiner, variation selectors), the
+// blank Braille pattern U+2800 and combining marks with no letter to sit on are not.
+const visibleCharacter = /[\p{L}\p{N}\p{P}\p{S}]/u;
+const invisibleCharacters = /[\p{Cc}\p{Cf}\p{Default_Ignorable_Code_Point}\u2800]/gu;
+/** Bidi embeddings, overrides and isolates: in a name they only reorder what follows it on screen. */
+const bidiControls = /[\u202A-\u202E\u2066-\u2069]/g;
+// At the ends: blanks, format characters and the fillers (not variation selectors: an emoji keeps
+// its style). The combining fillers (U+034F, U+17B4-5) stand outside the class, as marks do.
+const edgeInvisible = '(?:[\\s\\p{Cf}\\u115F\\u1160\\u2800\\u3164\\uFFA0]|\\u034F|\\u17B4|\\u17B5)';
+const invisibleEdges = new RegExp(`^${edgeInvisible}+|${edgeInvisible}+$`, 'gu');
 
 /** True when a person could read something in `text` (a name of zero-width spaces is no name). */
 export function hasVisibleCharacter(text: string): boolean {
-  return visibleCharacter.test(text.replace(formatCharacters, ''));
+  return visibleCharacter.test(text.replace(invisibleCharacters, ''));
 }
 
-/** Text cleaned for a name: trimmed, NFC, and empty when nothing in it is visible. */
+/**
+ * Text cleaned for a name: NFC, without bidi overrides, trimmed of blanks and invisible
+ * characters at both ends, and empty when nothing in it is visible.
+ */
 export function cleanName(value: unknown): unknown {
   const cleaned = cleanText(value);
   if (typeof cleaned !== 'string') return cleaned;
-  return hasVisibleCharacter(cleaned) ? cleaned.replace(/^[\s\p{Cf}]+|[\s\p{Cf}]+$/gu, '') : '';
+  return hasVisibleCharacter(cleaned) ? cleaned.replace(bidiControls, '').replace(invisibleEdges, '') : '';
 }
 
 const decimalInteger = /^[+-]?\d+$/;

@@ -4,6 +4,9 @@ import { randomBytes } from 'node:crypto';
 /** "Nguyễn Văn Đức" -> "nguyen van duc": what a user types on a phone without a Vietnamese keyboard. */
 export function searchKey(text: string): string {
   return text
+    // Invisible characters (zero-width spaces and joiners, soft hyphens, bidi marks) that a name or
+    // a search pasted from a chat or a document carries: "nguyen\u200b" must still find "Nguyễn".
+    .replace(/[\p{Cf}\p{Default_Ignorable_Code_Point}]/gu, '')
     .normalize('NFD')
     .replace(/[\u0300-\u036f]/g, '')
     .replace(/đ/g, 'd')

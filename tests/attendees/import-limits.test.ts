@@ -1,7 +1,8 @@
 // A hostile or oversized spreadsheet is refused and changes nothing: an XLSX "bomb" (about 1 MB
 // that unpacks to 400 MB) is refused from its zip directory, before anything is inflated; a real
 // 48,000-row workbook is refused for its row count by the streaming reader in a worker thread;
-// a workbook within the limits imports. How long any of this takes, and whether the sign-in page
+// a workbook whose directory understates its sizes is refused after inflating at most 64 MB with a
+// cap (in the worker); a workbook within the limits imports. How long any of this takes, and whether the sign-in page
 // keeps answering meanwhile, is measured in bench/uploads.ts (timing is no test's business).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import ExcelJS from 'exceljs';
@@ -10,7 +11,7 @@ import type { HttpClient } from '../helpers/http.js';
 import { createMeeting } from '../../server/meetings/actions.js';
 import { AttendeeModel } from '../../server/attendees/model.js';
 import { ImportDraftModel } from '../../server/attendees/import.js';
-import { xlsxBomb, xlsxPromising } from './xlsx-files.js';
+import { xlsxBomb, xlsxPromising, xlsxUnderstating } from './xlsx-files.js';
 
 const xlsxType = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
 let app: TestApp;
@@ -56,6 +57,20 @@ describe('uploading an attendee list', () => {
     const small = await upload(xlsxPromising(1));
     expect(small.status).toBe(400);
     expect(small.json.error.code).not.toBe('too_large');
+  });
+
+  it('a workbook whose directory understates what it unpacks to is refused for what it really unpacks to', async () => {
+    // 80 MB of blank space declared as a few hundred bytes: the directory check believes it, and
+    // a streaming reader would read it all (blank space costs it no memory) and import one row.
+    const liar = xlsxUnderstating(80);
+    expect(liar.length).toBeLessThan(2 * 1024 * 1024);
+    const response = await upload(liar);
+    expect(response.status).toBe(413);
+    expect(response.json.error.message).toBe(bombMessage);
+    expect(await ImportDraftModel.countDocuments({ meetingId })).toBe(0);
+    // The same workbook telling the truth about a small sheet still imports.
+    expect((await upload(xlsxUnderstating(1))).status).toBe(201);
+    await ImportDraftModel.deleteMany({ meetingId });
   });
 
   it('six bombs at once are all refused, and the server still answers', async () => {

@@ -93,3 +93,17 @@ export function xlsxPromising(unpackedMb: number): Buffer {
   const sheet: Entry = { name: 'xl/worksheets/sheet1.xml', data: Buffer.alloc(4096, 0xff), size: unpackedMb * 1024 * 1024, crc: 0 };
   return zip([...workbookParts, sheet]);
 }
+
+/**
+ * A workbook whose directory (and local headers) understate what its sheet unpacks to: about
+ * `unpackedMb` of blank space between a header row and one delegate, declared as a few hundred
+ * bytes. Blank space costs a streaming reader no memory, so only inflating with a cap finds out.
+ */
+export function xlsxUnderstating(unpackedMb: number): Buffer {
+  const head =
+    '<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>' +
+    '<row r="1"><c r="A1" t="inlineStr"><is><t>Họ và tên</t></is></c></row>';
+  const tail = '<row r="2"><c r="A2" t="inlineStr"><is><t>Nguyễn Văn Hùng</t></is></c></row></sheetData></worksheet>';
+  const sheet = repeated('xl/worksheets/sheet1.xml', head, ' '.repeat(1024 * 1024), unpackedMb, tail);
+  return zip([...workbookParts, { ...sheet, size: Buffer.byteLength(head) + Buffer.byteLength(tail) }]);
+}

@@ -63,6 +63,35 @@ describe('a malformed body', () => {
     expect(await response.json()).toEqual({ error: { code: 'bad_request', message: 'The upload is damaged or incomplete. Please choose the file and send it again.' } });
   });
 
+  it('an upload of two files, a file under another field name or too many form fields says so in the asker\'s language, not the parser\'s English', async () => {
+    const boundary = 'bp-boundary';
+    const part = (name: string, body: string, filename?: string) =>
+      `--${boundary}\r\nContent-Disposition: form-data; name="${name}"${filename ? `; filename="${filename}"` : ''}\r\n${filename ? 'Content-Type: text/csv\r\n' : ''}\r\n${body}\r\n`;
+    const list = 'Họ và tên\r\nNguyễn Văn Hùng\r\n';
+    const bodies = {
+      twoFiles: part('file', list, 'a.csv') + part('file', list, 'b.csv'),
+      otherField: part('danh-sach', list, 'a.csv'),
+      manyFields: Array.from({ length: 40 }, (_, index) => part(`f${index}`, 'x')).join('') + part('file', list, 'a.csv'),
+    };
+    const csrf = await organizer.csrfToken();
+    for (const [lang, expected] of [
+      ['vi', 'Vui lòng gửi đúng một tệp danh sách (CSV hoặc Excel) trong biểu mẫu tải lên.'],
+      ['en', 'Please send exactly one list file (CSV or Excel) in the upload form.'],
+    ] as const) {
+      for (const [name, body] of Object.entries(bodies)) {
+        const response = await post(`/api/v1/meetings/${meetingId}/attendees/import?lang=${lang}`, `${body}--${boundary}--\r\n`, {
+          'content-type': `multipart/form-data; boundary=${boundary}`,
+          cookie: organizer.cookieHeader(),
+          'x-csrf-token': csrf,
+          accept: 'application/json',
+        });
+        expect(response.status, name).toBe(400);
+        expect(await response.json(), name).toEqual({ error: { code: 'bad_request', message: expected } });
+      }
+    }
+    expect(unhandled()).toEqual([]);
+  });
+
   it('a form nested deeper than 32 levels, sent anonymously to the sign-in page', async () => {
     const deep = `email${'[a]'.repeat(40)}=x&password=y`;
     const response = await post('/login', deep, { 'content-type': 'application/x-www-form-urlencoded', accept: 'text/html' });

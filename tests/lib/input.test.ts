@@ -42,6 +42,17 @@ describe('cleaning input (lib/input.ts, lib/time.ts)', () => {
     expect(cleanName(' \u200bNguyễn Văn An\u200b ')).toBe('Nguyễn Văn An');
   });
 
+  it('nor is a name of fillers that render as nothing, and bidi overrides are taken out of a name', () => {
+    // Hangul fillers, the blank Braille pattern, the combining grapheme joiner, a lone accent.
+    for (const blank of ['\u3164', '\u115f\u1160', '\u2800\u2800', '\u034f', '\ufe0f', '\u0301']) expect(cleanName(blank), JSON.stringify(blank)).toBe('');
+    expect(cleanName('\u3164Nguyễn Văn An\u2800')).toBe('Nguyễn Văn An');
+    // "A\u202Etxt.exe" shows as "Aexe.txt": the override goes, the letters stay.
+    expect(cleanName('Trần\u202E Văn\u2066 Bình\u2069')).toBe('Trần Văn Bình');
+    // Decomposed Vietnamese is still a name (marks on letters), and an emoji keeps its style.
+    expect(cleanName('Nguye\u0302\u0303n')).toBe('Nguyễn');
+    expect(cleanName('Hội nghị ❤\ufe0f')).toBe('Hội nghị ❤\ufe0f');
+  });
+
   it('integers only as decimal digits', () => {
     expect(decimalIntegerInput('16')).toBe(16);
     expect(decimalIntegerInput(' 16 ')).toBe(16);
@@ -83,6 +94,41 @@ describe('careless input through actions and pages', () => {
     expect(await fieldsOf(createAttendee(app.organizer, { meetingId, fullName: '\u200b\u200b', siteId }))).toHaveProperty('fullName');
     expect(await fieldsOf(addSite(app.organizer, { meetingId, name: 'UBND huyện Tháp Mười', expectedHeadcount: '0x10' }))).toHaveProperty('expectedHeadcount');
     expect((await listAttendees(app.organizer, meetingId)).total).toBe(3);
+  });
+
+  it('an imported row named with zero-width spaces or fillers is a row without a name: the import is refused, nobody is added', async () => {
+    const csv = 'Họ và tên,Email\n\u200b\u200b,zw@example.vn\n\u3164,filler@example.vn\nTrần\u202E Văn Bình,binh@example.vn\n';
+    const upload = await organizer.upload(`/api/v1/meetings/${meetingId}/attendees/import`, 'file', { name: 'danh-sach\u202Evsc.csv', type: 'text/csv', content: csv });
+    expect(upload.status).toBe(201);
+    // The file's name is shown in a heading and sent to every screen of the meeting: no override in it.
+    expect(upload.json.filename).toBe('danh-sachvsc.csv');
+    const problems = upload.json.rows.map((row: { ok: boolean; problems: Array<{ field: string }> }) => [row.ok, row.problems.map((problem) => problem.field)]);
+    expect(problems).toEqual([
+      [false, ['fullName']],
+      [false, ['fullName']],
+      [true, []],
+    ]);
+    const refused = await organizer.json('POST', `/api/v1/meetings/${meetingId}/attendees/import/${upload.json.draftId}/commit`, {});
+    expect(refused.status).toBe(422);
+    expect((await listAttendees(app.organizer, meetingId)).total).toBe(3);
+    // Drop the two nameless rows: the third goes in with its override taken out.
+    for (const row of [2, 3]) expect((await organizer.json('DELETE', `/api/v1/meetings/${meetingId}/attendees/import/${upload.json.draftId}/rows/${row}`)).status).toBe(200);
+    const committed = await organizer.json('POST', `/api/v1/meetings/${meetingId}/attendees/import/${upload.json.draftId}/commit`, {});
+    expect(committed.status).toBe(200);
+    const added = await organizer.getJson(`/api/v1/meetings/${meetingId}/attendees?q=binh`);
+    expect(added.json.items.map((item: { fullName: string }) => item.fullName)).toEqual(['Trần Văn Bình']);
+    const api = await organizer.json('POST', `/api/v1/meetings/${meetingId}/attendees`, { fullName: '\u3164\u2800', siteId });
+    expect(api.status).toBe(422);
+    expect(Object.keys(api.json.error.fields)).toEqual(['fullName']);
+  });
+
+  it('a search pasted with a zero-width space, a soft hyphen or a word joiner still finds the people it names', async () => {
+    for (const q of ['nguyen\u200b', '\u200bNguyễn', 'Nguy\u00adễn', 'nguyễn\u2060 văn']) {
+      const page = await organizer.getJson(`/api/v1/meetings/${meetingId}/attendees?q=${encodeURIComponent(q)}`);
+      expect(page.json.total, JSON.stringify(q)).toBe(3);
+    }
+    // Nothing visible typed is no search: the whole list, not an empty one.
+    expect((await organizer.getJson(`/api/v1/meetings/${meetingId}/attendees?q=${encodeURIComponent('\u200b')}`)).json.total).toBe(4);
   });
 
   it('a 300-character search, or q= given twice, shows results instead of an error page', async () => {

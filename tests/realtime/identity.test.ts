@@ -214,6 +214,20 @@ describe('screens whose credentials stop being valid', () => {
   });
 });
 
+describe('a browser that accepts an organizer invitation while signed in', () => {
+  it("closes the screens of the session it leaves, as signing in does", async () => {
+    const client = await app.signInOrganizer();
+    const joined = open({ extraHeaders: { cookie: client.cookieHeader() } });
+    const idle = open({ extraHeaders: { cookie: client.cookieHeader() } });
+    await Promise.all([connected(joined), connected(idle)]);
+    expect(await join(joined)).toMatchObject({ ok: true });
+    const gone = [disconnection(joined), disconnection(idle)];
+    const invitation = await inviteAccount(app.organizer, { name: 'Lê Văn Mới', email: 'moi@example.vn', role: 'admin' });
+    expect((await client.postForm(`/invite/${invitation.token}`, { password: 'a new password long enough' })).status).toBe(303);
+    expect(await Promise.all(gone)).toEqual(['io server disconnect', 'io server disconnect']);
+  });
+});
+
 describe('sockets from another origin', () => {
   it("a page on another port of the same host cannot ride on the organizer's cookie", async () => {
     const client = await app.signInOrganizer();
