@@ -161,6 +161,7 @@ export function paramsFor(world: World, role: Role, route = ''): Record<string, 
     unitId: world.otherUnitId,
     publicId: world.publicId,
     name: 'meeting:setQuorum',
+    locale: 'vi',
   };
 }
 
