@@ -13,6 +13,7 @@ export const ErrorCodes = {
   PathNotViable: 28,
   ConflictingUpdateOperators: 40,
   CursorNotFound: 43,
+  QueryPlanKilled: 175,
   DocumentValidationFailure: 121,
   CommandNotSupportedOnView: 166,
   NamespaceExists: 48,

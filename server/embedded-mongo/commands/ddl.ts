@@ -124,12 +124,12 @@ export const listCollections: CommandHandler = (command, ctx) => {
   }
   const namespace = `${ctx.db}.$cmd.listCollections`;
   const batchSize = isPlainDocument(command.cursor) ? command.cursor.batchSize : undefined;
-  const { batch, id } = ctx.cursors.open(namespace, entries, batchSize === undefined ? undefined : Number(batchSize));
+  const { batch, id } = ctx.cursors.open(namespace, entries, batchSize === undefined ? undefined : Number(batchSize), false, ctx.session);
   return { cursor: { id, ns: namespace, firstBatch: batch }, ok: 1 };
 };
 
 /** A stable UUID per namespace, so repeated listCollections calls agree. */
-function collectionUuid(db: string, name: string): Binary {
+export function collectionUuid(db: string, name: string): Binary {
   const bytes = Buffer.alloc(16);
   const text = `${db}.${name}`;
   for (let i = 0; i < text.length; i++) bytes[i % 16] = (bytes[i % 16] * 31 + text.charCodeAt(i)) & 0xff;
@@ -187,7 +187,7 @@ export const listIndexes: CommandHandler = (command, ctx) => {
   const collection = ctx.store.existingDatabase(ctx.db)?.get(name);
   if (!collection) throw new MongoServerError('NamespaceNotFound', `ns does not exist: ${ctx.db}.${name}`);
   const namespace = `${ctx.db}.${name}`;
-  const { batch, id } = ctx.cursors.open(namespace, collection.indexes.map((i) => i.spec), undefined);
+  const { batch, id } = ctx.cursors.open(namespace, collection.indexes.map((i) => i.spec), undefined, false, ctx.session);
   return { cursor: { id, ns: namespace, firstBatch: batch }, ok: 1 };
 };
 

@@ -3,7 +3,7 @@ import { MongoLocationError, MongoServerError, errorReply } from '../errors.js';
 import type { Document } from '../values.js';
 import type { Reply } from '../wire.js';
 import * as admin from './admin.js';
-import type { CommandContext, CommandHandler } from './context.js';
+import { sessionName, type CommandContext, type CommandHandler } from './context.js';
 import * as ddl from './ddl.js';
 import { explain } from './explain.js';
 import * as read from './read.js';
@@ -75,6 +75,7 @@ export function runCommand(body: Document, ctx: CommandContext): Reply {
       throw new MongoServerError('IllegalOperation', 'Transaction numbers are only allowed on a replica set member or mongos');
     }
     if (ctx.db === '') throw new MongoLocationError(40571, 'OP_MSG requests require a $db argument');
+    ctx.session = sessionName(body.lsid);
     return handler(body, ctx);
   } catch (err) {
     return errorReply(err);

@@ -1,11 +1,12 @@
 // find, getMore, killCursors, count, distinct and aggregate.
-import { Long } from 'bson';
+import { Long, type UUID } from 'bson';
 import type { Collection } from '../collection.js';
 import { MongoLocationError, MongoServerError, badValue, failedToParse } from '../errors.js';
 import { evaluateLet, mingoError, runPipeline, type CollectionResolver } from '../mingo-bridge.js';
 import { checkHint } from '../hint.js';
 import { checkPipeline } from '../pipeline-checks.js';
 import { explain } from './explain.js';
+import { collectionUuid } from './ddl.js';
 import { compileProjection } from '../projection.js';
 import type { FieldSelection } from '../document-store.js';
 import { fieldsFor } from '../partial-read.js';
@@ -113,10 +114,30 @@ function* window(results: Iterable<Document>, skip: number, limit: number, proje
   }
 }
 
-function cursorReply(ctx: CommandContext, name: string, results: Iterable<Document>, batchSize: number | undefined, singleBatch = false): RawReply {
+function cursorReply(
+  ctx: CommandContext,
+  name: string,
+  results: Iterable<Document>,
+  batchSize: number | undefined,
+  singleBatch = false,
+  reading?: Collection,
+): RawReply {
   const namespace = `${ctx.db}.${name}`;
-  const { bytes, id } = ctx.cursors.open(namespace, results, batchSize, singleBatch);
+  const { bytes, id } = ctx.cursors.open(namespace, results, batchSize, singleBatch, ctx.session, reading && collectionGone(ctx, reading, namespace));
   return encodeCursorReply('firstBatch', bytes, id, namespace);
+}
+
+/** mongod's QueryPlanKilled messages for a cursor whose collection was dropped or renamed since. */
+function collectionGone(ctx: CommandContext, collection: Collection, namespace: string): () => string | undefined {
+  const db = ctx.db;
+  const name = collection.name;
+  const uuid = (collectionUuid(db, name) as UUID).toHexString(true);
+  return () => {
+    const database = ctx.store.existingDatabase(db);
+    if (database?.get(name) === collection) return undefined;
+    if (database?.get(collection.name) === collection) return `collection renamed from '${namespace}' to '${db}.${collection.name}'. UUID ${uuid}`;
+    return `collection dropped. UUID ${uuid}`;
+  };
 }
 
 function optionalBatchSize(command: Document, field = 'batchSize'): number | undefined {
@@ -174,7 +195,7 @@ export const find: CommandHandler = (command, ctx) => {
   }
   if (skip > 0 || limit > 0 || command.projection !== undefined) results = window(results, skip, limit, command.projection !== undefined ? project : undefined);
   const effectiveBatch = limit > 0 && (batchSize === undefined || batchSize === 0 || batchSize > limit) ? limit : batchSize;
-  return cursorReply(ctx, name, results, effectiveBatch, singleBatch);
+  return cursorReply(ctx, name, results, effectiveBatch, singleBatch, collection && !Array.isArray(collection) ? collection : undefined);
 };
 
 function sortByDistance(docs: Document[]): Document[] {
@@ -257,7 +278,7 @@ export const getMore: CommandHandler = (command, ctx) => {
   const name = collectionArg(command, 'collection');
   checkFieldTypes(command, 'getMore', { batchSize: 'number', maxTimeMS: 'number' });
   const namespace = `${ctx.db}.${name}`;
-  const { bytes, id: nextId } = ctx.cursors.getMore(id, namespace, optionalBatchSize(command));
+  const { bytes, id: nextId } = ctx.cursors.getMore(id, namespace, optionalBatchSize(command), ctx.session);
   return encodeCursorReply('nextBatch', bytes, nextId, namespace);
 };
 
