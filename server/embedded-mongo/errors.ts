@@ -91,6 +91,20 @@ export function asServerError(err: unknown): MongoServerError {
   return new MongoServerError('InternalError', 'An internal error occurred in the embedded store; the operation did not complete');
 }
 
+/** mongod parses a filter at most this many levels deep ($and/$or/$nor/$elemMatch/$not nesting). */
+export const MAX_QUERY_TREE_DEPTH = 100;
+
+/** mongod's refusal of a filter nested deeper than MAX_QUERY_TREE_DEPTH; `at` is the part too deep. */
+export function queryTreeTooDeep(at: () => string): MongoServerError {
+  let text: string;
+  try {
+    text = at();
+  } catch {
+    text = '{ ... }'; // too deep to print without running out of stack
+  }
+  return badValue(`exceeded maximum query tree depth of ${MAX_QUERY_TREE_DEPTH} at ${text}`);
+}
+
 export function badValue(message: string): MongoServerError {
   return new MongoServerError('BadValue', message);
 }
