@@ -527,6 +527,21 @@ describe('sessions, transactions and unknown commands', () => {
     }
   });
 
+  it('a retryable write sent by hand (txnNumber with its lsid) is refused as a standalone refuses it, and writes nothing', async () => {
+    const s = client.startSession();
+    try {
+      const err = await serverError(
+        db.command({ insert: 'retry', documents: [{ _id: 1 }], lsid: s.id, txnNumber: Long.fromNumber(1) }),
+      );
+      expect(err).toMatchObject({ code: 20, codeName: 'IllegalOperation', message: 'Transaction numbers are only allowed on a replica set member or mongos' });
+      const fam = await serverError(db.command({ findAndModify: 'retry', query: {}, update: { $set: { a: 1 } }, upsert: true, lsid: s.id, txnNumber: Long.fromNumber(2) }));
+      expect(fam.code).toBe(20);
+      expect(await db.collection('retry').countDocuments()).toBe(0);
+    } finally {
+      await s.endSession();
+    }
+  });
+
   it('an unknown command is CommandNotFound (59)', async () => {
     const err = await serverError(db.command({ frobnicate: 1 }));
     expect(err.code).toBe(59);

@@ -70,8 +70,9 @@ export function runCommand(body: Document, ctx: CommandContext): Reply {
     if (name === undefined) throw new MongoServerError('CommandNotFound', 'no such command: \'\'');
     const handler = handlers.get(name);
     if (!handler) throw new MongoServerError('CommandNotFound', `no such command: '${name}'`);
-    if (body.startTransaction !== undefined || body.autocommit !== undefined) {
-      // A standalone mongod answers exactly this way.
+    if (body.startTransaction !== undefined || body.autocommit !== undefined || body.txnNumber !== undefined) {
+      // A standalone mongod answers exactly this way, to transactions and to retryable writes
+      // (a txnNumber) alike; the driver then says "does not support retryable writes".
       throw new MongoServerError('IllegalOperation', 'Transaction numbers are only allowed on a replica set member or mongos');
     }
     if (ctx.db === '') throw new MongoLocationError(40571, 'OP_MSG requests require a $db argument');
