@@ -21,6 +21,8 @@ interface OpenCursor {
   session: string | undefined;
   /** Why the cursor can no longer go on (its collection was dropped or renamed), if it cannot. */
   killedBy?: () => string | undefined;
+  /** A tailable awaitData cursor (the only kind a getMore may give a maxTimeMS). */
+  awaitData: boolean;
 }
 
 export class CursorRegistry {
@@ -37,6 +39,7 @@ export class CursorRegistry {
     singleBatch = false,
     session?: string,
     killedBy?: () => string | undefined,
+    awaitData = false,
   ): Batch {
     const source = results[Symbol.iterator]();
     const { next, ...taken } = takeBatch(source, undefined, batchSize ?? 101);
@@ -45,11 +48,11 @@ export class CursorRegistry {
       return { ...taken, id: Long.ZERO };
     }
     const id = newCursorId();
-    this.cursors.set(id, { namespace, source, next, lastUsed: Date.now(), session, killedBy });
+    this.cursors.set(id, { namespace, source, next, lastUsed: Date.now(), session, killedBy, awaitData });
     return { ...taken, id: Long.fromBigInt(id) };
   }
 
-  getMore(id: Long, namespace: string, batchSize: number | undefined, session?: string): Batch {
+  getMore(id: Long, namespace: string, batchSize: number | undefined, session?: string, maxTimeMS = false): Batch {
     const key = id.toBigInt();
     const cursor = this.cursors.get(key);
     if (!cursor) throw new MongoServerError('CursorNotFound', `cursor id ${key} not found`);
@@ -65,6 +68,7 @@ export class CursorRegistry {
     if (cursor.session !== session) {
       throw new MongoLocationError(50738, `Cannot run getMore on cursor ${key}, which was created in session ${cursor.session}, in session ${session}`);
     }
+    if (maxTimeMS && !cursor.awaitData) throw new MongoServerError('BadValue', 'cannot set maxTimeMS on getMore command for a non-awaitData cursor');
     // As mongod: a getMore after the collection was dropped or renamed is QueryPlanKilled, and
     // the cursor is gone (it does not go on reading the documents of a dropped collection).
     const killed = cursor.killedBy?.();

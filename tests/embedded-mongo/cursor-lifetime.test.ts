@@ -105,3 +105,21 @@ describe('a cursor belongs to its session', () => {
     expect(await db.listCollections({}, { batchSize: 2 }).toArray()).toHaveLength(6);
   });
 });
+
+describe('tailable and awaitData options, as the drivers\' maxTimeMS tests send them', () => {
+  it('awaitData without tailable is FailedToParse; a getMore with maxTimeMS on a cursor that is not awaitData is BadValue', async () => {
+    const coll = client.db('lifetime-await').collection('people');
+    await coll.insertMany(Array.from({ length: 5 }, (_, i) => ({ k: i })));
+    const err = await coll.find({}, { awaitData: true, batchSize: 1 }).next().catch((e: Error) => e);
+    expect(err).toMatchObject({ code: 9, codeName: 'FailedToParse', message: "Cannot set 'awaitData' without also setting 'tailable'" });
+    const cursor = coll.find({}, { batchSize: 1, maxAwaitTimeMS: 100 });
+    try {
+      expect(await cursor.next()).toMatchObject({ k: 0 });
+      await expect(cursor.next()).rejects.toMatchObject({ code: 2, message: 'cannot set maxTimeMS on getMore command for a non-awaitData cursor' });
+    } finally {
+      await cursor.close();
+    }
+    // Without maxAwaitTimeMS the same cursor pages normally.
+    expect(await coll.find({}, { batchSize: 1 }).toArray()).toHaveLength(5);
+  });
+});

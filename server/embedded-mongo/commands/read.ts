@@ -121,9 +121,10 @@ function cursorReply(
   batchSize: number | undefined,
   singleBatch = false,
   reading?: Collection,
+  awaitData = false,
 ): RawReply {
   const namespace = `${ctx.db}.${name}`;
-  const { bytes, id } = ctx.cursors.open(namespace, results, batchSize, singleBatch, ctx.session, reading && collectionGone(ctx, reading, namespace));
+  const { bytes, id } = ctx.cursors.open(namespace, results, batchSize, singleBatch, ctx.session, reading && collectionGone(ctx, reading, namespace), awaitData);
   return encodeCursorReply('firstBatch', bytes, id, namespace);
 }
 
@@ -153,6 +154,7 @@ export const find: CommandHandler = (command, ctx) => {
     singleBatch: 'bool', allowDiskUse: 'bool', noCursorTimeout: 'bool', returnKey: 'bool', showRecordId: 'bool',
     tailable: 'bool', awaitData: 'bool', allowPartialResults: 'bool',
   });
+  if (isTruthy(command.awaitData) && !isTruthy(command.tailable)) throw failedToParse("Cannot set 'awaitData' without also setting 'tailable'");
   const filter = documentArg(command, 'filter') ?? {};
   const sort = parseSort(command.sort);
   const scored = hasText(filter);
@@ -195,7 +197,8 @@ export const find: CommandHandler = (command, ctx) => {
   }
   if (skip > 0 || limit > 0 || command.projection !== undefined) results = window(results, skip, limit, command.projection !== undefined ? project : undefined);
   const effectiveBatch = limit > 0 && (batchSize === undefined || batchSize === 0 || batchSize > limit) ? limit : batchSize;
-  return cursorReply(ctx, name, results, effectiveBatch, singleBatch, collection && !Array.isArray(collection) ? collection : undefined);
+  const reading = collection && !Array.isArray(collection) ? collection : undefined;
+  return cursorReply(ctx, name, results, effectiveBatch, singleBatch, reading, isTruthy(command.tailable) && isTruthy(command.awaitData));
 };
 
 function sortByDistance(docs: Document[]): Document[] {
@@ -278,7 +281,7 @@ export const getMore: CommandHandler = (command, ctx) => {
   const name = collectionArg(command, 'collection');
   checkFieldTypes(command, 'getMore', { batchSize: 'number', maxTimeMS: 'number' });
   const namespace = `${ctx.db}.${name}`;
-  const { bytes, id: nextId } = ctx.cursors.getMore(id, namespace, optionalBatchSize(command), ctx.session);
+  const { bytes, id: nextId } = ctx.cursors.getMore(id, namespace, optionalBatchSize(command), ctx.session, command.maxTimeMS !== undefined);
   return encodeCursorReply('nextBatch', bytes, nextId, namespace);
 };
 
