@@ -542,6 +542,15 @@ describe('sessions, transactions and unknown commands', () => {
     }
   });
 
+  it('readConcern linearizable is refused as a standalone refuses it (NotAReplicaSet 123); local, available and majority are served', async () => {
+    await db.collection('rc').insertOne({ a: 1 });
+    const err = await serverError(db.collection('rc').find({}, { readConcern: { level: 'linearizable' } }).toArray());
+    expect(err).toMatchObject({ code: 123, codeName: 'NotAReplicaSet', message: 'node needs to be a replica set member to use read concern' });
+    for (const level of ['local', 'available', 'majority'] as const) {
+      expect(await db.collection('rc').find({}, { readConcern: { level } }).toArray()).toHaveLength(1);
+    }
+  });
+
   it('an unknown command is CommandNotFound (59)', async () => {
     const err = await serverError(db.command({ frobnicate: 1 }));
     expect(err.code).toBe(59);

@@ -1,6 +1,6 @@
 // Command dispatch: name -> handler, plus the checks every command shares.
 import { MongoLocationError, MongoServerError, errorReply } from '../errors.js';
-import type { Document } from '../values.js';
+import { isPlainDocument, type Document } from '../values.js';
 import type { Reply } from '../wire.js';
 import * as admin from './admin.js';
 import { sessionName, type CommandContext, type CommandHandler } from './context.js';
@@ -76,6 +76,10 @@ export function runCommand(body: Document, ctx: CommandContext): Reply {
       throw new MongoServerError('IllegalOperation', 'Transaction numbers are only allowed on a replica set member or mongos');
     }
     if (ctx.db === '') throw new MongoLocationError(40571, 'OP_MSG requests require a $db argument');
+    if (isPlainDocument(body.readConcern) && body.readConcern.level === 'linearizable') {
+      // A standalone mongod cannot give linearizable reads and says so.
+      throw new MongoServerError('NotAReplicaSet', 'node needs to be a replica set member to use read concern');
+    }
     ctx.session = sessionName(body.lsid);
     return handler(body, ctx);
   } catch (err) {
