@@ -14,6 +14,7 @@ export const ErrorCodes = {
   ConflictingUpdateOperators: 40,
   CursorNotFound: 43,
   QueryPlanKilled: 175,
+  InvalidLength: 16,
   NotAReplicaSet: 123,
   DocumentValidationFailure: 121,
   CommandNotSupportedOnView: 166,

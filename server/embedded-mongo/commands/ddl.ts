@@ -84,8 +84,11 @@ function splitNamespace(namespace: unknown, field: string): [string, string] {
 export const renameCollection: CommandHandler = (command, ctx) => {
   const [fromDb, fromName] = splitNamespace(command.renameCollection, 'source');
   const [toDb, toName] = splitNamespace(command.to, 'target');
+  if (fromDb === toDb && fromName === toName) throw new MongoServerError('IllegalOperation', "Can't rename a collection to itself");
   const source = ctx.store.existingDatabase(fromDb);
   if (!source?.get(fromName)) throw new MongoServerError('NamespaceNotFound', `Source collection ${fromDb}.${fromName} does not exist`);
+  // Refused before the target database is created (its file would be left behind).
+  if (fromDb !== toDb) throw new MongoServerError('IllegalOperation', 'renameCollection across databases is not supported by the embedded store');
   const target = ctx.store.database(toDb);
   source.write(() => {
     if (target.get(toName)) {
