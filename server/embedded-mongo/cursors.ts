@@ -3,7 +3,7 @@
 // walk, a collection scan with a filter) is run a batch per getMore instead of all at once.
 import { randomBytes } from 'node:crypto';
 import { Long } from 'bson';
-import { MongoServerError } from './errors.js';
+import { MongoLocationError, MongoServerError } from './errors.js';
 import { rawBson } from './raw-bson.js';
 import type { Document } from './values.js';
 
@@ -17,6 +17,12 @@ interface OpenCursor {
   /** The next document, already taken from source (it did not fit the last batch, or was peeked). */
   next: Document | undefined;
   lastUsed: number;
+  /** The session it was opened in (mongod refuses a getMore from another session, or none). */
+  session: string | undefined;
+  /** Why the cursor can no longer go on (its collection was dropped or renamed), if it cannot. */
+  killedBy?: () => string | undefined;
+  /** A tailable awaitData cursor (the only kind a getMore may give a maxTimeMS). */
+  awaitData: boolean;
 }
 
 export class CursorRegistry {
@@ -26,7 +32,15 @@ export class CursorRegistry {
    * Takes the first batch from results and keeps the rest under a new cursor id
    * (0 when everything fit in the first batch). Results may be produced lazily.
    */
-  open(namespace: string, results: Iterable<Document>, batchSize: number | undefined, singleBatch = false): Batch {
+  open(
+    namespace: string,
+    results: Iterable<Document>,
+    batchSize: number | undefined,
+    singleBatch = false,
+    session?: string,
+    killedBy?: () => string | undefined,
+    awaitData = false,
+  ): Batch {
     const source = results[Symbol.iterator]();
     const { next, ...taken } = takeBatch(source, undefined, batchSize ?? 101);
     if (singleBatch || next === undefined) {
@@ -34,16 +48,33 @@ export class CursorRegistry {
       return { ...taken, id: Long.ZERO };
     }
     const id = newCursorId();
-    this.cursors.set(id, { namespace, source, next, lastUsed: Date.now() });
+    this.cursors.set(id, { namespace, source, next, lastUsed: Date.now(), session, killedBy, awaitData });
     return { ...taken, id: Long.fromBigInt(id) };
   }
 
-  getMore(id: Long, namespace: string, batchSize: number | undefined): Batch {
+  getMore(id: Long, namespace: string, batchSize: number | undefined, session?: string, maxTimeMS = false): Batch {
     const key = id.toBigInt();
     const cursor = this.cursors.get(key);
     if (!cursor) throw new MongoServerError('CursorNotFound', `cursor id ${key} not found`);
     if (cursor.namespace !== namespace) {
       throw new MongoServerError('Unauthorized', `Requested getMore on namespace '${namespace}', but cursor belongs to a different namespace ${cursor.namespace}`);
+    }
+    if (cursor.session === undefined && session !== undefined) {
+      throw new MongoLocationError(50736, `Cannot run getMore on cursor ${key}, which was not created in a session, in session ${session}`);
+    }
+    if (cursor.session !== undefined && session === undefined) {
+      throw new MongoLocationError(50737, `Cannot run getMore on cursor ${key}, which was created in session ${cursor.session}, without an lsid`);
+    }
+    if (cursor.session !== session) {
+      throw new MongoLocationError(50738, `Cannot run getMore on cursor ${key}, which was created in session ${cursor.session}, in session ${session}`);
+    }
+    if (maxTimeMS && !cursor.awaitData) throw new MongoServerError('BadValue', 'cannot set maxTimeMS on getMore command for a non-awaitData cursor');
+    // As mongod: a getMore after the collection was dropped or renamed is QueryPlanKilled, and
+    // the cursor is gone (it does not go on reading the documents of a dropped collection).
+    const killed = cursor.killedBy?.();
+    if (killed !== undefined) {
+      this.close(key);
+      throw new MongoServerError('QueryPlanKilled', killed);
     }
     const { next, ...taken } = takeBatch(cursor.source, cursor.next, batchSize ?? Number.MAX_SAFE_INTEGER);
     cursor.next = next;

@@ -13,6 +13,9 @@ export const ErrorCodes = {
   PathNotViable: 28,
   ConflictingUpdateOperators: 40,
   CursorNotFound: 43,
+  QueryPlanKilled: 175,
+  InvalidLength: 16,
+  NotAReplicaSet: 123,
   DocumentValidationFailure: 121,
   CommandNotSupportedOnView: 166,
   NamespaceExists: 48,
@@ -88,6 +91,20 @@ export function asServerError(err: unknown): MongoServerError {
   if (err instanceof MongoServerError) return err;
   console.error('[embedded-mongo] internal error:', err);
   return new MongoServerError('InternalError', 'An internal error occurred in the embedded store; the operation did not complete');
+}
+
+/** mongod parses a filter at most this many levels deep ($and/$or/$nor/$elemMatch/$not nesting). */
+export const MAX_QUERY_TREE_DEPTH = 100;
+
+/** mongod's refusal of a filter nested deeper than MAX_QUERY_TREE_DEPTH; `at` is the part too deep. */
+export function queryTreeTooDeep(at: () => string): MongoServerError {
+  let text: string;
+  try {
+    text = at();
+  } catch {
+    text = '{ ... }'; // too deep to print without running out of stack
+  }
+  return badValue(`exceeded maximum query tree depth of ${MAX_QUERY_TREE_DEPTH} at ${text}`);
 }
 
 export function badValue(message: string): MongoServerError {

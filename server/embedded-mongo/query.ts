@@ -2,7 +2,7 @@
 // array traversal on dotted paths, type bracketing for ranges, cross-type numeric equality and
 // optional collation for strings. Also sort comparators.
 import { Binary } from 'bson';
-import { MongoLocationError, badValue } from './errors.js';
+import { MAX_QUERY_TREE_DEPTH, MongoLocationError, badValue, queryTreeTooDeep } from './errors.js';
 import { forgetNearDistance, geoPredicate, noGeoIndex } from './geo.js';
 import { compileExpr } from './mingo-bridge.js';
 import { parseTextSearch, recordTextScore, scoreDocument, textIndexRequired, textScoreOf, type TextIndexInfo } from './text.js';
@@ -24,6 +24,8 @@ export interface QueryOptions {
   geoFields?: string[];
   /** The collection's namespace, for error messages. */
   namespace?: string;
+  /** How deep inside the filter this part is (mongod refuses more than 100 levels). */
+  depth?: number;
 }
 
 const alwaysTrue: Matcher = () => true;
@@ -31,9 +33,12 @@ const alwaysTrue: Matcher = () => true;
 export function compileFilter(filter: unknown, options: QueryOptions = {}): Matcher {
   if (filter === undefined || filter === null) return alwaysTrue;
   if (!isPlainDocument(filter)) throw badValue('filter must be an object');
+  const depth = options.depth ?? 0;
+  if (depth > MAX_QUERY_TREE_DEPTH) throw queryTreeTooDeep(() => formatValue(filter));
   const keys = Object.keys(filter);
   if (keys.length === 0) return alwaysTrue;
-  const parts = keys.map((key) => compileClause(key, filter[key], options));
+  const inner = { ...options, depth: depth + 1 };
+  const parts = keys.map((key) => compileClause(key, filter[key], inner));
   return parts.length === 1 ? parts[0] : (doc) => parts.every((p) => p(doc));
 }
 

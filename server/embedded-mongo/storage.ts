@@ -81,7 +81,7 @@ export interface DatabaseFileOptions {
 }
 
 /** SQLite's "disk is full" and I/O errors stop the store; constraint errors are ordinary. */
-function isDiskError(err: unknown): boolean {
+export function isDiskError(err: unknown): boolean {
   const code = (err as { code?: unknown }).code;
   return typeof code === 'string' && /^(SQLITE_FULL|SQLITE_IOERR|SQLITE_CANTOPEN|ENOSPC|EDQUOT|EIO)/.test(code);
 }
@@ -104,19 +104,24 @@ export class DatabaseFile {
   constructor(readonly filePath: string | null, options: DatabaseFileOptions = {}) {
     this.health = options.health ?? new StorageHealth();
     this.db = new Database(filePath ?? ':memory:');
-    if (filePath) {
-      this.db.pragma('journal_mode = WAL');
-      // FULL: each commit's WAL frames are fsynced, so once journaled writes are applied and
-      // the journal emptied, they are on disk (j:true writes must survive power loss). Commits
-      // come in 100 ms batches, so this is at most ten fsyncs a second.
-      this.db.pragma('synchronous = FULL');
+    try {
+      if (filePath) {
+        this.db.pragma('journal_mode = WAL');
+        // FULL: each commit's WAL frames are fsynced, so once journaled writes are applied and
+        // the journal emptied, they are on disk (j:true writes must survive power loss). Commits
+        // come in 100 ms batches, so this is at most ten fsyncs a second.
+        this.db.pragma('synchronous = FULL');
+      }
+      this.db.exec(`
+        CREATE TABLE IF NOT EXISTS collections (name TEXT PRIMARY KEY, options BLOB NOT NULL, indexes BLOB NOT NULL);
+        CREATE TABLE IF NOT EXISTS documents (
+          collection TEXT NOT NULL, rid INTEGER NOT NULL, doc BLOB NOT NULL,
+          PRIMARY KEY (collection, rid)) WITHOUT ROWID;
+      `);
+    } catch (err) {
+      this.db.close();
+      throw err;
     }
-    this.db.exec(`
-      CREATE TABLE IF NOT EXISTS collections (name TEXT PRIMARY KEY, options BLOB NOT NULL, indexes BLOB NOT NULL);
-      CREATE TABLE IF NOT EXISTS documents (
-        collection TEXT NOT NULL, rid INTEGER NOT NULL, doc BLOB NOT NULL,
-        PRIMARY KEY (collection, rid)) WITHOUT ROWID;
-    `);
     this.statements = {
       listCollections: this.db.prepare('SELECT name, options, indexes FROM collections'),
       putCollection: this.db.prepare('INSERT OR REPLACE INTO collections (name, options, indexes) VALUES (?, ?, ?)'),

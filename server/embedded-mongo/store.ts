@@ -6,7 +6,7 @@ import { MongoServerError } from './errors.js';
 import Database from 'better-sqlite3';
 import { GroupCommit } from './durability.js';
 import { MemoryBudget, memoryBudgetBytes } from './memory.js';
-import { DatabaseFile, StorageHealth, type StorageLog } from './storage.js';
+import { DatabaseFile, StorageHealth, isDiskError, type StorageLog } from './storage.js';
 import type { Document } from './values.js';
 
 export class DatabaseState {
@@ -161,6 +161,23 @@ export class Store {
     return DatabaseFile.open(this.dbPath, name, { health: this.health, log: this.options.log, repair: this.options.repair });
   }
 
+  /**
+   * A new database's file, created by its first write: refused in read-only mode, and a full
+   * disk while creating it makes the store read-only as any failed write to disk does (the
+   * client gets OutOfDiskSpace, not an internal error); the empty file is removed again.
+   */
+  private createFile(name: string): DatabaseFile {
+    this.health.assertWritable();
+    try {
+      return this.openFile(name);
+    } catch (err) {
+      if (!this.dbPath || !isDiskError(err)) throw err;
+      const file = path.join(this.dbPath, `${name}.sqlite`);
+      for (const suffix of ['-journal.bin', '-wal', '-shm', '']) fs.rmSync(file + suffix, { force: true });
+      throw this.health.fail(err, `creating ${file}`);
+    }
+  }
+
   /** Resolves once every write journaled so far is on disk (writeConcern j:true, group commit). */
   waitDurable(): Promise<void> {
     return this.dbPath ? this.groupCommit.waitDurable() : Promise.resolve();
@@ -170,7 +187,7 @@ export class Store {
     let db = this.databases.get(name);
     if (!db) {
       validateDatabaseName(name);
-      db = new DatabaseState(name, this.openFile(name), this.memory);
+      db = new DatabaseState(name, this.createFile(name), this.memory);
       this.databases.set(name, db);
     }
     return db;

@@ -2,10 +2,10 @@
 // are tokenised, case- and diacritic-folded ("Nguyễn" and "nguyen" are one term), English stop
 // words dropped and English terms stemmed; a search is terms (any may match), "phrases" (all
 // must appear) and -negations (none may); each match has a score, read with $meta: "textScore".
-import { MongoServerError, badValue } from './errors.js';
+import { MAX_QUERY_TREE_DEPTH, MongoServerError, badValue, queryTreeTooDeep } from './errors.js';
 import { foldDiacritics } from './mingo-bridge.js';
 import type { Document } from './values.js';
-import { isNumeric, isPlainDocument, toNumber } from './values.js';
+import { formatValue, isNumeric, isPlainDocument, toNumber } from './values.js';
 
 export interface TextIndexInfo {
   /** Field path -> weight; '$**' indexes every string in the document. */
@@ -251,11 +251,13 @@ export function textIndexRequired(): MongoServerError {
 }
 
 /** Whether a filter uses $text at its top level or inside $and/$or/$nor. */
-export function hasText(filter: unknown): boolean {
+export function hasText(filter: unknown, depth = 0): boolean {
   if (!isPlainDocument(filter)) return false;
+  // Refused here as compileFilter refuses it: this walk comes first and must not run out of stack.
+  if (depth > MAX_QUERY_TREE_DEPTH) throw queryTreeTooDeep(() => formatValue(filter));
   for (const [key, value] of Object.entries(filter)) {
     if (key === '$text') return true;
-    if ((key === '$and' || key === '$or' || key === '$nor') && Array.isArray(value) && value.some(hasText)) return true;
+    if ((key === '$and' || key === '$or' || key === '$nor') && Array.isArray(value) && value.some((f) => hasText(f, depth + 1))) return true;
   }
   return false;
 }

@@ -527,6 +527,54 @@ describe('sessions, transactions and unknown commands', () => {
     }
   });
 
+  it('a retryable write sent by hand (txnNumber with its lsid) is refused as a standalone refuses it, and writes nothing', async () => {
+    const s = client.startSession();
+    try {
+      const err = await serverError(
+        db.command({ insert: 'retry', documents: [{ _id: 1 }], lsid: s.id, txnNumber: Long.fromNumber(1) }),
+      );
+      expect(err).toMatchObject({ code: 20, codeName: 'IllegalOperation', message: 'Transaction numbers are only allowed on a replica set member or mongos' });
+      const fam = await serverError(db.command({ findAndModify: 'retry', query: {}, update: { $set: { a: 1 } }, upsert: true, lsid: s.id, txnNumber: Long.fromNumber(2) }));
+      expect(fam.code).toBe(20);
+      expect(await db.collection('retry').countDocuments()).toBe(0);
+    } finally {
+      await s.endSession();
+    }
+  });
+
+  it('readConcern linearizable is refused as a standalone refuses it (NotAReplicaSet 123); local, available and majority are served', async () => {
+    await db.collection('rc').insertOne({ a: 1 });
+    const err = await serverError(db.collection('rc').find({}, { readConcern: { level: 'linearizable' } }).toArray());
+    expect(err).toMatchObject({ code: 123, codeName: 'NotAReplicaSet', message: 'node needs to be a replica set member to use read concern' });
+    for (const level of ['local', 'available', 'majority'] as const) {
+      expect(await db.collection('rc').find({}, { readConcern: { level } }).toArray()).toHaveLength(1);
+    }
+  });
+
+  it('a write command with no statements, or more than maxWriteBatchSize, is InvalidLength (16) and writes nothing', async () => {
+    for (const [cmd, field] of [['insert', 'documents'], ['update', 'updates'], ['delete', 'deletes']] as const) {
+      const err = await serverError(db.command({ [cmd]: 'batches', [field]: [] }));
+      expect(err).toMatchObject({ code: 16, codeName: 'InvalidLength', message: 'Write batch sizes must be between 1 and 100000. Got 0 operations.' });
+    }
+    const tooMany = await serverError(db.command({ insert: 'batches', documents: Array.from({ length: 100_001 }, (_, i) => ({ i })) }));
+    expect(tooMany).toMatchObject({ code: 16, message: 'Write batch sizes must be between 1 and 100000. Got 100001 operations.' });
+    expect(await db.collection('batches').countDocuments()).toBe(0);
+    // The driver splits a bigger insertMany itself.
+    await db.collection('batches').insertMany(Array.from({ length: 100_001 }, (_, i) => ({ i })));
+    expect(await db.collection('batches').countDocuments()).toBe(100_001);
+  });
+
+  it('renaming a collection to itself is IllegalOperation (20); a refused rename to another database leaves no database behind', async () => {
+    await db.collection('selfname').insertOne({ a: 1 });
+    const admin = client.db('admin');
+    const err = await serverError(admin.command({ renameCollection: `${db.databaseName}.selfname`, to: `${db.databaseName}.selfname` }));
+    expect(err).toMatchObject({ code: 20, message: "Can't rename a collection to itself" });
+    await serverError(admin.command({ renameCollection: `${db.databaseName}.selfname`, to: 'rename-target-db.selfname' }));
+    const names = ((await admin.command({ listDatabases: 1, nameOnly: true })) as Document).databases.map((d: Document) => d.name);
+    expect(names).not.toContain('rename-target-db');
+    expect(await db.collection('selfname').countDocuments()).toBe(1);
+  });
+
   it('an unknown command is CommandNotFound (59)', async () => {
     const err = await serverError(db.command({ frobnicate: 1 }));
     expect(err.code).toBe(59);

@@ -3,7 +3,7 @@
 // standalone, the data-directory lock whatever PID the lock file names, and a full disk: the
 // write gets an error, nothing unacknowledged is visible, nothing acknowledged is lost.
 import { execFileSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Document, MongoClient } from 'mongodb';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -239,5 +239,32 @@ describe('a full disk', () => {
     expect(afterRestart.sort()).toEqual([...acknowledged].sort());
     await again.insertOne({ _id: 'after-restart' as never });
     expect(await again.countDocuments()).toBe(acknowledged.length + 1);
+  });
+
+  it('a first write to a new database on a full disk gets OutOfDiskSpace, not an internal error, and leaves no file behind', async () => {
+    const tmp = tempDir('embedded-mongo-diskfull-newdb-');
+    cleanups.push(() => tmp.remove());
+    const onTmpfs = mountSmallDisk(tmp.dir);
+    if (onTmpfs) cleanups.push(() => void execFileSync('umount', ['-l', tmp.dir]));
+    const env = onTmpfs ? {} : { EMBEDDED_MONGO_TEST_JOURNAL_LIMIT: '1024' };
+    const cli = trackCli(await startCli(tmp.dir, undefined, { env }));
+    const client = await connect(cli.uri, { retryWrites: false });
+    cleanups.push(() => client.close());
+    await client.db('app').collection('photos').insertOne({ _id: 'first' as never });
+    if (onTmpfs) {
+      // Someone else fills the disk: the store has not failed a write yet when it meets it.
+      try {
+        execFileSync('dd', ['if=/dev/zero', `of=${path.join(tmp.dir, 'filler')}`, 'bs=64k'], { stdio: 'ignore' });
+      } catch {
+        // dd stops with "No space left on device": the disk is full now.
+      }
+    } else {
+      await expect(client.db('app').collection('photos').insertOne({ _id: 'big' as never, bytes: 'x'.repeat(4096) })).rejects.toMatchObject({ code: 14031 });
+    }
+    const refused = await client.db('other').collection('things').insertOne({ _id: 'x' as never }).catch((e: Error & { code?: number }) => e);
+    expect(refused, cli.output()).toMatchObject({ code: 14031, codeName: 'OutOfDiskSpace' });
+    expect(readdirSync(tmp.dir).filter((f) => f.startsWith('other.'))).toEqual([]);
+    expect(((await client.db('admin').command({ listDatabases: 1, nameOnly: true })) as Document).databases).toEqual([{ name: 'app' }]);
+    expect(await client.db('app').collection('photos').countDocuments()).toBe(1);
   });
 });

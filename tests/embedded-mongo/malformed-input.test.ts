@@ -187,3 +187,31 @@ describe('invalid operators', () => {
     await serverStillServes();
   });
 });
+
+describe('filters nested too deep', () => {
+  const coll = () => bystander.db('wire').collection<AnyDoc>('c');
+  const nested = (levels: number): AnyDoc => {
+    let f: AnyDoc = { ok: true };
+    for (let i = 0; i < levels; i++) f = { $and: [f] };
+    return f;
+  };
+
+  it('100 levels of $and are served; 101 are refused as mongod refuses them (BadValue, query tree depth 100)', async () => {
+    expect(await coll().countDocuments(nested(100))).toBe(1);
+    const err = await coll().find(nested(101)).toArray().catch((e) => e);
+    expect(err).toMatchObject({ code: 2, codeName: 'BadValue', message: 'exceeded maximum query tree depth of 100 at { ok: true }' });
+  });
+
+  it('thousands of levels in find, count, update, delete and aggregate: BadValue, never an internal error, and nothing changes', async () => {
+    const deep = nested(3000);
+    const expectDepthError = (e: AnyDoc) => expect(e).toMatchObject({ code: 2, message: expect.stringMatching(/^exceeded maximum query tree depth of 100 at /) });
+    expectDepthError(await coll().find(deep).toArray().catch((e) => e));
+    expectDepthError(await coll().countDocuments(deep).catch((e) => e));
+    expectDepthError(await coll().aggregate([{ $project: { ok: 1 } }, { $match: deep }]).toArray().catch((e) => e));
+    expectDepthError(await coll().updateMany(deep, { $set: { touched: true } }).catch((e) => e));
+    expectDepthError(await coll().findOneAndDelete(deep).catch((e) => e));
+    expectDepthError(await coll().deleteMany(deep).catch((e) => e));
+    expect(await coll().find({}).toArray()).toEqual([{ _id: 1, ok: true }]);
+    await serverStillServes();
+  });
+});

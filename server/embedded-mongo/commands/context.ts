@@ -1,4 +1,5 @@
 // What every command handler receives, and argument helpers shared by the command groups.
+import { Binary } from 'bson';
 import type { CursorRegistry } from '../cursors.js';
 import { MongoServerError, badValue } from '../errors.js';
 import type { ServerParameters } from '../parameters.js';
@@ -25,6 +26,18 @@ export interface CommandContext {
   connectionId: number;
   clientAddress: string;
   server: ServerInfo;
+  /** The command's logical session (its lsid, as mongod prints it), if it has one. */
+  session?: string;
+}
+
+/**
+ * An lsid as mongod prints it in messages: the session's UUID, then the hash of the (here always
+ * unauthenticated, empty) user name.
+ */
+export function sessionName(lsid: unknown): string | undefined {
+  if (!isPlainDocument(lsid) || !(lsid.id instanceof Binary)) return undefined;
+  const id = lsid.id.sub_type === Binary.SUBTYPE_UUID && lsid.id.position === 16 ? lsid.id.toUUID().toHexString(true) : Buffer.from(lsid.id.buffer).toString('hex');
+  return `${id} - 47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU= -  - `;
 }
 
 /** A reply document, or a cursor reply already encoded from cached document bytes. */

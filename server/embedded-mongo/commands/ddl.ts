@@ -84,8 +84,11 @@ function splitNamespace(namespace: unknown, field: string): [string, string] {
 export const renameCollection: CommandHandler = (command, ctx) => {
   const [fromDb, fromName] = splitNamespace(command.renameCollection, 'source');
   const [toDb, toName] = splitNamespace(command.to, 'target');
+  if (fromDb === toDb && fromName === toName) throw new MongoServerError('IllegalOperation', "Can't rename a collection to itself");
   const source = ctx.store.existingDatabase(fromDb);
   if (!source?.get(fromName)) throw new MongoServerError('NamespaceNotFound', `Source collection ${fromDb}.${fromName} does not exist`);
+  // Refused before the target database is created (its file would be left behind).
+  if (fromDb !== toDb) throw new MongoServerError('IllegalOperation', 'renameCollection across databases is not supported by the embedded store');
   const target = ctx.store.database(toDb);
   source.write(() => {
     if (target.get(toName)) {
@@ -124,12 +127,12 @@ export const listCollections: CommandHandler = (command, ctx) => {
   }
   const namespace = `${ctx.db}.$cmd.listCollections`;
   const batchSize = isPlainDocument(command.cursor) ? command.cursor.batchSize : undefined;
-  const { batch, id } = ctx.cursors.open(namespace, entries, batchSize === undefined ? undefined : Number(batchSize));
+  const { batch, id } = ctx.cursors.open(namespace, entries, batchSize === undefined ? undefined : Number(batchSize), false, ctx.session);
   return { cursor: { id, ns: namespace, firstBatch: batch }, ok: 1 };
 };
 
 /** A stable UUID per namespace, so repeated listCollections calls agree. */
-function collectionUuid(db: string, name: string): Binary {
+export function collectionUuid(db: string, name: string): Binary {
   const bytes = Buffer.alloc(16);
   const text = `${db}.${name}`;
   for (let i = 0; i < text.length; i++) bytes[i % 16] = (bytes[i % 16] * 31 + text.charCodeAt(i)) & 0xff;
@@ -187,7 +190,7 @@ export const listIndexes: CommandHandler = (command, ctx) => {
   const collection = ctx.store.existingDatabase(ctx.db)?.get(name);
   if (!collection) throw new MongoServerError('NamespaceNotFound', `ns does not exist: ${ctx.db}.${name}`);
   const namespace = `${ctx.db}.${name}`;
-  const { batch, id } = ctx.cursors.open(namespace, collection.indexes.map((i) => i.spec), undefined);
+  const { batch, id } = ctx.cursors.open(namespace, collection.indexes.map((i) => i.spec), undefined, false, ctx.session);
   return { cursor: { id, ns: namespace, firstBatch: batch }, ok: 1 };
 };
 

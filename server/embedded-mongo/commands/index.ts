@@ -1,9 +1,9 @@
 // Command dispatch: name -> handler, plus the checks every command shares.
 import { MongoLocationError, MongoServerError, errorReply } from '../errors.js';
-import type { Document } from '../values.js';
+import { isPlainDocument, type Document } from '../values.js';
 import type { Reply } from '../wire.js';
 import * as admin from './admin.js';
-import type { CommandContext, CommandHandler } from './context.js';
+import { sessionName, type CommandContext, type CommandHandler } from './context.js';
 import * as ddl from './ddl.js';
 import { explain } from './explain.js';
 import * as read from './read.js';
@@ -70,11 +70,17 @@ export function runCommand(body: Document, ctx: CommandContext): Reply {
     if (name === undefined) throw new MongoServerError('CommandNotFound', 'no such command: \'\'');
     const handler = handlers.get(name);
     if (!handler) throw new MongoServerError('CommandNotFound', `no such command: '${name}'`);
-    if (body.startTransaction !== undefined || body.autocommit !== undefined) {
-      // A standalone mongod answers exactly this way.
+    if (body.startTransaction !== undefined || body.autocommit !== undefined || body.txnNumber !== undefined) {
+      // A standalone mongod answers exactly this way, to transactions and to retryable writes
+      // (a txnNumber) alike; the driver then says "does not support retryable writes".
       throw new MongoServerError('IllegalOperation', 'Transaction numbers are only allowed on a replica set member or mongos');
     }
     if (ctx.db === '') throw new MongoLocationError(40571, 'OP_MSG requests require a $db argument');
+    if (isPlainDocument(body.readConcern) && body.readConcern.level === 'linearizable') {
+      // A standalone mongod cannot give linearizable reads and says so.
+      throw new MongoServerError('NotAReplicaSet', 'node needs to be a replica set member to use read concern');
+    }
+    ctx.session = sessionName(body.lsid);
     return handler(body, ctx);
   } catch (err) {
     return errorReply(err);

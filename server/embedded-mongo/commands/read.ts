@@ -1,11 +1,12 @@
 // find, getMore, killCursors, count, distinct and aggregate.
-import { Long, deserialize } from 'bson';
+import { Long, deserialize, type UUID } from 'bson';
 import type { Collection } from '../collection.js';
 import { MongoLocationError, MongoServerError, badValue, failedToParse } from '../errors.js';
 import { evaluateLet, mingoError, runPipeline, type CollectionResolver } from '../mingo-bridge.js';
 import { checkHint } from '../hint.js';
 import { checkPipeline } from '../pipeline-checks.js';
 import { explain } from './explain.js';
+import { collectionUuid } from './ddl.js';
 import { compileProjection } from '../projection.js';
 import { FieldSelection } from '../document-store.js';
 import { pipelineReads, topLevelFields } from '../pipeline-deps.js';
@@ -115,10 +116,31 @@ function* window(results: Iterable<Document>, skip: number, limit: number, proje
   }
 }
 
-function cursorReply(ctx: CommandContext, name: string, results: Iterable<Document>, batchSize: number | undefined, singleBatch = false): RawReply {
+function cursorReply(
+  ctx: CommandContext,
+  name: string,
+  results: Iterable<Document>,
+  batchSize: number | undefined,
+  singleBatch = false,
+  reading?: Collection,
+  awaitData = false,
+): RawReply {
   const namespace = `${ctx.db}.${name}`;
-  const { bytes, id } = ctx.cursors.open(namespace, results, batchSize, singleBatch);
+  const { bytes, id } = ctx.cursors.open(namespace, results, batchSize, singleBatch, ctx.session, reading && collectionGone(ctx, reading, namespace), awaitData);
   return encodeCursorReply('firstBatch', bytes, id, namespace);
+}
+
+/** mongod's QueryPlanKilled messages for a cursor whose collection was dropped or renamed since. */
+function collectionGone(ctx: CommandContext, collection: Collection, namespace: string): () => string | undefined {
+  const db = ctx.db;
+  const name = collection.name;
+  const uuid = (collectionUuid(db, name) as UUID).toHexString(true);
+  return () => {
+    const database = ctx.store.existingDatabase(db);
+    if (database?.get(name) === collection) return undefined;
+    if (database?.get(collection.name) === collection) return `collection renamed from '${namespace}' to '${db}.${collection.name}'. UUID ${uuid}`;
+    return `collection dropped. UUID ${uuid}`;
+  };
 }
 
 function optionalBatchSize(command: Document, field = 'batchSize'): number | undefined {
@@ -134,6 +156,7 @@ export const find: CommandHandler = (command, ctx) => {
     singleBatch: 'bool', allowDiskUse: 'bool', noCursorTimeout: 'bool', returnKey: 'bool', showRecordId: 'bool',
     tailable: 'bool', awaitData: 'bool', allowPartialResults: 'bool',
   });
+  if (isTruthy(command.awaitData) && !isTruthy(command.tailable)) throw failedToParse("Cannot set 'awaitData' without also setting 'tailable'");
   const filter = documentArg(command, 'filter') ?? {};
   const sort = parseSort(command.sort);
   const scored = hasText(filter);
@@ -176,7 +199,8 @@ export const find: CommandHandler = (command, ctx) => {
   }
   if (skip > 0 || limit > 0 || command.projection !== undefined) results = window(results, skip, limit, command.projection !== undefined ? project : undefined);
   const effectiveBatch = limit > 0 && (batchSize === undefined || batchSize === 0 || batchSize > limit) ? limit : batchSize;
-  return cursorReply(ctx, name, results, effectiveBatch, singleBatch);
+  const reading = collection && !Array.isArray(collection) ? collection : undefined;
+  return cursorReply(ctx, name, results, effectiveBatch, singleBatch, reading, isTruthy(command.tailable) && isTruthy(command.awaitData));
 };
 
 function sortByDistance(docs: Document[]): Document[] {
@@ -259,7 +283,7 @@ export const getMore: CommandHandler = (command, ctx) => {
   const name = collectionArg(command, 'collection');
   checkFieldTypes(command, 'getMore', { batchSize: 'number', maxTimeMS: 'number' });
   const namespace = `${ctx.db}.${name}`;
-  const { bytes, id: nextId } = ctx.cursors.getMore(id, namespace, optionalBatchSize(command));
+  const { bytes, id: nextId } = ctx.cursors.getMore(id, namespace, optionalBatchSize(command), ctx.session, command.maxTimeMS !== undefined);
   return encodeCursorReply('nextBatch', bytes, nextId, namespace);
 };
 

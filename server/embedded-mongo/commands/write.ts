@@ -75,9 +75,20 @@ function documentSize(doc: Document): number {
   }
 }
 
+/** A write command's statements: 1 to maxWriteBatchSize (100,000) of them, as mongod requires. */
+function writeBatch(command: Document, field: string): unknown[] {
+  const statements = arrayArg(command, field);
+  if (statements.length < 1 || statements.length > MAX_WRITE_BATCH_SIZE) {
+    throw new MongoServerError('InvalidLength', `Write batch sizes must be between 1 and ${MAX_WRITE_BATCH_SIZE}. Got ${statements.length} operations.`);
+  }
+  return statements;
+}
+
+const MAX_WRITE_BATCH_SIZE = 100_000;
+
 export const insert: CommandHandler = (command, ctx) => {
   const name = collectionArg(command, 'insert');
-  const documents = arrayArg(command, 'documents');
+  const documents = writeBatch(command, 'documents');
   checkFieldTypes(command, 'insert', { ordered: 'bool', bypassDocumentValidation: 'bool' });
   const ordered = command.ordered !== false;
   const db = ctx.store.database(ctx.db);
@@ -235,7 +246,7 @@ function readUpdateSpec(raw: unknown): UpdateSpec {
 
 export const update: CommandHandler = (command, ctx) => {
   const name = collectionArg(command, 'update');
-  const updates = arrayArg(command, 'updates');
+  const updates = writeBatch(command, 'updates');
   checkFieldTypes(command, 'update', { ordered: 'bool', bypassDocumentValidation: 'bool', let: 'object' });
   for (const statement of updates) {
     if (isPlainDocument(statement)) {
@@ -282,7 +293,7 @@ export const update: CommandHandler = (command, ctx) => {
 
 export const deleteCommand: CommandHandler = (command, ctx) => {
   const name = collectionArg(command, 'delete');
-  const deletes = arrayArg(command, 'deletes');
+  const deletes = writeBatch(command, 'deletes');
   checkFieldTypes(command, 'delete', { ordered: 'bool', bypassDocumentValidation: 'bool', let: 'object' });
   for (const statement of deletes) {
     if (isPlainDocument(statement)) checkFieldTypes(statement, 'delete.deletes', { limit: 'number', collation: 'object', hint: ['string', 'object'] });
