@@ -1,0 +1,129 @@
+// An outsider's attack on the day's socket API (docs/api/live.md): opIds reused with another
+// payload, odd payloads on every event, the agenda and speaker queue pushed past their ends,
+// revoked credentials. Real socket.io-client connections against the test app.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestApp, type TestApp } from '../helpers/app.js';
+import { conferenceDay, opId, send, Screens, type DayFixture } from './fixtures.js';
+import { AttendanceModel } from '../../server/attendance/model.js';
+import { AttendeeModel } from '../../server/attendees/model.js';
+import { MeetingModel } from '../../server/meetings/model.js';
+import { SpeakerRequestModel } from '../../server/speakers/model.js';
+import { liveCommands } from '../../server/live/contract.js';
+
+let app: TestApp;
+let day: DayFixture;
+let screens: Screens;
+let organizerCookie: string;
+
+beforeAll(async () => {
+  app = await startTestApp();
+  day = await conferenceDay(app.organizer, { title: 'Hội nghị bị tấn công' });
+  screens = new Screens(app.baseUrl);
+  organizerCookie = (await app.signInOrganizer()).cookieHeader();
+});
+
+afterAll(async () => {
+  screens.closeAll();
+  await app.stop();
+});
+
+/** Sends again while the socket's bucket says to wait (a test sending many commands on purpose). */
+async function sendPatiently(socket: Parameters<typeof send>[0], name: string, input: unknown) {
+  for (;;) {
+    const ack = await send(socket, name, input);
+    if (ack.ok || ack.error.code !== 'too_many_requests') return ack;
+    await new Promise((resolve) => setTimeout(resolve, ack.error.retryAfterMs));
+  }
+}
+
+const revisionNow = async () => (await MeetingModel.findById(day.meetingId).lean())!.revision;
+
+describe('an operation id sent again with another payload', () => {
+  it('markAbsent: the second reason is refused (conflict), not answered as if it applied', async () => {
+    const coordinator = await screens.join(day.meetingId, { token: day.sites[1].token });
+    const person = day.people[1][1];
+    const op = opId();
+    const first = await send(coordinator, 'attendance:markAbsent', { meetingId: day.meetingId, attendeeId: person.id, opId: op, reason: 'sick' });
+    expect(first).toMatchObject({ ok: true, changed: true, record: { status: 'absent', absence: { reason: 'sick' } } });
+    const before = await revisionNow();
+
+    const second = await send(coordinator, 'attendance:markAbsent', { meetingId: day.meetingId, attendeeId: person.id, opId: op, reason: 'delegate', delegateName: 'Trần Văn B' });
+
+    expect(second.ok).toBe(false);
+    expect(second.error.code).toBe('conflict');
+    expect((await AttendanceModel.findOne({ attendeeId: person.id }).lean())!.absence).toMatchObject({ reason: 'sick' });
+    expect(await revisionNow()).toBe(before);
+    // The very same payload again is still a replay.
+    const again = await send(coordinator, 'attendance:markAbsent', { meetingId: day.meetingId, attendeeId: person.id, opId: op, reason: 'sick' });
+    expect(again).toMatchObject({ ok: true, replayed: true, revision: first.revision });
+  });
+
+  it('addWalkIn: a second name under the same opId is refused, and only the first walk-in exists', async () => {
+    const coordinator = await screens.join(day.meetingId, { token: day.sites[2].token });
+    const op = opId();
+    const first = await send(coordinator, 'attendance:addWalkIn', { meetingId: day.meetingId, siteId: day.sites[2].id, opId: op, fullName: 'Khách Một' });
+    expect(first).toMatchObject({ ok: true, record: { fullName: 'Khách Một', status: 'present' } });
+
+    const second = await send(coordinator, 'attendance:addWalkIn', { meetingId: day.meetingId, siteId: day.sites[2].id, opId: op, fullName: 'Khách Hai' });
+
+    expect(second.ok).toBe(false);
+    expect(second.error.code).toBe('conflict');
+    expect(await AttendeeModel.countDocuments({ meetingId: day.meetingId, fullName: 'Khách Hai' })).toBe(0);
+  });
+
+  it('speakers:request: the same opId and topic for another person is refused', async () => {
+    const organizer = await screens.join(day.meetingId, {}, { cookie: organizerCookie });
+    const op = opId();
+    const first = await send(organizer, 'speakers:request', { meetingId: day.meetingId, opId: op, topic: 'Ngân sách', attendeeId: day.people[0][0].id });
+    expect(first.ok).toBe(true);
+    const second = await send(organizer, 'speakers:request', { meetingId: day.meetingId, opId: op, topic: 'Ngân sách', attendeeId: day.people[3][0].id });
+    expect(second.ok).toBe(false);
+    expect(second.error.code).toBe('conflict');
+    expect(await SpeakerRequestModel.countDocuments({ meetingId: day.meetingId, attendeeId: day.people[3][0].id })).toBe(0);
+  });
+
+  it('the same opId in another meeting is another operation', async () => {
+    const other = await conferenceDay(app.organizer, { title: 'Hội nghị khác', peoplePerSite: 1 });
+    const op = opId();
+    const here = await send(await screens.join(day.meetingId, { token: day.sites[3].token }), 'attendance:checkIn', { meetingId: day.meetingId, attendeeId: day.people[3][2].id, opId: op });
+    const there = await send(await screens.join(other.meetingId, { token: other.sites[3].token }), 'attendance:checkIn', { meetingId: other.meetingId, attendeeId: other.people[3][0].id, opId: op });
+    expect(here).toMatchObject({ ok: true, changed: true });
+    expect(there).toMatchObject({ ok: true, changed: true });
+    expect(there.replayed).toBeUndefined();
+  });
+});
+
+describe('odd payloads on every event', () => {
+  it('non-objects, prototype keys, binary, oversized and no ack callback leave the socket answering and the meeting unchanged', async () => {
+    const coordinator = await screens.join(day.meetingId, { token: day.sites[1].token });
+    const before = await revisionNow();
+    const odd: unknown[] = [
+      null,
+      42,
+      'meeting',
+      [],
+      [day.meetingId],
+      Buffer.from('hello'),
+      JSON.parse(`{"__proto__": {"polluted": true}, "meetingId": "${day.meetingId}"}`),
+      { constructor: { prototype: { polluted: true } }, meetingId: day.meetingId },
+      { meetingId: day.meetingId, attendeeId: day.people[1][2].id, opId: 'x'.repeat(65) },
+      { meetingId: day.meetingId, siteId: day.sites[1].id, opId: opId(), fullName: 'x'.repeat(100_000) },
+      { meetingId: { $gt: '' }, attendeeId: { $ne: null }, opId: opId() },
+    ];
+    const readOnly = new Set(['meeting:join', 'live:snapshot', 'site:checkInCode']);
+    for (const name of Object.keys(liveCommands)) {
+      for (const payload of odd) {
+        const ack = await sendPatiently(coordinator, name, payload);
+        if (readOnly.has(name) && ack.ok) continue;
+        expect(ack.ok, `${name} ${JSON.stringify(payload)?.slice(0, 80)}`).toBe(false);
+        expect(['invalid', 'forbidden', 'not_found', 'bad_request']).toContain(ack.error.code);
+      }
+      coordinator.emit(name, { meetingId: day.meetingId });
+      coordinator.emit(name);
+    }
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    const alive = await sendPatiently(coordinator, 'live:snapshot', { meetingId: day.meetingId });
+    expect(alive.ok).toBe(true);
+    expect(await revisionNow()).toBe(before);
+  });
+});
