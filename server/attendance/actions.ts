@@ -239,8 +239,11 @@ async function count(actor: Actor, previous: StoredRecord, record: StoredRecord,
       update: Object.keys(inc).length > 0 ? { $inc: inc } : undefined,
       write: async (revision) => {
         claimed = true;
-        await AttendanceModel.updateOne({ _id: record._id, revision: { $lt: revision } }, { $set: { revision } });
-        return { ...record, revision };
+        // What the record is now, stamped: another change of the same person may have changed it
+        // after ours and been counted first (a lower revision), and the event with the highest
+        // revision must say what the store says.
+        const stamped = await AttendanceModel.findOneAndUpdate({ _id: record._id, revision: { $lt: revision } }, { $set: { revision } }, { returnDocument: 'after' }).lean<StoredRecord>();
+        return stamped ?? (await AttendanceModel.findById(record._id).lean<StoredRecord>()) ?? { ...record, revision };
       },
       events: (stamped, revision, meeting) => {
         const view = recordView(stamped, attendee);

@@ -3,7 +3,7 @@
 // revoked credentials. Real socket.io-client connections against the test app.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../helpers/app.js';
-import { conferenceDay, opId, send, Screens, type DayFixture } from './fixtures.js';
+import { conferenceDay, eventually, opId, record, send, Screens, type DayFixture } from './fixtures.js';
 import { AttendanceModel } from '../../server/attendance/model.js';
 import { AttendeeModel } from '../../server/attendees/model.js';
 import { MeetingModel } from '../../server/meetings/model.js';
@@ -125,5 +125,36 @@ describe('odd payloads on every event', () => {
     const alive = await sendPatiently(coordinator, 'live:snapshot', { meetingId: day.meetingId });
     expect(alive.ok).toBe(true);
     expect(await revisionNow()).toBe(before);
+  });
+});
+
+describe('two screens change the same person at once', () => {
+  it('the attendance.changed event with the highest revision says what the store says, for every person', async () => {
+    const crowd = await conferenceDay(app.organizer, { title: 'Hội nghị hai màn hình', peoplePerSite: 15 });
+    const dashboard = await screens.join(crowd.meetingId, {}, { cookie: organizerCookie });
+    const coordinator = await screens.join(crowd.meetingId, { token: crowd.sites[1].token });
+    const events = record(dashboard);
+    const people = crowd.people[1];
+
+    const acks = await Promise.all(
+      people.flatMap((person) => [
+        send(coordinator, 'attendance:checkIn', { meetingId: crowd.meetingId, attendeeId: person.id, opId: opId() }),
+        send(dashboard, 'attendance:markAbsent', { meetingId: crowd.meetingId, attendeeId: person.id, opId: opId(), reason: 'sick' }),
+      ]),
+    );
+    expect(acks.every((ack) => ack.ok)).toBe(true);
+    const last = Math.max(...acks.map((ack) => ack.revision));
+    await eventually(
+      () => events.filter((event) => event.type === 'attendance.changed').length,
+      (count) => count >= people.length * 2 && events.some((event) => event.revision === last),
+    );
+
+    for (const person of people) {
+      const stored = (await AttendanceModel.findOne({ meetingId: crowd.meetingId, attendeeId: person.id }).lean())!;
+      const latest = events
+        .filter((event) => event.type === 'attendance.changed' && (event.payload as { record: { attendeeId: string } }).record.attendeeId === person.id)
+        .sort((a, b) => b.revision - a.revision)[0];
+      expect((latest.payload as { record: { status: string } }).record.status, person.fullName).toBe(stored.status);
+    }
   });
 });
