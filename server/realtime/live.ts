@@ -83,14 +83,23 @@ export function watchSitePresence(io: Server): void {
 }
 
 /** Called once a coordinator's screen is in its site room. */
-export function siteScreenOpened(meetingId: string, siteId: string, logger: Logger): void {
-  recordSitePresence(meetingId, siteId, true).catch((error: unknown) => logger.error({ err: error }, 'could not record site presence'));
+export function siteScreenOpened(io: Server, meetingId: string, siteId: string, logger: Logger): void {
+  settleSitePresence(io, meetingId, siteId).catch((error: unknown) => logger.error({ err: error }, 'could not record site presence'));
 }
 
 /** After a coordinator's screen left: the site is gone once no screen of it is left anywhere. */
 export function siteScreenClosed(io: Server, meetingId: string, siteId: string, logger: Logger): void {
-  void (async () => {
-    const left = await io.in(siteRoom(meetingId, siteId)).fetchSockets();
-    if (left.length === 0) await recordSitePresence(meetingId, siteId, false);
-  })().catch((error: unknown) => logger.error({ err: error }, 'could not record site presence'));
+  settleSitePresence(io, meetingId, siteId).catch((error: unknown) => logger.error({ err: error }, 'could not record site presence'));
+}
+
+/**
+ * Records what the site's room holds now, and looks again after every write that changed it: a
+ * screen opening while another closes (a phone on a flapping link) may have its write land before
+ * or after the other's, and whichever changed the state last then corrects it to what the room is.
+ */
+async function settleSitePresence(io: Server, meetingId: string, siteId: string): Promise<void> {
+  for (let pass = 0; pass < 5; pass++) {
+    const open = (await io.in(siteRoom(meetingId, siteId)).fetchSockets()).length > 0;
+    if ((await recordSitePresence(meetingId, siteId, open)) === undefined) return;
+  }
 }

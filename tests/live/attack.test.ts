@@ -158,3 +158,49 @@ describe('two screens change the same person at once', () => {
     }
   });
 });
+
+describe('site presence on a flapping link', () => {
+  it('a coordinator phone that connects and drops over and over ends as the store shows it: connected while a screen is open, not after', async () => {
+    const flaky = await conferenceDay(app.organizer, { title: 'Hội nghị đường truyền chập chờn', peoplePerSite: 1 });
+    const site = flaky.sites[2];
+    const connected = async () => Boolean((await MeetingModel.findById(flaky.meetingId).lean())!.live?.sites?.[site.id]?.connected);
+    for (let round = 0; round < 15; round++) {
+      const phone = await screens.join(flaky.meetingId, { token: site.token }, {}, { screen: 'coordinator' });
+      phone.disconnect();
+    }
+    expect(await eventually(connected, (value) => value === false, 3000)).toBe(false);
+    // And the other way round: the last phone stays.
+    let last;
+    for (let round = 0; round < 15; round++) {
+      const previous = last;
+      last = await screens.join(flaky.meetingId, { token: site.token }, {}, { screen: 'coordinator' });
+      previous?.disconnect();
+    }
+    expect(await eventually(connected, (value) => value === true, 3000)).toBe(true);
+    last!.disconnect();
+    expect(await eventually(connected, (value) => value === false, 3000)).toBe(false);
+  });
+});
+
+describe('a phone that drops while its join is still being answered', () => {
+  it('does not leave its site connected with no screen open', async () => {
+    const flaky = await conferenceDay(app.organizer, { title: 'Hội nghị rớt mạng khi vào', peoplePerSite: 1 });
+    const site = flaky.sites[1];
+    const witness = await screens.join(flaky.meetingId, {}, { cookie: organizerCookie });
+    const presence = record(witness);
+    // The drop lands somewhere while the server is still answering the join (it reads the meeting first).
+    for (let ticks = 60; ticks >= 0; ticks -= 2) {
+      const phone = screens.open({ token: site.token });
+      await new Promise<void>((resolve) => phone.once('connect', () => resolve()));
+      phone.emit('meeting:join', { meetingId: flaky.meetingId, screen: 'coordinator' }, () => undefined);
+      for (let tick = 0; tick < ticks; tick++) await new Promise((resolve) => setImmediate(resolve));
+      phone.disconnect();
+    }
+
+    // Any presence write the join makes comes within the wait for a later event (the witness's own site link).
+    await send(witness, 'site:setLink', { meetingId: flaky.meetingId, siteId: flaky.sites[0].id, status: 'ready' });
+    await eventually(() => presence.filter((event) => event.type === 'site.link').length, (count) => count > 0);
+    const stored = (await MeetingModel.findById(flaky.meetingId).lean())!.live?.sites?.[site.id];
+    expect(Boolean(stored?.connected)).toBe(false);
+  });
+});
