@@ -204,3 +204,42 @@ describe('a phone that drops while its join is still being answered', () => {
     expect(Boolean(stored?.connected)).toBe(false);
   });
 });
+
+describe('the agenda and the floor pushed past their ends', () => {
+  it('refuses or ignores what makes no sense, and only real changes move the revision', async () => {
+    const run = await conferenceDay(app.organizer, { title: 'Hội nghị điều hành', peoplePerSite: 1 });
+    const chair = await screens.join(run.meetingId, { token: run.chairToken });
+    const attendee = await screens.join(run.meetingId, { token: run.people[1][0].token });
+    const other = await conferenceDay(app.organizer, { title: 'Hội nghị bên cạnh', peoplePerSite: 1 });
+    const m = run.meetingId;
+    const rev = async () => (await MeetingModel.findById(m).lean())!.revision;
+    expect((await send(chair, 'agenda:next', { meetingId: m })).error.code).toBe('conflict'); // not live yet
+    expect((await send(chair, 'meeting:start', { meetingId: m })).ok).toBe(true);
+
+    expect(await send(chair, 'agenda:previous', { meetingId: m })).toMatchObject({ ok: true });
+    for (let step = 0; step < run.agendaIds.length + 2; step++) expect((await send(chair, 'agenda:next', { meetingId: m })).ok).toBe(true);
+    const atEnd = await rev();
+    expect(await send(chair, 'agenda:next', { meetingId: m })).toMatchObject({ ok: true, changed: false });
+    expect(await rev()).toBe(atEnd);
+    expect((await send(chair, 'agenda:start', { meetingId: m, itemId: other.agendaIds[0] })).error.code).toBe('not_found');
+    for (const minutes of [0, -5, 241, 1e9, 1.5, '10', null]) expect((await send(chair, 'agenda:extend', { meetingId: m, minutes })).error.code, String(minutes)).toBe('invalid');
+
+    const first = await send(attendee, 'speakers:request', { meetingId: m, opId: opId(), topic: 'Ý kiến 1' });
+    expect(first.ok).toBe(true);
+    expect((await send(attendee, 'speakers:request', { meetingId: m, opId: opId(), topic: 'Ý kiến 2' })).error.code).toBe('conflict');
+    const foreign = await send(await screens.join(other.meetingId, { token: other.people[1][0].token }), 'speakers:request', { meetingId: other.meetingId, opId: opId(), topic: 'Khác' });
+    expect((await send(chair, 'speakers:reorder', { meetingId: m, orderedIds: [foreign.request.id] })).error.code).toBe('conflict');
+    expect((await send(chair, 'speakers:grant', { meetingId: m, requestId: foreign.request.id })).error.code).toBe('conflict');
+    expect((await send(attendee, 'speakers:withdraw', { meetingId: m, requestId: first.request.id })).ok).toBe(true);
+    expect((await send(chair, 'speakers:grant', { meetingId: m, requestId: first.request.id })).error.code).toBe('conflict');
+    const ended = await rev();
+    expect(await send(chair, 'speakers:end', { meetingId: m })).toMatchObject({ ok: true, changed: false });
+    expect(await rev()).toBe(ended);
+
+    expect((await send(chair, 'meeting:end', { meetingId: m })).ok).toBe(true);
+    const coordinator = await screens.join(m, { token: run.sites[2].token });
+    expect((await send(coordinator, 'attendance:checkIn', { meetingId: m, attendeeId: run.people[2][0].id, opId: opId() })).error.code).toBe('conflict');
+    expect((await send(chair, 'meeting:end', { meetingId: m })).error.code).toBe('conflict');
+    expect(await AttendanceModel.countDocuments({ meetingId: m, status: 'present' })).toBe(0);
+  });
+});
