@@ -3,7 +3,7 @@
 // answered with the first answer and changes nothing. The database decides, not memory.
 import { createHash } from 'node:crypto';
 import { Schema, model, type Types } from 'mongoose';
-import { Conflict, isDuplicateKeyError } from '../lib/errors.js';
+import { Conflict, isDuplicateKeyError, TooManyRequests } from '../lib/errors.js';
 
 const liveOperationSchema = new Schema(
   {
@@ -62,7 +62,13 @@ export async function onceOnly<T extends OperationAck>(key: OperationKey, run: (
       await LiveOperationModel.deleteOne({ _id: existing._id, state: 'pending', claimedAt: existing.claimedAt });
       continue;
     }
-    if (Date.now() > deadline) throw new Conflict('live.opId.pending');
+    if (Date.now() > deadline) {
+      // Not a refusal: the first send may yet fail and leave the id free, so the sender keeps it
+      // queued and sends it again (an offline queue drops what is refused).
+      const busy = new TooManyRequests('live.opId.pending');
+      busy.retryAfterMs = 1000;
+      throw busy;
+    }
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }

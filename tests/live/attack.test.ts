@@ -9,6 +9,7 @@ import { AttendeeModel } from '../../server/attendees/model.js';
 import { MeetingModel } from '../../server/meetings/model.js';
 import { SpeakerRequestModel } from '../../server/speakers/model.js';
 import { liveCommands } from '../../server/live/contract.js';
+import { fingerprintOf, LiveOperationModel } from '../../server/live/operations.js';
 
 let app: TestApp;
 let day: DayFixture;
@@ -241,5 +242,23 @@ describe('the agenda and the floor pushed past their ends', () => {
     expect((await send(coordinator, 'attendance:checkIn', { meetingId: m, attendeeId: run.people[2][0].id, opId: opId() })).error.code).toBe('conflict');
     expect((await send(chair, 'meeting:end', { meetingId: m })).error.code).toBe('conflict');
     expect(await AttendanceModel.countDocuments({ meetingId: m, status: 'present' })).toBe(0);
+  });
+});
+
+describe('a resend while the first send of its opId is still running elsewhere', () => {
+  it('is answered "try again" (too_many_requests with retryAfterMs), not refused, and applies once the id is free', async () => {
+    const coordinator = await screens.join(day.meetingId, { token: day.sites[3].token });
+    const person = day.people[3][3];
+    const op = opId();
+    // Another app instance has claimed this id and is still working on it.
+    const claim = await LiveOperationModel.create({ meetingId: day.meetingId, opId: op, command: 'attendance:checkIn', target: person.id, fingerprint: fingerprintOf({ meetingId: day.meetingId, attendeeId: person.id }), state: 'pending', claimedAt: new Date() });
+
+    const busy = await send(coordinator, 'attendance:checkIn', { meetingId: day.meetingId, attendeeId: person.id, opId: op });
+
+    expect(busy).toMatchObject({ ok: false, error: { code: 'too_many_requests', retryAfterMs: expect.any(Number) } });
+    expect(await AttendanceModel.countDocuments({ attendeeId: person.id, status: 'present' })).toBe(0);
+    // That run failed and freed the id: the kiosk's resend is the one that counts.
+    await LiveOperationModel.deleteOne({ _id: claim._id });
+    expect(await send(coordinator, 'attendance:checkIn', { meetingId: day.meetingId, attendeeId: person.id, opId: op })).toMatchObject({ ok: true, changed: true });
   });
 });
