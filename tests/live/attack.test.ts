@@ -262,3 +262,30 @@ describe('a resend while the first send of its opId is still running elsewhere',
     expect(await send(coordinator, 'attendance:checkIn', { meetingId: day.meetingId, attendeeId: person.id, opId: op })).toMatchObject({ ok: true, changed: true });
   });
 });
+
+describe("a site's link rotated in the middle of the day", () => {
+  it('the old self check-in code stops working, and the old coordinator screen is cut off before the next event', async () => {
+    const { rotateCoordinatorLink } = await import('../../server/sites/actions.js');
+    const { currentCode } = await import('../../server/attendance/codes.js');
+    const rotated = await conferenceDay(app.organizer, { title: 'Hội nghị đổi liên kết', peoplePerSite: 2 });
+    const site = rotated.sites[1];
+    const oldCode = currentCode(site.token, site.id).code;
+    const oldScreen = await screens.join(rotated.meetingId, { token: site.token }, {}, { screen: 'coordinator' });
+    const seen = record(oldScreen);
+    const gone = new Promise<void>((resolve) => oldScreen.once('disconnect', () => resolve()));
+
+    await rotateCoordinatorLink(app.organizer, { meetingId: rotated.meetingId, siteId: site.id });
+    await gone;
+    const after = seen.length;
+    const dashboard = await screens.join(rotated.meetingId, {}, { cookie: organizerCookie });
+    const checkIn = await send(dashboard, 'attendance:checkIn', { meetingId: rotated.meetingId, attendeeId: rotated.people[1][0].id, opId: opId() });
+    expect(checkIn.ok).toBe(true);
+
+    const attendee = await screens.join(rotated.meetingId, { token: rotated.people[1][1].token });
+    const self = await send(attendee, 'attendance:selfCheckIn', { meetingId: rotated.meetingId, opId: opId(), code: oldCode });
+    expect(self.ok).toBe(false);
+    expect(self.error.code).toBe('invalid');
+    expect(seen.length).toBe(after);
+    expect(oldScreen.connected).toBe(false);
+  });
+});
