@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import { liveActions } from '../live/commands.js';
 import { recordSitePresence, setConnectedSitesSource } from '../live/presence.js';
 import { TooManyRequests } from '../lib/errors.js';
+import { TokenBucket } from '../lib/token-bucket.js';
 import type { Actor } from '../lib/actor.js';
 import { siteRoom } from './rooms.js';
 import { ackError, recheckAsker } from './askers.js';
@@ -16,28 +17,7 @@ import { ackError, recheckAsker } from './askers.js';
 export const commandBurst = 60;
 export const commandsPerSecond = 20;
 
-export class TokenBucket {
-  private tokens: number;
-  private refilledAt = Date.now();
-  constructor(
-    private readonly capacity: number,
-    private readonly perSecond: number,
-  ) {
-    this.tokens = capacity;
-  }
-
-  /** Takes one token, or says in how many ms the next one comes. */
-  take(): { ok: true } | { ok: false; retryAfterMs: number } {
-    const now = Date.now();
-    this.tokens = Math.min(this.capacity, this.tokens + ((now - this.refilledAt) / 1000) * this.perSecond);
-    this.refilledAt = now;
-    if (this.tokens >= 1) {
-      this.tokens -= 1;
-      return { ok: true };
-    }
-    return { ok: false, retryAfterMs: Math.ceil(((1 - this.tokens) / this.perSecond) * 1000) };
-  }
-}
+export { TokenBucket };
 
 type Ack = (reply: unknown) => void;
 

@@ -289,3 +289,16 @@ describe("a site's link rotated in the middle of the day", () => {
     expect(oldScreen.connected).toBe(false);
   });
 });
+
+describe('a script flooding the HTTP command route', () => {
+  it('is answered too_many_requests with retryAfterMs past its burst, while another site’s kiosk is still answered', async () => {
+    const post = (token: string, name: string, body: unknown) =>
+      fetch(`${app.baseUrl}/api/v1/meetings/${day.meetingId}/live/commands/${name}`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const flood = await Promise.all(Array.from({ length: 150 }, () => post(day.sites[2].token, 'live:snapshot', {})));
+    const refused = flood.filter((response) => response.status === 429);
+    expect(refused.length).toBeGreaterThan(0);
+    expect(await refused[0].json()).toMatchObject({ ok: false, error: { code: 'too_many_requests', retryAfterMs: expect.any(Number) } });
+    const other = await post(day.sites[3].token, 'site:setLink', { siteId: day.sites[3].id, status: 'ready' });
+    expect(other.status).toBe(200);
+  });
+});
