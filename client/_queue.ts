@@ -57,6 +57,21 @@ export class Outbox {
     await this.changed();
   }
 
+  /**
+   * Takes back the newest waiting command about this attendee (a tap made offline by mistake),
+   * unless a drain is sending right now. Returns whether one was taken back. A command that was
+   * sent but got no answer may still have reached the server: the page then shows it when the
+   * connection returns, and it can be undone there.
+   */
+  async takeBack(attendeeId: string): Promise<boolean> {
+    if (this.draining) return false;
+    const mine = (await this.waiting()).filter((command) => command.input.attendeeId === attendeeId);
+    const newest = mine.at(-1);
+    if (!newest) return false;
+    await this.remove(newest.opId);
+    return true;
+  }
+
   private async remove(opId: string): Promise<void> {
     await (await this.db).delete('outbox', opId);
     await this.changed();

@@ -176,7 +176,11 @@ function setUp(page: Page): void {
         void queue('attendance:leftEarly', { attendeeId }, name, 'checkin.checkedIn');
         break;
       case 'undo':
-        void queue('attendance:undo', { attendeeId }, name, 'checkin.undone');
+        // A change still waiting to be sent is taken back from the queue; otherwise undo is sent.
+        void (async () => {
+          if (row.hasAttribute('data-pending') && (await outbox.takeBack(attendeeId))) announce(say(text, 'checkin.undone', { name }));
+          else await queue('attendance:undo', { attendeeId }, name, 'checkin.undone');
+        })();
         break;
       case 'absent':
         openAbsent(attendeeId, name);

@@ -48,7 +48,7 @@ export async function checkIn(actor: Actor, input: unknown): Promise<AttendanceA
   const attendee = await attendeeOf(data.meetingId, data.attendeeId);
   if (actor.kind === 'attendee') throw new Forbidden('attendance.forbidden.useCode');
   requireSiteActor(actor, data.meetingId, String(attendee.siteId));
-  return onceOnly({ meetingId: data.meetingId, opId: data.opId, command: 'attendance:checkIn', target: data.attendeeId }, () =>
+  return onceOnly({ meetingId: data.meetingId, opId: data.opId, command: 'attendance:checkIn', target: data.attendeeId, input: data }, () =>
     change(actor, attendee, (current, meeting) => {
       if (current.status === 'present') return undefined;
       const presentAt = plausibleInstant(data.at, meeting);
@@ -79,7 +79,7 @@ export async function markAbsent(actor: Actor, input: unknown): Promise<Attendan
   const attendee = await attendeeOf(data.meetingId, data.attendeeId);
   requireSiteActor(actor, data.meetingId, String(attendee.siteId));
   const absence = { reason: data.reason, ...(data.delegateName && data.reason === 'delegate' ? { delegateName: data.delegateName } : {}), ...(data.note ? { note: data.note } : {}) };
-  return onceOnly({ meetingId: data.meetingId, opId: data.opId, command: 'attendance:markAbsent', target: data.attendeeId }, () =>
+  return onceOnly({ meetingId: data.meetingId, opId: data.opId, command: 'attendance:markAbsent', target: data.attendeeId, input: data }, () =>
     change(actor, attendee, (current) => {
       if (current.status === 'absent' && JSON.stringify(current.absence) === JSON.stringify(absence)) return undefined;
       return { ...cleared(actor), status: 'absent', absence };
@@ -91,7 +91,7 @@ export async function markLeftEarly(actor: Actor, input: unknown): Promise<Atten
   const data = parseInput(leftEarlyInput, input);
   const attendee = await attendeeOf(data.meetingId, data.attendeeId);
   requireSiteActor(actor, data.meetingId, String(attendee.siteId));
-  return onceOnly({ meetingId: data.meetingId, opId: data.opId, command: 'attendance:leftEarly', target: data.attendeeId }, () =>
+  return onceOnly({ meetingId: data.meetingId, opId: data.opId, command: 'attendance:leftEarly', target: data.attendeeId, input: data }, () =>
     change(actor, attendee, (current, meeting) => {
       if (current.status === 'leftEarly') return undefined;
       if (current.status !== 'present') throw new Conflict('attendance.leftEarly.notPresent');
@@ -104,7 +104,7 @@ export async function undoAttendance(actor: Actor, input: unknown): Promise<Atte
   const data = parseInput(undoAttendanceInput, input);
   const attendee = await attendeeOf(data.meetingId, data.attendeeId);
   requireSiteActor(actor, data.meetingId, String(attendee.siteId));
-  return onceOnly({ meetingId: data.meetingId, opId: data.opId, command: 'attendance:undo', target: data.attendeeId }, () => change(actor, attendee, 'undo'));
+  return onceOnly({ meetingId: data.meetingId, opId: data.opId, command: 'attendance:undo', target: data.attendeeId, input: data }, () => change(actor, attendee, 'undo'));
 }
 
 /** Someone not on the list turns up: added to the site's attendees, marked walk-in, present. */
@@ -113,7 +113,7 @@ export async function addWalkIn(actor: Actor, input: unknown): Promise<Attendanc
   requireSiteActor(actor, data.meetingId, data.siteId);
   const site = await SiteModel.exists({ _id: data.siteId, meetingId: data.meetingId });
   if (!site) throw new NotFound('attendance.site.notFound');
-  return onceOnly({ meetingId: data.meetingId, opId: data.opId, command: 'attendance:addWalkIn', target: data.siteId }, async () => {
+  return onceOnly({ meetingId: data.meetingId, opId: data.opId, command: 'attendance:addWalkIn', target: data.siteId, input: data }, async () => {
     const meeting = await openMeeting(actor, data.meetingId);
     const created = await AttendeeModel.create({
       meetingId: data.meetingId,
@@ -239,8 +239,11 @@ async function count(actor: Actor, previous: StoredRecord, record: StoredRecord,
       update: Object.keys(inc).length > 0 ? { $inc: inc } : undefined,
       write: async (revision) => {
         claimed = true;
-        await AttendanceModel.updateOne({ _id: record._id, revision: { $lt: revision } }, { $set: { revision } });
-        return { ...record, revision };
+        // What the record is now, stamped: another change of the same person may have changed it
+        // after ours and been counted first (a lower revision), and the event with the highest
+        // revision must say what the store says.
+        const stamped = await AttendanceModel.findOneAndUpdate({ _id: record._id, revision: { $lt: revision } }, { $set: { revision } }, { returnDocument: 'after' }).lean<StoredRecord>();
+        return stamped ?? (await AttendanceModel.findById(record._id).lean<StoredRecord>()) ?? { ...record, revision };
       },
       events: (stamped, revision, meeting) => {
         const view = recordView(stamped, attendee);

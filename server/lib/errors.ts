@@ -68,6 +68,8 @@ export class TooLarge extends AppError {
 export class TooManyRequests extends AppError {
   readonly status = 429;
   readonly code = 'too_many_requests';
+  /** When to try again, if known: answered as `retryAfterMs`. */
+  retryAfterMs?: number;
 }
 
 /** True for MongoDB's duplicate-key error (E11000), from a real server or the embedded store. */

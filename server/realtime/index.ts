@@ -84,7 +84,7 @@ export async function attachRealtime(httpServer: HttpServer, options: RealtimeOp
     // A recovered socket is back in its rooms without a new meeting:join: its site screens are
     // open again, and the dashboards that were told the site went offline must hear it is back.
     if (socket.recovered) {
-      for (const { meetingId, siteId } of (data as SocketData & { siteScreens?: SiteScreen[] }).siteScreens ?? []) siteScreenOpened(meetingId, siteId, options.logger);
+      for (const { meetingId, siteId } of (data as SocketData & { siteScreens?: SiteScreen[] }).siteScreens ?? []) siteScreenOpened(io, meetingId, siteId, options.logger);
     }
     // One bucket for every event the socket sends, joins included (each join reads the meeting
     // and may write the site's presence).
@@ -179,6 +179,9 @@ interface SiteScreen {
 async function joinMeeting(socket: Socket, actor: Actor, input: unknown, logger: Logger): Promise<string> {
   const { meetingId } = parseInput(joinInput, input);
   await loadMeetingFor(actor, meetingId);
+  // Dropped while the meeting was read (a flaky phone): its disconnect has run already, so joining
+  // now would mark its site connected with nobody left to mark it gone.
+  if (!socket.connected) return meetingId;
   void socket.join(meetingRoom(meetingId));
   if (actor.kind === 'organizer' || actor.kind === 'chair') void socket.join(organizersRoom(meetingId));
   if (actor.kind === 'organizer') void socket.join(unitOrganizersRoom(meetingId));
@@ -188,7 +191,7 @@ async function joinMeeting(socket: Socket, actor: Actor, input: unknown, logger:
     const data = socket.data as SocketData & { siteScreens?: SiteScreen[] };
     data.siteScreens ??= [];
     if (!data.siteScreens.some((screen) => screen.meetingId === meetingId)) data.siteScreens.push({ meetingId, siteId: actor.siteId });
-    siteScreenOpened(meetingId, actor.siteId, logger);
+    siteScreenOpened(socket.nsp.server, meetingId, actor.siteId, logger);
   }
   return meetingId;
 }

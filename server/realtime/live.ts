@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import { liveActions } from '../live/commands.js';
 import { recordSitePresence, setConnectedSitesSource } from '../live/presence.js';
 import { TooManyRequests } from '../lib/errors.js';
+import { TokenBucket } from '../lib/token-bucket.js';
 import type { Actor } from '../lib/actor.js';
 import { siteRoom } from './rooms.js';
 import { ackError, recheckAsker } from './askers.js';
@@ -16,28 +17,7 @@ import { ackError, recheckAsker } from './askers.js';
 export const commandBurst = 60;
 export const commandsPerSecond = 20;
 
-export class TokenBucket {
-  private tokens: number;
-  private refilledAt = Date.now();
-  constructor(
-    private readonly capacity: number,
-    private readonly perSecond: number,
-  ) {
-    this.tokens = capacity;
-  }
-
-  /** Takes one token, or says in how many ms the next one comes. */
-  take(): { ok: true } | { ok: false; retryAfterMs: number } {
-    const now = Date.now();
-    this.tokens = Math.min(this.capacity, this.tokens + ((now - this.refilledAt) / 1000) * this.perSecond);
-    this.refilledAt = now;
-    if (this.tokens >= 1) {
-      this.tokens -= 1;
-      return { ok: true };
-    }
-    return { ok: false, retryAfterMs: Math.ceil(((1 - this.tokens) / this.perSecond) * 1000) };
-  }
-}
+export { TokenBucket };
 
 type Ack = (reply: unknown) => void;
 
@@ -83,14 +63,23 @@ export function watchSitePresence(io: Server): void {
 }
 
 /** Called once a coordinator's screen is in its site room. */
-export function siteScreenOpened(meetingId: string, siteId: string, logger: Logger): void {
-  recordSitePresence(meetingId, siteId, true).catch((error: unknown) => logger.error({ err: error }, 'could not record site presence'));
+export function siteScreenOpened(io: Server, meetingId: string, siteId: string, logger: Logger): void {
+  settleSitePresence(io, meetingId, siteId).catch((error: unknown) => logger.error({ err: error }, 'could not record site presence'));
 }
 
 /** After a coordinator's screen left: the site is gone once no screen of it is left anywhere. */
 export function siteScreenClosed(io: Server, meetingId: string, siteId: string, logger: Logger): void {
-  void (async () => {
-    const left = await io.in(siteRoom(meetingId, siteId)).fetchSockets();
-    if (left.length === 0) await recordSitePresence(meetingId, siteId, false);
-  })().catch((error: unknown) => logger.error({ err: error }, 'could not record site presence'));
+  settleSitePresence(io, meetingId, siteId).catch((error: unknown) => logger.error({ err: error }, 'could not record site presence'));
+}
+
+/**
+ * Records what the site's room holds now, and looks again after every write that changed it: a
+ * screen opening while another closes (a phone on a flapping link) may have its write land before
+ * or after the other's, and whichever changed the state last then corrects it to what the room is.
+ */
+async function settleSitePresence(io: Server, meetingId: string, siteId: string): Promise<void> {
+  for (let pass = 0; pass < 5; pass++) {
+    const open = (await io.in(siteRoom(meetingId, siteId)).fetchSockets()).length > 0;
+    if ((await recordSitePresence(meetingId, siteId, open)) === undefined) return;
+  }
 }

@@ -76,7 +76,7 @@ async function resolveSpeaker(actor: Actor, data: { meetingId: string; siteId?: 
 export async function requestToSpeak(actor: Actor, input: unknown): Promise<SpeakersAck> {
   const data = parseInput(requestToSpeakInput, input);
   const speaker = await resolveSpeaker(actor, data);
-  return onceOnly({ meetingId: data.meetingId, opId: data.opId, command: 'speakers:request', target: data.topic }, async () => {
+  return onceOnly({ meetingId: data.meetingId, opId: data.opId, command: 'speakers:request', target: data.topic, input: data }, async () => {
     const requestId = new Types.ObjectId();
     // The request exists before its id enters the queue (unseen until then: screens list the
     // queue's ids), so a second request of the same attendee, retried after the first one's

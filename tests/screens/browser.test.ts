@@ -274,4 +274,37 @@ describe('the conference day in the browser', () => {
     expect((await getLiveSnapshot(app.organizer, day.meetingId)).totals.present).toBe(2);
     expect(phone.problems.filter((problem) => !problem.includes('socket.io'))).toEqual([]);
   });
+
+  it('offline: a second tap on the same person counts once, and undo takes back a tap still waiting to be sent', async () => {
+    const day = await conferenceDay(app);
+    const phone = await coordinatorPhone(day);
+    const [hung, lan] = [day.people.find((person) => person.fullName === 'Nguyễn Văn Hùng')!, day.people.find((person) => person.fullName === 'Trần Thị Lan')!];
+    await expect.poll(() => phone.page.evaluate(async () => (await (await caches.open('bridgepoint-checkin-v1')).keys()).length)).toBeGreaterThan(0);
+
+    await phone.context.setOffline(true);
+    await phone.page.locator('#connection[data-connection="offline"]').waitFor();
+    const hungRow = phone.page.locator(`li.person[data-id="${hung.id}"]`);
+    const lanRow = phone.page.locator(`li.person[data-id="${lan.id}"]`);
+    await hungRow.getByRole('button', { name: 'Có mặt' }).tap();
+    await expect.poll(() => phone.page.locator('#outbox').textContent()).toBe('Đang chờ gửi (1)');
+    await hungRow.getByRole('button', { name: 'Có mặt' }).tap();
+    await expect.poll(() => phone.page.locator('#outbox').textContent()).toBe('Đang chờ gửi (2)');
+    // Lan was tapped by mistake: undo, still offline, takes the tap back.
+    await lanRow.getByRole('button', { name: 'Có mặt' }).tap();
+    await expect.poll(() => phone.page.locator('#outbox').textContent()).toBe('Đang chờ gửi (3)');
+    await lanRow.getByRole('button', { name: 'Hoàn tác' }).tap();
+    await expect.poll(() => phone.page.locator('#outbox').textContent()).toBe('Đang chờ gửi (2)');
+    expect(await lanRow.getAttribute('data-pending')).toBeNull();
+
+    await phone.page.reload();
+    await expect.poll(() => phone.page.locator('#outbox').textContent()).toBe('Đang chờ gửi (2)');
+    await phone.context.setOffline(false);
+    await phone.page.locator('#connection[data-connection="online"]').waitFor({ timeout: 20_000 });
+    await expect.poll(() => phone.page.locator('#outbox').isVisible()).toBe(false);
+    await expect.poll(() => hungRow.getAttribute('data-status')).toBe('present');
+    const site = (await getLiveSnapshot(app.organizer, day.meetingId)).sites.find((candidate) => candidate.id === day.siteId)!;
+    expect(site.counts.present).toBe(1);
+    expect((await getLiveSnapshot(app.organizer, day.meetingId)).attendance.find((record) => record.attendeeId === lan.id)?.status ?? 'expected').toBe('expected');
+    expect(await lanRow.getAttribute('data-status')).toBe('expected');
+  });
 });
