@@ -100,6 +100,10 @@ describe("an organizer's first conference, end to end", () => {
     await page.locator('#agenda-list > li').nth(0).locator('[data-minutes-input]').fill('45');
     await page.locator('#agenda-list > li').nth(0).locator('[data-minutes-input]').press('Tab');
     await expect.poll(starts).toEqual(['14:00', '14:45', '14:55']);
+    // The page says "Đã lưu" once the server has it (the field's saved value is then 45).
+    const reportMinutes = page.locator('#agenda-list > li').nth(0).locator('[data-minutes-input]');
+    await expect.poll(() => reportMinutes.evaluate((input) => (input as HTMLInputElement).defaultValue)).toBe('45');
+    expect(await page.locator('#agenda-status').textContent()).toBe('Đã lưu');
 
     // Saved on the server: a fresh load shows the same order and times.
     await page.reload();
