@@ -42,6 +42,6 @@ export async function getAuditTrail(actor: Actor, meetingId: string, options: { 
     page,
     pageCount,
     total,
-    entries: rows.map((row) => ({ revision: row.revision, at: row.at, actor: { kind: row.actor?.kind ?? 'anonymous', id: row.actor?.id ?? '', name: row.actor?.name ?? '' }, events: row.events ?? [], detail: row.detail ?? '' })),
+    entries: rows.map((row) => ({ revision: row.revision, at: row.at, actor: row.actor?.id === 'system' /* lib/actor.ts systemActor: the demo seed */ ? { kind: 'system', id: '', name: '' } : { kind: row.actor?.kind ?? 'anonymous', id: row.actor?.id ?? '', name: row.actor?.name ?? '' }, events: row.events ?? [], detail: row.detail ?? '' })),
   };
 }
