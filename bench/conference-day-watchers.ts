@@ -139,11 +139,23 @@ function applyEvent(view: View, event: LiveEvent): void {
   }
 }
 
+/**
+ * What a screen shows of an entity. A snapshot stamps every entity with its own revision (the
+ * state as of then), so revisions are not compared; nor is a connected site's `lastSeenAt`
+ * ("now" while connected).
+ */
+function shown(value: unknown): unknown {
+  if (!value || typeof value !== 'object') return value;
+  const { revision: _revision, ...rest } = value as Record<string, unknown>;
+  if (rest.connected === true) delete rest.lastSeenAt;
+  return rest;
+}
+
 function differences(mine: View, server: View): string[] {
   const out: string[] = [];
   const check = (name: string, a: unknown, b: unknown) => {
-    const ca = canonical(a);
-    const cb = canonical(b);
+    const ca = canonical(shown(a));
+    const cb = canonical(shown(b));
     if (ca !== cb) out.push(`${name}: client ${ca.slice(0, 300)} != server ${cb.slice(0, 300)}`);
   };
   check('meeting.status', mine.status.value, server.status.value);
