@@ -13,7 +13,7 @@ export interface WatcherClient {
 }
 
 export type ToWatchers =
-  | { type: 'init'; meetingId: string; clients: WatcherClient[]; openPerSecond: number }
+  | { type: 'init'; meetingId: string; clients: WatcherClient[]; openPerSecond: number; readyTimeoutMs: number }
   | { type: 'sent'; items: Array<[revision: number, sentAt: number]> }
   | { type: 'final'; revision: number; timeoutMs: number }
   | { type: 'stop' };
@@ -227,7 +227,8 @@ async function snapshot(client: Client): Promise<LiveSnapshot> {
 function sync(client: Client, join: boolean): Promise<void> {
   client.syncing ??= (async () => {
     try {
-      for (let attempt = 0; attempt < 20 && client.socket.connected; attempt++) {
+      // As a phone does: keep trying while connected, backing off (an overloaded server answers late).
+      for (let attempt = 0; client.socket.connected; attempt++) {
         try {
           if (join) {
             const reply = await client.socket.timeout(15_000).emitWithAck('meeting:join', { meetingId, screen: 'attendee' });
@@ -237,7 +238,7 @@ function sync(client: Client, join: boolean): Promise<void> {
           client.view = fromSnapshot(client.view, await snapshot(client));
           return;
         } catch {
-          await new Promise((resolve) => setTimeout(resolve, 500 + Math.random() * 1000));
+          await new Promise((resolve) => setTimeout(resolve, Math.min(5_000, 500 * 2 ** attempt) * (0.5 + Math.random())));
         }
       }
     } finally {
@@ -341,7 +342,7 @@ process.on('message', (message: ToWatchers) => {
         clients.push(open(spec));
         await new Promise((resolve) => setTimeout(resolve, gap));
       }
-      const deadline = Date.now() + 120_000;
+      const deadline = Date.now() + message.readyTimeoutMs;
       while (clients.some((c) => !c.view) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
       const failures = clients.filter((c) => !c.view).slice(0, 5).map((c) => `connected=${c.socket.connected} joined=${c.joined}`);
       send({ type: 'ready', connected: clients.filter((c) => c.view).length, clients: clients.length, failures });

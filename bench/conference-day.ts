@@ -48,6 +48,8 @@ const { values: options } = parseArgs({
     sites: { type: 'string' },
     attendees: { type: 'string' },
     watchers: { type: 'string' },
+    /** How many watching clients open per second, all processes together (phones arrive over time). */
+    'open-rate': { type: 'string' },
     seed: { type: 'string' },
     'keep-data': { type: 'boolean', default: false },
     /** The same day without faults first, as the baseline of latency and memory (off with --quick). */
@@ -530,13 +532,15 @@ class WatcherPool {
   async start(meetingId: string, clients: WatcherClient[], perChild: number): Promise<{ connected: number; failures: string[] }> {
     const groups: WatcherClient[][] = [];
     for (let i = 0; i < clients.length; i += perChild) groups.push(clients.slice(i, i + perChild));
+    const openPerSecond = Number(options['open-rate'] ?? 50) / groups.length;
+    const readyTimeoutMs = 120_000 + (perChild / openPerSecond) * 1000;
     const ready = await Promise.all(
       groups.map(
         (group) =>
           new Promise<{ connected: number; failures: string[] }>((resolve, reject) => {
             const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'bench/conference-day-watchers.ts')], { cwd: root, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
             this.children.push(child);
-            const timer = setTimeout(() => reject(new Error(`timed out after 180 s waiting for ${group.length} watchers to connect and join`)), 180_000);
+            const timer = setTimeout(() => reject(new Error(`timed out after ${Math.round(readyTimeoutMs / 1000) + 60} s waiting for ${group.length} watchers to connect and join`)), readyTimeoutMs + 60_000);
             child.on('message', (message: FromWatchers) => {
               if (message.type === 'ready') {
                 clearTimeout(timer);
@@ -545,7 +549,7 @@ class WatcherPool {
               else if (message.type === 'error') console.error(`watcher process error: ${message.message}`);
             });
             child.once('exit', (code) => reject(new Error(`a watcher process exited (${code}) before it was ready`)));
-            child.send({ type: 'init', meetingId, clients: group, openPerSecond: 150 } satisfies ToWatchers);
+            child.send({ type: 'init', meetingId, clients: group, openPerSecond, readyTimeoutMs } satisfies ToWatchers);
           }),
       ),
     );
