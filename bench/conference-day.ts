@@ -698,13 +698,15 @@ async function runDay(name: string, instances: 1 | 2, faults: boolean): Promise<
 
     const counters = { drops: 0, appKills: 0, storeKills: 0 };
     const faultRuns: Array<Promise<void>> = [];
+    const faultFailed: Error[] = [];
+    const trackFault = (run: Promise<void>) => faultRuns.push(run.catch((error: Error) => void faultFailed.push(error)));
     if (faults) {
       const dropCount = Math.max(2, Math.round(size.sites / 2));
       for (let n = 0; n < dropCount; n++) {
         const at = burstStart + (0.05 + random() * 0.75) * burstMs;
         const site = Math.floor(random() * size.sites);
         const length = scaled(10_000 + random() * 50_000, 3_000);
-        faultRuns.push(
+        trackFault(
           (async () => {
             await sleep(at - Date.now());
             if (proxies[site].cut) return;
@@ -718,7 +720,7 @@ async function runDay(name: string, instances: 1 | 2, faults: boolean): Promise<
         );
       }
       // The app killed (SIGKILL) during the burst, and restarted (in two-instance runs: the first).
-      faultRuns.push(
+      trackFault(
         (async () => {
           await sleep(burstStart + 0.35 * burstMs - Date.now());
           const from = Date.now();
@@ -732,7 +734,7 @@ async function runDay(name: string, instances: 1 | 2, faults: boolean): Promise<
         })(),
       );
       // And the store killed with SIGKILL once, then restarted on the same files.
-      faultRuns.push(
+      trackFault(
         (async () => {
           await sleep(burstStart + 0.6 * burstMs - Date.now());
           const from = Date.now();
@@ -792,7 +794,9 @@ async function runDay(name: string, instances: 1 | 2, faults: boolean): Promise<
       else coordinator.add('attendance:checkIn', { attendeeId: entry.person.id, at: new Date().toISOString() }, entry.person.id);
     }
     log(`${name}: every check-in handed out; waiting for the queues and faults to finish`);
+    // A fault that could not be undone (a process that would not start again) ends the run here.
     await Promise.all(faultRuns);
+    if (faultFailed.length > 0) throw faultFailed[0];
     stopBackground = true;
     await background;
     const drained = async () => coordinators.every((c) => c.outbox.length === 0);
