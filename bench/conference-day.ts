@@ -948,7 +948,11 @@ hardStop.unref();
 
 const withBaseline = options['no-baseline'] ? false : (options.baseline ?? !quick);
 if (withBaseline) reports.push(await runDay('baseline (no faults)', 1, false));
-for (const mode of modes) reports.push(await runDay(mode === 'single' ? 'one instance + faults' : 'two instances over Redis + faults', mode === 'single' ? 1 : 2, true));
+for (const mode of modes) {
+  reports.push(await runDay(mode === 'single' ? 'one instance + faults' : 'two instances over Redis + faults', mode === 'single' ? 1 : 2, true));
+  // Each run's figures as soon as it is over (a long run interrupted later still leaves these).
+  console.log(`run: ${JSON.stringify(reports.at(-1))}`);
+}
 
 const rows: Array<[string, (r: RunReport) => string | number]> = [
   ['instances', (r) => r.instances],
