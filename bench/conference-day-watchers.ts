@@ -251,6 +251,11 @@ function sync(client: Client, join: boolean): Promise<void> {
 function open(spec: WatcherClient): Client {
   const socket = io(spec.url, { transports: ['websocket'], auth: { token: spec.token }, reconnection: true, reconnectionDelay: 500, reconnectionDelayMax: 3000, timeout: 10_000 });
   const client: Client = { socket, joined: false };
+  // A handshake the server refused (its store was down while it resolved the token) is not retried
+  // by socket.io-client on its own (`socket.active` is false): try again, as a phone's page would.
+  socket.on('connect_error', () => {
+    if (!socket.active) setTimeout(() => socket.connect(), 1_000);
+  });
   let connectedBefore = false;
   socket.on('connect', () => {
     if (connectedBefore) {

@@ -378,6 +378,11 @@ class Runner {
 
 function openSocket(url: string, token: string, runner: Runner): Socket {
   const socket = io(url, { transports: ['websocket'], auth: { token }, reconnection: true, reconnectionDelay: 300, reconnectionDelayMax: 2000, timeout: 10_000 });
+  // A handshake the server refused (its store was down while it resolved the token) is not retried
+  // by socket.io-client on its own (`socket.active` is false): try again, as a phone's page would.
+  socket.on('connect_error', () => {
+    if (!socket.active) setTimeout(() => socket.connect(), 1_000);
+  });
   let first = true;
   socket.on('connect', () => {
     if (!first) runner.stats.reconnects += 1;
