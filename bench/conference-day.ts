@@ -472,12 +472,26 @@ class Coordinator {
     }
   }
 
+  /**
+   * The code on the site's wall display, read once per rotation: every attendee of the site reads
+   * the same screen (one request in flight, so they do not drain the coordinator's rate bucket).
+   */
   async checkInCode(): Promise<string | undefined> {
     if (this.code && this.code.rotatesAt - Date.now() > 5_000) return this.code.code;
-    const reply = await this.runner.send(this.socket, 'site:checkInCode', { siteId: this.siteId });
-    if (reply?.ok) this.code = { code: reply.code.code, rotatesAt: Date.parse(reply.code.rotatesAt) };
+    this.reading ??= (async () => {
+      try {
+        const reply = await this.runner.send(this.socket, 'site:checkInCode', { siteId: this.siteId });
+        if (reply?.ok) this.code = { code: reply.code.code, rotatesAt: Date.parse(reply.code.rotatesAt) };
+        else await sleep(500);
+      } finally {
+        this.reading = undefined;
+      }
+    })();
+    await this.reading;
     return this.code?.code;
   }
+
+  private reading?: Promise<void>;
 
   siteId = '';
 }
