@@ -2,39 +2,25 @@
 // and, for a site's task, that site. An attendee's phone or another site's screen learns only
 // that the meeting moved on (a bare revision), never a unit's task and its progress notes.
 // Real sockets, real HTTP, real store.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestApp, type TestApp } from '../helpers/app.js';
+import { describe, expect, it } from 'vitest';
 import { HttpClient } from '../helpers/http.js';
 import { testUnit } from '../helpers/database.js';
-import { conferenceDay, nextEvent, record, Screens } from '../live/fixtures.js';
+import { conferenceDay, nextEvent, record, sharedDayApp } from '../live/fixtures.js';
 import { addDirective, assignDirective } from '../../server/followup/actions.js';
 import { FollowupTaskModel } from '../../server/followup/model.js';
 
-let app: TestApp;
-let screens: Screens;
-let organizer: HttpClient;
-
-beforeAll(async () => {
-  app = await startTestApp();
-  screens = new Screens(app.baseUrl);
-  organizer = await app.signInOrganizer();
-});
-
-afterAll(async () => {
-  screens.closeAll();
-  await app.stop();
-});
+const shared = sharedDayApp();
 
 describe('task events', () => {
   it('a unit’s task and its progress note reach the organizers and the chair, not the attendees or the sites', async () => {
-    const day = await conferenceDay(app.organizer, { title: 'Hội nghị nhiệm vụ của đơn vị' });
-    const directive = await addDirective(app.organizer, { meetingId: day.meetingId, text: 'Rà soát những tồn tại, hạn chế và xây dựng kế hoạch khắc phục' });
-    const [unitTask] = await assignDirective(app.organizer, { meetingId: day.meetingId, directiveId: directive.id, assignees: [`unit:${testUnit.id}`], dueDate: '2027-06-30' });
+    const day = await conferenceDay(shared.app.organizer, { title: 'Hội nghị nhiệm vụ của đơn vị' });
+    const directive = await addDirective(shared.app.organizer, { meetingId: day.meetingId, text: 'Rà soát những tồn tại, hạn chế và xây dựng kế hoạch khắc phục' });
+    const [unitTask] = await assignDirective(shared.app.organizer, { meetingId: day.meetingId, directiveId: directive.id, assignees: [`unit:${testUnit.id}`], dueDate: '2027-06-30' });
 
-    const desk = await screens.join(day.meetingId, {}, { cookie: organizer.cookieHeader() });
-    const chair = await screens.join(day.meetingId, { token: day.chairToken });
-    const attendee = await screens.join(day.meetingId, { token: day.people[1][0].token });
-    const site = await screens.join(day.meetingId, { token: day.sites[2].token });
+    const desk = await shared.screens.join(day.meetingId, {}, { cookie: shared.organizer.cookieHeader() });
+    const chair = await shared.screens.join(day.meetingId, { token: day.chairToken });
+    const attendee = await shared.screens.join(day.meetingId, { token: day.people[1][0].token });
+    const site = await shared.screens.join(day.meetingId, { token: day.sites[2].token });
     const heardByAttendee = record(attendee);
     const heardBySite = record(site);
     const onDesk = nextEvent(desk, 'task.changed');
@@ -43,7 +29,7 @@ describe('task events', () => {
     const siteRevision = nextEvent(site, 'revision');
 
     const note = 'Đã họp rà soát nội bộ ngày 10/01/2027, dự thảo kế hoạch chưa công bố';
-    const saved = await organizer.json('POST', `/api/v1/meetings/${day.meetingId}/tasks/${unitTask.id}/progress`, { text: note, status: 'inProgress' });
+    const saved = await shared.organizer.json('POST', `/api/v1/meetings/${day.meetingId}/tasks/${unitTask.id}/progress`, { text: note, status: 'inProgress' });
     expect(saved.status).toBe(200);
 
     expect((await onDesk).payload.task.notes[0].text).toBe(note);
@@ -60,11 +46,11 @@ describe('task events', () => {
 
 describe('status moves by the assignee', () => {
   it('a district moves its task forward, not back: done stays done unless the meeting’s organizers reopen it', async () => {
-    const day = await conferenceDay(app.organizer, { title: 'Hội nghị trạng thái nhiệm vụ' });
+    const day = await conferenceDay(shared.app.organizer, { title: 'Hội nghị trạng thái nhiệm vụ' });
     const site = day.sites[1];
-    const directive = await addDirective(app.organizer, { meetingId: day.meetingId, text: 'Mỗi huyện có ít nhất một hoạt động chuyển giao công nghệ trong năm 2027' });
-    const [task] = await assignDirective(app.organizer, { meetingId: day.meetingId, directiveId: directive.id, assignees: [`site:${site.id}`], dueDate: '2027-12-31' });
-    const district = HttpClient.withBearer(app.baseUrl, site.token);
+    const directive = await addDirective(shared.app.organizer, { meetingId: day.meetingId, text: 'Mỗi huyện có ít nhất một hoạt động chuyển giao công nghệ trong năm 2027' });
+    const [task] = await assignDirective(shared.app.organizer, { meetingId: day.meetingId, directiveId: directive.id, assignees: [`site:${site.id}`], dueDate: '2027-12-31' });
+    const district = HttpClient.withBearer(shared.app.baseUrl, site.token);
     const progress = (body: Record<string, string>) => district.json('POST', `/api/v1/meetings/${day.meetingId}/tasks/${task.id}/progress`, body);
 
     expect((await progress({ status: 'inProgress' })).json).toMatchObject({ status: 'inProgress' });
@@ -78,14 +64,14 @@ describe('status moves by the assignee', () => {
     expect(await FollowupTaskModel.findById(task.id).lean()).toEqual(before);
     // A note on a done task is still welcome, and the page offers no way back.
     expect((await progress({ text: 'Bổ sung biên bản nghiệm thu' })).json).toMatchObject({ status: 'done', notes: [{ text: 'Đã chuyển giao xong' }, { text: 'Bổ sung biên bản nghiệm thu' }] });
-    const page = app.newClient();
+    const page = shared.app.newClient();
     await page.openLink(`/s/${site.token}`);
     const mine = await page.get('/my/tasks');
     const options = [...mine.text.matchAll(/<option value="(\w+)">/g)].map((match) => match[1]);
     expect(options).toEqual(['done']);
 
     // The meeting's organizers reopen it.
-    const reopened = await organizer.json('PATCH', `/api/v1/meetings/${day.meetingId}/tasks/${task.id}`, { status: 'inProgress' });
+    const reopened = await shared.organizer.json('PATCH', `/api/v1/meetings/${day.meetingId}/tasks/${task.id}`, { status: 'inProgress' });
     expect(reopened.json).toMatchObject({ status: 'inProgress' });
   });
 });

@@ -1,6 +1,9 @@
 // A scheduled meeting with a main site, three districts, people at each, and an agenda; sockets
 // for every role (real socket.io-client over the test app's HTTP server).
 import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll } from 'vitest';
+import { startTestApp, type TestApp } from '../helpers/app.js';
+import type { HttpClient } from '../helpers/http.js';
 import { io as connect, type Socket } from 'socket.io-client';
 import { createMeeting, setMeetingStatus } from '../../server/meetings/actions.js';
 import { addSite } from '../../server/sites/actions.js';
@@ -114,4 +117,22 @@ export async function eventually<T>(read: () => Promise<T> | T, accept: (value: 
     if (Date.now() > deadline) return value;
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
+}
+
+/**
+ * The app, its screens and a signed-in organizer that a test file shares: started before the
+ * file's tests, screens closed and the app stopped after them.
+ */
+export function sharedDayApp(): { readonly app: TestApp; readonly screens: Screens; readonly organizer: HttpClient } {
+  const shared = {} as { app: TestApp; screens: Screens; organizer: HttpClient };
+  beforeAll(async () => {
+    shared.app = await startTestApp();
+    shared.screens = new Screens(shared.app.baseUrl);
+    shared.organizer = await shared.app.signInOrganizer();
+  });
+  afterAll(async () => {
+    shared.screens?.closeAll();
+    await shared.app?.stop();
+  });
+  return shared;
 }
