@@ -12,6 +12,7 @@ import { createFirstAdmin, hasAnyAccount } from './accounts/actions.js';
 import { seedDemoConference } from './seed/demo.js';
 import { resumeInvitationDelivery } from './calendar/mail.js';
 import { seedDemoUnits } from './seed/demo-units.js';
+import { startRecounts } from './attendance/recount.js';
 
 async function main(): Promise<void> {
   let config: Config;
@@ -55,6 +56,8 @@ async function main(): Promise<void> {
   // Invitation e-mails a previous run queued or was sending when it stopped.
   const resumed = await resumeInvitationDelivery();
   if (resumed > 0) logger.info({ meetings: resumed }, 'resuming invitation e-mails');
+  // Attendance counts a stopped process left half-written (attendance/recount.ts).
+  const stopRecounts = startRecounts(logger);
 
   let stopping = false;
   const stop = async (signal: string) => {
@@ -63,6 +66,7 @@ async function main(): Promise<void> {
     logger.info({ signal }, 'shutting down');
     const forced = setTimeout(() => process.exit(1), 10_000);
     forced.unref();
+    await stopRecounts();
     await realtime.close();
     server.closeAllConnections();
     await new Promise<void>((resolve) => server.close(() => resolve()));

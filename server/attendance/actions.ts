@@ -1,13 +1,18 @@
 // Attendance on the day, one action per change: check in (coordinator, organizer, chair), self
 // check-in with the site's code (the attendee), absent with a reason, left early, walk-in, undo.
 // Each carries a client-made operation id (live/operations.ts: counted once, by a unique index).
-// The record changes by compare-and-set first; the site's counters then move in the same write
-// as the meeting's revision (commitMeetingChange), so counts and revision never disagree.
+// The record changes by compare-and-set first, marked `pendingSince`; the site's counters then
+// move in the same write as the meeting's revision (commitMeetingChange), so counts and revision
+// never disagree, and the mark goes. A process that dies between the two writes leaves the mark:
+// recount.ts counts that site again from its records (a resend, the next change of the person,
+// or the sweep finds it).
 import './messages.js';
 import { Types } from 'mongoose';
 import { AttendanceModel, type Attendance } from './model.js';
 import { isCurrentCode } from './codes.js';
 import { recordView, type AttendeeFacts } from './queries.js';
+import { counterDelta, countedBy, stateOf, type State } from './counting.js';
+import { countWithin, settledRecord } from './recount.js';
 import { AttendeeModel } from '../attendees/model.js';
 import { attendeeEventView } from '../attendees/queries.js';
 import { MeetingModel } from '../meetings/model.js';
@@ -19,7 +24,7 @@ import { countsOf, forgetInvited, invitedBySite, invitedBySiteAfterChangeOf } fr
 import { onceOnly } from '../live/operations.js';
 import { actorLabel, requireSignedIn, requireSiteActor } from '../live/permissions.js';
 import type { Actor } from '../lib/actor.js';
-import { Conflict, Forbidden, Invalid, NotFound, TooManyRequests } from '../lib/errors.js';
+import { AppError, Conflict, Forbidden, Invalid, NotFound, TooManyRequests } from '../lib/errors.js';
 import { parseInput } from '../lib/validation.js';
 
 export interface AttendanceAck {
@@ -30,7 +35,6 @@ export interface AttendanceAck {
   [key: string]: unknown;
 }
 
-type State = Pick<Attendance, 'status' | 'presentAt' | 'leftAt' | 'late' | 'absence' | 'changedBy'>;
 type StoredRecord = Attendance & { _id: Types.ObjectId };
 
 const openStatuses = ['scheduled', 'live'];
@@ -152,22 +156,23 @@ export interface DetachedAttendance {
 export async function detachAttendance(meetingId: string, attendeeId: string, toSiteId: string | null): Promise<DetachedAttendance> {
   const nothing: DetachedAttendance = { inc: {}, undo: async () => undefined };
   for (let attempt = 0; attempt < 6; attempt++) {
-    const record = await AttendanceModel.findOne({ meetingId, attendeeId }).lean<StoredRecord>();
+    const found = await AttendanceModel.findOne({ meetingId, attendeeId }).lean<StoredRecord>();
+    // A change of the person still being counted finishes first: its counters are not yet moved.
+    const record = found && (await settledRecord(found));
     const fromSiteId = record ? String(record.siteId) : null;
     if (!record || fromSiteId === toSiteId) return nothing;
     const inc: Record<string, number> = {};
-    const contributed = { ...contribution(stateOf(record), record.walkIn), walkIns: record.walkIn && record.version > 0 ? 1 : 0 };
-    for (const [key, value] of Object.entries(contributed)) {
+    for (const [key, value] of Object.entries(countedBy(record))) {
       if (!value) continue;
       inc[`live.sites.${fromSiteId}.${key}`] = -value;
       if (toSiteId) inc[`live.sites.${toSiteId}.${key}`] = value;
     }
     if (toSiteId) {
       // The version stays: a change that read the record before still applies, and counts at the new site.
-      const moved = await AttendanceModel.updateOne({ _id: record._id, version: record.version, siteId: record.siteId }, { $set: { siteId: new Types.ObjectId(toSiteId) } });
+      const moved = await AttendanceModel.updateOne({ _id: record._id, version: record.version, siteId: record.siteId, pendingSince: null }, { $set: { siteId: new Types.ObjectId(toSiteId) } });
       if (moved.modifiedCount === 1) return { inc, undo: async () => void (await AttendanceModel.updateOne({ _id: record._id, version: record.version }, { $set: { siteId: record.siteId } })) };
     } else {
-      const deleted = await AttendanceModel.deleteOne({ _id: record._id, version: record.version });
+      const deleted = await AttendanceModel.deleteOne({ _id: record._id, version: record.version, pendingSince: null });
       if (deleted.deletedCount === 1) return { inc, undo: async () => void (await AttendanceModel.collection.insertOne(record).catch(() => undefined)) };
     }
   }
@@ -197,20 +202,23 @@ async function change(
   }
   let record = existing ?? (await ensureRecord(attendee, options.walkIn ?? false));
   for (let attempt = 0; ; attempt++) {
+    // One change of a person at a time: the one still being counted goes first.
+    record = await settledRecord(record);
     const before = stateOf(record);
     let after: State | undefined;
     let update: Record<string, unknown>;
+    const changedAt = new Date();
     if (next === 'undo') {
       const previous = record.history.at(-1);
       if (!previous) throw new Conflict('attendance.undo.nothing');
       after = stateOf(previous as State);
-      update = { $set: { ...after, changedAt: new Date() }, $pop: { history: 1 }, $inc: { version: 1 } };
+      update = { $set: { ...after, changedAt, pendingSince: changedAt }, $pop: { history: 1 }, $inc: { version: 1 } };
     } else {
       after = next(before, meeting);
       if (!after) return unchanged(record, attendee);
-      update = { $set: { ...after, changedAt: new Date() }, $push: { history: { $each: [before], $slice: -maxHistory } }, $inc: { version: 1 } };
+      update = { $set: { ...after, changedAt, pendingSince: changedAt }, $push: { history: { $each: [before], $slice: -maxHistory } }, $inc: { version: 1 } };
     }
-    const changed = await AttendanceModel.findOneAndUpdate({ _id: record._id, version: record.version }, update, { returnDocument: 'after', ...journaled }).lean<StoredRecord>();
+    const changed = await AttendanceModel.findOneAndUpdate({ _id: record._id, version: record.version, pendingSince: null }, update, { returnDocument: 'after', ...journaled }).lean<StoredRecord>();
     if (changed) return count(actor, record, changed, before, after, attendee, options.extraEvents ?? [], next === 'undo' ? (record.history.at(-1) as State) : undefined);
     // Someone else changed the record meanwhile: decide again from what it is now.
     if (attempt >= 5) throw new Conflict('attendance.busy');
@@ -231,6 +239,9 @@ async function count(actor: Actor, previous: StoredRecord, record: StoredRecord,
   const invited = await invitedBySiteAfterChangeOf(meetingId, String(record.attendeeId));
   let claimed = false;
   try {
+    // A change this late to be counted may already be counted again by a recount (recount.ts
+    // takes a mark this old for one whose process died): it is taken back instead.
+    if (!countWithin(record.pendingSince)) throw new Conflict('attendance.busy');
     const committed = await commitMeetingChange({
       meetingId,
       audit: { actor, detail: `${attendee.fullName}: ${after.status}` },
@@ -239,10 +250,9 @@ async function count(actor: Actor, previous: StoredRecord, record: StoredRecord,
       update: Object.keys(inc).length > 0 ? { $inc: inc } : undefined,
       write: async (revision) => {
         claimed = true;
-        // What the record is now, stamped: another change of the same person may have changed it
-        // after ours and been counted first (a lower revision), and the event with the highest
-        // revision must say what the store says.
-        const stamped = await AttendanceModel.findOneAndUpdate({ _id: record._id, revision: { $lt: revision } }, { $set: { revision } }, { returnDocument: 'after' }).lean<StoredRecord>();
+        // Counted: the record carries the revision and loses its mark, and the next change of the
+        // person may start. (No other change ran meanwhile: they wait for the mark to go.)
+        const stamped = await AttendanceModel.findOneAndUpdate({ _id: record._id, version: record.version }, { $set: { revision, pendingSince: null } }, { returnDocument: 'after' }).lean<StoredRecord>();
         return stamped ?? (await AttendanceModel.findById(record._id).lean<StoredRecord>()) ?? { ...record, revision };
       },
       events: (stamped, revision, meeting) => {
@@ -260,8 +270,10 @@ async function count(actor: Actor, previous: StoredRecord, record: StoredRecord,
     return { revision: committed.revision, changed: true, record: recordView(committed.result, attendee), counts };
   } catch (error) {
     if (claimed) throw error;
-    // The meeting closed between our check and the count: put the record back as it was.
-    await putBack(record, before, undone);
+    // Refused (the meeting closed between our check and the count, or too late): the record goes
+    // back as it was. A failed write may still have counted (the store applied it, its answer was
+    // lost): the record keeps its mark, and the recount settles the site from the records.
+    if (error instanceof AppError) await putBack(record, before, undone);
     throw error;
   }
 }
@@ -273,29 +285,8 @@ async function count(actor: Actor, previous: StoredRecord, record: StoredRecord,
  */
 export async function putBack(record: { _id: Types.ObjectId; version: number }, before: State, undone?: State): Promise<boolean> {
   const history = undone ? { $push: { history: { $each: [undone], $slice: -maxHistory } } } : { $pop: { history: 1 as const } };
-  const result = await AttendanceModel.updateOne({ _id: record._id, version: record.version }, { $set: { ...before }, ...history, $inc: { version: 1 } });
+  const result = await AttendanceModel.updateOne({ _id: record._id, version: record.version }, { $set: { ...before, pendingSince: null }, ...history, $inc: { version: 1 } });
   return result.modifiedCount === 1;
-}
-
-/** The counters a record contributes in one state; a change moves the site by the difference. */
-function contribution(state: State, walkIn: boolean): Record<string, number> {
-  const here = state.status === 'present' || state.status === 'leftEarly';
-  return {
-    present: state.status === 'present' ? 1 : 0,
-    absent: state.status === 'absent' ? 1 : 0,
-    leftEarly: state.status === 'leftEarly' ? 1 : 0,
-    late: here && state.late ? 1 : 0,
-    resolved: !walkIn && state.status !== 'expected' ? 1 : 0,
-  };
-}
-
-function counterDelta(before: State, after: State, walkIn: boolean, walkInsAdded: number): Record<string, number> {
-  const a = contribution(before, walkIn);
-  const b = contribution(after, walkIn);
-  const delta: Record<string, number> = {};
-  for (const key of Object.keys(a)) if (b[key] !== a[key]) delta[key] = b[key] - a[key];
-  if (walkInsAdded) delta.walkIns = walkInsAdded;
-  return delta;
 }
 
 async function unchanged(record: StoredRecord, attendee: AttendeeFacts & { _id: Types.ObjectId }): Promise<AttendanceAck> {
@@ -336,17 +327,6 @@ async function ensureRecord(attendee: AttendeeFacts & { _id: Types.ObjectId }, w
     if ((error as { code?: number }).code !== 11000) throw error;
   }
   return (await AttendanceModel.findOne(filter).lean<StoredRecord>())!;
-}
-
-function stateOf(source: Partial<State>): State {
-  return {
-    status: source.status ?? 'expected',
-    presentAt: source.presentAt ?? null,
-    leftAt: source.leftAt ?? null,
-    late: source.late ?? false,
-    absence: source.absence ? { reason: source.absence.reason, ...(source.absence.delegateName ? { delegateName: source.absence.delegateName } : {}), ...(source.absence.note ? { note: source.absence.note } : {}) } : null,
-    changedBy: source.changedBy ?? null,
-  };
 }
 
 function cleared(actor: Actor): State {

@@ -38,6 +38,12 @@ const attendanceSchema = new Schema(
     version: { type: Number, required: true, default: 0 },
     /** The meeting revision of the last change (stale writes check `revision: { $lt: R }`). */
     revision: { type: Number, required: true, default: 0 },
+    /**
+     * Set with a change of the record, cleared once the site's counters have moved with it: a
+     * process that died in between leaves it set, and attendance/recount.ts counts the site again.
+     * While it is set no other change of this person starts (one change at a time per person).
+     */
+    pendingSince: { type: Date, default: null },
     /** Wrong self check-in codes in the current window. */
     codeFailures: { type: Number, default: 0 },
     codeFailuresSince: { type: Date, default: null },
@@ -49,6 +55,8 @@ attendanceSchema.index({ meetingId: 1, attendeeId: 1 }, { unique: true });
 attendanceSchema.index({ meetingId: 1, siteId: 1 });
 // The dashboard's latecomers (attendance/queries.ts latecomerRecords), without reading everyone's records.
 attendanceSchema.index({ meetingId: 1, late: 1, presentAt: -1 });
+// Changes whose count never happened (attendance/recount.ts), without reading every record.
+attendanceSchema.index({ pendingSince: 1 }, { partialFilterExpression: { pendingSince: { $type: 'date' } } });
 
 export type Attendance = InferSchemaType<typeof attendanceSchema>;
 export const AttendanceModel = model('Attendance', attendanceSchema);

@@ -4,7 +4,7 @@ import './messages.js';
 import { AuditEntryModel, type AuditEntryRecord } from './model.js';
 import { loadMeetingFor } from '../meetings/guard.js';
 import type { MeetingRecord } from '../meetings/revision.js';
-import { requireOrganizer, type Actor } from '../lib/actor.js';
+import { recountActor, requireOrganizer, type Actor } from '../lib/actor.js';
 
 export const auditPageSize = 50;
 
@@ -42,6 +42,6 @@ export async function getAuditTrail(actor: Actor, meetingId: string, options: { 
     page,
     pageCount,
     total,
-    entries: rows.map((row) => ({ revision: row.revision, at: row.at, actor: row.actor?.id === 'system' /* lib/actor.ts systemActor: the demo seed */ ? { kind: 'system', id: '', name: '' } : { kind: row.actor?.kind ?? 'anonymous', id: row.actor?.id ?? '', name: row.actor?.name ?? '' }, events: row.events ?? [], detail: row.detail ?? '' })),
+    entries: rows.map((row) => ({ revision: row.revision, at: row.at, actor: row.actor?.id === 'system' /* lib/actor.ts systemActor: the demo seed */ ? { kind: 'system', id: '', name: '' } : row.actor?.id === recountActor.userId ? { kind: 'recount', id: '', name: '' } : { kind: row.actor?.kind ?? 'anonymous', id: row.actor?.id ?? '', name: row.actor?.name ?? '' }, events: row.events ?? [], detail: row.detail ?? '' })),
   };
 }

@@ -16,6 +16,8 @@ export const anonymous: Actor = { kind: 'anonymous' };
 
 /** A system actor for seeding and maintenance scripts, never reachable from a request. */
 export const systemActor: Actor = { kind: 'organizer', userId: 'system', name: 'system', isAdmin: true };
+/** The attendance recount (attendance/recount.ts) in the audit trail, never reachable from a request. */
+export const recountActor = { kind: 'organizer', userId: 'recount', name: 'recount', isAdmin: true } as const satisfies Actor;
 
 export function requireOrganizer(actor: Actor): asserts actor is Extract<Actor, { kind: 'organizer' }> {
   if (actor.kind === 'anonymous') throw new Unauthorized();

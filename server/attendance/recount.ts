@@ -1,0 +1,181 @@
+// Counts that survive a crash. A change writes the attendance record (marked `pendingSince`) and
+// then moves its site's counters with the meeting's revision: two writes, and the store has no
+// transactions. A process killed between them leaves the record changed and the counters not
+// (or, killed just after the count, the counters moved and the mark still there). Either way the
+// records are the truth: the site is counted again from them, in one write with a new revision,
+// and every screen gets the new counts.
+//
+// A mark older than `orphanAfterMs` belongs to a process that died: a living one takes back a
+// change it could not count within `commitWithinMs` (actions.ts), so it never counts after the
+// recount did. A younger mark is a change in flight: the recount waits until the site has none,
+// then writes only if the meeting's revision is still the one it read (no change counted
+// meanwhile). Recounts run when a change or a resend meets an old mark, from a sweep every few
+// seconds, and once per open meeting when the app starts.
+import { Types } from 'mongoose';
+import type { Logger } from 'pino';
+import { AttendanceModel } from './model.js';
+import { countedBy, counterKinds } from './counting.js';
+import { MeetingModel } from '../meetings/model.js';
+import { commitMeetingChange } from '../meetings/revision.js';
+import { SiteModel } from '../sites/model.js';
+import { countsOf, invitedBySite, liveSitesOf } from '../live/counts.js';
+import { recountActor } from '../lib/actor.js';
+import { Conflict, NotFound } from '../lib/errors.js';
+
+/** A change not counted this long after its record was written is taken back (actions.ts). */
+export const commitWithinMs = 5_000;
+/** A mark this old is a dead process's: the recount takes the record as it stands. */
+export const orphanAfterMs = 15_000;
+/** How long a change waits for the person's previous change to be counted. */
+const waitForPreviousMs = 8_000;
+const sweepEveryMs = 5_000;
+
+export function countWithin(pendingSince: Date | null | undefined): boolean {
+  return !pendingSince || Date.now() - pendingSince.getTime() < commitWithinMs;
+}
+
+type Marked = { _id: Types.ObjectId; meetingId: Types.ObjectId; siteId: Types.ObjectId; pendingSince?: Date | null };
+
+/**
+ * The record once no change of it is waiting to be counted: a change in flight is waited for, a
+ * dead process's is settled by a recount of its site. Refused as busy after a while.
+ */
+export async function settledRecord<T extends Marked>(record: T): Promise<T> {
+  const deadline = Date.now() + waitForPreviousMs;
+  let current = record;
+  while (current.pendingSince) {
+    if (Date.now() - current.pendingSince.getTime() >= orphanAfterMs) await recountSite(String(current.meetingId), String(current.siteId));
+    else if (Date.now() > deadline) throw new Conflict('attendance.busy');
+    else await sleep(20);
+    const now = await AttendanceModel.findById(current._id).lean<T>();
+    if (!now) throw new NotFound('attendance.attendee.notFound');
+    current = now;
+  }
+  return current;
+}
+
+export interface Recount {
+  meetingId: string;
+  siteId: string;
+  revision: number;
+  before: Record<string, number>;
+  after: Record<string, number>;
+}
+
+/**
+ * Counts one site again from its records. Returns what it changed (undefined when the counters
+ * were right), or false when the site never had a quiet moment (changes kept arriving) or the
+ * meeting or site is gone: the next sweep tries again.
+ */
+export async function recountSite(meetingId: string, siteId: string): Promise<Recount | undefined | false> {
+  for (let attempt = 0; attempt < 30; attempt++) {
+    // The meeting first, then the records: a change counted after this read moves the revision,
+    // and the write below, guarded by it, is refused and done again.
+    const meeting = await MeetingModel.findById(meetingId, { revision: 1, live: 1 }).lean();
+    if (!meeting) return false;
+    const records = await AttendanceModel.find({ meetingId, siteId }, { status: 1, late: 1, walkIn: 1, version: 1, pendingSince: 1 }).lean();
+    const now = Date.now();
+    if (records.some((record) => record.pendingSince && now - record.pendingSince.getTime() < orphanAfterMs)) {
+      await sleep(20 + attempt * 5);
+      continue;
+    }
+    const orphans = records.filter((record) => record.pendingSince);
+    const after = Object.fromEntries(counterKinds.map((kind) => [kind, 0]));
+    for (const record of records) for (const [kind, value] of Object.entries(countedBy(record))) after[kind] += value;
+    const stored = liveSitesOf(meeting.live)[siteId] ?? {};
+    const before = Object.fromEntries(counterKinds.map((kind) => [kind, stored[kind] ?? 0]));
+    if (counterKinds.every((kind) => before[kind] === after[kind])) {
+      await clearMarks(orphans);
+      return undefined;
+    }
+    if (!(await SiteModel.exists({ _id: siteId, meetingId }))) return false;
+    try {
+      const invited = await invitedBySite(meetingId);
+      const { revision } = await commitMeetingChange({
+        meetingId,
+        when: { revision: meeting.revision },
+        rejected: () => new Conflict('error.changedMeanwhile'),
+        update: { $set: Object.fromEntries(counterKinds.map((kind) => [`live.sites.${siteId}.${kind}`, after[kind]])) },
+        audit: { actor: recountActor, detail: counterKinds.filter((kind) => before[kind] !== after[kind]).map((kind) => `${kind}: ${before[kind]} → ${after[kind]}`).join(', ') },
+        events: (_result, revision, updated) => {
+          const { counts, totals, quorum } = countsOf(updated, invited, siteId);
+          return [{ type: 'attendance.counts', payload: { siteId, counts: { ...counts, revision }, totals: { ...totals, revision }, quorum } }];
+        },
+      });
+      await clearMarks(orphans);
+      return { meetingId, siteId, revision, before, after };
+    } catch (error) {
+      if (error instanceof Conflict) continue;
+      throw error;
+    }
+  }
+  return false;
+}
+
+/** Every site of a meeting counted again (at start-up: counts left by an earlier run). */
+export async function recountMeeting(meetingId: string): Promise<Recount[]> {
+  const siteIds = await AttendanceModel.distinct('siteId', { meetingId: new Types.ObjectId(meetingId) });
+  const done: Recount[] = [];
+  for (const siteId of siteIds) {
+    const result = await recountSite(meetingId, String(siteId));
+    if (result) done.push(result);
+  }
+  return done;
+}
+
+/** The sites holding a change whose process died, counted again. */
+export async function recountAbandoned(): Promise<Recount[]> {
+  const stale = await AttendanceModel.find({ pendingSince: { $lt: new Date(Date.now() - orphanAfterMs) } }, { meetingId: 1, siteId: 1 }).limit(1_000).lean();
+  const sites = new Map(stale.map((record) => [`${String(record.meetingId)}:${String(record.siteId)}`, record]));
+  const done: Recount[] = [];
+  for (const record of sites.values()) {
+    const result = await recountSite(String(record.meetingId), String(record.siteId));
+    if (result) done.push(result);
+    // A site that is gone: its records have nowhere to count; the mark goes.
+    else if (result === false && !(await SiteModel.exists({ _id: record.siteId }))) await AttendanceModel.updateMany({ siteId: record.siteId, pendingSince: { $ne: null } }, { $set: { pendingSince: null } });
+  }
+  return done;
+}
+
+/**
+ * Recounts the open meetings once, then sweeps for abandoned changes every few seconds, until the
+ * returned function is called. Every recount that changed a figure is logged as a warning.
+ */
+export function startRecounts(logger: Logger): () => Promise<void> {
+  let stopped = false;
+  let running: Promise<void> = Promise.resolve();
+  const report = (done: Recount[]) => {
+    for (const recount of done) logger.warn({ recount }, 'attendance counts recounted from the records (a change was not counted: a process stopped mid-way)');
+  };
+  const run = (work: () => Promise<Recount[]>) => {
+    running = running.then(async () => {
+      if (stopped) return;
+      try {
+        report(await work());
+      } catch (error) {
+        logger.error({ err: error }, 'attendance recount failed; the next sweep tries again');
+      }
+    });
+  };
+  run(async () => {
+    const open = await MeetingModel.find({ status: { $in: ['scheduled', 'live'] } }, { _id: 1 }).lean();
+    const done: Recount[] = [];
+    for (const meeting of open) done.push(...(await recountMeeting(String(meeting._id))));
+    return done;
+  });
+  const timer = setInterval(() => run(recountAbandoned), sweepEveryMs);
+  timer.unref();
+  return async () => {
+    stopped = true;
+    clearInterval(timer);
+    await running;
+  };
+}
+
+async function clearMarks(records: Array<{ _id: Types.ObjectId; pendingSince?: Date | null }>): Promise<void> {
+  for (const record of records) await AttendanceModel.updateOne({ _id: record._id, pendingSince: record.pendingSince }, { $set: { pendingSince: null } });
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

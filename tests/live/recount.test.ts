@@ -1,0 +1,149 @@
+// Counts after a crash. A check-in writes the person's record, then moves the site's counters
+// with the meeting's revision: a process killed between the two writes leaves the record changed
+// and the counters not (or the counters moved and the record still marked). These tests write
+// exactly what such a process leaves in the store, then check that the resend, the person's next
+// change, or the sweep counts the site again from its records: once, never twice, live on every
+// screen, and in the audit trail.
+import { Writable } from 'node:stream';
+import { Types } from 'mongoose';
+import { pino } from 'pino';
+import { describe, expect, it } from 'vitest';
+import { conferenceDay, nextEvent, opId, send, sharedDayApp, type DayFixture } from './fixtures.js';
+import { AttendanceModel } from '../../server/attendance/model.js';
+import { orphanAfterMs, recountAbandoned, recountSite, startRecounts } from '../../server/attendance/recount.js';
+import { LiveOperationModel, fingerprintOf } from '../../server/live/operations.js';
+import { MeetingModel } from '../../server/meetings/model.js';
+import type { LiveSnapshot } from '../../server/live/contract.js';
+
+const shared = sharedDayApp();
+
+async function snapshot(day: DayFixture): Promise<LiveSnapshot> {
+  return (await send(shared.screens.open({}, { cookie: shared.organizer.cookieHeader() }), 'live:snapshot', { meetingId: day.meetingId })).snapshot;
+}
+const countsAt = (snap: LiveSnapshot, siteId: string) => snap.sites.find((site) => site.id === siteId)!.counts;
+
+/** Longer ago than a living process holds a change uncounted: its process died. */
+const deadSince = () => new Date(Date.now() - orphanAfterMs - 5_000);
+
+/** What a process killed right after writing a check-in's record leaves: the record, marked, and its claimed operation. */
+async function checkInWrittenNotCounted(day: DayFixture, siteIndex: number, personIndex: number, operation?: { opId: string }): Promise<void> {
+  const person = day.people[siteIndex][personIndex];
+  const since = deadSince();
+  await AttendanceModel.collection.insertOne({
+    meetingId: new Types.ObjectId(day.meetingId),
+    attendeeId: new Types.ObjectId(person.id),
+    siteId: new Types.ObjectId(day.sites[siteIndex].id),
+    walkIn: false,
+    status: 'present',
+    presentAt: since,
+    leftAt: null,
+    late: false,
+    absence: null,
+    changedBy: 'Điểm cầu',
+    changedAt: since,
+    history: [{ status: 'expected', presentAt: null, leftAt: null, late: false, absence: null, changedBy: null }],
+    version: 1,
+    revision: 0,
+    pendingSince: since,
+    codeFailures: 0,
+    codeFailuresSince: null,
+    createdAt: since,
+    updatedAt: since,
+  });
+  if (operation) {
+    const input = { meetingId: day.meetingId, attendeeId: person.id };
+    await LiveOperationModel.create({ meetingId: day.meetingId, opId: operation.opId, command: 'attendance:checkIn', target: person.id, fingerprint: fingerprintOf(input), state: 'pending', claimedAt: since });
+  }
+}
+
+describe('attendance counts after a process stopped between the record and the count', () => {
+  it('the coordinator’s resend of a check-in whose count never happened counts it, once, and every screen hears the new count', async () => {
+    const day = await conferenceDay(shared.app.organizer, { title: 'Hội nghị mất điện giữa chừng' });
+    const site = day.sites[1];
+    const coordinator = await shared.screens.join(day.meetingId, { token: site.token });
+    const dashboard = await shared.screens.join(day.meetingId, {}, { cookie: shared.organizer.cookieHeader() });
+    expect(await send(coordinator, 'attendance:checkIn', { meetingId: day.meetingId, attendeeId: day.people[1][0].id, opId: opId() })).toMatchObject({ ok: true, counts: { present: 1 } });
+
+    const lost = { opId: opId() };
+    await checkInWrittenNotCounted(day, 1, 1, lost);
+    expect(countsAt(await snapshot(day), site.id)).toMatchObject({ present: 1, pending: 3 });
+
+    const heard = nextEvent(dashboard, 'attendance.counts', (event) => event.payload.siteId === site.id && event.payload.counts.present === 2);
+    const resent = await send(coordinator, 'attendance:checkIn', { meetingId: day.meetingId, attendeeId: day.people[1][1].id, opId: lost.opId });
+    // Already present by the record: nothing changes, and the answer carries the true count.
+    expect(resent).toMatchObject({ ok: true, changed: false, record: { status: 'present' }, counts: { present: 2, pending: 2 } });
+    expect((await heard).payload.totals).toMatchObject({ present: 2 });
+    expect(countsAt(await snapshot(day), site.id)).toMatchObject({ present: 2, pending: 2 });
+    expect(await AttendanceModel.countDocuments({ meetingId: day.meetingId, pendingSince: { $ne: null } })).toBe(0);
+
+    // Sent once more: still two.
+    expect(await send(coordinator, 'attendance:checkIn', { meetingId: day.meetingId, attendeeId: day.people[1][1].id, opId: lost.opId })).toMatchObject({ ok: true, counts: { present: 2 } });
+    const trail = (await shared.organizer.getJson(`/api/v1/meetings/${day.meetingId}/audit`)).json as { entries: Array<{ actor: { kind: string }; detail: string }> };
+    expect(trail.entries.filter((entry) => entry.actor.kind === 'recount').map((entry) => entry.detail)).toEqual(['present: 1 → 2, resolved: 1 → 2']);
+  });
+
+  it('a change the process counted but could not finish marking is not counted twice', async () => {
+    const day = await conferenceDay(shared.app.organizer, { title: 'Hội nghị dừng sau khi đếm' });
+    const site = day.sites[2];
+    const coordinator = await shared.screens.join(day.meetingId, { token: site.token });
+    const person = day.people[2][0];
+    expect(await send(coordinator, 'attendance:checkIn', { meetingId: day.meetingId, attendeeId: person.id, opId: opId() })).toMatchObject({ ok: true, counts: { present: 1 } });
+    // As if killed after the count, before the record lost its mark.
+    await AttendanceModel.updateOne({ attendeeId: person.id }, { $set: { pendingSince: deadSince() } });
+    const revision = (await MeetingModel.findById(day.meetingId, { revision: 1 }).lean())!.revision;
+
+    expect(await recountAbandoned()).toEqual([]);
+    expect(countsAt(await snapshot(day), site.id)).toMatchObject({ present: 1 });
+    expect((await MeetingModel.findById(day.meetingId, { revision: 1 }).lean())!.revision).toBe(revision);
+    expect((await AttendanceModel.findOne({ attendeeId: person.id }).lean())!.pendingSince).toBeNull();
+    // The person's next change goes through as usual.
+    expect(await send(coordinator, 'attendance:leftEarly', { meetingId: day.meetingId, attendeeId: person.id, opId: opId() })).toMatchObject({ ok: true, counts: { present: 0, leftEarly: 1 } });
+  });
+
+  it('nobody resends: the sweep the app runs counts the site again, logs it, and the dashboard hears it', async () => {
+    const day = await conferenceDay(shared.app.organizer, { title: 'Hội nghị không ai gửi lại' });
+    const site = day.sites[3];
+    const dashboard = await shared.screens.join(day.meetingId, {}, { cookie: shared.organizer.cookieHeader() });
+    await checkInWrittenNotCounted(day, 3, 0);
+    await checkInWrittenNotCounted(day, 3, 2);
+
+    const lines: string[] = [];
+    const logger = pino({ level: 'info' }, new Writable({ write: (chunk, _encoding, done) => (lines.push(String(chunk)), done()) }));
+    const heard = nextEvent(dashboard, 'attendance.counts', (event) => event.payload.siteId === site.id, 15_000);
+    const stop = startRecounts(logger);
+    try {
+      expect((await heard).payload.counts).toMatchObject({ present: 2, pending: 2 });
+    } finally {
+      await stop();
+    }
+    expect(countsAt(await snapshot(day), site.id)).toMatchObject({ present: 2, pending: 2 });
+    const warnings = lines.map((line) => JSON.parse(line)).filter((line) => line.level === 40 && line.recount?.siteId === site.id);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0].recount).toMatchObject({ before: { present: 0 }, after: { present: 2, resolved: 2 } });
+  });
+
+  it('the next change of someone whose check-in was never counted starts from the true count', async () => {
+    const day = await conferenceDay(shared.app.organizer, { title: 'Hội nghị đổi trạng thái sau sự cố' });
+    const site = day.sites[1];
+    const coordinator = await shared.screens.join(day.meetingId, { token: site.token });
+    await checkInWrittenNotCounted(day, 1, 3);
+    const ack = await send(coordinator, 'attendance:markAbsent', { meetingId: day.meetingId, attendeeId: day.people[1][3].id, opId: opId(), reason: 'sick' });
+    expect(ack).toMatchObject({ ok: true, changed: true, counts: { present: 0, absent: 1, pending: 3 } });
+    // Undo steps back to present, and that is counted too.
+    expect(await send(coordinator, 'attendance:undo', { meetingId: day.meetingId, attendeeId: day.people[1][3].id, opId: opId() })).toMatchObject({ ok: true, counts: { present: 1, absent: 0 } });
+  });
+
+  it('a change still in flight is left to its own process: the recount waits for it and writes nothing meanwhile', async () => {
+    const day = await conferenceDay(shared.app.organizer, { title: 'Hội nghị đang điểm danh' });
+    const site = day.sites[2];
+    const coordinator = await shared.screens.join(day.meetingId, { token: site.token });
+    const person = day.people[2][1];
+    expect(await send(coordinator, 'attendance:checkIn', { meetingId: day.meetingId, attendeeId: person.id, opId: opId() })).toMatchObject({ ok: true });
+    // Marked a moment ago: its process is alive and about to count it.
+    await AttendanceModel.updateOne({ attendeeId: person.id }, { $set: { status: 'absent', absence: { reason: 'sick' }, pendingSince: new Date() } });
+    const revision = (await MeetingModel.findById(day.meetingId, { revision: 1 }).lean())!.revision;
+    expect(await recountSite(day.meetingId, site.id)).toBe(false);
+    expect((await MeetingModel.findById(day.meetingId, { revision: 1 }).lean())!.revision).toBe(revision);
+    expect(countsAt(await snapshot(day), site.id)).toMatchObject({ present: 1, absent: 0 });
+  });
+});
