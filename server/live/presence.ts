@@ -38,3 +38,16 @@ export async function recordSitePresence(meetingId: string, siteId: string, conn
     throw error;
   }
 }
+
+/**
+ * Records what the site's rooms hold now (on every instance), and looks again after every write
+ * that changed it: a screen opening while another closes (a phone on a flapping link) may have its
+ * write land before or after the other's, and whichever changed the state last then corrects it
+ * to what the rooms are.
+ */
+export async function settleSitePresence(meetingId: string, siteId: string): Promise<void> {
+  for (let pass = 0; pass < 5; pass++) {
+    const open = (await connectedSites(meetingId, [siteId])).has(siteId);
+    if ((await recordSitePresence(meetingId, siteId, open)) === undefined) return;
+  }
+}

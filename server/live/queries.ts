@@ -9,7 +9,7 @@ import { attendanceRecords, latecomerRecords } from '../attendance/queries.js';
 import { codePeriodSeconds, currentCode } from '../attendance/codes.js';
 import { checkInCodeInput, snapshotInput, type CheckInCodeView, type LinkStatus, type LiveSnapshot, type SiteLiveView, type YouView } from './contract.js';
 import { invitedBySite, liveSitesOf, quorumOf, siteCounts, sumCounts } from './counts.js';
-import { connectedSites } from './presence.js';
+import { connectedSites, settleSitePresence } from './presence.js';
 import { canRunMeeting, requireSiteActor } from './permissions.js';
 import type { Actor } from '../lib/actor.js';
 import { loadMeetingFor } from '../meetings/guard.js';
@@ -56,6 +56,9 @@ export async function getLiveSnapshot(actor: Actor, meetingId: string, options: 
     const id = String(site._id);
     const state = live[id] ?? {};
     const isConnected = connected.has(id);
+    // The store still says a site is there whose screens went with a stopped instance (or the
+    // reverse): written now, so the screens' return is a change every screen hears.
+    if (Boolean(state.connected) !== isConnected) correctPresence(meetingId, id);
     return {
       id,
       name: site.name,
@@ -118,4 +121,17 @@ export async function getCheckInCode(actor: Actor, input: unknown): Promise<{ re
   const site = await SiteModel.findOne({ _id: data.siteId, meetingId: data.meetingId }, { coordinatorToken: 1 }).lean();
   if (!site) throw new NotFound('attendance.site.notFound');
   return { revision: meeting.revision, code: codeView(site.coordinatorToken, String(site._id)) };
+}
+
+/** Presence corrections under way, one per site at a time however many snapshots find it. */
+const correcting = new Set<string>();
+
+function correctPresence(meetingId: string, siteId: string): void {
+  const key = `${meetingId}:${siteId}`;
+  if (correcting.has(key)) return;
+  correcting.add(key);
+  // A failed correction is tried again by the next snapshot that finds the difference.
+  void settleSitePresence(meetingId, siteId)
+    .catch(() => undefined)
+    .finally(() => correcting.delete(key));
 }

@@ -18,7 +18,7 @@ import { subscribe, type DomainEvent } from '../lib/events.js';
 import { onAskersRevoked } from '../lib/revocations.js';
 import { parseInput } from '../lib/validation.js';
 import { askerRoom, meetingRoom, organizersRoom, siteRoom, unitOrganizersRoom } from './rooms.js';
-import { attachLiveCommands, commandBurst, commandHandler, commandsPerSecond, siteScreenClosed, siteScreenOpened, TokenBucket, watchSitePresence } from './live.js';
+import { attachLiveCommands, commandBurst, commandHandler, commandsPerSecond, siteScreenClosed, siteScreenOpened, stopPresence, TokenBucket, watchSitePresence } from './live.js';
 import { joinInput } from '../live/contract.js';
 import { MeetingModel } from '../meetings/model.js';
 import { BoundedMap } from '../lib/bounded-map.js';
@@ -114,7 +114,7 @@ export async function attachRealtime(httpServer: HttpServer, options: RealtimeOp
     async close() {
       unsubscribe();
       stopRevocations();
-      await new Promise<void>((done) => io.close(() => done()));
+      await stopPresence(io, () => new Promise<void>((done) => io.close(() => done())));
       if (redis?.isOpen) await redis.quit();
     },
   };

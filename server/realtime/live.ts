@@ -6,7 +6,7 @@ import '../live/messages.js';
 import type { Server, Socket } from 'socket.io';
 import type { Logger } from 'pino';
 import { liveActions } from '../live/commands.js';
-import { recordSitePresence, setConnectedSitesSource } from '../live/presence.js';
+import { setConnectedSitesSource, settleSitePresence } from '../live/presence.js';
 import { TooManyRequests } from '../lib/errors.js';
 import { TokenBucket } from '../lib/token-bucket.js';
 import type { Actor } from '../lib/actor.js';
@@ -62,24 +62,39 @@ export function watchSitePresence(io: Server): void {
   });
 }
 
+/** Per instance: the presence writes still running, and whether it is stopping. */
+const presenceOf = new WeakMap<Server, { writes: Set<Promise<void>>; stopping: boolean }>();
+
+function presence(io: Server): { writes: Set<Promise<void>>; stopping: boolean } {
+  let state = presenceOf.get(io);
+  if (!state) presenceOf.set(io, (state = { writes: new Set(), stopping: false }));
+  return state;
+}
+
 /** Called once a coordinator's screen is in its site room. */
 export function siteScreenOpened(io: Server, meetingId: string, siteId: string, logger: Logger): void {
-  settleSitePresence(io, meetingId, siteId).catch((error: unknown) => logger.error({ err: error }, 'could not record site presence'));
+  trackPresence(io, meetingId, siteId, logger);
 }
 
 /** After a coordinator's screen left: the site is gone once no screen of it is left anywhere. */
 export function siteScreenClosed(io: Server, meetingId: string, siteId: string, logger: Logger): void {
-  settleSitePresence(io, meetingId, siteId).catch((error: unknown) => logger.error({ err: error }, 'could not record site presence'));
+  // An instance that is stopping does not mark its sites gone: their screens reconnect (to another
+  // instance, or to this one restarted), and the next snapshot corrects what the store says.
+  if (presence(io).stopping) return;
+  trackPresence(io, meetingId, siteId, logger);
 }
 
-/**
- * Records what the site's room holds now, and looks again after every write that changed it: a
- * screen opening while another closes (a phone on a flapping link) may have its write land before
- * or after the other's, and whichever changed the state last then corrects it to what the room is.
- */
-async function settleSitePresence(io: Server, meetingId: string, siteId: string): Promise<void> {
-  for (let pass = 0; pass < 5; pass++) {
-    const open = (await io.in(siteRoom(meetingId, siteId)).fetchSockets()).length > 0;
-    if ((await recordSitePresence(meetingId, siteId, open)) === undefined) return;
-  }
+function trackPresence(io: Server, meetingId: string, siteId: string, logger: Logger): void {
+  const { writes } = presence(io);
+  const write = settleSitePresence(meetingId, siteId).catch((error: unknown) => logger.error({ err: error }, 'could not record site presence'));
+  writes.add(write);
+  void write.finally(() => writes.delete(write));
+}
+
+/** The instance stops (`closeSockets`): no new presence writes, and the running ones finish. */
+export async function stopPresence(io: Server, closeSockets: () => Promise<void>): Promise<void> {
+  const state = presence(io);
+  state.stopping = true;
+  await closeSockets();
+  await Promise.all([...state.writes]);
 }

@@ -1,4 +1,4 @@
-// Counts after a crash. A check-in writes the person's record, then moves the site's counters
+// What a killed process leaves behind, put right. Counts: a check-in writes the person's record, then moves the site's counters
 // with the meeting's revision: a process killed between the two writes leaves the record changed
 // and the counters not (or the counters moved and the record still marked). These tests write
 // exactly what such a process leaves in the store, then check that the resend, the person's next
@@ -145,5 +145,23 @@ describe('attendance counts after a process stopped between the record and the c
     expect(await recountSite(day.meetingId, site.id)).toBe(false);
     expect((await MeetingModel.findById(day.meetingId, { revision: 1 }).lean())!.revision).toBe(revision);
     expect(countsAt(await snapshot(day), site.id)).toMatchObject({ present: 1, absent: 0 });
+  });
+});
+
+describe('site presence after the instance holding its screens was killed', () => {
+  it('a site the store still shows as connected is shown as gone, and its screen coming back is heard by every dashboard', async () => {
+    const day = await conferenceDay(shared.app.organizer, { title: 'Hội nghị khởi động lại máy chủ' });
+    const site = day.sites[2];
+    // A killed instance had the site's screen: the store says connected, no room holds it.
+    await MeetingModel.updateOne({ _id: day.meetingId }, { $set: { [`live.sites.${site.id}.connected`]: true, [`live.sites.${site.id}.lastSeenAt`]: new Date(Date.now() - 60_000) } });
+    const dashboard = await shared.screens.join(day.meetingId, {}, { cookie: shared.organizer.cookieHeader() });
+    const gone = nextEvent(dashboard, 'site.presence', (event) => event.payload.siteId === site.id && !event.payload.presence.connected);
+    expect((await snapshot(day)).sites.find((view) => view.id === site.id)!.presence.connected).toBe(false);
+    await gone;
+
+    const back = nextEvent(dashboard, 'site.presence', (event) => event.payload.siteId === site.id && event.payload.presence.connected);
+    await shared.screens.join(day.meetingId, { token: site.token });
+    expect((await back).payload.presence.connected).toBe(true);
+    expect((await snapshot(day)).sites.find((view) => view.id === site.id)!.presence.connected).toBe(true);
   });
 });
