@@ -1,12 +1,34 @@
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['tests/**/*.test.ts'],
     globalSetup: ['tests/global-setup.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
-    // Browser and kill -9 tests start real processes; two cores do not gain from more workers.
-    maxWorkers: 2,
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'app',
+          include: ['tests/**/*.test.ts'],
+          exclude: [...configDefaults.exclude, 'tests/simulation/**'],
+          // Browser and kill -9 tests start real processes; two cores do not gain from more workers.
+          maxWorkers: 2,
+          sequence: { groupOrder: 0 },
+        },
+      },
+      {
+        // The shortened conference day (bench/conference-day.ts --quick) starts its own apps, store,
+        // Redis and watcher processes: it runs alone, after every other test file has finished.
+        extends: true,
+        test: {
+          name: 'simulation',
+          include: ['tests/simulation/**/*.test.ts'],
+          maxWorkers: 1,
+          testTimeout: 900_000,
+          sequence: { groupOrder: 1 },
+        },
+      },
+    ],
   },
 });
