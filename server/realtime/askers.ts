@@ -7,7 +7,8 @@ import type { Server, Socket } from 'socket.io';
 import type { SessionData, Store } from 'express-session';
 import { resolveActor } from '../accounts/identify.js';
 import { anonymous, sameActor, type Actor } from '../lib/actor.js';
-import { AppError, Unauthorized } from '../lib/errors.js';
+import { AppError, isDatabaseUnreachable, Unauthorized, Unavailable } from '../lib/errors.js';
+import type { Logger } from 'pino';
 import { defaultLocale, isLocale, registerMessages, type Locale } from '../lib/i18n.js';
 import { toErrorBody } from '../lib/http.js';
 import { askerRoom } from './rooms.js';
@@ -94,7 +95,7 @@ export function onAskerEvent(socket: Socket, event: string, handler: AskerHandle
       const result = await handler(actor, args[0], socket);
       ack?.({ ok: true, ...(result ?? {}) });
     } catch (error) {
-      ack?.(ackError(socket, error));
+      ack?.(ackError(socket, error, event));
     }
   });
 }
@@ -104,9 +105,24 @@ export function socketLocale(socket: Socket): Locale {
   return isLocale(lang) ? lang : defaultLocale;
 }
 
-export function ackError(socket: Socket, error: unknown) {
+export function ackError(socket: Socket, error: unknown, command?: string) {
   if (error instanceof AppError) return { ok: false, ...toErrorBody(error, socketLocale(socket)) };
+  const logger = loggers.get(socket.nsp.server);
+  // The database out of reach (restarting, a network cut): the sender keeps the command and
+  // sends it again; worth a warning, not an error.
+  if (isDatabaseUnreachable(error)) {
+    logger?.warn({ err: error, command }, 'live command: database unreachable');
+    return { ok: false, ...toErrorBody(new Unavailable('error.unavailable'), socketLocale(socket)) };
+  }
+  logger?.error({ err: error, command }, 'live command failed');
   return { ok: false, error: { code: 'internal', message: toErrorBody(new InternalAck('error.internal'), socketLocale(socket)).error.message } };
+}
+
+/** The logger of each Socket.IO server (one per app), for errors answered to a command. */
+const loggers = new WeakMap<Server, Logger>();
+
+export function registerLogger(io: Server, logger: Logger): void {
+  loggers.set(io, logger);
 }
 
 class InternalAck extends AppError {

@@ -22,7 +22,7 @@ import { attachLiveCommands, commandBurst, commandHandler, commandsPerSecond, si
 import { joinInput } from '../live/contract.js';
 import { MeetingModel } from '../meetings/model.js';
 import { BoundedMap } from '../lib/bounded-map.js';
-import { askerResolver, askerRoomsOf, registerResolver, sameAsker, socketLocale, type AskerResolver, type SocketCredentials, type SocketData } from './askers.js';
+import { askerResolver, askerRoomsOf, registerLogger, registerResolver, sameAsker, socketLocale, type AskerResolver, type SocketCredentials, type SocketData } from './askers.js';
 
 export { onAskerEvent, recheckAsker } from './askers.js';
 
@@ -55,6 +55,7 @@ export async function attachRealtime(httpServer: HttpServer, options: RealtimeOp
   });
   const resolve = askerResolver(options.sessionStore);
   registerResolver(io, resolve);
+  registerLogger(io, options.logger);
   refuseRecoveryOfRevokedAskers(io, resolve);
 
   io.engine.use(options.sessionMiddleware);
@@ -94,7 +95,7 @@ export async function attachRealtime(httpServer: HttpServer, options: RealtimeOp
       commandHandler(socket, bucket, async (actor, input) => {
         const meetingId = await joinMeeting(socket, actor, input, options.logger);
         return { meetingId, revision: await currentRevision(meetingId) };
-      }),
+      }, 'meeting:join'),
     );
     attachLiveCommands(socket, bucket);
     socket.on('disconnect', () => {
