@@ -26,8 +26,10 @@ import { Conflict, NotFound } from '../lib/errors.js';
 export const commitWithinMs = 5_000;
 /** A mark this old is a dead process's: the recount takes the record as it stands. */
 export const orphanAfterMs = 15_000;
-/** How long a change waits for the person's previous change to be counted. */
+/** How long a change waits for the person's previous change to be counted, or for a recount of its site. */
 const waitForPreviousMs = 8_000;
+/** How long a recount holds new changes at its site at most. */
+const holdMs = orphanAfterMs + 5_000;
 const sweepEveryMs = 5_000;
 
 export function countWithin(pendingSince: Date | null | undefined): boolean {
@@ -44,14 +46,30 @@ export async function settledRecord<T extends Marked>(record: T): Promise<T> {
   const deadline = Date.now() + waitForPreviousMs;
   let current = record;
   while (current.pendingSince) {
+    if (Date.now() > deadline) throw new Conflict('attendance.busy');
     if (Date.now() - current.pendingSince.getTime() >= orphanAfterMs) await recountSite(String(current.meetingId), String(current.siteId));
-    else if (Date.now() > deadline) throw new Conflict('attendance.busy');
     else await sleep(20);
     const now = await AttendanceModel.findById(current._id).lean<T>();
     if (!now) throw new NotFound('attendance.attendee.notFound');
     current = now;
   }
   return current;
+}
+
+/**
+ * Waits while the site is being counted again (its changes are held so it gets quiet; a hold a
+ * stopped recount left ends by itself). Refused as busy after a while.
+ */
+export async function siteNotRecounting(meeting: { _id: unknown; live?: unknown }, siteId: string): Promise<void> {
+  const deadline = Date.now() + waitForPreviousMs;
+  let live = meeting.live;
+  for (;;) {
+    const until = liveSitesOf(live as { sites?: unknown } | undefined)[siteId]?.recountingUntil as Date | null | undefined;
+    if (!until || until.getTime() <= Date.now()) return;
+    if (Date.now() > deadline) throw new Conflict('attendance.busy');
+    await sleep(50);
+    live = (await MeetingModel.findById(meeting._id, { [`live.sites.${siteId}.recountingUntil`]: 1 }).lean())?.live;
+  }
 }
 
 export interface Recount {
@@ -67,8 +85,35 @@ export interface Recount {
  * were right), or false when the site never had a quiet moment (changes kept arriving) or the
  * meeting or site is gone: the next sweep tries again.
  */
-export async function recountSite(meetingId: string, siteId: string): Promise<Recount | undefined | false> {
-  for (let attempt = 0; attempt < 30; attempt++) {
+export function recountSite(meetingId: string, siteId: string): Promise<Recount | undefined | false> {
+  // One recount per site at a time in this process: everyone who finds the site needing one waits for it.
+  const key = `${meetingId}:${siteId}`;
+  let running = recounts.get(key);
+  if (!running) {
+    running = heldWhileCounting(meetingId, siteId, () => countAgain(meetingId, siteId)).finally(() => recounts.delete(key));
+    recounts.set(key, running);
+  }
+  return running;
+}
+
+const recounts = new Map<string, Promise<Recount | undefined | false>>();
+
+/** New changes at the site wait while `count` runs (at most `holdMs`: a stopped recount's hold ends by itself). */
+async function heldWhileCounting<T>(meetingId: string, siteId: string, count: () => Promise<T>): Promise<T> {
+  const hold = `live.sites.${siteId}.recountingUntil`;
+  const held = await MeetingModel.updateOne({ _id: meetingId }, { $set: { [hold]: new Date(Date.now() + holdMs) } }, { timestamps: false });
+  try {
+    return await count();
+  } finally {
+    if (held.modifiedCount > 0) await MeetingModel.updateOne({ _id: meetingId }, { $set: { [hold]: null } }, { timestamps: false }).catch(() => undefined);
+  }
+}
+
+async function countAgain(meetingId: string, siteId: string): Promise<Recount | undefined | false> {
+  // Changes in flight finish (counted, or taken back) within commitWithinMs; a dead process's
+  // mark is old after orphanAfterMs. Past that the site is quiet, the new changes being held.
+  const giveUpAt = Date.now() + orphanAfterMs + 2_000;
+  for (let attempt = 0; Date.now() < giveUpAt; attempt++) {
     // The meeting first, then the records: a change counted after this read moves the revision,
     // and the write below, guarded by it, is refused and done again.
     const meeting = await MeetingModel.findById(meetingId, { revision: 1, live: 1 }).lean();
@@ -76,7 +121,7 @@ export async function recountSite(meetingId: string, siteId: string): Promise<Re
     const records = await AttendanceModel.find({ meetingId, siteId }, { status: 1, late: 1, walkIn: 1, version: 1, pendingSince: 1 }).lean();
     const now = Date.now();
     if (records.some((record) => record.pendingSince && now - record.pendingSince.getTime() < orphanAfterMs)) {
-      await sleep(20 + attempt * 5);
+      await sleep(Math.min(200, 20 + attempt * 10));
       continue;
     }
     const orphans = records.filter((record) => record.pendingSince);
