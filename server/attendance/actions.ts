@@ -281,11 +281,14 @@ async function count(actor: Actor, previous: StoredRecord, record: StoredRecord,
 /**
  * Undoes a record change that could not be counted (the meeting closed meanwhile), if nothing
  * changed the record since: a change drops the history entry it pushed; an undo, which popped
- * one (`undone`), pushes that entry back.
+ * one (`undone`), pushes that entry back. The version goes back too: the record is again exactly
+ * what it was (nothing else writes a marked record, so a change that read it then still applies),
+ * and a walk-in whose arrival was refused stays "never changed" (version 0), which is what the
+ * recount (counting.ts countedBy) and the walk-in's next change count from.
  */
 export async function putBack(record: { _id: Types.ObjectId; version: number }, before: State, undone?: State): Promise<boolean> {
   const history = undone ? { $push: { history: { $each: [undone], $slice: -maxHistory } } } : { $pop: { history: 1 as const } };
-  const result = await AttendanceModel.updateOne({ _id: record._id, version: record.version }, { $set: { ...before, pendingSince: null }, ...history, $inc: { version: 1 } });
+  const result = await AttendanceModel.updateOne({ _id: record._id, version: record.version }, { $set: { ...before, pendingSince: null, version: record.version - 1 }, ...history });
   return result.modifiedCount === 1;
 }
 

@@ -44,9 +44,12 @@ export async function settledRecord<T extends Marked>(record: T): Promise<T> {
   const deadline = Date.now() + waitForPreviousMs;
   let current = record;
   while (current.pendingSince) {
-    if (Date.now() - current.pendingSince.getTime() >= orphanAfterMs) await recountSite(String(current.meetingId), String(current.siteId));
-    else if (Date.now() > deadline) throw new Conflict('attendance.busy');
-    else await sleep(20);
+    // Refused after a while however the wait goes: a dead process's change whose site is never
+    // quiet enough to recount (check-ins arriving without a pause) must not hold the asker.
+    if (Date.now() > deadline) throw new Conflict('attendance.busy');
+    if (Date.now() - current.pendingSince.getTime() >= orphanAfterMs) {
+      if ((await recountSite(String(current.meetingId), String(current.siteId), deadline)) === false) await sleep(20);
+    } else await sleep(20);
     const now = await AttendanceModel.findById(current._id).lean<T>();
     if (!now) throw new NotFound('attendance.attendee.notFound');
     current = now;
@@ -65,10 +68,10 @@ export interface Recount {
 /**
  * Counts one site again from its records. Returns what it changed (undefined when the counters
  * were right), or false when the site never had a quiet moment (changes kept arriving) or the
- * meeting or site is gone: the next sweep tries again.
+ * meeting or site is gone: the next sweep tries again. Gives up at `deadline` (a waiting asker's).
  */
-export async function recountSite(meetingId: string, siteId: string): Promise<Recount | undefined | false> {
-  for (let attempt = 0; attempt < 30; attempt++) {
+export async function recountSite(meetingId: string, siteId: string, deadline = Infinity): Promise<Recount | undefined | false> {
+  for (let attempt = 0; attempt < 30 && Date.now() <= deadline; attempt++) {
     // The meeting first, then the records: a change counted after this read moves the revision,
     // and the write below, guarded by it, is refused and done again.
     const meeting = await MeetingModel.findById(meetingId, { revision: 1, live: 1 }).lean();
@@ -147,13 +150,18 @@ export function startRecounts(logger: Logger): () => Promise<void> {
   const report = (done: Recount[]) => {
     for (const recount of done) logger.warn({ recount }, 'attendance counts recounted from the records (a change was not counted: a process stopped mid-way)');
   };
+  // Recounts queued or running: a sweep that finds one still going is skipped (a loaded store or a
+  // long start-up recount would otherwise pile up a sweep every few seconds behind it).
+  let queued = 0;
   const run = (work: () => Promise<Recount[]>) => {
+    queued++;
     running = running.then(async () => {
-      if (stopped) return;
       try {
-        report(await work());
+        if (!stopped) report(await work());
       } catch (error) {
         logger.error({ err: error }, 'attendance recount failed; the next sweep tries again');
+      } finally {
+        queued--;
       }
     });
   };
@@ -163,7 +171,9 @@ export function startRecounts(logger: Logger): () => Promise<void> {
     for (const meeting of open) done.push(...(await recountMeeting(String(meeting._id))));
     return done;
   });
-  const timer = setInterval(() => run(recountAbandoned), sweepEveryMs);
+  const timer = setInterval(() => {
+    if (queued === 0) run(recountAbandoned);
+  }, sweepEveryMs);
   timer.unref();
   return async () => {
     stopped = true;
