@@ -21,7 +21,7 @@ async function snapshot(day: DayFixture): Promise<LiveSnapshot> {
 }
 const countsAt = (snap: LiveSnapshot, siteId: string) => snap.sites.find((site) => site.id === siteId)!.counts;
 const deadSince = () => new Date(Date.now() - orphanAfterMs - 5_000);
-async function storedCounters(day: DayFixture, siteId: string): Promise<Record<string, number>> {
+async function storedCounters(day: DayFixture, siteId: string): Promise<Record<string, unknown>> {
   return liveSitesOf((await MeetingModel.findById(day.meetingId, { live: 1 }).lean())!.live)[siteId] ?? {};
 }
 
