@@ -14,6 +14,7 @@
 import { Types } from 'mongoose';
 import type { Logger } from 'pino';
 import { AttendanceModel } from './model.js';
+import { AttendeeModel } from '../attendees/model.js';
 import { countedBy, counterKinds } from './counting.js';
 import { MeetingModel } from '../meetings/model.js';
 import { commitMeetingChange } from '../meetings/revision.js';
@@ -69,26 +70,39 @@ export interface Recount {
  * Counts one site again from its records. Returns what it changed (undefined when the counters
  * were right), or false when the site never had a quiet moment (changes kept arriving) or the
  * meeting or site is gone: the next sweep tries again. Gives up at `deadline` (a waiting asker's).
+ *
+ * A dead process's mark may also be a move or a removal of the attendee (actions.ts
+ * detachAttendance), stopped before or after its count: the record first follows the attendee
+ * list (to the attendee's site, or gone with them), and every site the record was or is at is
+ * counted again before the mark goes. `nested`: such a second site, whose own marks of that kind
+ * wait for its own recount.
  */
-export async function recountSite(meetingId: string, siteId: string, deadline = Infinity): Promise<Recount | undefined | false> {
+export async function recountSite(meetingId: string, siteId: string, deadline = Infinity, nested = false): Promise<Recount | undefined | false> {
+  // The other sites the dead processes' records were or are at: counted again before their marks go.
+  const touched = new Set<string>();
   for (let attempt = 0; attempt < 30 && Date.now() <= deadline; attempt++) {
     // The meeting first, then the records: a change counted after this read moves the revision,
     // and the write below, guarded by it, is refused and done again.
     const meeting = await MeetingModel.findById(meetingId, { revision: 1, live: 1 }).lean();
     if (!meeting) return false;
-    const records = await AttendanceModel.find({ meetingId, siteId }, { status: 1, late: 1, walkIn: 1, version: 1, pendingSince: 1 }).lean();
+    // The site's records, and those moving away from it (its counters still hold them until counted).
+    const seen = await AttendanceModel.find({ meetingId, $or: [{ siteId }, { movingFrom: siteId }] }, { attendeeId: 1, siteId: 1, movingFrom: 1, status: 1, late: 1, walkIn: 1, version: 1, pendingSince: 1 }).lean();
     const now = Date.now();
-    if (records.some((record) => record.pendingSince && now - record.pendingSince.getTime() < orphanAfterMs)) {
+    if (seen.some((record) => record.pendingSince && now - record.pendingSince.getTime() < orphanAfterMs)) {
       await sleep(20 + attempt * 5);
       continue;
     }
-    const orphans = records.filter((record) => record.pendingSince);
+    const orphans = seen.filter((record) => record.pendingSince);
+    for (const record of orphans) for (const id of [record.siteId, record.movingFrom]) if (id && String(id) !== siteId) touched.add(String(id));
+    if (await followAttendees(meetingId, orphans, touched)) continue;
+    const records = seen.filter((record) => String(record.siteId) === siteId);
     const after = Object.fromEntries(counterKinds.map((kind) => [kind, 0]));
     for (const record of records) for (const [kind, value] of Object.entries(countedBy(record))) after[kind] += value;
     const stored = liveSitesOf(meeting.live)[siteId] ?? {};
     const before = Object.fromEntries(counterKinds.map((kind) => [kind, stored[kind] ?? 0]));
     if (counterKinds.every((kind) => before[kind] === after[kind])) {
-      await clearMarks(orphans);
+      if (!(await settleOthers(meetingId, touched, deadline, nested))) return false;
+      if (!nested) await clearMarks(orphans);
       return undefined;
     }
     if (!(await SiteModel.exists({ _id: siteId, meetingId }))) return false;
@@ -105,7 +119,8 @@ export async function recountSite(meetingId: string, siteId: string, deadline = 
           return [{ type: 'attendance.counts', payload: { siteId, counts: { ...counts, revision }, totals: { ...totals, revision }, quorum } }];
         },
       });
-      await clearMarks(orphans);
+      if (!(await settleOthers(meetingId, touched, deadline, nested))) return false;
+      if (!nested) await clearMarks(orphans);
       return { meetingId, siteId, revision, before, after };
     } catch (error) {
       if (error instanceof Conflict) continue;
@@ -113,6 +128,38 @@ export async function recountSite(meetingId: string, siteId: string, deadline = 
     }
   }
   return false;
+}
+
+/**
+ * Dead processes' records made to agree with the attendee list: a record whose attendee is gone
+ * goes; one at another site than its attendee's moves there (marked as moving from where it was).
+ * True when a record changed (the caller reads again).
+ */
+async function followAttendees(meetingId: string, orphans: Array<{ _id: Types.ObjectId; attendeeId: Types.ObjectId; siteId: Types.ObjectId; pendingSince?: Date | null }>, touched: Set<string>): Promise<boolean> {
+  if (orphans.length === 0) return false;
+  const people = await AttendeeModel.find({ _id: { $in: orphans.map((record) => record.attendeeId) }, meetingId }, { siteId: 1 }).lean();
+  const siteOf = new Map(people.map((person) => [String(person._id), person.siteId]));
+  let changed = false;
+  for (const record of orphans) {
+    const personSite = siteOf.get(String(record.attendeeId));
+    const marked = { _id: record._id, pendingSince: record.pendingSince };
+    if (!personSite) {
+      changed = (await AttendanceModel.deleteOne(marked)).deletedCount === 1 || changed;
+    } else if (String(personSite) !== String(record.siteId)) {
+      touched.add(String(personSite));
+      changed = (await AttendanceModel.updateOne(marked, { $set: { siteId: personSite, movingFrom: record.siteId } })).modifiedCount === 1 || changed;
+    }
+  }
+  return changed;
+}
+
+/** The other sites counted again (each on its own); false if one could not be. */
+async function settleOthers(meetingId: string, touched: Set<string>, deadline: number, nested: boolean): Promise<boolean> {
+  if (nested) return true;
+  for (const other of touched) {
+    if ((await recountSite(meetingId, other, deadline, true)) === false && (await SiteModel.exists({ _id: other, meetingId }))) return false;
+  }
+  return true;
 }
 
 /** Every site of a meeting counted again (at start-up: counts left by an earlier run). */
@@ -183,7 +230,7 @@ export function startRecounts(logger: Logger): () => Promise<void> {
 }
 
 async function clearMarks(records: Array<{ _id: Types.ObjectId; pendingSince?: Date | null }>): Promise<void> {
-  for (const record of records) await AttendanceModel.updateOne({ _id: record._id, pendingSince: record.pendingSince }, { $set: { pendingSince: null } });
+  for (const record of records) await AttendanceModel.updateOne({ _id: record._id, pendingSince: record.pendingSince }, { $set: { pendingSince: null, movingFrom: null } });
 }
 
 function sleep(ms: number): Promise<void> {

@@ -7,8 +7,8 @@ import { Types } from 'mongoose';
 import { describe, expect, it } from 'vitest';
 import { conferenceDay, opId, send, sharedDayApp, type DayFixture } from './fixtures.js';
 import { AttendanceModel } from '../../server/attendance/model.js';
-import { putBack } from '../../server/attendance/actions.js';
-import { orphanAfterMs, recountSite } from '../../server/attendance/recount.js';
+import { detachAttendance, putBack } from '../../server/attendance/actions.js';
+import { orphanAfterMs, recountAbandoned, recountSite } from '../../server/attendance/recount.js';
 import { AttendeeModel } from '../../server/attendees/model.js';
 import { MeetingModel } from '../../server/meetings/model.js';
 import { liveSitesOf } from '../../server/live/counts.js';
@@ -85,5 +85,61 @@ describe('crash-safe counts against the other writers of a record', () => {
     expect(await send(coordinator, 'attendance:checkIn', { meetingId: day.meetingId, attendeeId: String(guest._id), opId: opId() })).toMatchObject({ ok: true, counts: { walkIns: 1, present: 1 } });
     expect(await recountSite(day.meetingId, site.id)).toBeUndefined();
     expect(await storedCounters(day, site.id)).toMatchObject({ walkIns: 1, present: 1 });
+  });
+
+  it('an attendee move whose process stopped after moving the record, before the count, ends with the record and the counts where the attendee is', async () => {
+    const day = await conferenceDay(shared.app.organizer, { title: 'Hội nghị chuyển điểm cầu giữa chừng' });
+    const [from, to] = [day.sites[1], day.sites[2]];
+    const person = day.people[1][0];
+    const coordinator = await shared.screens.join(day.meetingId, { token: from.token });
+    expect(await send(coordinator, 'attendance:checkIn', { meetingId: day.meetingId, attendeeId: person.id, opId: opId() })).toMatchObject({ ok: true, counts: { present: 1 } });
+    // The organizer's move, stopped right after its first write (the process was killed), and
+    // found by the sweep once its mark is a dead process's.
+    await detachAttendance(day.meetingId, person.id, to.id);
+    await AttendanceModel.updateMany({ attendeeId: person.id, pendingSince: { $ne: null } }, { $set: { pendingSince: deadSince() } });
+    await recountAbandoned();
+
+    // The person is still on the first site's list: their next change counts there, once.
+    expect(await send(coordinator, 'attendance:markAbsent', { meetingId: day.meetingId, attendeeId: person.id, opId: opId(), reason: 'sick' })).toMatchObject({ ok: true, record: { siteId: from.id }, counts: { present: 0, absent: 1 } });
+    const snap = await snapshot(day);
+    expect(countsAt(snap, from.id)).toMatchObject({ present: 0, absent: 1 });
+    expect(countsAt(snap, to.id)).toMatchObject({ present: 0, absent: 0 });
+    expect(snap.totals).toMatchObject({ present: 0, absent: 1 });
+  });
+
+  it('an attendee removal whose process stopped after its first write leaves the attendee and their check-in counted once', async () => {
+    const day = await conferenceDay(shared.app.organizer, { title: 'Hội nghị xoá đại biểu giữa chừng' });
+    const site = day.sites[3];
+    const person = day.people[3][1];
+    const coordinator = await shared.screens.join(day.meetingId, { token: site.token });
+    expect(await send(coordinator, 'attendance:checkIn', { meetingId: day.meetingId, attendeeId: person.id, opId: opId() })).toMatchObject({ ok: true, counts: { present: 1 } });
+    await detachAttendance(day.meetingId, person.id, null);
+    await AttendanceModel.updateMany({ attendeeId: person.id, pendingSince: { $ne: null } }, { $set: { pendingSince: deadSince() } });
+    await recountAbandoned();
+
+    // Not removed after all: still present, and checking them in again changes nothing.
+    expect(await send(coordinator, 'attendance:checkIn', { meetingId: day.meetingId, attendeeId: person.id, opId: opId() })).toMatchObject({ ok: true, changed: false, counts: { present: 1 } });
+    expect(countsAt(await snapshot(day), site.id)).toMatchObject({ present: 1 });
+  });
+
+  it('a recount of either site while an attendee move is under way waits for it instead of counting the record where its counters are not yet', async () => {
+    const day = await conferenceDay(shared.app.organizer, { title: 'Hội nghị đếm lại khi đang chuyển' });
+    const [from, to] = [day.sites[1], day.sites[3]];
+    const person = day.people[1][2];
+    const coordinator = await shared.screens.join(day.meetingId, { token: from.token });
+    expect(await send(coordinator, 'attendance:checkIn', { meetingId: day.meetingId, attendeeId: person.id, opId: opId() })).toMatchObject({ ok: true });
+    const revision = (await MeetingModel.findById(day.meetingId, { revision: 1 }).lean())!.revision;
+    // The move's first write is done, its count not yet (another instance starting up recounts
+    // every site of the meeting in this moment).
+    const detached = await detachAttendance(day.meetingId, person.id, to.id);
+    try {
+      expect(await recountSite(day.meetingId, to.id)).toBe(false);
+      expect(await recountSite(day.meetingId, from.id)).toBe(false);
+      expect((await MeetingModel.findById(day.meetingId, { revision: 1 }).lean())!.revision).toBe(revision);
+    } finally {
+      await detached.undo();
+    }
+    expect(await recountSite(day.meetingId, from.id)).toBeUndefined();
+    expect(await recountSite(day.meetingId, to.id)).toBeUndefined();
   });
 });
