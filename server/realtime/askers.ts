@@ -4,6 +4,7 @@
 // a live connection. Each socket sits in one room per credential (see askerRoom) so a revoked one
 // can be cut off on every instance.
 import type { Server, Socket } from 'socket.io';
+import type { Logger } from 'pino';
 import type { SessionData, Store } from 'express-session';
 import { resolveActor } from '../accounts/identify.js';
 import { anonymous, sameActor, type Actor } from '../lib/actor.js';
@@ -94,7 +95,7 @@ export function onAskerEvent(socket: Socket, event: string, handler: AskerHandle
       const result = await handler(actor, args[0], socket);
       ack?.({ ok: true, ...(result ?? {}) });
     } catch (error) {
-      ack?.(ackError(socket, error));
+      ack?.(ackError(socket, error, event));
     }
   });
 }
@@ -104,8 +105,20 @@ export function socketLocale(socket: Socket): Locale {
   return isLocale(lang) ? lang : defaultLocale;
 }
 
-export function ackError(socket: Socket, error: unknown) {
+/** Where each Socket.IO server logs what it answers "internal error" (attachRealtime sets it). */
+const loggers = new WeakMap<Server, Logger>();
+
+export function setRealtimeLogger(io: Server, logger: Logger): void {
+  loggers.set(io, logger);
+}
+
+/**
+ * The ack for a failed command. An error that is not the asker's (the store failed, a bug) is
+ * answered "internal" without details, and logged with the event it answered.
+ */
+export function ackError(socket: Socket, error: unknown, event?: string) {
   if (error instanceof AppError) return { ok: false, ...toErrorBody(error, socketLocale(socket)) };
+  loggers.get(socket.nsp.server)?.error({ err: error, event }, 'live command failed');
   return { ok: false, error: { code: 'internal', message: toErrorBody(new InternalAck('error.internal'), socketLocale(socket)).error.message } };
 }
 

@@ -25,7 +25,7 @@ type Ack = (reply: unknown) => void;
  * A handler that survives anything a client sends: no payload, an ack in the payload's place, a
  * payload that is not an object. The answer always goes back when an ack was asked for.
  */
-export function commandHandler(socket: Socket, bucket: TokenBucket, run: (actor: Actor, input: unknown) => Promise<object>) {
+export function commandHandler(socket: Socket, bucket: TokenBucket, run: (actor: Actor, input: unknown) => Promise<object>, event?: string) {
   return async (...args: unknown[]) => {
     const ack = typeof args.at(-1) === 'function' ? (args.at(-1) as Ack) : undefined;
     const input = typeof args[0] === 'function' ? undefined : args[0];
@@ -42,13 +42,13 @@ export function commandHandler(socket: Socket, bucket: TokenBucket, run: (actor:
       const result = await run(actor, input);
       ack?.({ ok: true, ...result });
     } catch (error) {
-      ack?.(ackError(socket, error));
+      ack?.(ackError(socket, error, event));
     }
   };
 }
 
 export function attachLiveCommands(socket: Socket, bucket: TokenBucket): void {
-  for (const [name, action] of Object.entries(liveActions)) socket.on(name, commandHandler(socket, bucket, action));
+  for (const [name, action] of Object.entries(liveActions)) socket.on(name, commandHandler(socket, bucket, action, name));
 }
 
 // ---------------------------------------------------------------------------------------------
