@@ -143,3 +143,52 @@ describe('crash-safe counts against the other writers of a record', () => {
     expect(await recountSite(day.meetingId, to.id)).toBeUndefined();
   });
 });
+
+describe('a recount while the rest of the meeting is busy', () => {
+  it('a dead process’s check-in at a quiet site is counted again while another site checks people in without a pause', async () => {
+    const day = await conferenceDay(shared.app.organizer, { title: 'Hội nghị điểm cầu khác đang đông', peoplePerSite: 24 });
+    const [quiet, busy] = [day.sites[2], day.sites[1]];
+    const person = day.people[2][0];
+    await AttendanceModel.collection.insertOne({
+      meetingId: new Types.ObjectId(day.meetingId),
+      attendeeId: new Types.ObjectId(person.id),
+      siteId: new Types.ObjectId(quiet.id),
+      walkIn: false,
+      status: 'present',
+      presentAt: deadSince(),
+      leftAt: null,
+      late: false,
+      absence: null,
+      changedBy: 'Điểm cầu',
+      changedAt: deadSince(),
+      history: [{ status: 'expected', presentAt: null, leftAt: null, late: false, absence: null, changedBy: null }],
+      version: 1,
+      revision: 0,
+      pendingSince: deadSince(),
+      codeFailures: 0,
+      codeFailuresSince: null,
+      createdAt: deadSince(),
+      updatedAt: deadSince(),
+    });
+    // The busy site: four screens checking its people in and out, several at once, until the recount is done.
+    const screens = await Promise.all([0, 1, 2, 3].map(() => shared.screens.join(day.meetingId, { token: busy.token })));
+    let done = false;
+    const traffic = screens.map(async (screen, lane) => {
+      for (let round = 0; !done; round++) {
+        const attendeeId = day.people[1][(lane * 6 + (round % 6)) % 24].id;
+        await send(screen, round % 12 < 6 ? 'attendance:checkIn' : 'attendance:markAbsent', { meetingId: day.meetingId, attendeeId, opId: opId(), reason: 'sick' }).catch(() => undefined);
+      }
+    });
+    let result;
+    try {
+      result = await recountSite(day.meetingId, quiet.id);
+    } finally {
+      done = true;
+      await Promise.all(traffic);
+    }
+    expect(result).toMatchObject({ after: { present: 1 } });
+    expect(countsAt(await snapshot(day), quiet.id)).toMatchObject({ present: 1 });
+    // And the busy site's counters agree with its records.
+    expect(await recountSite(day.meetingId, busy.id)).toBeUndefined();
+  });
+});
