@@ -12,7 +12,7 @@ import { AttendanceModel, type Attendance } from './model.js';
 import { isCurrentCode } from './codes.js';
 import { recordView, type AttendeeFacts } from './queries.js';
 import { counterDelta, countedBy, stateOf, type State } from './counting.js';
-import { countWithin, settledRecord } from './recount.js';
+import { countedLate, countWithin, recountSite, settledRecord } from './recount.js';
 import { AttendeeModel } from '../attendees/model.js';
 import { attendeeEventView } from '../attendees/queries.js';
 import { MeetingModel } from '../meetings/model.js';
@@ -291,6 +291,9 @@ async function count(actor: Actor, previous: StoredRecord, record: StoredRecord,
         ];
       },
     });
+    // Counted late: a recount elsewhere may have counted this record too; the records settle it
+    // (briefly: the asker waits; a site still busy is left as it is).
+    if (countedLate(record.pendingSince)) await recountSite(meetingId, siteId, Date.now() + 2_000).catch(() => undefined);
     const { counts } = countsOf(committed.meeting, invited, siteId);
     return { revision: committed.revision, changed: true, record: recordView(committed.result, attendee), counts };
   } catch (error) {

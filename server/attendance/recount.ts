@@ -35,6 +35,16 @@ export function countWithin(pendingSince: Date | null | undefined): boolean {
   return !pendingSince || Date.now() - pendingSince.getTime() < commitWithinMs;
 }
 
+/**
+ * A count whose answer came this long after its mark may have been applied after a recount took
+ * the mark for a dead process's (the write waited in the driver for a restarted store, or in a
+ * loaded store's queue, past `orphanAfterMs`): the record then counted twice, and its site is
+ * counted again (the margin covers clocks of instances that differ by a few seconds).
+ */
+export function countedLate(pendingSince: Date | null | undefined): boolean {
+  return Boolean(pendingSince) && Date.now() - pendingSince!.getTime() >= orphanAfterMs - commitWithinMs;
+}
+
 type Marked = { _id: Types.ObjectId; meetingId: Types.ObjectId; siteId: Types.ObjectId; pendingSince?: Date | null };
 
 /**
