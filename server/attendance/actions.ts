@@ -12,7 +12,7 @@ import { AttendanceModel, type Attendance } from './model.js';
 import { isCurrentCode } from './codes.js';
 import { recordView, type AttendeeFacts } from './queries.js';
 import { counterDelta, countedBy, stateOf, type State } from './counting.js';
-import { countedLate, countWithin, recountSite, settledRecord } from './recount.js';
+import { countedLate, countWithin, personBusy, recountSite, settledRecord } from './recount.js';
 import { AttendeeModel } from '../attendees/model.js';
 import { attendeeEventView } from '../attendees/queries.js';
 import { MeetingModel } from '../meetings/model.js';
@@ -266,7 +266,7 @@ async function count(actor: Actor, previous: StoredRecord, record: StoredRecord,
   try {
     // A change this late to be counted may already be counted again by a recount (recount.ts
     // takes a mark this old for one whose process died): it is taken back instead.
-    if (!countWithin(record.pendingSince)) throw new Conflict('attendance.busy');
+    if (!countWithin(record.pendingSince)) throw personBusy();
     const committed = await commitMeetingChange({
       meetingId,
       audit: { actor, detail: `${attendee.fullName}: ${after.status}` },

@@ -21,7 +21,7 @@ import { commitMeetingChange } from '../meetings/revision.js';
 import { SiteModel } from '../sites/model.js';
 import { countsOf, invitedBySite, liveSitesOf } from '../live/counts.js';
 import { recountActor } from '../lib/actor.js';
-import { Conflict, NotFound } from '../lib/errors.js';
+import { Conflict, NotFound, TooManyRequests } from '../lib/errors.js';
 
 /** A change not counted this long after its record was written is taken back (actions.ts). */
 export const commitWithinMs = 5_000;
@@ -57,7 +57,7 @@ export async function settledRecord<T extends Marked>(record: T): Promise<T> {
   while (current.pendingSince) {
     // Refused after a while however the wait goes: a dead process's change whose site is never
     // quiet enough to recount (check-ins arriving without a pause) must not hold the asker.
-    if (Date.now() > deadline) throw new Conflict('attendance.busy');
+    if (Date.now() > deadline) throw personBusy();
     if (Date.now() - current.pendingSince.getTime() >= orphanAfterMs) {
       if ((await recountSite(String(current.meetingId), String(current.siteId), deadline)) === false) await sleep(20);
     } else await sleep(20);
@@ -66,6 +66,17 @@ export async function settledRecord<T extends Marked>(record: T): Promise<T> {
     current = now;
   }
   return current;
+}
+
+/**
+ * The person's earlier change is still waiting to be counted (or to be recounted): not a refusal,
+ * the asker tries again shortly (a coordinator's offline queue keeps a command answered so, and
+ * drops one refused with a conflict).
+ */
+export function personBusy(): TooManyRequests {
+  const busy = new TooManyRequests('attendance.busy');
+  busy.retryAfterMs = 1_000;
+  return busy;
 }
 
 export interface Recount {
