@@ -284,8 +284,9 @@ export async function updateAttendee(actor: Actor, input: unknown): Promise<Atte
   } catch (error) {
     // Not moved after all: the attendance goes back, and so do its counts if they were written
     // with the claimed revision (which then has no event: screens fill the gap with a snapshot).
-    await detached?.undo();
+    // The counts first, while the record is still marked: a recount meanwhile waits for both.
     if (claimed && counters) await MeetingModel.updateOne({ _id: data.meetingId }, { $inc: Object.fromEntries(Object.entries(counters).map(([key, value]) => [key, -value])) });
+    await detached?.undo();
     throw error;
   }
   await detached?.done();
