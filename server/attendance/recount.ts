@@ -185,6 +185,7 @@ async function settleOthers(meetingId: string, touched: Set<string>, deadline: n
 
 /** Every site of a meeting counted again (at start-up: counts left by an earlier run). */
 export async function recountMeeting(meetingId: string): Promise<Recount[]> {
+  await dropGoneSites(meetingId);
   const siteIds = await AttendanceModel.distinct('siteId', { meetingId: new Types.ObjectId(meetingId) });
   const done: Recount[] = [];
   for (const siteId of siteIds) {
@@ -192,6 +193,37 @@ export async function recountMeeting(meetingId: string): Promise<Recount[]> {
     if (result) done.push(result);
   }
   return done;
+}
+
+/**
+ * Counters kept under a site that is gone: a change counted at a site in the moment it was removed
+ * (sites/actions.ts removeSite moves the records and the counters to another site, then the change
+ * adds its own to the removed site's). The records count at their new site, so these go; else the
+ * totals, which add every site's counters, count those people twice once that site is recounted.
+ */
+async function dropGoneSites(meetingId: string): Promise<void> {
+  const meeting = await MeetingModel.findById(meetingId, { live: 1 }).lean();
+  if (!meeting) return;
+  const sites = liveSitesOf(meeting.live);
+  const existing = new Set((await SiteModel.find({ meetingId }, { _id: 1 }).lean()).map((site) => String(site._id)));
+  for (const [siteId, stored] of Object.entries(sites)) {
+    if (existing.has(siteId) || counterKinds.every((kind) => !stored[kind])) continue;
+    const invited = await invitedBySite(meetingId);
+    await commitMeetingChange({
+      meetingId,
+      when: Object.fromEntries(counterKinds.map((kind) => [`live.sites.${siteId}.${kind}`, stored[kind] ?? null])),
+      rejected: () => new Conflict('error.changedMeanwhile'),
+      update: { $unset: { [`live.sites.${siteId}`]: 1 } },
+      audit: { actor: recountActor, detail: counterKinds.filter((kind) => stored[kind]).map((kind) => `${kind}: ${String(stored[kind])} → 0`).join(', ') },
+      events: (_result, revision, updated) => {
+        const { counts, totals, quorum } = countsOf(updated, invited, siteId);
+        return [{ type: 'attendance.counts', payload: { siteId, counts: { ...counts, revision }, totals: { ...totals, revision }, quorum } }];
+      },
+    }).catch((error: unknown) => {
+      // Changed meanwhile: the next start-up looks again.
+      if (!(error instanceof Conflict)) throw error;
+    });
+  }
 }
 
 /** The sites holding a change whose process died, counted again. */

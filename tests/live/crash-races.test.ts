@@ -5,10 +5,11 @@
 // counts end where the records and the list of attendees say.
 import { Types } from 'mongoose';
 import { describe, expect, it } from 'vitest';
-import { conferenceDay, opId, send, sharedDayApp, type DayFixture } from './fixtures.js';
+import { conferenceDay, eventually, opId, record, send, sharedDayApp, type DayFixture } from './fixtures.js';
 import { AttendanceModel } from '../../server/attendance/model.js';
 import { detachAttendance, putBack } from '../../server/attendance/actions.js';
-import { orphanAfterMs, recountAbandoned, recountSite } from '../../server/attendance/recount.js';
+import { orphanAfterMs, recountAbandoned, recountMeeting, recountSite } from '../../server/attendance/recount.js';
+import { removeSite } from '../../server/sites/actions.js';
 import { AttendeeModel } from '../../server/attendees/model.js';
 import { MeetingModel } from '../../server/meetings/model.js';
 import { liveSitesOf } from '../../server/live/counts.js';
@@ -191,5 +192,54 @@ describe('a recount while the rest of the meeting is busy', () => {
     expect(countsAt(await snapshot(day), quiet.id)).toMatchObject({ present: 1 });
     // And the busy site's counters agree with its records.
     expect(await recountSite(day.meetingId, busy.id)).toBeUndefined();
+  });
+});
+
+describe('a site removed while one of its check-ins was being counted', () => {
+  it('the check-in counted under the removed site is not counted twice once its new site is counted again (at start-up)', async () => {
+    const day = await conferenceDay(shared.app.organizer, { title: 'Hội nghị bỏ điểm cầu khi đang điểm danh' });
+    const [kept, removed] = [day.sites[1], day.sites[2]];
+    const person = day.people[2][0];
+    await removeSite(shared.app.organizer, { meetingId: day.meetingId, siteId: removed.id, reassignTo: kept.id });
+    // The check-in of one of its people was in flight: its record moved with them (the removal
+    // moves the site's records), and its count went to the removed site's counters.
+    const now = new Date();
+    await AttendanceModel.collection.insertOne({
+      meetingId: new Types.ObjectId(day.meetingId),
+      attendeeId: new Types.ObjectId(person.id),
+      siteId: new Types.ObjectId(kept.id),
+      walkIn: false,
+      status: 'present',
+      presentAt: now,
+      leftAt: null,
+      late: false,
+      absence: null,
+      changedBy: 'Điểm cầu',
+      changedAt: now,
+      history: [{ status: 'expected', presentAt: null, leftAt: null, late: false, absence: null, changedBy: null }],
+      version: 1,
+      revision: 0,
+      pendingSince: null,
+      codeFailures: 0,
+      codeFailuresSince: null,
+      createdAt: now,
+      updatedAt: now,
+    });
+    await MeetingModel.updateOne({ _id: day.meetingId }, { $inc: { revision: 1, [`live.sites.${removed.id}.present`]: 1, [`live.sites.${removed.id}.resolved`]: 1 } });
+    const dashboard = await shared.screens.join(day.meetingId, {}, { cookie: shared.organizer.cookieHeader() });
+    const heard = record(dashboard);
+
+    // Another instance starts: every site of the open meeting is counted again.
+    await recountMeeting(day.meetingId);
+    const snap = await snapshot(day);
+    expect(countsAt(snap, kept.id)).toMatchObject({ present: 1 });
+    expect(snap.totals).toMatchObject({ present: 1 });
+    // What the dashboards were told last agrees: one person present, not two.
+    type CountsEvent = { type: string; payload: { siteId: string; totals: { present: number } } };
+    const last = await eventually(
+      () => (heard as unknown as CountsEvent[]).filter((event) => event.type === 'attendance.counts').at(-1),
+      (event) => event?.payload.siteId === kept.id,
+    );
+    expect(last?.payload.totals).toMatchObject({ present: 1 });
   });
 });
