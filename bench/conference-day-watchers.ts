@@ -342,12 +342,13 @@ process.on('message', (message: ToWatchers) => {
   void (async () => {
     if (message.type === 'init') {
       meetingId = message.meetingId;
+      // The parent waits readyTimeoutMs (+ a margin) from now: the report must come before that.
+      const deadline = Date.now() + message.readyTimeoutMs;
       const gap = 1000 / message.openPerSecond;
       for (const spec of message.clients) {
         clients.push(open(spec));
         await new Promise((resolve) => setTimeout(resolve, gap));
       }
-      const deadline = Date.now() + message.readyTimeoutMs;
       while (clients.some((c) => !c.view) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
       const failures = clients.filter((c) => !c.view).slice(0, 5).map((c) => `connected=${c.socket.connected} joined=${c.joined}`);
       send({ type: 'ready', connected: clients.filter((c) => c.view).length, clients: clients.length, failures });

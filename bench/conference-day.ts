@@ -130,7 +130,9 @@ class Child {
   }
 
   async start(ready: () => Promise<boolean>, timeoutMs = 90_000): Promise<void> {
-    const child = spawn(process.execPath, ['--import', 'tsx', ...this.args], { cwd: root, env: { ...process.env, ...this.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    // BENCH_PROFILE_DIR: the app and store processes write CPU profiles there (bench/cpu-profile.ts reads them).
+    const profile = process.env.BENCH_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`] : [];
+    const child = spawn(process.execPath, [...profile, '--import', 'tsx', ...this.args], { cwd: root, env: { ...process.env, ...this.env }, stdio: ['ignore', 'pipe', 'pipe'] });
     this.process = child;
     let sawReady = false;
     let buffered = '';

@@ -94,7 +94,8 @@ export class Outbox {
         for (const command of await this.waiting()) {
           const ack = await send(command.command, command.input);
           if (isNoAnswer(ack)) break;
-          if (!ack.ok && ack.error.code === 'too_many_requests') {
+          // Not refused, only not now (too many at once, the database restarting): kept, sent later.
+          if (!ack.ok && (ack.error.code === 'too_many_requests' || ack.error.code === 'unavailable')) {
             await new Promise((resolve) => setTimeout(resolve, ack.error.retryAfterMs ?? 1000));
             break;
           }

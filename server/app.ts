@@ -28,7 +28,7 @@ import { reportsRoutes } from './reports/routes.js';
 import { minutesRoutes } from './minutes/routes.js';
 import { summaryRoutes } from './summary/routes.js';
 import { auditRoutes } from './audit/routes.js';
-import { AppError, Invalid, NotFound, TooLarge } from './lib/errors.js';
+import { AppError, Invalid, isDatabaseUnreachable, NotFound, TooLarge, Unavailable } from './lib/errors.js';
 import { defaultLocale, isLocale, t } from './lib/i18n.js';
 import { isApiRequest, toErrorBody } from './lib/http.js';
 import { bodyError, bodyParsers } from './lib/request-body.js';
@@ -206,6 +206,7 @@ function errorHandler(logger: Logger): ErrorRequestHandler {
   return (error, req, res, _next) => {
     const appError = toAppError(error);
     if (!appError) logger.error({ err: error, url: loggableUrl(req.originalUrl) }, 'unhandled error');
+    else if (appError instanceof Unavailable) logger.warn({ err: error, url: loggableUrl(req.originalUrl) }, 'database unreachable');
     const status = appError?.status ?? 500;
     const locale = res.locals.locale ?? defaultLocale;
     const body = appError ? toErrorBody(appError, locale) : { error: { code: 'internal', message: t(locale, 'error.internal') } };
@@ -228,6 +229,7 @@ function errorHandler(logger: Logger): ErrorRequestHandler {
 /** Errors from libraries, in the project's terms. */
 function toAppError(error: unknown): AppError | undefined {
   if (error instanceof AppError) return error;
+  if (isDatabaseUnreachable(error)) return new Unavailable('error.unavailable');
   if (error instanceof mongoose.Error.CastError) return new NotFound();
   if (error instanceof mongoose.Error.ValidationError) {
     return new Invalid(Object.fromEntries(Object.entries(error.errors).map(([path, problem]) => [path, { key: problem.message }])));

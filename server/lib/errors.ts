@@ -72,6 +72,25 @@ export class TooManyRequests extends AppError {
   retryAfterMs?: number;
 }
 
+/** The database cannot be reached for a moment (restarting, network): nothing was refused, try again. */
+export class Unavailable extends AppError {
+  readonly status = 503;
+  readonly code = 'unavailable';
+  /** When to try again: answered as `retryAfterMs`. */
+  retryAfterMs = 2_000;
+}
+
+/** The driver's (and mongoose's) errors for a database it cannot reach right now. */
+const unreachable = new Set(['MongoNetworkError', 'MongoNetworkTimeoutError', 'MongoServerSelectionError', 'MongooseServerSelectionError', 'MongoPoolClearedError', 'MongoNotConnectedError', 'MongoTopologyClosedError', 'MongoServerClosedError']);
+
+/** An error that says the database is out of reach for now, not that the request was wrong. */
+export function isDatabaseUnreachable(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null) return false;
+  const { name, message } = error as { name?: unknown; message?: unknown };
+  // mongoose queues commands while disconnected and gives up with this message.
+  return (typeof name === 'string' && unreachable.has(name)) || (name === 'MongooseError' && typeof message === 'string' && message.includes('buffering timed out'));
+}
+
 /** True for MongoDB's duplicate-key error (E11000), from a real server or the embedded store. */
 export function isDuplicateKeyError(error: unknown): error is { code: 11000; keyPattern?: Record<string, unknown>; keyValue?: Record<string, unknown> } {
   return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === 11000;

@@ -2,7 +2,7 @@
 // uniform way to answer a form or API call. Filled in by app.ts middleware.
 import type { Request, Response, Router } from 'express';
 import type { Actor } from './actor.js';
-import { AppError, Invalid, NotFound, TooManyRequests } from './errors.js';
+import { AppError, Invalid, NotFound, TooManyRequests, Unavailable } from './errors.js';
 import { t, type Locale, type MessageParams } from './i18n.js';
 import { describeField } from './validation.js';
 import { isObjectIdString } from './input.js';
@@ -59,7 +59,7 @@ export function toErrorBody(error: AppError, locale: Locale): ErrorBody {
       code: error.code,
       message: t(locale, error.messageKey, error.params),
       ...(Object.keys(fields).length > 0 ? { fields } : {}),
-      ...(error instanceof TooManyRequests && error.retryAfterMs !== undefined ? { retryAfterMs: error.retryAfterMs } : {}),
+      ...((error instanceof TooManyRequests || error instanceof Unavailable) && error.retryAfterMs !== undefined ? { retryAfterMs: error.retryAfterMs } : {}),
     },
   };
 }

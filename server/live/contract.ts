@@ -152,7 +152,7 @@ export type LiveCommandInput<N extends LiveCommandName> = z.input<(typeof liveCo
 
 export interface AckError {
   ok: false;
-  error: { code: 'invalid' | 'unauthorized' | 'forbidden' | 'not_found' | 'conflict' | 'too_many_requests' | 'bad_request' | 'too_large' | 'internal'; message: string; fields?: Record<string, string>; retryAfterMs?: number };
+  error: { code: 'invalid' | 'unauthorized' | 'forbidden' | 'not_found' | 'conflict' | 'too_many_requests' | 'bad_request' | 'too_large' | 'unavailable' | 'internal'; message: string; fields?: Record<string, string>; retryAfterMs?: number };
 }
 export type AckOk<T = Record<string, unknown>> = { ok: true; revision: number; /** True when this answers a resent operation id. */ replayed?: boolean } & T;
 export type Ack<T = Record<string, unknown>> = AckOk<T> | AckError;

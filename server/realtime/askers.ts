@@ -4,11 +4,11 @@
 // a live connection. Each socket sits in one room per credential (see askerRoom) so a revoked one
 // can be cut off on every instance.
 import type { Server, Socket } from 'socket.io';
-import type { Logger } from 'pino';
 import type { SessionData, Store } from 'express-session';
 import { resolveActor } from '../accounts/identify.js';
 import { anonymous, sameActor, type Actor } from '../lib/actor.js';
-import { AppError, Unauthorized } from '../lib/errors.js';
+import { AppError, isDatabaseUnreachable, Unauthorized, Unavailable } from '../lib/errors.js';
+import type { Logger } from 'pino';
 import { defaultLocale, isLocale, registerMessages, type Locale } from '../lib/i18n.js';
 import { toErrorBody } from '../lib/http.js';
 import { askerRoom } from './rooms.js';
@@ -105,21 +105,24 @@ export function socketLocale(socket: Socket): Locale {
   return isLocale(lang) ? lang : defaultLocale;
 }
 
-/** Where each Socket.IO server logs what it answers "internal error" (attachRealtime sets it). */
-const loggers = new WeakMap<Server, Logger>();
-
-export function setRealtimeLogger(io: Server, logger: Logger): void {
-  loggers.set(io, logger);
+export function ackError(socket: Socket, error: unknown, command?: string) {
+  if (error instanceof AppError) return { ok: false, ...toErrorBody(error, socketLocale(socket)) };
+  const logger = loggers.get(socket.nsp.server);
+  // The database out of reach (restarting, a network cut): the sender keeps the command and
+  // sends it again; worth a warning, not an error.
+  if (isDatabaseUnreachable(error)) {
+    logger?.warn({ err: error, command }, 'live command: database unreachable');
+    return { ok: false, ...toErrorBody(new Unavailable('error.unavailable'), socketLocale(socket)) };
+  }
+  logger?.error({ err: error, command }, 'live command failed');
+  return { ok: false, error: { code: 'internal', message: toErrorBody(new InternalAck('error.internal'), socketLocale(socket)).error.message } };
 }
 
-/**
- * The ack for a failed command. An error that is not the asker's (the store failed, a bug) is
- * answered "internal" without details, and logged with the event it answered.
- */
-export function ackError(socket: Socket, error: unknown, event?: string) {
-  if (error instanceof AppError) return { ok: false, ...toErrorBody(error, socketLocale(socket)) };
-  loggers.get(socket.nsp.server)?.error({ err: error, event }, 'live command failed');
-  return { ok: false, error: { code: 'internal', message: toErrorBody(new InternalAck('error.internal'), socketLocale(socket)).error.message } };
+/** The logger of each Socket.IO server (one per app), for errors answered to a command. */
+const loggers = new WeakMap<Server, Logger>();
+
+export function registerLogger(io: Server, logger: Logger): void {
+  loggers.set(io, logger);
 }
 
 class InternalAck extends AppError {

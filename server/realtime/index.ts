@@ -22,7 +22,7 @@ import { attachLiveCommands, commandBurst, commandHandler, commandsPerSecond, si
 import { joinInput } from '../live/contract.js';
 import { MeetingModel } from '../meetings/model.js';
 import { BoundedMap } from '../lib/bounded-map.js';
-import { askerResolver, askerRoomsOf, registerResolver, sameAsker, setRealtimeLogger, socketLocale, type AskerResolver, type SocketCredentials, type SocketData } from './askers.js';
+import { askerResolver, askerRoomsOf, registerLogger, registerResolver, sameAsker, socketLocale, type AskerResolver, type SocketCredentials, type SocketData } from './askers.js';
 
 export { onAskerEvent, recheckAsker } from './askers.js';
 
@@ -53,9 +53,9 @@ export async function attachRealtime(httpServer: HttpServer, options: RealtimeOp
     connectionStateRecovery: { maxDisconnectionDuration: 2 * 60_000 },
     allowRequest: (req, callback) => (fromOwnOrigin(req, options.publicUrl) ? callback(null, true) : callback(t(localeOfRequest(req), 'realtime.origin'), false)),
   });
-  setRealtimeLogger(io, options.logger);
   const resolve = askerResolver(options.sessionStore);
   registerResolver(io, resolve);
+  registerLogger(io, options.logger);
   refuseRecoveryOfRevokedAskers(io, resolve);
 
   io.engine.use(options.sessionMiddleware);

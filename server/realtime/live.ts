@@ -25,7 +25,7 @@ type Ack = (reply: unknown) => void;
  * A handler that survives anything a client sends: no payload, an ack in the payload's place, a
  * payload that is not an object. The answer always goes back when an ack was asked for.
  */
-export function commandHandler(socket: Socket, bucket: TokenBucket, run: (actor: Actor, input: unknown) => Promise<object>, event?: string) {
+export function commandHandler(socket: Socket, bucket: TokenBucket, run: (actor: Actor, input: unknown) => Promise<object>, name?: string) {
   return async (...args: unknown[]) => {
     const ack = typeof args.at(-1) === 'function' ? (args.at(-1) as Ack) : undefined;
     const input = typeof args[0] === 'function' ? undefined : args[0];
@@ -42,7 +42,7 @@ export function commandHandler(socket: Socket, bucket: TokenBucket, run: (actor:
       const result = await run(actor, input);
       ack?.({ ok: true, ...result });
     } catch (error) {
-      ack?.(ackError(socket, error, event));
+      ack?.(ackError(socket, error, name));
     }
   };
 }

@@ -5,7 +5,7 @@
 // change, or the sweep counts the site again from its records: once, never twice, live on every
 // screen, and in the audit trail.
 import { Writable } from 'node:stream';
-import { Types } from 'mongoose';
+import mongoose, { Types } from 'mongoose';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { conferenceDay, nextEvent, opId, send, sharedDayApp, type DayFixture } from './fixtures.js';
@@ -163,5 +163,29 @@ describe('site presence after the instance holding its screens was killed', () =
     await shared.screens.join(day.meetingId, { token: site.token });
     expect((await back).payload.presence.connected).toBe(true);
     expect((await snapshot(day)).sites.find((view) => view.id === site.id)!.presence.connected).toBe(true);
+  });
+});
+
+describe('what a check-in writes before it is acknowledged', () => {
+  it('its operation id, the record’s change and the operation’s answer are journaled (j: true): a power cut after the ack keeps them', async () => {
+    const day = await conferenceDay(shared.app.organizer, { title: 'Hội nghị ghi nhật ký' });
+    const coordinator = await shared.screens.join(day.meetingId, { token: day.sites[1].token });
+    const calls: Array<{ name: string; args: unknown[] }> = [];
+    // mongoose's debug hook sees every collection call with its arguments, the write concern included.
+    mongoose.set('debug', (collection: string, method: string, ...args: unknown[]) => void calls.push({ name: `${collection}.${method}`, args }));
+    try {
+      expect(await send(coordinator, 'attendance:checkIn', { meetingId: day.meetingId, attendeeId: day.people[1][2].id, opId: opId() })).toMatchObject({ ok: true, changed: true });
+    } finally {
+      mongoose.set('debug', false);
+    }
+    const journaled = (call: { args: unknown[] }) =>
+      call.args.some((arg) => {
+        const options = arg as { j?: unknown; writeConcern?: { j?: unknown } } | null;
+        return Boolean(options && typeof options === 'object' && (options.j === true || options.writeConcern?.j === true));
+      });
+    const claim = calls.find((call) => call.name === 'liveoperations.insertOne');
+    const change = calls.find((call) => call.name === 'attendances.findOneAndUpdate' && (call.args[1] as { $set?: { status?: string } })?.$set?.status === 'present');
+    const answer = calls.find((call) => call.name === 'liveoperations.updateOne' && (call.args[1] as { $set?: { state?: string } })?.$set?.state === 'done');
+    expect({ claim: claim && journaled(claim), change: change && journaled(change), answer: answer && journaled(answer) }).toEqual({ claim: true, change: true, answer: true });
   });
 });
