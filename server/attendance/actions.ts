@@ -12,7 +12,7 @@ import { AttendanceModel, type Attendance } from './model.js';
 import { isCurrentCode } from './codes.js';
 import { recordView, type AttendeeFacts } from './queries.js';
 import { counterDelta, countedBy, stateOf, type State } from './counting.js';
-import { countWithin, settledRecord, siteNotRecounting } from './recount.js';
+import { countedLate, countWithin, personBusy, recountSite, settledRecord, siteNotRecounting } from './recount.js';
 import { AttendeeModel } from '../attendees/model.js';
 import { attendeeEventView } from '../attendees/queries.js';
 import { MeetingModel } from '../meetings/model.js';
@@ -139,10 +139,17 @@ export async function addWalkIn(actor: Actor, input: unknown): Promise<Attendanc
   });
 }
 
-/** What `detachAttendance` did: the counter change to write with the revision, and how to take it back. */
+/** What `detachAttendance` did: the counter change to write with the revision, and how to end it. */
 export interface DetachedAttendance {
   /** `$inc` on the meeting document (live.sites.<siteId>.<counter>), empty when there is no record. */
   inc: Record<string, number>;
+  /**
+   * Refuses (Conflict, busy) a commit that comes too late: a recount may already take the record's
+   * mark for a dead process's (recount.ts). Call it right before the caller's commitMeetingChange.
+   */
+  inTime: () => void;
+  /** Ends it once the caller's commit happened: the mark goes (a removed person's record goes). */
+  done: () => Promise<void>;
   /** Puts the record back as it was, when the caller's commit did not happen. */
   undo: () => Promise<void>;
 }
@@ -152,9 +159,15 @@ export interface DetachedAttendance {
  * or moves with them, by compare-and-set, and the site counters it contributed must leave the old
  * site (and join the new one) in the caller's commitMeetingChange update (`inc`). A change racing
  * with it either lands first (then this one reads it) or finds the record moved and counts there.
+ *
+ * Like a change, it marks the record (`pendingSince`, and `movingFrom` for a move) until the
+ * caller's commit is done: a recount of either site meanwhile waits instead of counting the record
+ * where its counters are not yet, and a process that dies in between leaves a mark that the
+ * recount settles from the attendee list (recount.ts: the record follows the attendee, or goes
+ * with them). A removed person's record is only marked here, and deleted by `done`.
  */
 export async function detachAttendance(meetingId: string, attendeeId: string, toSiteId: string | null): Promise<DetachedAttendance> {
-  const nothing: DetachedAttendance = { inc: {}, undo: async () => undefined };
+  const nothing: DetachedAttendance = { inc: {}, inTime: () => undefined, done: async () => undefined, undo: async () => undefined };
   for (let attempt = 0; attempt < 6; attempt++) {
     const found = await AttendanceModel.findOne({ meetingId, attendeeId }).lean<StoredRecord>();
     // A change of the person still being counted finishes first: its counters are not yet moved.
@@ -167,14 +180,26 @@ export async function detachAttendance(meetingId: string, attendeeId: string, to
       inc[`live.sites.${fromSiteId}.${key}`] = -value;
       if (toSiteId) inc[`live.sites.${toSiteId}.${key}`] = value;
     }
-    if (toSiteId) {
-      // The version stays: a change that read the record before still applies, and counts at the new site.
-      const moved = await AttendanceModel.updateOne({ _id: record._id, version: record.version, siteId: record.siteId, pendingSince: null }, { $set: { siteId: new Types.ObjectId(toSiteId) } });
-      if (moved.modifiedCount === 1) return { inc, undo: async () => void (await AttendanceModel.updateOne({ _id: record._id, version: record.version }, { $set: { siteId: record.siteId } })) };
-    } else {
-      const deleted = await AttendanceModel.deleteOne({ _id: record._id, version: record.version, pendingSince: null });
-      if (deleted.deletedCount === 1) return { inc, undo: async () => void (await AttendanceModel.collection.insertOne(record).catch(() => undefined)) };
-    }
+    const mark = new Date();
+    const marked = { _id: record._id, pendingSince: mark };
+    const inTime = () => {
+      if (!countWithin(mark)) throw new Conflict('attendance.busy');
+    };
+    // The version stays: a change that read the record before still applies once the mark is gone
+    // (and counts at the new site).
+    const moved = await AttendanceModel.updateOne(
+      { _id: record._id, version: record.version, siteId: record.siteId, pendingSince: null },
+      { $set: { pendingSince: mark, ...(toSiteId ? { siteId: new Types.ObjectId(toSiteId), movingFrom: record.siteId } : {}) } },
+      journaled,
+    );
+    if (moved.modifiedCount !== 1) continue;
+    const unmark = { $set: { pendingSince: null, movingFrom: null } };
+    return {
+      inc,
+      inTime,
+      done: async () => void (toSiteId ? await AttendanceModel.updateOne(marked, unmark) : await AttendanceModel.deleteOne(marked)),
+      undo: async () => void (await AttendanceModel.updateOne(marked, { $set: { ...unmark.$set, siteId: record.siteId } })),
+    };
   }
   throw new Conflict('attendance.busy');
 }
@@ -243,7 +268,7 @@ async function count(actor: Actor, previous: StoredRecord, record: StoredRecord,
   try {
     // A change this late to be counted may already be counted again by a recount (recount.ts
     // takes a mark this old for one whose process died): it is taken back instead.
-    if (!countWithin(record.pendingSince)) throw new Conflict('attendance.busy');
+    if (!countWithin(record.pendingSince)) throw personBusy();
     const committed = await commitMeetingChange({
       meetingId,
       audit: { actor, detail: `${attendee.fullName}: ${after.status}` },
@@ -268,6 +293,9 @@ async function count(actor: Actor, previous: StoredRecord, record: StoredRecord,
         ];
       },
     });
+    // Counted late: a recount elsewhere may have counted this record too; the records settle it
+    // (briefly: the asker waits; a site still busy is left as it is).
+    if (countedLate(record.pendingSince)) await recountSite(meetingId, siteId, Date.now() + 2_000).catch(() => undefined);
     const { counts } = countsOf(committed.meeting, invited, siteId);
     return { revision: committed.revision, changed: true, record: recordView(committed.result, attendee), counts };
   } catch (error) {
@@ -283,11 +311,14 @@ async function count(actor: Actor, previous: StoredRecord, record: StoredRecord,
 /**
  * Undoes a record change that could not be counted (the meeting closed meanwhile), if nothing
  * changed the record since: a change drops the history entry it pushed; an undo, which popped
- * one (`undone`), pushes that entry back.
+ * one (`undone`), pushes that entry back. The version goes back too: the record is again exactly
+ * what it was (nothing else writes a marked record, so a change that read it then still applies),
+ * and a walk-in whose arrival was refused stays "never changed" (version 0), which is what the
+ * recount (counting.ts countedBy) and the walk-in's next change count from.
  */
 export async function putBack(record: { _id: Types.ObjectId; version: number }, before: State, undone?: State): Promise<boolean> {
   const history = undone ? { $push: { history: { $each: [undone], $slice: -maxHistory } } } : { $pop: { history: 1 as const } };
-  const result = await AttendanceModel.updateOne({ _id: record._id, version: record.version }, { $set: { ...before, pendingSince: null }, ...history, $inc: { version: 1 } });
+  const result = await AttendanceModel.updateOne({ _id: record._id, version: record.version }, { $set: { ...before, pendingSince: null, version: record.version - 1 }, ...history });
   return result.modifiedCount === 1;
 }
 

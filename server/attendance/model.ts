@@ -44,6 +44,12 @@ const attendanceSchema = new Schema(
      * While it is set no other change of this person starts (one change at a time per person).
      */
     pendingSince: { type: Date, default: null },
+    /**
+     * Set with `pendingSince` while the attendee moves to another site (attendance/actions.ts
+     * detachAttendance): the site the record left, whose counters have not moved yet either. A
+     * recount of that site waits for it too, and a dead process's move is settled at both sites.
+     */
+    movingFrom: { type: Schema.Types.ObjectId, default: null },
     /** Wrong self check-in codes in the current window. */
     codeFailures: { type: Number, default: 0 },
     codeFailuresSince: { type: Date, default: null },

@@ -241,6 +241,12 @@ export async function updateAttendee(actor: Actor, input: unknown): Promise<Atte
   const detached = moved ? await detachAttendance(data.meetingId, data.attendeeId, String(set.siteId)) : undefined;
   const counters = detached && Object.keys(detached.inc).length > 0 ? detached.inc : undefined;
   let claimed = false;
+  try {
+    detached?.inTime();
+  } catch (error) {
+    await detached?.undo();
+    throw error;
+  }
   const committing = commitMeetingChange({
     audit: { actor },
     meetingId: data.meetingId,
@@ -278,10 +284,12 @@ export async function updateAttendee(actor: Actor, input: unknown): Promise<Atte
   } catch (error) {
     // Not moved after all: the attendance goes back, and so do its counts if they were written
     // with the claimed revision (which then has no event: screens fill the gap with a snapshot).
-    await detached?.undo();
+    // The counts first, while the record is still marked: a recount meanwhile waits for both.
     if (claimed && counters) await MeetingModel.updateOne({ _id: data.meetingId }, { $inc: Object.fromEntries(Object.entries(counters).map(([key, value]) => [key, -value])) });
+    await detached?.undo();
     throw error;
   }
+  await detached?.done();
   return attendeeView(actor, result);
 }
 
@@ -306,6 +314,7 @@ export async function removeAttendee(actor: Actor, input: unknown): Promise<{ id
   // Their attendance record goes with them, and what it counted at their site with the revision.
   const detached = await detachAttendance(data.meetingId, data.attendeeId, null);
   try {
+    detached.inTime();
     await commitMeetingChange({
       audit: { actor },
       meetingId: data.meetingId,
@@ -321,6 +330,7 @@ export async function removeAttendee(actor: Actor, input: unknown): Promise<{ id
     await detached.undo();
     throw error;
   }
+  await detached.done();
   return { id: String(attendee._id), fullName: attendee.fullName };
 }
 
