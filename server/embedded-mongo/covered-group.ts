@@ -19,9 +19,9 @@ import { Aggregator } from 'mingo';
 import type { Collection } from './collection.js';
 import type { Index } from './indexes.js';
 import type { Matcher } from './query.js';
-import { countingPlan, groupPartitions, valueKey } from './group-counts.js';
+import { countingPlan, groupPartitions, valueKey, type CountingPlan } from './group-counts.js';
 import type { Document } from './values.js';
-import { isNumeric, isPlainDocument, toNumber } from './values.js';
+import { ObjectId, isNumeric, isPlainDocument, toNumber } from './values.js';
 
 type MingoOptions = NonNullable<ConstructorParameters<typeof Aggregator>[1]>;
 
@@ -56,33 +56,65 @@ export function coveredCountingGroup(
   const positions = paths.map((path) => index.fields.findIndex((field) => field.name === path));
   const split = paths.map((path) => path.split('.'));
 
+  // Each position's values get small numbers (equal values the same one, whatever their
+  // identity); a partition is the list of numbers. Neighbouring entries mostly repeat values
+  // (the index is sorted, and equal neighbours share one JS value), so most entries cost a few
+  // identity checks.
   const partitions = new Map<string, { values: unknown[]; size: number }>();
+  const numbering = new Map<string, number>();
+  const primitives = positions.map(() => new Map<unknown, number>());
+  const objects = positions.map(() => new WeakMap<object, number>());
+  const numberOf = (i: number, raw: unknown): number | undefined => {
+    const isObject = typeof raw === 'object' && raw !== null;
+    let n = isObject ? objects[i].get(raw) : primitives[i].get(raw);
+    if (n !== undefined) return n;
+    const part = raw === null || raw === undefined ? 'z' : valueKey(promote(raw), 0);
+    if (part === undefined) return undefined;
+    n = numbering.get(part);
+    if (n === undefined) numbering.set(part, (n = numbering.size));
+    if (isObject) objects[i].set(raw, n);
+    else primitives[i].set(raw, n);
+    return n;
+  };
   const lastRaw: unknown[] = new Array(positions.length).fill(Symbol('none'));
-  const lastPart: string[] = new Array(positions.length).fill('');
+  const lastNumber: number[] = new Array(positions.length).fill(-1);
+  let current: { values: unknown[]; size: number } | undefined;
   let refused = false;
   index.visitEqual(value, (keys, base) => {
     if (refused) return;
-    let key = '';
+    let same = current !== undefined;
     for (let i = 0; i < positions.length; i++) {
       const raw = keys[base + positions[i]];
-      if (raw !== lastRaw[i]) {
-        const part = raw === null || raw === undefined ? 'z' : valueKey(promote(raw), 0);
-        if (part === undefined) {
-          refused = true;
-          return;
-        }
-        lastRaw[i] = raw;
-        lastPart[i] = part;
+      if (raw === lastRaw[i]) continue;
+      const n = numberOf(i, raw);
+      if (n === undefined) {
+        refused = true;
+        return;
       }
-      key += `${lastPart[i]}|`;
+      lastRaw[i] = raw;
+      if (n !== lastNumber[i]) same = false;
+      lastNumber[i] = n;
     }
-    const partition = partitions.get(key);
-    if (partition) partition.size++;
-    else partitions.set(key, { values: positions.map((position) => keys[base + position]), size: 1 });
+    if (same) {
+      current!.size++;
+      return;
+    }
+    const key = lastNumber.join(',');
+    current = partitions.get(key);
+    if (current) current.size++;
+    else partitions.set(key, (current = { values: positions.map((position) => keys[base + position]), size: 1 }));
   });
   if (refused) return undefined;
 
+  // The range walked is the filter when it is only the equality on the index's first field.
+  const filterKeys = Object.keys(filter);
+  const test = filterKeys.length === 1 && filterKeys[0] === index.fields[0].name ? () => true : matcher;
+  const native = nativeGroups(partitions.values(), split, test, plan, promote);
+  if (native !== undefined) return native.length > 0 ? native : undefined;
+
   const representatives: Array<{ doc: Document; size: number }> = [];
+  /** Every way of being null of the partitions that have some, tagged with their partition. */
+  const alternatives: Document[] = [];
   for (const { values, size } of partitions.values()) {
     const variants = documentsFor(split, values);
     if (!variants) return undefined;
@@ -90,11 +122,28 @@ export function coveredCountingGroup(
     if (decisions.size !== 1) return undefined;
     if (!decisions.has(true)) continue;
     const promoted = variants.map((variant) => promote(variant) as Document);
-    if (promoted.length > 1 && new Aggregator([{ $group: { _id: plan.id } }], options).run(promoted).length !== 1) return undefined;
+    if (promoted.length > 1) for (const variant of promoted) alternatives.push({ ...variant, [PARTITION_FIELD]: representatives.length });
     representatives.push({ doc: promoted[0], size });
   }
   if (representatives.length === 0) return undefined;
+  if (alternatives.length > 0 && !sameIdEachWay(alternatives, plan.id, options)) return undefined;
   return groupPartitions(representatives, plan, options);
+}
+
+/** Where an alternative carries its partition's number (never read by the _id expression: it reads only index fields). */
+const PARTITION_FIELD = '__embeddedPartition';
+
+/** Whether the $group's _id is the same for every alternative of each partition (one mingo run for all). */
+function sameIdEachWay(alternatives: Document[], id: unknown, options: MingoOptions): boolean {
+  const groups = new Aggregator([{ $group: { _id: id, partitions: { $addToSet: `$${PARTITION_FIELD}` } } }], options).run(alternatives) as Document[];
+  const seen = new Set<number>();
+  for (const group of groups) {
+    for (const partition of group.partitions as number[]) {
+      if (seen.has(partition)) return false;
+      seen.add(partition);
+    }
+  }
+  return true;
 }
 
 /**
@@ -185,4 +234,143 @@ function structuredCopy(doc: Document): Document {
   const out: Document = {};
   for (const [key, value] of Object.entries(doc)) out[key] = isPlainDocument(value) && Object.getPrototypeOf(value) === Object.prototype ? structuredCopy(value) : value;
   return out;
+}
+
+// ---- The common _id shapes without mingo
+
+/** A value a field path does not reach. */
+const MISSING = Symbol('missing');
+/** A value this evaluator does not group natively (mingo does). */
+class Unsupported extends Error {}
+
+type Compiled = (doc: Document) => unknown;
+
+/**
+ * The _id expression as a function, for the forms counted here: a document of fields each a
+ * path ('$a.b'), a literal, { $ifNull: [expression, literal] } or { $eq: [expression, true /
+ * false / 'text'] }; undefined for anything else (mingo evaluates it). The values it meets are
+ * never arrays (the index would not be used), so a path walks documents only.
+ */
+function compileId(id: unknown): Compiled | undefined {
+  if (!isPlainDocument(id)) return undefined;
+  const fields: Array<[string, Compiled]> = [];
+  for (const [name, expression] of Object.entries(id)) {
+    const compiled = compileExpression(expression);
+    if (!compiled) return undefined;
+    fields.push([name, compiled]);
+  }
+  return (doc) => {
+    const out: Document = {};
+    for (const [name, compiled] of fields) {
+      const value = compiled(doc);
+      // How a missing value shows in an _id document is mingo's business.
+      if (value === MISSING) throw new Unsupported();
+      out[name] = value;
+    }
+    return out;
+  };
+}
+
+function compileExpression(expression: unknown): Compiled | undefined {
+  if (typeof expression === 'string') {
+    if (expression.startsWith('$$')) return undefined;
+    if (!expression.startsWith('$')) return () => expression;
+    const path = expression.slice(1).split('.');
+    return (doc) => {
+      let value: unknown = doc;
+      for (const part of path) {
+        if (!isPlainDocument(value)) return MISSING;
+        value = value[part];
+        if (value === undefined) return MISSING;
+      }
+      return value;
+    };
+  }
+  if (expression === null || typeof expression === 'boolean' || (typeof expression === 'number' && Number.isFinite(expression))) return () => expression;
+  if (!isPlainDocument(expression) || Object.keys(expression).length !== 1) return undefined;
+  const [operator] = Object.keys(expression);
+  const args = expression[operator];
+  if (!Array.isArray(args) || args.length !== 2) return undefined;
+  const [first, second] = args;
+  const isLiteral = (value: unknown) => value === null || typeof value === 'boolean' || (typeof value === 'number' && Number.isFinite(value)) || (typeof value === 'string' && !value.startsWith('$'));
+  const inner = compileExpression(first);
+  if (!inner) return undefined;
+  if (operator === '$ifNull' && isLiteral(second)) {
+    return (doc) => {
+      const value = inner(doc);
+      return value === null || value === MISSING ? second : value;
+    };
+  }
+  if (operator === '$eq' && (typeof second === 'boolean' || (typeof second === 'string' && !second.startsWith('$')))) {
+    return (doc) => inner(doc) === second;
+  }
+  return undefined;
+}
+
+/** A key equal for _id values mingo groups together; Unsupported for values it is not sure of. */
+function groupKey(value: unknown): string {
+  if (isPlainDocument(value) && Object.getPrototypeOf(value) === Object.prototype) {
+    let out = '{';
+    for (const [name, field] of Object.entries(value)) out += `${JSON.stringify(name)}:${groupKey(field)},`;
+    return `${out}}`;
+  }
+  if (typeof value === 'string') return `s${JSON.stringify(value)}`;
+  if (typeof value === 'boolean') return value ? 't' : 'f';
+  if (value === null) return 'z';
+  if (typeof value === 'number' && Number.isFinite(value) && !Object.is(value, -0)) return `n${value}`;
+  if (value instanceof ObjectId) return `o${value.toHexString()}`;
+  if (value instanceof Date) return `d${value.getTime()}`;
+  throw new Unsupported();
+}
+
+/**
+ * The $group's output computed here: each partition's _id (the same whichever way its null keys
+ * are taken, or undefined), groups in order of first partition, each accumulator step x count.
+ * Undefined when the _id is not of a form compileId knows or meets a value groupKey does not.
+ */
+function nativeGroups(
+  partitions: Iterable<{ values: unknown[]; size: number }>,
+  paths: string[][],
+  matcher: Matcher,
+  plan: CountingPlan,
+  promote: (value: unknown) => unknown,
+): Document[] | undefined {
+  const id = compileId(plan.id);
+  if (!id) return undefined;
+  const steps = Object.entries(plan.accumulators).map(([name, accumulator]) => {
+    const sum = (accumulator as Document).$sum;
+    return [name, isPlainDocument(sum) ? ((sum.$multiply as unknown[])[0] as number) : 1] as const;
+  });
+  const groups = new Map<string, Document>();
+  try {
+    for (const { values, size } of partitions) {
+      const variants = documentsFor(paths, values);
+      if (!variants) return undefined;
+      let key: string | undefined;
+      let first: unknown;
+      let matched: boolean | undefined;
+      for (const variant of variants) {
+        const decision = matcher(variant);
+        if (matched !== undefined && decision !== matched) return undefined;
+        matched = decision;
+        const value = id(promote(variant) as Document);
+        const k = groupKey(value);
+        if (key !== undefined && k !== key) return undefined;
+        if (key === undefined) first = value;
+        key = k;
+      }
+      if (!matched || key === undefined) continue;
+      let group = groups.get(key);
+      if (!group) {
+        group = { _id: first };
+        for (const [name] of steps) group[name] = 0;
+        groups.set(key, group);
+      }
+      for (const [name, step] of steps) (group[name] as number) += step * size;
+    }
+  } catch (err) {
+    if (err instanceof Unsupported) return undefined;
+    throw err;
+  }
+  return [...groups.values()];
 }
