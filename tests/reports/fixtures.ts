@@ -87,6 +87,7 @@ export async function endedMeetingWith(organizer: Actor, count: number, options:
       role: person.role,
       accessToken: newToken(),
       walkIn: person.walkIn,
+      revision: 0,
       ...searchFields(fields),
     };
   });
