@@ -1,8 +1,10 @@
 // The attendance report of one meeting: who was expected, came, came late, left early, was absent
 // and why, and who walked in, per site, per organization and per role, and the agenda planned
-// against its actual times. The counting is done by the database (two aggregation pipelines
-// whose output is one row per distinct combination, a few hundred at most); this file only adds
-// those rows up, so the work here does not grow with the number of attendees.
+// against its actual times. The counting is done by the database: five counting aggregations
+// (invited people per site, per organization, per role; attendance records per site and state,
+// per organization, role and state), each answered by the store from one index without reading
+// a person (see below); this file only adds their rows up, so neither its work nor the store's
+// grows with the number of attendees, only with the number of distinct values.
 import './messages.js';
 import { Types } from 'mongoose';
 import { AttendanceModel } from '../attendance/model.js';
