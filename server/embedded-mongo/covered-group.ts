@@ -308,10 +308,12 @@ function compileExpression(expression: unknown): Compiled | undefined {
 }
 
 /** A key equal for _id values mingo groups together; Unsupported for values it is not sure of. */
-function groupKey(value: unknown): string {
-  if (isPlainDocument(value) && Object.getPrototypeOf(value) === Object.prototype) {
+function groupKey(value: unknown, top = true): string {
+  // The _id document itself (its fields in the spec's order); a document inside it is mingo's
+  // to compare (field order and all).
+  if (top && isPlainDocument(value) && Object.getPrototypeOf(value) === Object.prototype) {
     let out = '{';
-    for (const [name, field] of Object.entries(value)) out += `${JSON.stringify(name)}:${groupKey(field)},`;
+    for (const [name, field] of Object.entries(value)) out += `${JSON.stringify(name)}:${groupKey(field, false)},`;
     return `${out}}`;
   }
   if (typeof value === 'string') return `s${JSON.stringify(value)}`;

@@ -62,6 +62,13 @@ beforeAll(async () => {
   // The same records where one holds an array on a key path: that index can no longer answer.
   await db.collection('arrays').createIndex({ meetingId: 1, status: 1 });
   await db.collection('arrays').insertMany([...records.map((record) => ({ ...record, _id: new ObjectId() })), { meetingId: meeting, status: ['present'] }]);
+  // Document values, the same fields in two orders, and dates: the index holds them whole.
+  await db.collection('places').createIndex({ meetingId: 1, place: 1, day: 1 });
+  await db.collection('places').insertMany(Array.from({ length: 60 }, (_, i) => ({
+    meetingId: meeting,
+    place: [{ a: 1, b: 2 }, { b: 2, a: 1 }, { a: 1 }, { a: { b: null } }, { a: {} }][i % 5],
+    day: new Date(Date.UTC(2026, 11, 1 + (i % 3))),
+  })));
   await db.collection('sparse').createIndex({ meetingId: 1, status: 1 }, { sparse: true });
   await db.collection('sparse').insertMany(records.map((record) => ({ ...record, _id: new ObjectId() })));
 });
@@ -95,6 +102,17 @@ describe('counting $group answered from an index', () => {
     const expected = new Map<string, number>();
     for (const record of records) if (record.meetingId.equals(meeting)) expected.set(record.status ?? 'none', (expected.get(record.status ?? 'none') ?? 0) + 1);
     expect(new Map(rows.map((row) => [row._id.status as string, row.n as number]))).toEqual(expected);
+  });
+
+  it('answers as the documents do for document and date values', async () => {
+    for (const pipeline of [
+      [{ $match: { meetingId: meeting } }, { $group: { _id: { place: '$place', day: '$day' }, n: { $sum: 1 } } }],
+      [{ $match: { meetingId: meeting, day: { $gte: new Date(Date.UTC(2026, 11, 2)) } } }, { $group: { _id: { day: '$day', a: { $ifNull: ['$place.a', 'none'] } }, n: { $sum: 1 } } }],
+    ]) {
+      const { optimized, documents, rows } = await both('places', pipeline);
+      expect(rows.length).toBeGreaterThan(1);
+      expect(optimized).toBe(documents);
+    }
   });
 
   const read: Array<[string, string, Document[]]> = [
