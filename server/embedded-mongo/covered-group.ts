@@ -56,66 +56,19 @@ export function coveredCountingGroup(
   const positions = paths.map((path) => index.fields.findIndex((field) => field.name === path));
   const split = paths.map((path) => path.split('.'));
 
-  // Each position's values get small numbers (equal values the same one, whatever their
-  // identity); a partition is the list of numbers. Neighbouring entries mostly repeat values
-  // (the index is sorted, and equal neighbours share one JS value), so most entries cost a few
-  // identity checks.
-  const partitions = new Map<string, { values: unknown[]; size: number }>();
-  const numbering = new Map<string, number>();
-  const primitives = positions.map(() => new Map<unknown, number>());
-  const objects = positions.map(() => new WeakMap<object, number>());
-  const numberOf = (i: number, raw: unknown): number | undefined => {
-    const isObject = typeof raw === 'object' && raw !== null;
-    let n = isObject ? objects[i].get(raw) : primitives[i].get(raw);
-    if (n !== undefined) return n;
-    const part = raw === null || raw === undefined ? 'z' : valueKey(promote(raw), 0);
-    if (part === undefined) return undefined;
-    n = numbering.get(part);
-    if (n === undefined) numbering.set(part, (n = numbering.size));
-    if (isObject) objects[i].set(raw, n);
-    else primitives[i].set(raw, n);
-    return n;
-  };
-  const lastRaw: unknown[] = new Array(positions.length).fill(Symbol('none'));
-  const lastNumber: number[] = new Array(positions.length).fill(-1);
-  let current: { values: unknown[]; size: number } | undefined;
-  let refused = false;
-  index.visitEqual(value, (keys, base) => {
-    if (refused) return;
-    let same = current !== undefined;
-    for (let i = 0; i < positions.length; i++) {
-      const raw = keys[base + positions[i]];
-      if (raw === lastRaw[i]) continue;
-      const n = numberOf(i, raw);
-      if (n === undefined) {
-        refused = true;
-        return;
-      }
-      lastRaw[i] = raw;
-      if (n !== lastNumber[i]) same = false;
-      lastNumber[i] = n;
-    }
-    if (same) {
-      current!.size++;
-      return;
-    }
-    const key = lastNumber.join(',');
-    current = partitions.get(key);
-    if (current) current.size++;
-    else partitions.set(key, (current = { values: positions.map((position) => keys[base + position]), size: 1 }));
-  });
-  if (refused) return undefined;
+  const partitions = partitionEntries(index, value, positions, promote, true) ?? partitionEntries(index, value, positions, promote, false);
+  if (partitions === 'refused' || partitions === undefined) return undefined;
 
   // The range walked is the filter when it is only the equality on the index's first field.
   const filterKeys = Object.keys(filter);
   const test = filterKeys.length === 1 && filterKeys[0] === index.fields[0].name ? () => true : matcher;
-  const native = nativeGroups(partitions.values(), split, test, plan, promote);
+  const native = nativeGroups(partitions, split, test, plan, promote);
   if (native !== undefined) return native.length > 0 ? native : undefined;
 
   const representatives: Array<{ doc: Document; size: number }> = [];
   /** Every way of being null of the partitions that have some, tagged with their partition. */
   const alternatives: Document[] = [];
-  for (const { values, size } of partitions.values()) {
+  for (const { values, size } of partitions) {
     const variants = documentsFor(split, values);
     if (!variants) return undefined;
     const decisions = new Set(variants.map((variant) => matcher(variant)));
@@ -144,6 +97,86 @@ function sameIdEachWay(alternatives: Document[], id: unknown, options: MingoOpti
     }
   }
   return true;
+}
+
+type Partition = { values: unknown[]; size: number };
+
+/**
+ * The entries whose first key field equals `value`, partitioned by their values at `positions`
+ * (values equal for the $group, whatever their identity or numeric type, together). Each
+ * position's values get small numbers; a partition is the list of numbers, packed into one
+ * number (8 bits each) when `packed` and they fit (undefined when they do not: try unpacked).
+ * Neighbouring entries mostly repeat values (the index is sorted, and equal neighbours share one
+ * JS value), so most entries cost a few identity checks. 'refused' when a value is of a type the
+ * partition key does not know.
+ */
+function partitionEntries(index: Index, value: unknown, positions: number[], promote: (value: unknown) => unknown, packed: boolean): Partition[] | 'refused' | undefined {
+  // The first field equals `value` in every entry walked (an ObjectId, a string, a date or a
+  // number: compareValues-equal values of those are equal for the $group too): not keyed.
+  const tracked = positions.flatMap((position, i) => (position === 0 ? [] : [i]));
+  if (packed && tracked.length > 6) return undefined;
+  const weights = tracked.map((_, t) => 256 ** t);
+  const numberings = positions.map(() => new Map<string, number>());
+  const primitives = positions.map(() => new Map<unknown, number>());
+  const objects = positions.map(() => new WeakMap<object, number>());
+  const numberOf = (i: number, raw: unknown): number | undefined => {
+    const isObject = typeof raw === 'object' && raw !== null;
+    let n = isObject ? objects[i].get(raw) : primitives[i].get(raw);
+    if (n !== undefined) return n;
+    const part = raw === null || raw === undefined ? 'z' : valueKey(promote(raw), 0);
+    if (part === undefined) return undefined;
+    n = numberings[i].get(part);
+    if (n === undefined) numberings[i].set(part, (n = numberings[i].size));
+    if (isObject) objects[i].set(raw, n);
+    else primitives[i].set(raw, n);
+    return n;
+  };
+  const none = Symbol('none');
+  const lastRaw: unknown[] = positions.map(() => none);
+  const lastNumber: number[] = positions.map(() => 0);
+  let packedKey = 0;
+  const byNumber = new Map<number, Partition>();
+  const byString = new Map<string, Partition>();
+  let current: Partition | undefined;
+  let outcome: 'refused' | 'overflow' | undefined;
+  index.visitEqual(value, (keys, base) => {
+    if (outcome) return;
+    let same = current !== undefined;
+    for (let t = 0; t < tracked.length; t++) {
+      const i = tracked[t];
+      const raw = keys[base + positions[i]];
+      if (raw === lastRaw[i]) continue;
+      const n = numberOf(i, raw);
+      if (n === undefined) {
+        outcome = 'refused';
+        return;
+      }
+      lastRaw[i] = raw;
+      if (n === lastNumber[i]) continue;
+      if (packed && n > 255) {
+        outcome = 'overflow';
+        return;
+      }
+      same = false;
+      packedKey += (n - lastNumber[i]) * weights[t];
+      lastNumber[i] = n;
+    }
+    if (same) {
+      current!.size++;
+      return;
+    }
+    current = packed ? byNumber.get(packedKey) : byString.get(lastNumber.join(','));
+    if (current) {
+      current.size++;
+      return;
+    }
+    current = { values: positions.map((position) => keys[base + position]), size: 1 };
+    if (packed) byNumber.set(packedKey, current);
+    else byString.set(lastNumber.join(','), current);
+  });
+  if (outcome === 'refused') return 'refused';
+  if (outcome === 'overflow') return undefined;
+  return [...(packed ? byNumber : byString).values()];
 }
 
 /**

@@ -69,6 +69,9 @@ beforeAll(async () => {
     place: [{ a: 1, b: 2 }, { b: 2, a: 1 }, { a: 1 }, { a: { b: null } }, { a: {} }][i % 5],
     day: new Date(Date.UTC(2026, 11, 1 + (i % 3))),
   })));
+  // More distinct values at one key position than fit in 8 bits, and more than six positions read.
+  await db.collection('wide').createIndex({ meetingId: 1, code: 1, a: 1, b: 1, c: 1, d: 1, e: 1, f: 1 });
+  await db.collection('wide').insertMany(Array.from({ length: 900 }, (_, i) => ({ meetingId: meeting, code: `m${i % 300}`, a: i % 2, b: i % 3, c: i % 5 === 0, d: `d${i % 4}`, e: i % 2 ? new Int32(i % 6) : new Double(i % 6), f: null })));
   await db.collection('sparse').createIndex({ meetingId: 1, status: 1 }, { sparse: true });
   await db.collection('sparse').insertMany(records.map((record) => ({ ...record, _id: new ObjectId() })));
 });
@@ -81,16 +84,18 @@ afterAll(async () => {
 const byState = { siteId: '$siteId', status: { $ifNull: ['$status', 'none'] }, reason: { $ifNull: ['$absence.reason', null] }, late: { $eq: ['$late', true] }, walkIn: '$walkIn' };
 
 describe('counting $group answered from an index', () => {
-  const covered: Array<[string, Document[]]> = [
+  const covered: Array<[string, Document[], string?]> = [
     ['per site and state, as the attendance report counts', [{ $match: { meetingId: meeting } }, { $group: { _id: byState, count: { $sum: 1 } } }]],
     ['with a $ne and an $in in the $match', [{ $match: { meetingId: meeting, walkIn: { $ne: true }, status: { $in: ['present', 'absent'] } } }, { $group: { _id: { siteId: '$siteId', late: { $ifNull: ['$late', 'unknown'] } }, n: { $sum: 1 }, twice: { $sum: 2 } } }]],
     ['then sorted and projected', [{ $match: { meetingId: meeting } }, { $group: { _id: { siteId: '$siteId' }, n: { $sum: 1 } } }, { $sort: { n: -1, '_id.siteId': 1 } }, { $project: { n: 1, half: { $divide: ['$n', 2] } } }]],
     ['numbers of three types keyed together', [{ $match: { meetingId: meeting } }, { $group: { _id: { w: '$weight' }, n: { $sum: 1 } } }]],
+    ['300 distinct values at one position', [{ $match: { meetingId: meeting } }, { $group: { _id: { code: '$code' }, n: { $sum: 1 } } }], 'wide'],
+    ['seven positions read', [{ $match: { meetingId: meeting } }, { $group: { _id: { a: '$a', b: '$b', c: '$c', d: '$d', e: '$e', f: { $ifNull: ['$f', 0] } }, n: { $sum: 1 } } }], 'wide'],
     ['a dotted path whose enclosing document is null or missing', [{ $match: { meetingId: meeting } }, { $group: { _id: { reason: { $ifNull: ['$absence.reason', 'none'] } }, n: { $sum: 1 } } }]],
   ];
-  for (const [name, pipeline] of covered) {
+  for (const [name, pipeline, collection = 'records'] of covered) {
     it(`reads no document and answers as the documents do: ${name}`, async () => {
-      const { optimized, documents, decoded, rows } = await both('records', pipeline);
+      const { optimized, documents, decoded, rows } = await both(collection, pipeline);
       expect(rows.length).toBeGreaterThan(1);
       expect(optimized).toBe(documents);
       expect(decoded).toBe(0);
