@@ -20,6 +20,7 @@ import type { Collection } from './collection.js';
 import type { Index } from './indexes.js';
 import type { Matcher } from './query.js';
 import { countingPlan, groupPartitions, valueKey, type CountingPlan } from './group-counts.js';
+import { pipelineReads } from './pipeline-deps.js';
 import type { Document } from './values.js';
 import { ObjectId, isNumeric, isPlainDocument, toNumber } from './values.js';
 
@@ -44,7 +45,7 @@ export function coveredCountingGroup(
   if (!isPlainDocument(spec._id) || Object.keys(spec._id).some((key) => key.startsWith('$')) || JSON.stringify(spec._id).includes('$$')) return undefined;
   const used = new Set<string>();
   if (!filterPaths(filter, used)) return undefined;
-  const plan = countingPlan(spec, Math.max(1, collection.documents.size));
+  const plan: CoveredPlan | undefined = countingPlan(spec, Math.max(1, collection.documents.size)) ?? sumsPlan(spec);
   if (!plan) return undefined;
   for (const path of plan.paths) used.add(path.join('.'));
   const paths = [...used];
@@ -64,6 +65,8 @@ export function coveredCountingGroup(
   const test = filterKeys.length === 1 && filterKeys[0] === index.fields[0].name ? () => true : matcher;
   const native = nativeGroups(partitions, split, test, plan, promote);
   if (native !== undefined) return native.length > 0 ? native : undefined;
+  // Sums of expressions are computed natively or not here at all.
+  if (plan.sums) return undefined;
 
   const representatives: Array<{ doc: Document; size: number }> = [];
   /** Every way of being null of the partitions that have some, tagged with their partition. */
@@ -269,6 +272,29 @@ function structuredCopy(doc: Document): Document {
   return out;
 }
 
+/** A counting plan, or one whose accumulators are $sums of expressions computed here (`sums`). */
+type CoveredPlan = CountingPlan & { sums?: Array<[string, Compiled]> };
+
+/**
+ * A $group whose accumulators are all { $sum: expression } of the forms compileExpression knows
+ * (a count by condition: { $sum: { $cond: [{ $eq: ['$status', 'absent'] }, 1, 0] } }), each
+ * expression the same for every document of a partition: its value times the partition's size.
+ */
+function sumsPlan(spec: Document): CoveredPlan | undefined {
+  if (!('_id' in spec)) return undefined;
+  const sums: Array<[string, Compiled]> = [];
+  for (const [name, accumulator] of Object.entries(spec)) {
+    if (name === '_id') continue;
+    if (!isPlainDocument(accumulator) || Object.keys(accumulator).length !== 1 || !('$sum' in accumulator)) return undefined;
+    const compiled = compileExpression(accumulator.$sum);
+    if (!compiled) return undefined;
+    sums.push([name, compiled]);
+  }
+  const reads = pipelineReads([{ $group: spec }]);
+  if (!reads || reads.walked.size > 0) return undefined;
+  return { id: spec._id, paths: [...reads.values].map((path) => path.split('.')), accumulators: {}, sums };
+}
+
 // ---- The common _id shapes without mingo
 
 /** A value a field path does not reach. */
@@ -323,6 +349,33 @@ function compileExpression(expression: unknown): Compiled | undefined {
   if (!isPlainDocument(expression) || Object.keys(expression).length !== 1) return undefined;
   const [operator] = Object.keys(expression);
   const args = expression[operator];
+  if (operator === '$cond') {
+    const parts = Array.isArray(args) && args.length === 3 ? args : isPlainDocument(args) && Object.keys(args).length === 3 && 'if' in args && 'then' in args && 'else' in args ? [args.if, args.then, args.else] : undefined;
+    const [test, then, otherwise] = (parts ?? []).map(compileExpression);
+    if (!test || !then || !otherwise) return undefined;
+    return (doc) => (truth(test(doc)) ? then(doc) : otherwise(doc));
+  }
+  if (operator === '$and' || operator === '$or') {
+    if (!Array.isArray(args) || args.length === 0) return undefined;
+    const parts = args.map(compileExpression);
+    if (parts.some((part) => !part)) return undefined;
+    const all = operator === '$and';
+    return (doc) => {
+      for (const part of parts) if (truth(part!(doc)) !== all) return !all;
+      return all;
+    };
+  }
+  if (operator === '$in') {
+    const [first, list] = Array.isArray(args) && args.length === 2 ? args : [];
+    const inner = compileExpression(first);
+    if (!inner || !Array.isArray(list) || !list.every((item) => typeof item === 'boolean' || (typeof item === 'string' && !item.startsWith('$')))) return undefined;
+    return (doc) => {
+      const value = inner(doc);
+      // mongod refuses a missing value here; whatever is said about it is not said here.
+      if (value === MISSING) throw new Unsupported();
+      return list.includes(value);
+    };
+  }
   if (!Array.isArray(args) || args.length !== 2) return undefined;
   const [first, second] = args;
   const isLiteral = (value: unknown) => value === null || typeof value === 'boolean' || (typeof value === 'number' && Number.isFinite(value)) || (typeof value === 'string' && !value.startsWith('$'));
@@ -334,10 +387,17 @@ function compileExpression(expression: unknown): Compiled | undefined {
       return value === null || value === MISSING ? second : value;
     };
   }
-  if (operator === '$eq' && (typeof second === 'boolean' || (typeof second === 'string' && !second.startsWith('$')))) {
-    return (doc) => inner(doc) === second;
+  if ((operator === '$eq' || operator === '$ne') && (typeof second === 'boolean' || (typeof second === 'string' && !second.startsWith('$')))) {
+    const equal = operator === '$eq';
+    return (doc) => (inner(doc) === second) === equal;
   }
   return undefined;
+}
+
+/** A condition's value: only true or false are decided here (mongod's truthiness of other values is mingo's). */
+function truth(value: unknown): boolean {
+  if (typeof value !== 'boolean') throw new Unsupported();
+  return value;
 }
 
 /** A key equal for _id values mingo groups together; Unsupported for values it is not sure of. */
@@ -367,15 +427,18 @@ function nativeGroups(
   partitions: Iterable<{ values: unknown[]; size: number }>,
   paths: string[][],
   matcher: Matcher,
-  plan: CountingPlan,
+  plan: CoveredPlan,
   promote: (value: unknown) => unknown,
 ): Document[] | undefined {
   const id = compileId(plan.id);
   if (!id) return undefined;
-  const steps = Object.entries(plan.accumulators).map(([name, accumulator]) => {
-    const sum = (accumulator as Document).$sum;
-    return [name, isPlainDocument(sum) ? ((sum.$multiply as unknown[])[0] as number) : 1] as const;
-  });
+  const steps: Array<[string, Compiled]> =
+    plan.sums ??
+    Object.entries(plan.accumulators).map(([name, accumulator]) => {
+      const sum = (accumulator as Document).$sum;
+      const step = isPlainDocument(sum) ? ((sum.$multiply as unknown[])[0] as number) : 1;
+      return [name, () => step];
+    });
   const groups = new Map<string, Document>();
   try {
     for (const { values, size } of partitions) {
@@ -384,28 +447,37 @@ function nativeGroups(
       let key: string | undefined;
       let first: unknown;
       let matched: boolean | undefined;
+      let amounts: number[] | undefined;
       for (const variant of variants) {
         const decision = matcher(variant);
         if (matched !== undefined && decision !== matched) return undefined;
         matched = decision;
-        const value = id(promote(variant) as Document);
+        const promoted = promote(variant) as Document;
+        const value = id(promoted);
         const k = groupKey(value);
         if (key !== undefined && k !== key) return undefined;
         if (key === undefined) first = value;
         key = k;
+        // Each accumulator's amount per document: an integer, the same whichever way.
+        const each = steps.map(([, step]) => step(promoted));
+        if (!each.every((amount) => typeof amount === 'number' && Number.isSafeInteger(amount))) return undefined;
+        if (amounts && each.some((amount, i) => amount !== amounts![i])) return undefined;
+        amounts = each as number[];
       }
-      if (!matched || key === undefined) continue;
+      if (!matched || key === undefined || !amounts) continue;
       let group = groups.get(key);
       if (!group) {
         group = { _id: first };
         for (const [name] of steps) group[name] = 0;
         groups.set(key, group);
       }
-      for (const [name, step] of steps) (group[name] as number) += step * size;
+      steps.forEach(([name], i) => ((group![name] as number) += amounts![i] * size));
     }
   } catch (err) {
     if (err instanceof Unsupported) return undefined;
     throw err;
   }
-  return [...groups.values()];
+  const out = [...groups.values()];
+  if (out.some((group) => steps.some(([name]) => !Number.isSafeInteger(group[name])))) return undefined;
+  return out;
 }
