@@ -111,15 +111,27 @@ interface StateKey {
   walkIn: boolean;
 }
 
-/** Attendance records per site and state, counted by the database. */
-interface SiteStateRow {
-  _id: StateKey & { siteId: Types.ObjectId };
-  count: number;
+/** How many attendance records of a group are in each state the report counts (the database's sums). */
+interface StateCounts {
+  present: number;
+  absent: number;
+  sick: number;
+  mission: number;
+  delegate: number;
+  late: number;
+  leftEarly: number;
+  walkIns: number;
 }
 
-/** Attendance records per organization, role and state; role null: records written before they carried it. */
-interface GroupStateRow {
-  _id: StateKey & { organization: string | null; role: string | null };
+/** Attendance records per site, counted by the database. */
+type SiteStateRow = StateCounts & { _id: { siteId: Types.ObjectId } };
+
+/** Attendance records per organization and role; role null: records written before they carried it. */
+type GroupStateRow = StateCounts & { _id: { organization: string | null; role: string | null } };
+
+/** A legacy record group, keyed by its whole state (legacyStatesPipeline). */
+interface LegacyStateRow {
+  _id: StateKey & { organization: string; role: string };
   count: number;
 }
 
@@ -128,32 +140,42 @@ interface GroupStateRow {
 // covered $group, server/embedded-mongo/covered-group.ts; the indexes are in attendees/model.ts
 // and attendance/model.ts), so the report's cost grows with the number of distinct values (sites,
 // organizations, roles, states), not with the number of people. Each dimension is counted on its
-// own: their cross product (site x organization x role x state) would grow with the list.
+// own (their cross product would grow with the list), and the states are summed in the group
+// (one row per site, not one per site and state).
 
 /** Invited people (walk-ins were not invited) per value of `key` (an expression). */
 function invitedPipeline(meetingId: Types.ObjectId, key: unknown) {
   return [{ $match: { meetingId, walkIn: { $ne: true } } }, { $group: { _id: { key }, invited: { $sum: 1 } } }];
 }
 
-/** The state part of a group key; null and missing are alike in each (as the index keeps them). */
-const stateKey = {
-  status: '$status',
-  reason: { $ifNull: ['$absence.reason', null] },
-  late: { $eq: ['$late', true] },
-  walkIn: { $eq: ['$walkIn', true] },
+const came = { $in: ['$status', ['present', 'leftEarly']] };
+const invited = { $ne: ['$walkIn', true] };
+const absentInvited = [{ $eq: ['$status', 'absent'] }, invited];
+const countWhen = (condition: unknown) => ({ $sum: { $cond: [condition, 1, 0] } });
+
+/**
+ * The figures addState gives, as sums: invited people who came (present or left early), were
+ * reported absent (and why: 'other' is the rest), everyone who came late, left early, walk-ins who came.
+ */
+const stateCounts = {
+  present: countWhen({ $and: [came, invited] }),
+  absent: countWhen({ $and: absentInvited }),
+  sick: countWhen({ $and: [...absentInvited, { $eq: ['$absence.reason', 'sick'] }] }),
+  mission: countWhen({ $and: [...absentInvited, { $eq: ['$absence.reason', 'mission'] }] }),
+  delegate: countWhen({ $and: [...absentInvited, { $eq: ['$absence.reason', 'delegate'] }] }),
+  late: countWhen({ $and: [came, { $eq: ['$late', true] }] }),
+  leftEarly: countWhen({ $eq: ['$status', 'leftEarly'] }),
+  walkIns: countWhen({ $and: [came, { $eq: ['$walkIn', true] }] }),
 };
 
-/** Attendance records (one exists once someone's status was first changed) per site and state. */
+/** Attendance records (one exists once someone's status was first changed) per site. */
 function siteStatesPipeline(meetingId: Types.ObjectId) {
-  return [{ $match: { meetingId } }, { $group: { _id: { siteId: '$siteId', ...stateKey }, count: { $sum: 1 } } }];
+  return [{ $match: { meetingId } }, { $group: { _id: { siteId: '$siteId' }, ...stateCounts } }];
 }
 
-/** Attendance records per organization, role and state, as the records carry them (attendance/model.ts). */
+/** Attendance records per organization and role, as the records carry them (attendance/model.ts). */
 function groupStatesPipeline(meetingId: Types.ObjectId) {
-  return [
-    { $match: { meetingId } },
-    { $group: { _id: { organization: { $ifNull: ['$organization', null] }, role: { $ifNull: ['$role', null] }, ...stateKey }, count: { $sum: 1 } } },
-  ];
+  return [{ $match: { meetingId } }, { $group: { _id: { organization: { $ifNull: ['$organization', null] }, role: { $ifNull: ['$role', null] } }, ...stateCounts } }];
 }
 
 /**
@@ -196,6 +218,19 @@ function addState(figures: AttendanceFigures, row: StateKey, count: number): voi
   }
   if (came && row.late) figures.late += count;
   if (row.status === 'leftEarly') figures.leftEarly += count;
+}
+
+/** Adds the sums of one group of records to `figures`. */
+function addCounts(figures: AttendanceFigures, row: StateCounts): void {
+  figures.present += row.present;
+  figures.absent += row.absent;
+  figures.absentBy.sick += row.sick;
+  figures.absentBy.mission += row.mission;
+  figures.absentBy.delegate += row.delegate;
+  figures.absentBy.other += row.absent - row.sick - row.mission - row.delegate;
+  figures.late += row.late;
+  figures.leftEarly += row.leftEarly;
+  figures.walkIns += row.walkIns;
 }
 
 /** Per line: people who declined but have a state (present, left early, absent) all the same. */
@@ -298,7 +333,7 @@ async function computeReport(meeting: MeetingRecord): Promise<Omit<AttendanceRep
     declinedPeople(id),
     agendaReport(meeting),
   ]);
-  const legacy = groupStates.some((row) => row._id.role === null) ? await AttendanceModel.aggregate<GroupStateRow>(legacyStatesPipeline(id)) : [];
+  const legacy = groupStates.some((row) => row._id.role === null) ? await AttendanceModel.aggregate<LegacyStateRow>(legacyStatesPipeline(id)) : [];
 
   const totals = emptyFigures();
   const bySite = new Map<string, SiteFigures>(sites.map((site) => [String(site._id), { ...emptyFigures(), id: String(site._id), name: site.name, isMain: Boolean(site.isMain) }]));
@@ -320,11 +355,16 @@ async function computeReport(meeting: MeetingRecord): Promise<Omit<AttendanceRep
   for (const row of invitedByOrganization) organization(row._id.key).expected += row.invited;
   for (const row of invitedByRole) role(row._id.key).expected += row.invited;
   for (const row of siteStates) {
-    addState(totals, row._id, row.count);
+    addCounts(totals, row);
     const line = site(row._id.siteId);
-    if (line) addState(line, row._id, row.count);
+    if (line) addCounts(line, row);
   }
-  for (const row of [...groupStates.filter((row) => row._id.role !== null), ...legacy]) {
+  for (const row of groupStates) {
+    if (row._id.role === null) continue;
+    addCounts(organization(row._id.organization), row);
+    addCounts(role(row._id.role), row);
+  }
+  for (const row of legacy) {
     addState(organization(row._id.organization), row._id, row.count);
     addState(role(row._id.role), row._id, row.count);
   }
