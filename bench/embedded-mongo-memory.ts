@@ -1,5 +1,5 @@
 // Memory per document of the embedded store: attendee-shaped documents (server/attendees/model.ts)
-// with the app's ten indexes, inserted straight into a store in this thread, and the heap plus
+// with the app's eleven indexes, inserted straight into a store in this thread, and the heap plus
 // off-heap (ArrayBuffer) growth divided by the number of documents, against their BSON size.
 //
 //   npx tsx bench/embedded-mongo-memory.ts [--docs N] [--in-memory]      (standalone; also a section of bench/embedded-mongo.ts)
@@ -27,6 +27,7 @@ export const ATTENDEE_INDEXES = [
   { key: { meetingId: 1, searchTokens: 1 }, name: 'meetingId_1_searchTokens_1' },
   { key: { meetingId: 1, organization: 1 }, name: 'meetingId_1_organization_1' },
   { key: { meetingId: 1, role: 1 }, name: 'meetingId_1_role_1' },
+  { key: { meetingId: 1, siteId: 1, organization: 1, role: 1, walkIn: 1 }, name: 'meetingId_1_siteId_1_organization_1_role_1_walkIn_1' },
   { key: { accessToken: 1 }, name: 'accessToken_1', unique: true },
 ];
 

@@ -332,7 +332,7 @@ async function unchanged(record: StoredRecord, attendee: AttendeeFacts & { _id: 
 // Helpers
 
 async function attendeeOf(meetingId: string, attendeeId: string): Promise<AttendeeFacts & { _id: Types.ObjectId }> {
-  const attendee = await AttendeeModel.findOne({ _id: attendeeId, meetingId }, { meetingId: 1, siteId: 1, fullName: 1, position: 1, organization: 1, walkIn: 1 }).lean();
+  const attendee = await AttendeeModel.findOne({ _id: attendeeId, meetingId }, { meetingId: 1, siteId: 1, fullName: 1, position: 1, organization: 1, role: 1, walkIn: 1 }).lean();
   if (!attendee) throw new NotFound('attendance.attendee.notFound');
   return attendee as AttendeeFacts & { _id: Types.ObjectId };
 }
@@ -351,7 +351,21 @@ async function ensureRecord(attendee: AttendeeFacts & { _id: Types.ObjectId }, w
     // Only $setOnInsert: an existing record is read, not touched (timestamps off, set on insert here).
     const record = await AttendanceModel.findOneAndUpdate(
       filter,
-      { $setOnInsert: { siteId: attendee.siteId, walkIn, status: 'expected', version: 0, revision: 0, history: [], createdAt: now, updatedAt: now } },
+      {
+        $setOnInsert: {
+          siteId: attendee.siteId,
+          walkIn: walkIn || Boolean(attendee.walkIn),
+          // What the report counts the record under (kept in step by attendees/actions.ts).
+          organization: attendee.organization ?? '',
+          ...(attendee.role ? { role: attendee.role } : {}),
+          status: 'expected',
+          version: 0,
+          revision: 0,
+          history: [],
+          createdAt: now,
+          updatedAt: now,
+        },
+      },
       { upsert: true, returnDocument: 'after', timestamps: false, ...journaled },
     ).lean<StoredRecord>();
     if (record) return record;

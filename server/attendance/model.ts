@@ -30,6 +30,14 @@ const attendanceSchema = new Schema(
     /** The site the change was counted at (the attendee's site when it happened). */
     siteId: { type: Schema.Types.ObjectId, required: true },
     walkIn: { type: Boolean, default: false },
+    /**
+     * The attendee's organization ('' when none) and role, kept in step with the attendee (set when
+     * the record is created, and by attendees/actions.ts when either changes): the attendance
+     * report counts records per organization and role from an index, without reading attendees.
+     * Absent on records written before they were kept (the report joins those to their attendee).
+     */
+    organization: { type: String },
+    role: { type: String },
     ...stateFields,
     changedAt: { type: Date, default: null },
     /** Earlier states, newest last (at most 20). */
@@ -59,6 +67,9 @@ const attendanceSchema = new Schema(
 
 attendanceSchema.index({ meetingId: 1, attendeeId: 1 }, { unique: true });
 attendanceSchema.index({ meetingId: 1, siteId: 1 });
+// The attendance report's counts per site, organization, role and state, read from this index
+// alone (the store's covered $group: server/embedded-mongo/covered-group.ts), not from the records.
+attendanceSchema.index({ meetingId: 1, siteId: 1, organization: 1, role: 1, status: 1, late: 1, walkIn: 1, 'absence.reason': 1 });
 // The dashboard's latecomers (attendance/queries.ts latecomerRecords), without reading everyone's records.
 attendanceSchema.index({ meetingId: 1, late: 1, presentAt: -1 });
 // Changes whose count never happened (attendance/recount.ts), without reading every record.

@@ -11,6 +11,7 @@ export interface AttendeeFacts {
   fullName: string;
   position?: string | null;
   organization?: string | null;
+  role?: string | null;
   walkIn?: boolean | null;
 }
 

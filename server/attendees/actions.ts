@@ -13,6 +13,7 @@ import { canEditAttendeesAt } from '../meetings/capabilities.js';
 import { commitMeetingChange, type MeetingChangeEvent } from '../meetings/revision.js';
 import { MeetingModel } from '../meetings/model.js';
 import { detachAttendance } from '../attendance/actions.js';
+import { AttendanceModel } from '../attendance/model.js';
 import { siteAcceptsAttendees } from '../sites/actions.js';
 import { SiteModel } from '../sites/model.js';
 import { CalendarFeedModel } from '../calendar/model.js';
@@ -261,6 +262,10 @@ export async function updateAttendee(actor: Actor, input: unknown): Promise<Atte
         updated = await updateStamped(data.meetingId, data.attendeeId, revision, { $set: set, ...(unset.email ? { $unset: unset } : {}) });
       } catch (error) {
         throw asEmailRefusal(error, changes.email);
+      }
+      if ('organization' in set || 'role' in set) {
+        // The attendance record counts under the attendee's organization and role (the report).
+        await AttendanceModel.updateOne({ meetingId: updated.meetingId, attendeeId: updated._id }, { $set: { organization: updated.organization ?? '', role: updated.role } });
       }
       if (moved && !(await siteAcceptsAttendees(data.meetingId, updated.siteId))) {
         // The new site is being removed: put the person back where they were (their attendance

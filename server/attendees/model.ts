@@ -51,6 +51,9 @@ attendeeSchema.index({ meetingId: 1, searchText: 1 });
 attendeeSchema.index({ meetingId: 1, searchTokens: 1 });
 attendeeSchema.index({ meetingId: 1, organization: 1 });
 attendeeSchema.index({ meetingId: 1, role: 1 });
+// The attendance report's invited people per site, organization and role, read from this index
+// alone (the store's covered $group: server/embedded-mongo/covered-group.ts).
+attendeeSchema.index({ meetingId: 1, siteId: 1, organization: 1, role: 1, walkIn: 1 });
 attendeeSchema.index({ accessToken: 1 }, { unique: true });
 // A person's calendar feed lists every meeting where someone has their e-mail address.
 attendeeSchema.index({ email: 1 }, { partialFilterExpression: { email: { $type: 'string' } } });

@@ -18,25 +18,13 @@ const SIZE_FIELD = '__embeddedPartitionSize';
 
 /** The $group's output, or undefined when it is not a counting group this can answer. */
 export function countingGroup(docs: Document[], spec: Document, options: MingoOptions): Document[] | undefined {
-  if (!('_id' in spec) || docs.length < 2) return undefined;
-  const accumulators: Document = {};
-  for (const [name, accumulator] of Object.entries(spec)) {
-    if (name === '_id') continue;
-    if (name === SIZE_FIELD || !isPlainDocument(accumulator) || Object.keys(accumulator).length !== 1) return undefined;
-    const step = accumulator.$sum;
-    // Integer steps: step x size is the same number as adding step size times.
-    if (typeof step !== 'number' || !Number.isSafeInteger(step) || Math.abs(step) * docs.length > Number.MAX_SAFE_INTEGER) return undefined;
-    accumulators[name] = { $sum: step === 1 ? `$${SIZE_FIELD}` : { $multiply: [step, `$${SIZE_FIELD}`] } };
-  }
-  if (mentionsRandom(spec._id)) return undefined;
-  const reads = pipelineReads([{ $group: { _id: spec._id } }]);
-  if (!reads || reads.walked.size > 0) return undefined;
-  const paths = [...reads.values].map((path) => path.split('.'));
-  if (paths.some((path) => path[0] === SIZE_FIELD)) return undefined;
+  if (docs.length < 2) return undefined;
+  const plan = countingPlan(spec, docs.length);
+  if (!plan) return undefined;
   const partitions = new Map<string, { doc: Document; size: number }>();
   for (const doc of docs) {
     let key = '';
-    for (const path of paths) {
+    for (const path of plan.paths) {
       const part = pathKey(doc, path);
       if (part === undefined) return undefined;
       key += `${part}|`;
@@ -45,8 +33,43 @@ export function countingGroup(docs: Document[], spec: Document, options: MingoOp
     if (partition) partition.size++;
     else partitions.set(key, { doc, size: 1 });
   }
-  const representatives = [...partitions.values()].map(({ doc, size }) => ({ ...doc, [SIZE_FIELD]: size }));
-  return new Aggregator([{ $group: { _id: spec._id, ...accumulators } }], options).run(representatives) as Document[];
+  return groupPartitions([...partitions.values()], plan, options);
+}
+
+/** A counting $group: the paths its _id reads and its accumulators over partition sizes. */
+export interface CountingPlan {
+  id: unknown;
+  paths: string[][];
+  accumulators: Document;
+}
+
+/**
+ * The plan of a $group whose accumulators are all integer $sums and whose _id reads known paths
+ * (no $$ROOT, no $rand); undefined otherwise. `maxDocs` bounds the counts (exact integers only).
+ */
+export function countingPlan(spec: Document, maxDocs: number): CountingPlan | undefined {
+  if (!('_id' in spec)) return undefined;
+  const accumulators: Document = {};
+  for (const [name, accumulator] of Object.entries(spec)) {
+    if (name === '_id') continue;
+    if (name === SIZE_FIELD || !isPlainDocument(accumulator) || Object.keys(accumulator).length !== 1) return undefined;
+    const step = accumulator.$sum;
+    // Integer steps: step x size is the same number as adding step size times.
+    if (typeof step !== 'number' || !Number.isSafeInteger(step) || Math.abs(step) * maxDocs > Number.MAX_SAFE_INTEGER) return undefined;
+    accumulators[name] = { $sum: step === 1 ? `$${SIZE_FIELD}` : { $multiply: [step, `$${SIZE_FIELD}`] } };
+  }
+  if (mentionsRandom(spec._id)) return undefined;
+  const reads = pipelineReads([{ $group: { _id: spec._id } }]);
+  if (!reads || reads.walked.size > 0) return undefined;
+  const paths = [...reads.values].map((path) => path.split('.'));
+  if (paths.some((path) => path[0] === SIZE_FIELD)) return undefined;
+  return { id: spec._id, paths, accumulators };
+}
+
+/** mingo's $group over one representative document per partition, counting each with its size. */
+export function groupPartitions(partitions: Array<{ doc: Document; size: number }>, plan: CountingPlan, options: MingoOptions): Document[] {
+  const representatives = partitions.map(({ doc, size }) => ({ ...doc, [SIZE_FIELD]: size }));
+  return new Aggregator([{ $group: { _id: plan.id, ...plan.accumulators } }], options).run(representatives) as Document[];
 }
 
 /** $rand, $$NOW and $$CLUSTER_TIME may differ from one evaluation to the next. */
@@ -62,7 +85,7 @@ function mentionsRandom(value: unknown): boolean {
  * through documents, else the whole first value that is not a document (an array, a scalar,
  * nothing), with the depth where the walk stopped.
  */
-function pathKey(doc: Document, path: string[]): string | undefined {
+export function pathKey(doc: Document, path: string[]): string | undefined {
   let value: unknown = doc;
   let depth = 0;
   for (; depth < path.length && isPlainDocument(value); depth++) value = value[path[depth]];
@@ -71,7 +94,7 @@ function pathKey(doc: Document, path: string[]): string | undefined {
 }
 
 /** A string that differs whenever the values differ (type included); undefined for types not listed. */
-function valueKey(value: unknown, depth: number): string | undefined {
+export function valueKey(value: unknown, depth: number): string | undefined {
   if (depth > 100) return undefined;
   switch (typeof value) {
     case 'string':

@@ -130,6 +130,19 @@ export class EntryList {
     }
   }
 
+  /**
+   * From the first entry satisfying pred, in order: visit(keys, base) sees an entry's key values
+   * at keys[base .. base + width) without a copy; it returns false to stop.
+   */
+  visitFrom(pred: (e: Entry) => boolean, visit: (keys: readonly unknown[], base: number) => boolean): void {
+    const w = this.width;
+    let [c, i] = this.position(pred);
+    for (; c < this.chunks.length; c++, i = 0) {
+      const { keys, rids } = this.chunks[c];
+      for (; i < rids.length; i++) if (!visit(keys, i * w)) return;
+    }
+  }
+
   *ascending(): Generator<Entry> {
     for (let c = 0; c < this.chunks.length; c++) {
       for (let i = 0; i < this.chunks[c].rids.length; i++) yield this.entryAt(c, i);

@@ -34,6 +34,12 @@ export class Index {
   readonly kind: 'btree' | 'text' | '2dsphere';
   /** True once any document produced several keys (an array value): ranges can't be intersected. */
   multikey = false;
+  /**
+   * True once any document held an array on the way to one of the key paths (even one of a
+   * single element, which gives one key): then a key value is not the document's value at the
+   * path, and the index cannot stand in for the documents (covered-group.ts).
+   */
+  arrayValues = false;
   private readonly partial: Matcher | undefined;
   /** The index's collation: keys are ordered and compared for uniqueness with it. */
   private readonly strings: StringComparer | undefined;
@@ -84,6 +90,7 @@ export class Index {
         return [[value === undefined ? null : value]];
       }
     }
+    if (!this.arrayValues && this.fields.some((f) => arrayOnPath(doc, f.path))) this.arrayValues = true;
     const perField = this.fields.map((f) => fieldValues(doc, f.path));
     if (this.sparse && perField.every((values) => values.length === 1 && values[0] === undefined)) return null;
     let keys: unknown[][] = [[]];
@@ -165,6 +172,7 @@ export class Index {
   clear(): void {
     this.entries.resetSorted([]);
     this.multikey = false;
+    this.arrayValues = false;
   }
 
   get size(): number {
@@ -244,6 +252,27 @@ export class Index {
     }
   }
 
+  /**
+   * The key values of the entries whose first key field equals `value`, in key order, without
+   * copying them: visit(keys, base) sees one entry's values at keys[base + field position].
+   */
+  visitEqual(value: unknown, visit: (keys: readonly unknown[], base: number) => void): void {
+    let last: unknown;
+    this.entries.visitFrom(
+      (e) => compareValues(e.key[0], value) >= 0,
+      (keys, base) => {
+        const first = keys[base];
+        // Neighbours share equal values: one comparison per run of them.
+        if (first !== last) {
+          if (compareValues(first, value) !== 0) return false;
+          last = first;
+        }
+        visit(keys, base);
+        return true;
+      },
+    );
+  }
+
   /** Record ids in key order (ascending or descending). */
   *ridsInOrder(direction: 1 | -1): Iterable<number> {
     yield* this.entries.rids(direction);
@@ -252,6 +281,17 @@ export class Index {
 
 function compareEntry(a: Entry, b: Entry, strings?: StringComparer): number {
   return compareKeys(a.key, b.key, strings) || a.rid - b.rid;
+}
+
+/** Whether an array lies on the way along `path` (the value at its end included). */
+function arrayOnPath(doc: Document, path: string[]): boolean {
+  let value: unknown = doc;
+  for (const part of path) {
+    if (!isPlainDocument(value)) return false;
+    value = value[part];
+    if (Array.isArray(value)) return true;
+  }
+  return false;
 }
 
 /** Distinct values a document holds at an index path; leaf arrays contribute their elements. */

@@ -9,6 +9,8 @@ import { extraOperators } from './expressions.js';
 import { checkPipeline } from './pipeline-checks.js';
 import { fieldsUnder, pipelineReads } from './pipeline-deps.js';
 import { countingGroup } from './group-counts.js';
+import { coveredCountingGroup } from './covered-group.js';
+import type { Collection } from './collection.js';
 import type { Document } from './values.js';
 import { ObjectId, bsonType, isNumeric, isPlainDocument, toNumber } from './values.js';
 
@@ -106,6 +108,20 @@ function usesWindowFields(value: unknown, depth = 0): boolean {
   if (Array.isArray(value)) return value.some((v) => usesWindowFields(v, depth + 1));
   if (!isPlainDocument(value)) return false;
   return Object.keys(value).some((k) => k === '$setWindowFields' || usesWindowFields(value[k], depth + 1));
+}
+
+/**
+ * A leading [$match, $group] answered from an index alone (covered-group.ts), or undefined.
+ * `group` is the $group stage's specification as the client sent it.
+ */
+export function runCoveredGroup(collection: Collection, filter: Document, group: Document, matcher: (doc: Document) => boolean): Document[] | undefined {
+  try {
+    refuseScripts(group);
+    return coveredCountingGroup(collection, filter, promote(group) as Document, matcher, MINGO_BASE, promote)?.map(idFirst);
+  } catch {
+    // Whatever went wrong, the ordinary path meets it again and reports it as mongod would.
+    return undefined;
+  }
 }
 
 export function runPipeline(
@@ -386,7 +402,7 @@ function collatedGroup(items: Document[], spec: Document, fold: (s: string) => s
 }
 
 /** mongod runs without a JavaScript engine here: $where, $function and $accumulator are refused. */
-function refuseScripts(value: unknown, depth = 0): void {
+export function refuseScripts(value: unknown, depth = 0): void {
   if (depth > 200) return;
   if (Array.isArray(value)) {
     for (const v of value) refuseScripts(v, depth + 1);
@@ -523,7 +539,7 @@ export function evaluateLet(variables: unknown): Document | undefined {
 }
 
 /** mingo's $project/$group emit _id last; MongoDB keeps it first. */
-function idFirst(doc: Document): Document {
+export function idFirst(doc: Document): Document {
   if (!('_id' in doc) || Object.keys(doc)[0] === '_id') return doc;
   const out: Document = { _id: doc._id };
   for (const key of Object.keys(doc)) if (key !== '_id') out[key] = doc[key];

@@ -1,8 +1,10 @@
 // The attendance report of one meeting: who was expected, came, came late, left early, was absent
 // and why, and who walked in, per site, per organization and per role, and the agenda planned
-// against its actual times. The counting is done by the database (two aggregation pipelines
-// whose output is one row per distinct combination, a few hundred at most); this file only adds
-// those rows up, so the work here does not grow with the number of attendees.
+// against its actual times. The counting is done by the database: five counting aggregations
+// (invited people per site, per organization, per role; attendance records per site and state,
+// per organization, role and state), each answered by the store from one index without reading
+// a person (see below); this file only adds their rows up, so neither its work nor the store's
+// grows with the number of attendees, only with the number of distinct values.
 import './messages.js';
 import { Types } from 'mongoose';
 import { AttendanceModel } from '../attendance/model.js';
@@ -95,37 +97,94 @@ function emptyFigures(): AttendanceFigures {
   return { expected: 0, present: 0, absent: 0, absentBy: { sick: 0, mission: 0, delegate: 0, other: 0 }, pending: 0, late: 0, leftEarly: 0, walkIns: 0, attended: 0, rate: 0 };
 }
 
-/** Invited people per site / organization / role, counted by the database. */
+/** Invited people with one value of a dimension (a site's id, an organization, a role), counted by the database. */
 interface InvitedRow {
-  _id: { siteId: Types.ObjectId; organization: string; role: string };
+  _id: { key: unknown };
   invited: number;
 }
 
-/** Attendance records per site / organization / role / state, counted by the database. */
-interface StateRow {
-  _id: { siteId: Types.ObjectId; organization: string; role: string; status: string; reason: string | null; late: boolean; walkIn: boolean };
+/** The state a group of attendance records is in (the report splits on all of it). */
+interface StateKey {
+  status: string;
+  reason: string | null;
+  late: boolean;
+  walkIn: boolean;
+}
+
+/** How many attendance records of a group are in each state the report counts (the database's sums). */
+interface StateCounts {
+  present: number;
+  absent: number;
+  sick: number;
+  mission: number;
+  delegate: number;
+  late: number;
+  leftEarly: number;
+  walkIns: number;
+}
+
+/** Attendance records per site, counted by the database. */
+type SiteStateRow = StateCounts & { _id: { siteId: Types.ObjectId } };
+
+/** Attendance records per organization and role; role null: records written before they carried it. */
+type GroupStateRow = StateCounts & { _id: { organization: string | null; role: string | null } };
+
+/** A legacy record group, keyed by its whole state (legacyStatesPipeline). */
+interface LegacyStateRow {
+  _id: StateKey & { organization: string; role: string };
   count: number;
 }
 
+// Every pipeline below is a $match on the meeting and a $group counting per values of indexed
+// fields: the store answers each from one index's entries without reading a document (its
+// covered $group, server/embedded-mongo/covered-group.ts; the indexes are in attendees/model.ts
+// and attendance/model.ts), so the report's cost grows with the number of distinct values (sites,
+// organizations, roles, states), not with the number of people. Each dimension is counted on its
+// own (their cross product would grow with the list), and the states are summed in the group
+// (one row per site, not one per site and state).
+
+/** Invited people (walk-ins were not invited) per value of `key` (an expression). */
+function invitedPipeline(meetingId: Types.ObjectId, key: unknown) {
+  return [{ $match: { meetingId, walkIn: { $ne: true } } }, { $group: { _id: { key }, invited: { $sum: 1 } } }];
+}
+
+const came = { $in: ['$status', ['present', 'leftEarly']] };
+const invited = { $ne: ['$walkIn', true] };
+const absentInvited = [{ $eq: ['$status', 'absent'] }, invited];
+const countWhen = (condition: unknown) => ({ $sum: { $cond: [condition, 1, 0] } });
+
 /**
- * Invited people grouped by (site, organization, role): one row per combination present in the
- * list. Walk-ins are left out (they were not expected).
+ * The figures addState gives, as sums: invited people who came (present or left early), were
+ * reported absent (and why: 'other' is the rest), everyone who came late, left early, walk-ins who came.
  */
-function invitedPipeline(meetingId: Types.ObjectId) {
-  return [
-    { $match: { meetingId, walkIn: { $ne: true } } },
-    { $group: { _id: { siteId: '$siteId', organization: { $ifNull: ['$organization', ''] }, role: '$role' }, invited: { $sum: 1 } } },
-  ];
+const stateCounts = {
+  present: countWhen({ $and: [came, invited] }),
+  absent: countWhen({ $and: absentInvited }),
+  sick: countWhen({ $and: [...absentInvited, { $eq: ['$absence.reason', 'sick'] }] }),
+  mission: countWhen({ $and: [...absentInvited, { $eq: ['$absence.reason', 'mission'] }] }),
+  delegate: countWhen({ $and: [...absentInvited, { $eq: ['$absence.reason', 'delegate'] }] }),
+  late: countWhen({ $and: [came, { $eq: ['$late', true] }] }),
+  leftEarly: countWhen({ $eq: ['$status', 'leftEarly'] }),
+  walkIns: countWhen({ $and: [came, { $eq: ['$walkIn', true] }] }),
+};
+
+/** Attendance records (one exists once someone's status was first changed) per site. */
+function siteStatesPipeline(meetingId: Types.ObjectId) {
+  return [{ $match: { meetingId } }, { $group: { _id: { siteId: '$siteId' }, ...stateCounts } }];
+}
+
+/** Attendance records per organization and role, as the records carry them (attendance/model.ts). */
+function groupStatesPipeline(meetingId: Types.ObjectId) {
+  return [{ $match: { meetingId } }, { $group: { _id: { organization: { $ifNull: ['$organization', null] }, role: { $ifNull: ['$role', null] } }, ...stateCounts } }];
 }
 
 /**
- * Attendance records (a record exists once someone's status was first changed) joined with their
- * attendee's organization and role, grouped by everything the report splits on. The join reads
- * attendees by _id (the foreign collection's own index); records of a removed attendee drop out.
+ * Records written before they carried their attendee's organization and role, per the attendee's
+ * (joined by _id; records of a removed attendee drop out). Read only when such records exist.
  */
-function statesPipeline(meetingId: Types.ObjectId) {
+function legacyStatesPipeline(meetingId: Types.ObjectId) {
   return [
-    { $match: { meetingId } },
+    { $match: { meetingId, role: null } },
     // No sub-pipeline: the embedded store answers a plain localField/foreignField join through
     // the foreign index, but runs a sub-pipeline once per record over the whole collection.
     { $lookup: { from: AttendeeModel.collection.collectionName, localField: 'attendeeId', foreignField: '_id', as: 'person' } },
@@ -133,7 +192,6 @@ function statesPipeline(meetingId: Types.ObjectId) {
     {
       $group: {
         _id: {
-          siteId: '$siteId',
           organization: { $ifNull: ['$person.organization', ''] },
           role: '$person.role',
           status: '$status',
@@ -148,7 +206,7 @@ function statesPipeline(meetingId: Types.ObjectId) {
 }
 
 /** Adds one group of records in a given state to `figures`. */
-function addState(figures: AttendanceFigures, row: StateRow['_id'], count: number): void {
+function addState(figures: AttendanceFigures, row: StateKey, count: number): void {
   const came = cameStatuses.has(row.status);
   if (row.walkIn) {
     if (came) figures.walkIns += count;
@@ -160,6 +218,19 @@ function addState(figures: AttendanceFigures, row: StateRow['_id'], count: numbe
   }
   if (came && row.late) figures.late += count;
   if (row.status === 'leftEarly') figures.leftEarly += count;
+}
+
+/** Adds the sums of one group of records to `figures`. */
+function addCounts(figures: AttendanceFigures, row: StateCounts): void {
+  figures.present += row.present;
+  figures.absent += row.absent;
+  figures.absentBy.sick += row.sick;
+  figures.absentBy.mission += row.mission;
+  figures.absentBy.delegate += row.delegate;
+  figures.absentBy.other += row.absent - row.sick - row.mission - row.delegate;
+  figures.late += row.late;
+  figures.leftEarly += row.leftEarly;
+  figures.walkIns += row.walkIns;
 }
 
 /** Per line: people who declined but have a state (present, left early, absent) all the same. */
@@ -252,33 +323,53 @@ async function declinedPeople(meetingId: Types.ObjectId): Promise<Array<{ siteId
 
 async function computeReport(meeting: MeetingRecord): Promise<Omit<AttendanceReport, 'meeting'>> {
   const id = new Types.ObjectId(String(meeting._id));
-  const [sites, invited, states, declined, agenda] = await Promise.all([
+  const [sites, invitedBySite, invitedByOrganization, invitedByRole, siteStates, groupStates, declined, agenda] = await Promise.all([
     SiteModel.find({ meetingId: id }, { name: 1, isMain: 1, order: 1 }).sort({ order: 1, _id: 1 }).lean(),
-    AttendeeModel.aggregate<InvitedRow>(invitedPipeline(id)),
-    AttendanceModel.aggregate<StateRow>(statesPipeline(id)),
+    AttendeeModel.aggregate<InvitedRow>(invitedPipeline(id, '$siteId')),
+    AttendeeModel.aggregate<InvitedRow>(invitedPipeline(id, { $ifNull: ['$organization', ''] })),
+    AttendeeModel.aggregate<InvitedRow>(invitedPipeline(id, '$role')),
+    AttendanceModel.aggregate<SiteStateRow>(siteStatesPipeline(id)),
+    AttendanceModel.aggregate<GroupStateRow>(groupStatesPipeline(id)),
     declinedPeople(id),
     agendaReport(meeting),
   ]);
+  const legacy = groupStates.some((row) => row._id.role === null) ? await AttendanceModel.aggregate<LegacyStateRow>(legacyStatesPipeline(id)) : [];
 
   const totals = emptyFigures();
   const bySite = new Map<string, SiteFigures>(sites.map((site) => [String(site._id), { ...emptyFigures(), id: String(site._id), name: site.name, isMain: Boolean(site.isMain) }]));
   const byOrganization = new Map<string, GroupFigures>();
   const byRole = new Map<AttendeeRole, GroupFigures & { key: AttendeeRole }>(attendeeRoles.map((role) => [role, { ...emptyFigures(), key: role }]));
-  const organization = (name: string) => byOrganization.get(name) ?? byOrganization.set(name, { ...emptyFigures(), key: name }).get(name)!;
-  const role = (key: string) => byRole.get(key as AttendeeRole) ?? byRole.get('delegate')!;
+  const organization = (name: unknown) => {
+    const key = String(name ?? '').trim();
+    return byOrganization.get(key) ?? byOrganization.set(key, { ...emptyFigures(), key }).get(key)!;
+  };
+  const role = (key: unknown) => byRole.get(key as AttendeeRole) ?? byRole.get('delegate')!;
   // A site removed after the day still has records: they count in the totals, not in a site row.
-  const site = (siteId: Types.ObjectId) => bySite.get(String(siteId));
+  const site = (siteId: unknown) => bySite.get(String(siteId));
 
-  for (const row of invited) {
-    const lines = [totals, site(row._id.siteId), organization(row._id.organization.trim()), role(row._id.role)];
-    for (const line of lines) if (line) line.expected += row.invited;
+  for (const row of invitedBySite) {
+    totals.expected += row.invited;
+    const line = site(row._id.key);
+    if (line) line.expected += row.invited;
   }
-  for (const row of states) {
-    const lines = [totals, site(row._id.siteId), organization(row._id.organization.trim()), role(row._id.role)];
-    for (const line of lines) if (line) addState(line, row._id, row.count);
+  for (const row of invitedByOrganization) organization(row._id.key).expected += row.invited;
+  for (const row of invitedByRole) role(row._id.key).expected += row.invited;
+  for (const row of siteStates) {
+    addCounts(totals, row);
+    const line = site(row._id.siteId);
+    if (line) addCounts(line, row);
+  }
+  for (const row of groupStates) {
+    if (row._id.role === null) continue;
+    addCounts(organization(row._id.organization), row);
+    addCounts(role(row._id.role), row);
+  }
+  for (const row of legacy) {
+    addState(organization(row._id.organization), row._id, row.count);
+    addState(role(row._id.role), row._id, row.count);
   }
   for (const person of declined) {
-    const lines = [totals, site(person.siteId), organization(person.organization.trim()), role(person.role)];
+    const lines = [totals, site(person.siteId), organization(person.organization), role(person.role)];
     for (const line of lines) {
       if (!line) continue;
       line.expected -= 1;

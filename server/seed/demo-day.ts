@@ -36,7 +36,7 @@ export async function playDemoDay(meetingId: string): Promise<void> {
   const start = meeting.startsAt.getTime();
   const minute = 60_000;
   const startedAt = new Date(start + 4 * minute);
-  const attendees = await AttendeeModel.find({ meetingId }, { siteId: 1, fullName: 1, walkIn: 1 }).sort({ _id: 1 }).lean();
+  const attendees = await AttendeeModel.find({ meetingId }, { siteId: 1, fullName: 1, organization: 1, role: 1, walkIn: 1 }).sort({ _id: 1 }).lean();
   const sites = await SiteModel.find({ meetingId }).sort({ order: 1 }).lean();
 
   // Each record, and the site counters they add up to (the same rule as the attendance actions).
@@ -57,6 +57,8 @@ export async function playDemoDay(meetingId: string): Promise<void> {
       attendeeId: attendee._id,
       siteId: attendee.siteId,
       walkIn: Boolean(attendee.walkIn),
+      organization: attendee.organization ?? '',
+      role: attendee.role,
       status: day.status,
       presentAt,
       leftAt: day.status === 'leftEarly' ? new Date(meeting.endsAt.getTime() + day.minutesFromStart * minute) : null,

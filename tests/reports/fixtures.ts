@@ -87,6 +87,7 @@ export async function endedMeetingWith(organizer: Actor, count: number, options:
       role: person.role,
       accessToken: newToken(),
       walkIn: person.walkIn,
+      revision: 0,
       ...searchFields(fields),
     };
   });
@@ -101,6 +102,8 @@ export async function endedMeetingWith(organizer: Actor, count: number, options:
         attendeeId: person.id,
         siteId: sites[person.siteIndex]._id,
         walkIn: person.walkIn,
+        organization: person.organization,
+        role: person.role,
         status: person.status,
         presentAt: came ? new Date(start + (person.late ? 10 : -15) * minute) : null,
         leftAt: person.status === 'leftEarly' ? new Date(start + 120 * minute) : null,

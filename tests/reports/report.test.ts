@@ -2,6 +2,7 @@
 // site, organization and role, the reasons of absence, late, left early, walk-ins) equals what
 // the test derives from the states it gave each person; the page, the CSV and the XLSX show the
 // same figures with their diacritics; and only the meeting's organizers and chair see any of it.
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'csv-parse/sync';
 import ExcelJS from 'exceljs';
@@ -12,6 +13,11 @@ import { endedMeetingWith, organizations, reasons, type PersonSpec, type ReportM
 import { addUnit } from '../../server/units/actions.js';
 import { inviteAccount } from '../../server/accounts/actions.js';
 import { AttendeeModel, attendeeRoles } from '../../server/attendees/model.js';
+import { AttendanceModel } from '../../server/attendance/model.js';
+import { createAttendee, removeAttendee, updateAttendee } from '../../server/attendees/actions.js';
+import { checkIn } from '../../server/attendance/actions.js';
+import { createMeeting } from '../../server/meetings/actions.js';
+import { addSite } from '../../server/sites/actions.js';
 import { SiteModel } from '../../server/sites/model.js';
 import { MeetingModel } from '../../server/meetings/model.js';
 import { demoPublicId, seedDemoConference } from '../../server/seed/demo.js';
@@ -87,9 +93,47 @@ describe('the attendance report’s figures', () => {
   it('follows a change made afterwards: an attendee removed from the list no longer counts', async () => {
     const small = await endedMeetingWith(app.organizer, 60, { unitId: testUnit.id, title: 'Hội nghị nhỏ' });
     const gone = small.people.find((person) => person.status === 'absent' && !person.walkIn)!;
-    await AttendeeModel.deleteOne({ _id: gone.id });
+    await removeAttendee(app.organizer, { meetingId: small.meetingId, attendeeId: String(gone.id) });
     const report = (await organizer.getJson(`/api/v1/meetings/${small.meetingId}/report`)).json;
     expect(figuresOf(report.totals)).toEqual(expectedFigures(small.people.filter((person) => person !== gone)));
+  });
+
+  it('follows an attendee whose organization and role change afterwards: their attendance moves to the new lines', async () => {
+    const small = await endedMeetingWith(app.organizer, 60, { unitId: testUnit.id, title: 'Hội nghị đổi đơn vị' });
+    const moved = small.people.find((person) => person.status === 'present' && !person.walkIn && person.late && person.role !== 'chair')!;
+    const organization = 'Sở Tài chính tỉnh Đồng Tháp';
+    await updateAttendee(app.organizer, { meetingId: small.meetingId, attendeeId: String(moved.id), organization, role: 'press' });
+    const people = small.people.map((person) => (person === moved ? { ...person, organization, role: 'press' as const } : person));
+    const report = (await organizer.getJson(`/api/v1/meetings/${small.meetingId}/report`)).json;
+    const line = (lines: Array<Figures & { key: string }>, key: string) => figuresOf(lines.find((candidate) => candidate.key === key)!);
+    expect(line(report.organizations, organization)).toEqual(expectedFigures([{ ...moved, organization }]));
+    expect(line(report.organizations, moved.organization)).toEqual(expectedFigures(people.filter((person) => person.organization === moved.organization)));
+    expect(line(report.roles, 'press')).toEqual(expectedFigures(people.filter((person) => person.role === 'press')));
+    expect(line(report.roles, moved.role)).toEqual(expectedFigures(people.filter((person) => person.role === moved.role)));
+    expect(figuresOf(report.totals)).toEqual(expectedFigures(people));
+  });
+
+  it('a check-in writes the attendee’s organization and role on the record, as the report counts it', async () => {
+    const meeting = await createMeeting(app.organizer, { title: 'Hội nghị điểm danh', start: '2026-12-29T07:30', end: '2026-12-29T11:30', status: 'scheduled', unitId: testUnit.id });
+    const meetingId = String(meeting._id);
+    const site = await addSite(app.organizer, { meetingId, name: 'Văn phòng UBND Tỉnh', isMain: true });
+    const person = await createAttendee(app.organizer, { meetingId, fullName: 'Nguyễn Văn Ánh', organization: 'Sở Y tế', role: 'speaker', siteId: String(site._id) });
+    await checkIn(app.organizer, { meetingId, attendeeId: person.id, opId: randomUUID() });
+    const stored = await AttendanceModel.findOne({ meetingId, attendeeId: person.id }).lean();
+    expect({ organization: stored?.organization, role: stored?.role }).toEqual({ organization: 'Sở Y tế', role: 'speaker' });
+    const report = (await organizer.getJson(`/api/v1/meetings/${meetingId}/report`)).json;
+    expect(report.organizations.map((line: Figures & { key: string }) => ({ key: line.key, present: line.present }))).toEqual([{ key: 'Sở Y tế', present: 1 }]);
+    expect(report.roles.map((line: Figures & { key: string }) => ({ key: line.key, present: line.present }))).toEqual([{ key: 'speaker', present: 1 }]);
+  });
+
+  it('counts records written before they carried the organization and role by their attendee', async () => {
+    const small = await endedMeetingWith(app.organizer, 80, { unitId: testUnit.id, title: 'Hội nghị dữ liệu cũ' });
+    const older = small.people.filter((_, index) => index % 3 === 0).map((person) => person.id);
+    await AttendanceModel.collection.updateMany({ attendeeId: { $in: older } }, { $unset: { organization: '', role: '' } });
+    const report = (await organizer.getJson(`/api/v1/meetings/${small.meetingId}/report`)).json;
+    expect(figuresOf(report.totals)).toEqual(expectedFigures(small.people));
+    for (const line of report.organizations) expect({ key: line.key, ...figuresOf(line) }).toEqual({ key: line.key, ...expectedFigures(small.people.filter((person) => person.organization === line.key)) });
+    for (const line of report.roles) expect({ key: line.key, ...figuresOf(line) }).toEqual({ key: line.key, ...expectedFigures(small.people.filter((person) => person.role === line.key)) });
   });
 
   it('sets the agenda as planned against the actual times of the day', async () => {

@@ -2,7 +2,7 @@
 import { Long, deserialize, type UUID } from 'bson';
 import type { Collection } from '../collection.js';
 import { MongoLocationError, MongoServerError, badValue, failedToParse } from '../errors.js';
-import { evaluateLet, mingoError, runPipeline, type CollectionResolver } from '../mingo-bridge.js';
+import { evaluateLet, mingoError, runCoveredGroup, runPipeline, type CollectionResolver } from '../mingo-bridge.js';
 import { checkHint } from '../hint.js';
 import { checkPipeline } from '../pipeline-checks.js';
 import { explain } from './explain.js';
@@ -407,6 +407,8 @@ export const aggregate: CommandHandler = (command, ctx) => {
     // The leading $match uses indexes and the native matcher; mingo handles the rest.
     pipeline.shift();
     guardTableScan(ctx, collection, first.$match as Document);
+    const covered = output === undefined ? coveredGroup(ctx, command, collection, first.$match as Document, pipeline) : undefined;
+    if (covered) return cursorReply(ctx, name!, covered, optionalBatchSize(command.cursor as Document));
     const fields = output === undefined ? pipelineFields(ctx, first.$match as Document, pipeline) : undefined;
     input = matchDocuments(collection, { filter: first.$match as Document, collation: command.collation, variables: letArg(command), inPipeline: true, fields });
     narrowed = fields !== undefined && collection !== undefined && !Array.isArray(collection);
@@ -467,6 +469,25 @@ function pipelineFields(ctx: CommandContext, filter: Document, rest: Document[])
   if (!filterFields || !reads) return undefined;
   return new FieldSelection(['_id', ...filterFields.fields, ...topLevelFields(reads)]);
 }
+
+/**
+ * [$match, $group] counting per values of indexed fields, answered from the index's entries
+ * (covered-group.ts) when the optimizations are on and nothing asks for more (collation, let,
+ * hint); undefined to run the pipeline as usual.
+ */
+function coveredGroup(ctx: CommandContext, command: Document, collection: ReadSource, filter: Document, rest: Document[]): Document[] | undefined {
+  if (!collection || Array.isArray(collection) || typeof collection.options.viewOn === 'string') return undefined;
+  const [group, ...after] = rest;
+  if (!group || Object.keys(group).length !== 1 || !isPlainDocument(group.$group)) return undefined;
+  if (!after.every((stage) => Object.keys(stage).length === 1 && AFTER_COVERED_GROUP.has(Object.keys(stage)[0]!))) return undefined;
+  if (command.collation !== undefined || command.let !== undefined || command.hint !== undefined || !ctx.server.parameters.flag(OPTIMIZATIONS_PARAMETER)) return undefined;
+  const matcher = compileFilter(filter, { inPipeline: true, ...collectionQueryOptions(collection) });
+  const groups = runCoveredGroup(collection, filter, group.$group, matcher);
+  return groups && after.length ? runPipeline(groups, after, () => []) : groups;
+}
+
+/** Stages that may follow a covered $group (they read only its output, a few documents). */
+const AFTER_COVERED_GROUP = new Set(['$sort', '$match', '$project', '$addFields', '$set', '$unset', '$skip', '$limit']);
 
 /** A document read with a field selection, decoded whole from the stored bytes it remembers. */
 function wholeDocument(doc: Document): Document {

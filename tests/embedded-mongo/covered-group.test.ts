@@ -1,0 +1,147 @@
+// A counting [$match, $group] whose fields are all in one index is answered from the index's
+// entries (server/embedded-mongo/covered-group.ts) without decoding a document, and gives
+// exactly the answer of reading the documents (internalPipelineOptimizations off). Where the index
+// cannot stand in for the documents (an array on a key path, null that may be missing and matters,
+// a sparse or partial index, a field outside the index) the documents are read as before.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EJSON } from 'bson';
+import { Double, Int32, Long, ObjectId, type Document, type MongoClient } from 'mongodb';
+import { connect, startStore, type RunningStore } from './helpers.js';
+
+let store: RunningStore;
+let client: MongoClient;
+
+const meeting = new ObjectId();
+const other = new ObjectId();
+const sites = [new ObjectId(), new ObjectId(), new ObjectId()];
+const statuses = ['present', 'absent', 'leftEarly', 'expected'];
+const reasons = ['ốm', 'công tác', 'Ốm'];
+
+/** Attendance-like records: every state, reason, lateness; null and missing statuses and reasons; numbers of three types. */
+const records: Document[] = Array.from({ length: 600 }, (_, i) => ({
+  _id: new ObjectId(),
+  meetingId: i % 7 === 6 ? other : meeting,
+  siteId: sites[i % sites.length],
+  ...(i % 17 === 0 ? {} : i % 19 === 0 ? { status: null } : { status: statuses[i % statuses.length] }),
+  ...(i % 4 === 1 ? { absence: { reason: reasons[i % reasons.length], note: 'x' } } : i % 4 === 2 ? { absence: null } : {}),
+  late: i % 5 === 0 ? true : i % 11 === 0 ? null : false,
+  weight: [new Int32(1), new Double(1), new Long(1), new Double(2.5)][i % 4],
+  walkIn: i % 13 === 0,
+}));
+
+async function scanned(): Promise<number> {
+  const status = await client.db('admin').command({ serverStatus: 1 });
+  const value = status.metrics.queryExecutor.scannedObjects as Long | number;
+  return typeof value === 'number' ? value : value.toNumber();
+}
+
+async function setOptimizations(on: boolean): Promise<void> {
+  await client.db('admin').command({ setParameter: 1, internalPipelineOptimizations: on });
+}
+
+/** The reply read from the documents and with the optimizations on, as canonical Extended JSON in a fixed order, and how many documents the latter decoded. */
+async function both(collection: string, pipeline: Document[]): Promise<{ optimized: string; documents: string; decoded: number; rows: Document[] }> {
+  const run = async () => client.db('covered').collection(collection).aggregate(pipeline).toArray();
+  const canonical = (rows: Document[]) => rows.map((row) => EJSON.stringify(row, { relaxed: false })).sort().join('\n');
+  await setOptimizations(false);
+  const documents = await run();
+  await setOptimizations(true);
+  const before = await scanned();
+  const optimized = await run();
+  const decoded = (await scanned()) - before;
+  return { optimized: canonical(optimized), documents: canonical(documents), decoded, rows: optimized };
+}
+
+beforeAll(async () => {
+  store = await startStore();
+  client = await connect(store.uri);
+  const db = client.db('covered');
+  await db.collection('records').createIndex({ meetingId: 1, siteId: 1, status: 1, 'absence.reason': 1, late: 1, walkIn: 1 });
+  await db.collection('records').createIndex({ meetingId: 1, weight: -1 });
+  await db.collection('records').insertMany(records);
+  // The same records where one holds an array on a key path: that index can no longer answer.
+  await db.collection('arrays').createIndex({ meetingId: 1, status: 1 });
+  await db.collection('arrays').insertMany([...records.map((record) => ({ ...record, _id: new ObjectId() })), { meetingId: meeting, status: ['present'] }]);
+  // Document values, the same fields in two orders, and dates: the index holds them whole.
+  await db.collection('places').createIndex({ meetingId: 1, place: 1, day: 1 });
+  await db.collection('places').insertMany(Array.from({ length: 60 }, (_, i) => ({
+    meetingId: meeting,
+    place: [{ a: 1, b: 2 }, { b: 2, a: 1 }, { a: 1 }, { a: { b: null } }, { a: {} }][i % 5],
+    day: new Date(Date.UTC(2026, 11, 1 + (i % 3))),
+  })));
+  // More distinct values at one key position than fit in 8 bits, and more than six positions read.
+  await db.collection('wide').createIndex({ meetingId: 1, code: 1, a: 1, b: 1, c: 1, d: 1, e: 1, f: 1 });
+  await db.collection('wide').insertMany(Array.from({ length: 900 }, (_, i) => ({ meetingId: meeting, code: `m${i % 300}`, a: i % 2, b: i % 3, c: i % 5 === 0, d: `d${i % 4}`, e: i % 2 ? new Int32(i % 6) : new Double(i % 6), f: null })));
+  await db.collection('sparse').createIndex({ meetingId: 1, status: 1 }, { sparse: true });
+  await db.collection('sparse').insertMany(records.map((record) => ({ ...record, _id: new ObjectId() })));
+});
+
+afterAll(async () => {
+  await client.close();
+  await store.stop();
+});
+
+const byState = { siteId: '$siteId', status: { $ifNull: ['$status', 'none'] }, reason: { $ifNull: ['$absence.reason', null] }, late: { $eq: ['$late', true] }, walkIn: '$walkIn' };
+
+describe('counting $group answered from an index', () => {
+  const covered: Array<[string, Document[], string?]> = [
+    ['per site and state, as the attendance report counts', [{ $match: { meetingId: meeting } }, { $group: { _id: byState, count: { $sum: 1 } } }]],
+    ['with a $ne and an $in in the $match', [{ $match: { meetingId: meeting, walkIn: { $ne: true }, status: { $in: ['present', 'absent'] } } }, { $group: { _id: { siteId: '$siteId', late: { $ifNull: ['$late', 'unknown'] } }, n: { $sum: 1 }, twice: { $sum: 2 } } }]],
+    ['then sorted and projected', [{ $match: { meetingId: meeting } }, { $group: { _id: { siteId: '$siteId' }, n: { $sum: 1 } } }, { $sort: { n: -1, '_id.siteId': 1 } }, { $project: { n: 1, half: { $divide: ['$n', 2] } } }]],
+    ['numbers of three types keyed together', [{ $match: { meetingId: meeting } }, { $group: { _id: { w: '$weight' }, n: { $sum: 1 } } }]],
+    ['counts by condition ($sum of $cond over $and, $or, $in, $eq, $ne)', [{ $match: { meetingId: meeting } }, { $group: {
+      _id: { siteId: '$siteId' },
+      came: { $sum: { $cond: [{ $and: [{ $in: [{ $ifNull: ['$status', 'none'] }, ['present', 'leftEarly']] }, { $ne: ['$walkIn', true] }] }, 1, 0] } },
+      sick: { $sum: { $cond: { if: { $eq: ['$absence.reason', 'ốm'] }, then: 1, else: 0 } } },
+      lateOrWalkIn: { $sum: { $cond: [{ $or: [{ $eq: ['$late', true] }, { $eq: ['$walkIn', true] }] }, 2, -1] } },
+      all: { $sum: 1 },
+    } }]],
+    ['300 distinct values at one position', [{ $match: { meetingId: meeting } }, { $group: { _id: { code: '$code' }, n: { $sum: 1 } } }], 'wide'],
+    ['seven positions read', [{ $match: { meetingId: meeting } }, { $group: { _id: { a: '$a', b: '$b', c: '$c', d: '$d', e: '$e', f: { $ifNull: ['$f', 0] } }, n: { $sum: 1 } } }], 'wide'],
+    ['a dotted path whose enclosing document is null or missing', [{ $match: { meetingId: meeting } }, { $group: { _id: { reason: { $ifNull: ['$absence.reason', 'none'] } }, n: { $sum: 1 } } }]],
+  ];
+  for (const [name, pipeline, collection = 'records'] of covered) {
+    it(`reads no document and answers as the documents do: ${name}`, async () => {
+      const { optimized, documents, decoded, rows } = await both(collection, pipeline);
+      expect(rows.length).toBeGreaterThan(1);
+      expect(optimized).toBe(documents);
+      expect(decoded).toBe(0);
+    });
+  }
+
+  it('counts what the records hold', async () => {
+    const { rows } = await both('records', [{ $match: { meetingId: meeting } }, { $group: { _id: { status: { $ifNull: ['$status', 'none'] } }, n: { $sum: 1 } } }]);
+    const expected = new Map<string, number>();
+    for (const record of records) if (record.meetingId.equals(meeting)) expected.set(record.status ?? 'none', (expected.get(record.status ?? 'none') ?? 0) + 1);
+    expect(new Map(rows.map((row) => [row._id.status as string, row.n as number]))).toEqual(expected);
+  });
+
+  it('answers as the documents do for document and date values', async () => {
+    for (const pipeline of [
+      [{ $match: { meetingId: meeting } }, { $group: { _id: { place: '$place', day: '$day' }, n: { $sum: 1 } } }],
+      [{ $match: { meetingId: meeting, day: { $gte: new Date(Date.UTC(2026, 11, 2)) } } }, { $group: { _id: { day: '$day', a: { $ifNull: ['$place.a', 'none'] } }, n: { $sum: 1 } } }],
+    ]) {
+      const { optimized, documents, rows } = await both('places', pipeline);
+      expect(rows.length).toBeGreaterThan(1);
+      expect(optimized).toBe(documents);
+    }
+  });
+
+  const read: Array<[string, string, Document[]]> = [
+    ['null and missing give different keys ($status as is)', 'records', [{ $match: { meetingId: meeting } }, { $group: { _id: { status: '$status' }, n: { $sum: 1 } } }]],
+    ['the $match tells null from missing ($exists)', 'records', [{ $match: { meetingId: meeting, status: { $exists: true } } }, { $group: { _id: { siteId: '$siteId' }, n: { $sum: 1 } } }]],
+    ['a field outside every index', 'records', [{ $match: { meetingId: meeting } }, { $group: { _id: { siteId: '$siteId', note: '$absence.note' }, n: { $sum: 1 } } }]],
+    ['a $sum of a condition on a value that is not true or false', 'records', [{ $match: { meetingId: meeting } }, { $group: { _id: { siteId: '$siteId' }, n: { $sum: { $cond: [{ $ifNull: ['$late', 0] }, 1, 0] } } } }]],
+    ['an accumulator other than a count', 'records', [{ $match: { meetingId: meeting } }, { $group: { _id: { siteId: '$siteId' }, w: { $sum: '$weight' } } }]],
+    ['an array on a key path', 'arrays', [{ $match: { meetingId: meeting } }, { $group: { _id: { status: { $ifNull: ['$status', 'none'] } }, n: { $sum: 1 } } }]],
+    ['a sparse index', 'sparse', [{ $match: { meetingId: meeting } }, { $group: { _id: { status: { $ifNull: ['$status', 'none'] } }, n: { $sum: 1 } } }]],
+  ];
+  for (const [name, collection, pipeline] of read) {
+    it(`reads the documents when the index cannot stand in for them: ${name}`, async () => {
+      const { optimized, documents, decoded, rows } = await both(collection, pipeline);
+      expect(rows.length).toBeGreaterThan(1);
+      expect(optimized).toBe(documents);
+      expect(decoded).toBeGreaterThan(0);
+    });
+  }
+});
