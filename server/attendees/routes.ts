@@ -75,24 +75,6 @@ function roleOptions(locale: Locale, selected?: string) {
   return attendeeRoles.map((role) => ({ value: role, label: t(locale, `attendees.role.${role}`), selected: role === selected }));
 }
 
-const rowLabelKeys = {
-  fullName: 'attendees.fullName',
-  position: 'attendees.position',
-  organization: 'attendees.organization',
-  email: 'attendees.email',
-  phone: 'attendees.phone',
-  site: 'attendees.site',
-  role: 'attendees.role',
-  copyLink: 'attendees.copyLink',
-  edit: 'attendees.edit',
-  delete: 'attendees.delete',
-} as const;
-
-/** The column names and buttons every row of the table repeats, in the page's language. */
-function rowLabels(locale: Locale): Record<keyof typeof rowLabelKeys, string> {
-  return Object.fromEntries(Object.entries(rowLabelKeys).map(([name, key]) => [name, t(locale, key)])) as Record<keyof typeof rowLabelKeys, string>;
-}
-
 function queryString(values: Record<string, string | number | undefined>): string {
   const search = new URLSearchParams();
   for (const [key, value] of Object.entries(values)) if (value !== undefined && value !== '') search.set(key, String(value));
@@ -160,8 +142,6 @@ async function renderTable(req: Request, res: Response, options: TablePageOption
         link: item.accessToken ? personalLinkBase + item.accessToken : undefined,
       })),
     },
-    // Worked out once for the page, not once per row and column.
-    labels: rowLabels(locale),
     rowsPath: `/meetings/${meeting.id}/attendees`,
     filters: {
       ...filters,
