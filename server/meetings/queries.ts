@@ -11,7 +11,7 @@ import { Forbidden, NotFound, Unauthorized } from '../lib/errors.js';
 import { toLocalInput } from '../lib/time.js';
 import type { MeetingRecord } from './actions.js';
 import { BoundedMap } from '../lib/bounded-map.js';
-import { loadMeetingFor } from './guard.js';
+import { loadMeetingFor, readMeetingFor } from './guard.js';
 import { isObjectIdString } from '../lib/input.js';
 
 export const meetingTabs = ['upcoming', 'past'] as const;
@@ -111,7 +111,7 @@ export function toMeetingSummary(meeting: Pick<MeetingRecord, '_id' | 'title' | 
 
 /** The summary of a meeting for an asker who may see it (loadMeetingFor decides), else NotFound with `notFoundKey`. */
 export async function findMeetingSummaryFor(actor: Actor, meetingId: string | Types.ObjectId, notFoundKey = 'meeting.notFound'): Promise<MeetingSummary> {
-  return toMeetingSummary(await loadMeetingFor(actor, meetingId, notFoundKey));
+  return toMeetingSummary(await readMeetingFor(actor, meetingId, notFoundKey));
 }
 
 /**
