@@ -166,7 +166,8 @@ const countsLifetimeMs = 2_000;
  * size and length. Counting is grouped by the database; only the sites (a dozen) are loaded.
  */
 export async function getMeetingDashboard(actor: Actor, meetingId: string): Promise<MeetingDashboard> {
-  const meeting = await getMeeting(actor, meetingId);
+  // The page reads the meeting as cache.ts keeps it (forgotten at every change of it).
+  const meeting = await readMeetingFor(actor, meetingId);
   if (actor.kind !== 'organizer' && actor.kind !== 'chair') throw new Forbidden();
   const key = String(meeting._id);
   const cached = countsCache.get(key);
