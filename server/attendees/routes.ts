@@ -135,8 +135,16 @@ async function renderTable(req: Request, res: Response, options: TablePageOption
     tableSiteId: options.siteId ?? can.ownSiteId,
     list: {
       ...list,
+      // What a row shows, field by field: a literal of fixed shape costs a fraction of spreading each view.
       items: list.items.map((item) => ({
-        ...item,
+        id: item.id,
+        fullName: item.fullName,
+        position: item.position,
+        organization: item.organization,
+        email: item.email,
+        phone: item.phone,
+        siteId: item.siteId,
+        role: item.role,
         siteName: siteNames.get(item.siteId) ?? '',
         roleLabel: roleLabels.get(item.role) ?? item.role,
         link: item.accessToken ? personalLinkBase + item.accessToken : undefined,
