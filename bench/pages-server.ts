@@ -81,7 +81,7 @@ function listen(server: Server): Promise<string> {
 
 const sizes = (process.env.BENCH_SIZES ?? '2000,200').split(',').map(Number);
 const database = await connectDatabase({ embedded: { inMemory: true } }, 'bench_pages');
-const { app } = createApp({ sessionSecret: 'bench-session-secret-long-enough-xxxx', isProduction: false, logger: pino({ level: 'silent' }), loginRateLimit: 1000 });
+const { app } = createApp({ sessionSecret: 'bench-session-secret-long-enough-xxxx', isProduction: false, logger: pino({ level: process.env.BENCH_LOG ?? "silent" }), loginRateLimit: 1000 });
 // As in production (NODE_ENV=production turns it on): views compiled once.
 app.set('view cache', true);
 const appServer = createServer(app);

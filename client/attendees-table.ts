@@ -31,6 +31,9 @@ function announce(text: string): void {
   if (status) status.textContent = text;
 }
 
+/** The editor each column's cells get: a text box of this type, or a choice of sites or roles. */
+const editorKinds: Record<string, string> = { fullName: 'text', position: 'text', organization: 'text', email: 'email', phone: 'tel', siteId: 'site', role: 'role' };
+
 function setupTable(table: HTMLTableElement): void {
   const apiBase = table.dataset.api ?? '';
   const sites = readJson<Choice[]>(table, 'sites', []);
@@ -49,7 +52,15 @@ function setupTable(table: HTMLTableElement): void {
       startEditing(cell);
     }
   });
-  for (const cell of table.querySelectorAll<HTMLTableCellElement>('td[data-editable]')) {
+  // The page says once, on the table, what this asker may change (every row alike); each such
+  // cell gets its editor's kind here.
+  const mayEdit = table.dataset.editable !== undefined;
+  const mayMove = table.dataset.movable !== undefined;
+  for (const cell of table.querySelectorAll<HTMLTableCellElement>('td[data-field]')) {
+    const field = cell.dataset.field ?? '';
+    const kind = editorKinds[field];
+    if (!kind || !(field === 'siteId' ? mayMove : mayEdit)) continue;
+    cell.dataset.editable = kind;
     cell.tabIndex = 0;
     if (!cell.title) cell.title = text.clickToEdit;
   }
@@ -244,7 +255,9 @@ function setupCopyButtons(): void {
 function setupConfirmations(): void {
   document.addEventListener('submit', (event) => {
     const form = event.target as HTMLFormElement;
-    const name = (event as SubmitEvent).submitter?.dataset.name ?? '';
+    // A row's delete button names its person through the row's name cell (as shown now, after an inline edit).
+    const submitter = (event as SubmitEvent).submitter;
+    const name = submitter?.dataset.name ?? submitter?.closest('tr')?.querySelector('td[data-field="fullName"]')?.textContent?.trim() ?? '';
     const question = form.dataset.confirm ?? form.dataset.confirmTemplate?.replace('{name}', name);
     if (question && !window.confirm(question)) event.preventDefault();
   });

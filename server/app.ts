@@ -8,6 +8,7 @@ import cookieParser from 'cookie-parser';
 import compression from 'compression';
 import type { Logger } from 'pino';
 import path from 'node:path';
+import zlib from 'node:zlib';
 import { fileURLToPath } from 'node:url';
 import { createViewEngine } from './views.js';
 import { assetsMiddleware, inlineAssetHash, inlineScriptHashes } from './assets.js';
@@ -90,7 +91,14 @@ export function createApp(options: AppOptions): BuiltApp {
   );
   // District links are slow: pages and JSON go out brotli/gzip-compressed (bundles are
   // precompressed at build time and skipped here).
-  app.use(compression({ filter: (req, res) => !req.path.startsWith('/assets/') && compression.filter(req, res) }));
+  // Brotli at quality 3 rather than the library's 4: for a 70 KB attendee page about half the
+  // CPU (0.25 ms instead of 0.45) for 6% more bytes (7.2 KB instead of 6.7).
+  app.use(
+    compression({
+      filter: (req, res) => !req.path.startsWith('/assets/') && compression.filter(req, res),
+      brotli: { params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 3 } },
+    }),
+  );
   app.use('/assets', assetsMiddleware());
   // Pages and API answers carry personal data and CSRF tokens: never stored by a browser or proxy.
   app.use((_req, res, next) => {

@@ -12,10 +12,18 @@ const manifestFile = path.join(assetsDir, 'manifest.json');
 
 export const immutableCache = 'public, max-age=31536000, immutable';
 
-let cached: { mtimeMs: number; entries: Record<string, string>; inline: Map<string, string>; hashes: Map<string, string> } | undefined;
+let cached: { mtimeMs: number; checkedAt: number; entries: Record<string, string>; inline: Map<string, string>; hashes: Map<string, string> } | undefined;
 
-/** The manifest, read again when a rebuild (npm run build:client, --watch) replaced it. */
+/**
+ * How often the manifest file is looked at again: every page asks for several bundle URLs and
+ * its CSP hashes, and a stat of the file for each was a system call per lookup.
+ */
+const manifestCheckMs = 1_000;
+
+/** The manifest, read again when a rebuild (npm run build:client, --watch) replaced it (seen within a second). */
 function manifest(): NonNullable<typeof cached> {
+  const now = Date.now();
+  if (cached && now - cached.checkedAt < manifestCheckMs) return cached;
   let mtimeMs = -1;
   try {
     mtimeMs = statSync(manifestFile).mtimeMs;
@@ -24,8 +32,9 @@ function manifest(): NonNullable<typeof cached> {
   }
   if (!cached || cached.mtimeMs !== mtimeMs) {
     const entries = mtimeMs < 0 ? {} : (JSON.parse(readFileSync(manifestFile, 'utf8')) as Record<string, string>);
-    cached = { mtimeMs, entries, inline: new Map(), hashes: new Map() };
+    cached = { mtimeMs, checkedAt: now, entries, inline: new Map(), hashes: new Map() };
   }
+  cached.checkedAt = now;
   return cached;
 }
 

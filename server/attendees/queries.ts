@@ -9,6 +9,7 @@ import { Forbidden, NotFound, Unauthorized } from '../lib/errors.js';
 import { escapeRegex, searchKey } from '../lib/text.js';
 import { objectId, parseInput } from '../lib/validation.js';
 import { findMeetingSummaryFor, type MeetingSummary } from '../meetings/queries.js';
+import { canEditAttendeesAt } from '../meetings/capabilities.js';
 import { SiteModel } from '../sites/model.js';
 import { AttendeeModel, attendeeRoles, type Attendee, type AttendeeRole } from './model.js';
 import { BoundedMap } from '../lib/bounded-map.js';
@@ -207,6 +208,19 @@ export async function getAttendee(actor: Actor, meetingId: string, attendeeId: s
   if (scope.kind === 'site' && String(doc.siteId) !== scope.siteId) throw new Forbidden();
   if (scope.kind === 'self' && String(doc._id) !== scope.attendeeId) throw new Forbidden();
   return attendeeView(actor, doc);
+}
+
+export interface AttendeeEditForm {
+  attendee: AttendeeView;
+  /** The sites this asker may put the attendee at: any for organizers, else only where they are. */
+  siteChoices: SiteOption[];
+}
+
+/** One attendee's edit form: organizers change anyone, a coordinator only the people of their own site. */
+export async function attendeeEditForm(actor: Actor, meetingId: string, attendeeId: string): Promise<AttendeeEditForm> {
+  const [attendee, sites] = await Promise.all([getAttendee(actor, meetingId, attendeeId), listSiteOptions(meetingId)]);
+  if (!canEditAttendeesAt(actor, attendee.siteId)) throw new Forbidden();
+  return { attendee, siteChoices: actor.kind === 'organizer' ? sites : sites.filter((site) => site.id === attendee.siteId) };
 }
 
 export interface SiteOption {

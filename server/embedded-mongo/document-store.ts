@@ -373,7 +373,10 @@ function decodeValue(type: number, bytes: Buffer, elementStart: number, at: numb
     case 0x12:
       return new Long(bytes.readInt32LE(at), bytes.readInt32LE(at + 4));
     default: {
-      // Documents, arrays and rarer types: deserialize a one-element document.
+      // An array of scalars (a search's word list, tags): its elements directly.
+      const elements = type === 0x04 ? scalarArray(bytes, at) : undefined;
+      if (elements) return elements;
+      // Documents, other arrays and rarer types: deserialize a one-element document.
       const length = at + size - elementStart;
       const single = Buffer.allocUnsafe(4 + length + 1);
       single.writeInt32LE(single.length, 0);
@@ -384,4 +387,25 @@ function decodeValue(type: number, bytes: Buffer, elementStart: number, at: numb
       return undefined;
     }
   }
+}
+
+/** The BSON types decodeValue reads directly. */
+const scalarTypes = new Set([0x01, 0x10, 0x02, 0x07, 0x08, 0x0a, 0x09, 0x12]);
+
+/** The elements of the array at `at` when every one is a scalar decodeValue reads directly, else undefined. */
+function scalarArray(bytes: Buffer, at: number): unknown[] | undefined {
+  const end = at + bytes.readInt32LE(at) - 1;
+  const out: unknown[] = [];
+  let offset = at + 4;
+  while (offset < end) {
+    const type = bytes[offset];
+    if (!scalarTypes.has(type)) return undefined;
+    let nameEnd = offset + 1;
+    while (bytes[nameEnd] !== 0) nameEnd++;
+    const start = nameEnd + 1;
+    const size = valueSize(type, bytes, start);
+    out.push(decodeValue(type, bytes, offset, start, size));
+    offset = start + size;
+  }
+  return out;
 }

@@ -6,22 +6,10 @@ import { addDirective, assigneeMayMove, assignDirective, editDirective, moveDire
 import { getMyTasks, getTaskBoard } from './queries.js';
 import { taskStatuses } from './model.js';
 import { setFlash, takeFlash } from '../lib/flash.js';
-import { actorOf, fieldErrors, localeOf, pickFields, toErrorBody, translate, notFoundForMalformedIds } from '../lib/http.js';
-import { AppError, Invalid } from '../lib/errors.js';
+import { actorOf, pickFields, translate, notFoundForMalformedIds, redirectWithRefusal } from '../lib/http.js';
 
 function boardPath(meetingId: string): string {
   return `/meetings/${meetingId}/tasks`;
-}
-
-/** Refusals and mistakes on the board's small forms come back to the page as one message. */
-async function backWithMessage(req: Request, res: Response, error: unknown, to: string): Promise<void> {
-  if (error instanceof AppError && (error.status === 409 || error instanceof Invalid)) {
-    const body = toErrorBody(error, localeOf(res)).error;
-    const fields = error instanceof Invalid ? Object.values(fieldErrors(error, localeOf(res))) : [];
-    setFlash(req, fields.length > 0 ? fields.join(' ') : body.message, true);
-    return res.redirect(303, to);
-  }
-  throw error;
 }
 
 const statusOptions = (current?: string) => taskStatuses.map((status) => ({ value: status, labelKey: `followup.status.${status}`, selected: status === current }));
@@ -72,7 +60,7 @@ export function followupRoutes(): Router {
       setFlash(req, translate(res, 'followup.flash.directiveAdded'));
       res.redirect(303, boardPath(meetingId));
     } catch (error) {
-      await backWithMessage(req, res, error, boardPath(meetingId));
+      redirectWithRefusal(req, res, error, boardPath(meetingId));
     }
   });
 
@@ -83,7 +71,7 @@ export function followupRoutes(): Router {
       setFlash(req, translate(res, 'followup.flash.directiveSaved'));
       res.redirect(303, `${boardPath(meetingId)}#directive-${directiveId}`);
     } catch (error) {
-      await backWithMessage(req, res, error, boardPath(meetingId));
+      redirectWithRefusal(req, res, error, boardPath(meetingId));
     }
   });
 
@@ -93,7 +81,7 @@ export function followupRoutes(): Router {
       await moveDirective(actorOf(res), { meetingId, directiveId, direction: req.body?.direction });
       res.redirect(303, `${boardPath(meetingId)}#directive-${directiveId}`);
     } catch (error) {
-      await backWithMessage(req, res, error, boardPath(meetingId));
+      redirectWithRefusal(req, res, error, boardPath(meetingId));
     }
   });
 
@@ -104,7 +92,7 @@ export function followupRoutes(): Router {
       setFlash(req, translate(res, 'followup.flash.directiveRemoved'));
       res.redirect(303, boardPath(meetingId));
     } catch (error) {
-      await backWithMessage(req, res, error, boardPath(meetingId));
+      redirectWithRefusal(req, res, error, boardPath(meetingId));
     }
   });
 
@@ -115,7 +103,7 @@ export function followupRoutes(): Router {
       setFlash(req, translate(res, 'followup.flash.assigned', { count: tasks.length }));
       res.redirect(303, `${boardPath(meetingId)}#directive-${directiveId}`);
     } catch (error) {
-      await backWithMessage(req, res, error, `${boardPath(meetingId)}#directive-${directiveId}`);
+      redirectWithRefusal(req, res, error, `${boardPath(meetingId)}#directive-${directiveId}`);
     }
   });
 
@@ -126,7 +114,7 @@ export function followupRoutes(): Router {
       setFlash(req, translate(res, 'followup.flash.taskSaved'));
       res.redirect(303, boardPath(meetingId));
     } catch (error) {
-      await backWithMessage(req, res, error, boardPath(meetingId));
+      redirectWithRefusal(req, res, error, boardPath(meetingId));
     }
   });
 
@@ -137,7 +125,7 @@ export function followupRoutes(): Router {
       setFlash(req, translate(res, 'followup.flash.taskRemoved'));
       res.redirect(303, boardPath(meetingId));
     } catch (error) {
-      await backWithMessage(req, res, error, boardPath(meetingId));
+      redirectWithRefusal(req, res, error, boardPath(meetingId));
     }
   });
 
@@ -154,7 +142,7 @@ export function followupRoutes(): Router {
       setFlash(req, translate(res, 'followup.flash.progressSaved'));
       res.redirect(303, `/my/tasks#task-${taskId}`);
     } catch (error) {
-      await backWithMessage(req, res, error, `/my/tasks#task-${taskId}`);
+      redirectWithRefusal(req, res, error, `/my/tasks#task-${taskId}`);
     }
   });
 

@@ -31,3 +31,19 @@ export function subscribe(handler: (event: DomainEvent) => void): () => void {
   bus.on('event', handler);
   return () => bus.off('event', handler);
 }
+
+const elsewhere = new EventEmitter();
+elsewhere.setMaxListeners(100);
+
+/**
+ * A meeting changed on another app instance (realtime/ relays every domain event's meeting over
+ * Redis): this instance's caches of that meeting forget it. Not a domain event: nothing is fanned out.
+ */
+export function changedElsewhere(meetingId: string): void {
+  elsewhere.emit('changed', meetingId);
+}
+
+export function onChangedElsewhere(handler: (meetingId: string) => void): () => void {
+  elsewhere.on('changed', handler);
+  return () => elsewhere.off('changed', handler);
+}

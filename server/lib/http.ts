@@ -6,6 +6,7 @@ import { AppError, Invalid, NotFound, TooManyRequests, Unavailable } from './err
 import { t, type Locale, type MessageParams } from './i18n.js';
 import { describeField } from './validation.js';
 import { isObjectIdString } from './input.js';
+import { setFlash } from './flash.js';
 
 declare global {
   // Express's own augmentation point for res.locals.
@@ -92,4 +93,18 @@ export function pickFields(body: unknown, keys: readonly string[]): Record<strin
   const picked: Record<string, unknown> = {};
   for (const key of keys) if (key in source) picked[key] = source[key];
   return picked;
+}
+
+/**
+ * A refusal (409: attendees still assigned, a transition the meeting's status does not allow) or,
+ * unless the page has a form of its own for them, a small form's mistakes (422) come back to the
+ * page `to` as one error message instead of an error page: the field messages when the error
+ * names fields, else its own message. Anything else is thrown on, to the error handler.
+ */
+export function redirectWithRefusal(req: Request, res: Response, error: unknown, to: string, options: { invalid?: boolean } = {}): void {
+  const invalid = error instanceof Invalid;
+  if (!(error instanceof AppError) || !(error.status === 409 || (invalid && options.invalid !== false))) throw error;
+  const fields = invalid ? Object.values(fieldErrors(error, localeOf(res))) : [];
+  setFlash(req, fields.length > 0 ? fields.join(' ') : toErrorBody(error, localeOf(res)).error.message, true);
+  res.redirect(303, to);
 }

@@ -12,7 +12,7 @@ import { invitedBySite, liveSitesOf, quorumOf, siteCounts, sumCounts } from './c
 import { connectedSites, settleSitePresence } from './presence.js';
 import { canRunMeeting, requireSiteActor } from './permissions.js';
 import type { Actor } from '../lib/actor.js';
-import { loadMeetingFor } from '../meetings/guard.js';
+import { loadMeetingFor, readMeetingFor } from '../meetings/guard.js';
 import { NotFound } from '../lib/errors.js';
 import { parseInput } from '../lib/validation.js';
 import type { Types } from 'mongoose';
@@ -40,7 +40,8 @@ export interface SnapshotOptions {
 export async function getLiveSnapshot(actor: Actor, meetingId: string, options: SnapshotOptions = {}): Promise<LiveSnapshot> {
   parseInput(snapshotInput, { meetingId });
   // The one read rule (meetings/guard.ts): another unit's organizer is told it does not exist.
-  const meeting = await loadMeetingFor(actor, meetingId);
+  // As pages read it (meetings/cache.ts): forgotten by every change of the meeting, on every instance.
+  const meeting = await readMeetingFor(actor, meetingId);
   const revision = meeting.revision;
   const scope = actor.kind === 'coordinator' ? { siteId: actor.siteId } : actor.kind === 'attendee' ? { attendeeId: actor.attendeeId } : {};
   const sites = await SiteModel.find({ meetingId }, { name: 1, isMain: 1, order: 1, coordinatorToken: 1 }).sort({ order: 1 }).lean();

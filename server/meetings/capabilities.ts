@@ -72,6 +72,11 @@ export interface MeetingCapabilities {
   /** The attendee table (an attendee has their own page instead). */
   viewAttendees: boolean;
   addAttendees: boolean;
+  /**
+   * Changing and removing the people the table shows, every row alike: organizers anywhere, a
+   * coordinator the people of their own site (the only ones their table shows), while not cancelled.
+   */
+  editAttendees: boolean;
   importAttendees: boolean;
   exportAttendees: boolean;
   /** Moving someone to another bridge point. */
@@ -108,6 +113,7 @@ export function capabilitiesFor(actor: Actor, meeting: Pick<MeetingRecord, 'stat
     editAgenda: organizer && open,
     viewAttendees: organizer || actor.kind === 'chair' || actor.kind === 'coordinator',
     addAttendees: open && (organizer || actor.kind === 'coordinator'),
+    editAttendees: open && (organizer || actor.kind === 'coordinator'),
     importAttendees: organizer && open,
     exportAttendees: organizer || actor.kind === 'chair' || actor.kind === 'coordinator',
     moveAttendees: organizer && open,

@@ -8,6 +8,7 @@ import type { MeetingRecord } from './revision.js';
 import { canSeeMeeting, organizerCoversUnit, type Actor } from '../lib/actor.js';
 import { Conflict, Forbidden, NotFound, Unauthorized } from '../lib/errors.js';
 import { isObjectIdString } from '../lib/input.js';
+import { readMeeting } from './cache.js';
 
 /** Which statuses refuse the change, each with the message the asker reads. */
 export type ClosedMessages = Partial<Record<MeetingStatus, string>>;
@@ -29,6 +30,20 @@ export async function loadMeetingFor(actor: Actor, meetingId: string | Types.Obj
   const id = String(meetingId);
   if (!isObjectIdString(id)) throw new NotFound(notFoundKey);
   const meeting = await MeetingModel.findById(id).lean<MeetingRecord>();
+  if (!meeting) throw new NotFound(notFoundKey);
+  requireMeetingAccess(actor, meeting, notFoundKey);
+  return meeting;
+}
+
+/**
+ * loadMeetingFor for pages and reads: the same checks, against the meeting as cache.ts keeps it
+ * (forgotten at every change of it, on every instance). Actions use loadMeetingFor.
+ */
+export async function readMeetingFor(actor: Actor, meetingId: string | Types.ObjectId, notFoundKey = 'meeting.notFound'): Promise<Readonly<MeetingRecord>> {
+  if (actor.kind === 'anonymous') throw new Unauthorized();
+  const id = String(meetingId);
+  if (!isObjectIdString(id)) throw new NotFound(notFoundKey);
+  const meeting = await readMeeting(id);
   if (!meeting) throw new NotFound(notFoundKey);
   requireMeetingAccess(actor, meeting, notFoundKey);
   return meeting;

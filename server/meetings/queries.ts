@@ -11,7 +11,7 @@ import { Forbidden, NotFound, Unauthorized } from '../lib/errors.js';
 import { toLocalInput } from '../lib/time.js';
 import type { MeetingRecord } from './actions.js';
 import { BoundedMap } from '../lib/bounded-map.js';
-import { loadMeetingFor } from './guard.js';
+import { loadMeetingFor, readMeetingFor } from './guard.js';
 import { isObjectIdString } from '../lib/input.js';
 
 export const meetingTabs = ['upcoming', 'past'] as const;
@@ -111,7 +111,7 @@ export function toMeetingSummary(meeting: Pick<MeetingRecord, '_id' | 'title' | 
 
 /** The summary of a meeting for an asker who may see it (loadMeetingFor decides), else NotFound with `notFoundKey`. */
 export async function findMeetingSummaryFor(actor: Actor, meetingId: string | Types.ObjectId, notFoundKey = 'meeting.notFound'): Promise<MeetingSummary> {
-  return toMeetingSummary(await loadMeetingFor(actor, meetingId, notFoundKey));
+  return toMeetingSummary(await readMeetingFor(actor, meetingId, notFoundKey));
 }
 
 /**
@@ -166,7 +166,8 @@ const countsLifetimeMs = 2_000;
  * size and length. Counting is grouped by the database; only the sites (a dozen) are loaded.
  */
 export async function getMeetingDashboard(actor: Actor, meetingId: string): Promise<MeetingDashboard> {
-  const meeting = await getMeeting(actor, meetingId);
+  // The page reads the meeting as cache.ts keeps it (forgotten at every change of it).
+  const meeting = await readMeetingFor(actor, meetingId);
   if (actor.kind !== 'organizer' && actor.kind !== 'chair') throw new Forbidden();
   const key = String(meeting._id);
   const cached = countsCache.get(key);

@@ -5,6 +5,7 @@ import type { Types, UpdateQuery } from 'mongoose';
 import { MeetingModel, type Meeting } from './model.js';
 import { NotFound } from '../lib/errors.js';
 import { publish, type EventAudience } from '../lib/events.js';
+import { forgetMeeting } from './cache.js';
 import { recordAudit, type AuditNote } from '../audit/record.js';
 
 export type MeetingRecord = Meeting & { _id: Types.ObjectId; createdAt?: Date; updatedAt?: Date };
@@ -58,10 +59,13 @@ export async function commitMeetingChange<T = undefined>(change: MeetingChange<T
   const claim = startClaim(meetingKey);
   try {
     const meeting = await claimRevision(change);
+    // Pages read the changed meeting from now on, not when its events go out (cache.ts).
+    forgetMeeting(meetingKey);
     const revision = meeting.revision;
     claim.revision = revision;
     claim.barrier = claimCounter;
     const result = change.write ? await change.write(revision, meeting) : (undefined as T);
+    if (change.write) forgetMeeting(meetingKey);
     const meetingId = String(meeting._id);
     const events = change.events(result, revision, meeting);
     if (change.audit) await recordAudit(meeting._id, revision, change.audit, events.map((event) => event.type));

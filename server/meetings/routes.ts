@@ -5,10 +5,10 @@ import { createMeeting, deleteMeeting, duplicateDefaults, duplicateMeeting, getM
 import { capabilitiesFor } from './capabilities.js';
 import { getDuplicateSource, getMeeting, getMeetingDashboard, listMeetings, meetingJson, type MeetingTab } from './queries.js';
 import { flashOnNextPage, setFlash, takeFlash } from '../lib/flash.js';
-import { actorOf, fieldErrors, pickFields, localeOf, toErrorBody, translate, notFoundForMalformedIds } from '../lib/http.js';
-import { AppError, Invalid } from '../lib/errors.js';
+import { actorOf, fieldErrors, pickFields, localeOf, translate, notFoundForMalformedIds, redirectWithRefusal } from '../lib/http.js';
+import { Invalid } from '../lib/errors.js';
 import { requireOrganizer } from '../lib/actor.js';
-import { listUnits } from '../units/queries.js';
+import { unitChoicesForNewMeeting } from '../units/queries.js';
 import { defaultTimeZone, toLocalInput } from '../lib/time.js';
 
 type Body = Record<string, unknown>;
@@ -42,9 +42,8 @@ function formValues(meeting: MeetingRecord): Body {
 
 async function renderForm(res: Response, options: { meeting?: MeetingRecord; values: Body; errors?: Record<string, string>; status?: number }) {
   const isNew = !options.meeting;
-  const actor = actorOf(res);
-  // An administrator chooses the unit of a new meeting; an organizer's is always their own.
-  const unitOptions = isNew && actor.kind === 'organizer' && actor.isAdmin ? (await listUnits(actor)).map((unit) => ({ ...unit, selected: unit.id === options.values.unitId })) : undefined;
+  const choices = isNew ? await unitChoicesForNewMeeting(actorOf(res)) : undefined;
+  const unitOptions = choices?.map((unit) => ({ ...unit, selected: unit.id === options.values.unitId }));
   res.status(options.status ?? 200).render('meetings/form', {
     title: translate(res, isNew ? 'meeting.newTitle' : 'meeting.editTitle'),
     isNew,
@@ -75,15 +74,6 @@ async function renderDashboard(req: Request, res: Response, meetingId: string, e
     duplicateErrors: extra.duplicateErrors ?? {},
     ...takeFlash(req),
   });
-}
-
-/** Conflicts (a refused transition) come back to the dashboard as a message, not an error page. */
-async function redirectWithConflict(req: Request, res: Response, error: unknown, to: string): Promise<void> {
-  if (error instanceof AppError && error.status === 409) {
-    setFlash(req, toErrorBody(error, localeOf(res)).error.message, true);
-    return res.redirect(303, to);
-  }
-  throw error;
 }
 
 export function meetingsRoutes(): Router {
@@ -163,7 +153,7 @@ export function meetingsRoutes(): Router {
       const meeting = await getMeetingForEdit(actorOf(res), meetingId);
       await renderForm(res, { meeting, values: formValues(meeting) });
     } catch (error) {
-      await redirectWithConflict(req, res, error, meetingPath(meetingId));
+      redirectWithRefusal(req, res, error, meetingPath(meetingId), { invalid: false });
     }
   });
 
@@ -180,7 +170,7 @@ export function meetingsRoutes(): Router {
         const meeting = await getMeeting(actor, meetingId);
         return await renderForm(res, { meeting, values: input, errors: fieldErrors(error, localeOf(res)), status: 422 });
       }
-      await redirectWithConflict(req, res, error, meetingPath(meetingId));
+      redirectWithRefusal(req, res, error, meetingPath(meetingId), { invalid: false });
     }
   });
 
@@ -193,7 +183,7 @@ export function meetingsRoutes(): Router {
       setFlash(req, translate(res, done));
       res.redirect(303, meetingPath(meetingId));
     } catch (error) {
-      await redirectWithConflict(req, res, error, meetingPath(meetingId));
+      redirectWithRefusal(req, res, error, meetingPath(meetingId), { invalid: false });
     }
   });
 
@@ -217,7 +207,7 @@ export function meetingsRoutes(): Router {
       setFlash(req, translate(res, 'meeting.flash.deleted'));
       res.redirect(303, '/meetings');
     } catch (error) {
-      await redirectWithConflict(req, res, error, meetingPath(meetingId));
+      redirectWithRefusal(req, res, error, meetingPath(meetingId), { invalid: false });
     }
   });
 

@@ -14,7 +14,7 @@ import { loadMeetingFor } from '../meetings/guard.js';
 import { Unauthorized } from '../lib/errors.js';
 import { defaultLocale, isLocale, t } from '../lib/i18n.js';
 import { toErrorBody } from '../lib/http.js';
-import { subscribe, type DomainEvent } from '../lib/events.js';
+import { changedElsewhere, subscribe, type DomainEvent } from '../lib/events.js';
 import { onAskersRevoked } from '../lib/revocations.js';
 import { parseInput } from '../lib/validation.js';
 import { askerRoom, meetingRoom, organizersRoom, siteRoom, unitOrganizersRoom } from './rooms.js';
@@ -23,6 +23,9 @@ import { joinInput } from '../live/contract.js';
 import { MeetingModel } from '../meetings/model.js';
 import { BoundedMap } from '../lib/bounded-map.js';
 import { askerResolver, askerRoomsOf, registerLogger, registerResolver, sameAsker, socketLocale, type AskerResolver, type SocketCredentials, type SocketData } from './askers.js';
+
+/** The server-side event that relays a changed meeting's id to the other instances (meetings/cache.ts). */
+const meetingChangedRelay = 'meeting:changed';
 
 export { onAskerEvent, recheckAsker } from './askers.js';
 
@@ -104,7 +107,11 @@ export async function attachRealtime(httpServer: HttpServer, options: RealtimeOp
   });
   watchSitePresence(io);
 
+  // Other instances keep meetings in memory for their pages (meetings/cache.ts): each change made
+  // here is relayed so that they forget it at once. Their own changes arrive the same way.
+  if (redis) io.on(meetingChangedRelay, (meetingId: unknown) => typeof meetingId === 'string' && changedElsewhere(meetingId));
   const unsubscribe = subscribe((event) => {
+    if (redis) io.serverSideEmit(meetingChangedRelay, event.meetingId);
     fanOut(io, event);
     void dropRevokedScreens(io, resolve, event).catch((error: unknown) => options.logger.error({ err: error }, 'could not re-check sockets'));
   });

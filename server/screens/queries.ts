@@ -34,7 +34,8 @@ export async function coordinatorScreen(actor: Actor, meetingId: string, siteId:
   const site = siteOf(snapshot, siteId);
   const people = snapshot.attendance.filter((record) => record.siteId === siteId).sort((a, b) => byName.compare(a.fullName, b.fullName));
   const allowed = snapshot.you.can.checkInSite;
-  return { snapshot, meetingId, site, people, canCheckIn: allowed === 'all' || allowed === siteId };
+  // An ended meeting's check-in page is a record: nobody checks in any more.
+  return { snapshot, meetingId, site, people, canCheckIn: (allowed === 'all' || allowed === siteId) && snapshot.meeting.status !== 'ended' };
 }
 
 /** The organizer's live dashboard and the chair's tablet view. */

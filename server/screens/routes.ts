@@ -30,7 +30,7 @@ export function screensRoutes(): Router {
       title: translate(res, 'screens.checkin.title', { site: screen.site.name }),
       site: screen.site,
       people: screen.people,
-      canCheckIn: screen.canCheckIn && screen.snapshot.meeting.status !== 'ended',
+      canCheckIn: screen.canCheckIn,
       // Inlined: on a slow link the page acts and connects one round trip sooner.
       inlineScripts: ['live-checkin'],
       // jsQR is loaded only when someone scans without the browser's own BarcodeDetector.

@@ -16,8 +16,8 @@ import { getCoordinatorHome, getSite, getSitesPage, listSites, siteView, type Si
 import { provinces } from './provinces.js';
 import { getMeeting } from '../meetings/queries.js';
 import { setFlash, takeFlash } from '../lib/flash.js';
-import { absoluteUrl, actorOf, fieldErrors, localeOf, toErrorBody, translate, notFoundForMalformedIds } from '../lib/http.js';
-import { AppError, Invalid } from '../lib/errors.js';
+import { absoluteUrl, actorOf, fieldErrors, localeOf, translate, notFoundForMalformedIds, redirectWithRefusal } from '../lib/http.js';
+import { Invalid } from '../lib/errors.js';
 import { requireOrganizer } from '../lib/actor.js';
 
 type Body = Record<string, unknown>;
@@ -101,21 +101,6 @@ async function renderMySite(req: Request, res: Response, extra: { values?: Body;
   });
 }
 
-/** Refusals that are not about a field (attendees still assigned, main site) come back as a message. */
-async function backWithMessage(req: Request, res: Response, error: unknown, to: string): Promise<void> {
-  if (error instanceof AppError && (error.status === 409 || error instanceof Invalid)) {
-    setFlash(req, toErrorBody(error, localeOf(res)).error.message + formatFields(error, res), true);
-    return res.redirect(303, to);
-  }
-  throw error;
-}
-
-function formatFields(error: AppError, res: Response): string {
-  if (!(error instanceof Invalid)) return '';
-  const messages = Object.values(fieldErrors(error, localeOf(res)));
-  return messages.length > 0 ? ` ${messages.join(' ')}` : '';
-}
-
 export function sitesRoutes(): Router {
   const router = notFoundForMalformedIds(Router());
 
@@ -133,7 +118,7 @@ export function sitesRoutes(): Router {
       setFlash(req, translate(res, 'sites.flash.added', { name: site.name }));
       res.redirect(303, `${sitesPath(meetingId)}#site-${String(site._id)}`);
     } catch (error) {
-      if (!(error instanceof Invalid)) return backWithMessage(req, res, error, sitesPath(meetingId));
+      if (!(error instanceof Invalid)) return redirectWithRefusal(req, res, error, sitesPath(meetingId));
       await renderSitesPage(req, res, meetingId, { values: formValues(input), errors: fieldErrors(error, localeOf(res)), status: 422 });
     }
   });
@@ -145,7 +130,7 @@ export function sitesRoutes(): Router {
       setFlash(req, result.created.length > 0 ? translate(res, 'sites.flash.districtsAdded', { count: result.created.length }) : translate(res, 'sites.flash.districtsNone'));
       res.redirect(303, sitesPath(meetingId));
     } catch (error) {
-      await backWithMessage(req, res, error, sitesPath(meetingId));
+      redirectWithRefusal(req, res, error, sitesPath(meetingId));
     }
   });
 
@@ -161,7 +146,7 @@ export function sitesRoutes(): Router {
       setFlash(req, translate(res, 'sites.flash.updated'));
       res.redirect(303, `${sitesPath(meetingId)}#site-${siteId}`);
     } catch (error) {
-      if (!(error instanceof Invalid)) return backWithMessage(req, res, error, sitesPath(meetingId));
+      if (!(error instanceof Invalid)) return redirectWithRefusal(req, res, error, sitesPath(meetingId));
       await renderEditPage(res, meetingId, siteId, { values: formValues(input), errors: fieldErrors(error, localeOf(res)), status: 422 });
     }
   });
@@ -173,7 +158,7 @@ export function sitesRoutes(): Router {
       setFlash(req, translate(res, 'sites.flash.mainSet', { name: site.name }));
       res.redirect(303, sitesPath(meetingId));
     } catch (error) {
-      await backWithMessage(req, res, error, sitesPath(meetingId));
+      redirectWithRefusal(req, res, error, sitesPath(meetingId));
     }
   });
 
@@ -183,7 +168,7 @@ export function sitesRoutes(): Router {
       await moveSite(actorOf(res), { meetingId, siteId, direction: req.body?.direction });
       res.redirect(303, `${sitesPath(meetingId)}#site-${siteId}`);
     } catch (error) {
-      await backWithMessage(req, res, error, sitesPath(meetingId));
+      redirectWithRefusal(req, res, error, sitesPath(meetingId));
     }
   });
 
@@ -201,7 +186,7 @@ export function sitesRoutes(): Router {
       setFlash(req, translate(res, 'sites.flash.removed'));
       res.redirect(303, sitesPath(meetingId));
     } catch (error) {
-      await backWithMessage(req, res, error, `${sitesPath(meetingId)}#site-${siteId}`);
+      redirectWithRefusal(req, res, error, `${sitesPath(meetingId)}#site-${siteId}`);
     }
   });
 
@@ -220,7 +205,7 @@ export function sitesRoutes(): Router {
       setFlash(req, translate(res, 'mySite.saved'));
       res.redirect(303, '/my/site');
     } catch (error) {
-      if (!(error instanceof Invalid)) return backWithMessage(req, res, error, '/my/site');
+      if (!(error instanceof Invalid)) return redirectWithRefusal(req, res, error, '/my/site');
       await renderMySite(req, res, { values: formValues(input), errors: fieldErrors(error, localeOf(res)), status: 422 });
     }
   });

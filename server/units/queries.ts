@@ -18,6 +18,15 @@ export async function listUnits(actor: Actor): Promise<UnitOption[]> {
   return units.map((unit) => ({ id: String(unit._id), name: unit.name }));
 }
 
+/**
+ * The units a new meeting may be given, when the asker chooses: an administrator any unit; an
+ * organizer's meetings are always their own unit's (undefined: nothing to choose).
+ */
+export async function unitChoicesForNewMeeting(actor: Actor): Promise<UnitOption[] | undefined> {
+  if (actor.kind !== 'organizer' || !actor.isAdmin) return undefined;
+  return listUnits(actor);
+}
+
 export async function findUnit(unitId: string): Promise<UnitRecord | null> {
   if (!isObjectIdString(unitId)) return null;
   return UnitModel.findById(unitId).lean<UnitRecord>();

@@ -7,7 +7,8 @@ import { startTestApp, type TestApp } from '../helpers/app.js';
 import { freePort, startRedis, type RedisServer } from '../helpers/redis.js';
 import type { Socket } from 'socket.io-client';
 import { conferenceDay, eventually, nextEvent, opId, Screens, send, type DayFixture } from './fixtures.js';
-import { rotateCoordinatorLink } from '../../server/sites/actions.js';
+import { addSite, rotateCoordinatorLink } from '../../server/sites/actions.js';
+import { createMeeting } from '../../server/meetings/actions.js';
 
 let redis: RedisServer;
 let first: TestApp;
@@ -118,6 +119,18 @@ describe('two app instances over Redis', () => {
     const gone = [disconnection(joined), disconnection(idle)];
     expect((await client.postForm('/logout', {})).status).toBe(303);
     expect(await Promise.all(gone)).toEqual(['io server disconnect', 'io server disconnect']);
+  });
+
+  it("a meeting cancelled through one instance is read-only on the other's pages (its cached copy is forgotten)", async () => {
+    const client = await first.signInOrganizer();
+    const meeting = await createMeeting(first.organizer, { title: 'Hội nghị hủy qua máy chủ kia', start: '2027-04-06T08:00', end: '2027-04-06T11:00', status: 'scheduled' });
+    const meetingId = String(meeting._id);
+    await addSite(first.organizer, { meetingId, name: 'Hội trường chính', isMain: true });
+    const onSecondPage = async () => (await fetch(`${second.baseUrl}/meetings/${meetingId}/attendees`, { headers: { cookie: client.cookieHeader(), accept: 'text/html' } })).text();
+    expect(await onSecondPage()).toContain('id="add-attendee"');
+    expect((await client.postForm(`/meetings/${meetingId}/status`, { action: 'cancel' })).status).toBe(303);
+    // The relay over Redis arrives in a moment: wait for it, as a user reloading would.
+    expect(await eventually(onSecondPage, (text) => !text.includes('id="add-attendee"'))).not.toContain('id="add-attendee"');
   });
 });
 

@@ -180,8 +180,11 @@ export const find: CommandHandler = (command, ctx) => {
   guardTableScan(ctx, collection, filter);
   const variables = letArg(command);
   const special = scored || near !== undefined;
-  // Without a projection the reply is the stored bytes: decode only what the filter and sort read.
-  const fields = command.projection === undefined ? fieldsFor(filter, sort.map(([path]) => path)) : undefined;
+  // Decode only what the filter and sort read: without a projection the reply is the stored
+  // bytes; with one, only the documents in the reply are decoded whole to be projected (a sort
+  // of many matches for one page then decodes the page, not every match).
+  const fields = special ? undefined : fieldsFor(filter, sort.map(([path]) => path));
+  const projectWhole = fields && command.projection !== undefined && collection && !Array.isArray(collection) ? (doc: Document) => project(wholeDocument(doc)) : project;
   let results: Iterable<Document> | undefined = special
     ? undefined
     : (orderedFromIndex(collection, filter, sort, strings === undefined, limit > 0 ? skip + limit : undefined, variables, fields) ??
@@ -197,7 +200,7 @@ export const find: CommandHandler = (command, ctx) => {
     if (near && sort.length === 0) matched = sortByDistance(matched);
     results = sortDocuments(matched, sort, strings);
   }
-  if (skip > 0 || limit > 0 || command.projection !== undefined) results = window(results, skip, limit, command.projection !== undefined ? project : undefined);
+  if (skip > 0 || limit > 0 || command.projection !== undefined) results = window(results, skip, limit, command.projection !== undefined ? projectWhole : undefined);
   const effectiveBatch = limit > 0 && (batchSize === undefined || batchSize === 0 || batchSize > limit) ? limit : batchSize;
   const reading = collection && !Array.isArray(collection) ? collection : undefined;
   return cursorReply(ctx, name, results, effectiveBatch, singleBatch, reading, isTruthy(command.tailable) && isTruthy(command.awaitData));
