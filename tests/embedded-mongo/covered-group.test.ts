@@ -145,3 +145,114 @@ describe('counting $group answered from an index', () => {
     });
   }
 });
+
+// A second reader's attack: every pipeline the covered path takes must answer exactly as the
+// documents do (BSON types included: the replies are compared unpromoted), on data changed in
+// between, with values of several types, and errors must be the same errors.
+describe('covered $group against the documents, value by value', () => {
+  /** The reply (or the error) read from the documents and with the optimizations on, unpromoted. */
+  async function outcomes(collection: string, pipeline: Document[], options: Document = {}): Promise<{ optimized: string; documents: string }> {
+    const run = async () => {
+      try {
+        const rows = await client.db('covered').collection(collection).aggregate(pipeline, { ...options, promoteValues: false }).toArray();
+        return rows.map((row) => EJSON.stringify(row, { relaxed: false })).sort().join('\n');
+      } catch (error) {
+        const { code, codeName, message } = error as { code?: number; codeName?: string; message: string };
+        return `error ${code} ${codeName} ${message}`;
+      }
+    };
+    await setOptimizations(false);
+    const documents = await run();
+    await setOptimizations(true);
+    const optimized = await run();
+    return { optimized, documents };
+  }
+
+  const big = Long.fromString('9007199254740993');
+  const bigger = Long.fromString('9007199254740992');
+  beforeAll(async () => {
+    const db = client.db('covered');
+    await db.collection('types').createIndex({ meetingId: 1, w: 1, s: 1 });
+    await db.collection('types').insertMany(Array.from({ length: 40 }, (_, i) => ({
+      meetingId: meeting,
+      // Equal numbers of four BSON types, two Longs a double cannot tell apart, and strings that look like numbers.
+      w: [new Int32(1), new Double(1), new Long(1), new Double(1.5), big, bigger, '1', new Int32(2)][i % 8],
+      s: i % 3 === 0 ? 'a' : i % 3 === 1 ? null : undefined,
+    })).map((doc) => (doc.s === undefined ? { meetingId: doc.meetingId, w: doc.w } : doc)));
+  });
+
+  const cases: Array<[string, string, Document[], Document?]> = [
+    ['a $type of double in the $match over numbers of several types', 'types', [{ $match: { meetingId: meeting, w: { $type: 'double' } } }, { $group: { _id: { s: { $ifNull: ['$s', 'none'] } }, n: { $sum: 1 } } }]],
+    ['a $type of int in the $match', 'types', [{ $match: { meetingId: meeting, w: { $type: 'int' } } }, { $group: { _id: { w: '$w' }, n: { $sum: 1 } } }]],
+    ['a $type of long in the $match', 'types', [{ $match: { meetingId: meeting, w: { $type: 'long' } } }, { $group: { _id: { s: { $ifNull: ['$s', 'none'] } }, n: { $sum: 1 } } }]],
+    ['an equality on a Long a double cannot hold', 'types', [{ $match: { meetingId: meeting, w: big } }, { $group: { _id: { s: { $ifNull: ['$s', 'none'] } }, n: { $sum: 1 } } }]],
+    ['a range over Longs', 'types', [{ $match: { meetingId: meeting, w: { $gt: bigger } } }, { $group: { _id: { s: { $ifNull: ['$s', 'none'] } }, n: { $sum: 1 } } }]],
+    ['a string that looks like a number and the number', 'types', [{ $match: { meetingId: meeting } }, { $group: { _id: { w: '$w', isOne: { $eq: ['$w', '1'] } }, n: { $sum: 1 } } }]],
+    ['a $sum of a double, a Long and a huge Long', 'types', [{ $match: { meetingId: meeting } }, { $group: { _id: { s: '$s' }, half: { $sum: 0.5 }, one: { $sum: new Double(1) }, long: { $sum: new Long(1) }, huge: { $sum: big }, max: { $sum: 2147483647 } } }]],
+    ['a $sum of the field itself', 'types', [{ $match: { meetingId: meeting, w: { $type: 'number' } } }, { $group: { _id: { s: { $ifNull: ['$s', 'none'] } }, w: { $sum: '$w' } } }]],
+    ['$cond with a non-boolean condition, a reversed $eq, an $eq to null', 'records', [{ $match: { meetingId: meeting } }, { $group: { _id: { siteId: '$siteId' }, a: { $sum: { $cond: ['$walkIn', 1, 0] } }, b: { $sum: { $cond: [{ $eq: ['present', '$status'] }, 1, 0] } }, c: { $sum: { $cond: [{ $eq: ['$status', null] }, 1, 0] } } } }]],
+    ['$cond with a literal condition and $ne on a missing field', 'records', [{ $match: { meetingId: meeting } }, { $group: { _id: { siteId: '$siteId' }, a: { $sum: { $cond: [true, 2, 0] } }, b: { $sum: { $cond: [{ $ne: ['$status', 'present'] }, 1, 0] } } } }]],
+    ['$group _id null', 'records', [{ $match: { meetingId: meeting } }, { $group: { _id: null, n: { $sum: 1 } } }]],
+    ['$group _id a field path', 'records', [{ $match: { meetingId: meeting } }, { $group: { _id: '$siteId', n: { $sum: 1 } } }]],
+    ['$group _id an empty document', 'records', [{ $match: { meetingId: meeting } }, { $group: { _id: {}, n: { $sum: 1 } } }]],
+    ['$group _id a document inside a document', 'records', [{ $match: { meetingId: meeting } }, { $group: { _id: { at: { site: '$siteId' } }, n: { $sum: 1 } } }]],
+    ['$group _id with a dotted name', 'records', [{ $match: { meetingId: meeting } }, { $group: { _id: { 'a.b': '$siteId' }, n: { $sum: 1 } } }]],
+    ['an accumulator with a dotted name', 'records', [{ $match: { meetingId: meeting } }, { $group: { _id: { s: '$siteId' }, 'n.x': { $sum: 1 } } }]],
+    ['an accumulator named with a $', 'records', [{ $match: { meetingId: meeting } }, { $group: { _id: { s: '$siteId' }, $n: { $sum: 1 } } }]],
+    ['a $match on a field not first in the index', 'records', [{ $match: { siteId: sites[0] } }, { $group: { _id: { status: '$status' }, n: { $sum: 1 } } }]],
+    ['a meeting with no records', 'records', [{ $match: { meetingId: new ObjectId() } }, { $group: { _id: { s: '$siteId' }, n: { $sum: 1 } } }]],
+    ['a collection that does not exist', 'nothing', [{ $match: { meetingId: meeting } }, { $group: { _id: { s: '$siteId' }, n: { $sum: 1 } } }]],
+    ['a collation grouping reasons that differ by case', 'records', [{ $match: { meetingId: meeting } }, { $group: { _id: { reason: '$absence.reason' }, n: { $sum: 1 } } }], { collation: { locale: 'vi', strength: 1 } }],
+    ['a hint', 'records', [{ $match: { meetingId: meeting } }, { $group: { _id: { s: '$siteId' }, n: { $sum: 1 } } }], { hint: { meetingId: 1, weight: -1 } }],
+    ['let', 'records', [{ $match: { meetingId: meeting } }, { $group: { _id: { s: '$siteId', k: '$$k' }, n: { $sum: 1 } } }], { let: { k: 1 } }],
+    ['$getField', 'records', [{ $match: { meetingId: meeting } }, { $group: { _id: { s: { $getField: 'status' } }, n: { $sum: 1 } } }]],
+    ['$skip and $limit after a sorted group', 'records', [{ $match: { meetingId: meeting } }, { $group: { _id: { s: '$siteId', st: '$status' }, n: { $sum: 1 } } }, { $sort: { n: -1, '_id.s': 1, '_id.st': 1 } }, { $skip: 1 }, { $limit: 3 }]],
+  ];
+  for (const [name, collection, pipeline, options] of cases) {
+    it(`answers as the documents do: ${name}`, async () => {
+      const { optimized, documents } = await outcomes(collection, pipeline, options);
+      expect(optimized).toBe(documents);
+    });
+  }
+
+  it('follows arrays appearing after the index was made, updates and deletes', async () => {
+    const db = client.db('covered');
+    const changing = db.collection('changing');
+    await changing.createIndex({ meetingId: 1, status: 1, 'absence.reason': 1 });
+    await changing.insertMany(records.map((record) => ({ ...record, _id: new ObjectId() })));
+    const pipelines: Document[][] = [
+      [{ $match: { meetingId: meeting } }, { $group: { _id: { status: { $ifNull: ['$status', 'none'] }, reason: { $ifNull: ['$absence.reason', 'none'] } }, n: { $sum: 1 } } }],
+      [{ $match: { meetingId: meeting, status: 'present' } }, { $group: { _id: { reason: { $ifNull: ['$absence.reason', 'none'] } }, n: { $sum: 1 } } }],
+    ];
+    const compare = async () => {
+      for (const pipeline of pipelines) {
+        const { optimized, documents } = await outcomes('changing', pipeline);
+        expect(optimized).toBe(documents);
+      }
+    };
+    await compare();
+    await changing.updateMany({ meetingId: meeting, status: 'absent' }, { $set: { status: 'present' } });
+    await compare();
+    await changing.deleteMany({ meetingId: meeting, status: 'expected' });
+    await compare();
+    // An array of one element on a dotted key path, set by an update.
+    const one = await changing.findOne({ meetingId: meeting, status: 'present' });
+    await changing.updateOne({ _id: one!._id }, { $set: { absence: [{ reason: 'ốm' }] } });
+    await compare();
+    await changing.updateOne({ _id: one!._id }, { $set: { status: ['present'] } });
+    await compare();
+    // The array goes: the answers stay right (whether or not the index is used again).
+    await changing.deleteOne({ _id: one!._id });
+    await compare();
+    await changing.insertOne({ meetingId: meeting, status: 'present', absence: { reason: ['ốm', 'x'] } });
+    await compare();
+  });
+
+  it('leaves a partial index to the documents', async () => {
+    const db = client.db('covered');
+    await db.collection('partial').createIndex({ meetingId: 1, status: 1 }, { partialFilterExpression: { status: { $type: 'string' } } });
+    await db.collection('partial').insertMany(records.map((record) => ({ ...record, _id: new ObjectId() })));
+    const { optimized, documents } = await outcomes('partial', [{ $match: { meetingId: meeting } }, { $group: { _id: { status: { $ifNull: ['$status', 'none'] } }, n: { $sum: 1 } } }]);
+    expect(optimized).toBe(documents);
+  });
+});
