@@ -126,6 +126,57 @@ describe('the attendance report’s figures', () => {
     expect(report.roles.map((line: Figures & { key: string }) => ({ key: line.key, present: line.present }))).toEqual([{ key: 'speaker', present: 1 }]);
   });
 
+  it('a first check-in that read the attendee just before their organization and role changed counts them under the new ones', async () => {
+    const meeting = await createMeeting(app.organizer, { title: 'Hội nghị đổi vai trò', start: '2026-12-29T07:30', end: '2026-12-29T11:30', status: 'scheduled', unitId: testUnit.id });
+    const meetingId = String(meeting._id);
+    const site = await addSite(app.organizer, { meetingId, name: 'Văn phòng UBND Tỉnh', isMain: true });
+    const person = await createAttendee(app.organizer, { meetingId, fullName: 'Trần Thị Bình', organization: 'Sở Y tế', role: 'delegate', siteId: String(site._id) });
+    // The change lands between the check-in's read of the attendee and its creation of the
+    // record (the record's creation is held until the change is written).
+    const original = AttendanceModel.findOneAndUpdate;
+    let changed = false;
+    const hold = function (this: unknown, ...args: unknown[]) {
+      const query = (original as (...a: unknown[]) => { lean: () => unknown }).apply(this, args);
+      if (changed || !(args[1] as { $setOnInsert?: unknown } | undefined)?.$setOnInsert) return query;
+      changed = true;
+      return {
+        lean: async () => {
+          await updateAttendee(app.organizer, { meetingId, attendeeId: person.id, organization: 'Sở Tài chính', role: 'speaker' });
+          return query.lean();
+        },
+      };
+    };
+    (AttendanceModel as unknown as { findOneAndUpdate: unknown }).findOneAndUpdate = hold;
+    try {
+      await checkIn(app.organizer, { meetingId, attendeeId: person.id, opId: randomUUID() });
+    } finally {
+      AttendanceModel.findOneAndUpdate = original;
+    }
+    expect(changed).toBe(true);
+    const stored = await AttendanceModel.findOne({ meetingId, attendeeId: person.id }).lean();
+    expect({ organization: stored?.organization, role: stored?.role }).toEqual({ organization: 'Sở Tài chính', role: 'speaker' });
+    const report = (await organizer.getJson(`/api/v1/meetings/${meetingId}/report`)).json;
+    expect(report.organizations.map((line: Figures & { key: string }) => ({ key: line.key, expected: line.expected, present: line.present }))).toEqual([{ key: 'Sở Tài chính', expected: 1, present: 1 }]);
+    expect(report.roles.map((line: Figures & { key: string }) => ({ key: line.key, expected: line.expected, present: line.present }))).toEqual([{ key: 'speaker', expected: 1, present: 1 }]);
+  });
+
+  it('follows an attendee who moves site after check-in, and a walk-in who does', async () => {
+    const small = await endedMeetingWith(app.organizer, 60, { unitId: testUnit.id, title: 'Hội nghị đổi điểm cầu' });
+    const movers = [small.people.find((person) => person.status === 'present' && !person.walkIn && person.late)!, small.people.find((person) => person.walkIn && person.status === 'present')!];
+    expect(movers.every(Boolean)).toBe(true);
+    const people = [...small.people];
+    for (const mover of movers) {
+      const target = (mover.siteIndex + 1) % small.sites.length;
+      await updateAttendee(app.organizer, { meetingId: small.meetingId, attendeeId: String(mover.id), siteId: small.sites[target].id });
+      people[people.indexOf(mover)] = { ...mover, siteIndex: target };
+    }
+    const report = (await organizer.getJson(`/api/v1/meetings/${small.meetingId}/report`)).json;
+    expect(figuresOf(report.totals)).toEqual(expectedFigures(people));
+    for (const [index, site] of small.sites.entries()) {
+      expect({ site: site.name, ...figuresOf(report.sites[index]) }).toEqual({ site: site.name, ...expectedFigures(people.filter((person) => person.siteIndex === index)) });
+    }
+  });
+
   it('counts records written before they carried the organization and role by their attendee', async () => {
     const small = await endedMeetingWith(app.organizer, 80, { unitId: testUnit.id, title: 'Hội nghị dữ liệu cũ' });
     const older = small.people.filter((_, index) => index % 3 === 0).map((person) => person.id);
