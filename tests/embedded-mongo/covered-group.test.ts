@@ -186,6 +186,8 @@ describe('covered $group against the documents, value by value', () => {
     ['a $type of int in the $match', 'types', [{ $match: { meetingId: meeting, w: { $type: 'int' } } }, { $group: { _id: { w: '$w' }, n: { $sum: 1 } } }]],
     ['a $type of long in the $match', 'types', [{ $match: { meetingId: meeting, w: { $type: 'long' } } }, { $group: { _id: { s: { $ifNull: ['$s', 'none'] } }, n: { $sum: 1 } } }]],
     ['an equality on a Long a double cannot hold', 'types', [{ $match: { meetingId: meeting, w: big } }, { $group: { _id: { s: { $ifNull: ['$s', 'none'] } }, n: { $sum: 1 } } }]],
+    ['an $in of a Long a double cannot hold and another number', 'types', [{ $match: { meetingId: meeting, w: { $in: [big, new Int32(2)] } } }, { $group: { _id: { s: { $ifNull: ['$s', 'none'] } }, n: { $sum: 1 } } }]],
+    ['a range over Longs and a number below', 'types', [{ $match: { meetingId: meeting, $or: [{ w: { $gt: bigger } }, { w: new Int32(2) }] } }, { $group: { _id: { s: { $ifNull: ['$s', 'none'] } }, n: { $sum: 1 } } }]],
     ['a range over Longs', 'types', [{ $match: { meetingId: meeting, w: { $gt: bigger } } }, { $group: { _id: { s: { $ifNull: ['$s', 'none'] } }, n: { $sum: 1 } } }]],
     ['a string that looks like a number and the number', 'types', [{ $match: { meetingId: meeting } }, { $group: { _id: { w: '$w', isOne: { $eq: ['$w', '1'] } }, n: { $sum: 1 } } }]],
     ['a $sum of a double, a Long and a huge Long', 'types', [{ $match: { meetingId: meeting } }, { $group: { _id: { s: '$s' }, half: { $sum: 0.5 }, one: { $sum: new Double(1) }, long: { $sum: new Long(1) }, huge: { $sum: big }, max: { $sum: 2147483647 } } }]],
