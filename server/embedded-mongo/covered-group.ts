@@ -22,7 +22,8 @@ import type { Matcher } from './query.js';
 import { countingPlan, groupPartitions, valueKey, type CountingPlan } from './group-counts.js';
 import { pipelineReads } from './pipeline-deps.js';
 import type { Document } from './values.js';
-import { ObjectId, isNumeric, isPlainDocument, toNumber } from './values.js';
+import type { Double, Int32 } from 'bson';
+import { ObjectId, bsonType, isNumeric, isPlainDocument, toNumber } from './values.js';
 
 type MingoOptions = NonNullable<ConstructorParameters<typeof Aggregator>[1]>;
 
@@ -106,7 +107,7 @@ type Partition = { values: unknown[]; size: number };
 
 /**
  * The entries whose first key field equals `value`, partitioned by their values at `positions`
- * (values equal for the $group, whatever their identity or numeric type, together). Each
+ * (values the $match cannot tell apart together: see exactKey; the $group joins equal numbers of different types itself). Each
  * position's values get small numbers; a partition is the list of numbers, packed into one
  * number (8 bits each) when `packed` and they fit (undefined when they do not: try unpacked).
  * Neighbouring entries mostly repeat values (the index is sorted, and equal neighbours share one
@@ -126,7 +127,7 @@ function partitionEntries(index: Index, value: unknown, positions: number[], pro
     const isObject = typeof raw === 'object' && raw !== null;
     let n = isObject ? objects[i].get(raw) : primitives[i].get(raw);
     if (n !== undefined) return n;
-    const part = raw === null || raw === undefined ? 'z' : valueKey(promote(raw), 0);
+    const part = raw === null || raw === undefined ? 'z' : exactKey(raw, promote, 0);
     if (part === undefined) return undefined;
     n = numberings[i].get(part);
     if (n === undefined) numberings[i].set(part, (n = numberings[i].size));
@@ -180,6 +181,46 @@ function partitionEntries(index: Index, value: unknown, positions: number[], pro
   if (outcome === 'refused') return 'refused';
   if (outcome === 'overflow') return undefined;
   return [...(packed ? byNumber : byString).values()];
+}
+
+/**
+ * A partition key for a stored value that keeps apart what the $match may tell apart: numbers of
+ * different BSON types ($type), Longs and decimals a double cannot hold (equality, ranges), also
+ * inside documents and arrays. Values it joins are the same for the $match; the $group still
+ * joins equal numbers of different types (its own keys, or mingo's over promoted values).
+ */
+function exactKey(raw: unknown, promote: (value: unknown) => unknown, depth: number): string | undefined {
+  if (depth > 100) return undefined;
+  switch (bsonType(raw)) {
+    case 'Int32':
+      return `i${(raw as Int32).value}`;
+    case 'Double':
+      return Object.is((raw as Double).value, -0) ? 'd-0' : `d${(raw as Double).value}`;
+    case 'Long':
+    case 'Decimal128':
+      return `${bsonType(raw) === 'Long' ? 'l' : 'm'}${String(raw)}`;
+    default:
+      break;
+  }
+  if (Array.isArray(raw)) {
+    let out = '[';
+    for (const element of raw) {
+      const part = exactKey(element, promote, depth + 1);
+      if (part === undefined) return undefined;
+      out += `${part},`;
+    }
+    return `${out}]`;
+  }
+  if (isPlainDocument(raw) && Object.getPrototypeOf(raw) === Object.prototype) {
+    let out = '{';
+    for (const key of Object.keys(raw)) {
+      const part = exactKey(raw[key], promote, depth + 1);
+      if (part === undefined) return undefined;
+      out += `${JSON.stringify(key)}:${part},`;
+    }
+    return `${out}}`;
+  }
+  return valueKey(promote(raw), depth);
 }
 
 /**
