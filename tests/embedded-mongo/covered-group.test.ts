@@ -179,6 +179,8 @@ describe('covered $group against the documents, value by value', () => {
       w: [new Int32(1), new Double(1), new Long(1), new Double(1.5), big, bigger, '1', new Int32(2)][i % 8],
       s: i % 3 === 0 ? 'a' : i % 3 === 1 ? null : undefined,
     })).map((doc) => (doc.s === undefined ? { meetingId: doc.meetingId, w: doc.w } : doc)));
+    // The index's first field holding equal numbers of three types.
+    await db.collection('types').insertMany(Array.from({ length: 12 }, (_, i) => ({ meetingId: [new Int32(7), new Double(7), new Long(7)][i % 3], w: new Int32(i % 2), s: i % 4 === 0 ? 'b' : 'a' })));
   });
 
   const cases: Array<[string, string, Document[], Document?]> = [
@@ -188,6 +190,7 @@ describe('covered $group against the documents, value by value', () => {
     ['an equality on a Long a double cannot hold', 'types', [{ $match: { meetingId: meeting, w: big } }, { $group: { _id: { s: { $ifNull: ['$s', 'none'] } }, n: { $sum: 1 } } }]],
     ['an $in of a Long a double cannot hold and another number', 'types', [{ $match: { meetingId: meeting, w: { $in: [big, new Int32(2)] } } }, { $group: { _id: { s: { $ifNull: ['$s', 'none'] } }, n: { $sum: 1 } } }]],
     ['a range over Longs and a number below', 'types', [{ $match: { meetingId: meeting, $or: [{ w: { $gt: bigger } }, { w: new Int32(2) }] } }, { $group: { _id: { s: { $ifNull: ['$s', 'none'] } }, n: { $sum: 1 } } }]],
+    ['a $type on the first field of the index besides its equality', 'types', [{ $match: { meetingId: 7, $or: [{ meetingId: { $type: 'double' } }, { s: 'b' }] } }, { $group: { _id: { s: { $ifNull: ['$s', 'none'] } }, n: { $sum: 1 } } }]],
     ['a range over Longs', 'types', [{ $match: { meetingId: meeting, w: { $gt: bigger } } }, { $group: { _id: { s: { $ifNull: ['$s', 'none'] } }, n: { $sum: 1 } } }]],
     ['a string that looks like a number and the number', 'types', [{ $match: { meetingId: meeting } }, { $group: { _id: { w: '$w', isOne: { $eq: ['$w', '1'] } }, n: { $sum: 1 } } }]],
     ['a $sum of a double, a Long and a huge Long', 'types', [{ $match: { meetingId: meeting } }, { $group: { _id: { s: '$s' }, half: { $sum: 0.5 }, one: { $sum: new Double(1) }, long: { $sum: new Long(1) }, huge: { $sum: big }, max: { $sum: 2147483647 } } }]],
