@@ -58,12 +58,13 @@ export function coveredCountingGroup(
   const positions = paths.map((path) => index.fields.findIndex((field) => field.name === path));
   const split = paths.map((path) => path.split('.'));
 
-  const partitions = partitionEntries(index, value, positions, promote, true) ?? partitionEntries(index, value, positions, promote, false);
-  if (partitions === 'refused' || partitions === undefined) return undefined;
-
-  // The range walked is the filter when it is only the equality on the index's first field.
+  // The range walked is the filter when it is only the equality on the index's first field;
+  // otherwise the $match may tell apart values of that field the equality joins ($type).
   const filterKeys = Object.keys(filter);
-  const test = filterKeys.length === 1 && filterKeys[0] === index.fields[0].name ? () => true : matcher;
+  const onlyEquality = filterKeys.length === 1 && filterKeys[0] === index.fields[0].name;
+  const test = onlyEquality ? () => true : matcher;
+  const partitions = partitionEntries(index, value, positions, promote, true, !onlyEquality) ?? partitionEntries(index, value, positions, promote, false, !onlyEquality);
+  if (partitions === 'refused' || partitions === undefined) return undefined;
   const native = nativeGroups(partitions, split, test, plan, promote);
   if (native !== undefined) return native.length > 0 ? native : undefined;
   // Sums of expressions are computed natively or not here at all.
@@ -114,10 +115,11 @@ type Partition = { values: unknown[]; size: number };
  * JS value), so most entries cost a few identity checks. 'refused' when a value is of a type the
  * partition key does not know.
  */
-function partitionEntries(index: Index, value: unknown, positions: number[], promote: (value: unknown) => unknown, packed: boolean): Partition[] | 'refused' | undefined {
+function partitionEntries(index: Index, value: unknown, positions: number[], promote: (value: unknown) => unknown, packed: boolean, keyFirst: boolean): Partition[] | 'refused' | undefined {
   // The first field equals `value` in every entry walked (an ObjectId, a string, a date or a
-  // number: compareValues-equal values of those are equal for the $group too): not keyed.
-  const tracked = positions.flatMap((position, i) => (position === 0 ? [] : [i]));
+  // number: compareValues-equal values of those are equal for the $group too): not keyed unless
+  // the $match reads it beyond that equality (numbers of several types: { $type: 'double' }).
+  const tracked = positions.flatMap((position, i) => (position === 0 && !keyFirst ? [] : [i]));
   if (packed && tracked.length > 6) return undefined;
   const weights = tracked.map((_, t) => 256 ** t);
   const numberings = positions.map(() => new Map<string, number>());
