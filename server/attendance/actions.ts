@@ -368,12 +368,31 @@ async function ensureRecord(attendee: AttendeeFacts & { _id: Types.ObjectId }, w
       },
       { upsert: true, returnDocument: 'after', timestamps: false, ...journaled },
     ).lean<StoredRecord>();
-    if (record) return record;
+    if (record) {
+      if (record.createdAt?.getTime() === now.getTime()) await followAttendee(record);
+      return record;
+    }
   } catch (error) {
     // Two first changes at once: the other one created it.
     if ((error as { code?: number }).code !== 11000) throw error;
   }
   return (await AttendanceModel.findOne(filter).lean<StoredRecord>())!;
+}
+
+/**
+ * A record this call just created carries the organization and role of the attendee as read at
+ * the start of the change; one changed since (updateAttendee) may have found no record to keep in
+ * step. Read again after the creation: either that change's own update of the record comes after
+ * it, or this read sees the change. Only on a record's creation (once per person and meeting).
+ */
+async function followAttendee(record: StoredRecord): Promise<void> {
+  const attendee = await AttendeeModel.findOne({ _id: record.attendeeId, meetingId: record.meetingId }, { organization: 1, role: 1 }).lean();
+  if (!attendee) return;
+  const organization = attendee.organization ?? '';
+  if (organization === record.organization && (!attendee.role || attendee.role === record.role)) return;
+  const set = { organization, ...(attendee.role ? { role: attendee.role } : {}) };
+  await AttendanceModel.updateOne({ _id: record._id }, { $set: set }, journaled);
+  Object.assign(record, set);
 }
 
 function cleared(actor: Actor): State {
