@@ -5,7 +5,7 @@
 // a sparse or partial index, a field outside the index) the documents are read as before.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EJSON } from 'bson';
-import { Double, Int32, Long, ObjectId, type Document, type MongoClient } from 'mongodb';
+import { Decimal128, Double, Int32, Long, ObjectId, Timestamp, type Document, type MongoClient } from 'mongodb';
 import { connect, startStore, type RunningStore } from './helpers.js';
 
 let store: RunningStore;
@@ -251,6 +251,41 @@ describe('covered $group against the documents, value by value', () => {
     await compare();
     await changing.insertOne({ meetingId: meeting, status: 'present', absence: { reason: ['ốm', 'x'] } });
     await compare();
+  });
+
+  it('answers as the documents do over NaN, -0, decimals, timestamps and arrays that were there before the index', async () => {
+    const db = client.db('covered');
+    const odd = db.collection('odd');
+    await odd.insertMany(Array.from({ length: 48 }, (_, i) => ({
+      meetingId: meeting,
+      v: [new Double(Number.NaN), new Double(-0), new Int32(0), Decimal128.fromString('0.1'), new Double(0.1), Decimal128.fromString('1.000000000000000000001'), new Int32(1), new Timestamp({ t: 1, i: 1 }), 'x', true, new Date(0), { a: new Int32(1) }][i % 12],
+      s: i % 2 ? 'a' : null,
+    })));
+    const pipelines: Document[][] = [
+      [{ $match: { meetingId: meeting } }, { $group: { _id: { v: '$v' }, n: { $sum: 1 } } }],
+      [{ $match: { meetingId: meeting } }, { $group: { _id: { s: '$s' }, n: { $sum: 1 } } }],
+      [{ $match: { meetingId: meeting, v: { $type: 'decimal' } } }, { $group: { _id: { s: { $ifNull: ['$s', 'none'] } }, n: { $sum: 1 } } }],
+      [{ $match: { meetingId: meeting, v: { $in: [Decimal128.fromString('1.000000000000000000001'), 'x'] } } }, { $group: { _id: { s: { $ifNull: ['$s', 'none'] } }, n: { $sum: 1 } } }],
+      [{ $match: { meetingId: meeting, v: Number.NaN } }, { $group: { _id: { s: { $ifNull: ['$s', 'none'] } }, n: { $sum: 1 } } }],
+      [{ $match: { meetingId: meeting, v: { $in: [0, 'x'] } } }, { $group: { _id: { s: { $ifNull: ['$s', 'none'] } }, n: { $sum: 1 } } }],
+      [{ $match: { meetingId: meeting, v: { a: 1 } } }, { $group: { _id: { s: { $ifNull: ['$s', 'none'] } }, n: { $sum: 1 } } }],
+    ];
+    const compare = async () => {
+      for (const pipeline of pipelines) {
+        const { optimized, documents } = await outcomes('odd', pipeline);
+        expect({ pipeline: EJSON.stringify(pipeline), optimized }).toEqual({ pipeline: EJSON.stringify(pipeline), optimized: documents });
+      }
+    };
+    await odd.createIndex({ meetingId: 1, v: 1, s: 1 });
+    await compare();
+    // An array on a key path already there when the index is made.
+    const withArrays = db.collection('oddArrays');
+    await withArrays.insertMany([...Array.from({ length: 20 }, (_, i) => ({ meetingId: meeting, v: i % 3, s: i % 2 ? 'a' : null })), { meetingId: meeting, v: [1], s: 'a' }]);
+    await withArrays.createIndex({ meetingId: 1, v: 1, s: 1 });
+    for (const pipeline of [[{ $match: { meetingId: meeting } }, { $group: { _id: { v: '$v' }, n: { $sum: 1 } } }], [{ $match: { meetingId: meeting, v: 1 } }, { $group: { _id: { s: '$s' }, n: { $sum: 1 } } }]]) {
+      const { optimized, documents } = await outcomes('oddArrays', pipeline);
+      expect(optimized).toBe(documents);
+    }
   });
 
   it('leaves a partial index to the documents', async () => {
