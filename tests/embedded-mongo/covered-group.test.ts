@@ -197,6 +197,8 @@ describe('covered $group against the documents, value by value', () => {
     ['a $sum of the field itself', 'types', [{ $match: { meetingId: meeting, w: { $type: 'number' } } }, { $group: { _id: { s: { $ifNull: ['$s', 'none'] } }, w: { $sum: '$w' } } }]],
     ['$cond with a non-boolean condition, a reversed $eq, an $eq to null', 'records', [{ $match: { meetingId: meeting } }, { $group: { _id: { siteId: '$siteId' }, a: { $sum: { $cond: ['$walkIn', 1, 0] } }, b: { $sum: { $cond: [{ $eq: ['present', '$status'] }, 1, 0] } }, c: { $sum: { $cond: [{ $eq: ['$status', null] }, 1, 0] } } } }]],
     ['$cond with a literal condition and $ne on a missing field', 'records', [{ $match: { meetingId: meeting } }, { $group: { _id: { siteId: '$siteId' }, a: { $sum: { $cond: [true, 2, 0] } }, b: { $sum: { $cond: [{ $ne: ['$status', 'present'] }, 1, 0] } } } }]],
+    ['literals of several BSON types in the _id and a decimal $sum', 'records', [{ $match: { meetingId: meeting } }, { $group: { _id: { s: '$siteId', l: new Long(5), d: new Double(2), m: Decimal128.fromString('3'), o: meeting, t: new Date(0) }, n: { $sum: Decimal128.fromString('1') }, c: { $sum: 1 } } }]],
+    ['a $cond whose branches are Longs and doubles', 'records', [{ $match: { meetingId: meeting } }, { $group: { _id: { s: '$siteId' }, a: { $sum: { $cond: [{ $eq: ['$late', true] }, new Long(1), new Double(0)] } } } }]],
     ['$group _id null', 'records', [{ $match: { meetingId: meeting } }, { $group: { _id: null, n: { $sum: 1 } } }]],
     ['$group _id a field path', 'records', [{ $match: { meetingId: meeting } }, { $group: { _id: '$siteId', n: { $sum: 1 } } }]],
     ['$group _id an empty document', 'records', [{ $match: { meetingId: meeting } }, { $group: { _id: {}, n: { $sum: 1 } } }]],
