@@ -59,11 +59,13 @@ export function coveredCountingGroup(
   const split = paths.map((path) => path.split('.'));
 
   // The range walked is the filter when it is only the equality on the index's first field;
-  // otherwise the $match may tell apart values of that field the equality joins ($type).
+  // otherwise the $match may tell apart values of that field the equality joins: numbers of
+  // different types ($type). Other values equal to it are it (an ObjectId, a string, a date).
   const filterKeys = Object.keys(filter);
   const onlyEquality = filterKeys.length === 1 && filterKeys[0] === index.fields[0].name;
   const test = onlyEquality ? () => true : matcher;
-  const partitions = partitionEntries(index, value, positions, promote, true, !onlyEquality) ?? partitionEntries(index, value, positions, promote, false, !onlyEquality);
+  const keyFirst = !onlyEquality && isNumeric(value);
+  const partitions = partitionEntries(index, value, positions, promote, true, keyFirst) ?? partitionEntries(index, value, positions, promote, false, keyFirst);
   if (partitions === 'refused' || partitions === undefined) return undefined;
   const native = nativeGroups(partitions, split, test, plan, promote);
   if (native !== undefined) return native.length > 0 ? native : undefined;
