@@ -83,12 +83,19 @@ export class Unavailable extends AppError {
 /** The driver's (and mongoose's) errors for a database it cannot reach right now. */
 const unreachable = new Set(['MongoNetworkError', 'MongoNetworkTimeoutError', 'MongoServerSelectionError', 'MongooseServerSelectionError', 'MongoPoolClearedError', 'MongoNotConnectedError', 'MongoTopologyClosedError', 'MongoServerClosedError']);
 
+const socketGone = new Set(['EPIPE', 'ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT']);
+
 /** An error that says the database is out of reach for now, not that the request was wrong. */
 export function isDatabaseUnreachable(error: unknown): boolean {
   if (typeof error !== 'object' || error === null) return false;
-  const { name, message } = error as { name?: unknown; message?: unknown };
-  // mongoose queues commands while disconnected and gives up with this message.
-  return (typeof name === 'string' && unreachable.has(name)) || (name === 'MongooseError' && typeof message === 'string' && message.includes('buffering timed out'));
+  const { name, message, code } = error as { name?: unknown; message?: unknown; code?: unknown };
+  return (
+    (typeof name === 'string' && unreachable.has(name)) ||
+    // mongoose queues commands while disconnected and gives up with this message.
+    (name === 'MongooseError' && typeof message === 'string' && message.includes('buffering timed out')) ||
+    // The store's socket closed under a write the driver was sending (it passes these on unwrapped).
+    (typeof code === 'string' && socketGone.has(code))
+  );
 }
 
 /** True for MongoDB's duplicate-key error (E11000), from a real server or the embedded store. */

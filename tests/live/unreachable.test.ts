@@ -54,3 +54,17 @@ describe('commands when the database fails', () => {
     expect(lines.some((line) => line.level === 50 && line.msg === 'live command failed' && line.command === 'attendance:checkIn')).toBe(true);
   });
 });
+
+describe('which failures mean the database is out of reach', () => {
+  it('the driver’s network errors, mongoose giving up while disconnected, and a socket the store closed under a write', async () => {
+    const { isDatabaseUnreachable } = await import('../../server/lib/errors.js');
+    const named = (name: string, message = 'x') => Object.assign(new Error(message), { name });
+    expect(isDatabaseUnreachable(named('MongoNetworkError'))).toBe(true);
+    expect(isDatabaseUnreachable(named('MongoServerSelectionError'))).toBe(true);
+    expect(isDatabaseUnreachable(named('MongooseError', 'Operation `attendances.findOne()` buffering timed out after 10000ms'))).toBe(true);
+    // Seen in the full-size simulation when the store was killed mid-write.
+    expect(isDatabaseUnreachable(Object.assign(new Error('This socket has been ended by the other party'), { code: 'EPIPE' }))).toBe(true);
+    expect(isDatabaseUnreachable(named('MongoServerError', 'E11000 duplicate key'))).toBe(false);
+    expect(isDatabaseUnreachable(new TypeError('x is undefined'))).toBe(false);
+  });
+});
