@@ -26,6 +26,9 @@ async function main(): Promise<void> {
     throw error;
   }
   const logger = pino({ level: config.logLevel });
+  // A library's promise nobody awaits (the Redis Streams adapter stores each disconnected socket's
+  // session that way) must not stop the conference for everyone: logged, and the app goes on.
+  process.on('unhandledRejection', (reason) => logger.error({ err: reason }, 'unhandled promise rejection (kept running)'));
 
   const database = await connectDatabase(config.mongodbUri ? { uri: config.mongodbUri } : { embedded: { dbPath: embeddedPath(config.dataDir) } });
   logger.info({ embedded: database.embedded, uri: database.embedded ? database.uri : undefined }, 'database connected');

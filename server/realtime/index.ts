@@ -45,7 +45,9 @@ export interface RealtimeOptions {
 }
 
 export async function attachRealtime(httpServer: HttpServer, options: RealtimeOptions): Promise<Realtime> {
-  const redis = options.redisUrl ? createClient({ url: options.redisUrl }) : undefined;
+  // The adapter reads its stream with XREAD BLOCK 5000: a command timeout above that, so a read
+  // never times out by itself, and a loaded event loop (seconds late) does not fail every command.
+  const redis = options.redisUrl ? createClient({ url: options.redisUrl, commandOptions: { timeout: 30_000 } }) : undefined;
   if (redis) {
     redis.on('error', (error) => options.logger.error({ err: error }, 'redis error'));
     await redis.connect();

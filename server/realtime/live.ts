@@ -57,7 +57,15 @@ export function attachLiveCommands(socket: Socket, bucket: TokenBucket): void {
 /** A site's screens are the coordinator sockets in its room, on every instance (the adapter asks them). */
 export function watchSitePresence(io: Server): void {
   setConnectedSitesSource(async (meetingId, siteIds) => {
-    const counts = await Promise.all(siteIds.map(async (siteId) => [siteId, (await io.in(siteRoom(meetingId, siteId)).fetchSockets()).length] as const));
+    const counts = await Promise.all(
+      siteIds.map(async (siteId) => {
+        const room = siteRoom(meetingId, siteId);
+        // Another instance that stopped answering (killed, not yet missed by the adapter) makes the
+        // question time out: this instance's own rooms answer then; a later look corrects it.
+        const sockets = await io.in(room).fetchSockets().catch(() => io.local.in(room).fetchSockets());
+        return [siteId, sockets.length] as const;
+      }),
+    );
     return new Set(counts.filter(([, count]) => count > 0).map(([siteId]) => siteId));
   });
 }
