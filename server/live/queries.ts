@@ -47,7 +47,9 @@ export async function getLiveSnapshot(actor: Actor, meetingId: string, options: 
   const sites = await SiteModel.find({ meetingId }, { name: 1, isMain: 1, order: 1, coordinatorToken: 1 }).sort({ order: 1 }).lean();
   const [invited, connected, items, attendance] = await Promise.all([
     invitedBySite(meetingId),
-    connectedSites(meetingId, sites.map((site) => String(site._id))),
+    // Another instance that stopped answering (killed, not yet missed by the adapter) makes the
+    // question time out: the stored presence answers then, and nothing is corrected from it.
+    connectedSites(meetingId, sites.map((site) => String(site._id))).catch(() => undefined),
     loadAgendaItems(meetingId),
     // Latecomers alone only for an asker who may see everyone (organizers, the chair); others' scope stays.
     options.attendance === 'latecomers' && actor.kind !== 'coordinator' && actor.kind !== 'attendee' ? latecomerRecords(meetingId) : attendanceRecords(meetingId, scope),
@@ -56,10 +58,10 @@ export async function getLiveSnapshot(actor: Actor, meetingId: string, options: 
   const siteViews: SiteLiveView[] = sites.map((site) => {
     const id = String(site._id);
     const state = live[id] ?? {};
-    const isConnected = connected.has(id);
+    const isConnected = connected ? connected.has(id) : Boolean(state.connected);
     // The store still says a site is there whose screens went with a stopped instance (or the
     // reverse): written now, so the screens' return is a change every screen hears.
-    if (Boolean(state.connected) !== isConnected) correctPresence(meetingId, id);
+    if (connected && Boolean(state.connected) !== isConnected) correctPresence(meetingId, id);
     return {
       id,
       name: site.name,

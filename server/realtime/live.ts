@@ -59,10 +59,7 @@ export function watchSitePresence(io: Server): void {
   setConnectedSitesSource(async (meetingId, siteIds) => {
     const counts = await Promise.all(
       siteIds.map(async (siteId) => {
-        const room = siteRoom(meetingId, siteId);
-        // Another instance that stopped answering (killed, not yet missed by the adapter) makes the
-        // question time out: this instance's own rooms answer then; a later look corrects it.
-        const sockets = await io.in(room).fetchSockets().catch(() => io.local.in(room).fetchSockets());
+        const sockets = await io.in(siteRoom(meetingId, siteId)).fetchSockets();
         return [siteId, sockets.length] as const;
       }),
     );
