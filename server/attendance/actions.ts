@@ -12,7 +12,7 @@ import { AttendanceModel, type Attendance } from './model.js';
 import { isCurrentCode } from './codes.js';
 import { recordView, type AttendeeFacts } from './queries.js';
 import { counterDelta, countedBy, stateOf, type State } from './counting.js';
-import { countedLate, countWithin, personBusy, recountSite, settledRecord, siteNotRecounting } from './recount.js';
+import { countedLate, countWithin, personBusy, recountSite, settledRecord } from './recount.js';
 import { AttendeeModel } from '../attendees/model.js';
 import { attendeeEventView } from '../attendees/queries.js';
 import { MeetingModel } from '../meetings/model.js';
@@ -218,8 +218,6 @@ async function change(
 ): Promise<AttendanceAck> {
   const meetingId = String(attendee.meetingId);
   const meeting = await openMeeting(actor, meetingId);
-  // The site being counted again after a crash (recount.ts): its changes wait until it is done.
-  await siteNotRecounting(meeting, String(attendee.siteId));
   const existing = await AttendanceModel.findOne({ meetingId: attendee.meetingId, attendeeId: attendee._id }).lean<StoredRecord>();
   if (!existing) {
     // Decided on the implicit "expected" state first, so a refusal (nothing to undo, not there

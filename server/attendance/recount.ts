@@ -9,9 +9,8 @@
 // change it could not count within `commitWithinMs` (actions.ts), so it never counts after the
 // recount did. A younger mark is a change in flight: the recount waits until the site has none,
 // then writes only if the meeting's revision is still the one it read (no change counted
-// meanwhile), holding the site's new changes meanwhile so it gets quiet. Recounts run when a change
-// or a resend meets an old mark, from a sweep every few seconds, and once per open meeting when
-// the app starts.
+// meanwhile). Recounts run when a change or a resend meets an old mark, from a sweep every few
+// seconds, and once per open meeting when the app starts.
 import { Types } from 'mongoose';
 import type { Logger } from 'pino';
 import { AttendanceModel } from './model.js';
@@ -28,10 +27,8 @@ import { Conflict, NotFound, TooManyRequests } from '../lib/errors.js';
 export const commitWithinMs = 5_000;
 /** A mark this old is a dead process's: the recount takes the record as it stands. */
 export const orphanAfterMs = 15_000;
-/** How long a change waits for the person's previous change to be counted, or for a recount of its site. */
+/** How long a change waits for the person's previous change to be counted. */
 const waitForPreviousMs = 8_000;
-/** How long a recount holds new changes at its site at most (a stopped recount's hold ends by itself). */
-const holdMs = orphanAfterMs + 5_000;
 const sweepEveryMs = 5_000;
 
 export function countWithin(pendingSince: Date | null | undefined): boolean {
@@ -57,13 +54,15 @@ type Marked = { _id: Types.ObjectId; meetingId: Types.ObjectId; siteId: Types.Ob
 export async function settledRecord<T extends Marked>(record: T): Promise<T> {
   const deadline = Date.now() + waitForPreviousMs;
   let current = record;
-  while (current.pendingSince) {
+  // Looked at again with a growing pause: many waiting changes must not load a slow store further.
+  for (let pass = 0; current.pendingSince; pass++) {
+    const pause = Math.min(250, 20 * 2 ** Math.min(pass, 4));
     // Refused after a while however the wait goes: a dead process's change whose site is never
     // quiet enough to recount (check-ins arriving without a pause) must not hold the asker.
     if (Date.now() > deadline) throw personBusy();
     if (Date.now() - current.pendingSince.getTime() >= orphanAfterMs) {
-      if ((await recountSite(String(current.meetingId), String(current.siteId), deadline)) === false) await sleep(20);
-    } else await sleep(20);
+      if ((await recountSite(String(current.meetingId), String(current.siteId), deadline)) === false) await sleep(pause);
+    } else await sleep(pause);
     const now = await AttendanceModel.findById(current._id).lean<T>();
     if (!now) throw new NotFound('attendance.attendee.notFound');
     current = now;
@@ -80,22 +79,6 @@ export function personBusy(): TooManyRequests {
   const busy = new TooManyRequests('attendance.busy');
   busy.retryAfterMs = 1_000;
   return busy;
-}
-
-/**
- * Waits while the site is being counted again (recountSite holds its new changes so it gets
- * quiet; a hold a stopped recount left ends by itself). Busy after a while.
- */
-export async function siteNotRecounting(meeting: { _id: unknown; live?: unknown }, siteId: string): Promise<void> {
-  const deadline = Date.now() + waitForPreviousMs;
-  let live = meeting.live;
-  for (;;) {
-    const until = liveSitesOf(live as { sites?: unknown } | undefined)[siteId]?.recountingUntil as Date | null | undefined;
-    if (!until || until.getTime() <= Date.now()) return;
-    if (Date.now() > deadline) throw personBusy();
-    await sleep(50);
-    live = (await MeetingModel.findById(meeting._id, { [`live.sites.${siteId}.recountingUntil`]: 1 }).lean())?.live;
-  }
 }
 
 export interface Recount {
@@ -119,12 +102,12 @@ export interface Recount {
  */
 export function recountSite(meetingId: string, siteId: string, deadline = Infinity, nested = false): Promise<Recount | undefined | false> {
   if (nested) return countAgain(meetingId, siteId, deadline, true);
-  // One recount per site at a time in this process, holding the site's new changes: everyone who
-  // finds the site needing one waits for it (until their own deadline; the recount goes on).
+  // One recount per site at a time in this process: everyone who finds the site needing one waits
+  // for it (until their own deadline; the recount goes on).
   const key = `${meetingId}:${siteId}`;
   let running = recounts.get(key);
   if (!running) {
-    running = heldWhileCounting(meetingId, siteId, () => countAgain(meetingId, siteId, Infinity, false)).finally(() => recounts.delete(key));
+    running = countAgain(meetingId, siteId, Infinity, false).finally(() => recounts.delete(key));
     recounts.set(key, running);
   }
   if (deadline === Infinity) return running;
@@ -133,22 +116,11 @@ export function recountSite(meetingId: string, siteId: string, deadline = Infini
 
 const recounts = new Map<string, Promise<Recount | undefined | false>>();
 
-/** New changes at the site wait while `count` runs (siteNotRecounting), at most `holdMs`. */
-async function heldWhileCounting<T>(meetingId: string, siteId: string, count: () => Promise<T>): Promise<T> {
-  const hold = `live.sites.${siteId}.recountingUntil`;
-  const held = await MeetingModel.updateOne({ _id: meetingId }, { $set: { [hold]: new Date(Date.now() + holdMs) } }, { timestamps: false });
-  try {
-    return await count();
-  } finally {
-    if (held.modifiedCount > 0) await MeetingModel.updateOne({ _id: meetingId }, { $set: { [hold]: null } }, { timestamps: false }).catch(() => undefined);
-  }
-}
-
 async function countAgain(meetingId: string, siteId: string, deadline: number, nested: boolean): Promise<Recount | undefined | false> {
   // The other sites the dead processes' records were or are at: counted again before their marks go.
   const touched = new Set<string>();
   // Changes in flight finish (counted, or taken back) within commitWithinMs, and a dead process's
-  // mark is old after orphanAfterMs: past that the site is quiet, its new changes being held.
+  // mark is old after orphanAfterMs: the site has quiet moments, unless check-ins never pause.
   const giveUpAt = Math.min(deadline, Date.now() + orphanAfterMs + 2_000);
   for (let attempt = 0; Date.now() <= giveUpAt; attempt++) {
     // The meeting first, then the records: a change counted after this read moves the revision,

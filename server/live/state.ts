@@ -23,11 +23,6 @@ const siteLiveSchema = new Schema(
     linkAt: { type: Date, default: null },
     connected: { type: Boolean, default: false },
     lastSeenAt: { type: Date, default: null },
-    /**
-     * While the site is counted again from its records (attendance/recount.ts), new attendance
-     * changes there wait, so the site gets quiet. Internal: not a change screens see (no revision).
-     */
-    recountingUntil: { type: Date, default: null },
   },
   { _id: false },
 );
