@@ -4,6 +4,7 @@
 // the last time the site was seen.
 import { commitMeetingChange } from '../meetings/revision.js';
 import { Conflict } from '../lib/errors.js';
+import { onChangedElsewhere, subscribe } from '../lib/events.js';
 
 type ConnectedSites = (meetingId: string, siteIds: string[]) => Promise<Set<string>>;
 let connectedSitesSource: ConnectedSites = async () => new Set();
@@ -16,6 +17,39 @@ export function setConnectedSitesSource(source: ConnectedSites): void {
 export function connectedSites(meetingId: string, siteIds: string[]): Promise<Set<string>> {
   return connectedSitesSource(meetingId, siteIds);
 }
+
+/**
+ * The same answer shared by every snapshot of the meeting for a moment: with several instances
+ * each question goes to all of them over Redis, one per site, and thousands of phones asking for
+ * snapshots after a reconnect must not ask it thousands of times. `fresh` is false for a shared
+ * answer (a correction of the stored presence is made from fresh answers only).
+ */
+export async function connectedSitesForSnapshot(meetingId: string, siteIds: string[]): Promise<{ connected: Set<string>; fresh: boolean }> {
+  const key = `${meetingId}:${siteIds.join(',')}`;
+  const shared = snapshotAnswers.get(key);
+  if (shared && Date.now() - shared.at < sharedForMs) return { connected: await shared.answer, fresh: false };
+  const answer = connectedSites(meetingId, siteIds);
+  snapshotAnswers.set(key, { at: Date.now(), answer });
+  if (snapshotAnswers.size > 1_000) snapshotAnswers.clear();
+  try {
+    return { connected: await answer, fresh: true };
+  } catch (error) {
+    snapshotAnswers.delete(key);
+    throw error;
+  }
+}
+
+const sharedForMs = 1_000;
+const snapshotAnswers = new Map<string, { at: number; answer: Promise<Set<string>> }>();
+
+/** A presence change of the meeting (here or on another instance) makes the next snapshot ask again. */
+function forgetAnswers(meetingId: string): void {
+  for (const key of snapshotAnswers.keys()) if (key.startsWith(`${meetingId}:`)) snapshotAnswers.delete(key);
+}
+subscribe((event) => {
+  if (event.type === 'site.presence' || event.type.startsWith('site.')) forgetAnswers(event.meetingId);
+});
+onChangedElsewhere(forgetAnswers);
 
 /**
  * Records that a site's screens came or went. Only a real change (connected <-> not) is written

@@ -9,7 +9,7 @@ import { attendanceRecords, latecomerRecords } from '../attendance/queries.js';
 import { codePeriodSeconds, currentCode } from '../attendance/codes.js';
 import { checkInCodeInput, snapshotInput, type CheckInCodeView, type LinkStatus, type LiveSnapshot, type SiteLiveView, type YouView } from './contract.js';
 import { invitedBySite, liveSitesOf, quorumOf, siteCounts, sumCounts } from './counts.js';
-import { connectedSites, settleSitePresence } from './presence.js';
+import { connectedSitesForSnapshot, settleSitePresence } from './presence.js';
 import { canRunMeeting, requireSiteActor } from './permissions.js';
 import type { Actor } from '../lib/actor.js';
 import { loadMeetingFor, readMeetingFor } from '../meetings/guard.js';
@@ -49,7 +49,7 @@ export async function getLiveSnapshot(actor: Actor, meetingId: string, options: 
     invitedBySite(meetingId),
     // Another instance that stopped answering (killed, not yet missed by the adapter) makes the
     // question time out: the stored presence answers then, and nothing is corrected from it.
-    connectedSites(meetingId, sites.map((site) => String(site._id))).catch(() => undefined),
+    connectedSitesForSnapshot(meetingId, sites.map((site) => String(site._id))).catch(() => undefined),
     loadAgendaItems(meetingId),
     // Latecomers alone only for an asker who may see everyone (organizers, the chair); others' scope stays.
     options.attendance === 'latecomers' && actor.kind !== 'coordinator' && actor.kind !== 'attendee' ? latecomerRecords(meetingId) : attendanceRecords(meetingId, scope),
@@ -58,10 +58,10 @@ export async function getLiveSnapshot(actor: Actor, meetingId: string, options: 
   const siteViews: SiteLiveView[] = sites.map((site) => {
     const id = String(site._id);
     const state = live[id] ?? {};
-    const isConnected = connected ? connected.has(id) : Boolean(state.connected);
+    const isConnected = connected ? connected.connected.has(id) : Boolean(state.connected);
     // The store still says a site is there whose screens went with a stopped instance (or the
     // reverse): written now, so the screens' return is a change every screen hears.
-    if (connected && Boolean(state.connected) !== isConnected) correctPresence(meetingId, id);
+    if (connected?.fresh && Boolean(state.connected) !== isConnected) correctPresence(meetingId, id);
     return {
       id,
       name: site.name,
