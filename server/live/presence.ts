@@ -47,7 +47,7 @@ function forgetAnswers(meetingId: string): void {
   for (const key of snapshotAnswers.keys()) if (key.startsWith(`${meetingId}:`)) snapshotAnswers.delete(key);
 }
 subscribe((event) => {
-  if (event.type === 'site.presence' || event.type.startsWith('site.')) forgetAnswers(event.meetingId);
+  if (event.type.startsWith('site.')) forgetAnswers(event.meetingId);
 });
 onChangedElsewhere(forgetAnswers);
 

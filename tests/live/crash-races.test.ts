@@ -3,9 +3,8 @@
 // or removed by a process that stopped half-way. Each test writes what the store holds in that
 // moment (as tests/live/crash.test.ts does) and checks that nothing waits forever and that the
 // counts end where the records and the list of attendees say.
-import { Types } from 'mongoose';
 import { describe, expect, it } from 'vitest';
-import { conferenceDay, eventually, opId, record, send, sharedDayApp, type DayFixture } from './fixtures.js';
+import { conferenceDay, eventually, opId, record, send, sharedDayApp, writeCheckInRecord, type DayFixture } from './fixtures.js';
 import { AttendanceModel } from '../../server/attendance/model.js';
 import { detachAttendance, putBack } from '../../server/attendance/actions.js';
 import { orphanAfterMs, recountAbandoned, recountMeeting, recountSite } from '../../server/attendance/recount.js';
@@ -56,27 +55,7 @@ describe('crash-safe counts against the other writers of a record', () => {
     // What addWalkIn's change writes (the first change of a walk-in: marked, version 1)...
     const since = new Date();
     const before = { status: 'expected', presentAt: null, leftAt: null, late: false, absence: null, changedBy: null } as const;
-    const { insertedId } = await AttendanceModel.collection.insertOne({
-      meetingId: new Types.ObjectId(day.meetingId),
-      attendeeId: guest._id,
-      siteId: new Types.ObjectId(site.id),
-      walkIn: true,
-      status: 'present',
-      presentAt: since,
-      leftAt: null,
-      late: false,
-      absence: null,
-      changedBy: 'Điểm cầu',
-      changedAt: since,
-      history: [before],
-      version: 1,
-      revision: 0,
-      pendingSince: since,
-      codeFailures: 0,
-      codeFailuresSince: null,
-      createdAt: since,
-      updatedAt: since,
-    });
+    const insertedId = await writeCheckInRecord({ meetingId: day.meetingId, attendeeId: guest._id, siteId: site.id, at: since, pendingSince: since, walkIn: true });
     // ...and what its count does when refused (the meeting closed meanwhile, or too late).
     expect(await putBack({ _id: insertedId, version: 1 }, before)).toBe(true);
 
@@ -152,27 +131,7 @@ describe('a recount while the rest of the meeting is busy', () => {
     const day = await conferenceDay(shared.app.organizer, { title: 'Hội nghị điểm cầu khác đang đông', peoplePerSite: 24 });
     const [quiet, busy] = [day.sites[2], day.sites[1]];
     const person = day.people[2][0];
-    await AttendanceModel.collection.insertOne({
-      meetingId: new Types.ObjectId(day.meetingId),
-      attendeeId: new Types.ObjectId(person.id),
-      siteId: new Types.ObjectId(quiet.id),
-      walkIn: false,
-      status: 'present',
-      presentAt: deadSince(),
-      leftAt: null,
-      late: false,
-      absence: null,
-      changedBy: 'Điểm cầu',
-      changedAt: deadSince(),
-      history: [{ status: 'expected', presentAt: null, leftAt: null, late: false, absence: null, changedBy: null }],
-      version: 1,
-      revision: 0,
-      pendingSince: deadSince(),
-      codeFailures: 0,
-      codeFailuresSince: null,
-      createdAt: deadSince(),
-      updatedAt: deadSince(),
-    });
+    await writeCheckInRecord({ meetingId: day.meetingId, attendeeId: person.id, siteId: quiet.id, at: deadSince(), pendingSince: deadSince() });
     // The busy site: four screens checking its people in and out, several at once, until the recount is done.
     const screens = await Promise.all([0, 1, 2, 3].map(() => shared.screens.join(day.meetingId, { token: busy.token })));
     let done = false;
@@ -205,27 +164,7 @@ describe('a site removed while one of its check-ins was being counted', () => {
     // The check-in of one of its people was in flight: its record moved with them (the removal
     // moves the site's records), and its count went to the removed site's counters.
     const now = new Date();
-    await AttendanceModel.collection.insertOne({
-      meetingId: new Types.ObjectId(day.meetingId),
-      attendeeId: new Types.ObjectId(person.id),
-      siteId: new Types.ObjectId(kept.id),
-      walkIn: false,
-      status: 'present',
-      presentAt: now,
-      leftAt: null,
-      late: false,
-      absence: null,
-      changedBy: 'Điểm cầu',
-      changedAt: now,
-      history: [{ status: 'expected', presentAt: null, leftAt: null, late: false, absence: null, changedBy: null }],
-      version: 1,
-      revision: 0,
-      pendingSince: null,
-      codeFailures: 0,
-      codeFailuresSince: null,
-      createdAt: now,
-      updatedAt: now,
-    });
+    await writeCheckInRecord({ meetingId: day.meetingId, attendeeId: person.id, siteId: kept.id, at: now, pendingSince: null });
     await MeetingModel.updateOne({ _id: day.meetingId }, { $inc: { revision: 1, [`live.sites.${removed.id}.present`]: 1, [`live.sites.${removed.id}.resolved`]: 1 } });
     const dashboard = await shared.screens.join(day.meetingId, {}, { cookie: shared.organizer.cookieHeader() });
     const heard = record(dashboard);

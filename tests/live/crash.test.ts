@@ -5,10 +5,10 @@
 // change, or the sweep counts the site again from its records: once, never twice, live on every
 // screen, and in the audit trail.
 import { Writable } from 'node:stream';
-import mongoose, { Types } from 'mongoose';
+import mongoose from 'mongoose';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
-import { conferenceDay, nextEvent, opId, send, sharedDayApp, type DayFixture } from './fixtures.js';
+import { conferenceDay, nextEvent, opId, send, sharedDayApp, writeCheckInRecord, type DayFixture } from './fixtures.js';
 import { AttendanceModel } from '../../server/attendance/model.js';
 import { orphanAfterMs, recountAbandoned, recountSite, startRecounts } from '../../server/attendance/recount.js';
 import { LiveOperationModel, fingerprintOf } from '../../server/live/operations.js';
@@ -29,27 +29,7 @@ const deadSince = () => new Date(Date.now() - orphanAfterMs - 5_000);
 async function checkInWrittenNotCounted(day: DayFixture, siteIndex: number, personIndex: number, operation?: { opId: string }): Promise<void> {
   const person = day.people[siteIndex][personIndex];
   const since = deadSince();
-  await AttendanceModel.collection.insertOne({
-    meetingId: new Types.ObjectId(day.meetingId),
-    attendeeId: new Types.ObjectId(person.id),
-    siteId: new Types.ObjectId(day.sites[siteIndex].id),
-    walkIn: false,
-    status: 'present',
-    presentAt: since,
-    leftAt: null,
-    late: false,
-    absence: null,
-    changedBy: 'Điểm cầu',
-    changedAt: since,
-    history: [{ status: 'expected', presentAt: null, leftAt: null, late: false, absence: null, changedBy: null }],
-    version: 1,
-    revision: 0,
-    pendingSince: since,
-    codeFailures: 0,
-    codeFailuresSince: null,
-    createdAt: since,
-    updatedAt: since,
-  });
+  await writeCheckInRecord({ meetingId: day.meetingId, attendeeId: person.id, siteId: day.sites[siteIndex].id, at: since, pendingSince: since });
   if (operation) {
     const input = { meetingId: day.meetingId, attendeeId: person.id };
     await LiveOperationModel.create({ meetingId: day.meetingId, opId: operation.opId, command: 'attendance:checkIn', target: person.id, fingerprint: fingerprintOf(input), state: 'pending', claimedAt: since });

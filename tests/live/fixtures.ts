@@ -1,6 +1,7 @@
 // A scheduled meeting with a main site, three districts, people at each, and an agenda; sockets
 // for every role (real socket.io-client over the test app's HTTP server).
 import { randomUUID } from 'node:crypto';
+import { Types } from 'mongoose';
 import { afterAll, beforeAll } from 'vitest';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 import type { HttpClient } from '../helpers/http.js';
@@ -11,6 +12,7 @@ import { createAttendee } from '../../server/attendees/actions.js';
 import { addAgendaItem } from '../../server/agenda/actions.js';
 import { AttendeeModel } from '../../server/attendees/model.js';
 import { SiteModel } from '../../server/sites/model.js';
+import { AttendanceModel } from '../../server/attendance/model.js';
 import type { Actor } from '../../server/lib/actor.js';
 import type { LiveEvent } from '../../server/live/contract.js';
 
@@ -135,4 +137,34 @@ export function sharedDayApp(): { readonly app: TestApp; readonly screens: Scree
     await shared.app?.stop();
   });
   return shared;
+}
+
+/**
+ * A first check-in's attendance record (present, "expected" before it, version 1), written straight
+ * to the store: what a process stopped between the record and its count leaves (`pendingSince` set),
+ * or a record counted elsewhere (`pendingSince` null).
+ */
+export async function writeCheckInRecord(record: { meetingId: string; attendeeId: string | Types.ObjectId; siteId: string; at: Date; pendingSince: Date | null; walkIn?: boolean }): Promise<Types.ObjectId> {
+  const { insertedId } = await AttendanceModel.collection.insertOne({
+    meetingId: new Types.ObjectId(record.meetingId),
+    attendeeId: new Types.ObjectId(record.attendeeId),
+    siteId: new Types.ObjectId(record.siteId),
+    walkIn: record.walkIn ?? false,
+    status: 'present',
+    presentAt: record.at,
+    leftAt: null,
+    late: false,
+    absence: null,
+    changedBy: 'Điểm cầu',
+    changedAt: record.at,
+    history: [{ status: 'expected', presentAt: null, leftAt: null, late: false, absence: null, changedBy: null }],
+    version: 1,
+    revision: 0,
+    pendingSince: record.pendingSince,
+    codeFailures: 0,
+    codeFailuresSince: null,
+    createdAt: record.at,
+    updatedAt: record.at,
+  });
+  return insertedId;
 }
