@@ -26,6 +26,8 @@ export interface WatcherResult {
   recovered: number;
   snapshots: number;
   gaps: number;
+  /** Final comparisons that differed at first and agreed on a later look (a correction in flight). */
+  transientDifferences: number;
   /** Latency histogram: key = bucket (ms, see bucketOf), value = count. */
   latency: Array<[number, number]>;
   compared: number;
@@ -180,7 +182,7 @@ interface Client {
   syncing?: Promise<void>;
 }
 
-const stats = { events: 0, reconnects: 0, recovered: 0, snapshots: 0, gaps: 0 };
+const stats = { events: 0, reconnects: 0, recovered: 0, snapshots: 0, gaps: 0, transientDifferences: 0 };
 const latency = new Map<number, number>();
 const sentAt = new Map<number, number>();
 const pending = new Map<number, number[]>();
@@ -301,12 +303,28 @@ async function settle(revision: number, timeoutMs: number): Promise<WatcherResul
   let compared = 0;
   const driftExamples: string[] = [];
   const queue = clients.filter((c) => c.socket.connected && c.view);
+  // A snapshot answers presence from the rooms as they are now, and writes the correction (a new
+  // revision, an event to every screen) just after: a phone may be a moment behind the snapshot it
+  // is compared with. It drifted if it still differs once it has heard of the snapshot's revision
+  // and a fresh snapshot after a pause says the same.
+  const compare = async (c: Client): Promise<string[]> => {
+    let diff: string[] = [];
+    for (let attempt = 0; attempt < 3; attempt++) {
+      if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, 1_000));
+      const answer = await withTimeout(snapshot(c), 20_000, 'the final snapshot');
+      const caughtUp = Date.now() + 5_000;
+      while (c.view!.known < answer.revision && Date.now() < caughtUp) await new Promise((resolve) => setTimeout(resolve, 50));
+      diff = differences(c.view!, fromSnapshot(undefined, answer));
+      if (diff.length === 0) return diff;
+      stats.transientDifferences += 1;
+    }
+    return diff;
+  };
   const worker = async () => {
     for (let c = queue.pop(); c; c = queue.pop()) {
       try {
-        const server = fromSnapshot(undefined, await withTimeout(snapshot(c), 20_000, 'the final snapshot'));
+        const diff = await compare(c);
         compared += 1;
-        const diff = differences(c.view!, server);
         if (diff.length > 0) {
           drifted += 1;
           if (driftExamples.length < 5) driftExamples.push(...diff.slice(0, 3));

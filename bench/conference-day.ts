@@ -614,6 +614,7 @@ interface RunReport {
   watchersCompared: number;
   watchersDrifted: number;
   watchersNotSettled: number;
+  watchersTransient: number;
   p50DeliveryMs: number;
   p99DeliveryMs: number;
   reconnects: number;
@@ -884,12 +885,13 @@ async function runDay(name: string, instances: 1 | 2, faults: boolean): Promise<
 
     const histogram = new Map<number, number>();
     let events = 0;
-    const totals = { compared: 0, drifted: 0, notSettled: 0, reconnects: 0, recovered: 0, snapshots: 0, peakRss: 0 };
+    const totals = { compared: 0, drifted: 0, transient: 0, notSettled: 0, reconnects: 0, recovered: 0, snapshots: 0, peakRss: 0 };
     for (const result of results) {
       events += result.events;
       for (const [bucket, count] of result.latency) histogram.set(bucket, (histogram.get(bucket) ?? 0) + count);
       totals.compared += result.compared;
       totals.drifted += result.drifted;
+      totals.transient += result.transientDifferences;
       totals.notSettled += result.notSettled;
       totals.reconnects += result.reconnects;
       totals.recovered += result.recovered;
@@ -927,6 +929,7 @@ async function runDay(name: string, instances: 1 | 2, faults: boolean): Promise<
       watchersCompared: totals.compared,
       watchersDrifted: totals.drifted,
       watchersNotSettled: totals.notSettled,
+      watchersTransient: totals.transient,
       p50DeliveryMs: percentile(histogram, 0.5),
       p99DeliveryMs: percentile(histogram, 0.99),
       reconnects: totals.reconnects + runner.stats.reconnects,
@@ -956,6 +959,7 @@ async function runDay(name: string, instances: 1 | 2, faults: boolean): Promise<
 
 // ---------------------------------------------------------------------------------------------
 
+if (!['single', 'redis', 'both'].includes(options.mode)) throw new Error(`--mode must be single, redis or both (was ${options.mode})`);
 const modes = options.mode === 'both' ? (['single', 'redis'] as const) : ([options.mode as 'single' | 'redis'] as const);
 const reports: RunReport[] = [];
 const hardStop = setTimeout(
@@ -989,6 +993,7 @@ const rows: Array<[string, (r: RunReport) => string | number]> = [
   ['resends answered as replayed', (r) => r.replayed],
   ['resends after an error (of them "pending")', (r) => `${r.retries} (${r.pendingConflicts})`],
   ['watchers compared / drifted', (r) => `${r.watchersCompared} / ${r.watchersDrifted}`],
+  ['final looks behind a correction in flight', (r) => r.watchersTransient],
   ['watchers not settled', (r) => r.watchersNotSettled],
   ['delivery latency p50 (ms)', (r) => r.p50DeliveryMs],
   ['delivery latency p99 (ms)', (r) => r.p99DeliveryMs],

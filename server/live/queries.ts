@@ -45,23 +45,18 @@ export async function getLiveSnapshot(actor: Actor, meetingId: string, options: 
   const revision = meeting.revision;
   const scope = actor.kind === 'coordinator' ? { siteId: actor.siteId } : actor.kind === 'attendee' ? { attendeeId: actor.attendeeId } : {};
   const sites = await SiteModel.find({ meetingId }, { name: 1, isMain: 1, order: 1, coordinatorToken: 1 }).sort({ order: 1 }).lean();
-  const [invited, connected, items, attendance] = await Promise.all([
+  const [invited, items, attendance] = await Promise.all([
     invitedBySite(meetingId),
-    // Another instance that stopped answering (killed, not yet missed by the adapter) makes the
-    // question time out: the stored presence answers then, and nothing is corrected from it.
-    connectedSitesForSnapshot(meetingId, sites.map((site) => String(site._id))).catch(() => undefined),
     loadAgendaItems(meetingId),
     // Latecomers alone only for an asker who may see everyone (organizers, the chair); others' scope stays.
     options.attendance === 'latecomers' && actor.kind !== 'coordinator' && actor.kind !== 'attendee' ? latecomerRecords(meetingId) : attendanceRecords(meetingId, scope),
   ]);
   const live = liveSitesOf(meeting.live);
+  checkPresence(meetingId, live, sites.map((site) => String(site._id)));
   const siteViews: SiteLiveView[] = sites.map((site) => {
     const id = String(site._id);
     const state = live[id] ?? {};
-    const isConnected = connected ? connected.connected.has(id) : Boolean(state.connected);
-    // The store still says a site is there whose screens went with a stopped instance (or the
-    // reverse): written now, so the screens' return is a change every screen hears.
-    if (connected?.fresh && Boolean(state.connected) !== isConnected) correctPresence(meetingId, id);
+    const isConnected = Boolean(state.connected);
     return {
       id,
       name: site.name,
@@ -69,7 +64,6 @@ export async function getLiveSnapshot(actor: Actor, meetingId: string, options: 
       order: site.order,
       counts: { ...siteCounts(state, invited.get(id)), revision },
       link: { status: (state.linkStatus as LinkStatus | null | undefined) ?? null, note: (state.linkNote as string | undefined) ?? '', at: iso(state.linkAt as Date | null), revision },
-      // The adapter's view of the rooms decides "connected" (a crashed instance's screens are gone).
       presence: { connected: isConnected, lastSeenAt: isConnected ? new Date().toISOString() : iso(state.lastSeenAt as Date | null), revision },
     };
   });
@@ -124,6 +118,25 @@ export async function getCheckInCode(actor: Actor, input: unknown): Promise<{ re
   const site = await SiteModel.findOne({ _id: data.siteId, meetingId: data.meetingId }, { coordinatorToken: 1 }).lean();
   if (!site) throw new NotFound('attendance.site.notFound');
   return { revision: meeting.revision, code: codeView(site.coordinatorToken, String(site._id)) };
+}
+
+/**
+ * A snapshot is the state as of its revision, presence included: it shows the stored presence. The
+ * rooms (on every instance) are asked meanwhile, and where they say otherwise (a stopped instance
+ * took a site's screens with it) the correction is written and reaches every screen as a change of
+ * its own. (Showing the rooms' answer in the snapshot left screens with a presence no event would
+ * set right: a shared answer a moment old, or rooms that changed back before the correction
+ * looked.) A question that times out (another instance killed, not yet missed by the adapter) or a
+ * shared answer corrects nothing.
+ */
+function checkPresence(meetingId: string, live: ReturnType<typeof liveSitesOf>, siteIds: string[]): void {
+  void connectedSitesForSnapshot(meetingId, siteIds).then(
+    ({ connected, fresh }) => {
+      if (!fresh) return;
+      for (const id of siteIds) if (connected.has(id) !== Boolean(live[id]?.connected)) correctPresence(meetingId, id);
+    },
+    () => undefined,
+  );
 }
 
 /** Presence corrections under way, one per site at a time however many snapshots find it. */

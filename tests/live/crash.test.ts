@@ -144,8 +144,10 @@ describe('site presence after the instance holding its screens was killed', () =
     await MeetingModel.updateOne({ _id: day.meetingId }, { $set: { [`live.sites.${site.id}.connected`]: true, [`live.sites.${site.id}.lastSeenAt`]: new Date(Date.now() - 60_000) } });
     const dashboard = await shared.screens.join(day.meetingId, {}, { cookie: shared.organizer.cookieHeader() });
     const gone = nextEvent(dashboard, 'site.presence', (event) => event.payload.siteId === site.id && !event.payload.presence.connected);
+    // A snapshot shows the state as of its revision (the stored presence) and sets the correction off.
+    expect((await snapshot(day)).sites.find((view) => view.id === site.id)!.presence).toMatchObject({ connected: true });
+    expect((await gone).payload.presence.connected).toBe(false);
     expect((await snapshot(day)).sites.find((view) => view.id === site.id)!.presence.connected).toBe(false);
-    await gone;
 
     const back = nextEvent(dashboard, 'site.presence', (event) => event.payload.siteId === site.id && event.payload.presence.connected);
     await shared.screens.join(day.meetingId, { token: site.token });
