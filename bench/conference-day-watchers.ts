@@ -25,7 +25,9 @@ export interface WatcherResult {
   reconnects: number;
   recovered: number;
   snapshots: number;
+  /** Events that skipped revisions, and the skips still open after the wait (a snapshot filled them). */
   gaps: number;
+  gapsUnfilled: number;
   /** Final comparisons that differed at first and agreed on a later look (a correction in flight). */
   transientDifferences: number;
   /** Latency histogram: key = bucket (ms, see bucketOf), value = count. */
@@ -180,9 +182,12 @@ interface Client {
   view?: View;
   joined: boolean;
   syncing?: Promise<void>;
+  /** Revisions skipped by a later event, still awaited. */
+  missing: Set<number>;
+  gapTimer?: ReturnType<typeof setTimeout>;
 }
 
-const stats = { events: 0, reconnects: 0, recovered: 0, snapshots: 0, gaps: 0, transientDifferences: 0 };
+const stats = { events: 0, reconnects: 0, recovered: 0, snapshots: 0, gaps: 0, gapsUnfilled: 0, transientDifferences: 0 };
 const latency = new Map<number, number>();
 const sentAt = new Map<number, number>();
 const pending = new Map<number, number[]>();
@@ -252,7 +257,7 @@ function sync(client: Client, join: boolean): Promise<void> {
 
 function open(spec: WatcherClient): Client {
   const socket = io(spec.url, { transports: ['websocket'], auth: { token: spec.token }, reconnection: true, reconnectionDelay: 500, reconnectionDelayMax: 3000, timeout: 10_000 });
-  const client: Client = { socket, joined: false };
+  const client: Client = { socket, joined: false, missing: new Set() };
   // A handshake the server refused (its store was down while it resolved the token) is not retried
   // by socket.io-client on its own (`socket.active` is false): try again, as a phone's page would.
   socket.on('connect_error', () => {
@@ -277,15 +282,33 @@ function open(spec: WatcherClient): Client {
     observe(event.revision, at);
     const view = client.view;
     if (!view) return; // the snapshot being fetched includes it or a later event brings it
+    // As client/_live.ts (docs/api/live.md): apply at once; a skipped revision is awaited 1 s (on
+    // two instances a relayed change can come after a later local one), then a snapshot fills it.
+    client.missing.delete(event.revision);
     if (event.revision > view.known + 1) {
       stats.gaps += 1;
-      void sync(client, false);
+      for (let skipped = view.known + 1; skipped < event.revision; skipped++) client.missing.add(skipped);
     }
     applyEvent(view, event);
     view.known = Math.max(view.known, event.revision);
+    if (client.missing.size === 0) {
+      clearTimeout(client.gapTimer);
+      client.gapTimer = undefined;
+    } else {
+      client.gapTimer ??= setTimeout(() => {
+        client.gapTimer = undefined;
+        if (client.missing.size > 0) {
+          stats.gapsUnfilled += 1;
+          client.missing.clear();
+          void sync(client, false);
+        }
+      }, gapWaitMs);
+    }
   });
   return client;
 }
+
+const gapWaitMs = 1_000;
 
 async function settle(revision: number, timeoutMs: number): Promise<WatcherResult> {
   const deadline = Date.now() + timeoutMs;

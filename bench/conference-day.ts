@@ -615,6 +615,8 @@ interface RunReport {
   watchersDrifted: number;
   watchersNotSettled: number;
   watchersTransient: number;
+  eventGaps: number;
+  eventGapsUnfilled: number;
   p50DeliveryMs: number;
   p99DeliveryMs: number;
   reconnects: number;
@@ -885,13 +887,15 @@ async function runDay(name: string, instances: 1 | 2, faults: boolean): Promise<
 
     const histogram = new Map<number, number>();
     let events = 0;
-    const totals = { compared: 0, drifted: 0, transient: 0, notSettled: 0, reconnects: 0, recovered: 0, snapshots: 0, peakRss: 0 };
+    const totals = { compared: 0, drifted: 0, transient: 0, gaps: 0, gapsUnfilled: 0, notSettled: 0, reconnects: 0, recovered: 0, snapshots: 0, peakRss: 0 };
     for (const result of results) {
       events += result.events;
       for (const [bucket, count] of result.latency) histogram.set(bucket, (histogram.get(bucket) ?? 0) + count);
       totals.compared += result.compared;
       totals.drifted += result.drifted;
       totals.transient += result.transientDifferences;
+      totals.gaps += result.gaps;
+      totals.gapsUnfilled += result.gapsUnfilled;
       totals.notSettled += result.notSettled;
       totals.reconnects += result.reconnects;
       totals.recovered += result.recovered;
@@ -930,6 +934,8 @@ async function runDay(name: string, instances: 1 | 2, faults: boolean): Promise<
       watchersDrifted: totals.drifted,
       watchersNotSettled: totals.notSettled,
       watchersTransient: totals.transient,
+      eventGaps: totals.gaps,
+      eventGapsUnfilled: totals.gapsUnfilled,
       p50DeliveryMs: percentile(histogram, 0.5),
       p99DeliveryMs: percentile(histogram, 0.99),
       reconnects: totals.reconnects + runner.stats.reconnects,
@@ -994,6 +1000,7 @@ const rows: Array<[string, (r: RunReport) => string | number]> = [
   ['resends after an error (of them "pending")', (r) => `${r.retries} (${r.pendingConflicts})`],
   ['watchers compared / drifted', (r) => `${r.watchersCompared} / ${r.watchersDrifted}`],
   ['final looks behind a correction in flight', (r) => r.watchersTransient],
+  ['events past a gap / gaps unfilled after 1 s', (r) => `${r.eventGaps} / ${r.eventGapsUnfilled}`],
   ['watchers not settled', (r) => r.watchersNotSettled],
   ['delivery latency p50 (ms)', (r) => r.p50DeliveryMs],
   ['delivery latency p99 (ms)', (r) => r.p99DeliveryMs],

@@ -14,6 +14,8 @@ export interface LiveOptions {
   lang: string;
   /** How long a command waits for its acknowledgement. */
   ackTimeoutMs?: number;
+  /** How long a skipped revision is awaited before a snapshot is fetched (docs/api/live.md). */
+  gapWaitMs?: number;
 }
 
 type Listener = (state: LiveSnapshot, event?: LiveEvent) => void;
@@ -37,12 +39,19 @@ export class LiveState {
   private buffered: LiveEvent[] = [];
   private syncing: Promise<void> | undefined;
   private readonly ackTimeoutMs: number;
+  /** Revisions skipped by a later event, awaited a moment before a snapshot fills them. */
+  private readonly missing = new Set<number>();
+  /** Events applied while a revision was missing: a snapshot older than them must not undo them. */
+  private sinceGap: LiveEvent[] = [];
+  private gapTimer: ReturnType<typeof setTimeout> | undefined;
+  private readonly gapWaitMs: number;
 
   constructor(private readonly options: LiveOptions) {
     this.state = options.snapshot;
     this.revision = options.snapshot.revision;
     this.adoptClock(options.snapshot.serverNow);
     this.ackTimeoutMs = options.ackTimeoutMs ?? 15_000;
+    this.gapWaitMs = options.gapWaitMs ?? 1_000;
     // Websocket first (one round trip less on a slow link), long polling where a proxy blocks it.
     this.socket = io({ transports: ['websocket', 'polling'], tryAllTransports: true, auth: { lang: options.lang } });
     this.socket.on('connect', () => void this.connected());
@@ -101,8 +110,8 @@ export class LiveState {
     this.setConnection('syncing');
     const joined = await this.send<{ meetingId: string }>('meeting:join', { screen: this.options.screen });
     if (!joined.ok) return this.setConnection('offline');
-    // Nothing changed since the page (or the last snapshot) was read: no snapshot to fetch.
-    if (!(joined.revision <= this.revision)) await this.resync();
+    // Nothing changed since the page (or the last snapshot) was read, and nothing is missing: no snapshot to fetch.
+    if (!(joined.revision <= this.revision) || this.missing.size > 0) await this.resync();
     if (this.socket.connected) this.setConnection('online');
   }
 
@@ -119,12 +128,46 @@ export class LiveState {
       this.buffered.push(event);
       return;
     }
-    if (event.revision > this.revision + 1) {
+    this.noteGap(event.revision);
+    if (this.syncing) {
       this.buffered.push(event);
-      void this.resync();
       return;
     }
+    if (this.missing.size > 0) this.sinceGap.push(event);
     this.apply(event);
+  }
+
+  /**
+   * An event may come before one of a lower revision: with several app instances, a change made on
+   * another one is relayed through Redis and can arrive after a later change made on this one.
+   * Entities carry their own revisions, so applying in any order ends the same; what a skipped
+   * revision needs is time. Still missing after gapWaitMs, it was lost (a process stopped between
+   * its write and its event, a dropped link): a snapshot fills it.
+   */
+  private noteGap(revision: number): void {
+    this.missing.delete(revision);
+    if (revision > this.revision + 1) {
+      // Far behind (a long sleep without a disconnect): no point waiting for each one.
+      if (revision - this.revision > 100) {
+        void this.resync();
+        return;
+      }
+      for (let skipped = this.revision + 1; skipped < revision; skipped++) this.missing.add(skipped);
+    }
+    if (this.missing.size === 0) {
+      clearTimeout(this.gapTimer);
+      this.gapTimer = undefined;
+      this.sinceGap = [];
+    } else {
+      this.awaitGap();
+    }
+  }
+
+  private awaitGap(): void {
+    this.gapTimer ??= setTimeout(() => {
+      this.gapTimer = undefined;
+      if (this.missing.size > 0 && this.socket.connected) void this.resync();
+    }, this.gapWaitMs);
   }
 
   /** Fetch a snapshot, then apply what arrived meanwhile if it is newer than the snapshot's entities. */
@@ -138,18 +181,21 @@ export class LiveState {
         this.state = reply.snapshot;
         this.revision = reply.snapshot.revision;
         this.adoptClock(reply.snapshot.serverNow);
-        const waiting = this.buffered.sort((a, b) => a.revision - b.revision);
-        this.buffered = [];
-        for (const event of waiting) this.apply(event, true);
+        // Events applied past a gap and newer than the snapshot go on it again (per-entity rule),
+        // and the gaps are worked out anew from the snapshot's revision.
+        this.buffered.unshift(...this.sinceGap.filter((event) => event.revision > this.revision));
+        this.sinceGap = [];
+        this.missing.clear();
         this.emit();
       } finally {
         this.syncing = undefined;
         this.setConnection(this.socket.connected ? (previous === 'syncing' ? 'online' : previous === 'offline' ? 'online' : previous) : 'offline');
-        // Events that arrived during the fetch with a gap still behind them: go again.
-        if (this.buffered.length > 0) {
-          const waiting = this.buffered.splice(0);
-          for (const event of waiting) this.receive(event);
-        }
+        // What arrived during the fetch, in order: older than the snapshot's entities it is dropped
+        // entity by entity, and a gap still behind it is awaited as any other.
+        const waiting = this.buffered.splice(0).sort((a, b) => a.revision - b.revision);
+        for (const event of waiting) this.receive(event);
+        // A snapshot that did not come leaves the gap to be tried again (a reconnect also does).
+        if (this.missing.size > 0) this.awaitGap();
       }
     })();
     return this.syncing;
@@ -161,7 +207,7 @@ export class LiveState {
   }
 
   /** One event into the state, entity by entity: an entity already newer stays as it is. */
-  private apply(event: LiveEvent, quiet = false): void {
+  private apply(event: LiveEvent): void {
     const state = this.state;
     const site = (siteId: string): SiteLiveView | undefined => state.sites.find((candidate) => candidate.id === siteId);
     switch (event.type) {
@@ -220,7 +266,7 @@ export class LiveState {
     }
     if (event.revision > this.revision) this.revision = event.revision;
     if (event.revision > state.revision) state.revision = event.revision;
-    if (!quiet) this.emit(event);
+    this.emit(event);
   }
 
   private emit(event?: LiveEvent): void {

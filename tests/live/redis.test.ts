@@ -1,10 +1,9 @@
 // Two app instances (this process and a child `tsx server/main.ts`) over one store and a real
 // Redis: events reach clients on both, and both agree on which sites are connected.
-import { spawn, type ChildProcess } from 'node:child_process';
-import mongoose from 'mongoose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../helpers/app.js';
-import { freePort, startRedis, type RedisServer } from '../helpers/redis.js';
+import { startRedis, type RedisServer } from '../helpers/redis.js';
+import { startSecondInstance, type SecondInstance } from '../helpers/second-instance.js';
 import type { Socket } from 'socket.io-client';
 import { conferenceDay, eventually, nextEvent, opId, Screens, send, type DayFixture } from './fixtures.js';
 import { addSite, rotateCoordinatorLink } from '../../server/sites/actions.js';
@@ -12,35 +11,16 @@ import { createMeeting } from '../../server/meetings/actions.js';
 
 let redis: RedisServer;
 let first: TestApp;
-let second: { baseUrl: string; child: ChildProcess };
+let second: SecondInstance;
 let day: DayFixture;
 let onFirst: Screens;
 let onSecond: Screens;
-
-async function startSecondInstance(redisUrl: string): Promise<{ baseUrl: string; child: ChildProcess }> {
-  const port = await freePort();
-  const storeUri = new URL(first.databaseUri);
-  storeUri.pathname = `/${mongoose.connection.db!.databaseName}`;
-  const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
-    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', MONGODB_URI: storeUri.toString(), REDIS_URL: redisUrl, SEED_DEMO: 'false', LOG_LEVEL: 'warn', SESSION_SECRET: 'test-session-secret-that-is-long-enough', NODE_ENV: 'test' },
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
-  const baseUrl = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 90_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`second instance exited with ${child.exitCode}`);
-    const healthy = await fetch(`${baseUrl}/healthz`).then((response) => response.ok, () => false);
-    if (healthy) return { baseUrl, child };
-    if (Date.now() > deadline) throw new Error('second instance did not start within 90 s');
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-}
 
 beforeAll(async () => {
   redis = await startRedis();
   first = await startTestApp({ redisUrl: redis.url });
   day = await conferenceDay(first.organizer);
-  second = await startSecondInstance(redis.url);
+  second = await startSecondInstance(first, redis.url);
   onFirst = new Screens(first.baseUrl);
   onSecond = new Screens(second.baseUrl);
 }, 120_000);
@@ -48,11 +28,7 @@ beforeAll(async () => {
 afterAll(async () => {
   onFirst?.closeAll();
   onSecond?.closeAll();
-  if (second?.child.exitCode === null) {
-    const exited = new Promise((resolve) => second.child.once('exit', resolve));
-    second.child.kill('SIGTERM');
-    await exited;
-  }
+  await second?.stop();
   await first?.stop();
   await redis?.stop();
 });
