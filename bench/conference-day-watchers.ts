@@ -245,7 +245,8 @@ function sync(client: Client, join: boolean): Promise<void> {
           client.view = fromSnapshot(client.view, await snapshot(client));
           return;
         } catch {
-          await new Promise((resolve) => setTimeout(resolve, Math.min(5_000, 500 * 2 ** attempt) * (0.5 + Math.random())));
+          // As client/_live.ts: 1 s, 2 s, 4 s ... 30 s, spread at random.
+          await new Promise((resolve) => setTimeout(resolve, Math.min(30_000, 1_000 * 2 ** attempt) * (0.5 + Math.random())));
         }
       }
     } finally {

@@ -45,6 +45,8 @@ export class LiveState {
   private sinceGap: LiveEvent[] = [];
   private gapTimer: ReturnType<typeof setTimeout> | undefined;
   private readonly gapWaitMs: number;
+  private failedSyncs = 0;
+  private retryTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(private readonly options: LiveOptions) {
     this.state = options.snapshot;
@@ -177,7 +179,11 @@ export class LiveState {
       this.setConnection('syncing');
       try {
         const reply = await this.send<{ snapshot: LiveSnapshot }>('live:snapshot', {});
-        if (!reply.ok) return;
+        if (!reply.ok) {
+          this.retrySyncLater();
+          return;
+        }
+        this.failedSyncs = 0;
         this.state = reply.snapshot;
         this.revision = reply.snapshot.revision;
         this.adoptClock(reply.snapshot.serverNow);
@@ -194,11 +200,23 @@ export class LiveState {
         // entity by entity, and a gap still behind it is awaited as any other.
         const waiting = this.buffered.splice(0).sort((a, b) => a.revision - b.revision);
         for (const event of waiting) this.receive(event);
-        // A snapshot that did not come leaves the gap to be tried again (a reconnect also does).
-        if (this.missing.size > 0) this.awaitGap();
       }
     })();
     return this.syncing;
+  }
+
+  /**
+   * A snapshot that did not come (an overloaded or restarting server) is asked for again later,
+   * each time later (1 s, 2 s, 4 s ... 30 s, spread at random): thousands of phones asking again
+   * at once would keep the server overloaded.
+   */
+  private retrySyncLater(): void {
+    const delay = Math.min(30_000, this.gapWaitMs * 2 ** this.failedSyncs) * (0.5 + Math.random());
+    this.failedSyncs += 1;
+    clearTimeout(this.retryTimer);
+    this.retryTimer = setTimeout(() => {
+      if (this.socket.connected && !this.syncing) void this.resync();
+    }, delay);
   }
 
   private adoptClock(serverNow: string | undefined): void {

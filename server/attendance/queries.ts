@@ -46,7 +46,10 @@ export async function attendanceRecords(meetingId: string, scope: { siteId?: str
   if (scope.attendeeId) recordFilter.attendeeId = filter._id;
   else if (scope.siteId) recordFilter.siteId = filter.siteId;
   const [attendees, records] = await Promise.all([
-    AttendeeModel.find(filter, { meetingId: 1, siteId: 1, fullName: 1, position: 1, organization: 1, walkIn: 1, searchText: 1 }).sort({ searchText: 1 }).lean(),
+    // One person needs no order (a sort made the store walk the meeting's name index, not _id).
+    AttendeeModel.find(filter, { meetingId: 1, siteId: 1, fullName: 1, position: 1, organization: 1, walkIn: 1, searchText: 1 })
+      .sort(scope.attendeeId ? {} : { searchText: 1 })
+      .lean(),
     AttendanceModel.find(recordFilter, { codeFailures: 0, codeFailuresSince: 0 }).lean(),
   ]);
   const byAttendee = new Map(records.map((record) => [String(record.attendeeId), record]));

@@ -19,12 +19,15 @@ interface FieldPlan {
 }
 
 function planField(index: Index, condition: unknown): FieldPlan | undefined {
+  // An equality on a unique single-field index (_id) finds at most one document: it beats an
+  // equality on the first field of a wider index ({ meetingId, _id } must not walk the meeting).
+  const equalityCost = index.unique && index.fields.length === 1 ? 0 : 1;
   if (!isPlainDocument(condition) || !Object.keys(condition)[0]?.startsWith('$')) {
     if (!isLookupLiteral(condition)) return undefined;
-    return { index, cost: 1, run: () => index.lookupEqual(condition) };
+    return { index, cost: equalityCost, run: () => index.lookupEqual(condition) };
   }
   if ('$eq' in condition && isLookupLiteral(condition.$eq)) {
-    return { index, cost: 1, run: () => index.lookupEqual(condition.$eq) };
+    return { index, cost: equalityCost, run: () => index.lookupEqual(condition.$eq) };
   }
   if (Array.isArray(condition.$in) && condition.$in.every(isLookupLiteral)) {
     const values = condition.$in;

@@ -4,7 +4,7 @@ import './messages.js';
 import { SiteModel } from '../sites/model.js';
 import { liveMeetingView } from '../meetings/lifecycle.js';
 import { liveAgendaView, loadAgendaItems, type AgendaLiveState } from '../agenda/live-view.js';
-import { loadSpeakers } from '../speakers/queries.js';
+import { readSpeakerRequests, speakersView } from '../speakers/queries.js';
 import { attendanceRecords, latecomerRecords } from '../attendance/queries.js';
 import { codePeriodSeconds, currentCode } from '../attendance/codes.js';
 import { checkInCodeInput, snapshotInput, type CheckInCodeView, type LinkStatus, type LiveSnapshot, type SiteLiveView, type YouView } from './contract.js';
@@ -15,6 +15,7 @@ import type { Actor } from '../lib/actor.js';
 import { loadMeetingFor, readMeetingFor } from '../meetings/guard.js';
 import { NotFound } from '../lib/errors.js';
 import { parseInput } from '../lib/validation.js';
+import { BoundedMap } from '../lib/bounded-map.js';
 import type { Types } from 'mongoose';
 
 const iso = (value: Date | null | undefined) => (value ? new Date(value).toISOString() : null);
@@ -44,10 +45,12 @@ export async function getLiveSnapshot(actor: Actor, meetingId: string, options: 
   const meeting = await readMeetingFor(actor, meetingId);
   const revision = meeting.revision;
   const scope = actor.kind === 'coordinator' ? { siteId: actor.siteId } : actor.kind === 'attendee' ? { attendeeId: actor.attendeeId } : {};
-  const sites = await SiteModel.find({ meetingId }, { name: 1, isMain: 1, order: 1, coordinatorToken: 1 }).sort({ order: 1 }).lean();
-  const [invited, items, attendance] = await Promise.all([
+  const shared = <T>(name: string, read: () => Promise<T>) => sharedRead(meetingId, revision, name, read);
+  const [sites, invited, items, speakerRequests, attendance] = await Promise.all([
+    shared('sites', () => SiteModel.find({ meetingId }, { name: 1, isMain: 1, order: 1, coordinatorToken: 1 }).sort({ order: 1 }).lean()),
     invitedBySite(meetingId),
-    loadAgendaItems(meetingId),
+    shared('agenda', () => loadAgendaItems(meetingId)),
+    shared('speakers', () => readSpeakerRequests(meetingId)),
     // Latecomers alone only for an asker who may see everyone (organizers, the chair); others' scope stays.
     options.attendance === 'latecomers' && actor.kind !== 'coordinator' && actor.kind !== 'attendee' ? latecomerRecords(meetingId) : attendanceRecords(meetingId, scope),
   ]);
@@ -78,12 +81,40 @@ export async function getLiveSnapshot(actor: Actor, meetingId: string, options: 
     totals: { ...totals, revision },
     quorum: quorumOf(totals, meeting.live?.quorumPercent ?? 50),
     agenda: liveAgendaView(items, meeting.startsAt, meeting.live?.agenda as AgendaLiveState, revision),
-    speakers: await loadSpeakers(meetingId, speakersState, revision),
+    speakers: speakersView(speakerRequests, speakersState, revision),
     attendance,
     checkInCode: coordinatorSite ? codeView(coordinatorSite.coordinatorToken, String(coordinatorSite._id)) : null,
     you: youView(actor, meetingId),
   };
   return snapshot;
+}
+
+/**
+ * What every snapshot of a meeting at one revision reads alike (its sites, agenda items and
+ * speaker requests), read once however many screens ask: a reconnect or an instance's restart
+ * brings thousands of phones at once, and each reading them again saturated the store, so that
+ * snapshots timed out, were asked again, and check-ins waited behind them. Views that depend on
+ * "now" (timers, speaking time, lastSeenAt) are still made per snapshot from these. A snapshot
+ * read with an older revision than the shared one (a stale copy of the meeting) reads for itself.
+ */
+const sharedReads = new BoundedMap<string, { revision: number; at: number; reads: Map<string, Promise<unknown>> }>(500);
+const sharedForMs = 5_000;
+
+function sharedRead<T>(meetingId: string, revision: number, name: string, read: () => Promise<T>): Promise<T> {
+  let entry = sharedReads.get(meetingId);
+  if (!entry || revision > entry.revision || (revision === entry.revision && Date.now() - entry.at > sharedForMs)) {
+    entry = { revision, at: Date.now(), reads: new Map() };
+    sharedReads.set(meetingId, entry);
+  } else if (revision < entry.revision) return Promise.resolve(read());
+  const known = entry.reads.get(name) as Promise<T> | undefined;
+  if (known) return known;
+  const reads = entry.reads;
+  // Once into a promise: a mongoose query is a thenable that runs again at each await.
+  const reading = Promise.resolve(read());
+  reads.set(name, reading);
+  // A failed read (the store restarting) is not shared: the next snapshot reads again.
+  reading.catch(() => reads.get(name) === reading && reads.delete(name));
+  return reading;
 }
 
 function youView(actor: Actor, meetingId: string): YouView {

@@ -8,11 +8,28 @@ import type { SpeakerRequestView, SpeakersView } from '../live/contract.js';
 type Stored = SpeakerRequest & { _id: Types.ObjectId };
 const iso = (value: Date | null | undefined) => (value ? new Date(value).toISOString() : null);
 
-export async function loadSpeakers(meetingId: string, state: { queue?: Types.ObjectId[]; floorId?: Types.ObjectId | null } | undefined, revision: number): Promise<SpeakersView> {
+export interface SpeakerRequests {
+  requests: Stored[];
+  sites: Array<{ _id: Types.ObjectId; name: string }>;
+}
+
+/** What the view is made from (read once per revision by snapshots, live/queries.ts). */
+export async function readSpeakerRequests(meetingId: string): Promise<SpeakerRequests> {
   const [requests, sites] = await Promise.all([
     SpeakerRequestModel.find({ meetingId }).sort({ requestedAt: 1 }).lean<Stored[]>(),
-    SiteModel.find({ meetingId }, { name: 1 }).lean(),
+    SiteModel.find({ meetingId }, { name: 1 }).lean<Array<{ _id: Types.ObjectId; name: string }>>(),
   ]);
+  return { requests, sites };
+}
+
+export async function loadSpeakers(meetingId: string, state: SpeakersState, revision: number): Promise<SpeakersView> {
+  return speakersView(await readSpeakerRequests(meetingId), state, revision);
+}
+
+type SpeakersState = { queue?: Types.ObjectId[]; floorId?: Types.ObjectId | null } | undefined;
+
+/** The list as of now (speaking time runs on), from what was read. */
+export function speakersView({ requests, sites }: SpeakerRequests, state: SpeakersState, revision: number): SpeakersView {
   const siteNames = new Map(sites.map((site) => [String(site._id), site.name]));
   const view = (request: Stored): SpeakerRequestView => ({
     id: String(request._id),

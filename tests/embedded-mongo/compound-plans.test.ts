@@ -131,6 +131,14 @@ describe('the planner', () => {
   const indexes = [byMeetingName, byMeetingSiteName, byMeetingTokens];
   docs.forEach((doc, rid) => indexes.forEach((index) => index.add(rid, index.keysFor(doc as unknown as Record<string, unknown>))));
 
+  it('finds one document by _id when the filter also names the meeting, rather than walking the meeting', () => {
+    const byId = new Index({ v: 2, key: { _id: 1 }, name: '_id_' });
+    docs.forEach((doc, rid) => byId.add(rid, byId.keysFor(doc as unknown as Record<string, unknown>)));
+    const wanted = docs[123];
+    // The meeting's indexes come first in the list, and the filter names the meeting first.
+    expect(planCandidates({ meetingId: wanted.meetingId, _id: wanted._id }, [...indexes, byId])).toEqual([123]);
+  });
+
   it('narrows to both equality fields of a compound index', () => {
     const rids = planCandidates({ meetingId: 2, siteId: 4 }, indexes)!;
     expect(rids.length).toBe(docs.filter((doc) => doc.meetingId === 2 && doc.siteId === 4).length);
