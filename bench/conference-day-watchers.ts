@@ -314,11 +314,13 @@ const gapWaitMs = 1_000;
 async function settle(revision: number, timeoutMs: number): Promise<WatcherResult> {
   const deadline = Date.now() + timeoutMs;
   const notSettledExamples: string[] = [];
+  // Clients still behind when the wait ended: examples only if some of them could not be compared.
+  const stillBehind: string[] = [];
   // Wait until every client is connected, joined, and knows the final revision.
   for (;;) {
     const behind = clients.filter((c) => !c.socket.connected || !c.view || c.syncing || c.view.known < revision);
     if (behind.length === 0 || Date.now() > deadline) {
-      for (const c of behind.slice(0, 5)) notSettledExamples.push(`connected=${c.socket.connected} view=${Boolean(c.view)} syncing=${Boolean(c.syncing)} known=${c.view?.known} wanted=${revision}`);
+      for (const c of behind.slice(0, 5)) stillBehind.push(`connected=${c.socket.connected} view=${Boolean(c.view)} syncing=${Boolean(c.syncing)} known=${c.view?.known} wanted=${revision}`);
       break;
     }
     await new Promise((resolve) => setTimeout(resolve, 200));
@@ -360,6 +362,7 @@ async function settle(revision: number, timeoutMs: number): Promise<WatcherResul
   };
   await Promise.all(Array.from({ length: 20 }, worker));
   const notSettled = clients.length - compared;
+  if (notSettled > 0) notSettledExamples.unshift(...stillBehind);
   return {
     clients: clients.length,
     connected: clients.filter((c) => c.socket.connected).length,
