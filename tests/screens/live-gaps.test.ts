@@ -2,7 +2,8 @@
 // moment (client/_live.ts). A revision whose event never comes (the process stopped between its
 // write and its event) is made here with commitMeetingChange and no events. The page's socket runs
 // through a route that can cut it (both ends, so the server keeps the session for recovery) and
-// refuse reconnecting, as a district link that drops would.
+// hold the page's next Socket.IO connect until the test lets it through, as a district link that
+// drops and takes a while to come back would.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page, WebSocketRoute } from 'playwright-core';
 import { startTestApp, type TestApp } from '../helpers/app.js';
@@ -27,8 +28,8 @@ afterAll(async () => {
 });
 
 interface Link {
-  /** Cuts the page's socket (both ends); with `refuse`, reconnecting fails until `restore`. */
-  cut(refuse?: boolean): Promise<void>;
+  /** Cuts the page's socket (both ends); with `hold`, reconnecting waits until `restore`. */
+  cut(hold?: boolean): Promise<void>;
   restore(): void;
   /** Cut the socket as soon as the page asks for a snapshot (once). */
   cutAtNextSnapshot(): void;
@@ -43,7 +44,8 @@ async function dashboard(day: ConferenceDay): Promise<{ page: Page; link: Link; 
   const page = await context.newPage();
   const problems: string[] = [];
   page.on('pageerror', (error) => problems.push(error.message));
-  let refusing = false;
+  let holding = false;
+  const held: Array<() => void> = [];
   let cutAtSnapshot = false;
   let current: { page: WebSocketRoute; server: WebSocketRoute } | undefined;
   const counts = new Map<string, number>();
@@ -53,16 +55,15 @@ async function dashboard(day: ConferenceDay): Promise<{ page: Page; link: Link; 
     await open?.server.close();
     await open?.page.close();
   };
-  // Long polling is refused while the link is down too (the client falls back to it).
-  await page.route('**/socket.io/**', (route) => (refusing ? route.abort() : route.continue()));
   await page.routeWebSocket(/\/socket\.io\//, (ws) => {
-    if (refusing) return void ws.close();
     const server = ws.connectToServer();
     current = { page: ws, server };
     ws.onMessage((message) => {
       const text = String(message);
       const command = /^42\d*\["([^"]+)"/.exec(text)?.[1];
       if (command) counts.set(command, (counts.get(command) ?? 0) + 1);
+      // The page's Socket.IO connect (with what it needs to be recovered) waits while held.
+      if (holding && text.startsWith('40')) return void held.push(() => server.send(message));
       if (command === 'live:snapshot' && cutAtSnapshot) {
         cutAtSnapshot = false;
         void cutCurrent();
@@ -74,11 +75,14 @@ async function dashboard(day: ConferenceDay): Promise<{ page: Page; link: Link; 
   await page.goto(`${app.baseUrl}/meetings/${day.meetingId}/live`);
   await page.locator('#connection[data-connection="online"]').waitFor();
   const link: Link = {
-    async cut(refuse = false) {
-      refusing = refuse;
+    async cut(hold = false) {
+      holding = hold;
       await cutCurrent();
     },
-    restore: () => (refusing = false),
+    restore() {
+      holding = false;
+      for (const send of held.splice(0)) send();
+    },
     cutAtNextSnapshot: () => (cutAtSnapshot = true),
     sent: (command) => counts.get(command) ?? 0,
   };
