@@ -107,7 +107,7 @@ describe('a dashboard that misses revisions', () => {
     const { page, link, problems } = await dashboard(day);
     await lostLinkChange(day, day.siteId, 'videoProblem');
     await setSiteLink(app.organizer, { meetingId: day.meetingId, siteId: day.mainSiteId, status: 'ready' });
-    await expect.poll(() => linkAt(page, day.mainSiteId)).toBe('Sẵn sàng');
+    await expect.poll(() => linkAt(page, day.mainSiteId), { timeout: 10_000 }).toBe('Sẵn sàng');
 
     // The link drops before the page's wait for the skipped revision (1 s) runs out, and stays
     // down past it.
@@ -133,11 +133,11 @@ describe('a dashboard that misses revisions', () => {
     link.cutAtNextSnapshot();
     // An event more than 100 revisions ahead: the page asks for a snapshot, and the link drops.
     await setSiteLink(app.organizer, { meetingId: day.meetingId, siteId: day.mainSiteId, status: 'ready' });
-    await expect.poll(() => link.sent('live:snapshot')).toBeGreaterThan(snapshots);
+    await expect.poll(() => link.sent('live:snapshot'), { timeout: 10_000 }).toBeGreaterThan(snapshots);
 
     await page.locator('#connection[data-connection="online"]').waitFor({ timeout: 20_000 });
     await expect.poll(() => linkAt(page, day.siteId), { timeout: 10_000 }).toBe('Lỗi âm thanh');
-    await expect.poll(() => linkAt(page, day.mainSiteId)).toBe('Sẵn sàng');
+    await expect.poll(() => linkAt(page, day.mainSiteId), { timeout: 10_000 }).toBe('Sẵn sàng');
     expect(await page.evaluate(() => document.readyState)).toBe('complete');
     expect(problems).toEqual([]);
   }, 90_000);
