@@ -46,7 +46,10 @@ export class LiveState {
   private gapTimer: ReturnType<typeof setTimeout> | undefined;
   private readonly gapWaitMs: number;
   private failedSyncs = 0;
+  /** Set while a failed snapshot waits to be asked again: nothing else asks before it (back-off). */
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
+  /** An event came more than 100 revisions ahead: events wait for a snapshot instead of applying. */
+  private farBehind = false;
 
   constructor(private readonly options: LiveOptions) {
     this.state = options.snapshot;
@@ -107,34 +110,40 @@ export class LiveState {
   }
 
   private async connected(): Promise<void> {
-    // Recovered: the server replayed what we missed and kept our rooms.
-    if (this.socket.recovered) return this.setConnection('online');
+    // Recovered: the server replayed what we missed and kept our rooms. A revision still missing
+    // (its wait ran out while we were away) or a far jump is asked for as it would have been.
+    if (this.socket.recovered) {
+      this.setConnection('online');
+      if (this.missing.size > 0) this.awaitGap();
+      if (this.farBehind) this.snapshotSoon();
+      return;
+    }
     this.setConnection('syncing');
     const joined = await this.send<{ meetingId: string }>('meeting:join', { screen: this.options.screen });
     if (!joined.ok) return this.setConnection('offline');
     // Nothing changed since the page (or the last snapshot) was read, and nothing is missing: no snapshot to fetch.
-    if (!(joined.revision <= this.revision) || this.missing.size > 0) await this.resync();
+    if (!(joined.revision <= this.revision) || this.missing.size > 0 || this.farBehind) await this.resync();
     if (this.socket.connected) this.setConnection('online');
   }
 
   /** An acknowledged command's revision: a gap behind it means events are on their way or lost. */
   private noteRevision(revision: number): void {
     if (revision > this.revision + 1) setTimeout(() => {
-      if (this.revision < revision && !this.syncing) void this.resync();
+      if (this.revision < revision && !this.syncing) this.snapshotSoon();
     }, 1500);
   }
 
   private receive(event: LiveEvent): void {
     if (event.meetingId !== this.options.meetingId) return;
-    if (this.syncing) {
+    // Far behind (a long sleep without a disconnect): no point waiting for each missing revision;
+    // the event waits for a snapshot with the others.
+    if (!this.syncing && event.revision - this.revision > 100) this.farBehind = true;
+    if (this.syncing || this.farBehind) {
       this.buffered.push(event);
+      if (!this.syncing) this.snapshotSoon();
       return;
     }
     this.noteGap(event.revision);
-    if (this.syncing) {
-      this.buffered.push(event);
-      return;
-    }
     if (this.missing.size > 0) this.sinceGap.push(event);
     this.apply(event);
   }
@@ -149,11 +158,6 @@ export class LiveState {
   private noteGap(revision: number): void {
     this.missing.delete(revision);
     if (revision > this.revision + 1) {
-      // Far behind (a long sleep without a disconnect): no point waiting for each one.
-      if (revision - this.revision > 100) {
-        void this.resync();
-        return;
-      }
       for (let skipped = this.revision + 1; skipped < revision; skipped++) this.missing.add(skipped);
     }
     if (this.missing.size === 0) {
@@ -168,8 +172,16 @@ export class LiveState {
   private awaitGap(): void {
     this.gapTimer ??= setTimeout(() => {
       this.gapTimer = undefined;
-      if (this.missing.size > 0 && this.socket.connected) void this.resync();
+      if (this.missing.size > 0) this.snapshotSoon();
     }, this.gapWaitMs);
+  }
+
+  /**
+   * A snapshot now, unless a failed one waits for its retry (events arriving meanwhile must not
+   * undo the back-off: the retry comes) or there is no connection (connected() asks on return).
+   */
+  private snapshotSoon(): void {
+    if (this.retryTimer === undefined && this.socket.connected && !this.syncing) void this.resync();
   }
 
   /** Fetch a snapshot, then apply what arrived meanwhile if it is newer than the snapshot's entities. */
@@ -184,6 +196,9 @@ export class LiveState {
           return;
         }
         this.failedSyncs = 0;
+        clearTimeout(this.retryTimer);
+        this.retryTimer = undefined;
+        this.farBehind = false;
         this.state = reply.snapshot;
         this.revision = reply.snapshot.revision;
         this.adoptClock(reply.snapshot.serverNow);
@@ -215,6 +230,7 @@ export class LiveState {
     this.failedSyncs += 1;
     clearTimeout(this.retryTimer);
     this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
       if (this.socket.connected && !this.syncing) void this.resync();
     }, delay);
   }

@@ -13,6 +13,7 @@ import { connectedSitesForSnapshot, settleSitePresence } from './presence.js';
 import { canRunMeeting, requireSiteActor } from './permissions.js';
 import type { Actor } from '../lib/actor.js';
 import { loadMeetingFor, readMeetingFor } from '../meetings/guard.js';
+import { meetingGeneration } from '../meetings/cache.js';
 import { NotFound } from '../lib/errors.js';
 import { parseInput } from '../lib/validation.js';
 import { BoundedMap } from '../lib/bounded-map.js';
@@ -97,23 +98,36 @@ export async function getLiveSnapshot(actor: Actor, meetingId: string, options: 
  * "now" (timers, speaking time, lastSeenAt) are still made per snapshot from these. A snapshot
  * read with an older revision than the shared one (a stale copy of the meeting) reads for itself.
  */
-const sharedReads = new BoundedMap<string, { revision: number; at: number; reads: Map<string, Promise<unknown>> }>(500);
+const sharedReads = new BoundedMap<string, { revision: number; generation: number; at: number; reads: Map<string, Promise<unknown>> }>(500);
 const sharedForMs = 5_000;
 
+/**
+ * A change claims its revision before it writes its other collections (meetings/revision.ts), so a
+ * snapshot can see revision R before R's site or speaker request is written. Such a read is not
+ * kept for the snapshots that come after: the change's write forgets the meeting (here, and on the
+ * other instances when its event is relayed), which moves the meeting's generation, and a shared
+ * read is only handed to snapshots of the generation it started in (and dropped if it ended in
+ * another). Otherwise every snapshot for 5 s would carry R without R's change, and R's event,
+ * no newer than the snapshot, would be dropped: screens stuck without the new site or request.
+ */
 function sharedRead<T>(meetingId: string, revision: number, name: string, read: () => Promise<T>): Promise<T> {
+  const generation = meetingGeneration(meetingId);
   let entry = sharedReads.get(meetingId);
-  if (!entry || revision > entry.revision || (revision === entry.revision && Date.now() - entry.at > sharedForMs)) {
-    entry = { revision, at: Date.now(), reads: new Map() };
+  if (entry && revision < entry.revision) return Promise.resolve(read());
+  if (!entry || revision > entry.revision || generation !== entry.generation || Date.now() - entry.at > sharedForMs) {
+    entry = { revision, generation, at: Date.now(), reads: new Map() };
     sharedReads.set(meetingId, entry);
-  } else if (revision < entry.revision) return Promise.resolve(read());
+  }
   const known = entry.reads.get(name) as Promise<T> | undefined;
   if (known) return known;
   const reads = entry.reads;
   // Once into a promise: a mongoose query is a thenable that runs again at each await.
   const reading = Promise.resolve(read());
   reads.set(name, reading);
-  // A failed read (the store restarting) is not shared: the next snapshot reads again.
-  reading.catch(() => reads.get(name) === reading && reads.delete(name));
+  const forget = () => reads.get(name) === reading && reads.delete(name);
+  // A failed read (the store restarting) is not shared: the next snapshot reads again. Nor is one
+  // a change's write overtook while it ran.
+  reading.then(() => meetingGeneration(meetingId) !== generation && forget(), forget);
   return reading;
 }
 

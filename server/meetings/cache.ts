@@ -23,6 +23,14 @@ export function forgetMeeting(meetingId: string): void {
   generations.set(meetingId, (generations.get(meetingId) ?? 0) + 1);
 }
 
+/**
+ * How many times the meeting was forgotten here: a read of its other collections that started at
+ * one generation and finished at another may have raced with a change's write (live/queries.ts).
+ */
+export function meetingGeneration(meetingId: string): number {
+  return generations.get(meetingId) ?? 0;
+}
+
 /** The stored meeting `meetingId` (a valid ObjectId string), or null; shared between requests, so frozen. */
 export async function readMeeting(meetingId: string): Promise<Readonly<MeetingRecord> | null> {
   const cached = entries.get(meetingId);

@@ -116,6 +116,42 @@ describe('compound index plans give the same answers as a full scan', () => {
     expect(oldest.map((entry) => entry.revision)).toEqual([2, 3, 4]);
   });
 
+  it('answers equalities on unique single-field indexes (multikey, missing field, $in, mixed types) next to a wider index as a full scan does', async () => {
+    // The planner prefers an equality on a unique single-field index to one on the first field of a
+    // wider index ({ meetingId, rank }, rank never queried): whatever it picks must still find every
+    // match (a missing field equals null; an array field matches each element).
+    interface Code { _id: number; meetingId: number; code?: string | number; tags: string[] }
+    const codes = client.db('plans').collection<Code>('codes');
+    const all: Code[] = [];
+    for (let i = 0; i < 120; i++) {
+      const row: Code = { _id: i, meetingId: i % 3, tags: [`t${i}`, `u${i}`] };
+      if (i !== 7) row.code = i === 11 ? 11 : `c${i}`;
+      all.push(row);
+    }
+    await codes.insertMany(all.slice(0, 60));
+    await codes.createIndexes([{ key: { code: 1 }, unique: true }, { key: { tags: 1 }, unique: true }, { key: { meetingId: 1, rank: 1 } }]);
+    await codes.insertMany(all.slice(60));
+    const equal = (value: unknown, wanted: unknown) => (Array.isArray(value) ? value.includes(wanted) : (value ?? null) === wanted);
+    const filters: Array<[Record<string, unknown>, (row: Code) => boolean]> = [
+      [{ meetingId: 2, code: 'c5' }, (row) => row.meetingId === 2 && row.code === 'c5'],
+      [{ meetingId: 0, code: 'c5' }, () => false],
+      [{ meetingId: 1, code: null }, (row) => row.meetingId === 1 && equal(row.code, null)],
+      [{ code: null, meetingId: 0 }, (row) => row.meetingId === 0 && equal(row.code, null)],
+      [{ meetingId: 2, code: 11 }, (row) => row.meetingId === 2 && row.code === 11],
+      [{ meetingId: 2, code: '11' }, () => false],
+      [{ meetingId: 1, code: { $eq: 'c100' } }, (row) => row.meetingId === 1 && row.code === 'c100'],
+      [{ meetingId: 1, code: { $in: ['c1', 'c4', 'c5', null] } }, (row) => row.meetingId === 1 && ['c1', 'c4', 'c5', null].some((v) => equal(row.code, v))],
+      [{ meetingId: 0, tags: 'u99' }, (row) => row.meetingId === 0 && equal(row.tags, 'u99')],
+      [{ tags: 't40', meetingId: 1 }, (row) => row.meetingId === 1 && equal(row.tags, 't40')],
+      [{ _id: 42, meetingId: 0, tags: 'u42', code: 'c42' }, (row) => row._id === 42],
+      [{ _id: 42, meetingId: 1 }, () => false],
+    ];
+    for (const [filter, matches] of filters) {
+      const found = (await codes.find(filter).toArray()).map((row) => row._id).sort((a, b) => a - b);
+      expect({ filter, found }).toEqual({ filter, found: all.filter(matches).map((row) => row._id) });
+    }
+  });
+
   it('keeps the order of a descending sort the index does not walk', async () => {
     const expected = data.filter((row) => row.meetingId === 1).sort((a, b) => -byNameThenId(a, b));
     const page = await people.find({ meetingId: 1 }).sort({ name: -1, _id: -1 }).limit(15).toArray();

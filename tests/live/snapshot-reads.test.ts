@@ -8,6 +8,8 @@ import { conferenceDay, type DayFixture } from './fixtures.js';
 import { getLiveSnapshot } from '../../server/live/queries.js';
 import { addAgendaItem } from '../../server/agenda/actions.js';
 import { resolveActor } from '../../server/accounts/identify.js';
+import { commitMeetingChange } from '../../server/meetings/revision.js';
+import { SiteModel } from '../../server/sites/model.js';
 
 let app: TestApp;
 let day: DayFixture;
@@ -55,5 +57,25 @@ describe('snapshots of one meeting asked for at once', () => {
     const after = await getLiveSnapshot(app.organizer, day.meetingId);
     expect(after.revision).toBeGreaterThan(before.revision);
     expect(after.agenda.items.map((item) => item.title)).toEqual([...before.agenda.items.map((item) => item.title), 'Bế mạc']);
+  });
+
+  it('a snapshot taken while a change is being written does not hand its reads to the snapshots after it', async () => {
+    // A change claims its revision first and writes its site after (meetings/revision.ts): a
+    // snapshot in between sees the new revision without the new site.
+    let during: Awaited<ReturnType<typeof getLiveSnapshot>> | undefined;
+    const { revision } = await commitMeetingChange({
+      meetingId: day.meetingId,
+      write: async (claimed) => {
+        during = await getLiveSnapshot(app.organizer, day.meetingId);
+        await SiteModel.create({ meetingId: day.meetingId, name: 'Điểm cầu Đồi Mây', order: 99, isMain: false, revision: claimed });
+      },
+      events: () => [],
+    });
+    expect(during?.revision).toBe(revision);
+    expect(during?.sites.map((site) => site.name)).not.toContain('Điểm cầu Đồi Mây');
+    // Once the change is written, a snapshot at that same revision has the site.
+    const after = await getLiveSnapshot(app.organizer, day.meetingId);
+    expect(after.revision).toBe(revision);
+    expect(after.sites.map((site) => site.name)).toContain('Điểm cầu Đồi Mây');
   });
 });

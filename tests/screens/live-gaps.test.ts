@@ -1,0 +1,144 @@
+// The organizer's dashboard when revisions go missing and the connection drops at the wrong
+// moment (client/_live.ts). A revision whose event never comes (the process stopped between its
+// write and its event) is made here with commitMeetingChange and no events. The page's socket runs
+// through a route that can cut it (both ends, so the server keeps the session for recovery) and
+// hold the page's next Socket.IO connect until the test lets it through, as a district link that
+// drops and takes a while to come back would.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, BrowserContext, Page, WebSocketRoute } from 'playwright-core';
+import { startTestApp, type TestApp } from '../helpers/app.js';
+import { launchBrowser } from '../helpers/browser.js';
+import { conferenceDay, signInOrganizer, type ConferenceDay } from './fixtures.js';
+import { setSiteLink } from '../../server/sites/link-status.js';
+import { commitMeetingChange } from '../../server/meetings/revision.js';
+
+let app: TestApp;
+let browser: Browser;
+const contexts: BrowserContext[] = [];
+
+beforeAll(async () => {
+  app = await startTestApp();
+  browser = await launchBrowser();
+}, 120_000);
+
+afterAll(async () => {
+  for (const context of contexts) await context.close().catch(() => undefined);
+  await browser?.close();
+  await app?.stop();
+});
+
+interface Link {
+  /** Cuts the page's socket (both ends); with `hold`, reconnecting waits until `restore`. */
+  cut(hold?: boolean): Promise<void>;
+  restore(): void;
+  /** Cut the socket as soon as the page asks for a snapshot (once). */
+  cutAtNextSnapshot(): void;
+  sent(command: string): number;
+}
+
+/** The dashboard of `day`, its socket running through a link the test can cut. */
+async function dashboard(day: ConferenceDay): Promise<{ page: Page; link: Link; problems: string[] }> {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  contexts.push(context);
+  await signInOrganizer(context, app);
+  const page = await context.newPage();
+  const problems: string[] = [];
+  page.on('pageerror', (error) => problems.push(error.message));
+  let holding = false;
+  const held: Array<() => void> = [];
+  let cutAtSnapshot = false;
+  let current: { page: WebSocketRoute; server: WebSocketRoute } | undefined;
+  const counts = new Map<string, number>();
+  const cutCurrent = async () => {
+    const open = current;
+    current = undefined;
+    await open?.server.close();
+    await open?.page.close();
+  };
+  await page.routeWebSocket(/\/socket\.io\//, (ws) => {
+    const server = ws.connectToServer();
+    current = { page: ws, server };
+    ws.onMessage((message) => {
+      const text = String(message);
+      const command = /^42\d*\["([^"]+)"/.exec(text)?.[1];
+      if (command) counts.set(command, (counts.get(command) ?? 0) + 1);
+      // The page's Socket.IO connect (with what it needs to be recovered) waits while held.
+      if (holding && text.startsWith('40')) return void held.push(() => server.send(message));
+      if (command === 'live:snapshot' && cutAtSnapshot) {
+        cutAtSnapshot = false;
+        void cutCurrent();
+        return;
+      }
+      server.send(message);
+    });
+  });
+  await page.goto(`${app.baseUrl}/meetings/${day.meetingId}/live`);
+  await page.locator('#connection[data-connection="online"]').waitFor();
+  const link: Link = {
+    async cut(hold = false) {
+      holding = hold;
+      await cutCurrent();
+    },
+    restore() {
+      holding = false;
+      for (const send of held.splice(0)) send();
+    },
+    cutAtNextSnapshot: () => (cutAtSnapshot = true),
+    sent: (command) => counts.get(command) ?? 0,
+  };
+  return { page, link, problems };
+}
+
+const linkAt = (page: Page, siteId: string) => page.locator(`#sites-table tr[data-site="${siteId}"] .link-status`).textContent();
+
+/** A change of the site's link that is written and whose event never goes out. */
+function lostLinkChange(day: ConferenceDay, siteId: string, status: string) {
+  const path = `live.sites.${siteId}`;
+  return commitMeetingChange({
+    meetingId: day.meetingId,
+    update: { $set: { [`${path}.linkStatus`]: status, [`${path}.linkNote`]: '', [`${path}.linkAt`]: new Date() } },
+    events: () => [],
+  });
+}
+
+describe('a dashboard that misses revisions', () => {
+  it('a revision still missing when the connection comes back recovered is filled by a snapshot', async () => {
+    const day = await conferenceDay(app);
+    const { page, link, problems } = await dashboard(day);
+    await lostLinkChange(day, day.siteId, 'videoProblem');
+    await setSiteLink(app.organizer, { meetingId: day.meetingId, siteId: day.mainSiteId, status: 'ready' });
+    await expect.poll(() => linkAt(page, day.mainSiteId), { timeout: 10_000 }).toBe('Sẵn sàng');
+
+    // The link drops before the page's wait for the skipped revision (1 s) runs out, and stays
+    // down past it.
+    await link.cut(true);
+    await page.locator('#connection[data-connection="offline"]').waitFor();
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    const joins = link.sent('meeting:join');
+    link.restore();
+    await page.locator('#connection[data-connection="online"]').waitFor({ timeout: 20_000 });
+    // The server recovered the connection (no new join): nothing replayed fills the revision.
+    expect(link.sent('meeting:join')).toBe(joins);
+    await expect.poll(() => linkAt(page, day.siteId), { timeout: 10_000 }).toBe('Lỗi hình ảnh');
+    expect(await linkAt(page, day.mainSiteId)).toBe('Sẵn sàng');
+    expect(problems).toEqual([]);
+  }, 90_000);
+
+  it('far behind, with the connection cut while its snapshot is asked for: the page keeps running and catches up', async () => {
+    const day = await conferenceDay(app);
+    const { page, link, problems } = await dashboard(day);
+    await lostLinkChange(day, day.siteId, 'audioProblem');
+    for (let i = 0; i < 100; i++) await commitMeetingChange({ meetingId: day.meetingId, events: () => [] });
+    const snapshots = link.sent('live:snapshot');
+    link.cutAtNextSnapshot();
+    // An event more than 100 revisions ahead: the page asks for a snapshot, and the link drops.
+    await setSiteLink(app.organizer, { meetingId: day.meetingId, siteId: day.mainSiteId, status: 'ready' });
+    await expect.poll(() => link.sent('live:snapshot'), { timeout: 10_000 }).toBeGreaterThan(snapshots);
+
+    await page.locator('#connection[data-connection="online"]').waitFor({ timeout: 20_000 });
+    await expect.poll(() => linkAt(page, day.siteId), { timeout: 10_000 }).toBe('Lỗi âm thanh');
+    await expect.poll(() => linkAt(page, day.mainSiteId), { timeout: 10_000 }).toBe('Sẵn sàng');
+    expect(await page.evaluate(() => document.readyState)).toBe('complete');
+    expect(problems).toEqual([]);
+  }, 90_000);
+});
