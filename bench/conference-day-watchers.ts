@@ -270,11 +270,17 @@ function open(spec: WatcherClient): Client {
       stats.reconnects += 1;
       if (socket.recovered) {
         stats.recovered += 1;
+        // Recovery replays what was sent while away, not what was already missing before.
+        if (client.missing.size > 0) {
+          client.missing.clear();
+          void sync(client, false);
+        }
         return;
       }
     }
     connectedBefore = true;
     client.joined = false;
+    client.missing.clear();
     void sync(client, true);
   });
   socket.on('event', (event: LiveEvent) => {
@@ -298,7 +304,8 @@ function open(spec: WatcherClient): Client {
     } else {
       client.gapTimer ??= setTimeout(() => {
         client.gapTimer = undefined;
-        if (client.missing.size > 0) {
+        // Offline: the reconnect takes care of it (a snapshot, or a recovery that looks again).
+        if (client.missing.size > 0 && client.socket.connected) {
           stats.gapsUnfilled += 1;
           client.missing.clear();
           void sync(client, false);
