@@ -24,7 +24,7 @@ import { countsOf, forgetInvited, invitedBySite, invitedBySiteAfterChangeOf } fr
 import { onceOnly } from '../live/operations.js';
 import { actorLabel, requireSignedIn, requireSiteActor } from '../live/permissions.js';
 import type { Actor } from '../lib/actor.js';
-import { AppError, Conflict, Forbidden, Invalid, NotFound, TooManyRequests } from '../lib/errors.js';
+import { AppError, Conflict, Forbidden, Invalid, isDuplicateKeyError, NotFound, TooManyRequests } from '../lib/errors.js';
 import { parseInput } from '../lib/validation.js';
 
 export interface AttendanceAck {
@@ -119,15 +119,7 @@ export async function addWalkIn(actor: Actor, input: unknown): Promise<Attendanc
   if (!site) throw new NotFound('attendance.site.notFound');
   return onceOnly({ meetingId: data.meetingId, opId: data.opId, command: 'attendance:addWalkIn', target: data.siteId, input: data }, async () => {
     const meeting = await openMeeting(actor, data.meetingId);
-    const created = await AttendeeModel.create({
-      meetingId: data.meetingId,
-      siteId: data.siteId,
-      fullName: data.fullName,
-      position: data.position ?? '',
-      organization: data.organization ?? '',
-      role: 'guest',
-      walkIn: true,
-    });
+    const created = await walkInAttendee(data);
     forgetInvited(data.meetingId);
     const attendee = created.toObject() as AttendeeFacts & { _id: Types.ObjectId };
     const presentAt = plausibleInstant(data.at, meeting);
@@ -137,6 +129,33 @@ export async function addWalkIn(actor: Actor, input: unknown): Promise<Attendanc
     });
     return ack;
   });
+}
+
+/**
+ * The person a walk-in command adds, once: the command's operation id is stored on them, so a
+ * resend after a failed or interrupted first run (whose claim on the id was let go) finds the same
+ * person instead of adding a second one.
+ */
+async function walkInAttendee(data: { meetingId: string; siteId: string; opId: string; fullName: string; position?: string; organization?: string }) {
+  const find = () => AttendeeModel.findOne({ meetingId: data.meetingId, walkInOpId: data.opId });
+  const earlier = await find();
+  if (earlier) return earlier;
+  try {
+    return await AttendeeModel.create({
+      meetingId: data.meetingId,
+      siteId: data.siteId,
+      fullName: data.fullName,
+      position: data.position ?? '',
+      organization: data.organization ?? '',
+      role: 'guest',
+      walkIn: true,
+      walkInOpId: data.opId,
+    });
+  } catch (error) {
+    const same = isDuplicateKeyError(error) ? await find() : null;
+    if (same) return same;
+    throw error;
+  }
 }
 
 /** What `detachAttendance` did: the counter change to write with the revision, and how to end it. */

@@ -23,6 +23,8 @@ const attendeeSchema = new Schema(
     searchTokens: { type: [String], default: undefined },
     /** Turned up on the day without being on the list (added by the site's coordinator). */
     walkIn: { type: Boolean, default: false },
+    /** The operation id of the walk-in command that added them: a resend finds them instead of adding them twice. */
+    walkInOpId: { type: String },
     /** The meeting revision of this document's last change (stale writes check `revision: { $lt: R }`). */
     revision: { type: Number, required: true, default: 0 },
   },
@@ -55,6 +57,7 @@ attendeeSchema.index({ meetingId: 1, role: 1 });
 // alone (the store's covered $group: server/embedded-mongo/covered-group.ts).
 attendeeSchema.index({ meetingId: 1, siteId: 1, organization: 1, role: 1, walkIn: 1 });
 attendeeSchema.index({ accessToken: 1 }, { unique: true });
+attendeeSchema.index({ meetingId: 1, walkInOpId: 1 }, { unique: true, partialFilterExpression: { walkInOpId: { $type: 'string' } } });
 // A person's calendar feed lists every meeting where someone has their e-mail address.
 attendeeSchema.index({ email: 1 }, { partialFilterExpression: { email: { $type: 'string' } } });
 

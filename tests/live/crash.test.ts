@@ -10,6 +10,7 @@ import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { conferenceDay, nextEvent, opId, send, sharedDayApp, writeCheckInRecord, type DayFixture } from './fixtures.js';
 import { AttendanceModel } from '../../server/attendance/model.js';
+import { AttendeeModel } from '../../server/attendees/model.js';
 import { orphanAfterMs, recountAbandoned, recountSite, startRecounts } from '../../server/attendance/recount.js';
 import { LiveOperationModel, fingerprintOf } from '../../server/live/operations.js';
 import { MeetingModel } from '../../server/meetings/model.js';
@@ -133,6 +134,24 @@ describe('attendance counts after a process stopped between the record and the c
     expect(await recount).toBeUndefined();
     expect(await send(coordinator, 'attendance:checkIn', { meetingId: day.meetingId, attendeeId: next.id, opId: opId() })).toMatchObject({ ok: true, changed: true, counts: { present: 1, absent: 1 } });
     expect(countsAt(await snapshot(day), site.id)).toMatchObject({ present: 1, absent: 1 });
+  });
+});
+
+describe('a walk-in whose first run stopped after adding the person', () => {
+  it('is added once: the resend finds the person the first run added and checks them in', async () => {
+    const day = await conferenceDay(shared.app.organizer, { title: 'Hội nghị khách vãng lai' });
+    const site = day.sites[2];
+    const coordinator = await shared.screens.join(day.meetingId, { token: site.token });
+    const walkIn = { meetingId: day.meetingId, siteId: site.id, opId: opId(), fullName: 'Phạm Thị Khách', organization: 'Báo Đồng Tháp' };
+    // What a first run leaves when it stops (killed, or its store went away) after adding the
+    // person and before counting them: the person, and no claim on the operation id any more.
+    const left = await AttendeeModel.create({ meetingId: day.meetingId, siteId: site.id, fullName: walkIn.fullName, organization: walkIn.organization, role: 'guest', walkIn: true, walkInOpId: walkIn.opId });
+    const ack = await send(coordinator, 'attendance:addWalkIn', walkIn);
+    expect(ack).toMatchObject({ ok: true, record: { attendeeId: String(left._id), fullName: 'Phạm Thị Khách', walkIn: true, status: 'present' }, counts: { walkIns: 1, present: 1 } });
+    // Sent again (its answer was lost): the same answer, and still one person.
+    expect(await send(coordinator, 'attendance:addWalkIn', walkIn)).toMatchObject({ ok: true, replayed: true, record: { attendeeId: String(left._id) } });
+    expect(await AttendeeModel.countDocuments({ meetingId: day.meetingId, fullName: 'Phạm Thị Khách' })).toBe(1);
+    expect(countsAt(await snapshot(day), site.id)).toMatchObject({ walkIns: 1, present: 1 });
   });
 });
 
