@@ -400,11 +400,17 @@ async function ensureRecord(attendee: AttendeeFacts & { _id: Types.ObjectId }, w
  * A record this call just created carries the organization and role of the attendee as read at
  * the start of the change; one changed since (updateAttendee) may have found no record to keep in
  * step. Read again after the creation: either that change's own update of the record comes after
- * it, or this read sees the change. Only on a record's creation (once per person and meeting).
+ * it, or this read sees the change (or sees the person removed). Only on a record's creation
+ * (once per person and meeting).
  */
 async function followAttendee(record: StoredRecord): Promise<void> {
   const attendee = await AttendeeModel.findOne({ _id: record.attendeeId, meetingId: record.meetingId }, { organization: 1, role: 1 }).lean();
-  if (!attendee) return;
+  if (!attendee) {
+    // Removed after this change first read them and before the record was created: the removal
+    // found no record to take with it, so this one would stay behind, counted, for nobody.
+    await AttendanceModel.deleteOne({ _id: record._id }, journaled);
+    throw new NotFound('attendance.attendee.notFound');
+  }
   const organization = attendee.organization ?? '';
   if (organization === record.organization && (!attendee.role || attendee.role === record.role)) return;
   const set = { organization, ...(attendee.role ? { role: attendee.role } : {}) };

@@ -1,13 +1,18 @@
 // mongod's `failCommand` fail point (configureFailPoint), used by drivers' conformance tests to
-// make the next N commands fail or drop the connection.
+// make the next N commands fail, drop the connection, or wait first (blockConnection).
 import { badValue } from './errors.js';
 import type { Document } from './values.js';
 import { isPlainDocument, isTruthy, toInteger } from './values.js';
 
-export type FailAction =
+export type FailAction = (
   | { kind: 'closeConnection' }
   | { kind: 'error'; reply: Document }
-  | { kind: 'writeConcernError'; writeConcernError: Document; errorLabels?: unknown };
+  | { kind: 'writeConcernError'; writeConcernError: Document; errorLabels?: unknown }
+  | { kind: 'run' }
+) & {
+  /** `blockConnection` with `blockTimeMS`: the connection waits this long before the command runs (or fails). */
+  blockMs?: number;
+};
 
 interface ActiveFailPoint {
   commands: Set<string>;
@@ -57,16 +62,17 @@ export class FailPoints {
     }
     if (--fp.remaining <= 0) this.failCommand = undefined;
     const { data } = fp;
-    if (isTruthy(data.closeConnection)) return { kind: 'closeConnection' };
+    const block = isTruthy(data.blockConnection) && data.blockTimeMS !== undefined ? { blockMs: Math.max(0, toInteger(data.blockTimeMS)) } : {};
+    if (isTruthy(data.closeConnection)) return { kind: 'closeConnection', ...block };
     if (data.errorCode !== undefined) {
       const reply: Document = { ok: 0, errmsg: "Failing command via 'failCommand' failpoint", code: toInteger(data.errorCode) };
       if (data.errorLabels !== undefined) reply.errorLabels = data.errorLabels;
       if (isPlainDocument(data.errInfo)) reply.errInfo = data.errInfo;
-      return { kind: 'error', reply };
+      return { kind: 'error', reply, ...block };
     }
     if (isPlainDocument(data.writeConcernError)) {
-      return { kind: 'writeConcernError', writeConcernError: data.writeConcernError, errorLabels: data.errorLabels };
+      return { kind: 'writeConcernError', writeConcernError: data.writeConcernError, errorLabels: data.errorLabels, ...block };
     }
-    return undefined;
+    return block.blockMs !== undefined ? { kind: 'run', ...block } : undefined;
   }
 }

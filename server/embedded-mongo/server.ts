@@ -5,7 +5,7 @@ import { runCommand } from './commands/index.js';
 import type { CommandContext, ServerInfo } from './commands/context.js';
 import { CursorRegistry } from './cursors.js';
 import { MongoServerError, errorReply } from './errors.js';
-import { FailPoints } from './failpoints.js';
+import { FailPoints, type FailAction } from './failpoints.js';
 import { readWriteConcern } from './write-concern.js';
 import type { Document } from './values.js';
 import { isPlainDocument } from './values.js';
@@ -81,8 +81,12 @@ export class WireServer {
 
   private readonly appNames = new WeakMap<CommandContext, { appName: string | undefined }>();
 
-  /** Runs a command, honouring the test fail point; undefined means the connection was dropped. */
-  private run(body: Document, ctx: CommandContext, socket: net.Socket): Reply | undefined {
+  /**
+   * Runs a command, honouring the test fail point; undefined means the connection was dropped.
+   * A fail point that blocks the connection answers { blockMs, resume }: the command runs (or
+   * fails) when resumed, after the wait.
+   */
+  private run(body: Document, ctx: CommandContext, socket: net.Socket): Reply | undefined | Blocked {
     const name = Object.keys(body)[0] ?? '';
     const connection = this.appNames.get(ctx)!;
     if ((name === 'hello' || name === 'isMaster' || name === 'ismaster') && isPlainDocument(body.client)) {
@@ -97,6 +101,11 @@ export class WireServer {
       }
     }
     const action = this.failPoints.check(name, connection.appName);
+    if (action?.blockMs !== undefined) return { blockMs: action.blockMs, resume: () => this.carryOut(body, ctx, socket, name, action) };
+    return this.carryOut(body, ctx, socket, name, action);
+  }
+
+  private carryOut(body: Document, ctx: CommandContext, socket: net.Socket, name: string, action: FailAction | undefined): Reply | undefined {
     if (action?.kind === 'closeConnection') {
       socket.destroy();
       return undefined;
@@ -122,7 +131,26 @@ export class WireServer {
   /** A connection's replies leave in the order of its requests, even when one waits for the disk. */
   private readonly replyQueues = new WeakMap<net.Socket, Promise<void>>();
 
+  /** A connection a fail point blocks: its next messages are handled once the wait is over, in order. */
+  private readonly blockedConnections = new WeakMap<net.Socket, Promise<void>>();
+
   private handle(socket: net.Socket, message: Buffer, ctx: CommandContext): void {
+    const blocked = this.blockedConnections.get(socket);
+    if (blocked) return this.blockUntil(socket, blocked.then(() => this.handleMessage(socket, message, ctx)));
+    const waiting = this.handleMessage(socket, message, ctx);
+    if (waiting) this.blockUntil(socket, waiting);
+  }
+
+  private blockUntil(socket: net.Socket, done: Promise<void>): void {
+    const next = done.catch(() => {
+      socket.destroy();
+    });
+    this.blockedConnections.set(socket, next);
+    void next.then(() => this.blockedConnections.get(socket) === next && this.blockedConnections.delete(socket));
+  }
+
+  /** Handles one message; a promise when the fail point blocks the connection (settled once answered). */
+  private handleMessage(socket: net.Socket, message: Buffer, ctx: CommandContext): Promise<void> | undefined {
     let command;
     try {
       command = parseMessage(message);
@@ -132,7 +160,17 @@ export class WireServer {
     }
     ctx.db = command.db;
     // mongod refuses a message holding a document over 16 MiB + 16 KiB before running anything.
-    const reply = command.oversized !== undefined ? errorReply(new MongoServerError('BSONObjectTooLarge', command.oversized)) : this.run(command.body, ctx, socket);
+    const outcome = command.oversized !== undefined ? errorReply(new MongoServerError('BSONObjectTooLarge', command.oversized)) : this.run(command.body, ctx, socket);
+    if (isBlocked(outcome)) {
+      return new Promise<void>((resolve) => setTimeout(resolve, outcome.blockMs)).then(() => {
+        if (!socket.destroyed) this.answer(socket, command, ctx, outcome.resume());
+      });
+    }
+    this.answer(socket, command, ctx, outcome);
+    return undefined;
+  }
+
+  private answer(socket: net.Socket, command: ReturnType<typeof parseMessage>, ctx: CommandContext, reply: Reply | undefined): void {
     if (!reply || command.moreToCome) return;
     const encode = command.opCode === OP_QUERY ? encodeOpReply : encodeOpMsgReply;
     const send = (answer: Reply) => {
@@ -195,4 +233,13 @@ class FrameReader {
     this.buffered -= length;
     return message;
   }
+}
+
+interface Blocked {
+  blockMs: number;
+  resume: () => Reply | undefined;
+}
+
+function isBlocked(outcome: Reply | undefined | Blocked): outcome is Blocked {
+  return typeof outcome === 'object' && outcome !== null && typeof (outcome as Partial<Blocked>).resume === 'function' && typeof (outcome as Partial<Blocked>).blockMs === 'number';
 }

@@ -3,6 +3,7 @@
 // or removed by a process that stopped half-way. Each test writes what the store holds in that
 // moment (as tests/live/crash.test.ts does) and checks that nothing waits forever and that the
 // counts end where the records and the list of attendees say.
+import mongoose from 'mongoose';
 import { describe, expect, it } from 'vitest';
 import { conferenceDay, eventually, opId, record, send, sharedDayApp, writeCheckInRecord, type DayFixture } from './fixtures.js';
 import { AttendanceModel } from '../../server/attendance/model.js';
@@ -181,5 +182,35 @@ describe('a site removed while one of its check-ins was being counted', () => {
       (event) => event?.payload.siteId === kept.id,
     );
     expect(last?.payload.totals).toMatchObject({ present: 1 });
+  });
+});
+
+describe('a check-in racing the removal of its attendee', () => {
+  it('the removal lands between the check-in reading the person and creating their record: no record stays behind, the check-in is answered "not found", nothing is counted', async () => {
+    const day = await conferenceDay(shared.app.organizer, { title: 'Hội nghị xoá đại biểu giữa chừng' });
+    const site = day.sites[2];
+    const person = day.people[2][0];
+    const coordinator = await shared.screens.join(day.meetingId, { token: site.token });
+    // The coordinator's presence is written before the store is told to hold the next findAndModify.
+    await eventually(async () => liveSitesOf((await MeetingModel.findById(day.meetingId, { live: 1 }).lean())!.live)[site.id]?.connected === true, Boolean);
+    // The record's creation (an upsert) is the check-in's first findAndModify: the store holds it
+    // for 3 s, and the removal runs meanwhile, finding no record to take with it.
+    const creating = new Promise<void>((resolve) => {
+      mongoose.set('debug', (collection: string, method: string, query: Record<string, unknown>, _update: unknown, options?: { upsert?: boolean }) => {
+        if (collection === 'attendances' && method === 'findOneAndUpdate' && options?.upsert && String(query.attendeeId) === person.id) resolve();
+      });
+    });
+    await mongoose.connection.db!.admin().command({ configureFailPoint: 'failCommand', mode: { times: 1 }, data: { failCommands: ['findAndModify'], blockConnection: true, blockTimeMS: 3_000 } });
+    try {
+      const checkIn = send(coordinator, 'attendance:checkIn', { meetingId: day.meetingId, attendeeId: person.id, opId: opId() });
+      await creating;
+      expect((await shared.organizer.json('DELETE', `/api/v1/meetings/${day.meetingId}/attendees/${person.id}`)).status).toBe(200);
+      expect(await checkIn).toMatchObject({ ok: false, error: { code: 'not_found' } });
+    } finally {
+      mongoose.set('debug', false);
+      await mongoose.connection.db!.admin().command({ configureFailPoint: 'failCommand', mode: 'off' });
+    }
+    expect(await AttendanceModel.countDocuments({ meetingId: day.meetingId, attendeeId: person.id })).toBe(0);
+    expect(countsAt(await snapshot(day), site.id)).toMatchObject({ present: 0, expected: 3 });
   });
 });
