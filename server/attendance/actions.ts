@@ -137,7 +137,20 @@ export async function addWalkIn(actor: Actor, input: unknown): Promise<Attendanc
  * person instead of adding a second one.
  */
 async function walkInAttendee(data: { meetingId: string; siteId: string; opId: string; fullName: string; position?: string; organization?: string }) {
-  const find = () => AttendeeModel.findOne({ meetingId: data.meetingId, walkInOpId: data.opId });
+  // The claim on the id is gone, and with it onceOnly's check of the input: the person found must
+  // be the one this command adds (same site, name, position, organization), else the id is reused
+  // for someone else (or the person was moved or edited since) and nobody is checked in.
+  const find = async () => {
+    const found = await AttendeeModel.findOne({ meetingId: data.meetingId, walkInOpId: data.opId });
+    if (!found) return null;
+    const same =
+      String(found.siteId) === data.siteId &&
+      found.fullName === data.fullName.trim() &&
+      (found.position ?? '') === (data.position ?? '') &&
+      (found.organization ?? '') === (data.organization ?? '');
+    if (!same) throw new Conflict('live.opId.reused');
+    return found;
+  };
   const earlier = await find();
   if (earlier) return earlier;
   try {
