@@ -123,7 +123,11 @@ export async function addWalkIn(actor: Actor, input: unknown): Promise<Attendanc
     forgetInvited(data.meetingId);
     const attendee = created.toObject() as AttendeeFacts & { _id: Types.ObjectId };
     const presentAt = plausibleInstant(data.at, meeting);
-    const ack = await change(actor, attendee, () => ({ ...cleared(actor), status: 'present', presentAt, late: isLate(presentAt, meeting) }), {
+    // A person an earlier run of this command added may already be counted (it stopped after the
+    // count, before the operation was marked done) or changed since: the resend leaves them as they are
+    // (a second arrival would move presentAt and push a history entry a single undo then restores).
+    const arrival = (current: State): State | undefined => (current.status !== 'expected' ? undefined : { ...cleared(actor), status: 'present', presentAt, late: isLate(presentAt, meeting) });
+    const ack = await change(actor, attendee, arrival, {
       walkIn: true,
       extraEvents: [{ type: 'attendee.created', siteId: data.siteId, payload: { attendee: attendeeEventView(created.toObject()) } }],
     });
