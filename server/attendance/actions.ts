@@ -417,16 +417,23 @@ async function ensureRecord(attendee: AttendeeFacts & { _id: Types.ObjectId }, w
  * A record this call just created carries the organization and role of the attendee as read at
  * the start of the change; one changed since (updateAttendee) may have found no record to keep in
  * step. Read again after the creation: either that change's own update of the record comes after
- * it, or this read sees the change (or sees the person removed). Only on a record's creation
+ * it, or this read sees the change (or sees the person removed, or moved). Only on a record's creation
  * (once per person and meeting).
  */
 async function followAttendee(record: StoredRecord): Promise<void> {
-  const attendee = await AttendeeModel.findOne({ _id: record.attendeeId, meetingId: record.meetingId }, { organization: 1, role: 1 }).lean();
+  const attendee = await AttendeeModel.findOne({ _id: record.attendeeId, meetingId: record.meetingId }, { organization: 1, role: 1, siteId: 1 }).lean();
   if (!attendee) {
     // Removed after this change first read them and before the record was created: the removal
     // found no record to take with it, so this one would stay behind, counted, for nobody.
     await AttendanceModel.deleteOne({ _id: record._id }, journaled);
     throw new NotFound('attendance.attendee.notFound');
+  }
+  if (String(attendee.siteId) !== String(record.siteId)) {
+    // Moved meanwhile: the move found no record to take along, so this one, not counted anywhere
+    // yet (status expected), follows the person to their new site, where the change then counts it.
+    // Unless another change took it first (it then counted it where it is, as before).
+    const moved = await AttendanceModel.updateOne({ _id: record._id, version: record.version, pendingSince: null, siteId: record.siteId }, { $set: { siteId: attendee.siteId } }, journaled);
+    if (moved.modifiedCount === 1) record.siteId = attendee.siteId;
   }
   const organization = attendee.organization ?? '';
   if (organization === record.organization && (!attendee.role || attendee.role === record.role)) return;
