@@ -71,4 +71,16 @@ describe('failCommand with blockConnection', () => {
     expect(replies).toBe(0);
     expect(await other.db('fp').collection('pipelined').find({}).toArray()).toEqual([]);
   });
+
+  it('blockConnection without a usable blockTimeMS fails the command with InvalidOptions, as mongod does', async () => {
+    for (const blockTimeMS of [undefined, -5]) {
+      await failPoint({ failCommands: ['find'], blockConnection: true, ...(blockTimeMS === undefined ? {} : { blockTimeMS }) });
+      const refused = await held.db('fp').collection('people').findOne({ _id: 1 } as never).then(
+        () => 'found',
+        (error: { code?: number }) => `refused ${error.code}`,
+      );
+      expect(refused).toBe('refused 72');
+      expect(await held.db('fp').collection('people').findOne({ _id: 1 } as never)).toMatchObject({ name: 'Lan' });
+    }
+  });
 });
