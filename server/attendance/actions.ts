@@ -123,7 +123,11 @@ export async function addWalkIn(actor: Actor, input: unknown): Promise<Attendanc
     forgetInvited(data.meetingId);
     const attendee = created.toObject() as AttendeeFacts & { _id: Types.ObjectId };
     const presentAt = plausibleInstant(data.at, meeting);
-    const ack = await change(actor, attendee, () => ({ ...cleared(actor), status: 'present', presentAt, late: isLate(presentAt, meeting) }), {
+    // A person an earlier run of this command added may already be counted (it stopped after the
+    // count, before the operation was marked done) or changed since: the resend leaves them as they are
+    // (a second arrival would move presentAt and push a history entry a single undo then restores).
+    const arrival = (current: State): State | undefined => (current.status !== 'expected' ? undefined : { ...cleared(actor), status: 'present', presentAt, late: isLate(presentAt, meeting) });
+    const ack = await change(actor, attendee, arrival, {
       walkIn: true,
       extraEvents: [{ type: 'attendee.created', siteId: data.siteId, payload: { attendee: attendeeEventView(created.toObject()) } }],
     });
@@ -137,7 +141,20 @@ export async function addWalkIn(actor: Actor, input: unknown): Promise<Attendanc
  * person instead of adding a second one.
  */
 async function walkInAttendee(data: { meetingId: string; siteId: string; opId: string; fullName: string; position?: string; organization?: string }) {
-  const find = () => AttendeeModel.findOne({ meetingId: data.meetingId, walkInOpId: data.opId });
+  // The claim on the id is gone, and with it onceOnly's check of the input: the person found must
+  // be the one this command adds (same site, name, position, organization), else the id is reused
+  // for someone else (or the person was moved or edited since) and nobody is checked in.
+  const find = async () => {
+    const found = await AttendeeModel.findOne({ meetingId: data.meetingId, walkInOpId: data.opId });
+    if (!found) return null;
+    const same =
+      String(found.siteId) === data.siteId &&
+      found.fullName === data.fullName.trim() &&
+      (found.position ?? '') === (data.position ?? '') &&
+      (found.organization ?? '') === (data.organization ?? '');
+    if (!same) throw new Conflict('live.opId.reused');
+    return found;
+  };
   const earlier = await find();
   if (earlier) return earlier;
   try {
@@ -400,16 +417,23 @@ async function ensureRecord(attendee: AttendeeFacts & { _id: Types.ObjectId }, w
  * A record this call just created carries the organization and role of the attendee as read at
  * the start of the change; one changed since (updateAttendee) may have found no record to keep in
  * step. Read again after the creation: either that change's own update of the record comes after
- * it, or this read sees the change (or sees the person removed). Only on a record's creation
+ * it, or this read sees the change (or sees the person removed, or moved). Only on a record's creation
  * (once per person and meeting).
  */
 async function followAttendee(record: StoredRecord): Promise<void> {
-  const attendee = await AttendeeModel.findOne({ _id: record.attendeeId, meetingId: record.meetingId }, { organization: 1, role: 1 }).lean();
+  const attendee = await AttendeeModel.findOne({ _id: record.attendeeId, meetingId: record.meetingId }, { organization: 1, role: 1, siteId: 1 }).lean();
   if (!attendee) {
     // Removed after this change first read them and before the record was created: the removal
     // found no record to take with it, so this one would stay behind, counted, for nobody.
     await AttendanceModel.deleteOne({ _id: record._id }, journaled);
     throw new NotFound('attendance.attendee.notFound');
+  }
+  if (String(attendee.siteId) !== String(record.siteId)) {
+    // Moved meanwhile: the move found no record to take along, so this one, not counted anywhere
+    // yet (status expected), follows the person to their new site, where the change then counts it.
+    // Unless another change took it first (it then counted it where it is, as before).
+    const moved = await AttendanceModel.updateOne({ _id: record._id, version: record.version, pendingSince: null, siteId: record.siteId }, { $set: { siteId: attendee.siteId } }, journaled);
+    if (moved.modifiedCount === 1) record.siteId = attendee.siteId;
   }
   const organization = attendee.organization ?? '';
   if (organization === record.organization && (!attendee.role || attendee.role === record.role)) return;

@@ -2,7 +2,7 @@
 // make the next N commands fail, drop the connection, or wait first (blockConnection).
 import { badValue } from './errors.js';
 import type { Document } from './values.js';
-import { isPlainDocument, isTruthy, toInteger } from './values.js';
+import { isNumeric, isPlainDocument, isTruthy, toInteger } from './values.js';
 
 export type FailAction = (
   | { kind: 'closeConnection' }
@@ -62,7 +62,15 @@ export class FailPoints {
     }
     if (--fp.remaining <= 0) this.failCommand = undefined;
     const { data } = fp;
-    const block = isTruthy(data.blockConnection) && data.blockTimeMS !== undefined ? { blockMs: Math.max(0, toInteger(data.blockTimeMS)) } : {};
+    let block: { blockMs?: number } = {};
+    if (isTruthy(data.blockConnection)) {
+      // As mongod: the command fails (the fail point still counts as entered) without a usable wait.
+      if (!isNumeric(data.blockTimeMS)) return invalidOptions("must specify 'blockTimeMS' when 'blockConnection' is true");
+      const ms = toInteger(data.blockTimeMS);
+      if (ms < 0) return invalidOptions("'blockTimeMS' must be non-negative");
+      // setTimeout fires at once past 2^31-1 ms: the longest wait it can hold (24.8 days).
+      block = { blockMs: Math.min(ms, 2 ** 31 - 1) };
+    }
     if (isTruthy(data.closeConnection)) return { kind: 'closeConnection', ...block };
     if (data.errorCode !== undefined) {
       const reply: Document = { ok: 0, errmsg: "Failing command via 'failCommand' failpoint", code: toInteger(data.errorCode) };
@@ -75,4 +83,8 @@ export class FailPoints {
     }
     return block.blockMs !== undefined ? { kind: 'run', ...block } : undefined;
   }
+}
+
+function invalidOptions(errmsg: string): FailAction {
+  return { kind: 'error', reply: { ok: 0, errmsg, code: 72, codeName: 'InvalidOptions' } };
 }

@@ -136,7 +136,9 @@ export class WireServer {
 
   private handle(socket: net.Socket, message: Buffer, ctx: CommandContext): void {
     const blocked = this.blockedConnections.get(socket);
-    if (blocked) return this.blockUntil(socket, blocked.then(() => this.handleMessage(socket, message, ctx)));
+    // A connection closed while held (by the fail point, the client or close()) carries out nothing
+    // it sent behind the held command: mongod would not have read it.
+    if (blocked) return this.blockUntil(socket, blocked.then(() => (socket.destroyed ? undefined : this.handleMessage(socket, message, ctx))));
     const waiting = this.handleMessage(socket, message, ctx);
     if (waiting) this.blockUntil(socket, waiting);
   }

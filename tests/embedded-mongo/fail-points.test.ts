@@ -1,9 +1,11 @@
 // mongod's failCommand fail point as drivers' tests use it: `blockConnection` with `blockTimeMS`
 // holds the command's connection that long before the command runs (or fails, with `errorCode`);
 // other connections are answered meanwhile, and the held connection's answers keep their order.
+import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MongoClient } from 'mongodb';
 import { connect, startStore, type RunningStore } from './helpers.js';
+import { kind0, opMsg } from './wire-frames.js';
 
 let store: RunningStore;
 let held: MongoClient;
@@ -48,5 +50,37 @@ describe('failCommand with blockConnection', () => {
     expect(await held.db('fp').collection('people').countDocuments({ _id: 3 } as never)).toBe(0);
     await held.db('fp').collection('people').insertOne({ _id: 3, name: 'Minh' } as never);
     expect(await held.db('fp').collection('people').countDocuments({})).toBe(3);
+  });
+
+  it('a connection closed after the wait (closeConnection): what it sent behind the held command is not carried out', async () => {
+    // A client that sent two inserts at once on one connection: mongod reads the second only
+    // after the first is answered, so a connection closed meanwhile never carries it out.
+    await other.db('admin').command({ configureFailPoint: 'failCommand', mode: { times: 1 }, data: { failCommands: ['insert'], blockConnection: true, blockTimeMS: 300, closeConnection: true } });
+    const frames = Buffer.concat([
+      opMsg([kind0({ insert: 'pipelined', documents: [{ _id: 'held' }], $db: 'fp' })], 0, 1),
+      opMsg([kind0({ insert: 'pipelined', documents: [{ _id: 'behind' }], $db: 'fp' })], 0, 2),
+    ]);
+    const replies = await new Promise<number>((resolve, reject) => {
+      const socket = net.connect(store.port, '127.0.0.1');
+      let received = 0;
+      socket.on('connect', () => socket.write(frames));
+      socket.on('data', () => received++);
+      socket.on('close', () => resolve(received));
+      socket.on('error', reject);
+    });
+    expect(replies).toBe(0);
+    expect(await other.db('fp').collection('pipelined').find({}).toArray()).toEqual([]);
+  });
+
+  it('blockConnection without a usable blockTimeMS fails the command with InvalidOptions, as mongod does', async () => {
+    for (const blockTimeMS of [undefined, -5]) {
+      await failPoint({ failCommands: ['find'], blockConnection: true, ...(blockTimeMS === undefined ? {} : { blockTimeMS }) });
+      const refused = await held.db('fp').collection('people').findOne({ _id: 1 } as never).then(
+        () => 'found',
+        (error: { code?: number }) => `refused ${error.code}`,
+      );
+      expect(refused).toBe('refused 72');
+      expect(await held.db('fp').collection('people').findOne({ _id: 1 } as never)).toMatchObject({ name: 'Lan' });
+    }
   });
 });

@@ -185,32 +185,57 @@ describe('a site removed while one of its check-ins was being counted', () => {
   });
 });
 
+/**
+ * Sends the person's check-in with its record's creation (an upsert: the check-in's first
+ * findAndModify) held 3 s by the store, and runs `meanwhile` once that upsert is sent; answers the
+ * check-in's ack.
+ */
+async function checkInHeldAtCreation(day: DayFixture, siteIndex: number, personId: string, meanwhile: () => Promise<void>) {
+  const coordinator = await shared.screens.join(day.meetingId, { token: day.sites[siteIndex].token });
+  // The coordinator's presence is written before the store is told to hold the next findAndModify.
+  await eventually(async () => liveSitesOf((await MeetingModel.findById(day.meetingId, { live: 1 }).lean())!.live)[day.sites[siteIndex].id]?.connected === true, Boolean);
+  const creating = new Promise<void>((resolve) => {
+    mongoose.set('debug', (collection: string, method: string, query: Record<string, unknown>, _update: unknown, options?: { upsert?: boolean }) => {
+      if (collection === 'attendances' && method === 'findOneAndUpdate' && options?.upsert && String(query.attendeeId) === personId) resolve();
+    });
+  });
+  await mongoose.connection.db!.admin().command({ configureFailPoint: 'failCommand', mode: { times: 1 }, data: { failCommands: ['findAndModify'], blockConnection: true, blockTimeMS: 3_000 } });
+  try {
+    const checkIn = send(coordinator, 'attendance:checkIn', { meetingId: day.meetingId, attendeeId: personId, opId: opId() });
+    await creating;
+    await meanwhile();
+    return await checkIn;
+  } finally {
+    mongoose.set('debug', false);
+    await mongoose.connection.db!.admin().command({ configureFailPoint: 'failCommand', mode: 'off' });
+  }
+}
+
 describe('a check-in racing the removal of its attendee', () => {
   it('the removal lands between the check-in reading the person and creating their record: no record stays behind, the check-in is answered "not found", nothing is counted', async () => {
     const day = await conferenceDay(shared.app.organizer, { title: 'Hội nghị xoá đại biểu giữa chừng' });
     const site = day.sites[2];
     const person = day.people[2][0];
-    const coordinator = await shared.screens.join(day.meetingId, { token: site.token });
-    // The coordinator's presence is written before the store is told to hold the next findAndModify.
-    await eventually(async () => liveSitesOf((await MeetingModel.findById(day.meetingId, { live: 1 }).lean())!.live)[site.id]?.connected === true, Boolean);
-    // The record's creation (an upsert) is the check-in's first findAndModify: the store holds it
-    // for 3 s, and the removal runs meanwhile, finding no record to take with it.
-    const creating = new Promise<void>((resolve) => {
-      mongoose.set('debug', (collection: string, method: string, query: Record<string, unknown>, _update: unknown, options?: { upsert?: boolean }) => {
-        if (collection === 'attendances' && method === 'findOneAndUpdate' && options?.upsert && String(query.attendeeId) === person.id) resolve();
-      });
-    });
-    await mongoose.connection.db!.admin().command({ configureFailPoint: 'failCommand', mode: { times: 1 }, data: { failCommands: ['findAndModify'], blockConnection: true, blockTimeMS: 3_000 } });
-    try {
-      const checkIn = send(coordinator, 'attendance:checkIn', { meetingId: day.meetingId, attendeeId: person.id, opId: opId() });
-      await creating;
+    // The removal runs while the record's creation is held, finding no record to take with it.
+    const checkIn = await checkInHeldAtCreation(day, 2, person.id, async () => {
       expect((await shared.organizer.json('DELETE', `/api/v1/meetings/${day.meetingId}/attendees/${person.id}`)).status).toBe(200);
-      expect(await checkIn).toMatchObject({ ok: false, error: { code: 'not_found' } });
-    } finally {
-      mongoose.set('debug', false);
-      await mongoose.connection.db!.admin().command({ configureFailPoint: 'failCommand', mode: 'off' });
-    }
+    });
+    expect(checkIn).toMatchObject({ ok: false, error: { code: 'not_found' } });
     expect(await AttendanceModel.countDocuments({ meetingId: day.meetingId, attendeeId: person.id })).toBe(0);
     expect(countsAt(await snapshot(day), site.id)).toMatchObject({ present: 0, expected: 3 });
+  });
+
+  it('a move landing there instead: the record follows the person to their new site and is counted there', async () => {
+    const day = await conferenceDay(shared.app.organizer, { title: 'Hội nghị chuyển điểm cầu giữa chừng' });
+    const [from, to] = [day.sites[2], day.sites[1]];
+    const person = day.people[2][0];
+    const checkIn = await checkInHeldAtCreation(day, 2, person.id, async () => {
+      expect((await shared.organizer.json('POST', `/api/v1/meetings/${day.meetingId}/attendees/${person.id}/move`, { siteId: to.id })).status).toBe(200);
+    });
+    expect(checkIn).toMatchObject({ ok: true, record: { status: 'present' } });
+    expect(String((await AttendanceModel.findOne({ meetingId: day.meetingId, attendeeId: person.id }).lean())!.siteId)).toBe(to.id);
+    const counts = await snapshot(day);
+    expect(countsAt(counts, from.id)).toMatchObject({ present: 0 });
+    expect(countsAt(counts, to.id)).toMatchObject({ present: 1 });
   });
 });

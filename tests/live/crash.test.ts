@@ -153,6 +153,45 @@ describe('a walk-in whose first run stopped after adding the person', () => {
     expect(await AttendeeModel.countDocuments({ meetingId: day.meetingId, fullName: 'Phạm Thị Khách' })).toBe(1);
     expect(countsAt(await snapshot(day), site.id)).toMatchObject({ walkIns: 1, present: 1 });
   });
+
+  it('a first run that stopped after counting the arrival: the resend changes nothing, and one undo takes the arrival back', async () => {
+    const day = await conferenceDay(shared.app.organizer, { title: 'Hội nghị khách vãng lai đã đếm' });
+    const site = day.sites[1];
+    const coordinator = await shared.screens.join(day.meetingId, { token: site.token });
+    const walkIn = { meetingId: day.meetingId, siteId: site.id, opId: opId(), fullName: 'Đỗ Văn Sớm', at: new Date(Date.now() - 60_000).toISOString() };
+    const first = await send(coordinator, 'attendance:addWalkIn', walkIn);
+    expect(first).toMatchObject({ ok: true, changed: true });
+    // The process died after counting and before marking the operation done: its claim was freed.
+    await LiveOperationModel.deleteOne({ meetingId: day.meetingId, opId: walkIn.opId });
+    const stored = await AttendanceModel.findOne({ meetingId: day.meetingId, attendeeId: first.record.attendeeId }).lean();
+    const resent = await send(coordinator, 'attendance:addWalkIn', walkIn);
+    expect(resent).toMatchObject({ ok: true, record: { attendeeId: first.record.attendeeId, status: 'present' }, counts: { walkIns: 1, present: 1 } });
+    const after = await AttendanceModel.findOne({ _id: stored!._id }).lean();
+    expect({ version: after!.version, history: after!.history.length, presentAt: after!.presentAt }).toEqual({ version: stored!.version, history: stored!.history.length, presentAt: stored!.presentAt });
+    // One undo: the walk-in is no longer present.
+    expect(await send(coordinator, 'attendance:undo', { meetingId: day.meetingId, attendeeId: first.record.attendeeId, opId: opId() })).toMatchObject({ ok: true, record: { status: 'expected' }, counts: { present: 0 } });
+  });
+
+  it('the same operation id with another walk-in (another site, another name) is refused and checks in nobody', async () => {
+    const day = await conferenceDay(shared.app.organizer, { title: 'Hội nghị khách vãng lai trùng mã' });
+    const [siteA, siteB] = [day.sites[1], day.sites[2]];
+    const id = opId();
+    // A first run at site A stopped after adding its person (no claim on the id any more).
+    const left = await AttendeeModel.create({ meetingId: day.meetingId, siteId: siteA.id, fullName: 'Lê Văn Đến', organization: '', role: 'guest', walkIn: true, walkInOpId: id });
+    // Site B's coordinator sends a walk-in with that id: it must not take (and check in) site A's person.
+    const coordinatorB = await shared.screens.join(day.meetingId, { token: siteB.token });
+    const other = await send(coordinatorB, 'attendance:addWalkIn', { meetingId: day.meetingId, siteId: siteB.id, opId: id, fullName: 'Trần Thị Khác' });
+    expect(other).toMatchObject({ ok: false, error: { code: 'conflict' } });
+    // Site A with the id and another name: refused as well.
+    const coordinatorA = await shared.screens.join(day.meetingId, { token: siteA.token });
+    const renamed = await send(coordinatorA, 'attendance:addWalkIn', { meetingId: day.meetingId, siteId: siteA.id, opId: id, fullName: 'Người Khác Hẳn' });
+    expect(renamed).toMatchObject({ ok: false, error: { code: 'conflict' } });
+    expect(await AttendanceModel.countDocuments({ meetingId: day.meetingId, attendeeId: left._id })).toBe(0);
+    expect(await AttendeeModel.countDocuments({ meetingId: day.meetingId, walkIn: true })).toBe(1);
+    const counts = await snapshot(day);
+    expect(countsAt(counts, siteA.id)).toMatchObject({ walkIns: 0, present: 0 });
+    expect(countsAt(counts, siteB.id)).toMatchObject({ walkIns: 0, present: 0 });
+  });
 });
 
 describe('site presence after the instance holding its screens was killed', () => {
