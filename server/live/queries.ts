@@ -13,7 +13,7 @@ import { connectedSitesForSnapshot, settleSitePresence } from './presence.js';
 import { canRunMeeting, requireSiteActor } from './permissions.js';
 import type { Actor } from '../lib/actor.js';
 import { loadMeetingFor, readMeetingFor } from '../meetings/guard.js';
-import { meetingGeneration } from '../meetings/cache.js';
+import { meetingGeneration, readMeeting } from '../meetings/cache.js';
 import { NotFound } from '../lib/errors.js';
 import { parseInput } from '../lib/validation.js';
 import { BoundedMap } from '../lib/bounded-map.js';
@@ -182,6 +182,18 @@ function checkPresence(meetingId: string, live: ReturnType<typeof liveSitesOf>, 
     },
     () => undefined,
   );
+}
+
+/**
+ * The same check for a meeting nobody is asking snapshots of (realtime/ sweeps the meetings with
+ * screens on this instance): a dashboard left open on a quiet meeting hears that a stopped
+ * instance took a site's screens with it.
+ */
+export async function verifyPresence(meetingId: string): Promise<void> {
+  const meeting = await readMeeting(meetingId);
+  if (!meeting) return;
+  const sites = await SiteModel.find({ meetingId }, { _id: 1 }).lean();
+  checkPresence(meetingId, liveSitesOf(meeting.live), sites.map((site) => String(site._id)));
 }
 
 /** Presence corrections under way, one per site at a time however many snapshots find it. */

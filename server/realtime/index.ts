@@ -20,6 +20,7 @@ import { parseInput } from '../lib/validation.js';
 import { askerRoom, meetingRoom, organizersRoom, siteRoom, unitOrganizersRoom } from './rooms.js';
 import { attachLiveCommands, commandBurst, commandHandler, commandsPerSecond, siteScreenClosed, siteScreenOpened, stopPresence, TokenBucket, watchSitePresence } from './live.js';
 import { joinInput } from '../live/contract.js';
+import { verifyPresence } from '../live/queries.js';
 import { MeetingModel } from '../meetings/model.js';
 import { BoundedMap } from '../lib/bounded-map.js';
 import { askerResolver, askerRoomsOf, registerLogger, registerResolver, sameAsker, socketLocale, type AskerResolver, type SocketCredentials, type SocketData } from './askers.js';
@@ -39,6 +40,8 @@ export interface RealtimeOptions {
   /** The session store, to read a socket's session again when its asker is re-checked. */
   sessionStore?: Store;
   redisUrl?: string;
+  /** How often the presence of the meetings followed here is checked against the rooms (default 15 s). */
+  presenceSweepMs?: number;
   /** PUBLIC_URL: browsers may open sockets from this origin (and from the request's own host). */
   publicUrl?: string;
   logger: Logger;
@@ -108,6 +111,12 @@ export async function attachRealtime(httpServer: HttpServer, options: RealtimeOp
     });
   });
   watchSitePresence(io);
+  // Presence of the meetings followed here is checked now and then, not only when a screen asks
+  // for a snapshot: a quiet meeting's dashboard learns that a stopped instance took a site's screens.
+  const presenceSweep = setInterval(() => {
+    for (const meetingId of meetingsFollowedHere(io)) void verifyPresence(meetingId).catch((error: unknown) => options.logger.warn({ err: error, meetingId }, 'could not check site presence'));
+  }, options.presenceSweepMs ?? 15_000);
+  presenceSweep.unref();
 
   // Other instances keep meetings in memory for their pages (meetings/cache.ts): each change made
   // here is relayed so that they forget it at once. Their own changes arrive the same way.
@@ -122,6 +131,7 @@ export async function attachRealtime(httpServer: HttpServer, options: RealtimeOp
   return {
     io: io,
     async close() {
+      clearInterval(presenceSweep);
       unsubscribe();
       stopRevocations();
       await stopPresence(io, () => new Promise<void>((done) => io.close(() => done())));
@@ -237,6 +247,16 @@ function askersChangedBy(event: DomainEvent): { revoked: string[]; recheck: stri
  * must not keep receiving what it may no longer see, joined to a meeting or not, on any instance:
  * disconnect it (it reconnects as whoever it now is).
  */
+/** The meetings with a screen on this instance (their whole-meeting rooms here). */
+function meetingsFollowedHere(io: Server): string[] {
+  const meetings: string[] = [];
+  for (const room of io.of('/').adapter.rooms.keys()) {
+    const match = /^meeting:([0-9a-f]{24})$/.exec(room);
+    if (match) meetings.push(match[1]);
+  }
+  return meetings;
+}
+
 async function dropRevokedScreens(io: Server, resolve: AskerResolver, event: DomainEvent): Promise<void> {
   const { revoked, recheck } = askersChangedBy(event);
   if (revoked.length > 0) io.in(revoked).disconnectSockets(true);

@@ -1,0 +1,47 @@
+// A dashboard left open on a quiet meeting (nobody asks for a snapshot) still learns what the
+// rooms say: the instance checks the presence of the meetings it has screens for now and then,
+// and writes the correction, which every screen hears.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestApp, type TestApp } from '../helpers/app.js';
+import type { HttpClient } from '../helpers/http.js';
+import { conferenceDay, nextEvent, Screens } from './fixtures.js';
+import { MeetingModel } from '../../server/meetings/model.js';
+import { forgetMeeting } from '../../server/meetings/cache.js';
+
+let app: TestApp;
+let organizer: HttpClient;
+let screens: Screens;
+
+beforeAll(async () => {
+  app = await startTestApp({ presenceSweepMs: 200 });
+  organizer = await app.signInOrganizer();
+  screens = new Screens(app.baseUrl);
+});
+afterAll(async () => {
+  screens?.closeAll();
+  await app?.stop();
+});
+
+/** What the store says of a site, as a stopped instance can leave it (written behind the app's back). */
+async function storePresence(meetingId: string, siteId: string, connected: boolean): Promise<void> {
+  await MeetingModel.updateOne({ _id: meetingId }, { $set: { [`live.sites.${siteId}.connected`]: connected, [`live.sites.${siteId}.lastSeenAt`]: new Date(Date.now() - 60_000) } });
+  forgetMeeting(meetingId);
+}
+
+describe('presence on a quiet meeting', () => {
+  it('a site the store says is connected, with no screen in any room, is announced gone; one with a screen the store lost is announced back', async () => {
+    const day = await conferenceDay(app.organizer, { title: 'Hội nghị yên ắng' });
+    const dashboard = await screens.join(day.meetingId, {}, { cookie: organizer.cookieHeader() });
+    const [gone, back] = [day.sites[2], day.sites[3]];
+    const coordinator = await screens.join(day.meetingId, { token: back.token });
+    expect(coordinator.connected).toBe(true);
+
+    const goneHeard = nextEvent(dashboard, 'site.presence', (event) => event.payload.siteId === gone.id && !event.payload.presence.connected);
+    await storePresence(day.meetingId, gone.id, true);
+    expect((await goneHeard).payload.presence.connected).toBe(false);
+
+    const backHeard = nextEvent(dashboard, 'site.presence', (event) => event.payload.siteId === back.id && event.payload.presence.connected);
+    await storePresence(day.meetingId, back.id, false);
+    expect((await backHeard).payload.presence.connected).toBe(true);
+  });
+});
