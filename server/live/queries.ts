@@ -56,7 +56,7 @@ export async function getLiveSnapshot(actor: Actor, meetingId: string, options: 
     options.attendance === 'latecomers' && actor.kind !== 'coordinator' && actor.kind !== 'attendee' ? latecomerRecords(meetingId) : attendanceRecords(meetingId, scope),
   ]);
   const live = liveSitesOf(meeting.live);
-  checkPresence(meetingId, live, sites.map((site) => String(site._id)));
+  void checkPresence(meetingId, live, sites.map((site) => String(site._id)));
   const siteViews: SiteLiveView[] = sites.map((site) => {
     const id = String(site._id);
     const state = live[id] ?? {};
@@ -174,11 +174,11 @@ export async function getCheckInCode(actor: Actor, input: unknown): Promise<{ re
  * looked.) A question that times out (another instance killed, not yet missed by the adapter) or a
  * shared answer corrects nothing.
  */
-function checkPresence(meetingId: string, live: ReturnType<typeof liveSitesOf>, siteIds: string[]): void {
-  void connectedSitesForSnapshot(meetingId, siteIds).then(
-    ({ connected, fresh }) => {
+function checkPresence(meetingId: string, live: ReturnType<typeof liveSitesOf>, siteIds: string[]): Promise<void> {
+  return connectedSitesForSnapshot(meetingId, siteIds).then(
+    async ({ connected, fresh }) => {
       if (!fresh) return;
-      for (const id of siteIds) if (connected.has(id) !== Boolean(live[id]?.connected)) correctPresence(meetingId, id);
+      await Promise.all(siteIds.filter((id) => connected.has(id) !== Boolean(live[id]?.connected)).map((id) => correctPresence(meetingId, id)));
     },
     () => undefined,
   );
@@ -187,24 +187,25 @@ function checkPresence(meetingId: string, live: ReturnType<typeof liveSitesOf>, 
 /**
  * The same check for a meeting nobody is asking snapshots of (realtime/ sweeps the meetings with
  * screens on this instance): a dashboard left open on a quiet meeting hears that a stopped
- * instance took a site's screens with it.
+ * instance took a site's screens with it. Settles once the corrections it set off are written
+ * (an instance that stops waits for them before closing its sockets: see realtime/index.ts).
  */
 export async function verifyPresence(meetingId: string): Promise<void> {
   const meeting = await readMeeting(meetingId);
   if (!meeting) return;
   const sites = await SiteModel.find({ meetingId }, { _id: 1 }).lean();
-  checkPresence(meetingId, liveSitesOf(meeting.live), sites.map((site) => String(site._id)));
+  await checkPresence(meetingId, liveSitesOf(meeting.live), sites.map((site) => String(site._id)));
 }
 
 /** Presence corrections under way, one per site at a time however many snapshots find it. */
 const correcting = new Set<string>();
 
-function correctPresence(meetingId: string, siteId: string): void {
+function correctPresence(meetingId: string, siteId: string): Promise<void> {
   const key = `${meetingId}:${siteId}`;
-  if (correcting.has(key)) return;
+  if (correcting.has(key)) return Promise.resolve();
   correcting.add(key);
   // A failed correction is tried again by the next snapshot that finds the difference.
-  void settleSitePresence(meetingId, siteId)
+  return settleSitePresence(meetingId, siteId)
     .catch(() => undefined)
     .finally(() => correcting.delete(key));
 }

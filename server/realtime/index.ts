@@ -113,8 +113,19 @@ export async function attachRealtime(httpServer: HttpServer, options: RealtimeOp
   watchSitePresence(io);
   // Presence of the meetings followed here is checked now and then, not only when a screen asks
   // for a snapshot: a quiet meeting's dashboard learns that a stopped instance took a site's screens.
+  // One sweep at a time: a tick that finds the last one still running (questions to an instance
+  // killed and not yet missed time out) is skipped rather than piling questions up. A store that
+  // is down is logged once per sweep, not once per meeting.
+  let sweeping: Promise<void> | undefined;
   const presenceSweep = setInterval(() => {
-    for (const meetingId of meetingsFollowedHere(io)) void verifyPresence(meetingId).catch((error: unknown) => options.logger.warn({ err: error, meetingId }, 'could not check site presence'));
+    if (sweeping) return;
+    const meetings = meetingsFollowedHere(io);
+    if (meetings.length === 0) return;
+    sweeping = Promise.allSettled(meetings.map((meetingId) => verifyPresence(meetingId))).then((results) => {
+      const failed = results.flatMap((result, index) => (result.status === 'rejected' ? [{ meetingId: meetings[index], err: result.reason as unknown }] : []));
+      if (failed.length > 0) options.logger.warn({ err: failed[0].err, meetings: failed.length, meetingId: failed[0].meetingId }, 'could not check site presence');
+      sweeping = undefined;
+    });
   }, options.presenceSweepMs ?? 15_000);
   presenceSweep.unref();
 
@@ -131,7 +142,10 @@ export async function attachRealtime(httpServer: HttpServer, options: RealtimeOp
   return {
     io: io,
     async close() {
+      // A sweep under way finishes before the sockets close: once they are closing its rooms are
+      // empty here, and it would write this instance's sites gone (which stopPresence avoids).
       clearInterval(presenceSweep);
+      await sweeping;
       unsubscribe();
       stopRevocations();
       await stopPresence(io, () => new Promise<void>((done) => io.close(() => done())));
@@ -242,11 +256,6 @@ function askersChangedBy(event: DomainEvent): { revoked: string[]; recheck: stri
   }
 }
 
-/**
- * A screen whose link was rotated, or whose attendee was removed or made chair or no longer chair,
- * must not keep receiving what it may no longer see, joined to a meeting or not, on any instance:
- * disconnect it (it reconnects as whoever it now is).
- */
 /** The meetings with a screen on this instance (their whole-meeting rooms here). */
 function meetingsFollowedHere(io: Server): string[] {
   const meetings: string[] = [];
@@ -257,6 +266,11 @@ function meetingsFollowedHere(io: Server): string[] {
   return meetings;
 }
 
+/**
+ * A screen whose link was rotated, or whose attendee was removed or made chair or no longer chair,
+ * must not keep receiving what it may no longer see, joined to a meeting or not, on any instance:
+ * disconnect it (it reconnects as whoever it now is).
+ */
 async function dropRevokedScreens(io: Server, resolve: AskerResolver, event: DomainEvent): Promise<void> {
   const { revoked, recheck } = askersChangedBy(event);
   if (revoked.length > 0) io.in(revoked).disconnectSockets(true);

@@ -7,13 +7,19 @@ import type { HttpClient } from '../helpers/http.js';
 import { conferenceDay, nextEvent, Screens } from './fixtures.js';
 import { MeetingModel } from '../../server/meetings/model.js';
 import { forgetMeeting } from '../../server/meetings/cache.js';
+import mongoose from 'mongoose';
+import pino from 'pino';
+import { Writable } from 'node:stream';
 
 let app: TestApp;
+/** What the app logged. */
+const lines: { msg: string; meetings?: number; meetingId?: string }[] = [];
 let organizer: HttpClient;
 let screens: Screens;
 
 beforeAll(async () => {
-  app = await startTestApp({ presenceSweepMs: 200 });
+  const logger = pino({ level: 'info' }, new Writable({ write: (chunk, _encoding, done) => (lines.push(JSON.parse(String(chunk))), done()) }));
+  app = await startTestApp({ presenceSweepMs: 200, logger });
   organizer = await app.signInOrganizer();
   screens = new Screens(app.baseUrl);
 });
@@ -43,5 +49,24 @@ describe('presence on a quiet meeting', () => {
     const backHeard = nextEvent(dashboard, 'site.presence', (event) => event.payload.siteId === back.id && event.payload.presence.connected);
     await storePresence(day.meetingId, back.id, false);
     expect((await backHeard).payload.presence.connected).toBe(true);
+  });
+});
+
+describe('presence sweep while the store refuses reads', () => {
+  it('is logged once per sweep (with the number of meetings it could not check), not once per meeting', async () => {
+    // Two more meetings followed here (three with the one above).
+    for (const title of ['Họp một', 'Họp hai']) {
+      const day = await conferenceDay(app.organizer, { title });
+      await screens.join(day.meetingId, {}, { cookie: organizer.cookieHeader() });
+    }
+    const warnings = () => lines.filter((line) => line.msg === 'could not check site presence');
+    const admin = mongoose.connection.db!.admin();
+    await admin.command({ configureFailPoint: 'failCommand', mode: 'alwaysOn', data: { failCommands: ['find'], errorCode: 91 } });
+    try {
+      await expect.poll(() => warnings().length, { timeout: 20_000 }).toBeGreaterThanOrEqual(2);
+    } finally {
+      await admin.command({ configureFailPoint: 'failCommand', mode: 'off' });
+    }
+    expect(warnings().map((line) => line.meetings)).toEqual(warnings().map(() => 3));
   });
 });
