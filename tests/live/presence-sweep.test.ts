@@ -70,3 +70,28 @@ describe('presence sweep while the store refuses reads', () => {
     expect(warnings().map((line) => line.meetings)).toEqual(warnings().map(() => 3));
   });
 });
+
+describe('a sweep slower than the period', () => {
+  it('is not started again while it runs: the store answering slowly gets one read of the sites per meeting, not one per tick', async () => {
+    const day = await conferenceDay(app.organizer, { title: 'Họp chậm' });
+    await screens.join(day.meetingId, {}, { cookie: organizer.cookieHeader() });
+    // The sweep's reads of this meeting's sites, seen as mongoose sends them.
+    let reads = 0;
+    mongoose.set('debug', (collection: string, method: string, query: Record<string, unknown>) => {
+      if (collection === 'sites' && method === 'find' && String(query?.meetingId) === day.meetingId) reads++;
+    });
+    const admin = mongoose.connection.db!.admin();
+    // Every find waits 3 s (many sweep periods) before it is answered.
+    await admin.command({ configureFailPoint: 'failCommand', mode: 'alwaysOn', data: { failCommands: ['find'], blockConnection: true, blockTimeMS: 3_000 } });
+    try {
+      await expect.poll(() => reads, { timeout: 20_000 }).toBeGreaterThanOrEqual(1);
+      // A find sent after the sweep's is answered after it: by then the sweep's read is answered.
+      await MeetingModel.findOne({ _id: day.meetingId }, { _id: 1 }).lean();
+      // The sweep whose read was just answered may have been followed by one more, no more.
+      expect(reads).toBeLessThanOrEqual(2);
+    } finally {
+      await admin.command({ configureFailPoint: 'failCommand', mode: 'off' });
+      mongoose.set('debug', false);
+    }
+  });
+});
