@@ -54,16 +54,23 @@ export function attachLiveCommands(socket: Socket, bucket: TokenBucket): void {
 // ---------------------------------------------------------------------------------------------
 // Presence
 
-/** A site's screens are the coordinator sockets in its room, on every instance (the adapter asks them). */
+/**
+ * A site's screens are the coordinator sockets in its room, on every instance (the adapter asks
+ * them): one question for all the sites asked about, each socket answering with its rooms (with
+ * several instances a question is a round trip to each of them over Redis).
+ */
 export function watchSitePresence(io: Server): void {
   setConnectedSitesSource(async (meetingId, siteIds) => {
-    const counts = await Promise.all(
-      siteIds.map(async (siteId) => {
-        const sockets = await io.in(siteRoom(meetingId, siteId)).fetchSockets();
-        return [siteId, sockets.length] as const;
-      }),
-    );
-    return new Set(counts.filter(([, count]) => count > 0).map(([siteId]) => siteId));
+    const rooms = new Map(siteIds.map((siteId) => [siteRoom(meetingId, siteId), siteId]));
+    if (rooms.size === 0) return new Set();
+    const connected = new Set<string>();
+    for (const socket of await io.in([...rooms.keys()]).fetchSockets()) {
+      for (const room of socket.rooms) {
+        const siteId = rooms.get(room);
+        if (siteId) connected.add(siteId);
+      }
+    }
+    return connected;
   });
 }
 
