@@ -5,6 +5,7 @@
 import { commitMeetingChange } from '../meetings/revision.js';
 import { Conflict } from '../lib/errors.js';
 import { onChangedElsewhere, subscribe } from '../lib/events.js';
+import { BoundedMap } from '../lib/bounded-map.js';
 
 type ConnectedSites = (meetingId: string, siteIds: string[]) => Promise<Set<string>>;
 let connectedSitesSource: ConnectedSites = async () => new Set();
@@ -20,17 +21,16 @@ export function connectedSites(meetingId: string, siteIds: string[]): Promise<Se
 
 /**
  * The same answer shared by every snapshot of the meeting for a moment: with several instances
- * each question goes to all of them over Redis, one per site, and thousands of phones asking for
- * snapshots after a reconnect must not ask it thousands of times. `fresh` is false for a shared
+ * each question goes to all of them over Redis, and thousands of phones asking for snapshots
+ * after a reconnect must not ask it thousands of times. `fresh` is false for a shared
  * answer (a correction of the stored presence is made from fresh answers only).
  */
 export async function connectedSitesForSnapshot(meetingId: string, siteIds: string[]): Promise<{ connected: Set<string>; fresh: boolean }> {
   const key = `${meetingId}:${siteIds.join(',')}`;
   const shared = snapshotAnswers.get(key);
-  if (shared && Date.now() - shared.at < sharedForMs) return { connected: await shared.answer, fresh: false };
+  if (shared) return { connected: await shared, fresh: false };
   const answer = connectedSites(meetingId, siteIds);
-  snapshotAnswers.set(key, { at: Date.now(), answer });
-  if (snapshotAnswers.size > 1_000) snapshotAnswers.clear();
+  snapshotAnswers.set(key, answer);
   try {
     return { connected: await answer, fresh: true };
   } catch (error) {
@@ -39,8 +39,7 @@ export async function connectedSitesForSnapshot(meetingId: string, siteIds: stri
   }
 }
 
-const sharedForMs = 1_000;
-const snapshotAnswers = new Map<string, { at: number; answer: Promise<Set<string>> }>();
+const snapshotAnswers = new BoundedMap<string, Promise<Set<string>>>(1_000, { ttlMs: 1_000 });
 
 /** A presence change of the meeting (here or on another instance) makes the next snapshot ask again. */
 function forgetAnswers(meetingId: string): void {

@@ -98,8 +98,7 @@ export async function getLiveSnapshot(actor: Actor, meetingId: string, options: 
  * "now" (timers, speaking time, lastSeenAt) are still made per snapshot from these. A snapshot
  * read with an older revision than the shared one (a stale copy of the meeting) reads for itself.
  */
-const sharedReads = new BoundedMap<string, { revision: number; generation: number; at: number; reads: Map<string, Promise<unknown>> }>(500);
-const sharedForMs = 5_000;
+const sharedReads = new BoundedMap<string, { revision: number; generation: number; reads: Map<string, Promise<unknown>> }>(500, { ttlMs: 5_000 });
 
 /**
  * A change claims its revision before it writes its other collections (meetings/revision.ts), so a
@@ -114,8 +113,8 @@ function sharedRead<T>(meetingId: string, revision: number, name: string, read: 
   const generation = meetingGeneration(meetingId);
   let entry = sharedReads.get(meetingId);
   if (entry && revision < entry.revision) return Promise.resolve(read());
-  if (!entry || revision > entry.revision || generation !== entry.generation || Date.now() - entry.at > sharedForMs) {
-    entry = { revision, generation, at: Date.now(), reads: new Map() };
+  if (!entry || revision > entry.revision || generation !== entry.generation) {
+    entry = { revision, generation, reads: new Map() };
     sharedReads.set(meetingId, entry);
   }
   const known = entry.reads.get(name) as Promise<T> | undefined;

@@ -14,7 +14,7 @@ import { MeetingModel } from './model.js';
 import type { MeetingRecord } from './revision.js';
 
 const lifetimeMs = 2_000;
-const entries = new BoundedMap<string, { meeting: Readonly<MeetingRecord>; loadedAt: number }>(1_000);
+const entries = new BoundedMap<string, Readonly<MeetingRecord>>(1_000, { ttlMs: lifetimeMs });
 /** Bumped by every change of a meeting, so a read that started before it is not kept. */
 const generations = new BoundedMap<string, number>(10_000);
 
@@ -34,12 +34,12 @@ export function meetingGeneration(meetingId: string): number {
 /** The stored meeting `meetingId` (a valid ObjectId string), or null; shared between requests, so frozen. */
 export async function readMeeting(meetingId: string): Promise<Readonly<MeetingRecord> | null> {
   const cached = entries.get(meetingId);
-  if (cached && Date.now() - cached.loadedAt < lifetimeMs) return cached.meeting;
+  if (cached) return cached;
   const generation = generations.get(meetingId) ?? 0;
   const meeting = await MeetingModel.findById(meetingId).lean<MeetingRecord>();
   if (!meeting) return null;
   Object.freeze(meeting);
-  if ((generations.get(meetingId) ?? 0) === generation) entries.set(meetingId, { meeting, loadedAt: Date.now() });
+  if ((generations.get(meetingId) ?? 0) === generation) entries.set(meetingId, meeting);
   return meeting;
 }
 

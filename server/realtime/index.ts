@@ -17,7 +17,7 @@ import { toErrorBody } from '../lib/http.js';
 import { changedElsewhere, subscribe, type DomainEvent } from '../lib/events.js';
 import { onAskersRevoked } from '../lib/revocations.js';
 import { parseInput } from '../lib/validation.js';
-import { askerRoom, meetingRoom, organizersRoom, siteRoom, unitOrganizersRoom } from './rooms.js';
+import { askerRoom, meetingOfRoom, meetingRoom, organizersRoom, siteRoom, unitOrganizersRoom } from './rooms.js';
 import { attachLiveCommands, commandBurst, commandHandler, commandsPerSecond, siteScreenClosed, siteScreenOpened, stopPresence, TokenBucket, watchSitePresence } from './live.js';
 import { joinInput } from '../live/contract.js';
 import { verifyPresence } from '../live/queries.js';
@@ -258,12 +258,7 @@ function askersChangedBy(event: DomainEvent): { revoked: string[]; recheck: stri
 
 /** The meetings with a screen on this instance (their whole-meeting rooms here). */
 function meetingsFollowedHere(io: Server): string[] {
-  const meetings: string[] = [];
-  for (const room of io.of('/').adapter.rooms.keys()) {
-    const match = /^meeting:([0-9a-f]{24})$/.exec(room);
-    if (match) meetings.push(match[1]);
-  }
-  return meetings;
+  return [...io.of('/').adapter.rooms.keys()].flatMap((room) => meetingOfRoom(room) ?? []);
 }
 
 /**
