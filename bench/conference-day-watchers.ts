@@ -230,19 +230,27 @@ async function snapshot(client: Client): Promise<LiveSnapshot> {
   return reply.snapshot as LiveSnapshot;
 }
 
-/** Join (unless recovered) and merge a snapshot, retrying while the connection lasts. */
-function sync(client: Client, join: boolean): Promise<void> {
+/**
+ * Join (unless this connection already has: a recovered one keeps its rooms) and merge a snapshot,
+ * retrying while the connection lasts. Whether to join is looked at on every attempt: a sync begun
+ * on an earlier connection (a gap's) is the one a reconnect finds still running, and it must join
+ * the new connection before its snapshot, or the phone follows nothing from then on.
+ */
+function sync(client: Client): Promise<void> {
   client.syncing ??= (async () => {
     try {
       // As a phone does: keep trying while connected, backing off (an overloaded server answers late).
       for (let attempt = 0; client.socket.connected; attempt++) {
         try {
-          if (join) {
+          if (!client.joined) {
             const reply = await client.socket.timeout(15_000).emitWithAck('meeting:join', { meetingId, screen: 'attendee' });
             if (!reply.ok) throw new Error(`join refused: ${JSON.stringify(reply.error)}`);
             client.joined = true;
           }
-          client.view = fromSnapshot(client.view, await snapshot(client));
+          const answer = await snapshot(client);
+          // The connection changed while the snapshot came (not recovered): join that one first.
+          if (!client.joined) continue;
+          client.view = fromSnapshot(client.view, answer);
           return;
         } catch {
           // As client/_live.ts: 1 s, 2 s, 4 s ... 30 s, spread at random.
@@ -273,7 +281,7 @@ function open(spec: WatcherClient): Client {
         // Recovery replays what was sent while away, not what was already missing before.
         if (client.missing.size > 0) {
           client.missing.clear();
-          void sync(client, false);
+          void sync(client);
         }
         return;
       }
@@ -281,7 +289,7 @@ function open(spec: WatcherClient): Client {
     connectedBefore = true;
     client.joined = false;
     client.missing.clear();
-    void sync(client, true);
+    void sync(client);
   });
   socket.on('event', (event: LiveEvent) => {
     const at = Date.now();
@@ -308,7 +316,7 @@ function open(spec: WatcherClient): Client {
         if (client.missing.size > 0 && client.socket.connected) {
           stats.gapsUnfilled += 1;
           client.missing.clear();
-          void sync(client, false);
+          void sync(client);
         }
       }, gapWaitMs);
     }
@@ -360,7 +368,7 @@ async function settle(revision: number, timeoutMs: number): Promise<WatcherResul
         compared += 1;
         if (diff.length > 0) {
           drifted += 1;
-          if (driftExamples.length < 5) driftExamples.push(...diff.slice(0, 3));
+          if (driftExamples.length < 5) driftExamples.push(`phone at revision ${c.view!.known} (joined ${c.joined}, wanted ${revision})`, ...diff.slice(0, 3));
         }
       } catch (error) {
         notSettledExamples.push(`final snapshot failed: ${(error as Error).message}`);

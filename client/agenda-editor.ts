@@ -434,12 +434,18 @@ function reconcile(snapshot: AgendaSnapshot, source: 'own' | 'remote'): void {
     showReloadNotice();
     return;
   }
-  let changed = false;
   const byId = new Map(current.map((row) => [row.dataset.id!, row]));
-  snapshot.items.forEach((item, index) => {
+  const ordered = snapshot.items.map((item) => byId.get(item.id)!);
+  let changed = ordered.some((row, index) => current[index] !== row);
+  // Rows are moved only when the order differs: moving a row takes the focus from a field in it,
+  // and what the user was typing there would go nowhere. Where they must move, the focus follows.
+  if (changed) {
+    const focused = document.activeElement;
+    for (const row of ordered) list.appendChild(row);
+    if (focused instanceof HTMLElement && focused !== document.activeElement && list.contains(focused)) focused.focus();
+  }
+  snapshot.items.forEach((item) => {
     const row = byId.get(item.id)!;
-    if (current[index] !== row) changed = true;
-    list.appendChild(row);
     if (row.dataset.minutes !== String(item.plannedMinutes)) {
       changed = true;
       row.dataset.minutes = String(item.plannedMinutes);

@@ -96,6 +96,39 @@ describe('the organizer in the agenda editor', () => {
     }
   });
 
+  it('keeps the field being typed in when the save of a move comes back (nothing typed is lost)', async () => {
+    const { meetingId } = await conference();
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    try {
+      await signIn(page);
+      await page.goto(`${app.baseUrl}/meetings/${meetingId}/agenda`);
+      // The save of the move is held until the organizer is in the first item's duration field.
+      let release!: () => void;
+      const held = new Promise<void>((resolve) => (release = resolve));
+      await page.route('**/agenda/order', async (route) => {
+        await held;
+        await route.continue();
+      });
+      await page.locator('#agenda-list > li').nth(1).locator('[data-move="up"]').click();
+      expect(await titles(page)).toEqual(['Báo cáo kết quả năm 2021', 'Khai mạc, giới thiệu đại biểu', 'Thảo luận của các sở, ngành, huyện']);
+      const minutes = page.locator('#agenda-list > li').first().locator('[data-minutes-input]');
+      await minutes.focus();
+      await minutes.evaluate((input) => (input as HTMLInputElement).select());
+      release();
+      await page.locator('#agenda-status', { hasText: 'Báo cáo kết quả năm 2021' }).waitFor();
+      // The answer put the rows in the order they already had: the field still has the focus.
+      expect(await minutes.evaluate((input) => input === document.activeElement)).toBe(true);
+      await page.keyboard.type('45');
+      await page.keyboard.press('Tab');
+      expect(await startTimes(page)).toEqual(['14:00', '14:45', '14:55']);
+      await page.locator('#agenda-status', { hasText: 'Đã lưu' }).waitFor();
+      await expect.poll(async () => (await getAgenda(app.organizer, meetingId)).items.map((item) => item.plannedMinutes)).toEqual([45, 10, 60]);
+    } finally {
+      await context.close();
+    }
+  });
+
   it('picks a speaker from the attendee list by typing without diacritics', async () => {
     const { meetingId } = await conference();
     const context = await browser.newContext();
