@@ -22,6 +22,8 @@ export interface WatcherResult {
   clients: number;
   connected: number;
   events: number;
+  /** `events` messages (each a batch of the events above). */
+  batches: number;
   reconnects: number;
   recovered: number;
   snapshots: number;
@@ -187,7 +189,7 @@ interface Client {
   gapTimer?: ReturnType<typeof setTimeout>;
 }
 
-const stats = { events: 0, reconnects: 0, recovered: 0, snapshots: 0, gaps: 0, gapsUnfilled: 0, transientDifferences: 0 };
+const stats = { events: 0, batches: 0, reconnects: 0, recovered: 0, snapshots: 0, gaps: 0, gapsUnfilled: 0, transientDifferences: 0 };
 const latency = new Map<number, number>();
 const sentAt = new Map<number, number>();
 const pending = new Map<number, number[]>();
@@ -243,7 +245,7 @@ function sync(client: Client): Promise<void> {
       for (let attempt = 0; client.socket.connected; attempt++) {
         try {
           if (!client.joined) {
-            const reply = await client.socket.timeout(15_000).emitWithAck('meeting:join', { meetingId, screen: 'attendee' });
+            const reply = await client.socket.timeout(15_000).emitWithAck('meeting:join', { meetingId, screen: 'attendee', batched: true });
             if (!reply.ok) throw new Error(`join refused: ${JSON.stringify(reply.error)}`);
             client.joined = true;
           }
@@ -291,7 +293,7 @@ function open(spec: WatcherClient): Client {
     client.missing.clear();
     void sync(client);
   });
-  socket.on('event', (event: LiveEvent) => {
+  const receive = (event: LiveEvent) => {
     const at = Date.now();
     stats.events += 1;
     observe(event.revision, at);
@@ -320,6 +322,12 @@ function open(spec: WatcherClient): Client {
         }
       }, gapWaitMs);
     }
+  };
+  socket.on('event', receive);
+  // Joined with `batched`, as the app's screens: a batch's events one by one, in order.
+  socket.on('events', (events: LiveEvent[]) => {
+    stats.batches += 1;
+    for (const event of events) receive(event);
   });
   return client;
 }

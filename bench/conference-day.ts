@@ -600,6 +600,8 @@ interface RunReport {
   name: string;
   instances: number;
   events: number;
+  /** `events` messages that carried them (batches). */
+  batches: number;
   commands: number;
   checkInsScheduled: number;
   acknowledged: number;
@@ -887,9 +889,11 @@ async function runDay(name: string, instances: 1 | 2, faults: boolean): Promise<
 
     const histogram = new Map<number, number>();
     let events = 0;
+    let batches = 0;
     const totals = { compared: 0, drifted: 0, transient: 0, gaps: 0, gapsUnfilled: 0, notSettled: 0, reconnects: 0, recovered: 0, snapshots: 0, peakRss: 0 };
     for (const result of results) {
       events += result.events;
+      batches += result.batches;
       for (const [bucket, count] of result.latency) histogram.set(bucket, (histogram.get(bucket) ?? 0) + count);
       totals.compared += result.compared;
       totals.drifted += result.drifted;
@@ -919,6 +923,7 @@ async function runDay(name: string, instances: 1 | 2, faults: boolean): Promise<
       name,
       instances,
       events,
+      batches,
       commands: runner.stats.commandsSent,
       checkInsScheduled: plan.length,
       acknowledged: runner.ackedCheckIns.size,
@@ -987,7 +992,7 @@ for (const mode of modes) {
 
 const rows: Array<[string, (r: RunReport) => string | number]> = [
   ['instances', (r) => r.instances],
-  ['events delivered to watchers', (r) => r.events],
+  ['events delivered to watchers (in batches)', (r) => `${r.events} (${r.batches})`],
   ['commands sent', (r) => r.commands],
   ['check-ins scheduled', (r) => r.checkInsScheduled],
   ['acknowledged', (r) => r.acknowledged],

@@ -11,7 +11,7 @@ import { io as connect, type Socket } from 'socket.io-client';
 export type Store = 'app' | 'bare';
 
 export type ClientsCommand =
-  | { type: 'connect'; id: number; store: Store; url: string; tokens: string[]; meetingId?: string; batch: number; timeoutMs: number }
+  | { type: 'connect'; id: number; store: Store; url: string; tokens: string[]; meetingId?: string; batch: number; timeoutMs: number; unbatched?: boolean }
   | { type: 'await'; id: number; store: Store; key: number; timeoutMs: number }
   | { type: 'record'; id: number; store: Store }
   | { type: 'verify'; id: number; store: Store; expected: number[]; timeoutMs: number }
@@ -76,7 +76,7 @@ class Group {
 const groups: Record<Store, Group> = { app: new Group(), bare: new Group() };
 const reply = (message: ClientsReply) => process.send?.(message);
 
-function open(group: Group, url: string, token: string | undefined, meetingId: string | undefined, timeoutMs: number): Promise<void> {
+function open(group: Group, url: string, token: string | undefined, meetingId: string | undefined, timeoutMs: number, batched: boolean): Promise<void> {
   return new Promise((resolve, reject) => {
     const socket = connect(url, { transports: ['websocket'], forceNew: true, reconnection: false, timeout: timeoutMs, ...(token ? { auth: { token } } : {}) });
     const watcher: Watcher = { socket, seen: undefined, disconnected: false };
@@ -89,6 +89,16 @@ function open(group: Group, url: string, token: string | undefined, meetingId: s
       group.arrived(event.revision, now());
       watcher.seen?.push(event.revision);
     });
+    // As the app's screens do (meeting:join with `batched`): a batch says each revision once,
+    // a site's counts made obsolete by a later one of the same batch as a bare revision.
+    socket.on('events', (events: Array<{ type: string; revision: number }>) => {
+      const at = now();
+      for (const event of events) {
+        if (event.type !== 'attendance.counts' && event.type !== 'revision') continue;
+        group.arrived(event.revision, at);
+        watcher.seen?.push(event.revision);
+      }
+    });
     socket.once('connect_error', (error: Error) => {
       clearTimeout(timer);
       reject(error);
@@ -100,7 +110,7 @@ function open(group: Group, url: string, token: string | undefined, meetingId: s
         resolve();
         return;
       }
-      socket.emit('meeting:join', { meetingId }, (ack: { ok: boolean; error?: { message: string } }) => {
+      socket.emit('meeting:join', { meetingId, batched }, (ack: { ok: boolean; error?: { message: string } }) => {
         clearTimeout(timer);
         if (!ack.ok) {
           socket.disconnect();
@@ -123,7 +133,7 @@ async function connectAll(command: Extract<ClientsCommand, { type: 'connect' }>)
   let firstError: string | undefined;
   for (let start = 0; start < command.tokens.length; start += command.batch) {
     const slice = command.tokens.slice(start, start + command.batch);
-    const results = await Promise.allSettled(slice.map((token) => open(group, command.url, command.store === 'app' ? token : undefined, command.meetingId, command.timeoutMs)));
+    const results = await Promise.allSettled(slice.map((token) => open(group, command.url, command.store === 'app' ? token : undefined, command.meetingId, command.timeoutMs, !command.unbatched)));
     for (const result of results) {
       if (result.status === 'fulfilled') continue;
       failed++;

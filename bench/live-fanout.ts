@@ -14,10 +14,11 @@
 // over IPC. Times come from the monotonic clock every process shares (process.hrtime).
 //
 //   npx tsx bench/live-fanout.ts [--clients 500,2000,5000] [--trials 40] [--watchers 2000]
-//        [--rate 200] [--seconds 10] [--procs 4] [--batch 50] [--quick] [--profile]
+//        [--rate 200] [--seconds 10] [--procs 4] [--batch 50] [--quick] [--profile] [--unbatched]
 //
 // --quick: 200 clients, 10 trials, 200 watchers for 3 s. --profile: the app runs with --cpu-prof
-// and bench/cpu-profile.ts prints where its time went.
+// and bench/cpu-profile.ts prints where its time went. The app's screens join with `batched`, as
+// the app's own pages do (realtime/fanout.ts); --unbatched: as a client that does not ask for it.
 import { fork, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, readdir } from 'node:fs/promises';
@@ -44,6 +45,8 @@ const { values: args } = parseArgs({
     'max-minutes': { type: 'string', default: '30' },
     quick: { type: 'boolean', default: false },
     profile: { type: 'boolean', default: false },
+    /** The app's watchers join without `batched`: every event on its own, as before batches. */
+    unbatched: { type: 'boolean', default: false },
   },
 });
 // --clients 0: the sustained phase only.
@@ -229,7 +232,7 @@ async function connectClients(store: Store, count: number): Promise<void> {
     Promise.all(
       clientProcs.map((proc, index) =>
         proc.ask<Extract<ClientsReply, { type: 'connected' }>>(
-          { type: 'connect', store, url: store === 'app' ? appReady.url : bareReady.url, tokens: shares[index], meetingId: store === 'app' ? day.meetingId : undefined, batch, timeoutMs: 30_000 },
+          { type: 'connect', store, url: store === 'app' ? appReady.url : bareReady.url, tokens: shares[index], meetingId: store === 'app' ? day.meetingId : undefined, batch, timeoutMs: 30_000, unbatched: args.unbatched },
           600_000,
           `${shares[index].length} ${store} connections`,
         ),

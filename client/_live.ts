@@ -72,6 +72,13 @@ export class LiveState {
     });
     this.socket.on('connect_error', () => this.setConnection('offline'));
     this.socket.on('event', (event: LiveEvent) => this.receive(event));
+    // Under load the server sends a meeting's events in batches (we join with `batched`): applied
+    // one by one, in their order, and the screen redrawn once.
+    this.socket.on('events', (events: LiveEvent[]) => {
+      if (!Array.isArray(events)) return;
+      for (const event of events) this.receive(event, false);
+      this.emit(events.at(-1));
+    });
   }
 
   /** Called with the state after every change (and the event that made it). */
@@ -119,7 +126,7 @@ export class LiveState {
       return;
     }
     this.setConnection('syncing');
-    const joined = await this.send<{ meetingId: string }>('meeting:join', { screen: this.options.screen });
+    const joined = await this.send<{ meetingId: string }>('meeting:join', { screen: this.options.screen, batched: true });
     if (!joined.ok) return this.setConnection('offline');
     // Nothing changed since the page (or the last snapshot) was read, and nothing is missing: no snapshot to fetch.
     if (!(joined.revision <= this.revision) || this.missing.size > 0 || this.farBehind) await this.resync();
@@ -133,7 +140,8 @@ export class LiveState {
     }, 1500);
   }
 
-  private receive(event: LiveEvent): void {
+  /** One event (`notify`: redraw after it; a batch redraws once at its end). */
+  private receive(event: LiveEvent, notify = true): void {
     if (event.meetingId !== this.options.meetingId) return;
     // Far behind (a long sleep without a disconnect): no point waiting for each missing revision;
     // the event waits for a snapshot with the others.
@@ -145,7 +153,7 @@ export class LiveState {
     }
     this.noteGap(event.revision);
     if (this.missing.size > 0) this.sinceGap.push(event);
-    this.apply(event);
+    this.apply(event, notify);
   }
 
   /**
@@ -241,7 +249,7 @@ export class LiveState {
   }
 
   /** One event into the state, entity by entity: an entity already newer stays as it is. */
-  private apply(event: LiveEvent): void {
+  private apply(event: LiveEvent, notify = true): void {
     const state = this.state;
     const site = (siteId: string): SiteLiveView | undefined => state.sites.find((candidate) => candidate.id === siteId);
     switch (event.type) {
@@ -300,7 +308,7 @@ export class LiveState {
     }
     if (event.revision > this.revision) this.revision = event.revision;
     if (event.revision > state.revision) state.revision = event.revision;
-    this.emit(event);
+    if (notify) this.emit(event);
   }
 
   private emit(event?: LiveEvent): void {

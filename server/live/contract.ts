@@ -40,7 +40,7 @@ export type LinkStatus = (typeof linkStatuses)[number];
 
 const meetingOnly = z.object({ meetingId: objectId });
 
-export const joinInput = z.object({ meetingId: objectId, screen: z.enum(screenKinds, { error: 'live.screen.invalid' }).optional() });
+export const joinInput = z.object({ meetingId: objectId, screen: z.enum(screenKinds, { error: 'live.screen.invalid' }).optional(), batched: z.boolean({ error: 'live.batched.invalid' }).optional() });
 export const snapshotInput = meetingOnly;
 
 export const startMeetingInput = meetingOnly;

@@ -17,12 +17,12 @@ import { toErrorBody } from '../lib/http.js';
 import { changedElsewhere, subscribe, type DomainEvent } from '../lib/events.js';
 import { onAskersRevoked } from '../lib/revocations.js';
 import { parseInput } from '../lib/validation.js';
-import { askerRoom, meetingOfRoom, meetingRoom, organizersRoom, siteRoom, unitOrganizersRoom } from './rooms.js';
+import { askerRoom, batchedRoom, meetingOfRoom, meetingRoom, organizersRoom, siteRoom, unitOrganizersRoom } from './rooms.js';
+import { MeetingFanOut } from './fanout.js';
 import { attachLiveCommands, commandBurst, commandHandler, commandsPerSecond, siteScreenClosed, siteScreenOpened, stopPresence, TokenBucket, watchSitePresence } from './live.js';
 import { joinInput } from '../live/contract.js';
 import { verifyPresence } from '../live/queries.js';
 import { MeetingModel } from '../meetings/model.js';
-import { BoundedMap } from '../lib/bounded-map.js';
 import { askerResolver, askerRoomsOf, registerLogger, registerResolver, sameAsker, socketLocale, type AskerResolver, type SocketCredentials, type SocketData } from './askers.js';
 
 /** The server-side event that relays a changed meeting's id to the other instances (meetings/cache.ts). */
@@ -42,6 +42,8 @@ export interface RealtimeOptions {
   redisUrl?: string;
   /** How often the presence of the meetings followed here is checked against the rooms (default 15 s). */
   presenceSweepMs?: number;
+  /** How long a meeting's events are gathered before they go out together, under load (default 100 ms; realtime/fanout.ts). */
+  eventBatchMs?: number;
   /** PUBLIC_URL: browsers may open sockets from this origin (and from the request's own host). */
   publicUrl?: string;
   logger: Logger;
@@ -132,9 +134,12 @@ export async function attachRealtime(httpServer: HttpServer, options: RealtimeOp
   // Other instances keep meetings in memory for their pages (meetings/cache.ts): each change made
   // here is relayed so that they forget it at once. Their own changes arrive the same way.
   if (redis) io.on(meetingChangedRelay, (meetingId: unknown) => typeof meetingId === 'string' && changedElsewhere(meetingId));
+  const fanOut = new MeetingFanOut(io, options.eventBatchMs ?? 100);
   const unsubscribe = subscribe((event) => {
     if (redis) io.serverSideEmit(meetingChangedRelay, event.meetingId);
-    fanOut(io, event);
+    fanOut.publish(event);
+    // The screens about to be cut off get what was gathered for them first (the rotation's notice).
+    if (changesAskers(event)) fanOut.flush(event.meetingId);
     void dropRevokedScreens(io, resolve, event).catch((error: unknown) => options.logger.error({ err: error }, 'could not re-check sockets'));
   });
   const stopRevocations = onAskersRevoked((credentials) => io.in(credentials.map(askerRoom)).disconnectSockets(true));
@@ -147,6 +152,7 @@ export async function attachRealtime(httpServer: HttpServer, options: RealtimeOp
       clearInterval(presenceSweep);
       await sweeping;
       unsubscribe();
+      fanOut.flushAll();
       stopRevocations();
       await stopPresence(io, () => new Promise<void>((done) => io.close(() => done())));
       if (redis?.isOpen) await redis.quit();
@@ -211,12 +217,12 @@ interface SiteScreen {
 
 /** The one meeting guard decides, as for HTTP reads: an organizer of another unit is told it does not exist. */
 async function joinMeeting(socket: Socket, actor: Actor, input: unknown, logger: Logger): Promise<string> {
-  const { meetingId } = parseInput(joinInput, input);
+  const { meetingId, batched } = parseInput(joinInput, input);
   await loadMeetingFor(actor, meetingId);
   // Dropped while the meeting was read (a flaky phone): its disconnect has run already, so joining
   // now would mark its site connected with nobody left to mark it gone.
   if (!socket.connected) return meetingId;
-  void socket.join(meetingRoom(meetingId));
+  void socket.join(batched ? [meetingRoom(meetingId), batchedRoom(meetingId)] : meetingRoom(meetingId));
   if (actor.kind === 'organizer' || actor.kind === 'chair') void socket.join(organizersRoom(meetingId));
   if (actor.kind === 'organizer') void socket.join(unitOrganizersRoom(meetingId));
   if (actor.kind === 'coordinator' && canSeeSite(actor, meetingId, actor.siteId)) {
@@ -256,6 +262,11 @@ function askersChangedBy(event: DomainEvent): { revoked: string[]; recheck: stri
   }
 }
 
+function changesAskers(event: DomainEvent): boolean {
+  const { revoked, recheck } = askersChangedBy(event);
+  return revoked.length > 0 || recheck.length > 0;
+}
+
 /** The meetings with a screen on this instance (their whole-meeting rooms here). */
 function meetingsFollowedHere(io: Server): string[] {
   return [...io.of('/').adapter.rooms.keys()].flatMap((room) => meetingOfRoom(room) ?? []);
@@ -275,32 +286,6 @@ async function dropRevokedScreens(io: Server, resolve: AskerResolver, event: Dom
     if (data.actor.kind === 'organizer') continue;
     if (!sameAsker(await resolve(data.credentials), data.actor)) socket.disconnect(true);
   }
-}
-
-/** The last revision each meeting's whole room was told about (so a site-only event needs no "revision" event). */
-const toldWholeMeeting = new BoundedMap<string, number>(1_000);
-
-/**
- * Site-scoped events go to that site, the organizers (and the attendee a record is about);
- * organizers-only events (minutes, summary drafts) to the unit's organizers (not the chair); desk
- * events (a unit's task) to the organizers and the chair; the rest to the whole meeting. Every screen learns every revision: those that may not see a
- * site-scoped event get `{ type: 'revision', payload: null }` instead, so no screen sees a false gap.
- */
-function fanOut(io: Server, event: DomainEvent): void {
-  const message = { type: event.type, meetingId: event.meetingId, revision: event.revision, payload: event.payload };
-  if (!event.siteId && !event.audience) {
-    io.to(meetingRoom(event.meetingId)).emit('event', message);
-    toldWholeMeeting.set(event.meetingId, event.revision);
-    return;
-  }
-  const rooms =
-    event.audience === 'organizers' ? [unitOrganizersRoom(event.meetingId)] : event.audience === 'desk' ? [organizersRoom(event.meetingId)] : [siteRoom(event.meetingId, event.siteId!), organizersRoom(event.meetingId)];
-  const aboutAttendee = (event.payload as { record?: { attendeeId?: string } } | null)?.record?.attendeeId;
-  if (event.type === 'attendance.changed' && aboutAttendee) rooms.push(askerRoom({ kind: 'attendee', id: aboutAttendee }));
-  io.to(rooms).emit('event', message);
-  if ((toldWholeMeeting.get(event.meetingId) ?? -1) >= event.revision) return;
-  io.to(meetingRoom(event.meetingId)).except(rooms).emit('event', { type: 'revision', meetingId: event.meetingId, revision: event.revision, payload: null });
-  toldWholeMeeting.set(event.meetingId, event.revision);
 }
 
 export { socketLocale };

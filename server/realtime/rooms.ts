@@ -6,6 +6,8 @@ import type { AskerCredential } from '../lib/revocations.js';
 export const meetingRoom = (meetingId: string) => `meeting:${meetingId}`;
 /** The meeting whose whole-meeting room this is, else undefined. */
 export const meetingOfRoom = (room: string) => /^meeting:([0-9a-f]{24})$/.exec(room)?.[1];
+/** The meeting's screens that take its whole-meeting events in batches (`meeting:join` with `batched`). */
+export const batchedRoom = (meetingId: string) => `meeting:${meetingId}:batched`;
 export const siteRoom = (meetingId: string, siteId: string) => `meeting:${meetingId}:site:${siteId}`;
 export const organizersRoom = (meetingId: string) => `meeting:${meetingId}:organizers`;
 /** Organizers of the meeting's unit only (not the chair): minutes and summary drafts. */

@@ -258,11 +258,16 @@ describe('a district coordinator who loses the connection', () => {
     const site = day.sites[1];
     const people = day.people[1];
     const coordinator = screens.open({ token: site.token }, {}, { reconnection: false });
+    const heardByCoordinator = record(coordinator);
     const joined = await send(coordinator, 'meeting:join', { meetingId: day.meetingId, screen: 'coordinator' });
     expect(joined.ok).toBe(true);
     const follower = await Follower.open(coordinator, day.meetingId);
     const outbox = new Outbox();
     await eventually(async () => (await getLiveSnapshot(app.organizer, day.meetingId)).sites[1].presence.connected, Boolean);
+    // The screen has heard it too (events go out in batches, a moment later): recovery resumes
+    // from the last event a screen received, and one that received none yet has nothing to resume.
+    const connectedAt = await revisionOf(day.meetingId);
+    expect((await eventually(() => heardByCoordinator.at(-1)?.revision ?? 0, (revision) => revision >= connectedAt)) >= connectedAt).toBe(true);
 
     const dashboardEvents = record(day.organizer);
     const gone = new Promise((resolve) => coordinator.once('disconnect', resolve));

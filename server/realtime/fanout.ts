@@ -1,0 +1,114 @@
+// Fan-out of a meeting's domain events to its screens (docs/api/live.md "Pushed events").
+//
+// A busy day sends hundreds of changes a second to thousands of phones, and each message to each
+// socket costs the server about as much as the change itself. So a meeting's events are gathered
+// for a moment and sent together: the first event after a quiet spell goes out at once (on the
+// next turn of the event loop), later ones at most every `windowMs`. Screens that asked for it at
+// `meeting:join` (`batched: true`) get the whole-meeting part as ONE `events` message per flush,
+// where an event a later one of the same flush makes obsolete (a site's counts, its presence) is
+// only its revision. Every other screen gets each event on its own, as before.
+import type { Server } from 'socket.io';
+import type { DomainEvent } from '../lib/events.js';
+import { askerRoom, batchedRoom, meetingRoom, organizersRoom, siteRoom, unitOrganizersRoom } from './rooms.js';
+
+/** `{ type, meetingId, revision, payload }`: a LiveEvent, or a table edit's event (same shape). */
+type Message = Pick<DomainEvent, 'type' | 'meetingId' | 'revision' | 'payload'>;
+
+export class MeetingFanOut {
+  private readonly pending = new Map<string, { events: DomainEvent[]; timer: ReturnType<typeof setTimeout> }>();
+  /** When each meeting was last flushed (entries older than the window do not matter). */
+  private readonly lastFlush = new Map<string, number>();
+
+  constructor(
+    private readonly io: Server,
+    private readonly windowMs: number,
+  ) {}
+
+  publish(event: DomainEvent): void {
+    const meetingId = event.meetingId;
+    const gathering = this.pending.get(meetingId);
+    if (gathering) {
+      gathering.events.push(event);
+      return;
+    }
+    const wait = Math.max(0, (this.lastFlush.get(meetingId) ?? 0) + this.windowMs - Date.now());
+    this.pending.set(meetingId, { events: [event], timer: setTimeout(() => this.flush(meetingId), wait) });
+  }
+
+  /** Sends what is gathered now (an instance stopping sends everything before its sockets close). */
+  flushAll(): void {
+    for (const meetingId of [...this.pending.keys()]) this.flush(meetingId);
+  }
+
+  /** Sends what is gathered for the meeting now. */
+  flush(meetingId: string): void {
+    const gathering = this.pending.get(meetingId);
+    if (!gathering) return;
+    clearTimeout(gathering.timer);
+    this.pending.delete(meetingId);
+    const now = Date.now();
+    this.lastFlush.set(meetingId, now);
+    // Forget meetings quiet for longer than the window: their next event goes out at once anyway.
+    if (this.lastFlush.size > 1_000) for (const [id, at] of this.lastFlush) if (now - at > this.windowMs) this.lastFlush.delete(id);
+    sendEvents(this.io, meetingId, gathering.events);
+  }
+}
+
+const messageOf = (event: DomainEvent): Message => ({ type: event.type, meetingId: event.meetingId, revision: event.revision, payload: event.payload });
+const revisionMarker = (meetingId: string, revision: number): Message => ({ type: 'revision', meetingId, revision, payload: null });
+
+/** The rooms that may see a scoped event's payload, or undefined for the whole meeting. */
+function scopedRooms(event: DomainEvent): string[] | undefined {
+  if (!event.siteId && !event.audience) return undefined;
+  if (event.audience === 'organizers') return [unitOrganizersRoom(event.meetingId)];
+  if (event.audience === 'desk') return [organizersRoom(event.meetingId)];
+  const rooms = [siteRoom(event.meetingId, event.siteId!), organizersRoom(event.meetingId)];
+  const aboutAttendee = (event.payload as { record?: { attendeeId?: string } } | null)?.record?.attendeeId;
+  if (event.type === 'attendance.changed' && aboutAttendee) rooms.push(askerRoom({ kind: 'attendee', id: aboutAttendee }));
+  return rooms;
+}
+
+/** What a later event of the same kind makes obsolete: it carries the whole entity, newer. */
+function supersededBy(message: Message): string | undefined {
+  const siteId = (message.payload as { siteId?: string } | null)?.siteId;
+  if (message.type === 'attendance.counts' || message.type === 'site.presence') return `${message.type}:${siteId}`;
+  return undefined;
+}
+
+/**
+ * One flush, in revision order (the order events were published). Every revision reaches every
+ * screen: one that may not see a scoped event's payload gets a bare `revision` for it.
+ */
+export function sendEvents(io: Server, meetingId: string, events: DomainEvent[]): void {
+  const whole = meetingRoom(meetingId);
+  const batched = batchedRoom(meetingId);
+  const toWhole = new Set(events.filter((event) => !scopedRooms(event)).map((event) => event.revision));
+
+  // Batched screens first, so that a scoped event they also get on its own (their site's record)
+  // never comes before the revisions of the batch.
+  const batch: Message[] = [];
+  for (const event of events) batch.push(scopedRooms(event) ? revisionMarker(meetingId, event.revision) : messageOf(event));
+  const latest = new Set<string>();
+  for (let index = batch.length - 1; index >= 0; index--) {
+    const key = supersededBy(batch[index]);
+    if (!key) continue;
+    if (latest.has(key)) batch[index] = revisionMarker(meetingId, batch[index].revision);
+    else latest.add(key);
+  }
+  // A bare revision is left out where the batch says that revision already.
+  const said = new Set(batch.filter((message) => message.type !== 'revision').map((message) => message.revision));
+  const compact = batch.filter((message) => message.type !== 'revision' || (!said.has(message.revision) && said.add(message.revision)));
+  io.to(batched).emit('events', compact);
+
+  for (const event of events) {
+    const rooms = scopedRooms(event);
+    if (!rooms) {
+      io.to(whole).except(batched).emit('event', messageOf(event));
+      continue;
+    }
+    io.to(rooms).emit('event', messageOf(event));
+    if (toWhole.has(event.revision)) continue;
+    io.to(whole).except([...rooms, batched]).emit('event', revisionMarker(meetingId, event.revision));
+    toWhole.add(event.revision);
+  }
+}
