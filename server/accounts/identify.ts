@@ -2,7 +2,7 @@
 // site link), else the session's organizer account, else the session's link.
 import type { SessionData } from 'express-session';
 import { anonymous, type Actor } from '../lib/actor.js';
-import { actorForBearer, actorForLink } from './links.js';
+import { actorForBearer, actorForLink, type LinkGrant } from './links.js';
 import { UserModel } from './model.js';
 import { organizerActor } from './actions.js';
 import { BoundedMap } from '../lib/bounded-map.js';
@@ -11,11 +11,13 @@ import { isObjectIdString } from '../lib/input.js';
 
 export interface Credentials {
   bearerToken?: string;
+  /** What the bearer token was last time (looked up first). */
+  bearerKind?: LinkGrant['kind'];
   session?: Partial<SessionData>;
 }
 
-export async function resolveActor({ bearerToken, session }: Credentials): Promise<Actor> {
-  if (bearerToken) return (await actorForBearer(bearerToken)) ?? anonymous;
+export async function resolveActor({ bearerToken, bearerKind, session }: Credentials): Promise<Actor> {
+  if (bearerToken) return (await actorForBearer(bearerToken, bearerKind)) ?? anonymous;
   if (session?.userId && isObjectIdString(String(session.userId))) {
     const actor = await organizerForSession(String(session.userId), session.accessVersion ?? 0);
     if (actor) return actor;

@@ -20,9 +20,18 @@ export async function actorForLink(grant: LinkGrant): Promise<Actor | undefined>
   return attendee.role === 'chair' ? { kind: 'chair', ...base } : { kind: 'attendee', ...base };
 }
 
-/** Either kind of token, for `Authorization: Bearer` API calls. */
-export async function actorForBearer(token: string): Promise<Actor | undefined> {
-  return (await actorForLink({ kind: 'attendee', token })) ?? (await actorForLink({ kind: 'site', token }));
+/**
+ * Either kind of token, for `Authorization: Bearer` API calls. `first`: the kind to look up first
+ * (a socket asked again at each command knows what its token was): one read instead of two.
+ */
+export async function actorForBearer(token: string, first: LinkGrant['kind'] = 'attendee'): Promise<Actor | undefined> {
+  const second = first === 'site' ? 'attendee' : 'site';
+  return (await actorForLink({ kind: first, token })) ?? (await actorForLink({ kind: second, token }));
+}
+
+/** The kind of link an actor came by (the `first` of actorForBearer). */
+export function linkKindOf(actor: Actor): LinkGrant['kind'] {
+  return actor.kind === 'coordinator' ? 'site' : 'attendee';
 }
 
 /**

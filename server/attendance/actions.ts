@@ -254,14 +254,20 @@ async function change(
 ): Promise<AttendanceAck> {
   const meetingId = String(attendee.meetingId);
   const meeting = await openMeeting(actor, meetingId);
-  const existing = await AttendanceModel.findOne({ meetingId: attendee.meetingId, attendeeId: attendee._id }).lean<StoredRecord>();
-  if (!existing) {
-    // Decided on the implicit "expected" state first, so a refusal (nothing to undo, not there
-    // to leave early) leaves no record behind.
-    if (next === 'undo') throw new Conflict('attendance.undo.nothing');
-    next(stateOf({}), meeting);
+  // A change that would go ahead from the implicit "expected" state (an arrival, an absence) needs
+  // the record whether or not it exists yet: one upsert reads or creates it. Others look first, so
+  // a refusal (nothing to undo, not there to leave early) leaves no record behind.
+  let record: StoredRecord;
+  if (next !== 'undo' && goesAhead(() => next(stateOf({}), meeting))) {
+    record = await ensureRecord(attendee, options.walkIn ?? false);
+  } else {
+    const existing = await AttendanceModel.findOne({ meetingId: attendee.meetingId, attendeeId: attendee._id }).lean<StoredRecord>();
+    if (!existing) {
+      if (next === 'undo') throw new Conflict('attendance.undo.nothing');
+      next(stateOf({}), meeting);
+    }
+    record = existing ?? (await ensureRecord(attendee, options.walkIn ?? false));
   }
-  let record = existing ?? (await ensureRecord(attendee, options.walkIn ?? false));
   for (let attempt = 0; ; attempt++) {
     // One change of a person at a time: the one still being counted goes first.
     record = await settledRecord(record);
@@ -377,6 +383,15 @@ async function openMeeting(actor: Actor, meetingId: string): Promise<MeetingFact
   return meeting as MeetingFacts;
 }
 
+/** Whether a decision changes something (it may also refuse by throwing, or find nothing to do). */
+function goesAhead(decide: () => State | undefined): boolean {
+  try {
+    return decide() !== undefined;
+  } catch {
+    return false;
+  }
+}
+
 /** The attendee's record, created as "expected" on first use (a unique index keeps it one): one upsert, read back in the same call. */
 async function ensureRecord(attendee: AttendeeFacts & { _id: Types.ObjectId }, walkIn: boolean): Promise<StoredRecord> {
   const filter = { meetingId: attendee.meetingId, attendeeId: attendee._id };
@@ -400,7 +415,9 @@ async function ensureRecord(attendee: AttendeeFacts & { _id: Types.ObjectId }, w
           updatedAt: now,
         },
       },
-      { upsert: true, returnDocument: 'after', timestamps: false, ...journaled },
+      // Not journaled on its own: an "expected" record says nothing yet, and the change that
+      // follows is journaled (the journal is written in order, so this insert with it).
+      { upsert: true, returnDocument: 'after', timestamps: false },
     ).lean<StoredRecord>();
     if (record) {
       if (record.createdAt?.getTime() === now.getTime()) await followAttendee(record);

@@ -6,6 +6,7 @@
 import type { Server, Socket } from 'socket.io';
 import type { SessionData, Store } from 'express-session';
 import { resolveActor } from '../accounts/identify.js';
+import type { LinkGrant } from '../accounts/links.js';
 import { anonymous, sameActor, type Actor } from '../lib/actor.js';
 import { AppError, isDatabaseUnreachable, Unauthorized, Unavailable } from '../lib/errors.js';
 import type { Logger } from 'pino';
@@ -19,6 +20,8 @@ import { askerRoom } from './rooms.js';
  */
 export interface SocketCredentials {
   bearerToken?: string;
+  /** The kind of link the token was at the handshake: asked first at each command's re-check. */
+  bearerKind?: LinkGrant['kind'];
   sessionId?: string;
 }
 
@@ -33,8 +36,8 @@ export type AskerResolver = (credentials: SocketCredentials) => Promise<Actor>;
 const resolvers = new WeakMap<Server, AskerResolver>();
 
 export function askerResolver(store: Store | undefined): AskerResolver {
-  return async ({ bearerToken, sessionId }) => {
-    if (bearerToken) return resolveActor({ bearerToken });
+  return async ({ bearerToken, bearerKind, sessionId }) => {
+    if (bearerToken) return resolveActor({ bearerToken, bearerKind });
     if (sessionId && store) return resolveActor({ session: await loadSession(store, sessionId) });
     return anonymous;
   };

@@ -9,6 +9,7 @@ import { createAdapter } from '@socket.io/redis-streams-adapter';
 import { createClient } from 'redis';
 import type { Logger } from 'pino';
 import { bearerFrom, resolveActor } from '../accounts/identify.js';
+import { linkKindOf } from '../accounts/links.js';
 import { canSeeSite, type Actor } from '../lib/actor.js';
 import { loadMeetingFor } from '../meetings/guard.js';
 import { Unauthorized } from '../lib/errors.js';
@@ -76,6 +77,7 @@ export async function attachRealtime(httpServer: HttpServer, options: RealtimeOp
       const signedIn = Boolean(request.session?.userId || request.session?.link);
       const credentials: SocketCredentials = { bearerToken: token, sessionId: !token && signedIn ? request.sessionID : undefined };
       const actor = await resolveActor(token ? { bearerToken: token } : { session: request.session });
+      if (token) credentials.bearerKind = linkKindOf(actor);
       // A link that names nobody (rotated, removed) is refused outright, so a kiosk or script
       // learns it must be given a new one instead of sitting connected and seeing nothing.
       if (token && actor.kind === 'anonymous') throw new Unauthorized('accounts.linkInvalid');
