@@ -417,7 +417,7 @@ async function sustainedApp(): Promise<SustainedSide> {
   let resends = 0;
   let resendsReplayed = 0;
   let firstRefusal: string | undefined;
-  type Ack = { ok: boolean; changed?: boolean; replayed?: boolean; revision: number; error?: { code: string } };
+  type Ack = { ok: boolean; changed?: boolean; replayed?: boolean; revision: number; error?: { code: string; retryAfterMs?: number } };
   const { results, sendSeconds } = await paced(sustainedCheckIns, async (k) => {
     const site = k % sites;
     const attendeeId = queues[site].pop();
@@ -433,10 +433,14 @@ async function sustainedApp(): Promise<SustainedSide> {
     if (again) {
       resends++;
       answers.push(await again);
-      // A resend while the first run is still going may be told to wait (conflict): asked again
-      // later, as a screen would, it must get the first run's answer.
-      const waited = answers.findIndex((answer) => !answer.ok && answer.error?.code === 'conflict');
-      if (waited >= 0) answers[waited] = await ask();
+      // A resend while the first run is still going waits for it up to 5 s, then is told to try
+      // again later (too_many_requests, retryAfterMs): asked again, as a screen's outbox does, it
+      // must get the first run's answer.
+      const told = (answer: Ack) => !answer.ok && (answer.error?.code === 'conflict' || answer.error?.code === 'too_many_requests');
+      for (let waited = answers.findIndex(told), tries = 0; waited >= 0 && tries < 20; waited = answers.findIndex(told), tries++) {
+        await new Promise((resolve) => setTimeout(resolve, answers[waited].error?.retryAfterMs ?? 1000));
+        answers[waited] = await ask();
+      }
       const [one, two] = answers;
       // One of the two ran, the other was answered with its ack: the same revision, marked replayed.
       if (one.ok && two.ok && one.revision === two.revision && Boolean(one.replayed) !== Boolean(two.replayed)) resendsReplayed++;

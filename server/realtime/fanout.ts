@@ -1,9 +1,12 @@
 // Fan-out of a meeting's domain events to its screens (docs/api/live.md "Pushed events").
 //
 // A busy day sends hundreds of changes a second to thousands of phones, and each message to each
-// socket costs the server about as much as the change itself. So a meeting's events are gathered
-// for a moment and sent together: the first event after a quiet spell goes out at once (on the
-// next turn of the event loop), later ones at most every `windowMs`. Screens that asked for it at
+// socket costs the server about as much as the change itself. So under load a meeting's events
+// are gathered and sent together: an event that comes more than `quietMs` after the meeting's last
+// send goes out at once (on the next turn of the event loop: a change's events go together), one
+// that comes sooner waits until `windowMs` after that send, with whatever else came meanwhile. So
+// up to about 1000 / quietMs events a second each go alone, as before; beyond that a meeting gets
+// at most 1000 / windowMs sends a second, however many changes they carry. Screens that asked for it at
 // `meeting:join` (`batched: true`) get the whole-meeting part as ONE `events` message per flush,
 // where an event a later one of the same flush makes obsolete (a site's counts, its presence) is
 // only its revision. Every other screen gets each event on its own, as before.
@@ -22,6 +25,7 @@ export class MeetingFanOut {
   constructor(
     private readonly io: Server,
     private readonly windowMs: number,
+    private readonly quietMs = Math.min(25, windowMs),
   ) {}
 
   publish(event: DomainEvent): void {
@@ -31,7 +35,8 @@ export class MeetingFanOut {
       gathering.events.push(event);
       return;
     }
-    const wait = Math.max(0, (this.lastFlush.get(meetingId) ?? 0) + this.windowMs - Date.now());
+    const since = Date.now() - (this.lastFlush.get(meetingId) ?? 0);
+    const wait = since >= this.quietMs ? 0 : this.windowMs - since;
     this.pending.set(meetingId, { events: [event], timer: setTimeout(() => this.flush(meetingId), wait) });
   }
 
@@ -49,7 +54,7 @@ export class MeetingFanOut {
     const now = Date.now();
     this.lastFlush.set(meetingId, now);
     // Forget meetings quiet for longer than the window: their next event goes out at once anyway.
-    if (this.lastFlush.size > 1_000) for (const [id, at] of this.lastFlush) if (now - at > this.windowMs) this.lastFlush.delete(id);
+    if (this.lastFlush.size > 1_000) for (const [id, at] of this.lastFlush) if (now - at >= this.windowMs) this.lastFlush.delete(id);
     sendEvents(this.io, meetingId, gathering.events);
   }
 }

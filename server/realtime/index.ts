@@ -43,8 +43,10 @@ export interface RealtimeOptions {
   redisUrl?: string;
   /** How often the presence of the meetings followed here is checked against the rooms (default 15 s). */
   presenceSweepMs?: number;
-  /** How long a meeting's events are gathered before they go out together, under load (default 100 ms; realtime/fanout.ts). */
+  /** Under load, a meeting's events go out together at most this often (default 100 ms; realtime/fanout.ts). */
   eventBatchMs?: number;
+  /** An event this long after the meeting's last send goes out at once (default 25 ms). */
+  eventQuietMs?: number;
   /** PUBLIC_URL: browsers may open sockets from this origin (and from the request's own host). */
   publicUrl?: string;
   logger: Logger;
@@ -136,7 +138,7 @@ export async function attachRealtime(httpServer: HttpServer, options: RealtimeOp
   // Other instances keep meetings in memory for their pages (meetings/cache.ts): each change made
   // here is relayed so that they forget it at once. Their own changes arrive the same way.
   if (redis) io.on(meetingChangedRelay, (meetingId: unknown) => typeof meetingId === 'string' && changedElsewhere(meetingId));
-  const fanOut = new MeetingFanOut(io, options.eventBatchMs ?? 100);
+  const fanOut = new MeetingFanOut(io, options.eventBatchMs ?? 100, options.eventQuietMs);
   const unsubscribe = subscribe((event) => {
     if (redis) io.serverSideEmit(meetingChangedRelay, event.meetingId);
     fanOut.publish(event);

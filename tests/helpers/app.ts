@@ -31,7 +31,7 @@ export interface TestApp {
   stop(): Promise<void>;
 }
 
-export async function startTestApp(options: { loginRateLimit?: number; logger?: Logger; publicUrl?: string; calendar?: CalendarSettings; redisUrl?: string; trustProxy?: string; presenceSweepMs?: number; eventBatchMs?: number } = {}): Promise<TestApp> {
+export async function startTestApp(options: { loginRateLimit?: number; logger?: Logger; publicUrl?: string; calendar?: CalendarSettings; redisUrl?: string; trustProxy?: string; presenceSweepMs?: number; eventBatchMs?: number; eventQuietMs?: number } = {}): Promise<TestApp> {
   const database = await connectTestDatabase();
   const logger = options.logger ?? pino({ level: 'silent' });
   const { app, sessionMiddleware, sessionStore } = createApp({
@@ -44,7 +44,7 @@ export async function startTestApp(options: { loginRateLimit?: number; logger?: 
     trustProxy: options.trustProxy,
   });
   const server = createServer(app);
-  const realtime = await attachRealtime(server, { sessionMiddleware, sessionStore, logger, publicUrl: options.publicUrl, redisUrl: options.redisUrl, presenceSweepMs: options.presenceSweepMs, eventBatchMs: options.eventBatchMs });
+  const realtime = await attachRealtime(server, { sessionMiddleware, sessionStore, logger, publicUrl: options.publicUrl, redisUrl: options.redisUrl, presenceSweepMs: options.presenceSweepMs, eventBatchMs: options.eventBatchMs, eventQuietMs: options.eventQuietMs });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const organizerUser = await createFirstAdmin(organizerCredentials);

@@ -13,8 +13,8 @@ let screens: Screens;
 let day: DayFixture;
 
 beforeAll(async () => {
-  // A wide window, so that a burst surely lands in few batches whatever the machine's speed.
-  app = await startTestApp({ eventBatchMs: 300 });
+  // Wide windows, so that a burst surely lands in few batches whatever the machine's speed.
+  app = await startTestApp({ eventBatchMs: 300, eventQuietMs: 300 });
   screens = new Screens(app.baseUrl);
   day = await conferenceDay(app.organizer, { peoplePerSite: 6 });
 });
