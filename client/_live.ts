@@ -203,13 +203,21 @@ export class LiveState {
           this.retrySyncLater();
           return;
         }
+        // Entity by entity: what the screen already shows newer stays.
+        this.state = mergeSnapshot(this.state, reply.snapshot);
+        this.adoptClock(reply.snapshot.serverNow);
+        if (reply.snapshot.revision < this.revision) {
+          // Older than events already applied (an instance whose copy of the meeting lags behind
+          // what it relays): it fills no gap. Shown merged, and asked again a little later.
+          this.emit();
+          this.retrySyncLater();
+          return;
+        }
         this.failedSyncs = 0;
         clearTimeout(this.retryTimer);
         this.retryTimer = undefined;
         this.farBehind = false;
-        this.state = reply.snapshot;
         this.revision = reply.snapshot.revision;
-        this.adoptClock(reply.snapshot.serverNow);
         // Events applied past a gap and newer than the snapshot go on it again (per-entity rule),
         // and the gaps are worked out anew from the snapshot's revision.
         this.buffered.unshift(...this.sinceGap.filter((event) => event.revision > this.revision));
@@ -314,6 +322,39 @@ export class LiveState {
   private emit(event?: LiveEvent): void {
     for (const listener of this.listeners) listener(this.state, event);
   }
+}
+
+/**
+ * A snapshot onto the state a screen shows, entity by entity (docs/api/live.md, the per-entity
+ * rule): an entity the screen already has newer stays. A snapshot is normally at least as new as
+ * everything shown; one answered by an instance whose copy of the meeting lags behind the events it
+ * relays is not, and must not take back what the screen already showed.
+ */
+export function mergeSnapshot(shown: LiveSnapshot, snapshot: LiveSnapshot): LiveSnapshot {
+  const newer = <T extends { revision: number }>(mine: T | undefined, theirs: T): T => (mine && mine.revision > theirs.revision ? mine : theirs);
+  const sitesShown = new Map(shown.sites.map((site) => [site.id, site]));
+  const recordsShown = new Map(shown.attendance.map((record) => [record.attendeeId, record]));
+  const listed = new Set(snapshot.attendance.map((record) => record.attendeeId));
+  const attendance = snapshot.attendance.map((record) => newer(recordsShown.get(record.attendeeId), record));
+  // A record the snapshot does not list yet (written after it was read) stays; older ones go with it.
+  for (const record of shown.attendance) if (!listed.has(record.attendeeId) && record.revision > snapshot.revision) attendance.push(record);
+  const totalsKept = shown.totals.revision > snapshot.totals.revision;
+  const meetingKept = shown.meeting.revision > snapshot.meeting.revision;
+  return {
+    ...snapshot,
+    revision: Math.max(shown.revision, snapshot.revision),
+    meeting: meetingKept ? shown.meeting : snapshot.meeting,
+    sites: snapshot.sites.map((site) => {
+      const mine = sitesShown.get(site.id);
+      return mine ? { ...site, counts: newer(mine.counts, site.counts), link: newer(mine.link, site.link), presence: newer(mine.presence, site.presence) } : site;
+    }),
+    totals: totalsKept ? shown.totals : snapshot.totals,
+    // The quorum line moves with the totals (counts events) and the meeting (its share).
+    quorum: totalsKept || meetingKept ? shown.quorum : snapshot.quorum,
+    agenda: newer(shown.agenda, snapshot.agenda),
+    speakers: newer(shown.speakers, snapshot.speakers),
+    attendance,
+  };
 }
 
 /** Milliseconds left on the agenda timer (negative: overrun), or null without a running item. */

@@ -11,6 +11,8 @@ import { launchBrowser } from '../helpers/browser.js';
 import { conferenceDay, signInOrganizer, type ConferenceDay } from './fixtures.js';
 import { setSiteLink } from '../../server/sites/link-status.js';
 import { commitMeetingChange } from '../../server/meetings/revision.js';
+import { getLiveSnapshot } from '../../server/live/queries.js';
+import type { LiveSnapshot } from '../../server/live/contract.js';
 
 let app: TestApp;
 let browser: Browser;
@@ -33,6 +35,10 @@ interface Link {
   restore(): void;
   /** Cut the socket as soon as the page asks for a snapshot (once). */
   cutAtNextSnapshot(): void;
+  /** The answer to the page's next snapshot request carries this one instead (a lagging instance's). */
+  answerNextSnapshotWith(snapshot: LiveSnapshot): void;
+  /** Snapshot answers replaced so far. */
+  replaced(): number;
   sent(command: string): number;
 }
 
@@ -49,6 +55,9 @@ async function dashboard(day: ConferenceDay): Promise<{ page: Page; link: Link; 
   let cutAtSnapshot = false;
   let current: { page: WebSocketRoute; server: WebSocketRoute } | undefined;
   const counts = new Map<string, number>();
+  let staleSnapshot: LiveSnapshot | undefined;
+  let staleAckId: string | undefined;
+  let replaced = 0;
   const cutCurrent = async () => {
     const open = current;
     current = undefined;
@@ -58,10 +67,24 @@ async function dashboard(day: ConferenceDay): Promise<{ page: Page; link: Link; 
   await page.routeWebSocket(/\/socket\.io\//, (ws) => {
     const server = ws.connectToServer();
     current = { page: ws, server };
+    server.onMessage((message) => {
+      const text = String(message);
+      if (staleSnapshot && staleAckId !== undefined && text.startsWith(`43${staleAckId}[`)) {
+        const id = staleAckId;
+        const [ack] = JSON.parse(text.slice(2 + id.length)) as [{ ok: boolean; revision: number; snapshot: LiveSnapshot }];
+        const stale = staleSnapshot;
+        staleSnapshot = undefined;
+        staleAckId = undefined;
+        replaced += 1;
+        return void ws.send(`43${id}${JSON.stringify([{ ...ack, revision: stale.revision, snapshot: stale }])}`);
+      }
+      ws.send(message);
+    });
     ws.onMessage((message) => {
       const text = String(message);
       const command = /^42\d*\["([^"]+)"/.exec(text)?.[1];
       if (command) counts.set(command, (counts.get(command) ?? 0) + 1);
+      if (command === 'live:snapshot' && staleSnapshot) staleAckId = /^42(\d*)\[/.exec(text)?.[1];
       // The page's Socket.IO connect (with what it needs to be recovered) waits while held.
       if (holding && text.startsWith('40')) return void held.push(() => server.send(message));
       if (command === 'live:snapshot' && cutAtSnapshot) {
@@ -84,6 +107,8 @@ async function dashboard(day: ConferenceDay): Promise<{ page: Page; link: Link; 
       for (const send of held.splice(0)) send();
     },
     cutAtNextSnapshot: () => (cutAtSnapshot = true),
+    answerNextSnapshotWith: (snapshot) => (staleSnapshot = snapshot),
+    replaced: () => replaced,
     sent: (command) => counts.get(command) ?? 0,
   };
   return { page, link, problems };
@@ -121,6 +146,40 @@ describe('a dashboard that misses revisions', () => {
     expect(link.sent('meeting:join')).toBe(joins);
     await expect.poll(() => linkAt(page, day.siteId), { timeout: 10_000 }).toBe('Lỗi hình ảnh');
     expect(await linkAt(page, day.mainSiteId)).toBe('Sẵn sàng');
+    expect(problems).toEqual([]);
+  }, 90_000);
+
+  it('a snapshot older than what the page shows (a lagging instance answered) takes nothing back, and a later one fills the gap', async () => {
+    const day = await conferenceDay(app);
+    const { page, link, problems } = await dashboard(day);
+    // What an instance whose copy of the meeting lags would answer: the meeting as it is now.
+    const stale = await getLiveSnapshot(app.organizer, day.meetingId, { attendance: 'latecomers' });
+    await setSiteLink(app.organizer, { meetingId: day.meetingId, siteId: day.mainSiteId, status: 'audioProblem' });
+    await expect.poll(() => linkAt(page, day.mainSiteId), { timeout: 10_000 }).toBe('Lỗi âm thanh');
+    // Every text the main site's link cell shows from now on.
+    await page.evaluate((siteId) => {
+      const table = document.querySelector('#sites-table')!;
+      const shown: string[] = [];
+      (window as unknown as { shown: string[] }).shown = shown;
+      const look = () => shown.push(table.querySelector(`tr[data-site="${siteId}"] .link-status`)?.textContent ?? '');
+      new MutationObserver(look).observe(table, { childList: true, characterData: true, subtree: true, attributes: true });
+    }, day.mainSiteId);
+
+    // A revision whose event never comes, then one that does (the other site's link): after 1 s
+    // the page asks for a snapshot, and gets the stale one, older than the main site's link.
+    link.answerNextSnapshotWith(stale);
+    const asked = link.sent('live:snapshot');
+    await lostLinkChange(day, day.siteId, 'videoProblem');
+    await setSiteLink(app.organizer, { meetingId: day.meetingId, siteId: day.siteId, status: 'ready' });
+    await expect.poll(() => link.replaced(), { timeout: 10_000 }).toBe(1);
+    // It fills no gap: the page asks again a little later, and that answer is the real one.
+    await expect.poll(() => link.sent('live:snapshot'), { timeout: 15_000 }).toBeGreaterThanOrEqual(asked + 2);
+    await expect.poll(() => linkAt(page, day.siteId), { timeout: 10_000 }).toBe('Sẵn sàng');
+    expect(await linkAt(page, day.mainSiteId)).toBe('Lỗi âm thanh');
+    // The stale answer never took the main site's newer link status back.
+    const shown = await page.evaluate(() => (window as unknown as { shown: string[] }).shown);
+    expect(shown.length).toBeGreaterThan(0);
+    expect([...new Set(shown)]).toEqual(['Lỗi âm thanh']);
     expect(problems).toEqual([]);
   }, 90_000);
 
