@@ -1,0 +1,248 @@
+// A second reader's attacks on batched live events (docs/api/live.md "Batches", realtime/fanout.ts)
+// and on the shorter check-in (attendance/actions.ts change(), a socket's bearer kind): real
+// socket.io-client screens of every role against a real app and store.
+import { randomUUID } from 'node:crypto';
+import mongoose from 'mongoose';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Socket } from 'socket.io-client';
+import { startTestApp, type TestApp } from '../helpers/app.js';
+import { conferenceDay, opId, Screens, send, type DayFixture } from './fixtures.js';
+import type { LiveEvent } from '../../server/live/contract.js';
+import { checkIn } from '../../server/attendance/actions.js';
+import { AttendanceModel } from '../../server/attendance/model.js';
+import { MeetingModel } from '../../server/meetings/model.js';
+import { saveMinute } from '../../server/minutes/actions.js';
+import { rotateCoordinatorLink } from '../../server/sites/actions.js';
+
+type Heard = { kind: 'batch'; events: LiveEvent[] } | { kind: 'event'; event: LiveEvent };
+
+const flat = (heard: Heard[]): LiveEvent[] => heard.flatMap((entry) => (entry.kind === 'batch' ? entry.events : [entry.event]));
+const revisionsOf = (heard: Heard[]) => flat(heard).map((event) => event.revision);
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function listen(socket: Socket): Heard[] {
+  const heard: Heard[] = [];
+  socket.on('events', (events: LiveEvent[]) => heard.push({ kind: 'batch', events }));
+  socket.on('event', (event: LiveEvent) => heard.push({ kind: 'event', event }));
+  return heard;
+}
+
+describe('batched screens of every role', () => {
+  let app: TestApp;
+  let screens: Screens;
+  let day: DayFixture;
+  let organizerCookie: string;
+
+  beforeAll(async () => {
+    app = await startTestApp({ eventBatchMs: 300, eventQuietMs: 300 });
+    screens = new Screens(app.baseUrl);
+    day = await conferenceDay(app.organizer, { peoplePerSite: 5 });
+    organizerCookie = (await app.signInOrganizer()).cookieHeader();
+  });
+  afterAll(async () => {
+    screens?.closeAll();
+    await app?.stop();
+  });
+
+  async function joined(auth: Record<string, string>, input: Record<string, unknown>, headers: Record<string, string> = {}): Promise<{ socket: Socket; heard: Heard[] }> {
+    const socket = screens.open(auth, headers);
+    const heard = listen(socket);
+    expect(await send(socket, 'meeting:join', { meetingId: day.meetingId, ...input })).toMatchObject({ ok: true });
+    return { socket, heard };
+  }
+
+  it('never carry a payload the role may not see: another site’s records, minutes drafts', async () => {
+    const coordinator = await joined({ token: day.sites[1].token }, { screen: 'coordinator', batched: true });
+    const districtPhone = await joined({ token: day.people[2][4].token }, { screen: 'attendee', batched: true });
+    const chair = await joined({ token: day.chairToken }, { screen: 'chair', batched: true });
+    const organizer = await joined({}, { screen: 'dashboard', batched: true }, { cookie: organizerCookie });
+    const other = await joined({ token: day.sites[2].token }, { screen: 'coordinator' });
+    // Refused joins (anonymous, bad `batched`) join nothing.
+    const anonymous = screens.open();
+    const anonymousHeard = listen(anonymous);
+    expect(await send(anonymous, 'meeting:join', { meetingId: day.meetingId, batched: true })).toMatchObject({ ok: false, error: { code: 'unauthorized' } });
+    const sloppy = screens.open({ token: day.people[3][0].token, lang: 'en' });
+    const sloppyHeard = listen(sloppy);
+    for (const batched of [null, [], {}, 'true', 0, [true]]) {
+      expect(await send(sloppy, 'meeting:join', { meetingId: day.meetingId, batched }), JSON.stringify(batched)).toMatchObject({ ok: false, error: { code: 'invalid', fields: { batched: '“batched” must be true or false.' } } });
+    }
+
+    const secret = `Dự thảo kết luận ${randomUUID()}`;
+    const acks = await Promise.all([
+      ...day.people[2].slice(0, 4).map((person) => send(other.socket, 'attendance:checkIn', { meetingId: day.meetingId, attendeeId: person.id, opId: opId() })),
+      send(coordinator.socket, 'attendance:checkIn', { meetingId: day.meetingId, attendeeId: day.people[1][0].id, opId: opId() }),
+      send(districtPhone.socket, 'attendance:undo', { meetingId: day.meetingId, attendeeId: day.people[2][4].id, opId: opId() }),
+    ]);
+    expect(acks.slice(0, 5).every((ack) => ack.ok)).toBe(true);
+    expect(acks[5]).toMatchObject({ ok: false });
+    const minute = await saveMinute(app.organizer, { meetingId: day.meetingId, agendaItemId: day.agendaIds[0], text: secret, baseVersion: 0, saveId: `save-${randomUUID()}` });
+    expect(minute).toMatchObject({ text: secret });
+    const last = (await MeetingModel.findById(day.meetingId, { revision: 1 }).lean())!.revision;
+    const everyone = [coordinator, districtPhone, chair, organizer, other];
+    await expect.poll(() => everyone.every((screen) => revisionsOf(screen.heard).includes(last)), { timeout: 10_000 }).toBe(true);
+
+    const said = (heard: Heard[]) => JSON.stringify(heard);
+    // The site-1 coordinator: its own record, never site 2's people, never the minutes.
+    expect(said(coordinator.heard)).toContain(day.people[1][0].id);
+    for (const person of day.people[2]) expect(said(coordinator.heard)).not.toContain(person.id);
+    expect(said(coordinator.heard)).not.toContain(secret);
+    // An attendee's phone: nobody's record but (at most) its own; no minutes.
+    for (const person of [...day.people[1], ...day.people[2].slice(0, 4)]) expect(said(districtPhone.heard)).not.toContain(person.id);
+    expect(said(districtPhone.heard)).not.toContain(secret);
+    // The chair runs the desk (every site's records) but the minutes drafts are the unit organizers' only.
+    expect(said(chair.heard)).toContain(day.people[2][0].id);
+    expect(said(chair.heard)).not.toContain(secret);
+    expect(said(organizer.heard)).toContain(secret);
+    // Every revision reaches every screen once per batch, none missing.
+    for (const screen of [coordinator, districtPhone, chair, organizer]) {
+      const first = Math.min(...revisionsOf(screen.heard));
+      const distinct = [...new Set(revisionsOf(screen.heard))].sort((a, b) => a - b);
+      expect(distinct).toEqual(Array.from({ length: last - first + 1 }, (_, index) => first + index));
+      for (const entry of screen.heard) {
+        if (entry.kind !== 'batch') continue;
+        const revisions = entry.events.map((event) => event.revision);
+        expect(new Set(revisions).size).toBe(revisions.length);
+      }
+    }
+    expect(anonymousHeard).toEqual([]);
+    expect(sloppyHeard).toEqual([]);
+  });
+
+  it.fails('a screen that joins again without batches gets events one by one (the last join decides)', async () => {
+    const phone = await joined({ token: day.people[0][0].token }, { screen: 'attendee', batched: true });
+    expect(await send(phone.socket, 'meeting:join', { meetingId: day.meetingId, screen: 'attendee', batched: false })).toMatchObject({ ok: true });
+    const ack = await checkIn(app.organizer, { meetingId: day.meetingId, attendeeId: day.people[0][1].id, opId: opId() });
+    await expect.poll(() => revisionsOf(phone.heard), { timeout: 10_000 }).toContain(ack.revision);
+    expect(phone.heard.filter((entry) => entry.kind === 'batch')).toEqual([]);
+    // ...and the other way round.
+    expect(await send(phone.socket, 'meeting:join', { meetingId: day.meetingId, screen: 'attendee', batched: true })).toMatchObject({ ok: true });
+    phone.heard.length = 0;
+    const next = await checkIn(app.organizer, { meetingId: day.meetingId, attendeeId: day.people[0][2].id, opId: opId() });
+    await expect.poll(() => revisionsOf(phone.heard), { timeout: 10_000 }).toContain(next.revision);
+    expect(phone.heard.every((entry) => entry.kind === 'batch')).toBe(true);
+  });
+
+  it('a batched coordinator whose link is rotated hears what was gathered and the rotation before it is cut off', async () => {
+    const site = day.sites[3];
+    const coordinator = await joined({ token: site.token }, { screen: 'coordinator', batched: true });
+    const gone = new Promise<string>((resolve) => coordinator.socket.once('disconnect', resolve));
+    // Presence first (its flush), so that the check-in below waits in the window, then the rotation at once.
+    const snapshot = async () => (await send(coordinator.socket, 'live:snapshot', { meetingId: day.meetingId })).snapshot as { revision: number; sites: Array<{ id: string; presence: { connected: boolean } }> };
+    await expect.poll(async () => (await snapshot()).sites.find((candidate) => candidate.id === site.id)?.presence.connected).toBe(true);
+    const presenceRevision = (await snapshot()).revision;
+    await expect.poll(() => revisionsOf(coordinator.heard), { timeout: 10_000 }).toContain(presenceRevision);
+    const ack = await checkIn(app.organizer, { meetingId: day.meetingId, attendeeId: day.people[3][0].id, opId: opId() });
+    await rotateCoordinatorLink(app.organizer, { meetingId: day.meetingId, siteId: site.id });
+    expect(await gone).toBe('io server disconnect');
+    const heard = flat(coordinator.heard);
+    expect(heard.some((event) => event.type === 'attendance.counts' && event.revision === ack.revision)).toBe(true);
+    expect(heard.some((event) => event.type === 'attendance.changed' && event.revision === ack.revision)).toBe(true);
+    expect(heard.at(-1)?.type).toBe('site.linkRotated');
+  });
+});
+
+describe('the shorter check-in (one upsert, a socket’s bearer kind)', () => {
+  let app: TestApp;
+  let screens: Screens;
+  let day: DayFixture;
+
+  beforeAll(async () => {
+    app = await startTestApp();
+    screens = new Screens(app.baseUrl);
+    day = await conferenceDay(app.organizer, { peoplePerSite: 4 });
+  });
+  afterAll(async () => {
+    screens?.closeAll();
+    await app?.stop();
+  });
+
+  const recordOf = (attendeeId: string) => AttendanceModel.findOne({ meetingId: day.meetingId, attendeeId }).lean();
+
+  it('a refused left-early or undo leaves no record; a second check-in changes nothing; each token acts as what it is', async () => {
+    const coordinator = screens.open({ token: day.sites[1].token, lang: 'en' });
+    const chair = screens.open({ token: day.chairToken });
+    const attendee = screens.open({ token: day.people[1][3].token });
+    const [first, second] = day.people[1];
+
+    expect(await send(coordinator, 'attendance:leftEarly', { meetingId: day.meetingId, attendeeId: first.id, opId: opId() })).toMatchObject({ ok: false, error: { code: 'conflict' } });
+    expect(await send(coordinator, 'attendance:undo', { meetingId: day.meetingId, attendeeId: first.id, opId: opId() })).toMatchObject({ ok: false, error: { code: 'conflict' } });
+    expect(await recordOf(first.id)).toBeNull();
+
+    const arrived = await send(coordinator, 'attendance:checkIn', { meetingId: day.meetingId, attendeeId: first.id, opId: opId() });
+    expect(arrived).toMatchObject({ ok: true, changed: true, record: { status: 'present' } });
+    const stored = await recordOf(first.id);
+    const again = await send(coordinator, 'attendance:checkIn', { meetingId: day.meetingId, attendeeId: first.id, opId: opId() });
+    expect(again).toMatchObject({ ok: true, changed: false, revision: arrived.revision, record: { status: 'present' } });
+    expect(await recordOf(first.id)).toEqual(stored);
+
+    // An absence from nothing, then undone back to expected, then undone again: nothing left to undo.
+    expect(await send(coordinator, 'attendance:markAbsent', { meetingId: day.meetingId, attendeeId: second.id, reason: 'sick', opId: opId() })).toMatchObject({ ok: true, changed: true, record: { status: 'absent' } });
+    expect(await send(coordinator, 'attendance:undo', { meetingId: day.meetingId, attendeeId: second.id, opId: opId() })).toMatchObject({ ok: true, record: { status: 'expected' } });
+    expect(await send(coordinator, 'attendance:undo', { meetingId: day.meetingId, attendeeId: second.id, opId: opId() })).toMatchObject({ ok: false, error: { code: 'conflict' } });
+
+    // The coordinator's link acts for its own site only; the chair's personal link (an attendee
+    // token) is the chair; an attendee's link is told to use the code.
+    expect(await send(coordinator, 'attendance:checkIn', { meetingId: day.meetingId, attendeeId: day.people[2][0].id, opId: opId() })).toMatchObject({ ok: false, error: { code: 'forbidden' } });
+    expect(await send(chair, 'attendance:checkIn', { meetingId: day.meetingId, attendeeId: day.people[2][0].id, opId: opId() })).toMatchObject({ ok: true, changed: true, record: { changedBy: 'chair' } });
+    expect(await send(attendee, 'attendance:checkIn', { meetingId: day.meetingId, attendeeId: day.people[1][3].id, opId: opId() })).toMatchObject({ ok: false, error: { code: 'forbidden' } });
+    expect(await recordOf(day.people[1][3].id)).toBeNull();
+  });
+});
+
+// revision.ts publishes a change whose earlier revision is still unfinished after 5 s anyway (its
+// events would otherwise wait forever for a process that died): the later revision goes first.
+// Both can land in one batch, and the batch must keep the newer counts.
+describe('counts published out of revision order within one batch', () => {
+  let app: TestApp;
+  let screens: Screens;
+  let day: DayFixture;
+
+  beforeAll(async () => {
+    // A 10 s window: the two changes below, ~2 s apart, surely land in one batch.
+    app = await startTestApp({ eventBatchMs: 10_000, eventQuietMs: 10_000 });
+    screens = new Screens(app.baseUrl);
+    day = await conferenceDay(app.organizer, { peoplePerSite: 4 });
+  });
+  afterAll(async () => {
+    await mongoose.connection.db?.admin().command({ configureFailPoint: 'failCommand', mode: 'off' });
+    screens?.closeAll();
+    await app?.stop();
+  });
+  const recordOf = (attendeeId: string) => AttendanceModel.findOne({ meetingId: day.meetingId, attendeeId }).lean();
+
+  it.fails('keeps the newest counts of a site, not the last published', { timeout: 90_000 }, async () => {
+    const phone = screens.open({ token: day.people[0][0].token });
+    const phoneHeard = listen(phone);
+    expect(await send(phone, 'meeting:join', { meetingId: day.meetingId, screen: 'attendee', batched: true })).toMatchObject({ ok: true });
+    const witness = screens.open({ token: day.people[0][1].token });
+    const witnessHeard = listen(witness);
+    expect(await send(witness, 'meeting:join', { meetingId: day.meetingId, screen: 'attendee' })).toMatchObject({ ok: true });
+    // A flush now: what follows within the window is gathered.
+    const pacer = await checkIn(app.organizer, { meetingId: day.meetingId, attendeeId: day.people[2][0].id, opId: opId() });
+    await expect.poll(() => revisionsOf(phoneHeard), { timeout: 15_000 }).toContain(pacer.revision);
+
+    const site = day.sites[1];
+    const [a, b] = day.people[1];
+    // A's audit entry (its first `update` command) is held 7 s by the store: A's revision is taken,
+    // its events wait. B comes after and is published when it has waited 5 s, before A.
+    await mongoose.connection.db!.admin().command({ configureFailPoint: 'failCommand', mode: { times: 1 }, data: { failCommands: ['update'], blockConnection: true, blockTimeMS: 7_000 } });
+    const ackA = checkIn(app.organizer, { meetingId: day.meetingId, attendeeId: a.id, opId: opId() });
+    await expect.poll(async () => (await recordOf(a.id))?.revision ?? 0, { timeout: 5_000, interval: 20 }).toBeGreaterThan(pacer.revision);
+    const ackB = await checkIn(app.organizer, { meetingId: day.meetingId, attendeeId: b.id, opId: opId() });
+    const revisionA = (await ackA).revision;
+    expect(ackB.revision).toBe(revisionA + 1);
+
+    const countsOf = (events: LiveEvent[]) => events.filter((event) => event.type === 'attendance.counts' && (event.payload as { siteId: string }).siteId === site.id);
+    await expect.poll(() => countsOf(flat(witnessHeard)).length, { timeout: 15_000 }).toBe(2);
+    // Published out of order (what the unbatched screen shows)...
+    expect(countsOf(flat(witnessHeard)).map((event) => event.revision)).toEqual([ackB.revision, revisionA]);
+    await expect.poll(() => revisionsOf(phoneHeard), { timeout: 15_000 }).toContain(revisionA);
+    const batch = phoneHeard.find((entry) => entry.kind === 'batch' && entry.events.some((event) => event.revision === revisionA)) as { events: LiveEvent[] };
+    // ...and in one batch (the window held them together).
+    expect(batch.events.map((event) => event.revision)).toContain(ackB.revision);
+    // The batch carries the newest counts of the site (2 present), whatever the order they came in.
+    const kept = countsOf(batch.events);
+    expect(kept.map((event) => event.revision)).toEqual([ackB.revision]);
+    expect((kept[0].payload as { counts: { present: number } }).counts.present).toBe(2);
+  });
+});
