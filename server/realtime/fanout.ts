@@ -81,7 +81,7 @@ function supersededBy(message: Message): string | undefined {
 }
 
 /**
- * One flush, in revision order (the order events were published). Every revision reaches every
+ * One flush: the batch in revision order, single events in the order they were published. Every revision reaches every
  * screen: one that may not see a scoped event's payload gets a bare `revision` for it.
  */
 export function sendEvents(io: Server, meetingId: string, events: DomainEvent[]): void {
@@ -91,8 +91,12 @@ export function sendEvents(io: Server, meetingId: string, events: DomainEvent[])
 
   // Batched screens first, so that a scoped event they also get on its own (their site's record)
   // never comes before the revisions of the batch.
+  // In revision order: events are published in it, except a change that waited 5 s for an
+  // unfinished earlier one (meetings/revision.ts), which goes first. Sorted, "a later one of the
+  // same kind" is a newer one, and the batch says what the documentation promises (stable: a
+  // change's own events keep their order).
   const batch: Message[] = [];
-  for (const event of events) batch.push(scopedRooms(event) ? revisionMarker(meetingId, event.revision) : messageOf(event));
+  for (const event of [...events].sort((a, b) => a.revision - b.revision)) batch.push(scopedRooms(event) ? revisionMarker(meetingId, event.revision) : messageOf(event));
   const latest = new Set<string>();
   for (let index = batch.length - 1; index >= 0; index--) {
     const key = supersededBy(batch[index]);
