@@ -121,6 +121,47 @@ describe('batched screens of every role', () => {
     expect(phone.heard.every((entry) => entry.kind === 'batch')).toBe(true);
   });
 
+  it('batched screens that drop and are recovered get the batches they missed, in order, and stay batched', async () => {
+    const site = day.sites[0];
+    const coordinator = screens.open({ token: site.token }, {}, { reconnection: true });
+    const phone = screens.open({ token: day.people[0][4].token }, {}, { reconnection: true });
+    const seen = new Map<Socket, Heard[]>([coordinator, phone].map((socket) => [socket, listen(socket)]));
+    for (const socket of [coordinator, phone]) expect(await send(socket, 'meeting:join', { meetingId: day.meetingId, screen: socket === phone ? 'attendee' : 'coordinator', batched: true })).toMatchObject({ ok: true });
+    // Recovery resumes from the last event a screen heard: both hear one first.
+    const first = await checkIn(app.organizer, { meetingId: day.meetingId, attendeeId: day.people[0][3].id, opId: opId() });
+    for (const socket of [coordinator, phone]) await expect.poll(() => revisionsOf(seen.get(socket)!), { timeout: 10_000 }).toContain(first.revision);
+    const ids = new Set([coordinator.id, phone.id]);
+    const back = [coordinator, phone].map((socket) => new Promise<boolean>((resolve) => socket.once('connect', () => resolve(socket.recovered))));
+    for (const socket of [coordinator, phone]) {
+      seen.get(socket)!.length = 0;
+      socket.io.engine.close();
+    }
+    await expect.poll(async () => (await app.realtime.io.fetchSockets()).some((socket) => ids.has(socket.id))).toBe(false);
+    // Missed while away: the other people of the site checked in (gathered in batches).
+    const missed = await Promise.all([0, 1, 2].map((index) => checkIn(app.organizer, { meetingId: day.meetingId, attendeeId: day.people[0][index].id, opId: opId() })));
+    expect(await Promise.all(back)).toEqual([true, true]);
+    const server = (await send(phone, 'live:snapshot', { meetingId: day.meetingId })).snapshot as { revision: number; sites: Array<{ id: string; counts: { present: number; revision: number } }> };
+    for (const socket of [coordinator, phone]) await expect.poll(() => Math.max(...revisionsOf(seen.get(socket)!)), { timeout: 10_000 }).toBe(server.revision);
+    for (const socket of [coordinator, phone]) {
+      const heard = seen.get(socket)!;
+      // Whole-meeting events came as batches only (replayed batches, not events one by one).
+      for (const entry of heard) if (entry.kind === 'event') expect(entry.event.type, JSON.stringify(entry.event)).toBe('attendance.changed');
+      for (const ack of missed) expect(revisionsOf(heard)).toContain(ack.revision);
+      // The newest counts of the site heard are the server's.
+      const counts = flat(heard).filter((event) => event.type === 'attendance.counts' && (event.payload as { siteId: string }).siteId === site.id);
+      const newest = counts.reduce((best, event) => (event.revision > best.revision ? event : best));
+      expect((newest.payload as { counts: { present: number } }).counts.present).toBe(server.sites.find((candidate) => candidate.id === site.id)!.counts.present);
+    }
+    // The coordinator: each of its site's records after the batch that says its revision.
+    const heard = seen.get(coordinator)!;
+    const records = heard.flatMap((entry, index) => (entry.kind === 'event' ? [{ index, event: entry.event }] : []));
+    expect(records.map(({ event }) => event.revision).sort((a, b) => a - b)).toEqual(missed.map((ack) => ack.revision).sort((a, b) => a - b));
+    for (const { index, event } of records) expect(revisionsOf(heard.slice(0, index).filter((entry) => entry.kind === 'batch'))).toContain(event.revision);
+    expect(records.length).toBeGreaterThan(0);
+    // The phone heard nobody's record.
+    expect(seen.get(phone)!.filter((entry) => entry.kind === 'event')).toEqual([]);
+  });
+
   it('a batched coordinator whose link is rotated hears what was gathered and the rotation before it is cut off', async () => {
     const site = day.sites[3];
     const coordinator = await joined({ token: site.token }, { screen: 'coordinator', batched: true });
@@ -185,6 +226,27 @@ describe('the shorter check-in (one upsert, a socket’s bearer kind)', () => {
     expect(await send(chair, 'attendance:checkIn', { meetingId: day.meetingId, attendeeId: day.people[2][0].id, opId: opId() })).toMatchObject({ ok: true, changed: true, record: { changedBy: 'chair' } });
     expect(await send(attendee, 'attendance:checkIn', { meetingId: day.meetingId, attendeeId: day.people[1][3].id, opId: opId() })).toMatchObject({ ok: false, error: { code: 'forbidden' } });
     expect(await recordOf(day.people[1][3].id)).toBeNull();
+  });
+
+  it('a change that fails right after the unjournaled upsert leaves an "expected" record that nothing counts; its resend counts once', async () => {
+    const coordinator = screens.open({ token: day.sites[3].token });
+    const person = day.people[3][0];
+    const id = opId();
+    // The check-in's second findAndModify (the change, after the upsert that created the record) fails.
+    await mongoose.connection.db!.admin().command({ configureFailPoint: 'failCommand', mode: { times: 1, skip: 1 }, data: { failCommands: ['findAndModify'], errorCode: 8 } });
+    const failed = await send(coordinator, 'attendance:checkIn', { meetingId: day.meetingId, attendeeId: person.id, opId: id });
+    await mongoose.connection.db!.admin().command({ configureFailPoint: 'failCommand', mode: 'off' });
+    expect(failed).toMatchObject({ ok: false });
+    expect(await recordOf(person.id)).toMatchObject({ status: 'expected', version: 0, history: [] });
+    const siteCounts = async () => ((await send(coordinator, 'live:snapshot', { meetingId: day.meetingId })).snapshot as { sites: Array<{ id: string; counts: { present: number } }> }).sites.find((site) => site.id === day.sites[3].id)!.counts;
+    expect((await siteCounts()).present).toBe(0);
+    // Nothing to undo on it; the resend of the same operation counts once; a third send is answered again.
+    expect(await send(coordinator, 'attendance:undo', { meetingId: day.meetingId, attendeeId: person.id, opId: opId() })).toMatchObject({ ok: false, error: { code: 'conflict' } });
+    const resent = await send(coordinator, 'attendance:checkIn', { meetingId: day.meetingId, attendeeId: person.id, opId: id });
+    expect(resent).toMatchObject({ ok: true, changed: true, record: { status: 'present' } });
+    expect(await send(coordinator, 'attendance:checkIn', { meetingId: day.meetingId, attendeeId: person.id, opId: id })).toMatchObject({ ok: true, replayed: true, revision: resent.revision });
+    expect(await recordOf(person.id)).toMatchObject({ status: 'present', version: 1, revision: resent.revision, pendingSince: null });
+    expect((await siteCounts()).present).toBe(1);
   });
 });
 
