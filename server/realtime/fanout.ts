@@ -35,7 +35,10 @@ export class MeetingFanOut {
       gathering.events.push(event);
       return;
     }
-    const since = Date.now() - (this.lastFlush.get(meetingId) ?? 0);
+    // The monotonic clock: a wall clock set back (NTP stepping it an hour) would make `since`
+    // negative and hold the meeting's events for as long as it was set back.
+    const last = this.lastFlush.get(meetingId);
+    const since = last === undefined ? Infinity : performance.now() - last;
     const wait = since >= this.quietMs ? 0 : this.windowMs - since;
     this.pending.set(meetingId, { events: [event], timer: setTimeout(() => this.flush(meetingId), wait) });
   }
@@ -51,7 +54,7 @@ export class MeetingFanOut {
     if (!gathering) return;
     clearTimeout(gathering.timer);
     this.pending.delete(meetingId);
-    const now = Date.now();
+    const now = performance.now();
     this.lastFlush.set(meetingId, now);
     // Forget meetings quiet for longer than the window: their next event goes out at once anyway.
     if (this.lastFlush.size > 1_000) for (const [id, at] of this.lastFlush) if (now - at >= this.windowMs) this.lastFlush.delete(id);
