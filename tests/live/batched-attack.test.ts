@@ -107,6 +107,29 @@ describe('batched screens of every role', () => {
     expect(sloppyHeard).toEqual([]);
   });
 
+  it('another meeting’s screens cannot join this one batched, and a flood of joins is one membership', async () => {
+    const elsewhere = await conferenceDay(app.organizer, { peoplePerSite: 1, title: 'Hội nghị khác' });
+    const stranger = screens.open({ token: elsewhere.sites[1].token, lang: 'en' });
+    const strangerHeard = listen(stranger);
+    expect(await send(stranger, 'meeting:join', { meetingId: elsewhere.meetingId, batched: true })).toMatchObject({ ok: true });
+    const refused = await send(stranger, 'meeting:join', { meetingId: day.meetingId, batched: true });
+    expect(refused.ok).toBe(false);
+    expect(['not_found', 'forbidden']).toContain(refused.error.code);
+
+    const flooder = screens.open({ token: day.people[1][4].token, lang: 'en' });
+    const flooderHeard = listen(flooder);
+    const acks = await Promise.all(Array.from({ length: 150 }, () => send(flooder, 'meeting:join', { meetingId: day.meetingId, batched: true })));
+    expect(acks.filter((ack) => ack.ok).length).toBeGreaterThan(0);
+    const limited = acks.filter((ack) => !ack.ok);
+    expect(limited.length).toBeGreaterThan(0);
+    for (const ack of limited) expect(ack.error.code).toBe('too_many_requests');
+    const change = await checkIn(app.organizer, { meetingId: day.meetingId, attendeeId: day.people[1][1].id, opId: opId() });
+    await expect.poll(() => revisionsOf(flooderHeard), { timeout: 10_000 }).toContain(change.revision);
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    expect(revisionsOf(flooderHeard).filter((revision) => revision === change.revision)).toEqual([change.revision]);
+    expect(JSON.stringify(strangerHeard)).not.toContain(day.meetingId);
+  });
+
   it('a screen that joins again without batches gets events one by one (the last join decides)', async () => {
     const phone = await joined({ token: day.people[0][0].token }, { screen: 'attendee', batched: true });
     expect(await send(phone.socket, 'meeting:join', { meetingId: day.meetingId, screen: 'attendee', batched: false })).toMatchObject({ ok: true });
