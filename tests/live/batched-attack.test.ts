@@ -6,6 +6,8 @@ import mongoose from 'mongoose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Socket } from 'socket.io-client';
 import { startTestApp, type TestApp } from '../helpers/app.js';
+import { startRedis, type RedisServer } from '../helpers/redis.js';
+import { startSecondInstance, type SecondInstance } from '../helpers/second-instance.js';
 import { conferenceDay, opId, Screens, send, type DayFixture } from './fixtures.js';
 import type { LiveEvent } from '../../server/live/contract.js';
 import { checkIn } from '../../server/attendance/actions.js';
@@ -328,5 +330,50 @@ describe('counts published out of revision order within one batch', () => {
     const kept = countsOf(batch.events);
     expect(kept.map((event) => event.revision)).toEqual([ackB.revision]);
     expect((kept[0].payload as { counts: { present: number } }).counts.present).toBe(2);
+  });
+});
+
+describe('batched screens on another instance (Redis)', () => {
+  let redis: RedisServer;
+  let first: TestApp;
+  let second: SecondInstance;
+  let day: DayFixture;
+  let onSecond: Screens;
+
+  beforeAll(async () => {
+    redis = await startRedis();
+    first = await startTestApp({ redisUrl: redis.url });
+    day = await conferenceDay(first.organizer, { peoplePerSite: 4 });
+    second = await startSecondInstance(first, redis.url);
+    onSecond = new Screens(second.baseUrl);
+  }, 120_000);
+  afterAll(async () => {
+    onSecond?.closeAll();
+    await second?.stop();
+    await first?.stop();
+    await redis?.stop();
+  });
+
+  it('get the batches of changes made on the first, their own records on their own, and the rotation before they are cut off', async () => {
+    const site = day.sites[1];
+    const coordinator = onSecond.open({ token: site.token });
+    const phone = onSecond.open({ token: day.people[2][0].token });
+    const heard = new Map<Socket, Heard[]>([coordinator, phone].map((socket) => [socket, listen(socket)]));
+    for (const socket of [coordinator, phone]) expect(await send(socket, 'meeting:join', { meetingId: day.meetingId, screen: socket === phone ? 'attendee' : 'coordinator', batched: true })).toMatchObject({ ok: true });
+    const gone = new Promise<string>((resolve) => coordinator.once('disconnect', resolve));
+    const acks = await Promise.all(day.people[1].map((person) => checkIn(first.organizer, { meetingId: day.meetingId, attendeeId: person.id, opId: opId() })));
+    await rotateCoordinatorLink(first.organizer, { meetingId: day.meetingId, siteId: site.id });
+    expect(await gone).toBe('io server disconnect');
+    const last = (await MeetingModel.findById(day.meetingId, { revision: 1 }).lean())!.revision;
+    await expect.poll(() => revisionsOf(heard.get(phone)!), { timeout: 10_000 }).toContain(last);
+
+    const phoneHeard = heard.get(phone)!;
+    expect(phoneHeard.every((entry) => entry.kind === 'batch')).toBe(true);
+    for (const ack of acks) expect(revisionsOf(phoneHeard)).toContain(ack.revision);
+    const coordinatorHeard = heard.get(coordinator)!;
+    const records = flat(coordinatorHeard).filter((event) => event.type === 'attendance.changed');
+    expect(records.map((event) => event.revision).sort((a, b) => a - b)).toEqual(acks.map((ack) => ack.revision).sort((a, b) => a - b));
+    expect(flat(coordinatorHeard).at(-1)?.type).toBe('site.linkRotated');
+    for (const person of day.people[1]) expect(JSON.stringify(phoneHeard)).not.toContain(person.id);
   });
 });
