@@ -191,7 +191,7 @@ describe('batched screens of every role', () => {
   // FAILS (pre-existing, not from batching): removeAttendee / createAttendee (and a move,
   // updateAttendee with siteId) change the site's counters or whom it expects in the same write
   // as the revision, but publish only attendee.* events (site-scoped): every screen gets a bare
-  // revision and keeps the old headcount (here present 1 / expected 5 while the server says 0 / 4)
+  // revision and keeps the old headcount (present and expected one too many)
   // until the site's next check-in. Fix: an `attendance.counts` event for each site touched, from
   // the roster read again after the change; left to the lead (bulk creators such as the demo seed
   // and bench/conference-day.ts would read the roster once per person).
@@ -199,8 +199,10 @@ describe('batched screens of every role', () => {
     const site = day.sites[2];
     const phone = await joined({ token: day.people[1][2].token }, { screen: 'attendee', batched: true });
     const wall = await joined({ token: day.people[1][3].token }, { screen: 'attendee' });
-    const present = day.people[2][1];
+    // Someone no earlier test checked in: their arrival is a change every screen hears.
+    const present = day.people[2][4];
     const ack = await checkIn(app.organizer, { meetingId: day.meetingId, attendeeId: present.id, opId: opId() });
+    expect(ack.changed).toBe(true);
     await expect.poll(() => revisionsOf(phone.heard), { timeout: 10_000 }).toContain(ack.revision);
     type Snapshot = { revision: number; sites: Array<{ id: string; counts: { present: number; expected: number } }>; totals: { present: number; expected: number } };
     const snapshot = async () => (await send(phone.socket, 'live:snapshot', { meetingId: day.meetingId })).snapshot as Snapshot;
