@@ -35,7 +35,10 @@ export class MeetingFanOut {
       gathering.events.push(event);
       return;
     }
-    const since = Date.now() - (this.lastFlush.get(meetingId) ?? 0);
+    // The monotonic clock: a wall clock set back (NTP stepping it an hour) would make `since`
+    // negative and hold the meeting's events for as long as it was set back.
+    const last = this.lastFlush.get(meetingId);
+    const since = last === undefined ? Infinity : performance.now() - last;
     const wait = since >= this.quietMs ? 0 : this.windowMs - since;
     this.pending.set(meetingId, { events: [event], timer: setTimeout(() => this.flush(meetingId), wait) });
   }
@@ -51,7 +54,7 @@ export class MeetingFanOut {
     if (!gathering) return;
     clearTimeout(gathering.timer);
     this.pending.delete(meetingId);
-    const now = Date.now();
+    const now = performance.now();
     this.lastFlush.set(meetingId, now);
     // Forget meetings quiet for longer than the window: their next event goes out at once anyway.
     if (this.lastFlush.size > 1_000) for (const [id, at] of this.lastFlush) if (now - at >= this.windowMs) this.lastFlush.delete(id);
@@ -81,7 +84,7 @@ function supersededBy(message: Message): string | undefined {
 }
 
 /**
- * One flush, in revision order (the order events were published). Every revision reaches every
+ * One flush: the batch in revision order, single events in the order they were published. Every revision reaches every
  * screen: one that may not see a scoped event's payload gets a bare `revision` for it.
  */
 export function sendEvents(io: Server, meetingId: string, events: DomainEvent[]): void {
@@ -91,8 +94,12 @@ export function sendEvents(io: Server, meetingId: string, events: DomainEvent[])
 
   // Batched screens first, so that a scoped event they also get on its own (their site's record)
   // never comes before the revisions of the batch.
+  // In revision order: events are published in it, except a change that waited 5 s for an
+  // unfinished earlier one (meetings/revision.ts), which goes first. Sorted, "a later one of the
+  // same kind" is a newer one, and the batch says what the documentation promises (stable: a
+  // change's own events keep their order).
   const batch: Message[] = [];
-  for (const event of events) batch.push(scopedRooms(event) ? revisionMarker(meetingId, event.revision) : messageOf(event));
+  for (const event of [...events].sort((a, b) => a.revision - b.revision)) batch.push(scopedRooms(event) ? revisionMarker(meetingId, event.revision) : messageOf(event));
   const latest = new Set<string>();
   for (let index = batch.length - 1; index >= 0; index--) {
     const key = supersededBy(batch[index]);

@@ -226,7 +226,10 @@ async function joinMeeting(socket: Socket, actor: Actor, input: unknown, logger:
   // Dropped while the meeting was read (a flaky phone): its disconnect has run already, so joining
   // now would mark its site connected with nobody left to mark it gone.
   if (!socket.connected) return meetingId;
+  // The last join decides how the whole-meeting events come: a join without `batched: true`
+  // (again, say, by a script that listens only to `event`) gets them one by one.
   void socket.join(batched ? [meetingRoom(meetingId), batchedRoom(meetingId)] : meetingRoom(meetingId));
+  if (!batched) void socket.leave(batchedRoom(meetingId));
   if (actor.kind === 'organizer' || actor.kind === 'chair') void socket.join(organizersRoom(meetingId));
   if (actor.kind === 'organizer') void socket.join(unitOrganizersRoom(meetingId));
   if (actor.kind === 'coordinator' && canSeeSite(actor, meetingId, actor.siteId)) {
