@@ -19,6 +19,7 @@ import { SiteModel } from '../sites/model.js';
 import { CalendarFeedModel } from '../calendar/model.js';
 import { AttendeeModel, attendeeRoles, searchFields, type Attendee } from './model.js';
 import { attendeeEventView, attendeeView, type AttendeeView } from './queries.js';
+import { countsEvents, rosterAfterListChange } from '../live/counts.js';
 
 // ---------------------------------------------------------------------------------------------
 // Field schemas, shared with the import so a row is valid exactly when the form would accept it.
@@ -157,7 +158,7 @@ export async function createAttendee(actor: Actor, input: unknown): Promise<Atte
     audit: { actor },
     meetingId: data.meetingId,
     ...stillOpen,
-    write: async (revision) => {
+    write: async (revision, meeting) => {
       let created: AttendeeRecord;
       try {
         const doc = await AttendeeModel.create({
@@ -180,11 +181,12 @@ export async function createAttendee(actor: Actor, input: unknown): Promise<Atte
         await AttendeeModel.deleteOne({ _id: created._id });
         throw siteNotInMeeting();
       }
-      return created;
+      // One more person expected at the site: screens following the day hear its counts.
+      return { created, roster: await rosterAfterListChange(meeting) };
     },
-    events: (created) => [attendeeEvent('attendee.created', created)],
+    events: ({ created, roster }, revision, meeting) => [...countsEvents(meeting, roster, revision, [siteId]), attendeeEvent('attendee.created', created)],
   });
-  return attendeeView(actor, result);
+  return attendeeView(actor, result.created);
 }
 
 /** The chair sees the whole meeting, so only organizers make someone chair or stop them being it. */
@@ -255,7 +257,7 @@ export async function updateAttendee(actor: Actor, input: unknown): Promise<Atte
     ...(counters ? { update: { $inc: counters } } : {}),
     // Another bridge point is another LOCATION in this person's invite: SEQUENCE must move.
     calendar: moved,
-    write: async (revision) => {
+    write: async (revision, meeting) => {
       claimed = true;
       let updated: AttendeeRecord;
       try {
@@ -273,9 +275,11 @@ export async function updateAttendee(actor: Actor, input: unknown): Promise<Atte
         await AttendeeModel.updateOne({ _id: updated._id, revision }, { $set: { siteId: attendee.siteId } });
         throw siteNotInMeeting();
       }
-      return updated;
+      // Moved: both sites' headcounts change (who they expect, and what the attendance counted).
+      return { updated, roster: moved ? await rosterAfterListChange(meeting) : undefined };
     },
-    events: (updated) => [
+    events: ({ updated, roster }, revision, meeting) => [
+      ...countsEvents(meeting, roster, revision, [previousSiteId, String(updated.siteId)]),
       attendeeEvent('attendee.updated', updated, moved ? { previousSiteId } : {}),
       // The site the person left hears only that they left: its room may no longer see their contacts.
       ...(moved
@@ -285,7 +289,7 @@ export async function updateAttendee(actor: Actor, input: unknown): Promise<Atte
   });
   let result: AttendeeRecord;
   try {
-    ({ result } = await committing);
+    result = (await committing).result.updated;
   } catch (error) {
     // Not moved after all: the attendance goes back, and so do its counts if they were written
     // with the claimed revision (which then has no event: screens fill the gap with a snapshot).
@@ -325,11 +329,13 @@ export async function removeAttendee(actor: Actor, input: unknown): Promise<{ id
       meetingId: data.meetingId,
       ...stillOpen,
       ...(Object.keys(detached.inc).length > 0 ? { update: { $inc: detached.inc } } : {}),
-      write: async () => {
+      write: async (_revision, meeting) => {
         const deleted = await AttendeeModel.deleteOne({ _id: attendee._id, meetingId: data.meetingId });
         if (deleted.deletedCount === 0) throw new NotFound('attendees.notFound');
+        // One fewer expected there (and what they counted gone with the revision): screens hear it.
+        return rosterAfterListChange(meeting);
       },
-      events: () => [attendeeEvent('attendee.removed', attendee)],
+      events: (roster, revision, meeting) => [...countsEvents(meeting, roster, revision, [String(attendee.siteId)]), attendeeEvent('attendee.removed', attendee)],
     });
   } catch (error) {
     await detached.undo();

@@ -14,6 +14,7 @@ import { AttendeeModel } from './model.js';
 import { cleanCell, importColumns, type UploadedFile } from './import-file.js';
 import { parseImportOffThread } from './import-parse.js';
 import { ImportDraftModel, draftLifetimeMs, loadDraft, previewOf, type ImportPreview } from './import-draft.js';
+import { countsEvents, rosterAfterListChange } from '../live/counts.js';
 
 export { importColumns, maxImportBytes, maxImportMb, maxImportRows, maxUnpackedBytes, type ImportColumn, type RowValues, type UploadedFile, type ParsedImport } from './import-file.js';
 export { ImportDraftModel, checkRows, roleAliases, roleFromText, type CheckedRow, type ImportPreview, type RowProblem } from './import-draft.js';
@@ -142,7 +143,7 @@ export async function commitImport(actor: Actor, input: unknown): Promise<{ inse
       meetingId,
       ...stillOpen,
       audit: { actor, detail: preview.filename },
-      write: async (revision) => {
+      write: async (revision, meeting) => {
         try {
           await AttendeeModel.insertMany(
             docs.map((doc) => ({ ...doc, revision })),
@@ -152,8 +153,13 @@ export async function commitImport(actor: Actor, input: unknown): Promise<{ inse
           await AttendeeModel.deleteMany({ _id: { $in: ids }, meetingId });
           throw error;
         }
+        // The sites the list added people to expect more: screens following the day hear their counts.
+        return rosterAfterListChange(meeting);
       },
-      events: () => [{ type: 'attendee.imported', payload: { count: docs.length, filename: preview.filename } }],
+      events: (roster, revision, meeting) => [
+        ...countsEvents(meeting, roster, revision, [...new Set(docs.map((doc) => String(doc.siteId)))]),
+        { type: 'attendee.imported', payload: { count: docs.length, filename: preview.filename } },
+      ],
     });
     return { inserted: docs.length, revision };
   } catch (error) {

@@ -105,6 +105,28 @@ export function forgetInvited(meetingId: string): void {
   rosterCache.delete(meetingId);
 }
 
+/**
+ * Who each site expects, read afresh after a change of the attendee list (someone added, removed,
+ * moved, a list imported), when screens follow the meeting's counts (it is scheduled or live);
+ * undefined otherwise. With `countsEvents` it tells every screen the sites' new headcounts.
+ */
+export async function rosterAfterListChange(meeting: { _id: unknown; status?: string }): Promise<Map<string, SiteRoster> | undefined> {
+  if (meeting.status !== 'scheduled' && meeting.status !== 'live') return undefined;
+  const meetingId = String(meeting._id);
+  forgetInvited(meetingId);
+  return invitedBySite(meetingId);
+}
+
+/** `attendance.counts` of the given sites (all the roster's and counters' when none are given), at `revision`. */
+export function countsEvents(meeting: { live?: unknown }, roster: Map<string, SiteRoster> | undefined, revision: number, siteIds?: string[]) {
+  if (!roster) return [];
+  const ids = siteIds ?? [...new Set([...roster.keys(), ...Object.keys(liveSitesOf(meeting.live as { sites?: unknown } | undefined))])];
+  return [...new Set(ids)].map((siteId) => {
+    const { counts, totals, quorum } = countsOf(meeting, roster, siteId);
+    return { type: 'attendance.counts', payload: { siteId, counts: { ...counts, revision }, totals: { ...totals, revision }, quorum } };
+  });
+}
+
 /** A site's counts: `expected` leaves out those who declined, unless they turn up (then they count as present). */
 export function siteCounts(counters: SiteCounters | undefined, roster: SiteRoster | undefined): AttendanceCounts {
   const c = counters ?? {};
