@@ -33,7 +33,8 @@ export interface TestApp {
 
 export async function startTestApp(options: { loginRateLimit?: number; logger?: Logger; publicUrl?: string; calendar?: CalendarSettings; redisUrl?: string; trustProxy?: string; presenceSweepMs?: number; eventBatchMs?: number; eventQuietMs?: number } = {}): Promise<TestApp> {
   const database = await connectTestDatabase();
-  const logger = options.logger ?? pino({ level: 'silent' });
+  // Silent, unless BP_TEST_LOG names a file: then the server's errors go there (a 500 in a full run, say).
+  const logger = options.logger ?? (process.env.BP_TEST_LOG ? pino({ level: 'error' }, pino.destination({ dest: process.env.BP_TEST_LOG, append: true, sync: true })) : pino({ level: 'silent' }));
   const { app, sessionMiddleware, sessionStore } = createApp({
     sessionSecret: 'test-session-secret-that-is-long-enough',
     isProduction: false,
