@@ -8,6 +8,7 @@ import { updateAttendee } from '../../server/attendees/actions.js';
 import { SiteModel } from '../../server/sites/model.js';
 import { MeetingModel } from '../../server/meetings/model.js';
 import { cancel, newCalendarConference, parseCalendar, vobjectProblems, type CalendarConference } from './fixtures.js';
+import { nextEvent } from '../live/fixtures.js';
 
 let app: TestApp;
 let conference: CalendarConference;
@@ -254,17 +255,7 @@ describe('RSVP', () => {
     sockets.push(socket);
     return socket;
   }
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests read arbitrary payload shapes
-  function nextEvent(socket: Socket, type: string): Promise<{ type: string; revision: number; payload: any }> {
-    return new Promise((resolve) => {
-      const listener = (event: { type: string; revision: number; payload: unknown }) => {
-        if (event.type !== type) return;
-        socket.off('event', listener);
-        resolve(event as never);
-      };
-      socket.on('event', listener);
-    });
-  }
+   
 
   it("a delegate declines with a reason: PARTSTAT=DECLINED in their next file, Lai Vung's expected headcount drops, and the organizer's dashboard hears it live", async () => {
     const organizer = await app.signInOrganizer();
@@ -280,7 +271,7 @@ describe('RSVP', () => {
     expect(refused.text).toContain('Vui lòng cho biết lý do vắng.');
     expect(await headcount()).toBe(12);
 
-    const heard = nextEvent(socket, 'attendee.rsvp');
+    const heard = nextEvent(socket, 'attendee.rsvp', (event) => event.payload.attendeeId === conference.delegate.id && event.payload.response === 'declined');
     const saved = await delegate.postForm('/my/rsvp', { response: 'declined', reason: 'Trùng lịch tiếp đoàn công tác; xin phép vắng' });
     expect(saved.status).toBe(303);
     const event = await heard;

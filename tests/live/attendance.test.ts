@@ -29,8 +29,9 @@ describe('check-in at a bridge point', () => {
     const [, cao] = day.sites;
     const dashboard = await screens.join(day.meetingId, {}, { cookie: organizerCookie });
     const coordinator = await screens.join(day.meetingId, { token: cao.token }, {}, { screen: 'coordinator' });
-    const counted = nextEvent(dashboard, 'attendance.counts', (event) => event.payload.siteId === cao.id);
-    const changed = nextEvent(dashboard, 'attendance.changed');
+    // (Matched on this check-in: the day's setup may still be announced just after the joins.)
+    const counted = nextEvent(dashboard, 'attendance.counts', (event) => event.payload.siteId === cao.id && event.payload.counts.present === 1);
+    const changed = nextEvent(dashboard, 'attendance.changed', (event) => event.payload.record.attendeeId === day.people[1][0].id);
 
     const ack = await send(coordinator, 'attendance:checkIn', { meetingId: day.meetingId, attendeeId: day.people[1][0].id, opId: opId() });
 

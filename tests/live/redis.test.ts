@@ -40,8 +40,9 @@ describe('two app instances over Redis', () => {
     const attendeePhone = await onSecond.join(day.meetingId, { token: day.people[2][0].token });
     const coordinator = await onSecond.join(day.meetingId, { token: day.sites[1].token });
 
-    const onDashboard = nextEvent(dashboard, 'attendance.changed');
-    const onPhone = nextEvent(attendeePhone, 'attendance.counts');
+    // (Matched on this check-in: the day's setup may still be announced just after the joins.)
+    const onDashboard = nextEvent(dashboard, 'attendance.changed', (event) => event.payload.record.attendeeId === day.people[1][0].id);
+    const onPhone = nextEvent(attendeePhone, 'attendance.counts', (event) => event.payload.counts.present === 1);
     const ack = await send(coordinator, 'attendance:checkIn', { meetingId: day.meetingId, attendeeId: day.people[1][0].id, opId: opId() });
     expect(ack).toMatchObject({ ok: true, changed: true });
     expect((await onDashboard).payload.record).toMatchObject({ attendeeId: day.people[1][0].id, status: 'present' });
