@@ -92,5 +92,7 @@ describe('counts after a change of the attendee list on the day', () => {
     await removeSite(app.organizer, { meetingId: day.meetingId, siteId: day.sites[3].id, reassignTo: day.sites[2].id });
     const snapshot = await expectScreensMatchServer([day.sites[2].id]);
     expect(snapshot.sites.find((site) => site.id === day.sites[2].id)!.counts).toMatchObject({ present: 2, expected: 7 });
+    // The removed site, still drawn until the next snapshot, counts nothing any more (not twice in the totals).
+    for (const phone of phones) expect(shown(phone.heard, day.sites[3].id).counts).toMatchObject({ present: 0, expected: 0, pending: 0 });
   });
 });
