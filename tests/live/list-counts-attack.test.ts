@@ -8,8 +8,11 @@ import { startTestApp, type TestApp } from '../helpers/app.js';
 import { conferenceDay, opId, Screens, send, type DayFixture } from './fixtures.js';
 import type { AttendanceCounts, LiveEvent, LiveSnapshot, QuorumView } from '../../server/live/contract.js';
 import { checkIn } from '../../server/attendance/actions.js';
-import { updateAttendee } from '../../server/attendees/actions.js';
+import { removeAttendee, updateAttendee } from '../../server/attendees/actions.js';
 import { removeSite } from '../../server/sites/actions.js';
+import { commitImport, previewImport } from '../../server/attendees/import.js';
+import { addWalkIn } from '../../server/attendance/actions.js';
+import { HttpClient } from '../helpers/http.js';
 
 type Counted = AttendanceCounts & { revision: number };
 type CountsPayload = { siteId: string; counts: Counted; totals: Counted; quorum: QuorumView };
@@ -94,5 +97,30 @@ describe('counts after a change of the attendee list on the day', () => {
     expect(snapshot.sites.find((site) => site.id === day.sites[2].id)!.counts).toMatchObject({ present: 2, expected: 7 });
     // The removed site, still drawn until the next snapshot, counts nothing any more (not twice in the totals).
     for (const phone of phones) expect(shown(phone.heard, day.sites[3].id).counts).toMatchObject({ present: 0, expected: 0, pending: 0 });
+  });
+
+  it('someone who declined, came after all and was moved, then removed; a walk-in removed; a list imported: every site touched follows', async () => {
+    const [, cao, thap] = day.sites;
+    const decliner = day.people[1][1];
+    expect((await HttpClient.withBearer(app.baseUrl, decliner.token).json('POST', '/api/v1/my/rsvp', { response: 'declined', reason: 'Trùng lịch' })).status).toBe(200);
+    await checkIn(app.organizer, { meetingId: day.meetingId, attendeeId: decliner.id, opId: opId() });
+    await expectScreensMatchServer([cao.id]);
+    await updateAttendee(app.organizer, { meetingId: day.meetingId, attendeeId: decliner.id, siteId: thap.id });
+    await expectScreensMatchServer([cao.id, thap.id]);
+    await removeAttendee(app.organizer, { meetingId: day.meetingId, attendeeId: decliner.id });
+    await expectScreensMatchServer([thap.id]);
+
+    const walkIn = await addWalkIn(app.organizer, { meetingId: day.meetingId, siteId: cao.id, opId: opId(), fullName: 'Lê Văn Khách' });
+    await expectScreensMatchServer([cao.id]);
+    await removeAttendee(app.organizer, { meetingId: day.meetingId, attendeeId: walkIn.record.attendeeId });
+    await expectScreensMatchServer([cao.id]);
+
+    const csv = ['Họ và tên,Điểm cầu', `Nguyễn Văn Một,${cao.name}`, `Trần Thị Hai,${thap.name}`, `Lê Văn Ba,${thap.name}`].join('\r\n');
+    const buffer = Buffer.from(csv, 'utf8');
+    const preview = await previewImport(app.organizer, day.meetingId, { originalname: 'them.csv', buffer, size: buffer.length });
+    expect(preview).toMatchObject({ ok: 3, bad: 0 });
+    await commitImport(app.organizer, { meetingId: day.meetingId, draftId: preview.draftId });
+    const snapshot = await expectScreensMatchServer([cao.id, thap.id]);
+    expect(snapshot.sites.find((site) => site.id === thap.id)!.counts).toMatchObject({ present: 2, expected: 9 });
   });
 });
