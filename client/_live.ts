@@ -4,6 +4,7 @@
 // Entity events older than what a snapshot already holds are dropped; newer ones are applied.
 import { io, type Socket } from 'socket.io-client';
 import type { Ack, AckError, LiveCommandName, LiveEvent, LiveSnapshot, ScreenKind, SiteLiveView } from '../server/live/contract.js';
+import { quorumOf } from '../server/live/quorum.js';
 
 export type ConnectionState = 'connecting' | 'online' | 'syncing' | 'offline';
 
@@ -340,17 +341,29 @@ export function mergeSnapshot(shown: LiveSnapshot, snapshot: LiveSnapshot): Live
   for (const record of shown.attendance) if (!listed.has(record.attendeeId) && record.revision > snapshot.revision) attendance.push(record);
   const totalsKept = shown.totals.revision > snapshot.totals.revision;
   const meetingKept = shown.meeting.revision > snapshot.meeting.revision;
+  const meeting = meetingKept ? shown.meeting : snapshot.meeting;
+  const totals = totalsKept ? shown.totals : snapshot.totals;
+  const sites = snapshot.sites.map((site) => {
+    const mine = sitesShown.get(site.id);
+    return mine ? { ...site, counts: newer(mine.counts, site.counts), link: newer(mine.link, site.link), presence: newer(mine.presence, site.presence) } : site;
+  });
+  // A site the snapshot does not list: removed (it goes) unless the screen knows it from something
+  // newer than the snapshot (a newer snapshot listed it: added after this one was read).
+  const listedSites = new Set(snapshot.sites.map((site) => site.id));
+  for (const site of shown.sites) {
+    if (!listedSites.has(site.id) && Math.max(site.counts.revision, site.link.revision, site.presence.revision) > snapshot.revision) sites.push(site);
+  }
+  sites.sort((a, b) => a.order - b.order);
+  // The quorum line: the share as the newer of the meeting and the totals had it, on the totals kept
+  // (one kept from the screen and the other from the snapshot would otherwise disagree).
+  const percent = meeting.revision >= totals.revision ? meeting.quorumPercent : totalsKept ? shown.quorum.percent : snapshot.quorum.percent;
   return {
     ...snapshot,
     revision: Math.max(shown.revision, snapshot.revision),
-    meeting: meetingKept ? shown.meeting : snapshot.meeting,
-    sites: snapshot.sites.map((site) => {
-      const mine = sitesShown.get(site.id);
-      return mine ? { ...site, counts: newer(mine.counts, site.counts), link: newer(mine.link, site.link), presence: newer(mine.presence, site.presence) } : site;
-    }),
-    totals: totalsKept ? shown.totals : snapshot.totals,
-    // The quorum line moves with the totals (counts events) and the meeting (its share).
-    quorum: totalsKept || meetingKept ? shown.quorum : snapshot.quorum,
+    meeting,
+    sites,
+    totals,
+    quorum: quorumOf(totals, percent),
     agenda: newer(shown.agenda, snapshot.agenda),
     speakers: newer(shown.speakers, snapshot.speakers),
     attendance,
