@@ -2,8 +2,8 @@
 // shows, entity by entity. The interesting answers are the stale ones (an instance whose copy of
 // the meeting lags behind the events it relays): they must take nothing back.
 import { describe, expect, it } from 'vitest';
-import { mergeSnapshot } from '../../client/_live.js';
-import type { AttendanceCounts, AttendanceRecordView, LiveSnapshot, SiteLiveView } from '../../server/live/contract.js';
+import { applyEvent, mergeSnapshot } from '../../client/_live.js';
+import type { AttendanceCounts, AttendanceRecordView, LiveEvent, LiveSnapshot, SiteLiveView } from '../../server/live/contract.js';
 
 const zero: AttendanceCounts = { expected: 0, present: 0, absent: 0, leftEarly: 0, late: 0, walkIns: 0, pending: 0 };
 
@@ -91,5 +91,44 @@ describe('mergeSnapshot', () => {
     const stale = snapshot(18, { totals: { ...zero, expected: 10, present: 6, revision: 18 }, quorum: { percent: 50, needed: 5, present: 6, reached: true } });
     const merged = mergeSnapshot(shown, stale);
     expect(merged.quorum).toEqual({ percent: 75, needed: 8, present: 6, reached: false });
+  });
+});
+
+describe('applyEvent, events crossing between instances (a lower revision after a higher one)', () => {
+  const counts = (revision: number, present: number, percent: number): LiveEvent => ({
+    type: 'attendance.counts',
+    meetingId: 'm',
+    revision,
+    payload: {
+      siteId: 'main',
+      counts: { ...zero, expected: 10, present, revision },
+      totals: { ...zero, expected: 10, present, revision },
+      quorum: { percent, needed: Math.ceil((10 * percent) / 100), present, reached: present >= Math.ceil((10 * percent) / 100) },
+    },
+  });
+  const quorumChanged = (revision: number, percent: number, present: number): LiveEvent => {
+    const base = snapshot(revision);
+    return {
+      type: 'meeting.quorumChanged',
+      meetingId: 'm',
+      revision,
+      payload: { meeting: { ...base.meeting, quorumPercent: percent }, quorum: { percent, needed: Math.ceil((10 * percent) / 100), present, reached: present >= Math.ceil((10 * percent) / 100) } },
+    };
+  };
+
+  it('an older share change after newer counts leaves the quorum line on the counts shown', () => {
+    const state = snapshot(10);
+    applyEvent(state, counts(12, 6, 75)); // made after the share became 75 % at 11
+    applyEvent(state, quorumChanged(11, 75, 4));
+    expect(state.totals.present).toBe(6);
+    expect(state.quorum).toEqual({ percent: 75, needed: 8, present: 6, reached: false });
+  });
+
+  it('older counts after a newer share change keep the new share', () => {
+    const state = snapshot(10);
+    applyEvent(state, quorumChanged(12, 75, 4));
+    applyEvent(state, counts(11, 5, 50)); // made before the share changed
+    expect(state.totals.present).toBe(5);
+    expect(state.quorum).toEqual({ percent: 75, needed: 8, present: 5, reached: false });
   });
 });
