@@ -118,13 +118,15 @@ export async function rosterAfterListChange(meeting: { _id: unknown; status?: st
   return invitedBySite(meetingId);
 }
 
-/** `attendance.counts` of the given sites (all the roster's and counters' when none are given), at `revision`. */
-export function countsEvents(meeting: { live?: unknown }, roster: Map<string, SiteRoster> | undefined, revision: number, siteIds?: string[]) {
+/**
+ * `attendance.counts` of the given sites at `revision` (none without a roster): consequences of
+ * the change (its audit entry names what was done, not these).
+ */
+export function countsEvents(meeting: { live?: unknown }, roster: Map<string, SiteRoster> | undefined, revision: number, siteIds: string[]) {
   if (!roster) return [];
-  const ids = siteIds ?? [...new Set([...roster.keys(), ...Object.keys(liveSitesOf(meeting.live as { sites?: unknown } | undefined))])];
-  return [...new Set(ids)].map((siteId) => {
+  return [...new Set(siteIds)].map((siteId) => {
     const { counts, totals, quorum } = countsOf(meeting, roster, siteId);
-    return { type: 'attendance.counts', payload: { siteId, counts: { ...counts, revision }, totals: { ...totals, revision }, quorum } };
+    return { type: 'attendance.counts', consequence: true, payload: { siteId, counts: { ...counts, revision }, totals: { ...totals, revision }, quorum } };
   });
 }
 

@@ -21,6 +21,11 @@ export interface MeetingChangeEvent {
    */
   audience?: EventAudience;
   payload: unknown;
+  /**
+   * A consequence the screens must hear, not a change of its own (the headcounts after someone is
+   * added): left out of the audit entry's list of what changed.
+   */
+  consequence?: boolean;
 }
 
 export interface MeetingChange<T> {
@@ -68,7 +73,7 @@ export async function commitMeetingChange<T = undefined>(change: MeetingChange<T
     if (change.write) forgetMeeting(meetingKey);
     const meetingId = String(meeting._id);
     const events = change.events(result, revision, meeting);
-    if (change.audit) await recordAudit(meeting._id, revision, change.audit, events.map((event) => event.type));
+    if (change.audit) await recordAudit(meeting._id, revision, change.audit, events.filter((event) => !event.consequence).map((event) => event.type));
     claim.publish = () => {
       for (const event of events) {
         publish({ type: event.type, meetingId, revision, payload: event.payload, ...(event.siteId ? { siteId: event.siteId } : {}), ...(event.audience ? { audience: event.audience } : {}) });
