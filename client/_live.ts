@@ -4,6 +4,7 @@
 // Entity events older than what a snapshot already holds are dropped; newer ones are applied.
 import { io, type Socket } from 'socket.io-client';
 import type { Ack, AckError, LiveCommandName, LiveEvent, LiveSnapshot, ScreenKind, SiteLiveView } from '../server/live/contract.js';
+import { quorumOf } from '../server/live/quorum.js';
 
 export type ConnectionState = 'connecting' | 'online' | 'syncing' | 'offline';
 
@@ -258,70 +259,82 @@ export class LiveState {
 
   /** One event into the state, entity by entity: an entity already newer stays as it is. */
   private apply(event: LiveEvent, notify = true): void {
-    const state = this.state;
-    const site = (siteId: string): SiteLiveView | undefined => state.sites.find((candidate) => candidate.id === siteId);
-    switch (event.type) {
-      case 'meeting.started':
-      case 'meeting.ended':
-      case 'meeting.quorumChanged': {
-        const payload = event.payload as LiveEvent<'meeting.started'>['payload'] & { quorum?: LiveSnapshot['quorum'] };
-        if (payload.meeting.revision >= state.meeting.revision) state.meeting = payload.meeting;
-        if (payload.quorum) state.quorum = payload.quorum;
-        break;
-      }
-      case 'attendance.changed': {
-        const { record } = event.payload as LiveEvent<'attendance.changed'>['payload'];
-        const index = state.attendance.findIndex((known) => known.attendeeId === record.attendeeId);
-        if (index < 0) state.attendance.push(record);
-        else if ((state.attendance[index]?.revision ?? -1) < record.revision) state.attendance[index] = record;
-        break;
-      }
-      case 'attendance.counts': {
-        const payload = event.payload as LiveEvent<'attendance.counts'>['payload'];
-        const target = site(payload.siteId);
-        if (target && target.counts.revision < payload.counts.revision) target.counts = payload.counts;
-        if (state.totals.revision < payload.totals.revision) {
-          state.totals = payload.totals;
-          state.quorum = payload.quorum;
-        }
-        break;
-      }
-      case 'site.link': {
-        const payload = event.payload as LiveEvent<'site.link'>['payload'];
-        const target = site(payload.siteId);
-        if (target && target.link.revision < payload.link.revision) target.link = payload.link;
-        break;
-      }
-      case 'site.presence': {
-        const payload = event.payload as LiveEvent<'site.presence'>['payload'];
-        const target = site(payload.siteId);
-        if (target && target.presence.revision < payload.presence.revision) target.presence = payload.presence;
-        break;
-      }
-      case 'agenda.live': {
-        const payload = event.payload as LiveEvent<'agenda.live'>['payload'];
-        if (state.agenda.revision < payload.agenda.revision) state.agenda = payload.agenda;
-        this.adoptClock(payload.serverNow);
-        break;
-      }
-      case 'speakers.changed': {
-        const payload = event.payload as LiveEvent<'speakers.changed'>['payload'];
-        if (state.speakers.revision < payload.speakers.revision) state.speakers = payload.speakers;
-        this.adoptClock(payload.serverNow);
-        break;
-      }
-      default:
-        // Table edits of other parts and "revision" markers: only the revision moves on.
-        break;
-    }
+    applyEvent(this.state, event, (serverNow) => this.adoptClock(serverNow));
     if (event.revision > this.revision) this.revision = event.revision;
-    if (event.revision > state.revision) state.revision = event.revision;
     if (notify) this.emit(event);
   }
 
   private emit(event?: LiveEvent): void {
     for (const listener of this.listeners) listener(this.state, event);
   }
+}
+
+/**
+ * One event into a screen's state, entity by entity (docs/api/live.md, the per-entity rule): an
+ * entity already newer stays as it is, so events applied in any order end the same.
+ */
+export function applyEvent(state: LiveSnapshot, event: LiveEvent, adoptClock: (serverNow: string | undefined) => void = () => undefined): void {
+  const site = (siteId: string): SiteLiveView | undefined => state.sites.find((candidate) => candidate.id === siteId);
+  switch (event.type) {
+    case 'meeting.started':
+    case 'meeting.ended':
+    case 'meeting.quorumChanged': {
+      const payload = event.payload as LiveEvent<'meeting.started'>['payload'] & { quorum?: LiveSnapshot['quorum'] };
+      if (payload.meeting.revision >= state.meeting.revision) {
+        state.meeting = payload.meeting;
+        // The share as the meeting now has it, unless totals heard later already carried a newer one.
+        const percent = state.totals.revision > payload.meeting.revision ? state.quorum.percent : payload.meeting.quorumPercent;
+        state.quorum = quorumOf(state.totals, percent);
+      }
+      break;
+    }
+    case 'attendance.changed': {
+      const { record } = event.payload as LiveEvent<'attendance.changed'>['payload'];
+      const index = state.attendance.findIndex((known) => known.attendeeId === record.attendeeId);
+      if (index < 0) state.attendance.push(record);
+      else if ((state.attendance[index]?.revision ?? -1) < record.revision) state.attendance[index] = record;
+      break;
+    }
+    case 'attendance.counts': {
+      const payload = event.payload as LiveEvent<'attendance.counts'>['payload'];
+      const target = site(payload.siteId);
+      if (target && target.counts.revision < payload.counts.revision) target.counts = payload.counts;
+      if (state.totals.revision < payload.totals.revision) {
+        state.totals = payload.totals;
+        // Its quorum line, with the share of a meeting change heard later (events can cross between instances).
+        state.quorum = state.meeting.revision > payload.totals.revision ? quorumOf(payload.totals, state.meeting.quorumPercent) : payload.quorum;
+      }
+      break;
+    }
+    case 'site.link': {
+      const payload = event.payload as LiveEvent<'site.link'>['payload'];
+      const target = site(payload.siteId);
+      if (target && target.link.revision < payload.link.revision) target.link = payload.link;
+      break;
+    }
+    case 'site.presence': {
+      const payload = event.payload as LiveEvent<'site.presence'>['payload'];
+      const target = site(payload.siteId);
+      if (target && target.presence.revision < payload.presence.revision) target.presence = payload.presence;
+      break;
+    }
+    case 'agenda.live': {
+      const payload = event.payload as LiveEvent<'agenda.live'>['payload'];
+      if (state.agenda.revision < payload.agenda.revision) state.agenda = payload.agenda;
+      adoptClock(payload.serverNow);
+      break;
+    }
+    case 'speakers.changed': {
+      const payload = event.payload as LiveEvent<'speakers.changed'>['payload'];
+      if (state.speakers.revision < payload.speakers.revision) state.speakers = payload.speakers;
+      adoptClock(payload.serverNow);
+      break;
+    }
+    default:
+      // Table edits of other parts and "revision" markers: only the revision moves on.
+      break;
+  }
+  if (event.revision > state.revision) state.revision = event.revision;
 }
 
 /**
@@ -340,17 +353,29 @@ export function mergeSnapshot(shown: LiveSnapshot, snapshot: LiveSnapshot): Live
   for (const record of shown.attendance) if (!listed.has(record.attendeeId) && record.revision > snapshot.revision) attendance.push(record);
   const totalsKept = shown.totals.revision > snapshot.totals.revision;
   const meetingKept = shown.meeting.revision > snapshot.meeting.revision;
+  const meeting = meetingKept ? shown.meeting : snapshot.meeting;
+  const totals = totalsKept ? shown.totals : snapshot.totals;
+  const sites = snapshot.sites.map((site) => {
+    const mine = sitesShown.get(site.id);
+    return mine ? { ...site, counts: newer(mine.counts, site.counts), link: newer(mine.link, site.link), presence: newer(mine.presence, site.presence) } : site;
+  });
+  // A site the snapshot does not list: removed (it goes) unless the screen knows it from something
+  // newer than the snapshot (a newer snapshot listed it: added after this one was read).
+  const listedSites = new Set(snapshot.sites.map((site) => site.id));
+  for (const site of shown.sites) {
+    if (!listedSites.has(site.id) && Math.max(site.counts.revision, site.link.revision, site.presence.revision) > snapshot.revision) sites.push(site);
+  }
+  sites.sort((a, b) => a.order - b.order);
+  // The quorum line: the share as the newer of the meeting and the totals had it, on the totals kept
+  // (one kept from the screen and the other from the snapshot would otherwise disagree).
+  const percent = meeting.revision >= totals.revision ? meeting.quorumPercent : totalsKept ? shown.quorum.percent : snapshot.quorum.percent;
   return {
     ...snapshot,
     revision: Math.max(shown.revision, snapshot.revision),
-    meeting: meetingKept ? shown.meeting : snapshot.meeting,
-    sites: snapshot.sites.map((site) => {
-      const mine = sitesShown.get(site.id);
-      return mine ? { ...site, counts: newer(mine.counts, site.counts), link: newer(mine.link, site.link), presence: newer(mine.presence, site.presence) } : site;
-    }),
-    totals: totalsKept ? shown.totals : snapshot.totals,
-    // The quorum line moves with the totals (counts events) and the meeting (its share).
-    quorum: totalsKept || meetingKept ? shown.quorum : snapshot.quorum,
+    meeting,
+    sites,
+    totals,
+    quorum: quorumOf(totals, percent),
     agenda: newer(shown.agenda, snapshot.agenda),
     speakers: newer(shown.speakers, snapshot.speakers),
     attendance,

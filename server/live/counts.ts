@@ -8,6 +8,7 @@ import { AttendanceModel } from '../attendance/model.js';
 import { RsvpModel } from '../calendar/model.js';
 import { subscribe } from '../lib/events.js';
 import type { AttendanceCounts, QuorumView } from './contract.js';
+import { quorumOf } from './quorum.js';
 
 export interface SiteCounters {
   present?: number;
@@ -161,10 +162,7 @@ export function sumCounts(all: AttendanceCounts[]): AttendanceCounts {
   return total;
 }
 
-export function quorumOf(totals: AttendanceCounts, percent: number): QuorumView {
-  const needed = Math.ceil((totals.expected * percent) / 100);
-  return { percent, needed, present: totals.present, reached: totals.expected > 0 && totals.present >= needed };
-}
+export { quorumOf };
 
 /** A meeting's live `sites` map as a plain object, whether mongoose gave a Map or an object. */
 export function liveSitesOf(live: { sites?: unknown } | undefined | null): Record<string, SiteCounters & Record<string, unknown>> {

@@ -8,7 +8,7 @@ import { findProvince } from './provinces.js';
 import { AttendeeModel } from '../attendees/model.js';
 import { AttendanceModel } from '../attendance/model.js';
 import { MeetingModel } from '../meetings/model.js';
-import { liveSitesOf } from '../live/counts.js';
+import { countsEvents, liveSitesOf, rosterAfterListChange } from '../live/counts.js';
 import { requireOpenMeeting } from '../meetings/guard.js';
 import { commitMeetingChange } from '../meetings/revision.js';
 import { requireOrganizer, type Actor } from '../lib/actor.js';
@@ -281,7 +281,7 @@ export async function removeSite(actor: Actor, input: unknown): Promise<{ remove
       update: { ...transfer, $unset: { [siteKey]: 1 } },
       // Attendees moving to another site change the invite's location for them.
       calendar: target !== null,
-      write: async (revision) => {
+      write: async (revision, meeting) => {
         let reassigned = 0;
         if (target) {
           const moved = await AttendeeModel.updateMany({ meetingId: site.meetingId, siteId: site._id }, { $set: { siteId: target._id, revision } });
@@ -289,9 +289,14 @@ export async function removeSite(actor: Actor, input: unknown): Promise<{ remove
           await AttendanceModel.updateMany({ meetingId: site.meetingId, siteId: site._id }, { $set: { siteId: target._id } });
         }
         await SiteModel.deleteOne({ _id: site._id });
-        return { reassigned };
+        // Its people (and what they counted) now at the target: screens following the day hear the
+        // target's headcount, and the removed site's as nothing, so the totals do not count it twice.
+        return { reassigned, roster: target ? await rosterAfterListChange(meeting) : undefined };
       },
-      events: ({ reassigned }) => [{ type: 'site.removed', payload: { id: String(site._id), reassignedTo: data.reassignTo ?? null, reassigned } }],
+      events: ({ reassigned, roster }, revision, meeting) => [
+        ...countsEvents(meeting, roster, revision, target ? [String(site._id), String(target._id)] : []),
+        { type: 'site.removed', payload: { id: String(site._id), reassignedTo: data.reassignTo ?? null, reassigned } },
+      ],
     });
     return { removed: site, reassigned: result.reassigned };
   } catch (error) {
