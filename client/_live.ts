@@ -214,10 +214,6 @@ export class LiveState {
           this.retrySyncLater();
           return;
         }
-        this.failedSyncs = 0;
-        clearTimeout(this.retryTimer);
-        this.retryTimer = undefined;
-        this.farBehind = false;
         this.revision = reply.snapshot.revision;
         // Events applied past a gap and newer than the snapshot go on it again (per-entity rule),
         // and the gaps are worked out anew from the snapshot's revision.
@@ -225,6 +221,18 @@ export class LiveState {
         this.sinceGap = [];
         this.missing.clear();
         this.emit();
+        // Still more than 100 revisions behind what arrived meanwhile (the instance that answered
+        // lags far behind the one relaying events): asking again at once would ask in a loop, so
+        // later, with the back-off; the events keep waiting for it.
+        if (this.buffered.some((event) => event.revision - this.revision > 100)) {
+          this.farBehind = true;
+          this.retrySyncLater();
+          return;
+        }
+        this.failedSyncs = 0;
+        clearTimeout(this.retryTimer);
+        this.retryTimer = undefined;
+        this.farBehind = false;
       } finally {
         this.syncing = undefined;
         this.setConnection(this.socket.connected ? (previous === 'syncing' ? 'online' : previous === 'offline' ? 'online' : previous) : 'offline');

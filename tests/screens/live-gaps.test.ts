@@ -37,6 +37,8 @@ interface Link {
   cutAtNextSnapshot(): void;
   /** The answer to the page's next snapshot request carries this one instead (a lagging instance's). */
   answerNextSnapshotWith(snapshot: LiveSnapshot): void;
+  /** Every answer to the page's snapshot requests carries this one, until called with undefined. */
+  answerSnapshotsWith(snapshot: LiveSnapshot | undefined): void;
   /** Snapshot answers replaced so far. */
   replaced(): number;
   sent(command: string): number;
@@ -56,6 +58,7 @@ async function dashboard(day: ConferenceDay): Promise<{ page: Page; link: Link; 
   let current: { page: WebSocketRoute; server: WebSocketRoute } | undefined;
   const counts = new Map<string, number>();
   let staleSnapshot: LiveSnapshot | undefined;
+  let staleAlways = false;
   let staleAckId: string | undefined;
   let replaced = 0;
   const cutCurrent = async () => {
@@ -73,7 +76,7 @@ async function dashboard(day: ConferenceDay): Promise<{ page: Page; link: Link; 
         const id = staleAckId;
         const [ack] = JSON.parse(text.slice(2 + id.length)) as [{ ok: boolean; revision: number; snapshot: LiveSnapshot }];
         const stale = staleSnapshot;
-        staleSnapshot = undefined;
+        if (!staleAlways) staleSnapshot = undefined;
         staleAckId = undefined;
         replaced += 1;
         return void ws.send(`43${id}${JSON.stringify([{ ...ack, revision: stale.revision, snapshot: stale }])}`);
@@ -107,7 +110,14 @@ async function dashboard(day: ConferenceDay): Promise<{ page: Page; link: Link; 
       for (const send of held.splice(0)) send();
     },
     cutAtNextSnapshot: () => (cutAtSnapshot = true),
-    answerNextSnapshotWith: (snapshot) => (staleSnapshot = snapshot),
+    answerNextSnapshotWith: (snapshot) => {
+      staleSnapshot = snapshot;
+      staleAlways = false;
+    },
+    answerSnapshotsWith: (snapshot) => {
+      staleSnapshot = snapshot;
+      staleAlways = snapshot !== undefined;
+    },
     replaced: () => replaced,
     sent: (command) => counts.get(command) ?? 0,
   };
@@ -180,6 +190,26 @@ describe('a dashboard that misses revisions', () => {
     const shown = await page.evaluate(() => (window as unknown as { shown: string[] }).shown);
     expect(shown.length).toBeGreaterThan(0);
     expect([...new Set(shown)]).toEqual(['Lỗi âm thanh']);
+    expect(problems).toEqual([]);
+  }, 90_000);
+
+  it('far behind while the instance answering its snapshots lags as far: it asks again with the back-off, not in a loop, and catches up when the answers do', async () => {
+    const day = await conferenceDay(app);
+    const { page, link, problems } = await dashboard(day);
+    // Every snapshot answered as the meeting is now, however far it moves on.
+    link.answerSnapshotsWith(await getLiveSnapshot(app.organizer, day.meetingId, { attendance: 'latecomers' }));
+    const asked = link.sent('live:snapshot');
+    for (let i = 0; i < 101; i++) await commitMeetingChange({ meetingId: day.meetingId, events: () => [] });
+    // An event more than 100 revisions ahead: the page asks for a snapshot, which is as far behind.
+    await setSiteLink(app.organizer, { meetingId: day.meetingId, siteId: day.mainSiteId, status: 'ready' });
+    await expect.poll(() => link.replaced(), { timeout: 10_000 }).toBeGreaterThan(0);
+    await new Promise((resolve) => setTimeout(resolve, 3_000));
+    // About one a second at first, then later and later (a loop asked hundreds of times).
+    expect(link.sent('live:snapshot') - asked).toBeLessThanOrEqual(5);
+    expect(await linkAt(page, day.mainSiteId)).not.toBe('Sẵn sàng');
+
+    link.answerSnapshotsWith(undefined);
+    await expect.poll(() => linkAt(page, day.mainSiteId), { timeout: 20_000 }).toBe('Sẵn sàng');
     expect(problems).toEqual([]);
   }, 90_000);
 
