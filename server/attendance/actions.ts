@@ -49,15 +49,20 @@ const wrongCodeWindowMs = 10 * 60_000;
 
 export async function checkIn(actor: Actor, input: unknown): Promise<AttendanceAck> {
   const data = parseInput(checkInInput, input);
-  const attendee = await attendeeOf(data.meetingId, data.attendeeId);
+  const { attendee, meeting } = await attendeeAndMeeting(actor, data.meetingId, data.attendeeId);
   if (actor.kind === 'attendee') throw new Forbidden('attendance.forbidden.useCode');
   requireSiteActor(actor, data.meetingId, String(attendee.siteId));
   return onceOnly({ meetingId: data.meetingId, opId: data.opId, command: 'attendance:checkIn', target: data.attendeeId, input: data }, () =>
-    change(actor, attendee, (current, meeting) => {
-      if (current.status === 'present') return undefined;
-      const presentAt = plausibleInstant(data.at, meeting);
-      return { ...cleared(actor), status: 'present', presentAt, late: isLate(presentAt, meeting) };
-    }),
+    change(
+      actor,
+      attendee,
+      (current, meeting) => {
+        if (current.status === 'present') return undefined;
+        const presentAt = plausibleInstant(data.at, meeting);
+        return { ...cleared(actor), status: 'present', presentAt, late: isLate(presentAt, meeting) };
+      },
+      { meeting },
+    ),
   );
 }
 
@@ -80,35 +85,45 @@ export async function selfCheckIn(actor: Actor, input: unknown): Promise<Attenda
 
 export async function markAbsent(actor: Actor, input: unknown): Promise<AttendanceAck> {
   const data = parseInput(markAbsentInput, input);
-  const attendee = await attendeeOf(data.meetingId, data.attendeeId);
+  const { attendee, meeting } = await attendeeAndMeeting(actor, data.meetingId, data.attendeeId);
   requireSiteActor(actor, data.meetingId, String(attendee.siteId));
   const absence = { reason: data.reason, ...(data.delegateName && data.reason === 'delegate' ? { delegateName: data.delegateName } : {}), ...(data.note ? { note: data.note } : {}) };
   return onceOnly({ meetingId: data.meetingId, opId: data.opId, command: 'attendance:markAbsent', target: data.attendeeId, input: data }, () =>
-    change(actor, attendee, (current) => {
-      if (current.status === 'absent' && JSON.stringify(current.absence) === JSON.stringify(absence)) return undefined;
-      return { ...cleared(actor), status: 'absent', absence };
-    }),
+    change(
+      actor,
+      attendee,
+      (current) => {
+        if (current.status === 'absent' && JSON.stringify(current.absence) === JSON.stringify(absence)) return undefined;
+        return { ...cleared(actor), status: 'absent', absence };
+      },
+      { meeting },
+    ),
   );
 }
 
 export async function markLeftEarly(actor: Actor, input: unknown): Promise<AttendanceAck> {
   const data = parseInput(leftEarlyInput, input);
-  const attendee = await attendeeOf(data.meetingId, data.attendeeId);
+  const { attendee, meeting } = await attendeeAndMeeting(actor, data.meetingId, data.attendeeId);
   requireSiteActor(actor, data.meetingId, String(attendee.siteId));
   return onceOnly({ meetingId: data.meetingId, opId: data.opId, command: 'attendance:leftEarly', target: data.attendeeId, input: data }, () =>
-    change(actor, attendee, (current, meeting) => {
-      if (current.status === 'leftEarly') return undefined;
-      if (current.status !== 'present') throw new Conflict('attendance.leftEarly.notPresent');
-      return { ...current, changedBy: actorLabel(actor), status: 'leftEarly', leftAt: plausibleInstant(data.at, meeting) };
-    }),
+    change(
+      actor,
+      attendee,
+      (current, meeting) => {
+        if (current.status === 'leftEarly') return undefined;
+        if (current.status !== 'present') throw new Conflict('attendance.leftEarly.notPresent');
+        return { ...current, changedBy: actorLabel(actor), status: 'leftEarly', leftAt: plausibleInstant(data.at, meeting) };
+      },
+      { meeting },
+    ),
   );
 }
 
 export async function undoAttendance(actor: Actor, input: unknown): Promise<AttendanceAck> {
   const data = parseInput(undoAttendanceInput, input);
-  const attendee = await attendeeOf(data.meetingId, data.attendeeId);
+  const { attendee, meeting } = await attendeeAndMeeting(actor, data.meetingId, data.attendeeId);
   requireSiteActor(actor, data.meetingId, String(attendee.siteId));
-  return onceOnly({ meetingId: data.meetingId, opId: data.opId, command: 'attendance:undo', target: data.attendeeId, input: data }, () => change(actor, attendee, 'undo'));
+  return onceOnly({ meetingId: data.meetingId, opId: data.opId, command: 'attendance:undo', target: data.attendeeId, input: data }, () => change(actor, attendee, 'undo', { meeting }));
 }
 
 /** Someone not on the list turns up: added to the site's attendees, marked walk-in, present. */
@@ -250,10 +265,10 @@ async function change(
   actor: Actor,
   attendee: AttendeeFacts & { _id: Types.ObjectId },
   next: Next,
-  options: { walkIn?: boolean; extraEvents?: MeetingChangeEvent[] } = {},
+  options: { walkIn?: boolean; extraEvents?: MeetingChangeEvent[]; meeting?: Promise<MeetingFacts> } = {},
 ): Promise<AttendanceAck> {
   const meetingId = String(attendee.meetingId);
-  const meeting = await openMeeting(actor, meetingId);
+  const meeting = await (options.meeting ?? openMeeting(actor, meetingId));
   // A change that would go ahead from the implicit "expected" state (an arrival, an absence) needs
   // the record whether or not it exists yet: one upsert reads or creates it. Others look first, so
   // a refusal (nothing to undo, not there to leave early) leaves no record behind.
@@ -375,6 +390,18 @@ async function attendeeOf(meetingId: string, attendeeId: string): Promise<Attend
   const attendee = await AttendeeModel.findOne({ _id: attendeeId, meetingId }, { meetingId: 1, siteId: 1, fullName: 1, position: 1, organization: 1, role: 1, walkIn: 1 }).lean();
   if (!attendee) throw new NotFound('attendance.attendee.notFound');
   return attendee as AttendeeFacts & { _id: Types.ObjectId };
+}
+
+/**
+ * The attendee, with the meeting read at the same time (one store round trip less before the
+ * change and its event). The attendee's refusals still come first, and the meeting's when the
+ * change reads it, as when they were read one after the other.
+ */
+async function attendeeAndMeeting(actor: Actor, meetingId: string, attendeeId: string): Promise<{ attendee: AttendeeFacts & { _id: Types.ObjectId }; meeting: Promise<MeetingFacts> }> {
+  const meeting = openMeeting(actor, meetingId);
+  // Answered below (or not at all, when the attendee's refusal comes first).
+  meeting.catch(() => undefined);
+  return { attendee: await attendeeOf(meetingId, attendeeId), meeting };
 }
 
 /** The meeting, if the asker may work on it and check-in is open (scheduled or live). */
