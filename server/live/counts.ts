@@ -162,8 +162,6 @@ export function sumCounts(all: AttendanceCounts[]): AttendanceCounts {
   return total;
 }
 
-export { quorumOf };
-
 /** A meeting's live `sites` map as a plain object, whether mongoose gave a Map or an object. */
 export function liveSitesOf(live: { sites?: unknown } | undefined | null): Record<string, SiteCounters & Record<string, unknown>> {
   const sites = live?.sites;

@@ -90,7 +90,8 @@ function supersededBy(message: Message): string | undefined {
 export function sendEvents(io: Server, meetingId: string, events: DomainEvent[]): void {
   const whole = meetingRoom(meetingId);
   const batched = batchedRoom(meetingId);
-  const toWhole = new Set(events.filter((event) => !scopedRooms(event)).map((event) => event.revision));
+  const routed = events.map((event) => ({ event, rooms: scopedRooms(event) }));
+  const toWhole = new Set(routed.filter(({ rooms }) => !rooms).map(({ event }) => event.revision));
 
   // Batched screens first, so that a scoped event they also get on its own (their site's record)
   // never comes before the revisions of the batch.
@@ -99,7 +100,7 @@ export function sendEvents(io: Server, meetingId: string, events: DomainEvent[])
   // same kind" is a newer one, and the batch says what the documentation promises (stable: a
   // change's own events keep their order).
   const batch: Message[] = [];
-  for (const event of [...events].sort((a, b) => a.revision - b.revision)) batch.push(scopedRooms(event) ? revisionMarker(meetingId, event.revision) : messageOf(event));
+  for (const { event, rooms } of [...routed].sort((a, b) => a.event.revision - b.event.revision)) batch.push(rooms ? revisionMarker(meetingId, event.revision) : messageOf(event));
   const latest = new Set<string>();
   for (let index = batch.length - 1; index >= 0; index--) {
     const key = supersededBy(batch[index]);
@@ -112,8 +113,7 @@ export function sendEvents(io: Server, meetingId: string, events: DomainEvent[])
   const compact = batch.filter((message) => message.type !== 'revision' || (!said.has(message.revision) && said.add(message.revision)));
   io.to(batched).emit('events', compact);
 
-  for (const event of events) {
-    const rooms = scopedRooms(event);
+  for (const { event, rooms } of routed) {
     if (!rooms) {
       io.to(whole).except(batched).emit('event', messageOf(event));
       continue;

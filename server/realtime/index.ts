@@ -142,9 +142,10 @@ export async function attachRealtime(httpServer: HttpServer, options: RealtimeOp
   const unsubscribe = subscribe((event) => {
     if (redis) io.serverSideEmit(meetingChangedRelay, event.meetingId);
     fanOut.publish(event);
+    const changed = askersChangedBy(event);
     // The screens about to be cut off get what was gathered for them first (the rotation's notice).
-    if (changesAskers(event)) fanOut.flush(event.meetingId);
-    void dropRevokedScreens(io, resolve, event).catch((error: unknown) => options.logger.error({ err: error }, 'could not re-check sockets'));
+    if (changed.revoked.length > 0 || changed.recheck.length > 0) fanOut.flush(event.meetingId);
+    void dropRevokedScreens(io, resolve, changed).catch((error: unknown) => options.logger.error({ err: error }, 'could not re-check sockets'));
   });
   const stopRevocations = onAskersRevoked((credentials) => io.in(credentials.map(askerRoom)).disconnectSockets(true));
 
@@ -269,11 +270,6 @@ function askersChangedBy(event: DomainEvent): { revoked: string[]; recheck: stri
   }
 }
 
-function changesAskers(event: DomainEvent): boolean {
-  const { revoked, recheck } = askersChangedBy(event);
-  return revoked.length > 0 || recheck.length > 0;
-}
-
 /** The meetings with a screen on this instance (their whole-meeting rooms here). */
 function meetingsFollowedHere(io: Server): string[] {
   return [...io.of('/').adapter.rooms.keys()].flatMap((room) => meetingOfRoom(room) ?? []);
@@ -284,8 +280,7 @@ function meetingsFollowedHere(io: Server): string[] {
  * must not keep receiving what it may no longer see, joined to a meeting or not, on any instance:
  * disconnect it (it reconnects as whoever it now is).
  */
-async function dropRevokedScreens(io: Server, resolve: AskerResolver, event: DomainEvent): Promise<void> {
-  const { revoked, recheck } = askersChangedBy(event);
+async function dropRevokedScreens(io: Server, resolve: AskerResolver, { revoked, recheck }: { revoked: string[]; recheck: string[] }): Promise<void> {
   if (revoked.length > 0) io.in(revoked).disconnectSockets(true);
   if (recheck.length === 0) return;
   for (const socket of await io.in(recheck).fetchSockets()) {

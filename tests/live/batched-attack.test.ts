@@ -8,7 +8,7 @@ import type { Socket } from 'socket.io-client';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 import { startRedis, type RedisServer } from '../helpers/redis.js';
 import { startSecondInstance, type SecondInstance } from '../helpers/second-instance.js';
-import { conferenceDay, opId, Screens, send, type DayFixture } from './fixtures.js';
+import { conferenceDay, flat, listen, opId, revisionsOf, Screens, send, type DayFixture, type Heard } from './fixtures.js';
 import type { LiveEvent } from '../../server/live/contract.js';
 import { checkIn } from '../../server/attendance/actions.js';
 import { AttendanceModel } from '../../server/attendance/model.js';
@@ -16,18 +16,6 @@ import { MeetingModel } from '../../server/meetings/model.js';
 import { saveMinute } from '../../server/minutes/actions.js';
 import { rotateCoordinatorLink } from '../../server/sites/actions.js';
 import { createAttendee, removeAttendee } from '../../server/attendees/actions.js';
-
-type Heard = { kind: 'batch'; events: LiveEvent[] } | { kind: 'event'; event: LiveEvent };
-
-const flat = (heard: Heard[]): LiveEvent[] => heard.flatMap((entry) => (entry.kind === 'batch' ? entry.events : [entry.event]));
-const revisionsOf = (heard: Heard[]) => flat(heard).map((event) => event.revision);
-
-function listen(socket: Socket): Heard[] {
-  const heard: Heard[] = [];
-  socket.on('events', (events: LiveEvent[]) => heard.push({ kind: 'batch', events }));
-  socket.on('event', (event: LiveEvent) => heard.push({ kind: 'event', event }));
-  return heard;
-}
 
 describe('batched screens of every role', () => {
   let app: TestApp;

@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Socket } from 'socket.io-client';
 import { startTestApp, type TestApp } from '../helpers/app.js';
-import { conferenceDay, opId, Screens, send, type DayFixture } from './fixtures.js';
+import { conferenceDay, opId, Screens, send, type DayFixture, listen, revisionsOf, type Heard } from './fixtures.js';
 import type { LiveEvent } from '../../server/live/contract.js';
 
 let app: TestApp;
@@ -23,19 +23,13 @@ afterAll(async () => {
   await app?.stop();
 });
 
-type Heard = { kind: 'batch'; events: LiveEvent[] } | { kind: 'event'; event: LiveEvent };
-
 async function joined(auth: Record<string, string>, batched: boolean, screen = 'attendee'): Promise<{ socket: Socket; heard: Heard[] }> {
   const socket = screens.open(auth);
-  const heard: Heard[] = [];
-  socket.on('events', (events: LiveEvent[]) => heard.push({ kind: 'batch', events }));
-  socket.on('event', (event: LiveEvent) => heard.push({ kind: 'event', event }));
+  const heard = listen(socket);
   const reply = await send(socket, 'meeting:join', { meetingId: day.meetingId, screen, ...(batched ? { batched: true } : {}) });
   expect(reply).toMatchObject({ ok: true });
   return { socket, heard };
 }
-
-const revisionsOf = (heard: Heard[]) => heard.flatMap((entry) => (entry.kind === 'batch' ? entry.events : [entry.event]).map((event) => event.revision));
 
 describe('a burst of check-ins', () => {
   it('reaches a batched phone in a few messages saying each revision once, and an unbatched one event by event; both end as the server is', async () => {

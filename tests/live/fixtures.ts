@@ -91,6 +91,21 @@ export function send(socket: Socket, name: string, input: unknown): Promise<AnyA
   return socket.timeout(10_000).emitWithAck(name, input);
 }
 
+/** What a screen heard, in order: batches (`events`, from a batched join) and single events. */
+export type Heard = { kind: 'batch'; events: LiveEvent[] } | { kind: 'event'; event: LiveEvent };
+
+/** Every batch and single event a screen receives, to look at after the fact. */
+export function listen(socket: Socket): Heard[] {
+  const heard: Heard[] = [];
+  socket.on('events', (events: LiveEvent[]) => heard.push({ kind: 'batch', events }));
+  socket.on('event', (event: LiveEvent) => heard.push({ kind: 'event', event }));
+  return heard;
+}
+
+/** The events heard, batches unpacked, in the order they came. */
+export const flat = (heard: Heard[]): LiveEvent[] => heard.flatMap((entry) => (entry.kind === 'batch' ? entry.events : [entry.event]));
+export const revisionsOf = (heard: Heard[]): number[] => flat(heard).map((event) => event.revision);
+
 /** Every event a screen receives, to look at after the fact. */
 export function record(socket: Socket): LiveEvent[] {
   const events: LiveEvent[] = [];
