@@ -223,7 +223,10 @@ describe('check-in at a bridge point', () => {
     const events = record(elsewhere);
     const coordinator = await screens.join(day.meetingId, { token: day.sites[1].token });
     const ack = await send(coordinator, 'attendance:checkIn', { meetingId: day.meetingId, attendeeId: day.people[1][3].id, opId: opId() });
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    // A change's events leave in one flush, before anything the server sends this socket later:
+    // once the counts are here and a later reply too, nothing more of that change can come.
+    await expect.poll(() => events.some((event) => event.revision === ack.revision), { timeout: 10_000 }).toBe(true);
+    expect(await send(elsewhere, 'meeting:join', { meetingId: day.meetingId })).toMatchObject({ ok: true });
     const seen = events.filter((event) => event.revision === ack.revision).map((event) => event.type);
     expect(seen).toEqual(['attendance.counts']);
   });

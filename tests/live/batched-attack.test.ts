@@ -155,7 +155,9 @@ describe('batched screens of every role', () => {
     const missed = await Promise.all([0, 1, 2].map((index) => checkIn(app.organizer, { meetingId: day.meetingId, attendeeId: day.people[0][index].id, opId: opId() })));
     expect(await Promise.all(back)).toEqual([true, true]);
     const server = (await send(phone, 'live:snapshot', { meetingId: day.meetingId })).snapshot as { revision: number; sites: Array<{ id: string; counts: { present: number; revision: number } }> };
-    for (const socket of [coordinator, phone]) await expect.poll(() => Math.max(...revisionsOf(seen.get(socket)!)), { timeout: 10_000 }).toBe(server.revision);
+    // At least: the recovered coordinator's screen opening again writes its site's presence, which
+    // may come after the snapshot was read.
+    for (const socket of [coordinator, phone]) await expect.poll(() => Math.max(...revisionsOf(seen.get(socket)!)), { timeout: 10_000 }).toBeGreaterThanOrEqual(server.revision);
     for (const socket of [coordinator, phone]) {
       const heard = seen.get(socket)!;
       // Whole-meeting events came as batches only (replayed batches, not events one by one).

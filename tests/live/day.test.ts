@@ -306,7 +306,7 @@ describe('a district coordinator who loses the connection', () => {
     expect(again.map((ack) => [ack.ok, ack.replayed, ack.revision])).toEqual(acks.map((ack) => [true, true, ack.revision]));
 
     const current = await revisionOf(day.meetingId);
-    await eventually(() => follower.revision, (revision) => revision >= current, 20_000);
+    expect(await eventually(() => follower.revision, (revision) => revision >= current, 20_000)).toBeGreaterThanOrEqual(current);
     const truth = await getLiveSnapshot(app.organizer, day.meetingId);
     const ownSite = follower.state.sites.find((candidate) => candidate.id === site.id)!;
     expect(countsOnly(ownSite.counts)).toEqual({ ...countsOnly(truth.sites[1].counts), present: 11, pending: 1, expected: 12 });
@@ -385,7 +385,7 @@ describe('live counts', () => {
     // The dashboard that followed the events ends where the snapshot is.
     const follower = await Follower.open(day.organizer, day.meetingId);
     const last = await send(coordinators[0], 'attendance:checkIn', { meetingId: day.meetingId, attendeeId: day.people[0][5].id, opId: opId() });
-    await eventually(() => follower.revision, (revision) => revision >= last.revision);
+    expect(await eventually(() => follower.revision, (revision) => revision >= last.revision, 10_000)).toBeGreaterThanOrEqual(last.revision);
     const after = await countedFromRecords(day.meetingId);
     for (const site of follower.state.sites) expect(countsOnly(site.counts), site.name).toEqual(after.get(site.id));
   });

@@ -63,11 +63,14 @@ describe('presence sweep while the store refuses reads', () => {
     const admin = mongoose.connection.db!.admin();
     await admin.command({ configureFailPoint: 'failCommand', mode: 'alwaysOn', data: { failCommands: ['find'], errorCode: 91 } });
     try {
-      await expect.poll(() => warnings().length, { timeout: 20_000 }).toBeGreaterThanOrEqual(2);
+      // Two whole sweeps while every read fails: each logs once, naming all three meetings.
+      await expect.poll(() => warnings().filter((line) => line.meetings === 3).length, { timeout: 20_000 }).toBeGreaterThanOrEqual(2);
     } finally {
       await admin.command({ configureFailPoint: 'failCommand', mode: 'off' });
     }
-    expect(warnings().map((line) => line.meetings)).toEqual(warnings().map(() => 3));
+    // A sweep the fail point was switched on or off in the middle of could not check only some of
+    // them: still one line for that sweep, never one per meeting.
+    expect(warnings().every((line) => Number.isInteger(line.meetings) && line.meetings >= 1 && line.meetings <= 3)).toBe(true);
   });
 });
 

@@ -18,6 +18,8 @@ let app: TestApp;
 let meetingId: string;
 let sites: Array<{ _id: unknown; coordinatorToken: string; name: string }>;
 const sockets: Socket[] = [];
+/** The organizer's screen, joined to the meeting: it hears every change of its attendee list. */
+let witness: Socket;
 
 function open(options: Partial<ManagerOptions & SocketOptions> = {}): Socket {
   const socket = connect(app.baseUrl, { transports: ['websocket'], reconnection: false, forceNew: true, ...options });
@@ -53,10 +55,25 @@ const received = (socket: Socket) => {
 };
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Add someone to a site and give any socket that would get it time to: what a revoked screen must not see. */
+/**
+ * Add someone to a site and wait until the organizer's own screen (the witness) has heard it: the
+ * server sent that event to every socket in the same turn, so a moment later any socket that
+ * would get it has it. What a revoked screen must not see.
+ */
 async function addSomeoneTo(site: { _id: unknown }, fullName: string) {
+  const heard = new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`the witness did not hear ${fullName} within 10 s`)), 10_000);
+    const listener = (event: { type: string; payload: { attendee?: { fullName: string } } }) => {
+      if (event.type !== 'attendee.created' || event.payload.attendee?.fullName !== fullName) return;
+      clearTimeout(timer);
+      witness.off('event', listener);
+      resolve();
+    };
+    witness.on('event', listener);
+  });
   await createAttendee(app.organizer, { meetingId, fullName, email: `${fullName.replace(/\W/g, '').toLowerCase()}@example.vn`, phone: '0912345678', siteId: String(site._id) });
-  await pause(300);
+  await heard;
+  await pause(100);
 }
 
 beforeAll(async () => {
@@ -65,6 +82,9 @@ beforeAll(async () => {
   meetingId = String(meeting._id);
   await addProvinceDistricts(app.organizer, { meetingId, provinceCode: '87' });
   sites = await SiteModel.find({ meetingId, isMain: false }).sort({ order: 1 }).lean();
+  witness = open({ extraHeaders: { cookie: (await app.signInOrganizer()).cookieHeader() } });
+  await connected(witness);
+  expect(await join(witness)).toMatchObject({ ok: true });
 });
 
 afterAll(async () => {
