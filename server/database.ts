@@ -4,6 +4,7 @@ import mongoose from 'mongoose';
 import path from 'node:path';
 import { mkdir } from 'node:fs/promises';
 import { startEmbeddedMongo } from './embedded-mongo/index.js';
+import { isDatabaseUnreachable } from './lib/errors.js';
 
 export interface DatabaseHandle {
   uri: string;
@@ -13,7 +14,7 @@ export interface DatabaseHandle {
 
 export type DatabaseTarget = { uri: string } | { embedded: { dbPath: string } | { inMemory: true } };
 
-export async function connectDatabase(target: DatabaseTarget, dbName = 'bridgepoint'): Promise<DatabaseHandle> {
+export async function connectDatabase(target: DatabaseTarget, dbName = 'bridgepoint', onRetry: (error: unknown) => void = () => undefined): Promise<DatabaseHandle> {
   let stopEmbedded: (() => Promise<void>) | undefined;
   let uri: string;
   if ('uri' in target) {
@@ -28,7 +29,12 @@ export async function connectDatabase(target: DatabaseTarget, dbName = 'bridgepo
   mongoose.set('strictQuery', true);
   await mongoose.connect(uri, { dbName: 'uri' in target ? undefined : dbName, serverSelectionTimeoutMS: 10_000 });
   // Build every model's indexes before serving: unique indexes are part of the rules.
-  await Promise.all(Object.values(mongoose.models).map((model) => model.init()));
+  // (Model.init keeps its first promise, failed or not: a second try builds the indexes itself.)
+  let tries = 0;
+  await whileUnreachable(() => {
+    const first = tries++ === 0;
+    return Promise.all(Object.values(mongoose.models).map((model) => (first ? model.init() : model.ensureIndexes())));
+  }, onRetry);
 
   return {
     uri,
@@ -42,4 +48,23 @@ export async function connectDatabase(target: DatabaseTarget, dbName = 'bridgepo
 
 export function embeddedPath(dataDir: string): string {
   return path.join(dataDir, 'db');
+}
+
+/**
+ * Runs a start-up step again while the database is out of reach for a moment (the store restarting
+ * just as this instance starts): the instance comes up once the database answers instead of
+ * exiting. Every step given is safe to run again. Other errors, or an outage longer than
+ * `patienceMs`, still fail the start.
+ */
+export async function whileUnreachable<T>(step: () => Promise<T>, onRetry: (error: unknown) => void, patienceMs = 60_000): Promise<T> {
+  const deadline = Date.now() + patienceMs;
+  for (let delayMs = 250; ; delayMs = Math.min(delayMs * 2, 2_000)) {
+    try {
+      return await step();
+    } catch (error) {
+      if (!isDatabaseUnreachable(error) || Date.now() + delayMs > deadline) throw error;
+      onRetry(error);
+      await new Promise((resolve) => setTimeout(resolve, delayMs));
+    }
+  }
 }

@@ -5,7 +5,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { pino } from 'pino';
 import { ConfigError, loadConfig, type Config } from './config.js';
-import { connectDatabase, embeddedPath } from './database.js';
+import { connectDatabase, embeddedPath, whileUnreachable } from './database.js';
 import { createApp } from './app.js';
 import { attachRealtime } from './realtime/index.js';
 import { createFirstAdmin, hasAnyAccount } from './accounts/actions.js';
@@ -30,13 +30,15 @@ async function main(): Promise<void> {
   // session that way) must not stop the conference for everyone: logged, and the app goes on.
   process.on('unhandledRejection', (reason) => logger.error({ err: reason }, 'unhandled promise rejection (kept running)'));
 
-  const database = await connectDatabase(config.mongodbUri ? { uri: config.mongodbUri } : { embedded: { dbPath: embeddedPath(config.dataDir) } });
+  // The database out of reach for a moment while starting (restarting too): each step is tried again.
+  const retrying = (error: unknown) => logger.warn({ err: error }, 'database out of reach while starting; trying again');
+  const database = await connectDatabase(config.mongodbUri ? { uri: config.mongodbUri } : { embedded: { dbPath: embeddedPath(config.dataDir) } }, undefined, retrying);
   logger.info({ embedded: database.embedded, uri: database.embedded ? database.uri : undefined }, 'database connected');
 
-  const setupCode = await prepareFirstAccount(config, logger);
+  const setupCode = await whileUnreachable(() => prepareFirstAccount(config, logger), retrying);
   if (config.seedDemo) {
-    const { rehearsal } = await seedDemoConference();
-    await seedDemoUnits({ accounts: !config.isProduction });
+    const { rehearsal } = await whileUnreachable(() => seedDemoConference(), retrying);
+    await whileUnreachable(() => seedDemoUnits({ accounts: !config.isProduction }), retrying);
     logger.info({ rehearsal: rehearsal ? { id: String(rehearsal._id), title: rehearsal.title } : undefined }, 'demo conference ready (README: "Try the conference day")');
   }
 
@@ -57,7 +59,7 @@ async function main(): Promise<void> {
   const shownHost = config.host === '0.0.0.0' ? 'localhost' : config.host;
   logger.info(`Bridgepoint is running at http://${shownHost}:${config.port}`);
   // Invitation e-mails a previous run queued or was sending when it stopped.
-  const resumed = await resumeInvitationDelivery();
+  const resumed = await whileUnreachable(() => resumeInvitationDelivery(), retrying);
   if (resumed > 0) logger.info({ meetings: resumed }, 'resuming invitation e-mails');
   // Attendance counts a stopped process left half-written (attendance/recount.ts).
   const stopRecounts = startRecounts(logger);

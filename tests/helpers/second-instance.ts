@@ -1,5 +1,5 @@
 // A second app instance for tests of several instances: a child `tsx server/main.ts` on the test
-// app's store (same database) and the same Redis.
+// app's store (same database) and the same Redis (none when not given).
 import { spawn, type ChildProcess } from 'node:child_process';
 import mongoose from 'mongoose';
 import { freePort } from './redis.js';
@@ -11,14 +11,23 @@ export interface SecondInstance {
   stop(): Promise<void>;
 }
 
-export async function startSecondInstance(first: TestApp, redisUrl: string): Promise<SecondInstance> {
+/** `logs`, when given, collects the instance's log lines (pino JSON) instead of passing them through. */
+export async function startSecondInstance(first: TestApp, redisUrl: string | undefined, options: { logs?: string[] } = {}): Promise<SecondInstance> {
   const port = await freePort();
   const storeUri = new URL(first.databaseUri);
   storeUri.pathname = `/${mongoose.connection.db!.databaseName}`;
   const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
     env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', MONGODB_URI: storeUri.toString(), REDIS_URL: redisUrl, SEED_DEMO: 'false', LOG_LEVEL: 'warn', SESSION_SECRET: 'test-session-secret-that-is-long-enough', NODE_ENV: 'test' },
-    stdio: ['ignore', 'inherit', 'inherit'],
+    stdio: ['ignore', options.logs ? 'pipe' : 'inherit', 'inherit'],
   });
+  if (options.logs) {
+    let partial = '';
+    child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+      const lines = (partial + chunk).split('\n');
+      partial = lines.pop()!;
+      options.logs!.push(...lines.filter(Boolean));
+    });
+  }
   const baseUrl = `http://127.0.0.1:${port}`;
   const stop = async () => {
     if (child.exitCode !== null) return;
