@@ -5,6 +5,7 @@ import path from 'node:path';
 import { mkdir } from 'node:fs/promises';
 import { startEmbeddedMongo } from './embedded-mongo/index.js';
 import { isDatabaseUnreachable } from './lib/errors.js';
+import { buildSessionIndexes } from './accounts/session-store.js';
 
 export interface DatabaseHandle {
   uri: string;
@@ -28,12 +29,13 @@ export async function connectDatabase(target: DatabaseTarget, dbName = 'bridgepo
 
   mongoose.set('strictQuery', true);
   await mongoose.connect(uri, { dbName: 'uri' in target ? undefined : dbName, serverSelectionTimeoutMS: 10_000 });
-  // Build every model's indexes before serving: unique indexes are part of the rules.
-  // (Model.init keeps its first promise, failed or not: a second try builds the indexes itself.)
+  // Build every model's indexes, and the sessions' expiry index, before serving: unique indexes
+  // are part of the rules. (Model.init keeps its first promise, failed or not: a second try
+  // builds the indexes itself.)
   let tries = 0;
   await whileUnreachable(() => {
     const first = tries++ === 0;
-    return Promise.all(Object.values(mongoose.models).map((model) => (first ? model.init() : model.ensureIndexes())));
+    return Promise.all([...Object.values(mongoose.models).map((model) => (first ? model.init() : model.ensureIndexes())), buildSessionIndexes(mongoose.connection.db!)]);
   }, onRetry);
 
   return {

@@ -1,7 +1,7 @@
 // Sessions live in the database (connect-mongo), with a short read cache in front.
 import MongoStore from 'connect-mongo';
 import type { SessionData } from 'express-session';
-import type { MongoClient } from 'mongodb';
+import type { Db, MongoClient } from 'mongodb';
 import { BoundedMap } from '../lib/bounded-map.js';
 
 /**
@@ -67,7 +67,16 @@ class CachedMongoStore extends MongoStore {
   }
 }
 
+const sessionsCollection = 'sessions';
+
 /** The app's session store: the `sessions` collection of the app's database, 14 days. */
 export function createSessionStore(client: MongoClient, dbName: string | undefined): MongoStore {
-  return new CachedMongoStore({ client, dbName, collectionName: 'sessions', ttl: 14 * 24 * 3600, touchAfter: sessionTouchAfterSeconds });
+  // Its expiry index is built with the models' (buildSessionIndexes): connect-mongo builds it once,
+  // and a build cut off (the store restarting as the app starts) left every session read failing.
+  return new CachedMongoStore({ client, dbName, collectionName: sessionsCollection, ttl: 14 * 24 * 3600, touchAfter: sessionTouchAfterSeconds, autoRemove: 'disabled' });
+}
+
+/** The sessions' expiry index (what connect-mongo's autoRemove 'native' builds): expired sessions go. */
+export async function buildSessionIndexes(db: Db): Promise<void> {
+  await db.collection(sessionsCollection).createIndex({ expires: 1 }, { expireAfterSeconds: 0 });
 }
