@@ -248,6 +248,11 @@ export interface OrderedScan {
   sortKeyLength: number;
   /** Whether the index order is the whole sort (otherwise ties need the remaining sort fields). */
   complete: boolean;
+  /**
+   * Set when another index narrows the filter further (a search word's range): its candidates,
+   * whose order the walk then gives (the caller decides which of the two plans to follow).
+   */
+  narrower?: number[];
 }
 
 /**
@@ -283,11 +288,12 @@ export function planOrderedScan(filter: Document, sort: Array<[string[], 1 | -1,
   if (!best) return undefined;
   // Only equalities fix the order: an `$in` prefix (several runs) would need a merge.
   const candidates = bestCompound(conditions, indexes, false);
-  if (candidates && (candidates.prefix.length > best.prefix.length || (candidates.prefix.length === best.prefix.length && candidates.range))) return undefined;
+  const narrower = candidates && (candidates.prefix.length > best.prefix.length || (candidates.prefix.length === best.prefix.length && candidates.range));
   return {
     entries: best.index.scanPrefix(best.prefix),
     sortKeyStart: best.prefix.length,
     sortKeyLength: best.covered,
     complete: best.covered === sort.length,
+    ...(narrower ? { narrower: planCandidates(filter, indexes) ?? [] } : {}),
   };
 }

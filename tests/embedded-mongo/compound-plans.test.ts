@@ -79,6 +79,36 @@ describe('compound index plans give the same answers as a full scan', () => {
     expect(await people.countDocuments(filter)).toBe(expected.length);
   });
 
+  it('pages a search with many candidates in the sort order (walking the name index past non-candidates) as a full scan does', async () => {
+    // Every row has an `n<k>` word, a third an `a…` word: far more candidates than the page holds.
+    for (const [prefix, second] of [['n', undefined], ['a', undefined], ['nguy', 'n1'], ['t', 'n1']] as const) {
+      const expected = data.filter((row) => row.meetingId === 0 && startsWithToken(row, prefix) && (!second || startsWithToken(row, second))).sort(byNameThenId);
+      expect(expected.length).toBeGreaterThan(10);
+      const filter = second ? { meetingId: 0, $and: [{ tokens: new RegExp(`^${prefix}`) }, { tokens: new RegExp(`^${second}`) }] } : { meetingId: 0, tokens: new RegExp(`^${prefix}`) };
+      for (const [skip, limit] of [[0, 10], [5, 7], [0, 3]]) {
+        const page = await people.find(filter).sort({ name: 1, _id: 1 }).skip(skip).limit(limit).toArray();
+        expect(ids(page), `${prefix} ${second ?? ''} skip ${skip} limit ${limit}`).toEqual(ids(expected.slice(skip, skip + limit)));
+      }
+    }
+  });
+
+  it('gives up walking in order when the candidates sort last (a large meeting, a rare late name) and still answers as a full scan does', async () => {
+    const late = client.db('plans').collection<Row>('late');
+    await late.createIndexes([{ key: { meetingId: 1, name: 1 } }, { key: { meetingId: 1, tokens: 1 } }]);
+    // 2,000 early names and 30 late ones: 30 candidates may skip 16 entries each (480), not 2,000.
+    const rows: Row[] = Array.from({ length: 2030 }, (_, i) => {
+      const isLate = i % 67 === 0 && i / 67 < 30;
+      return { _id: new ObjectId(), meetingId: 1, siteId: 0, name: isLate ? `zz ${String(i).padStart(4, '0')}` : `aa ${String(i).padStart(4, '0')}`, tokens: isLate ? ['zz', 'late'] : ['aa'] };
+    });
+    await late.insertMany(rows);
+    const expected = rows.filter((row) => row.tokens.includes('zz')).sort(byNameThenId);
+    expect(expected.length).toBe(30);
+    const page = await late.find({ meetingId: 1, tokens: /^zz/ }).sort({ name: 1, _id: 1 }).limit(10).toArray();
+    expect(ids(page)).toEqual(ids(expected.slice(0, 10)));
+    const lastPage = await late.find({ meetingId: 1, tokens: /^zz/ }).sort({ name: 1, _id: 1 }).skip(25).limit(10).toArray();
+    expect(ids(lastPage)).toEqual(ids(expected.slice(25)));
+  });
+
   it('treats escaped characters literally and leaves case-insensitive or unanchored regexes to the matcher', async () => {
     const dotted = data.filter((row) => row.meetingId === 1 && startsWithToken(row, 'a.b'));
     expect(await people.countDocuments({ meetingId: 1, tokens: /^a\.b/ })).toBe(dotted.length);
@@ -203,6 +233,8 @@ describe('the planner', () => {
     expect(names).toEqual([...names].sort());
     expect(names.length).toBe(docs.filter((doc) => doc.meetingId === 1).length);
     expect(planOrderedScan({ meetingId: 1 }, [[['name'], -1]], indexes)).toBeUndefined();
-    expect(planOrderedScan({ meetingId: 1, tokens: /^van/ }, [[['name'], 1]], indexes)).toBeUndefined();
+    // A word's range narrows further: the walk then knows its candidates (the reader chooses).
+    const narrowed = planOrderedScan({ meetingId: 1, tokens: /^van/ }, [[['name'], 1]], indexes)!;
+    expect(narrowed.narrower!.sort((a, b) => a - b)).toEqual(planCandidates({ meetingId: 1, tokens: /^van/ }, indexes)!.sort((a, b) => a - b));
   });
 });

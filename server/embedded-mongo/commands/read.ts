@@ -230,12 +230,24 @@ function orderedFromIndex(
   if (!source || Array.isArray(source) || !binaryStrings || stopAfter === undefined) return undefined;
   const scan = planOrderedScan(filter, sort, source.indexes);
   if (!scan) return undefined;
+  // Another index narrows the filter further ("nguyen van" in one meeting): decoding and sorting
+  // its few candidates is cheapest, but many (a common name in a large meeting) are cheaper
+  // walked in the sort's order, skipping entries that are not candidates without decoding them,
+  // until the page is full. A walk that goes on past `skipBudget` entries per candidate (the
+  // matches sort late) gives up for decoding and sorting them after all.
+  const only = scan.narrower && scan.narrower.length > 2 * stopAfter ? new Set(scan.narrower) : undefined;
+  if (scan.narrower && !only) return undefined;
+  let walkLeft = only ? only.size * skipBudget : Number.POSITIVE_INFINITY;
   const matcher = compileFilter(filter, { variables });
   const { sortKeyStart: from, sortKeyLength: length } = scan;
   const out: Document[] = [];
   let last: unknown[] | undefined;
   for (const { key, rid } of scan.entries) {
     if (last && (scan.complete || !sameSortKey(key, last, from, length))) break;
+    if (only && !only.has(rid)) {
+      if (--walkLeft < 0) return undefined;
+      continue;
+    }
     const doc = source.documents.get(rid, fields);
     if (!doc || !matcher(doc)) continue;
     out.push(doc);
@@ -243,6 +255,12 @@ function orderedFromIndex(
   }
   return scan.complete ? out : sortDocuments(out, sort);
 }
+
+/**
+ * Index entries a narrowed ordered walk may pass over per candidate: skipping an entry is a set
+ * lookup, decoding a candidate's fields for the sort some 30 times that.
+ */
+const skipBudget = 16;
 
 function sameSortKey(a: unknown[], b: unknown[], from: number, length: number): boolean {
   for (let i = from; i < from + length; i++) if (compareValues(a[i], b[i]) !== 0) return false;
