@@ -308,6 +308,37 @@ function decodeFieldsAt(bytes: Buffer, base: number, selection: FieldSelection):
   return doc;
 }
 
+/**
+ * The document's BSON without the selected top-level fields, copied element by element: what
+ * an exclusion projection ({ searchText: 0 }) makes of a stored document, with no decoding.
+ */
+export function withoutFields(bytes: Buffer, selection: FieldSelection): Buffer {
+  const end = bytes.readInt32LE(0) - 1;
+  const kept: Array<[number, number]> = [];
+  let length = 5;
+  let offset = 4;
+  while (offset < end) {
+    const nameStart = offset + 1;
+    let nameEnd = nameStart;
+    while (bytes[nameEnd] !== 0) nameEnd++;
+    const next = nameEnd + 1 + valueSize(bytes[offset], bytes, nameEnd + 1);
+    if (selection.find(bytes, nameStart, nameEnd - nameStart) < 0) {
+      const last = kept[kept.length - 1];
+      // Neighbouring kept elements are copied as one run.
+      if (last && last[1] === offset) last[1] = next;
+      else kept.push([offset, next]);
+      length += next - offset;
+    }
+    offset = next;
+  }
+  const out = Buffer.allocUnsafe(length);
+  out.writeInt32LE(length, 0);
+  let at = 4;
+  for (const [from, to] of kept) at += bytes.copy(out, at, from, to);
+  out[at] = 0;
+  return out;
+}
+
 /** Bytes of an element's value of BSON type `type` starting at `at`. */
 function valueSize(type: number, bytes: Buffer, at: number): number {
   switch (type) {

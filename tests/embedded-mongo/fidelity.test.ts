@@ -102,6 +102,44 @@ describe('nested projections', () => {
     expect(mixed).toMatchObject({ code: 31254, message: 'Cannot do exclusion on field contact.phone in inclusion projection' });
   });
 
+  it('an exclusion of top-level fields sends every other field as stored, in its order, whatever its type', async () => {
+    const { Binary, Code, Decimal128, Double, Int32, Long, MaxKey, MinKey } = await import('mongodb');
+    const kinds = db.collection<AnyDoc>('kinds');
+    const full = {
+      _id: new ObjectId(),
+      searchText: 'an nguyen',
+      double: new Double(1.5),
+      int: new Int32(7),
+      long: Long.fromString('9007199254740993'),
+      decimal: Decimal128.fromString('1.10'),
+      text: 'Huỳnh Minh Tuấn',
+      searchTokens: ['an', 'nguyen'],
+      nested: { a: [new Int32(1), { b: null }], searchText: 'kept: not top-level' },
+      binary: new Binary(Buffer.from([1, 2, 3]), 4),
+      regex: /^a/i,
+      code: new Code('x'),
+      stamp: new Timestamp({ t: 5, i: 1 }),
+      when: new Date('2021-12-29T07:00:00Z'),
+      none: null,
+      min: new MinKey(),
+      max: new MaxKey(),
+      __v: new Int32(0),
+    };
+    await kinds.insertOne(full);
+    const { searchText: _text, searchTokens: _tokens, __v: _version, ...rest } = full;
+    const options = { promoteValues: false, promoteLongs: false };
+    const excluded = await kinds.findOne({ _id: full._id }, { projection: { searchText: 0, searchTokens: false, __v: new Double(0) }, ...options });
+    expect(excluded).toEqual(rest);
+    expect(Object.keys(excluded!)).toEqual(Object.keys(rest));
+    // _id too, the first and the last field, and a name no document has.
+    const { _id: _omitted, ...withoutId } = rest;
+    const { max: _last, ...withoutIdAndLast } = withoutId;
+    expect(await kinds.find({ _id: full._id }, { projection: { _id: 0, searchText: 0, searchTokens: 0, __v: 0, max: 0, absent: 0 }, ...options }).toArray()).toEqual([withoutIdAndLast]);
+    // A dotted path is not a top-level field: the nested one goes, the top-level one stays.
+    const dotted = await kinds.findOne({ _id: full._id }, { projection: { 'nested.searchText': 0 }, ...options });
+    expect(dotted).toEqual({ ...full, nested: { a: [new Int32(1), { b: null }] } });
+  });
+
   it('through mongoose: select() and lean() with a nested projection', async () => {
     const Person = conn.model('Person', new Schema({ _id: Number, name: String, contact: { email: String, phone: String, city: String } }), 'people');
     const found = await Person.findById(1).select({ contact: { city: 1 }, name: 1 }).lean();

@@ -8,9 +8,9 @@ import { checkPipeline } from '../pipeline-checks.js';
 import { explain } from './explain.js';
 import { collectionUuid } from './ddl.js';
 import { compileProjection } from '../projection.js';
-import { FieldSelection } from '../document-store.js';
+import { FieldSelection, withoutFields } from '../document-store.js';
 import { pipelineReads, topLevelFields } from '../pipeline-deps.js';
-import { rawBson } from '../raw-bson.js';
+import { rawBson, rememberRawBson } from '../raw-bson.js';
 import { fieldsFor } from '../partial-read.js';
 import { planOrderedScan } from '../planner.js';
 import { EARTH_RADIUS_METERS, distanceTo, nearClause, nearDistanceOf, noGeoIndex, parseGeometry, parseNear } from '../geo.js';
@@ -184,7 +184,12 @@ export const find: CommandHandler = (command, ctx) => {
   // bytes; with one, only the documents in the reply are decoded whole to be projected (a sort
   // of many matches for one page then decodes the page, not every match).
   const fields = special ? undefined : fieldsFor(filter, sort.map(([path]) => path));
-  const projectWhole = fields && command.projection !== undefined && collection && !Array.isArray(collection) ? (doc: Document) => project(wholeDocument(doc)) : project;
+  const excluded = fields && collection && !Array.isArray(collection) ? topLevelExclusion(command.projection) : undefined;
+  const projectWhole = excluded
+    ? (doc: Document) => replyOnly(withoutFields(rawBson(doc), excluded))
+    : fields && command.projection !== undefined && collection && !Array.isArray(collection)
+      ? (doc: Document) => project(wholeDocument(doc))
+      : project;
   let results: Iterable<Document> | undefined = special
     ? undefined
     : (orderedFromIndex(collection, filter, sort, strings === undefined, limit > 0 ? skip + limit : undefined, variables, fields) ??
@@ -511,6 +516,28 @@ function coveredGroup(ctx: CommandContext, command: Document, collection: ReadSo
 const AFTER_COVERED_GROUP = new Set(['$sort', '$match', '$project', '$addFields', '$set', '$unset', '$skip', '$limit']);
 
 /** A document read with a field selection, decoded whole from the stored bytes it remembers. */
+/**
+ * The fields a projection only leaves out ({ searchText: 0, __v: 0 }: top-level names, each 0 or
+ * false), or undefined for any other projection (inclusions, paths, operators).
+ */
+function topLevelExclusion(projection: unknown): FieldSelection | undefined {
+  if (!isPlainDocument(projection)) return undefined;
+  const names = Object.keys(projection);
+  if (names.length === 0) return undefined;
+  for (const name of names) {
+    const value = projection[name];
+    if (name.includes('.') || name.startsWith('$') || !(typeof value === 'boolean' || isNumeric(value)) || isTruthy(value)) return undefined;
+  }
+  return new FieldSelection(names);
+}
+
+/** A document that is only sent: its reply bytes, already projected (cursor batches read only those). */
+function replyOnly(bytes: Buffer): Document {
+  const doc: Document = {};
+  rememberRawBson(doc, bytes);
+  return doc;
+}
+
 function wholeDocument(doc: Document): Document {
   return deserialize(rawBson(doc), deserializeOptions) as Document;
 }
