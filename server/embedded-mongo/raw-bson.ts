@@ -7,7 +7,17 @@ import { deserializeOptions } from './wire.js';
 
 const serialized = new WeakMap<Document, Buffer>();
 
+/**
+ * A document that is only sent, never read: its reply bytes, already made (an exclusion
+ * projection's). Cheaper than remembering bytes for a fresh object: a WeakMap entry per reply
+ * document cost the store more than the projection itself.
+ */
+export class ReplyBytes {
+  constructor(readonly bytes: Buffer) {}
+}
+
 export function rawBson(doc: Document): Buffer {
+  if (doc instanceof ReplyBytes) return doc.bytes;
   let bytes = serialized.get(doc);
   if (!bytes) {
     const u8 = serialize(doc);

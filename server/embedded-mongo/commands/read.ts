@@ -10,7 +10,7 @@ import { collectionUuid } from './ddl.js';
 import { compileProjection } from '../projection.js';
 import { FieldSelection, withoutFields } from '../document-store.js';
 import { pipelineReads, topLevelFields } from '../pipeline-deps.js';
-import { rawBson, rememberRawBson } from '../raw-bson.js';
+import { ReplyBytes, rawBson } from '../raw-bson.js';
 import { fieldsFor } from '../partial-read.js';
 import { planOrderedScan } from '../planner.js';
 import { EARTH_RADIUS_METERS, distanceTo, nearClause, nearDistanceOf, noGeoIndex, parseGeometry, parseNear } from '../geo.js';
@@ -186,7 +186,7 @@ export const find: CommandHandler = (command, ctx) => {
   const fields = special ? undefined : fieldsFor(filter, sort.map(([path]) => path));
   const excluded = fields && collection && !Array.isArray(collection) ? topLevelExclusion(command.projection) : undefined;
   const projectWhole = excluded
-    ? (doc: Document) => replyOnly(withoutFields(rawBson(doc), excluded))
+    ? (doc: Document) => new ReplyBytes(withoutFields(rawBson(doc), excluded)) as unknown as Document
     : fields && command.projection !== undefined && collection && !Array.isArray(collection)
       ? (doc: Document) => project(wholeDocument(doc))
       : project;
@@ -529,13 +529,6 @@ function topLevelExclusion(projection: unknown): FieldSelection | undefined {
     if (name.includes('.') || name.startsWith('$') || !(typeof value === 'boolean' || isNumeric(value)) || isTruthy(value)) return undefined;
   }
   return new FieldSelection(names);
-}
-
-/** A document that is only sent: its reply bytes, already projected (cursor batches read only those). */
-function replyOnly(bytes: Buffer): Document {
-  const doc: Document = {};
-  rememberRawBson(doc, bytes);
-  return doc;
 }
 
 function wholeDocument(doc: Document): Document {
