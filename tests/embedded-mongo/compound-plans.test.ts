@@ -109,6 +109,30 @@ describe('compound index plans give the same answers as a full scan', () => {
     expect(ids(lastPage)).toEqual(ids(expected.slice(25)));
   });
 
+  it('a walk that gives up does not decode again the candidates it already read', async () => {
+    const sparse = client.db('plans').collection<Row>('sparse');
+    await sparse.createIndexes([{ key: { meetingId: 1, name: 1 } }, { key: { meetingId: 1, tokens: 1 } }]);
+    // One row in 20 is a candidate (more than the 16 entries per candidate a walk may pass), and
+    // another condition rejects all but the last few: the walk reads most candidates, then gives up.
+    const rows: Row[] = Array.from({ length: 2040 }, (_, i) => ({
+      _id: new ObjectId(),
+      meetingId: 3,
+      siteId: i % 20 === 0 && i > 1900 ? 1 : 0,
+      name: `n ${String(i).padStart(4, '0')}`,
+      tokens: i % 20 === 0 ? ['hit'] : ['miss'],
+    }));
+    await sparse.insertMany(rows);
+    const candidates = rows.filter((row) => row.tokens.includes('hit')).length;
+    const expected = rows.filter((row) => row.tokens.includes('hit') && row.siteId === 1).sort(byNameThenId);
+    const decoded = async () => Number((await client.db('admin').command({ serverStatus: 1 })).metrics.queryExecutor.scannedObjects);
+    const before = await decoded();
+    const page = await sparse.find({ meetingId: 3, tokens: /^hit/, siteId: 1 }).sort({ name: 1, _id: 1 }).limit(5).toArray();
+    const reads = (await decoded()) - before;
+    expect(ids(page)).toEqual(ids(expected.slice(0, 5)));
+    // Each candidate decoded once (reading all of them twice was twice the plain plan's work).
+    expect(reads).toBeLessThanOrEqual(candidates);
+  });
+
   it('treats escaped characters literally and leaves case-insensitive or unanchored regexes to the matcher', async () => {
     const dotted = data.filter((row) => row.meetingId === 1 && startsWithToken(row, 'a.b'));
     expect(await people.countDocuments({ meetingId: 1, tokens: /^a\.b/ })).toBe(dotted.length);

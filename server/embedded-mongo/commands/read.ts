@@ -239,7 +239,8 @@ function orderedFromIndex(
   // its few candidates is cheapest, but many (a common name in a large meeting) are cheaper
   // walked in the sort's order, skipping entries that are not candidates without decoding them,
   // until the page is full. A walk that goes on past `skipBudget` entries per candidate (the
-  // matches sort late) gives up for decoding and sorting them after all.
+  // matches sort late) gives up for decoding and sorting them after all: those it has not
+  // reached yet, the ones it decoded on the way are not decoded again.
   const only = scan.narrower && scan.narrower.length > 2 * stopAfter ? new Set(scan.narrower) : undefined;
   if (scan.narrower && !only) return undefined;
   let walkLeft = only ? only.size * skipBudget : Number.POSITIVE_INFINITY;
@@ -249,9 +250,14 @@ function orderedFromIndex(
   let last: unknown[] | undefined;
   for (const { key, rid } of scan.entries) {
     if (last && (scan.complete || !sameSortKey(key, last, from, length))) break;
-    if (only && !only.has(rid)) {
-      if (--walkLeft < 0) return undefined;
-      continue;
+    // A candidate leaves the set once reached: what is left is what the walk has not decoded.
+    if (only && !only.delete(rid)) {
+      if (--walkLeft >= 0) continue;
+      for (const unread of only) {
+        const doc = source.documents.get(unread, fields);
+        if (doc && matcher(doc)) out.push(doc);
+      }
+      return sortDocuments(out, sort);
     }
     const doc = source.documents.get(rid, fields);
     if (!doc || !matcher(doc)) continue;
