@@ -9,6 +9,7 @@ import {
   setMeetingStatus,
   shiftYearsInTitle,
   defaultDuplicateStart,
+  duplicateDefaults,
   updateMeeting,
 } from '../../server/meetings/actions.js';
 import { getMeeting, getMeetingDashboard, listMeetings } from '../../server/meetings/queries.js';
@@ -222,6 +223,24 @@ describe("duplicating last year's conference", () => {
     expect(defaultDuplicateStart(meeting, new Date('2026-12-29T08:00:00Z'))).toBe('2027-12-29T14:00');
     // A meeting still ahead is copied to one year after it.
     expect(defaultDuplicateStart({ startsAt: new Date('2099-06-01T02:00:00Z'), timeZone: 'Asia/Ho_Chi_Minh' }, new Date('2026-01-01T00:00:00Z'))).toBe('2100-06-01T09:00');
+  });
+
+  it('keeps the next anniversary only until it passes, whichever order the instants come in', () => {
+    // The same meeting asked again (the answer is kept between dashboard views): right at the
+    // anniversary (14:00 in Hồ Chí Minh City is 07:00 UTC), after it, before it again, and across the year's turn there.
+    const meeting = { title: 'Tổng kết năm 2021', startsAt: new Date('2021-12-29T07:00:00.000Z'), timeZone: 'Asia/Ho_Chi_Minh' };
+    const asked: Array<[string, string, string]> = [
+      ['2026-11-27T06:00:00Z', '2026-12-29T14:00', 'Tổng kết năm 2026'],
+      ['2026-12-29T06:59:59.999Z', '2026-12-29T14:00', 'Tổng kết năm 2026'],
+      ['2026-12-29T07:00:00Z', '2027-12-29T14:00', 'Tổng kết năm 2027'],
+      ['2026-12-31T16:59:59Z', '2027-12-29T14:00', 'Tổng kết năm 2027'],
+      ['2026-12-31T17:00:00Z', '2027-12-29T14:00', 'Tổng kết năm 2027'],
+      ['2026-03-01T00:00:00Z', '2026-12-29T14:00', 'Tổng kết năm 2026'],
+      ['2028-01-01T00:00:00Z', '2028-12-29T14:00', 'Tổng kết năm 2028'],
+    ];
+    for (const [now, start, title] of asked) expect(duplicateDefaults(meeting, new Date(now)), now).toEqual({ start, title });
+    // Another zone or start is another meeting's answer.
+    expect(defaultDuplicateStart({ startsAt: meeting.startsAt, timeZone: 'UTC' }, new Date('2026-12-29T07:00:00Z'))).toBe('2027-12-29T07:00');
   });
 
   it('moves the years in the title along with the date', () => {
