@@ -295,7 +295,14 @@ const screenMessages: Catalogue = {
 };
 registerMessages(screenMessages);
 
-/** These texts for a page's script, keyed without the "screens." prefix ({placeholders} kept). */
-export function screenTexts(locale: Locale): Record<string, string> {
-  return Object.fromEntries(Object.entries(screenMessages[locale]).map(([key, text]) => [key.slice('screens.'.length), text]));
+const textsByLocale = new Map<Locale, Readonly<Record<string, string>>>();
+
+/** These texts for a page's script, keyed without the "screens." prefix ({placeholders} kept); made once per language. */
+export function screenTexts(locale: Locale): Readonly<Record<string, string>> {
+  let texts = textsByLocale.get(locale);
+  if (!texts) {
+    texts = Object.freeze(Object.fromEntries(Object.entries(screenMessages[locale]).map(([key, text]) => [key.slice('screens.'.length), text])));
+    textsByLocale.set(locale, texts);
+  }
+  return texts;
 }
