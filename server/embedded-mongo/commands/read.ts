@@ -186,7 +186,8 @@ export const find: CommandHandler = (command, ctx) => {
   const fields = special ? undefined : fieldsFor(filter, sort.map(([path]) => path));
   const excluded = fields && collection && !Array.isArray(collection) ? topLevelExclusion(command.projection) : undefined;
   const projectWhole = excluded
-    ? (doc: Document) => new ReplyBytes(withoutFields(rawBson(doc), excluded)) as unknown as Document
+    ? // Only sent, never read again (cursor batches take rawBson): the projected bytes, wrapped.
+      (doc: Document) => new ReplyBytes(withoutFields(rawBson(doc), excluded)) as unknown as Document
     : fields && command.projection !== undefined && collection && !Array.isArray(collection)
       ? (doc: Document) => project(wholeDocument(doc))
       : project;
@@ -523,7 +524,6 @@ function coveredGroup(ctx: CommandContext, command: Document, collection: ReadSo
 /** Stages that may follow a covered $group (they read only its output, a few documents). */
 const AFTER_COVERED_GROUP = new Set(['$sort', '$match', '$project', '$addFields', '$set', '$unset', '$skip', '$limit']);
 
-/** A document read with a field selection, decoded whole from the stored bytes it remembers. */
 /**
  * The fields a projection only leaves out ({ searchText: 0, __v: 0 }: top-level names, each 0 or
  * false), or undefined for any other projection (inclusions, paths, operators).
@@ -539,6 +539,7 @@ function topLevelExclusion(projection: unknown): FieldSelection | undefined {
   return new FieldSelection(names);
 }
 
+/** A document read with a field selection, decoded whole from the stored bytes it remembers. */
 function wholeDocument(doc: Document): Document {
   return deserialize(rawBson(doc), deserializeOptions) as Document;
 }
