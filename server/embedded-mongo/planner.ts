@@ -259,7 +259,8 @@ export interface OrderedScan {
  * "Page of a meeting's attendees by name": an index whose leading fields are fixed by equality
  * in the filter and whose next fields are the sort gives the documents already in order, so
  * the caller stops at the limit. Ascending walks only; multikey indexes order by elements.
- * Undefined when a compound candidates plan narrows further (it fixes more fields or a range).
+ * When a compound candidates plan narrows further (it fixes more fields or a range), the scan
+ * also names those candidates (`narrower`), and the caller chooses.
  */
 export function planOrderedScan(filter: Document, sort: Array<[string[], 1 | -1, ...unknown[]]>, indexes: Index[]): OrderedScan | undefined {
   if (sort.length === 0) return undefined;
