@@ -292,6 +292,43 @@ function decodeFields(bytes: Buffer, selection: FieldSelection): Document {
 function decodeFieldsAt(bytes: Buffer, base: number, selection: FieldSelection): Document {
   decodeStats.decoded++;
   const doc: Document = {};
+  forEachElement(bytes, base, (type, element, nameStart, nameEnd, start, size) => {
+    const n = selection.find(bytes, nameStart, nameEnd - nameStart);
+    if (n >= 0) doc[selection.fields[n]] = decodeValue(type, bytes, element, start, size);
+  });
+  return doc;
+}
+
+/**
+ * The document's BSON without the selected top-level fields, copied element by element: what
+ * an exclusion projection ({ searchText: 0 }) makes of a stored document, with no decoding.
+ */
+export function withoutFields(bytes: Buffer, selection: FieldSelection): Buffer {
+  const kept: Array<[number, number]> = [];
+  let length = 5;
+  forEachElement(bytes, 0, (_type, element, nameStart, nameEnd, start, size) => {
+    if (selection.find(bytes, nameStart, nameEnd - nameStart) >= 0) return;
+    const next = start + size;
+    const last = kept[kept.length - 1];
+    // Neighbouring kept elements are copied as one run.
+    if (last && last[1] === element) last[1] = next;
+    else kept.push([element, next]);
+    length += next - element;
+  });
+  const out = Buffer.allocUnsafe(length);
+  out.writeInt32LE(length, 0);
+  let at = 4;
+  for (const [from, to] of kept) at += bytes.copy(out, at, from, to);
+  out[at] = 0;
+  return out;
+}
+
+/**
+ * Walks the elements of the BSON document (or array) at `base`: each one's type, where it starts,
+ * its name's bytes [nameStart, nameEnd), and its value's start and size. `visit` returning false
+ * stops the walk (forEachElement then returns false).
+ */
+function forEachElement(bytes: Buffer, base: number, visit: (type: number, element: number, nameStart: number, nameEnd: number, start: number, size: number) => boolean | void): boolean {
   const end = base + bytes.readInt32LE(base) - 1;
   let offset = base + 4;
   while (offset < end) {
@@ -301,42 +338,10 @@ function decodeFieldsAt(bytes: Buffer, base: number, selection: FieldSelection):
     while (bytes[nameEnd] !== 0) nameEnd++;
     const start = nameEnd + 1;
     const size = valueSize(type, bytes, start);
-    const n = selection.find(bytes, nameStart, nameEnd - nameStart);
-    if (n >= 0) doc[selection.fields[n]] = decodeValue(type, bytes, offset, start, size);
+    if (visit(type, offset, nameStart, nameEnd, start, size) === false) return false;
     offset = start + size;
   }
-  return doc;
-}
-
-/**
- * The document's BSON without the selected top-level fields, copied element by element: what
- * an exclusion projection ({ searchText: 0 }) makes of a stored document, with no decoding.
- */
-export function withoutFields(bytes: Buffer, selection: FieldSelection): Buffer {
-  const end = bytes.readInt32LE(0) - 1;
-  const kept: Array<[number, number]> = [];
-  let length = 5;
-  let offset = 4;
-  while (offset < end) {
-    const nameStart = offset + 1;
-    let nameEnd = nameStart;
-    while (bytes[nameEnd] !== 0) nameEnd++;
-    const next = nameEnd + 1 + valueSize(bytes[offset], bytes, nameEnd + 1);
-    if (selection.find(bytes, nameStart, nameEnd - nameStart) < 0) {
-      const last = kept[kept.length - 1];
-      // Neighbouring kept elements are copied as one run.
-      if (last && last[1] === offset) last[1] = next;
-      else kept.push([offset, next]);
-      length += next - offset;
-    }
-    offset = next;
-  }
-  const out = Buffer.allocUnsafe(length);
-  out.writeInt32LE(length, 0);
-  let at = 4;
-  for (const [from, to] of kept) at += bytes.copy(out, at, from, to);
-  out[at] = 0;
-  return out;
+  return true;
 }
 
 /** Bytes of an element's value of BSON type `type` starting at `at`. */
@@ -425,18 +430,10 @@ const scalarTypes = new Set([0x01, 0x10, 0x02, 0x07, 0x08, 0x0a, 0x09, 0x12]);
 
 /** The elements of the array at `at` when every one is a scalar decodeValue reads directly, else undefined. */
 function scalarArray(bytes: Buffer, at: number): unknown[] | undefined {
-  const end = at + bytes.readInt32LE(at) - 1;
   const out: unknown[] = [];
-  let offset = at + 4;
-  while (offset < end) {
-    const type = bytes[offset];
-    if (!scalarTypes.has(type)) return undefined;
-    let nameEnd = offset + 1;
-    while (bytes[nameEnd] !== 0) nameEnd++;
-    const start = nameEnd + 1;
-    const size = valueSize(type, bytes, start);
-    out.push(decodeValue(type, bytes, offset, start, size));
-    offset = start + size;
-  }
-  return out;
+  const scalars = forEachElement(bytes, at, (type, element, _nameStart, _nameEnd, start, size) => {
+    if (!scalarTypes.has(type)) return false;
+    out.push(decodeValue(type, bytes, element, start, size));
+  });
+  return scalars ? out : undefined;
 }

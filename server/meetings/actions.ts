@@ -247,13 +247,14 @@ interface Anniversary {
   start: string;
   /** Years after the meeting. */
   years: number;
-  /** The instants between which it stays the next one: from when it was worked out until it passes or the year turns. */
+  /** The instants between which it stays the next one: from when it was worked out until it passes. */
   from: number;
   until: number;
 }
 
 // Every dashboard view shows the duplicate form: its zone arithmetic cost 80 µs of a 1.2 ms page.
-// The answer only changes when the anniversary passes or the year turns in the meeting's zone.
+// The answer only changes when the anniversary passes (a year's turn in the meeting's zone moves
+// the first anniversary tried to that year, which is never after the one already found).
 const anniversaries = new BoundedMap<string, Anniversary>(1_000);
 
 function nextAnniversary(meeting: Pick<MeetingRecord, 'startsAt' | 'timeZone'>, now: Date): Anniversary {
@@ -269,7 +270,7 @@ function nextAnniversary(meeting: Pick<MeetingRecord, 'startsAt' | 'timeZone'>, 
     years += 1;
     next = original.plus({ years });
   }
-  const anniversary = { start: toLocalInput(next.toJSDate(), meeting.timeZone), years, from: at, until: Math.min(next.toMillis(), today.startOf('year').plus({ years: 1 }).toMillis()) };
+  const anniversary = { start: toLocalInput(next.toJSDate(), meeting.timeZone), years, from: at, until: next.toMillis() };
   anniversaries.set(key, anniversary);
   return anniversary;
 }
