@@ -95,7 +95,7 @@ describe('compound index plans give the same answers as a full scan', () => {
   it('gives up walking in order when the candidates sort last (a large meeting, a rare late name) and still answers as a full scan does', async () => {
     const late = client.db('plans').collection<Row>('late');
     await late.createIndexes([{ key: { meetingId: 1, name: 1 } }, { key: { meetingId: 1, tokens: 1 } }]);
-    // 2,000 early names and 30 late ones: 30 candidates may skip 16 entries each (480), not 2,000.
+    // 2,000 early names and 30 late ones: 30 candidates may skip 4 entries each (120), not 2,000.
     const rows: Row[] = Array.from({ length: 2030 }, (_, i) => {
       const isLate = i % 67 === 0 && i / 67 < 30;
       return { _id: new ObjectId(), meetingId: 1, siteId: 0, name: isLate ? `zz ${String(i).padStart(4, '0')}` : `aa ${String(i).padStart(4, '0')}`, tokens: isLate ? ['zz', 'late'] : ['aa'] };
@@ -112,7 +112,7 @@ describe('compound index plans give the same answers as a full scan', () => {
   it('a walk that gives up does not decode again the candidates it already read', async () => {
     const sparse = client.db('plans').collection<Row>('sparse');
     await sparse.createIndexes([{ key: { meetingId: 1, name: 1 } }, { key: { meetingId: 1, tokens: 1 } }]);
-    // One row in 20 is a candidate (more than the 16 entries per candidate a walk may pass), and
+    // One row in 20 is a candidate (more than the 4 entries per candidate a walk may pass), and
     // another condition rejects all but the last few: the walk reads most candidates, then gives up.
     const rows: Row[] = Array.from({ length: 2040 }, (_, i) => ({
       _id: new ObjectId(),
