@@ -161,6 +161,7 @@ export function flattenProjection(projection: Document): Document {
           continue;
         }
       }
+      checkFieldPath(path);
       claimPath(tree, path.replace(/\.\$$/, ''));
       out[path] = value;
     }
@@ -170,6 +171,23 @@ export function flattenProjection(projection: Document): Document {
 }
 
 type PathTree = Map<string, PathTree | true>;
+
+/**
+ * mongod's FieldPath rules for a projected path: not empty, no empty part, no trailing dot, and
+ * no part starting with '$' except a final positional `$` (`{ '': 0 }` and `{ $x: 0 }` are
+ * refused, not ignored).
+ */
+function checkFieldPath(path: string): void {
+  if (path === '') throw new MongoLocationError(40352, 'FieldPath cannot be constructed with empty string');
+  if (path.endsWith('.')) throw new MongoLocationError(40353, "FieldPath must not end with a '.'.");
+  const parts = path.split('.');
+  parts.forEach((part, i) => {
+    if (part === '') throw new MongoLocationError(15998, 'FieldPath field names may not be empty strings.');
+    if (part.startsWith('$') && !(part === '$' && i === parts.length - 1 && i > 0)) {
+      throw new MongoLocationError(16410, "FieldPath field names may not start with '$'. Consider using $getField or $setField.");
+    }
+  });
+}
 
 function claimPath(tree: PathTree, path: string): void {
   const parts = path.split('.');

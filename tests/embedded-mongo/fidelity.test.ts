@@ -102,6 +102,24 @@ describe('nested projections', () => {
     expect(mixed).toMatchObject({ code: 31254, message: 'Cannot do exclusion on field contact.phone in inclusion projection' });
   });
 
+  it("projected paths follow mongod's FieldPath rules: empty names, empty parts, trailing dots and '$' names are refused", async () => {
+    const people = db.collection<AnyDoc>('people');
+    const refused: Array<[AnyDoc, number]> = [
+      [{ '': 0 }, 40352],
+      [{ contact: 0, $x: 0 }, 16410],
+      [{ $x: 1 }, 16410],
+      [{ contact: { $x: 1, email: 1 } }, 16410],
+      [{ 'contact.': 1 }, 40353],
+      [{ '.contact': 1 }, 15998],
+      [{ 'contact..email': 1 }, 15998],
+    ];
+    for (const [projection, code] of refused) {
+      expect({ projection, code: (await failure(people.find({}, { projection }).toArray())).code }).toEqual({ projection, code });
+    }
+    // The positional '$' is a path's last part, not a field name.
+    expect(await people.findOne({ 'contact.email': 'an@x.vn' }, { projection: { 'contact.$': 1, _id: 0 } })).toEqual({ contact: expect.any(Object) });
+  });
+
   it('an exclusion of top-level fields sends every other field as stored, in its order, whatever its type', async () => {
     const { Binary, Code, Decimal128, Double, Int32, Long, MaxKey, MinKey } = await import('mongodb');
     const kinds = db.collection<AnyDoc>('kinds');

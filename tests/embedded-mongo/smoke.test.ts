@@ -1,7 +1,11 @@
-// Smoke test: mongoose over TCP against the embedded store does the basics an app needs.
+// Smoke test: mongoose over TCP against the embedded store does the basics an app needs; the
+// standalone command line explains itself.
+import { execFile } from 'node:child_process';
+import path from 'node:path';
 import mongoose, { Schema } from 'mongoose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmbeddedMongo, type EmbeddedMongo } from '../../server/embedded-mongo/index.js';
+import { repoRoot } from './helpers.js';
 
 interface ExplainReply {
   queryPlanner: { winningPlan: { stage: string; inputStage?: { indexName: string } } };
@@ -114,5 +118,25 @@ describe('embedded store on disk', () => {
     } finally {
       rmSync(dbPath, { recursive: true, force: true });
     }
+  });
+});
+
+describe('the standalone command line', () => {
+  const run = (args: string[]) =>
+    new Promise<{ code: number | null; out: string }>((resolve) => {
+      execFile(process.execPath, ['--import', 'tsx', path.join(repoRoot, 'server/embedded-mongo/cli.ts'), ...args], { cwd: repoRoot }, (error, stdout, stderr) =>
+        resolve({ code: error ? (typeof error.code === 'number' ? error.code : null) : 0, out: stdout + stderr }),
+      );
+    });
+
+  it('--help prints every option and exits 0; an unknown option or a bad number exits 2 with a message, not a stack trace', async () => {
+    const help = await run(['--help']);
+    expect(help.code).toBe(0);
+    for (const option of ['--port', '--dbpath', '--in-memory', '--journal-commit-ms', '--repair', '--memory-budget-mb']) expect(help.out).toContain(option);
+    const unknown = await run(['--bogus']);
+    expect(unknown).toMatchObject({ code: 2, out: expect.stringContaining("Unknown option '--bogus'") });
+    expect(unknown.out).not.toContain('    at ');
+    const port = await run(['--port', 'abc']);
+    expect(port).toMatchObject({ code: 2, out: expect.stringContaining('--port must be a whole number from 0 to 65535, not "abc"') });
   });
 });
