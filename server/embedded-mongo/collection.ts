@@ -3,6 +3,7 @@
 // the memory budget before anything changes.
 import { MongoServerError, badValue } from './errors.js';
 import { compileFilter, type Matcher } from './query.js';
+import { compileJsonSchema } from './json-schema.js';
 import { ID_INDEX_SPEC, Index, defaultIndexName } from './indexes.js';
 import { planCandidates } from './planner.js';
 import { isTextKey, normalizeTextIndexSpec, textIndexInfo, type TextIndexInfo } from './text.js';
@@ -79,23 +80,35 @@ export class Collection {
     }
   }
 
-  private validatorMatcher: { source: unknown; matcher: Matcher } | undefined;
+  private validatorCheck: { source: unknown; check: (doc: Document) => Document | undefined } | undefined;
 
-  /** Enforces the collection's query-style validator ($jsonSchema is accepted but not checked). */
-  private validate(doc: Document): void {
+  /**
+   * Why `doc` fails the collection's validator (query-style, $jsonSchema, or both), in the shape
+   * of mongod's errInfo.details; undefined when it passes or there is none.
+   */
+  private validationFailure(doc: Document): Document | undefined {
     const validator = this.options.validator;
-    if (!isPlainDocument(validator) || Object.keys(validator).length === 0 || '$jsonSchema' in validator) return;
-    if (this.options.validationLevel === 'off' || this.options.validationAction === 'warn') return;
-    if (this.validatorMatcher?.source !== validator) this.validatorMatcher = { source: validator, matcher: compileFilter(validator) };
-    if (this.validatorMatcher.matcher(doc)) return;
-    throw new MongoServerError('DocumentValidationFailure', 'Document failed validation', {
-      errInfo: { failingDocumentId: doc._id, details: { operatorName: '$and', clausesNotSatisfied: [] } },
-    });
+    if (!isPlainDocument(validator) || Object.keys(validator).length === 0) return undefined;
+    if (this.validatorCheck?.source !== validator) this.validatorCheck = { source: validator, check: compileValidator(validator) };
+    return this.validatorCheck.check(doc);
   }
 
-  insert(input: Document): number {
+  /**
+   * Enforces the validator on a new version of a document (validationAction "error"). Level
+   * "moderate" leaves documents that already failed it (`previous`) free to change.
+   */
+  private validate(doc: Document, previous?: Document): void {
+    if (this.options.validationLevel === 'off' || this.options.validationAction === 'warn') return;
+    if (previous !== undefined && this.options.validationLevel === 'moderate' && this.validationFailure(previous) !== undefined) return;
+    const details = this.validationFailure(doc);
+    if (details === undefined) return;
+    throw new MongoServerError('DocumentValidationFailure', 'Document failed validation', { errInfo: { failingDocumentId: doc._id, details } });
+  }
+
+  /** `bypassValidation`: the command's bypassDocumentValidation. */
+  insert(input: Document, bypassValidation = false): number {
     this.assertWritable();
-    this.validate(input);
+    if (!bypassValidation) this.validate(input);
     const doc = detachBinaries(input);
     const bytes = rawBson(doc);
     const rid = this.nextRid;
@@ -121,12 +134,12 @@ export class Collection {
     }
   }
 
-  replace(rid: number, next: Document): void {
+  replace(rid: number, next: Document, bypassValidation = false): void {
     this.assertWritable();
     const doc = detachBinaries(next);
-    if (this.options.validationLevel !== 'moderate') this.validate(doc);
     const previous = this.documents.get(rid);
     if (!previous) throw new Error(`record ${rid} vanished`);
+    if (!bypassValidation) this.validate(doc, previous);
     const bytes = rawBson(doc);
     const oldKeys = this.indexes.map((index) => index.keysFor(previous));
     const newKeys = this.indexes.map((index) => index.keysFor(doc));
@@ -327,4 +340,29 @@ function sameKeys(a: unknown[][] | null, b: unknown[][] | null): boolean {
 
 function sameKeyTypes(a: Document, b: Document): boolean {
   return Object.keys(a).every((k, i) => Object.keys(b)[i] === k && (typeof a[k] === 'string') === (typeof b[k] === 'string') && (typeof a[k] === 'string' ? a[k] === b[k] : toNumber(a[k]) === toNumber(b[k])));
+}
+
+/**
+ * A validator as mongod applies it: a query filter whose top-level `$jsonSchema` (if any) is
+ * checked with the rest. The failure's details: `$jsonSchema`'s broken rules when it is the whole
+ * validator, else the clauses that failed.
+ */
+function compileValidator(validator: Document): (doc: Document) => Document | undefined {
+  const check = validator.$jsonSchema === undefined ? undefined : compileJsonSchema(validator.$jsonSchema);
+  // Each other clause on its own, to name the ones a document fails.
+  const clauses = Object.keys(validator)
+    .filter((field) => field !== '$jsonSchema')
+    .map((field) => {
+      const condition = validator[field];
+      const operator = field.startsWith('$') ? field : isPlainDocument(condition) && Object.keys(condition)[0]?.startsWith('$') ? Object.keys(condition)[0] : '$eq';
+      return { detail: { operatorName: operator, specifiedAs: { [field]: condition } }, matcher: compileFilter({ [field]: condition }) };
+    });
+  return (doc) => {
+    const broken = check?.(doc) ?? [];
+    const failed = clauses.filter((clause) => !clause.matcher(doc)).map((clause) => clause.detail);
+    if (broken.length === 0 && failed.length === 0) return undefined;
+    const schemaDetail = { operatorName: '$jsonSchema', schemaRulesNotSatisfied: broken };
+    if (clauses.length === 0) return schemaDetail;
+    return { operatorName: '$and', clausesNotSatisfied: [...(broken.length > 0 ? [schemaDetail] : []), ...failed] };
+  };
 }

@@ -4,6 +4,7 @@
 import { Binary } from 'bson';
 import { MAX_QUERY_TREE_DEPTH, MongoLocationError, badValue, queryTreeTooDeep } from './errors.js';
 import { forgetNearDistance, geoPredicate, noGeoIndex } from './geo.js';
+import { compileJsonSchema } from './json-schema.js';
 import { compileExpr } from './mingo-bridge.js';
 import { parseTextSearch, recordTextScore, scoreDocument, textIndexRequired, textScoreOf, type TextIndexInfo } from './text.js';
 import type { Document, StringComparer } from './values.js';
@@ -61,6 +62,10 @@ function compileClause(key: string, value: unknown, options: QueryOptions): Matc
         return compileExpr(value, options.variables);
       case '$comment':
         return alwaysTrue;
+      case '$jsonSchema': {
+        const check = compileJsonSchema(value);
+        return (doc) => check(doc).length === 0;
+      }
       case '$text': {
         if (!options.text) throw textIndexRequired();
         const info = options.text;

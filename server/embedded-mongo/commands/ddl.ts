@@ -21,9 +21,32 @@ export const create: CommandHandler = (command, ctx) => {
     if (COLLECTION_OPTIONS.has(key)) options[key] = value;
   }
   if (options.timeseries !== undefined) options.timeseries = timeseriesOptions(options.timeseries);
+  checkValidation(options, 'create');
   db.write(() => db.create(name, options));
   return { ok: 1 };
 };
+
+/**
+ * A validator that would fail on every write is refused when it is set, as mongod refuses it
+ * (an unknown operator, a $jsonSchema keyword it does not support), and so are unknown levels
+ * and actions.
+ */
+function checkValidation(options: Document, commandName: string): void {
+  const { validator, validationLevel, validationAction } = options;
+  if (validator !== undefined) {
+    if (!isPlainDocument(validator)) throw new MongoServerError('TypeMismatch', `BSON field '${commandName}.validator' is the wrong type '${bsonTypeName(validator)}', expected type 'object'`);
+    compileFilter(validator);
+  }
+  const allowed: Array<[string, unknown, string[]]> = [
+    ['validationLevel', validationLevel, ['off', 'strict', 'moderate']],
+    ['validationAction', validationAction, ['error', 'warn']],
+  ];
+  for (const [field, value, values] of allowed) {
+    if (value !== undefined && !values.includes(value as string)) {
+      throw badValue(`Enumeration value '${String(value)}' for field '${commandName}.${field}' is not a valid value.`);
+    }
+  }
+}
 
 const GRANULARITY_SPAN: Record<string, number> = { seconds: 3600, minutes: 86400, hours: 2592000 };
 
@@ -231,6 +254,7 @@ export const collMod: CommandHandler = (command, ctx) => {
     for (const key of ['validator', 'validationLevel', 'validationAction', 'viewOn', 'pipeline']) {
       if (command[key] !== undefined) options[key] = command[key];
     }
+    checkValidation(command, 'collMod');
     collection.options = options;
     const indexChange = command.index;
     if (isPlainDocument(indexChange)) {

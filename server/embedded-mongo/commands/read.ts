@@ -481,7 +481,7 @@ export const aggregate: CommandHandler = (command, ctx) => {
     throw mingoError(err);
   }
   if (output) {
-    writeOutput(ctx, output, results);
+    writeOutput(ctx, output, results, command.bypassDocumentValidation === true);
     results = [];
   }
   return cursorReply(ctx, name ?? '$cmd.aggregate', results, optionalBatchSize(command.cursor as Document));
@@ -717,7 +717,7 @@ function countPipeline(input: Document[], pipeline: Document[]): Document[] | un
   return n === 0 ? [] : [{ _id: id, [countField]: n }];
 }
 
-function writeOutput(ctx: CommandContext, stage: Document, results: Document[]): void {
+function writeOutput(ctx: CommandContext, stage: Document, results: Document[], bypassValidation: boolean): void {
   const db = ctx.store.database(ctx.db);
   if ('$out' in stage) {
     const spec = stage.$out;
@@ -725,7 +725,7 @@ function writeOutput(ctx: CommandContext, stage: Document, results: Document[]):
     db.write(() => {
       db.drop(target);
       const collection = db.getOrCreate(target);
-      for (const doc of results) collection.insert(withIdFirst(doc));
+      for (const doc of results) collection.insert(withIdFirst(doc), bypassValidation);
     });
     return;
   }
@@ -740,7 +740,7 @@ function writeOutput(ctx: CommandContext, stage: Document, results: Document[]):
     for (const doc of results) {
       const existing = [...collection.candidates({ [on]: doc[on] })].find(([, d]) => compareValues(d[on], doc[on]) === 0);
       if (!existing) {
-        if (whenNotMatched === 'insert') collection.insert(withIdFirst(doc));
+        if (whenNotMatched === 'insert') collection.insert(withIdFirst(doc), bypassValidation);
         else if (whenNotMatched === 'fail') throw new MongoLocationError(13113, 'Found a document without a match in the target collection');
         continue;
       }
@@ -748,7 +748,7 @@ function writeOutput(ctx: CommandContext, stage: Document, results: Document[]):
       if (whenMatched === 'keepExisting') continue;
       if (whenMatched === 'fail') throw collection.idIndex.duplicateKeyError([doc._id], collection.namespace);
       const next = whenMatched === 'replace' ? { _id: current._id, ...doc } : { ...current, ...doc, _id: current._id };
-      collection.replace(rid, next);
+      collection.replace(rid, next, bypassValidation);
     }
   });
 }

@@ -101,7 +101,7 @@ export const insert: CommandHandler = (command, ctx) => {
       if (timeField !== undefined && !(prepared[timeField] instanceof Date)) {
         throw badValue(`'${timeField}' must be present and contain a valid BSON UTC datetime value`);
       }
-      collection.insert(prepared);
+      collection.insert(prepared, command.bypassDocumentValidation === true);
       n++;
     });
   });
@@ -119,6 +119,8 @@ interface UpdateSpec {
   collation?: unknown;
   sort?: Document;
   variables?: Document;
+  /** The command's bypassDocumentValidation. */
+  bypassValidation?: boolean;
 }
 
 interface UpdateOutcome {
@@ -186,7 +188,7 @@ function performUpdate(db: DatabaseState, name: string, spec: UpdateSpec): Updat
       // mongod checks the updated document before writing it: BSONObjectTooLarge (10334), the code
       // mongod 8.0 gives (7.0 gave the same message under the location code 17419).
       if (documentSize(next) > MAX_DOCUMENT_BYTES) throw new MongoServerError('BSONObjectTooLarge', `Resulting document after update is larger than ${MAX_DOCUMENT_BYTES}`);
-      collection!.replace(rid, next);
+      collection!.replace(rid, next, spec.bypassValidation);
       modified++;
     }
     before = doc;
@@ -224,7 +226,7 @@ function upsert(collection: Collection, spec: UpdateSpec, matcher: Matcher): Upd
   validateIdValue(doc);
   // BSONObjectTooLarge as mongod 8.0 gives it (7.0: location code 17420, same message).
   if (documentSize(doc) > MAX_DOCUMENT_BYTES) throw new MongoServerError('BSONObjectTooLarge', `Document to upsert is larger than ${MAX_DOCUMENT_BYTES}`);
-  collection.insert(doc);
+  collection.insert(doc, spec.bypassValidation);
   return { matched: 0, modified: 0, upsertedId: doc._id, after: doc };
 }
 
@@ -272,6 +274,7 @@ export const update: CommandHandler = (command, ctx) => {
       const spec = readUpdateSpec(statement);
       checkHint(db.get(name)?.indexes, (statement as Document).hint);
       if (letVariables) spec.variables = { ...letVariables, ...spec.variables };
+      spec.bypassValidation = command.bypassDocumentValidation === true;
       const outcome = performUpdate(db, name, spec);
       if (outcome.upsertedId !== undefined) {
         upserted.push({ index, _id: outcome.upsertedId });
@@ -369,6 +372,7 @@ export const findAndModify: CommandHandler = (command, ctx) => {
       arrayFilters: Array.isArray(command.arrayFilters) ? (command.arrayFilters as Document[]) : undefined,
       collation: command.collation,
       variables: evaluateLet(command.let),
+      bypassValidation: command.bypassDocumentValidation === true,
     };
     const outcome = performUpdate(db, name, spec);
     const lastErrorObject: Document = { n: outcome.upsertedId !== undefined ? 1 : outcome.matched, updatedExisting: outcome.matched > 0 };
