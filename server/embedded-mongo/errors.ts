@@ -16,6 +16,7 @@ export const ErrorCodes = {
   QueryPlanKilled: 175,
   InvalidLength: 16,
   NotAReplicaSet: 123,
+  NoReplicationEnabled: 76,
   DocumentValidationFailure: 121,
   CommandNotSupportedOnView: 166,
   NamespaceExists: 48,

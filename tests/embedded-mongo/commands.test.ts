@@ -163,6 +163,33 @@ describe('databases and collections', () => {
     expect(ds.collections).toBeGreaterThanOrEqual(1);
     expect(ds.objects).toBeGreaterThanOrEqual(3);
   });
+
+  it('validate checks each index against the documents and counts those its validator refuses', async () => {
+    const c = db.collection<AnyDoc>('checked');
+    await c.insertMany([{ a: 1, tags: ['x', 'y'] }, { a: 2, tags: ['x'] }, { a: 3 }]);
+    await c.createIndex({ tags: 1 });
+    const sound = await db.command({ validate: 'checked' });
+    expect(sound).toMatchObject({ ns: `${db.databaseName}.checked`, valid: true, nrecords: 3, nIndexes: 2, keysPerIndex: { _id_: 3, tags_1: 4 }, errors: [], nNonCompliantDocuments: 0 });
+    await db.command({ collMod: 'checked', validator: { a: { $gt: 1 } }, validationLevel: 'moderate' });
+    expect(await db.command({ validate: 'checked' })).toMatchObject({ valid: true, nNonCompliantDocuments: 1 });
+    expect((await serverError(db.command({ validate: 'missing' }))).code).toBe(26);
+  });
+
+  it('the introspection tools call: listCommands, currentOp, killOp, profile, dataSize, dbstats, replSetGetStatus', async () => {
+    const admin = client.db('admin');
+    const { commands } = await admin.command({ listCommands: 1 });
+    for (const name of ['find', 'aggregate', 'validate', 'listCommands']) expect(commands[name]).toMatchObject({ adminOnly: false });
+    expect(commands.currentOp.adminOnly).toBe(true);
+    expect(await admin.command({ currentOp: 1 })).toEqual({ inprog: [], ok: 1 });
+    expect((await serverError(db.command({ currentOp: 1 }))).code).toBe(13);
+    expect(await admin.command({ killOp: 1, op: 12 })).toMatchObject({ ok: 1 });
+    expect(await db.command({ profile: -1 })).toMatchObject({ was: 0, ok: 1 });
+    expect((await serverError(db.command({ profile: 2 }))).code).toBe(115);
+    await db.collection<AnyDoc>('sized').insertMany([{ a: 1 }, { a: 2 }]);
+    expect(await db.command({ dataSize: `${db.databaseName}.sized` })).toMatchObject({ numObjects: 2, ok: 1 });
+    expect(await db.command({ dbstats: 1 })).toMatchObject({ objects: 2, ok: 1 });
+    expect((await serverError(admin.command({ replSetGetStatus: 1 }))).code).toBe(76);
+  });
 });
 
 describe('insert', () => {

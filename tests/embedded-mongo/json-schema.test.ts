@@ -154,6 +154,6 @@ describe('collection validators', () => {
     expect(await failure(db.command({ collMod: 'ok', validator: { $jsonSchema: { type: 'integer' } } }))).toMatchObject({ code: 2 });
     expect(await failure(db.command({ collMod: 'ok', validationAction: 'shout' }))).toMatchObject({ code: 2 });
     expect((await db.listCollections({ name: 'bad' }).toArray()).length).toBe(0);
-    expect((await db.listCollections({ name: 'ok' }).toArray())[0].options).toEqual({});
+    expect(((await db.listCollections({ name: 'ok' }).toArray())[0] as AnyDoc).options).toEqual({});
   });
 });

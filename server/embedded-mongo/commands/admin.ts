@@ -248,3 +248,68 @@ export const collStats: CommandHandler = (command, ctx) => {
     ok: 1,
   };
 };
+
+// ---- What tools ask of a server (mongosh, Compass, drivers' test suites)
+
+function adminDatabaseOnly(name: string, ctx: CommandContext): void {
+  if (ctx.db !== 'admin') throw new MongoServerError('Unauthorized', `${name} may only be run against the admin database.`);
+}
+
+/** validate: the collection's indexes against its documents, and its documents against its validator. */
+export const validate: CommandHandler = (command, ctx) => {
+  const name = collectionArg(command, 'validate');
+  const collection = ctx.store.existingDatabase(ctx.db)?.get(name);
+  if (!collection) throw new MongoServerError('NamespaceNotFound', `Collection '${ctx.db}.${name}' does not exist to validate.`);
+  if (typeof collection.options.viewOn === 'string') throw new MongoServerError('CommandNotSupportedOnView', 'Cannot validate a view');
+  const { nrecords, keysPerIndex, errors, nonCompliant } = collection.check();
+  return {
+    ns: `${ctx.db}.${name}`,
+    nInvalidDocuments: 0,
+    nNonCompliantDocuments: nonCompliant,
+    nrecords,
+    nIndexes: collection.indexes.length,
+    keysPerIndex,
+    indexDetails: Object.fromEntries(Object.keys(keysPerIndex).map((index) => [index, { valid: !errors.some((error) => error.startsWith(`index ${index} `)) }])),
+    valid: errors.length === 0,
+    repaired: false,
+    warnings: nonCompliant > 0 ? [`Detected one or more documents in this collection not conformant to the schema validation rules.`] : [],
+    errors,
+    extraIndexEntries: [],
+    missingIndexEntries: [],
+    corruptRecords: [],
+    ok: 1,
+  };
+};
+
+/** dataSize: one collection's document bytes and count (`keyPattern`/`min`/`max` ranges are not narrowed). */
+export const dataSize: CommandHandler = (command, ctx) => {
+  const ns = command.dataSize;
+  if (typeof ns !== 'string' || !ns.includes('.')) throw new MongoServerError('InvalidNamespace', `Invalid namespace specified '${String(ns)}'`);
+  const dot = ns.indexOf('.');
+  const collection = ctx.store.existingDatabase(ns.slice(0, dot))?.get(ns.slice(dot + 1));
+  return { size: collection?.documents.dataBytes ?? 0, numObjects: collection?.documents.size ?? 0, millis: 0, ok: 1 };
+};
+
+/** The store runs one command at a time: when currentOp runs, nothing else is in progress. */
+export const currentOp: CommandHandler = (_command, ctx) => {
+  adminDatabaseOnly('currentOp', ctx);
+  return { inprog: [], ok: 1 };
+};
+
+export const killOp: CommandHandler = (command, ctx) => {
+  adminDatabaseOnly('killOp', ctx);
+  if (command.op === undefined) throw new MongoServerError('BadValue', 'Did not provide "op" field');
+  return { info: 'attempting to kill op', ok: 1 };
+};
+
+/** profile: there is no profiler; asking its level answers "off", turning it on is refused. */
+export const profile: CommandHandler = (command) => {
+  const level = Number(command.profile);
+  if (level !== -1 && level !== 0) throw new MongoServerError('CommandNotSupported', 'the embedded store has no profiler: profile levels 1 and 2 are not supported');
+  return { was: 0, slowms: 100, sampleRate: 1, ok: 1 };
+};
+
+/** A standalone mongod answers the replica-set status this way. */
+export const replSetGetStatus: CommandHandler = () => {
+  throw new MongoServerError('NoReplicationEnabled', 'not running with --replSet');
+};

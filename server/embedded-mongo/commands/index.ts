@@ -31,7 +31,16 @@ const handlers = new Map<string, CommandHandler>([
   ['killAllSessions', admin.sessionNoop],
   ['refreshSessions', admin.sessionNoop],
   ['dbStats', admin.dbStats],
+  ['dbstats', admin.dbStats],
   ['collStats', admin.collStats],
+  ['validate', admin.validate],
+  ['dataSize', admin.dataSize],
+  ['datasize', admin.dataSize],
+  ['currentOp', admin.currentOp],
+  ['killOp', admin.killOp],
+  ['profile', admin.profile],
+  ['replSetGetStatus', admin.replSetGetStatus],
+  ['listCommands', listCommands],
   ['create', ddl.create],
   ['drop', ddl.drop],
   ['dropDatabase', ddl.dropDatabase],
@@ -58,6 +67,17 @@ const handlers = new Map<string, CommandHandler>([
   ['commitTransaction', noTransactions],
   ['abortTransaction', noTransactions],
 ]);
+
+/** listCommands: every command this store answers (mongod's shape, without per-command help). */
+function listCommands(): Document {
+  const commands: Document = {};
+  for (const name of [...handlers.keys()].sort()) {
+    commands[name] = { help: '', requiresAuth: false, secondaryOk: true, adminOnly: adminOnly.has(name), apiVersions: [], deprecatedApiVersions: [] };
+  }
+  return { commands, ok: 1 };
+}
+
+const adminOnly = new Set(['fsync', 'getCmdLineOpts', 'getLog', 'getParameter', 'setParameter', 'hostInfo', 'listDatabases', 'currentOp', 'killOp', 'replSetGetStatus']);
 
 function noTransactions(): never {
   throw new MongoServerError('IllegalOperation', 'Transaction numbers are only allowed on a replica set member or mongos');
