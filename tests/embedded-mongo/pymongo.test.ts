@@ -62,7 +62,7 @@ describe('a Python application through pymongo (python3-pymongo)', () => {
 
     // What Python wrote, as the Node driver reads it: the same BSON types.
     const db = client.db('pymongo_app');
-    const kinds = await db.collection<{ _id: string }>('values').findOne({ _id: 'kinds' }, { promoteLongs: false });
+    const kinds = await db.collection<{ _id: string; long?: unknown; decimal?: unknown; date?: unknown; uuid?: unknown }>('values').findOne({ _id: 'kinds' }, { promoteLongs: false });
     expect(kinds?.long).toEqual(Long.fromString('9007199254740993'));
     expect(kinds?.decimal).toEqual(Decimal128.fromString('1234.5678'));
     expect(kinds?.date).toEqual(new Date('2021-12-29T07:00:00.123Z'));
