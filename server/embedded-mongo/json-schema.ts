@@ -4,6 +4,7 @@
 // `type: 'number'` is every numeric BSON type and `integer` is refused; `$ref`, `$schema`,
 // `default`, `definitions`, `format` and `id` are refused as mongod refuses them.
 import { MongoServerError } from './errors.js';
+import { toJsRegExp } from './query.js';
 import type { Document } from './values.js';
 import { bsonType, bsonTypeName, isNumeric, isPlainDocument, toNumber, valuesEqual } from './values.js';
 
@@ -21,6 +22,25 @@ type Check = (value: unknown) => RuleFailure[];
 
 const parseError = (message: string) => new MongoServerError('FailedToParse', message);
 const typeMismatch = (message: string) => new MongoServerError('TypeMismatch', message);
+
+/** mongod refuses a command nested deeper than this (BSONDepth's default): a schema is never deeper. */
+const MAX_SCHEMA_DEPTH = 200;
+
+/** A document's own field, never one inherited from Object.prototype ('constructor', 'toString'...). */
+const field = (doc: Document, name: string): unknown => (Object.prototype.hasOwnProperty.call(doc, name) ? doc[name] : undefined);
+
+/**
+ * A `pattern` as mongod's PCRE reads it: with code points (the 'u' flag) where JavaScript allows,
+ * else as $regex compiles it (PCRE escapes such as `\@` are not errors there); one that is invalid
+ * in both is refused with a reply, as mongod refuses it.
+ */
+function schemaRegExp(source: string): RegExp {
+  try {
+    return new RegExp(source, 'u');
+  } catch {
+    return toJsRegExp({ pattern: source, options: '' });
+  }
+}
 
 const unsupported = new Set(['$ref', '$schema', 'default', 'definitions', 'format', 'id']);
 const ignored = new Set(['title', 'description']);
@@ -41,10 +61,11 @@ const bsonTypes: Record<string, string[]> = {
 /** A compiled schema: `check` lists the rules the value breaks (none: it passes). */
 export function compileJsonSchema(schema: unknown): Check {
   if (!isPlainDocument(schema)) throw typeMismatch('$jsonSchema must be an object');
-  return compile(schema, true);
+  return compile(schema, true, 0);
 }
 
-function compile(schema: Document, topLevel: boolean): Check {
+function compile(schema: Document, topLevel: boolean, depth: number): Check {
+  if (depth > MAX_SCHEMA_DEPTH) throw new MongoServerError('Overflow', `BSONObj exceeded maximum nested object depth: ${MAX_SCHEMA_DEPTH}`);
   const checks: Check[] = [];
   if ('type' in schema && 'bsonType' in schema) throw parseError("Cannot specify both $jsonSchema keywords 'type' and 'bsonType'");
   for (const keyword of Object.keys(schema)) {
@@ -54,7 +75,7 @@ function compile(schema: Document, topLevel: boolean): Check {
       if (typeof arg !== 'string') throw typeMismatch(`$jsonSchema keyword '${keyword}' must be a string`);
       continue;
     }
-    const check = keywordCheck(keyword, arg, schema, topLevel);
+    const check = keywordCheck(keyword, arg, schema, topLevel, depth);
     if (check) checks.push(check);
   }
   return (value) => checks.flatMap((check) => check(value));
@@ -62,14 +83,14 @@ function compile(schema: Document, topLevel: boolean): Check {
 
 const rule = (operatorName: string, arg: unknown, extra: Omit<RuleFailure, 'operatorName' | 'specifiedAs'> = {}): RuleFailure => ({ operatorName, specifiedAs: { [operatorName]: arg }, ...extra });
 
-function subSchema(keyword: string, arg: unknown): Check {
+function subSchema(keyword: string, arg: unknown, depth: number): Check {
   if (!isPlainDocument(arg)) throw typeMismatch(`$jsonSchema keyword '${keyword}' must be an object`);
-  return compile(arg, false);
+  return compile(arg, false, depth + 1);
 }
 
-function schemaList(keyword: string, arg: unknown): Check[] {
+function schemaList(keyword: string, arg: unknown, depth: number): Check[] {
   if (!Array.isArray(arg) || arg.length === 0) throw typeMismatch(`$jsonSchema keyword '${keyword}' must be a nonempty array`);
-  return arg.map((entry) => subSchema(keyword, entry));
+  return arg.map((entry) => subSchema(keyword, entry, depth));
 }
 
 function nonNegativeInteger(keyword: string, arg: unknown): number {
@@ -84,19 +105,20 @@ function typeNames(keyword: 'type' | 'bsonType', arg: unknown, topLevel: boolean
   const table = keyword === 'type' ? jsonTypes : bsonTypes;
   const wanted = new Set<string>();
   for (const name of names as string[]) {
-    if (keyword === 'type' && name === 'integer') throw new MongoServerError('BadValue', "$jsonSchema type 'integer' is not currently supported.");
+    if (keyword === 'type' && name === 'integer') throw parseError("$jsonSchema type 'integer' is not currently supported.");
     const aliases = table[name];
     if (!aliases) throw new MongoServerError('BadValue', `Unknown type name alias: ${name}`);
     aliases.forEach((alias) => wanted.add(alias));
   }
-  if (topLevel && !wanted.has('object')) throw parseError(`$jsonSchema keyword '${keyword}' must include 'object' at the top level`);
+  // A top level that is not an object matches nothing (mongod: AlwaysFalse), as stored documents are objects.
+  if (topLevel && !wanted.has('object')) wanted.clear();
   return wanted;
 }
 
 const kindOf = (value: unknown) => bsonTypeName(value);
 const isObject = (value: unknown): value is Document => isPlainDocument(value);
 
-function keywordCheck(keyword: string, arg: unknown, schema: Document, topLevel: boolean): Check | undefined {
+function keywordCheck(keyword: string, arg: unknown, schema: Document, topLevel: boolean, depth: number): Check | undefined {
   switch (keyword) {
     case 'type':
     case 'bsonType': {
@@ -108,19 +130,19 @@ function keywordCheck(keyword: string, arg: unknown, schema: Document, topLevel:
       return (value) => (arg.some((choice) => valuesEqual(choice, value)) ? [] : [rule('enum', arg, { reason: 'value was not found in enum' })]);
     }
     case 'allOf': {
-      const subs = schemaList(keyword, arg);
+      const subs = schemaList(keyword, arg, depth);
       return (value) => (subs.every((sub) => sub(value).length === 0) ? [] : [rule('allOf', arg, { reason: 'at least one of the subschemas did not match' })]);
     }
     case 'anyOf': {
-      const subs = schemaList(keyword, arg);
+      const subs = schemaList(keyword, arg, depth);
       return (value) => (subs.some((sub) => sub(value).length === 0) ? [] : [rule('anyOf', arg, { reason: 'no subschema matched' })]);
     }
     case 'oneOf': {
-      const subs = schemaList(keyword, arg);
+      const subs = schemaList(keyword, arg, depth);
       return (value) => (subs.filter((sub) => sub(value).length === 0).length === 1 ? [] : [rule('oneOf', arg, { reason: 'not exactly one subschema matched' })]);
     }
     case 'not': {
-      const sub = subSchema(keyword, arg);
+      const sub = subSchema(keyword, arg, depth);
       return (value) => (sub(value).length > 0 ? [] : [rule('not', arg, { reason: 'child expression matched' })]);
     }
     // Numbers
@@ -154,7 +176,7 @@ function keywordCheck(keyword: string, arg: unknown, schema: Document, topLevel:
     }
     case 'pattern': {
       if (typeof arg !== 'string') throw typeMismatch("$jsonSchema keyword 'pattern' must be a string");
-      const pattern = new RegExp(arg, 'u');
+      const pattern = schemaRegExp(arg);
       return (value) => (typeof value !== 'string' || pattern.test(value) ? [] : [rule('pattern', arg, { reason: 'regular expression did not match' })]);
     }
     // Objects
@@ -162,7 +184,7 @@ function keywordCheck(keyword: string, arg: unknown, schema: Document, topLevel:
       if (!Array.isArray(arg) || arg.length === 0 || arg.some((name) => typeof name !== 'string')) throw typeMismatch("$jsonSchema keyword 'required' must be a nonempty array of strings");
       return (value) => {
         if (!isObject(value)) return [];
-        const missing = (arg as string[]).filter((name) => value[name] === undefined);
+        const missing = (arg as string[]).filter((name) => field(value, name) === undefined);
         return missing.length === 0 ? [] : [rule('required', arg, { missingProperties: missing })];
       };
     }
@@ -174,12 +196,12 @@ function keywordCheck(keyword: string, arg: unknown, schema: Document, topLevel:
     }
     case 'properties': {
       if (!isObject(arg)) throw typeMismatch("$jsonSchema keyword 'properties' must be an object");
-      const subs = Object.entries(arg).map(([name, sub]) => [name, subSchema(`properties.${name}`, sub)] as const);
+      const subs = Object.entries(arg).map(([name, sub]) => [name, subSchema(`properties.${name}`, sub, depth)] as const);
       return (value) => {
         if (!isObject(value)) return [];
         const failed = subs.flatMap(([name, sub]) => {
-          if (value[name] === undefined) return [];
-          const details = sub(value[name]);
+          if (field(value, name) === undefined) return [];
+          const details = sub(field(value, name));
           return details.length === 0 ? [] : [{ propertyName: name, details }];
         });
         return failed.length === 0 ? [] : [{ operatorName: 'properties', propertiesNotSatisfied: failed }];
@@ -187,7 +209,7 @@ function keywordCheck(keyword: string, arg: unknown, schema: Document, topLevel:
     }
     case 'patternProperties': {
       if (!isObject(arg)) throw typeMismatch("$jsonSchema keyword 'patternProperties' must be an object");
-      const subs = Object.entries(arg).map(([source, sub]) => [new RegExp(source, 'u'), subSchema(`patternProperties.${source}`, sub)] as const);
+      const subs = Object.entries(arg).map(([source, sub]) => [schemaRegExp(source), subSchema(`patternProperties.${source}`, sub, depth)] as const);
       return (value) => {
         if (!isObject(value)) return [];
         const broken = Object.keys(value).some((name) => subs.some(([pattern, sub]) => pattern.test(name) && sub(value[name]).length > 0));
@@ -196,7 +218,7 @@ function keywordCheck(keyword: string, arg: unknown, schema: Document, topLevel:
     }
     case 'additionalProperties': {
       const declared = new Set(isObject(schema.properties) ? Object.keys(schema.properties) : []);
-      const patterns = isObject(schema.patternProperties) ? Object.keys(schema.patternProperties).map((source) => new RegExp(source, 'u')) : [];
+      const patterns = isObject(schema.patternProperties) ? Object.keys(schema.patternProperties).map((source) => schemaRegExp(source)) : [];
       const additional = (value: Document) => Object.keys(value).filter((name) => !declared.has(name) && !patterns.some((pattern) => pattern.test(name)));
       if (typeof arg === 'boolean') {
         if (arg) return undefined;
@@ -206,7 +228,7 @@ function keywordCheck(keyword: string, arg: unknown, schema: Document, topLevel:
           return extra.length === 0 ? [] : [rule('additionalProperties', arg, { additionalProperties: extra })];
         };
       }
-      const sub = subSchema(keyword, arg);
+      const sub = subSchema(keyword, arg, depth);
       return (value) => (!isObject(value) || additional(value).every((name) => sub(value[name]).length === 0) ? [] : [rule('additionalProperties', arg, { reason: 'at least one additional property did not match the subschema' })]);
     }
     case 'dependencies': {
@@ -214,12 +236,12 @@ function keywordCheck(keyword: string, arg: unknown, schema: Document, topLevel:
       const deps = Object.entries(arg).map(([name, dependency]) => {
         if (Array.isArray(dependency)) {
           if (dependency.some((entry) => typeof entry !== 'string')) throw typeMismatch(`property '${name}' in $jsonSchema keyword 'dependencies' must be an array of strings`);
-          return [name, (value: Document) => (dependency as string[]).every((other) => value[other] !== undefined)] as const;
+          return [name, (value: Document) => (dependency as string[]).every((other) => field(value, other) !== undefined)] as const;
         }
-        const sub = subSchema(`dependencies.${name}`, dependency);
+        const sub = subSchema(`dependencies.${name}`, dependency, depth);
         return [name, (value: Document) => sub(value).length === 0] as const;
       });
-      return (value) => (!isObject(value) || deps.every(([name, holds]) => value[name] === undefined || holds(value)) ? [] : [rule('dependencies', arg, { reason: 'a dependency was not satisfied' })]);
+      return (value) => (!isObject(value) || deps.every(([name, holds]) => field(value, name) === undefined || holds(value)) ? [] : [rule('dependencies', arg, { reason: 'a dependency was not satisfied' })]);
     }
     // Arrays
     case 'minItems':
@@ -235,10 +257,10 @@ function keywordCheck(keyword: string, arg: unknown, schema: Document, topLevel:
     }
     case 'items': {
       if (Array.isArray(arg)) {
-        const subs = arg.map((entry) => subSchema(keyword, entry));
+        const subs = arg.map((entry) => subSchema(keyword, entry, depth));
         return (value) => (!Array.isArray(value) || subs.every((sub, i) => i >= value.length || sub(value[i]).length === 0) ? [] : [rule('items', arg, { reason: 'At least one item did not match the sub-schema' })]);
       }
-      const sub = subSchema(keyword, arg);
+      const sub = subSchema(keyword, arg, depth);
       return (value) => (!Array.isArray(value) || value.every((item) => sub(item).length === 0) ? [] : [rule('items', arg, { reason: 'At least one item did not match the sub-schema' })]);
     }
     case 'additionalItems': {
@@ -249,7 +271,7 @@ function keywordCheck(keyword: string, arg: unknown, schema: Document, topLevel:
       }
       const first = schema.items.length;
       if (typeof arg === 'boolean') return arg ? undefined : (value) => (!Array.isArray(value) || value.length <= first ? [] : [rule('additionalItems', arg, { reason: 'found additional items' })]);
-      const sub = subSchema(keyword, arg);
+      const sub = subSchema(keyword, arg, depth);
       return (value) => (!Array.isArray(value) || value.slice(first).every((item) => sub(item).length === 0) ? [] : [rule('additionalItems', arg, { reason: 'At least one additional item did not match the sub-schema' })]);
     }
     // Client-side field level encryption: the field, when present, holds ciphertext (BinData subtype 6).

@@ -67,15 +67,45 @@ describe('$jsonSchema as a query operator', () => {
     expect(matched.map((doc) => doc._id)).toEqual([5]);
   });
 
-  it('refuses what mongod refuses: integer, unknown and unsupported keywords, a top level that is not an object', async () => {
+  it('refuses what mongod refuses: integer, unknown and unsupported keywords; a top level that is not an object matches nothing', async () => {
     await seed();
     const people = db.collection<AnyDoc>('people');
-    expect(await failure(people.find({ $jsonSchema: { properties: { age: { type: 'integer' } } } }).toArray())).toMatchObject({ code: 2 });
+    expect(await failure(people.find({ $jsonSchema: { properties: { age: { type: 'integer' } } } }).toArray())).toMatchObject({ code: 9 });
+    expect(await failure(people.find({ $jsonSchema: { properties: { age: { bsonType: 'integer' } } } }).toArray())).toMatchObject({ code: 2 });
     expect(await failure(people.find({ $jsonSchema: { bogus: 1 } }).toArray())).toMatchObject({ code: 9, message: 'Unknown $jsonSchema keyword: bogus' });
     expect(await failure(people.find({ $jsonSchema: { $ref: '#/x' } }).toArray())).toMatchObject({ code: 9 });
-    expect(await failure(people.find({ $jsonSchema: { bsonType: 'string' } }).toArray())).toMatchObject({ code: 9 });
+    expect(await ids({ bsonType: 'string' })).toEqual([]);
+    expect(await ids({ type: ['string', 'object'] })).toEqual([1, 2, 3, 4, 5]);
     expect(await failure(people.find({ $jsonSchema: { type: 'object', bsonType: 'object' } }).toArray())).toMatchObject({ code: 9 });
     expect(await failure(people.find({ $jsonSchema: 1 }).toArray())).toMatchObject({ code: 14 });
+  });
+
+  it('reads only a document\'s own fields: constructor, toString and __proto__ are ordinary names', async () => {
+    await seed();
+    await db.collection<AnyDoc>('people').insertOne({ _id: 6, constructor: 'x', toString: 1 });
+    expect(await ids({ required: ['constructor'] })).toEqual([6]);
+    expect(await ids({ required: ['toString'] })).toEqual([6]);
+    expect(await ids({ properties: { constructor: { bsonType: 'string' }, __proto__: { bsonType: 'string' }, hasOwnProperty: { bsonType: 'string' } } })).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(await ids({ dependencies: { constructor: ['toString'], valueOf: ['nothing'] } })).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(await ids({ properties: { toString: { bsonType: 'string' } } })).toEqual([1, 2, 3, 4, 5]);
+  });
+
+  it('an invalid pattern is an error reply, PCRE escapes JavaScript refuses in unicode mode are accepted, and a schema nested past mongod\'s depth limit is refused', async () => {
+    await seed();
+    const people = db.collection<AnyDoc>('people');
+    expect(await failure(people.find({ $jsonSchema: { properties: { name: { pattern: '(' } } } }).toArray())).toMatchObject({ code: 2 });
+    expect(await failure(people.find({ $jsonSchema: { patternProperties: { '[': {} } } }).toArray())).toMatchObject({ code: 2 });
+    expect(await failure(people.find({ $jsonSchema: { patternProperties: { '^x': {} }, additionalProperties: { pattern: '(' } } }).toArray())).toMatchObject({ code: 2 });
+    expect(await ids({ properties: { name: { pattern: '^\\@?[A-C]\\-?' } } })).toEqual([1, 2, 3, 4]);
+    // Read with the 'u' flag where JavaScript allows it: '.' is a code point, as in mongod's PCRE.
+    expect(await ids({ properties: { name: { pattern: '^.{3}$' } }, required: ['name'] })).toEqual([3, 5]);
+    let deep: AnyDoc = {};
+    for (let i = 0; i < 5000; i++) deep = { not: deep };
+    expect(await failure(people.find({ $jsonSchema: deep }).toArray())).toMatchObject({ code: 15 });
+    deep = {};
+    for (let i = 0; i < 150; i++) deep = { not: deep };
+    expect(await ids(deep)).toEqual([1, 2, 3, 4, 5]);
+    expect((await db.command({ ping: 1 })).ok).toBe(1);
   });
 });
 
@@ -151,7 +181,7 @@ describe('collection validators', () => {
     expect(await failure(db.createCollection('bad', { validator: { $nope: 1 } }))).toMatchObject({ code: 2 });
     expect(await failure(db.createCollection('bad', { validator: { a: 1 }, validationLevel: 'sometimes' as never }))).toMatchObject({ code: 2 });
     await db.createCollection('ok');
-    expect(await failure(db.command({ collMod: 'ok', validator: { $jsonSchema: { type: 'integer' } } }))).toMatchObject({ code: 2 });
+    expect(await failure(db.command({ collMod: 'ok', validator: { $jsonSchema: { type: 'integer' } } }))).toMatchObject({ code: 9 });
     expect(await failure(db.command({ collMod: 'ok', validationAction: 'shout' }))).toMatchObject({ code: 2 });
     expect((await db.listCollections({ name: 'bad' }).toArray()).length).toBe(0);
     expect(((await db.listCollections({ name: 'ok' }).toArray())[0] as AnyDoc).options).toEqual({});
