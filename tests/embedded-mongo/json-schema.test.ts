@@ -4,7 +4,7 @@
 // refusals of a schema mongod does not accept.
 import { Decimal128, Int32, Long, MongoServerError, type Db, type MongoClient } from 'mongodb';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { connect, startStore, type RunningStore } from './helpers.js';
+import { connect, startStore, tempDir, type RunningStore } from './helpers.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type AnyDoc = any;
@@ -174,6 +174,43 @@ describe('collection validators', () => {
     expect((await failure(db.collection('source').aggregate(merge).toArray())).code).toBe(121);
     await db.collection('source').aggregate(merge, { bypassDocumentValidation: true }).toArray();
     expect(await db.collection('target').find().toArray()).toEqual([{ _id: 1, name: 'A' }]);
+  });
+
+  it('$out into a validated collection keeps its validator and indexes, is checked unless bypassed, and a refused $out leaves the target as it was', async () => {
+    const dir = tempDir();
+    let disk = await startStore({ dbPath: dir.dir });
+    let diskClient = await connect(disk.uri);
+    try {
+      const d = diskClient.db('out_checked');
+      await d.createCollection('target', { validator: { $jsonSchema: schema } });
+      await d.collection<AnyDoc>('target').createIndex({ name: 1 }, { unique: true });
+      await d.collection<AnyDoc>('target').insertOne({ _id: 'kept', name: 'Kept' });
+      await d.collection<AnyDoc>('source').insertMany([{ _id: 1, name: 'A' }, { _id: 2 }]);
+      const out = [{ $out: 'target' }];
+      expect((await failure(d.collection('source').aggregate(out).toArray())).code).toBe(121);
+      await d.collection<AnyDoc>('dupes').insertMany([{ _id: 1, name: 'Same' }, { _id: 2, name: 'Same' }]);
+      expect((await failure(d.collection('dupes').aggregate(out).toArray())).code).toBe(11000);
+      expect(await d.collection('target').find().toArray()).toEqual([{ _id: 'kept', name: 'Kept' }]);
+      await d.collection('source').aggregate(out, { bypassDocumentValidation: true }).toArray();
+      expect(await d.collection('target').find().sort({ _id: 1 }).toArray()).toEqual([{ _id: 1, name: 'A' }, { _id: 2 }]);
+      const names = async () => (await d.listCollections().toArray()).map((c) => c.name).sort();
+      expect(await names()).toEqual(['dupes', 'source', 'target']);
+
+      await diskClient.close();
+      await disk.stop();
+      disk = await startStore({ dbPath: dir.dir });
+      diskClient = await connect(disk.uri);
+      const again = diskClient.db('out_checked');
+      expect(await again.listCollections().toArray().then((list) => list.map((c) => c.name).sort())).toEqual(['dupes', 'source', 'target']);
+      expect(((await again.listCollections({ name: 'target' }).toArray())[0] as AnyDoc).options.validator).toEqual({ $jsonSchema: schema });
+      expect((await again.collection('target').indexes()).map((index) => index.name)).toEqual(['_id_', 'name_1']);
+      expect((await failure(again.collection<AnyDoc>('target').insertOne({ _id: 3 }))).code).toBe(121);
+      expect(await again.collection('target').countDocuments()).toBe(2);
+    } finally {
+      await diskClient.close();
+      await disk.stop();
+      dir.remove();
+    }
   });
 
   it('create and collMod refuse a validator mongod would refuse, and unknown levels and actions', async () => {

@@ -1,4 +1,5 @@
 // find, getMore, killCursors, count, distinct and aggregate.
+import { randomUUID } from 'node:crypto';
 import { Long, deserialize, type UUID } from 'bson';
 import type { Collection } from '../collection.js';
 import { MongoLocationError, MongoServerError, badValue, failedToParse } from '../errors.js';
@@ -722,10 +723,23 @@ function writeOutput(ctx: CommandContext, stage: Document, results: Document[], 
   if ('$out' in stage) {
     const spec = stage.$out;
     const target = typeof spec === 'string' ? spec : isPlainDocument(spec) ? String(spec.coll) : '';
+    // As mongod: the results go into a temporary collection with the target's options (its
+    // validator) and indexes, renamed over the target only once every document went in, so a
+    // document the validator or a unique index refuses leaves the target as it was.
     db.write(() => {
+      const previous = db.get(target);
+      const temp = `tmp.agg_out.${randomUUID()}`;
+      const collection = db.create(temp, previous?.options ?? {});
+      try {
+        for (const index of previous?.indexes ?? []) if (index.name !== '_id_') collection.createIndex(index.spec);
+        collection.persistCatalog();
+        for (const doc of results) collection.insert(withIdFirst(doc), bypassValidation);
+      } catch (err) {
+        db.drop(temp);
+        throw err;
+      }
       db.drop(target);
-      const collection = db.getOrCreate(target);
-      for (const doc of results) collection.insert(withIdFirst(doc), bypassValidation);
+      db.rename(temp, target, db);
     });
     return;
   }
