@@ -117,7 +117,9 @@ function withMeta(projection: Document, metaFields: string[], filter: unknown, m
   const rest: Document = {};
   for (const key of Object.keys(projection)) if (!metaFields.includes(key)) rest[key] = projection[key];
   // {_id: 0, score: {$meta}} and {score: {$meta}} alone are exclusion projections in find.
-  const base = Object.keys(rest).length === 0 ? identity : compileProjection(rest, filter);
+  // A copy even then: the score is set on it, and the stored document (and the reply bytes cached
+  // for it) must stay as they are.
+  const base = Object.keys(rest).length === 0 ? (doc: Document) => ({ ...doc }) : compileProjection(rest, filter);
   return (doc) => {
     const out = base(doc);
     for (const field of metaFields) {

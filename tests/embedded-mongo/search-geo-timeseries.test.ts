@@ -102,6 +102,11 @@ describe('$text with a text index', () => {
     expect(found.every((d) => typeof d.score === 'number' && d.score > 0)).toBe(true);
     expect(found[0].score).toBeGreaterThan(found[2].score);
     expect(Object.keys(found[0])).toEqual(['_id', 'name', 'score']);
+    // The score alone (mongoose's find(filter, { score: { $meta } })): every field, and the score.
+    const whole = await c.find({ $text: { $search: 'nguyen climate' } }, { projection: { score: { $meta: 'textScore' } } }).sort({ _id: 1 }).toArray();
+    expect(whole.map((d) => [d._id, d.score])).toEqual(found.map((d) => [d._id, d.score]).sort((x, y) => x[0] - y[0]));
+    expect(whole[0].name).toBe(found.find((d) => d._id === whole[0]._id)?.name);
+    expect((await c.findOne({ _id: whole[0]._id }))?.score).toBeUndefined();
   });
 
   it('in aggregate: $text only in the first $match, scores through $meta', async () => {
