@@ -30,6 +30,19 @@ const MAX_SCHEMA_DEPTH = 200;
 const field = (doc: Document, name: string): unknown => (Object.prototype.hasOwnProperty.call(doc, name) ? doc[name] : undefined);
 
 /**
+ * Equality as mongod's enum and uniqueItems compare (UnorderedFieldsBSONElementComparator): the
+ * order of an object's fields does not count, at any depth; numbers of any type compare by value.
+ */
+function sameValue(a: unknown, b: unknown): boolean {
+  if (Array.isArray(a) || Array.isArray(b)) return Array.isArray(a) && Array.isArray(b) && a.length === b.length && a.every((item, i) => sameValue(item, b[i]));
+  if (isPlainDocument(a) && isPlainDocument(b)) {
+    const keys = Object.keys(a);
+    return keys.length === Object.keys(b).length && keys.every((key) => Object.prototype.hasOwnProperty.call(b, key) && sameValue(a[key], b[key]));
+  }
+  return valuesEqual(a, b);
+}
+
+/**
  * A `pattern` as mongod's PCRE reads it: with code points (the 'u' flag) where JavaScript allows,
  * else as $regex compiles it (PCRE escapes such as `\@` are not errors there); one that is invalid
  * in both is refused with a reply, as mongod refuses it.
@@ -127,7 +140,7 @@ function keywordCheck(keyword: string, arg: unknown, schema: Document, topLevel:
     }
     case 'enum': {
       if (!Array.isArray(arg) || arg.length === 0) throw typeMismatch("$jsonSchema keyword 'enum' must be a nonempty array");
-      return (value) => (arg.some((choice) => valuesEqual(choice, value)) ? [] : [rule('enum', arg, { reason: 'value was not found in enum' })]);
+      return (value) => (arg.some((choice) => sameValue(choice, value)) ? [] : [rule('enum', arg, { reason: 'value was not found in enum' })]);
     }
     case 'allOf': {
       const subs = schemaList(keyword, arg, depth);
@@ -253,7 +266,7 @@ function keywordCheck(keyword: string, arg: unknown, schema: Document, topLevel:
     case 'uniqueItems': {
       if (typeof arg !== 'boolean') throw typeMismatch("$jsonSchema keyword 'uniqueItems' must be a boolean");
       if (!arg) return undefined;
-      return (value) => (!Array.isArray(value) || value.every((item, i) => value.findIndex((other) => valuesEqual(other, item)) === i) ? [] : [rule('uniqueItems', arg, { reason: 'found a duplicate item' })]);
+      return (value) => (!Array.isArray(value) || value.every((item, i) => value.findIndex((other) => sameValue(other, item)) === i) ? [] : [rule('uniqueItems', arg, { reason: 'found a duplicate item' })]);
     }
     case 'items': {
       if (Array.isArray(arg)) {

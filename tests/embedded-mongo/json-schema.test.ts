@@ -90,6 +90,18 @@ describe('$jsonSchema as a query operator', () => {
     expect(await ids({ properties: { toString: { bsonType: 'string' } } })).toEqual([1, 2, 3, 4, 5]);
   });
 
+  it('enum and uniqueItems compare objects whatever the order of their fields, and numbers of any type by value', async () => {
+    const c = db.collection<AnyDoc>('unordered');
+    await c.insertMany([
+      { _id: 1, o: { a: 1, b: { c: 1, d: 2 } }, list: [{ a: 1, b: 2 }, { b: 2, a: 1 }] },
+      { _id: 2, o: { b: { d: 2, c: 1 }, a: new Long(1) }, list: [new Int32(1), 1.5, Decimal128.fromString('1')] },
+      { _id: 3, o: { a: 1 }, list: [{ a: 1 }, { a: 1, b: 2 }, [1, 2], [2, 1]] },
+    ]);
+    const found = async (schema: AnyDoc) => (await c.find({ $jsonSchema: schema }).toArray()).map((doc) => doc._id);
+    expect(await found({ properties: { o: { enum: [{ a: 1, b: { c: 1, d: 2 } }] } } })).toEqual([1, 2]);
+    expect(await found({ properties: { list: { uniqueItems: true } } })).toEqual([3]);
+  });
+
   it('an invalid pattern is an error reply, PCRE escapes JavaScript refuses in unicode mode are accepted, and a schema nested past mongod\'s depth limit is refused', async () => {
     await seed();
     const people = db.collection<AnyDoc>('people');
