@@ -72,8 +72,15 @@ function friendlyMessage(issue: z.core.$ZodIssue): { key: string; params: Record
   }
 }
 
-/** A 24-hex ObjectId string, validated. */
-export const objectId = z.string().refine(isObjectIdString, 'error.invalidId');
+/**
+ * A 24-hex ObjectId string, validated and lower-cased: the store finds `6B16…` as `6b16…`, so an
+ * id in capitals must also compare equal to the stored one in the actions' own checks (oneself,
+ * the site being removed) and name the same rooms when credentials are revoked.
+ */
+export const objectId = z
+  .string()
+  .refine(isObjectIdString, 'error.invalidId')
+  .transform((id) => id.toLowerCase());
 
 /** Trimmed text; empty strings become undefined so optional fields stay absent. */
 export const optionalText = (max = 500) =>
