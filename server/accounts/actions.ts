@@ -188,6 +188,22 @@ export async function setAccountDisabled(actor: Actor, input: unknown, disabled:
   return updated ?? user;
 }
 
+const changeSchema = updateSchema.extend({ disabled: z.boolean({ error: 'accounts.disabledInvalid' }).optional() });
+
+/**
+ * The API's one PATCH of an account: any of name, role, unit and `disabled` (true or false, nothing
+ * else). The whole request is checked before anything is written, so a refused one changes nothing:
+ * a `disabled: "true"` read as false would have enabled the account it meant to disable.
+ */
+export async function changeAccount(actor: Actor, input: unknown): Promise<UserDocument> {
+  const { disabled, ...fields } = parseInput(changeSchema, input);
+  requireAdmin(actor);
+  if (disabled === true && fields.userId === actor.userId) throw new Conflict('accounts.cannotDisableSelf');
+  if (disabled === undefined) return updateAccount(actor, fields);
+  if (fields.name !== undefined || fields.role !== undefined || fields.unitId !== undefined) await updateAccount(actor, fields);
+  return setAccountDisabled(actor, { userId: fields.userId }, disabled);
+}
+
 /**
  * Forgotten password or a lost laptop: the password is cleared, every session of the account
  * ends, and a new one-time link lets its owner choose a new password.

@@ -1,7 +1,7 @@
 // HTTP for administrators: organizer accounts (invite, unit and role, disable, reset access) and
 // organizing units; and the one-time page where an invited organizer chooses a password.
 import { Router, type Request, type Response } from 'express';
-import { acceptInvitation, findInvitation, invitationLifetimeMs, inviteAccount, resetAccess, setAccountDisabled, updateAccount, type Invitation } from './actions.js';
+import { acceptInvitation, changeAccount, findInvitation, invitationLifetimeMs, inviteAccount, resetAccess, setAccountDisabled, updateAccount, type Invitation } from './actions.js';
 import { listAccounts } from './queries.js';
 import { regenerate } from './routes.js';
 import { addUnit, renameUnit } from '../units/actions.js';
@@ -108,11 +108,8 @@ export function adminRoutes(): Router {
   });
 
   router.patch('/api/v1/accounts/:userId', async (req, res) => {
-    const body = (req.body ?? {}) as Body;
     const actor = actorOf(res);
-    if ('disabled' in body) await setAccountDisabled(actor, { userId: req.params.userId }, body.disabled === true);
-    if (['name', 'role', 'unitId'].some((key) => key in body)) await updateAccount(actor, { ...pickFields(body, ['name', 'role', 'unitId']), userId: req.params.userId });
-    if (!['disabled', 'name', 'role', 'unitId'].some((key) => key in body)) await updateAccount(actor, { userId: req.params.userId });
+    await changeAccount(actor, { ...pickFields(req.body, ['name', 'role', 'unitId', 'disabled']), userId: req.params.userId });
     const [account] = await listAccounts(actor, { userId: req.params.userId });
     res.json({ account });
   });

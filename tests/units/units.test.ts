@@ -223,6 +223,25 @@ describe('organizer accounts', () => {
     expect((await UserModel.findById(self!._id).lean())?.role).toBe('admin');
   });
 
+  it('a PATCH whose disabled is not true or false is refused whole: "true" as a string does not enable the account it meant to disable', async () => {
+    await invitedOrganizer('careless@example.vn', units.science);
+    const user = await UserModel.findOne({ email: 'careless@example.vn' }).lean();
+    expect((await admin.json('PATCH', `/api/v1/accounts/${user!._id}`, { disabled: true })).status).toBe(200);
+
+    const asText = await admin.json('PATCH', `/api/v1/accounts/${user!._id}`, { disabled: 'true' });
+    expect(asText.status).toBe(422);
+    expect(asText.json.error.fields.disabled).toBe('Trạng thái khóa phải là true hoặc false.');
+    // Refused together with a bad role: nothing of the request is applied.
+    const withBadRole = await admin.json('PATCH', `/api/v1/accounts/${user!._id}`, { disabled: 0, role: 'superuser' });
+    expect(withBadRole.status).toBe(422);
+    expect((await UserModel.findById(user!._id).lean())?.disabled).toBe(true);
+    expect((await app.newClient().signIn('careless@example.vn', 'a password of the unit')).status).toBe(403);
+
+    const enabled = await admin.json('PATCH', `/api/v1/accounts/${user!._id}`, { disabled: false, name: 'Cán bộ cẩn thận' });
+    expect(enabled.status).toBe(200);
+    expect(enabled.json.account).toMatchObject({ status: 'active', name: 'Cán bộ cẩn thận' });
+  });
+
   it('moving an organizer to another unit changes what they see at once', async () => {
     const person = await invitedOrganizer('mover@example.vn', units.science);
     const user = await UserModel.findOne({ email: 'mover@example.vn' }).lean();
