@@ -196,6 +196,14 @@ function requireChairChangeAllowed(actor: Actor, from: string | undefined, to: s
 }
 
 /**
+ * Invitation e-mails carry the personal link: whoever sets the chair's address gets the chair's
+ * link (the whole meeting) with the next invitation. Only organizers may, as for the role.
+ */
+function requireChairEmailChangeAllowed(actor: Actor, role: string, email: string | undefined): void {
+  if (email !== undefined && role === 'chair' && actor.kind !== 'organizer') throw new Forbidden('attendees.chairEmailByOrganizer');
+}
+
+/**
  * Change some fields of an attendee. Organizers change anything; a coordinator changes people
  * of their own site (and cannot move them elsewhere); an attendee or the chair only their own
  * phone number.
@@ -217,6 +225,7 @@ export async function updateAttendee(actor: Actor, input: unknown): Promise<Atte
   } else {
     requireSiteEditor(actor, data.meetingId, String(attendee.siteId));
     requireChairChangeAllowed(actor, attendee.role, changes.role);
+    requireChairEmailChangeAllowed(actor, attendee.role, changes.email);
     if (changes.siteId && changes.siteId !== String(attendee.siteId)) {
       requireTargetSite(actor, data.meetingId, changes.siteId);
       await requireSiteInMeeting(data.meetingId, changes.siteId);

@@ -31,6 +31,7 @@ registerMessages({
     'attendees.meetingNotFound': 'Không tìm thấy hội nghị.',
     'attendees.onlyOwnPhone': 'Bạn chỉ được sửa số điện thoại của chính mình.',
     'attendees.chairByOrganizer': 'Chỉ ban tổ chức mới được giao hoặc bỏ vai trò chủ trì.',
+    'attendees.chairEmailByOrganizer': 'Chỉ ban tổ chức mới được đổi email của người chủ trì: liên kết cá nhân của họ được gửi tới địa chỉ này.',
     'attendees.meeting.closed': 'Hội nghị đã bị hủy nên không thể thay đổi danh sách đại biểu. Hãy khôi phục hội nghị trước.',
     'attendees.noFields': 'Không có thông tin nào để cập nhật.',
 
@@ -169,6 +170,7 @@ registerMessages({
     'attendees.meetingNotFound': 'The meeting was not found.',
     'attendees.onlyOwnPhone': 'You can only change your own phone number.',
     'attendees.chairByOrganizer': 'Only the organizers can make someone chair or remove that role.',
+    'attendees.chairEmailByOrganizer': "Only the organizers can change the chair's e-mail: their personal link is sent to it.",
     'attendees.meeting.closed': 'The meeting is cancelled, so its list of attendees cannot be changed. Reinstate it first.',
     'attendees.noFields': 'Nothing to update.',
 

@@ -251,6 +251,25 @@ describe('who may see and change whom', () => {
     await removeAttendee(organizer, { meetingId, attendeeId: chair.id });
   });
 
+  it("a district coordinator cannot change the chair's e-mail: the next invitation would bring them the chair's personal link", async () => {
+    const { meetingId, siteIds } = conference;
+    const chair = await createAttendee(organizer, { meetingId, fullName: 'Huỳnh Minh Tuấn', role: 'chair', email: 'tuan@example.vn', siteId: siteIds['Thành phố Sa Đéc'] });
+
+    const redirected = await rejection(updateAttendee(coordinatorSaDec, { meetingId, attendeeId: chair.id, email: 'dieu-phoi-sa-dec@example.vn' }));
+    expect(redirected.status).toBe(403);
+    expect(toErrorBody(redirected, 'vi').error.message).toBe('Chỉ ban tổ chức mới được đổi email của người chủ trì: liên kết cá nhân của họ được gửi tới địa chỉ này.');
+    expect((await rejection(updateAttendee(coordinatorSaDec, { meetingId, attendeeId: chair.id, email: '' }))).status).toBe(403);
+    expect((await AttendeeModel.findById(chair.id).lean())!.email).toBe('tuan@example.vn');
+    // The rest of the chair's details, and everyone else's e-mail, stay the coordinator's to keep up.
+    expect((await updateAttendee(coordinatorSaDec, { meetingId, attendeeId: chair.id, phone: '0913 200 100' })).phone).toBe('0913 200 100');
+    expect((await updateAttendee(coordinatorSaDec, { meetingId, attendeeId: atSaDec, email: 'lam.ngo@example.vn' })).email).toBe('lam.ngo@example.vn');
+    // The organizers can.
+    expect((await updateAttendee(organizer, { meetingId, attendeeId: chair.id, email: 'tuan.huynh@example.vn' })).email).toBe('tuan.huynh@example.vn');
+    // Leave the shared list as the other stories expect it.
+    await updateAttendee(organizer, { meetingId, attendeeId: atSaDec, email: 'lam@example.vn' });
+    await removeAttendee(organizer, { meetingId, attendeeId: chair.id });
+  });
+
   it("a district coordinator lists only their own site's attendees, and cannot ask for another site", async () => {
     const own = await listAttendees(coordinatorSaDec, conference.meetingId, {});
     expect(own.items.map((item) => item.fullName)).toEqual(['Ngô Văn Lâm']);
