@@ -199,8 +199,10 @@ function requireChairChangeAllowed(actor: Actor, from: string | undefined, to: s
  * Invitation e-mails carry the personal link: whoever sets the chair's address gets the chair's
  * link (the whole meeting) with the next invitation. Only organizers may, as for the role.
  */
-function requireChairEmailChangeAllowed(actor: Actor, role: string, email: string | undefined): void {
-  if (email !== undefined && role === 'chair' && actor.kind !== 'organizer') throw new Forbidden('attendees.chairEmailByOrganizer');
+function requireChairEmailChangeAllowed(actor: Actor, chair: { role: string; email?: string | null }, email: string | undefined): void {
+  // The edit form sends every field: the address as it is (a phone changed) is not a change.
+  const changes = email !== undefined && email !== (chair.email ?? '');
+  if (changes && chair.role === 'chair' && actor.kind !== 'organizer') throw new Forbidden('attendees.chairEmailByOrganizer');
 }
 
 /**
@@ -225,7 +227,7 @@ export async function updateAttendee(actor: Actor, input: unknown): Promise<Atte
   } else {
     requireSiteEditor(actor, data.meetingId, String(attendee.siteId));
     requireChairChangeAllowed(actor, attendee.role, changes.role);
-    requireChairEmailChangeAllowed(actor, attendee.role, changes.email);
+    requireChairEmailChangeAllowed(actor, attendee, changes.email);
     if (changes.siteId && changes.siteId !== String(attendee.siteId)) {
       requireTargetSite(actor, data.meetingId, changes.siteId);
       await requireSiteInMeeting(data.meetingId, changes.siteId);

@@ -262,6 +262,9 @@ describe('who may see and change whom', () => {
     expect((await AttendeeModel.findById(chair.id).lean())!.email).toBe('tuan@example.vn');
     // The rest of the chair's details, and everyone else's e-mail, stay the coordinator's to keep up.
     expect((await updateAttendee(coordinatorSaDec, { meetingId, attendeeId: chair.id, phone: '0913 200 100' })).phone).toBe('0913 200 100');
+    // The edit form sends every field: the chair's address as it is, with a new phone, is no change of address.
+    const whole = await updateAttendee(coordinatorSaDec, { meetingId, attendeeId: chair.id, fullName: 'Huỳnh Minh Tuấn', email: 'tuan@example.vn', phone: '0913 200 101' });
+    expect({ email: whole.email, phone: whole.phone }).toEqual({ email: 'tuan@example.vn', phone: '0913 200 101' });
     expect((await updateAttendee(coordinatorSaDec, { meetingId, attendeeId: atSaDec, email: 'lam.ngo@example.vn' })).email).toBe('lam.ngo@example.vn');
     // The organizers can.
     expect((await updateAttendee(organizer, { meetingId, attendeeId: chair.id, email: 'tuan.huynh@example.vn' })).email).toBe('tuan.huynh@example.vn');
