@@ -186,12 +186,13 @@ function requestLogger(logger: Logger): RequestHandler {
 /**
  * URLs as logged: personal and site links (/a/<token>, /s/<token>), calendar feed links
  * (/calendar/feeds/<token>.ics) and organizer invitations (/invite/<token>) are secrets, and
- * multipart forms carry the CSRF token in their URL (no header without JavaScript).
+ * multipart forms carry the CSRF token in their URL (no header without JavaScript). Routes match
+ * without regard to case (`/A/<token>` opens the link too), and so does this.
  */
 export function loggableUrl(url: string): string {
   return url
-    .replace(/^\/(a|s|invite)\/[^/?]+/, '/$1/[redacted]')
-    .replace(/^\/calendar\/feeds\/[^/?]+?(\.ics)?(?=$|[/?])/, '/calendar/feeds/[redacted]$1')
+    .replace(/^\/(a|s|invite)\/[^/?]+/i, '/$1/[redacted]')
+    .replace(/^\/(calendar\/feeds)\/[^/?]+?(\.ics)?(?=$|[/?])/i, '/$1/[redacted]$2')
     .replace(/([?&]_csrf=)[^&]*/, '$1[redacted]');
 }
 

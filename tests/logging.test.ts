@@ -8,6 +8,10 @@ describe('request logs', () => {
     expect(loggableUrl('/invite/Zx9_secret-invite')).toBe('/invite/[redacted]');
     expect(loggableUrl('/a/Zx9_secret-token')).toBe('/a/[redacted]');
     expect(loggableUrl('/s/site-secret?lang=en')).toBe('/s/[redacted]?lang=en');
+    // Express routes ignore case: a link typed in capitals opens too, and is redacted too.
+    expect(loggableUrl('/A/Zx9_secret-token')).toBe('/A/[redacted]');
+    expect(loggableUrl('/Invite/Zx9_secret-invite')).toBe('/Invite/[redacted]');
+    expect(loggableUrl('/Calendar/Feeds/Zx9_secret-feed-token.ICS')).toBe('/Calendar/Feeds/[redacted].ICS');
     expect(loggableUrl('/meetings/1/attendees/import?_csrf=abc123&x=1')).toBe('/meetings/1/attendees/import?_csrf=[redacted]&x=1');
     expect(loggableUrl('/meetings/abc/attendees?q=an')).toBe('/meetings/abc/attendees?q=an');
   });
