@@ -241,12 +241,38 @@ export function differences(before: Snapshot, after: Snapshot): string[] {
   for (const name of new Set([...before.keys(), ...after.keys()])) {
     const a = before.get(name) ?? [];
     const b = after.get(name) ?? [];
-    if (a.length !== b.length || a.some((doc, index) => doc !== b[index])) {
+    if (a.length !== b.length || a.some((doc, index) => doc !== b[index] && !presenceOnly(name, doc, b[index]))) {
       const added = b.filter((doc) => !a.includes(doc)).slice(0, 1);
-      changed.push(`${name}: ${a.length} -> ${b.length} documents${added.length ? `, e.g. ${added[0].slice(0, 300)}` : ''}`);
+      // Same count: say which fields of the first changed document moved, not only what it is now.
+      const index = a.length === b.length ? a.findIndex((doc, i) => doc !== b[i]) : -1;
+      const what = index >= 0 ? `, fields ${changedPaths(JSON.parse(a[index]), JSON.parse(b[index])).slice(0, 6).join(', ')} of ${a[index].slice(0, 60)}` : added.length ? `, e.g. ${added[0].slice(0, 300)}` : '';
+      changed.push(`${name}: ${a.length} -> ${b.length} documents${what}`);
     }
   }
   return changed;
+}
+
+/**
+ * A site's screens coming or going (realtime presence: a socket's join, the sweep, the check a
+ * snapshot starts) moves `live.sites.<id>.connected`/`lastSeenAt` and the revision in the
+ * background, whatever request is being looked at: such a change is not the request's.
+ */
+function presenceOnly(collection: string, before: string, after: string | undefined): boolean {
+  if (collection !== 'meetings' || after === undefined) return false;
+  const paths = changedPaths(JSON.parse(before), JSON.parse(after)).map((change) => change.slice(0, change.indexOf(':')));
+  const presence = paths.filter((path) => /^live\.sites\.[0-9a-f]{24}\.(connected|lastSeenAt)$/.test(path));
+  return presence.length > 0 && paths.every((path) => presence.includes(path) || path === 'revision' || path === 'updatedAt');
+}
+
+/** Dotted paths whose values differ between two documents (as EJSON), each with old -> new. */
+function changedPaths(a: unknown, b: unknown, prefix = ''): string[] {
+  const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null;
+  // EJSON's typed values ({ $oid }, { $date }, { $numberInt }...) are leaves.
+  const typed = (value: Record<string, unknown>) => Object.keys(value).some((key) => key.startsWith('$'));
+  if (isObject(a) && isObject(b) && !typed(a) && !typed(b)) {
+    return [...new Set([...Object.keys(a), ...Object.keys(b)])].flatMap((key) => changedPaths(a[key], b[key], prefix ? `${prefix}.${key}` : key));
+  }
+  return JSON.stringify(a) === JSON.stringify(b) ? [] : [`${prefix}: ${JSON.stringify(a)?.slice(0, 40)} -> ${JSON.stringify(b)?.slice(0, 40)}`];
 }
 
 const readMethods = new Set(['find', 'findOne', 'countDocuments', 'estimatedDocumentCount', 'aggregate', 'distinct', 'createIndex', 'createIndexes', 'listIndexes', 'watch']);
