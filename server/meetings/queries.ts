@@ -39,7 +39,24 @@ export interface MeetingList {
 }
 
 /**
- * Upcoming meetings (not yet ended) soonest first; past meetings most recent first. Organizers
+ * How long a scheduled meeting stays "upcoming" past its planned end: one that has not been held
+ * yet is still to be started that day (a rehearsal, a conference that starts late), not history.
+ */
+const scheduledGraceMs = 12 * 3600_000;
+
+/**
+ * Upcoming: live now, not yet at its planned end (unless ended early), or scheduled and less
+ * than 12 hours past it. Past: every other meeting (ended, cancelled or drafts whose time is over,
+ * and scheduled ones long past).
+ */
+export function upcomingFilter(now: Date): Record<string, unknown> {
+  return {
+    $or: [{ endsAt: { $gte: now }, status: { $ne: 'ended' } }, { status: 'live' }, { status: 'scheduled', endsAt: { $gte: new Date(now.getTime() - scheduledGraceMs) } }],
+  };
+}
+
+/**
+ * Upcoming meetings (see upcomingFilter) soonest first; past meetings most recent first. Organizers
  * see every meeting; anyone signed in by a link sees only their own meeting.
  */
 export async function listMeetings(actor: Actor, options: MeetingListOptions = {}): Promise<MeetingList> {
@@ -48,7 +65,7 @@ export async function listMeetings(actor: Actor, options: MeetingListOptions = {
   const pageSize = Math.min(Math.max(Math.trunc(options.pageSize ?? 20), 1), 100);
   const requestedPage = Math.max(Math.trunc(Number(options.page) || 1), 1);
   const now = options.now ?? new Date();
-  const filter: Record<string, unknown> = tab === 'upcoming' ? { endsAt: { $gte: now } } : { endsAt: { $lt: now } };
+  const filter: Record<string, unknown> = tab === 'upcoming' ? upcomingFilter(now) : { $nor: [upcomingFilter(now)] };
   if (actor.kind !== 'organizer') filter._id = new Types.ObjectId(actor.meetingId);
   else if (!actor.isAdmin) filter.unitId = actor.unitId ? new Types.ObjectId(actor.unitId) : null;
 

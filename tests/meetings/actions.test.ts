@@ -280,6 +280,26 @@ describe('lists and the dashboard', () => {
     expect((await rejection(listMeetings(anonymous))).status).toBe(401);
   });
 
+  it('keeps a live meeting, and a scheduled one not yet held that day, on the upcoming tab past their planned end', async () => {
+    const now = new Date('2031-03-10T15:00:00Z');
+    const make = async (title: string, start: string, status: 'scheduled' | 'live' | 'ended' | 'draft') => {
+      const meeting = await createMeeting(organizer, { title, start, durationMinutes: 180, status: status === 'draft' ? 'draft' : 'scheduled' });
+      if (status === 'live' || status === 'ended') await MeetingModel.updateOne({ _id: meeting._id }, { $set: { status } });
+      return String(meeting._id);
+    };
+    // Times in the meeting's zone (Asia/Ho_Chi_Minh, UTC+7): now is 22:00 there.
+    const lateToday = await make('Tổng duyệt chưa bắt đầu', '2031-03-10T14:00', 'scheduled'); // ended 5 h ago as planned
+    const runningLate = await make('Đang họp quá giờ', '2031-03-08T14:00', 'live'); // planned end two days ago
+    const yesterday = await make('Hôm qua chưa họp', '2031-03-09T08:00', 'scheduled'); // 34 h past its end
+    const endedEarly = await make('Kết thúc sớm', '2031-03-11T08:00', 'ended'); // planned for tomorrow, already ended
+    const draftPast = await make('Nháp cũ', '2031-03-10T08:00', 'draft'); // a draft's time is over
+    const ids = async (tab: 'upcoming' | 'past') => (await listMeetings(organizer, { tab, now, pageSize: 100 })).items.map((item) => String(item.meeting._id));
+    const upcoming = await ids('upcoming');
+    const past = await ids('past');
+    expect([lateToday, runningLate].every((id) => upcoming.includes(id) && !past.includes(id))).toBe(true);
+    expect([yesterday, endedEarly, draftPast].every((id) => past.includes(id) && !upcoming.includes(id))).toBe(true);
+  });
+
   it('counts attendees per site, expected headcount and the agenda in the database', async () => {
     const meeting = await createMeeting(organizer, review2021);
     await addProvinceDistricts(organizer, { meetingId: String(meeting._id), provinceCode: '87' });
