@@ -67,7 +67,7 @@ export function createApp(options: AppOptions): BuiltApp {
   app.set('etag', false);
   if (options.calendar) configureCalendar(options.calendar);
   if (options.publicUrl) app.set('publicUrl', options.publicUrl.replace(/\/+$/, ''));
-  if (options.trustProxy) app.set('trust proxy', /^\d+$/.test(options.trustProxy) ? Number(options.trustProxy) : options.trustProxy);
+  if (options.trustProxy) app.set('trust proxy', trustProxySetting(options.trustProxy));
 
   createViewEngine(app, path.join(rootDir, 'views'));
 
@@ -181,6 +181,12 @@ function requestLogger(logger: Logger): RequestHandler {
     });
     next();
   };
+}
+
+/** TRUST_PROXY (as config.ts checked it) as Express takes it: true/false, a number of proxies, or addresses. */
+export function trustProxySetting(value: string): boolean | number | string {
+  if (value === 'true' || value === 'false') return value === 'true';
+  return /^\d+$/.test(value) ? Number(value) : value;
 }
 
 /**

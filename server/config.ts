@@ -1,11 +1,31 @@
 // Environment -> one typed, validated configuration object. Every variable is documented in the
 // README; a bad value stops the start with a message naming the variable.
 import { z } from 'zod';
+import { isIP } from 'node:net';
 import path from 'node:path';
 
 const booleanFlag = z
   .enum(['1', '0', 'true', 'false', 'yes', 'no'])
   .transform((value) => ['1', 'true', 'yes'].includes(value));
+
+/**
+ * What Express's `trust proxy` accepts: true/false, a number of proxies, or addresses and subnets
+ * (and the names loopback, linklocal, uniquelocal) separated by commas. Checked here: Express
+ * would only refuse a bad one when the first request came, without naming the variable.
+ */
+function isTrustProxy(value: string): boolean {
+  if (/^(true|false|\d+)$/.test(value)) return true;
+  return value.split(',').every((part) => {
+    const [address, prefix, ...rest] = part.trim().split('/');
+    if (rest.length > 0) return false;
+    if (['loopback', 'linklocal', 'uniquelocal'].includes(address) && prefix === undefined) return true;
+    const family = isIP(address);
+    if (family === 0) return false;
+    if (prefix === undefined) return true;
+    if (family === 4 && isIP(prefix) === 4) return true; // a netmask: 10.0.0.0/255.0.0.0
+    return /^\d+$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128);
+  });
+}
 
 const envSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
@@ -26,7 +46,16 @@ const envSchema = z.object({
   /** Failed sign-ins allowed per IP and e-mail in 15 minutes. */
   LOGIN_RATE_LIMIT: z.coerce.number().int().min(1).default(10),
   /** Set behind a reverse proxy (e.g. "1" or "loopback") so client IPs and https are seen right. */
-  TRUST_PROXY: z.string().optional(),
+  TRUST_PROXY: z
+    .string()
+    .refine(isTrustProxy, 'must be true, false, a number of proxies (e.g. 1) or addresses and subnets separated by commas (e.g. loopback, 10.0.0.0/8)')
+    .optional(),
+  /** Read by the embedded store itself (embedded-mongo/index.ts, memory.ts): checked here so a bad value stops the start like any other. */
+  EMBEDDED_MONGO_FSYNC: z
+    .string()
+    .refine((value) => /^(always|off|0)$/i.test(value.trim()) || (/^\d+$/.test(value.trim()) && Number(value) >= 1 && Number(value) <= 500), 'must be "always", "off" or a number of milliseconds from 1 to 500')
+    .optional(),
+  EMBEDDED_MONGO_MEMORY_MB: z.coerce.number('must be a positive number of MiB').positive('must be a positive number of MiB').optional(),
   /** Public base URL used in links sent out (calendar invites, coordinator links). */
   PUBLIC_URL: z.url().optional(),
   /** Mail server for calendar invitations, e.g. smtps://user:pass@mail.example.vn:465. Unset: no e-mail. */

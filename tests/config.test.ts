@@ -1,4 +1,6 @@
+import express from 'express';
 import { describe, expect, it } from 'vitest';
+import { trustProxySetting } from '../server/app.js';
 import { ConfigError, loadConfig } from '../server/config.js';
 
 describe('configuration from the environment', () => {
@@ -33,5 +35,21 @@ describe('configuration from the environment', () => {
     expect(() => loadConfig({ SMTP_URL: 'smtp://mail.example.vn' })).toThrow(/MAIL_FROM/);
     // Calendar files still need an ORGANIZER address without e-mail.
     expect(loadConfig({ PUBLIC_URL: 'https://hoinghi.example.vn' }).mailFrom).toBe('no-reply@hoinghi.example.vn');
+  });
+
+  it('checks TRUST_PROXY and the embedded store variables at start, naming them, instead of failing later without a name', () => {
+    for (const value of ['1', 'true', 'false', 'loopback', 'loopback, 10.0.0.0/8', '::1', 'fd00::/8', '10.0.0.0/255.0.0.0', '192.168.1.10']) {
+      const { trustProxy } = loadConfig({ TRUST_PROXY: value });
+      // Express itself accepts what was let through (it throws on an address it cannot read).
+      expect(() => express().set('trust proxy', trustProxySetting(trustProxy!)), value).not.toThrow();
+    }
+    for (const value of ['banana', '10.0.0.0/33', '1.2.3', 'loopback/8', '10.0.0.0/8/1']) {
+      expect(() => loadConfig({ TRUST_PROXY: value }), value).toThrow(/TRUST_PROXY: must be true, false, a number of proxies/);
+    }
+    expect(() => loadConfig({ EMBEDDED_MONGO_FSYNC: 'always', EMBEDDED_MONGO_MEMORY_MB: '512' })).not.toThrow();
+    expect(() => loadConfig({ EMBEDDED_MONGO_FSYNC: '100' })).not.toThrow();
+    expect(() => loadConfig({ EMBEDDED_MONGO_FSYNC: '1000' })).toThrow(/EMBEDDED_MONGO_FSYNC: must be "always", "off" or a number of milliseconds from 1 to 500/);
+    expect(() => loadConfig({ EMBEDDED_MONGO_MEMORY_MB: 'abc' })).toThrow(/EMBEDDED_MONGO_MEMORY_MB: must be a positive number of MiB/);
+    expect(() => loadConfig({ EMBEDDED_MONGO_MEMORY_MB: '0' })).toThrow(/EMBEDDED_MONGO_MEMORY_MB: must be a positive number of MiB/);
   });
 });
