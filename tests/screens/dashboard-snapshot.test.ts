@@ -47,6 +47,8 @@ describe('pages of the day that list only latecomers', () => {
     expect(response.text).not.toContain(day.people[0][0].fullName);
     // Counts are whole: 13 invited (12 people and the chair), 3 present, 2 late.
     expect(snapshot.totals).toMatchObject({ expected: 13, present: 3, late: 2 });
+    // Its own icon: without one a browser asks for /favicon.ico and gets a 404 (the wall's layout had none).
+    expect(response.text).toContain('<link rel="icon"');
   });
 
   it('the snapshot over HTTP still carries every record the organizer may see', async () => {
