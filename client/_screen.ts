@@ -53,10 +53,10 @@ export function fold(value: string): string {
 
 /** Shows the meeting's status badge and marks the page with data-meeting-status for CSS. */
 export function showMeetingStatus(page: Page): void {
-  const badge = document.getElementById('meeting-status');
   const status = page.live.state.meeting.status;
   document.body.dataset.meetingStatus = status;
-  if (badge) {
+  // The screen's own badge, and the one in the meeting's navigation above it (server-rendered).
+  for (const badge of document.querySelectorAll<HTMLElement>('#meeting-status, [data-status-badge]')) {
     badge.className = `badge badge-${status}`;
     badge.textContent = page.text[`status.${status}`] ?? status;
   }

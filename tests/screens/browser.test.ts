@@ -73,6 +73,8 @@ describe('the conference day in the browser', () => {
 
     await organizer.page.getByRole('button', { name: 'Bắt đầu hội nghị' }).click();
     await expect.poll(() => organizer.page.locator('#meeting-status').textContent()).toBe('Đang diễn ra');
+    // The badge in the meeting's navigation above follows too (it said "scheduled" until a reload).
+    await expect.poll(() => organizer.page.locator('[data-status-badge]').textContent()).toBe('Đang diễn ra');
     await expect.poll(() => phone.page.locator('#meeting-status').textContent()).toBe('Đang diễn ra');
 
     await phone.page.fill('#people-search', 'lan');
