@@ -248,6 +248,12 @@ export async function updateAttendee(actor: Actor, input: unknown): Promise<Atte
   if (Object.keys(set).length === 0 && Object.keys(unset).length === 0) return attendeeView(actor, attendee);
   const merged = { ...attendee, ...set, ...(unset.email ? { email: undefined } : {}) } as AttendeeRecord;
   Object.assign(set, searchFields(merged));
+  // A personal link belongs to its address: invitations mail it there, and the person's calendar
+  // feed lists every meeting of the unit with that address. Whoever held the link for the old
+  // address (it was mistyped, or an editor set their own to receive it) loses it and its feed;
+  // the next invitation brings the new link to the new address.
+  const addressChanged = 'email' in set || unset.email === 1;
+  if (addressChanged) set.accessToken = newToken();
 
   const previousSiteId = String(attendee.siteId);
   const moved = 'siteId' in set;
@@ -276,6 +282,7 @@ export async function updateAttendee(actor: Actor, input: unknown): Promise<Atte
       } catch (error) {
         throw asEmailRefusal(error, changes.email);
       }
+      if (addressChanged) await CalendarFeedModel.updateOne({ scope: 'attendee', key: data.attendeeId }, { $unset: { token: 1 } });
       if ('organization' in set || 'role' in set) {
         // The attendance record counts under the attendee's organization and role (the report).
         await AttendanceModel.updateOne({ meetingId: updated.meetingId, attendeeId: updated._id }, { $set: { organization: updated.organization ?? '', role: updated.role } });

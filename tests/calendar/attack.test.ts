@@ -4,7 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 import { HttpClient } from '../helpers/http.js';
 import { createMeeting, updateMeeting } from '../../server/meetings/actions.js';
-import { createAttendee, removeAttendee, rotateAccessToken } from '../../server/attendees/actions.js';
+import { createAttendee, removeAttendee, rotateAccessToken, updateAttendee } from '../../server/attendees/actions.js';
+import type { Actor } from '../../server/lib/actor.js';
 import { SiteModel } from '../../server/sites/model.js';
 import { AttendeeModel } from '../../server/attendees/model.js';
 import { addSite } from '../../server/sites/actions.js';
@@ -154,6 +155,32 @@ describe('revoking a personal link', () => {
     const again = await HttpClient.withBearer(app.baseUrl, token).json('POST', '/api/v1/my/calendar/feed');
     expect(again.status).toBe(201);
     expect((await app.newClient().get(new URL(again.json.https as string).pathname)).status).toBe(200);
+  });
+
+  it("goes with the address: a changed e-mail gives a new link, so whoever held the old one cannot read the new address's meetings through its feed", async () => {
+    // Someone invited to a meeting of the unit, whose meetings a coordinator elsewhere would like to see.
+    const watched = await newCalendarConference(app.organizer, { title: 'Hội nghị của người bị dò' });
+    await createAttendee(app.organizer, { meetingId: watched.meetingId, fullName: 'Người bị dò', email: 'nguoi-bi-do@example.vn' });
+    // Another meeting of the unit: its coordinator holds a delegate's link (the invitation went to an
+    // address they had set, their own) and made the feed through it.
+    const other = await newCalendarConference(app.organizer, { title: 'Hội nghị đổi địa chỉ' });
+    const holder = HttpClient.withBearer(app.baseUrl, other.delegate.token);
+    const made = await holder.json('POST', '/api/v1/my/calendar/feed');
+    expect(made.status).toBe(201);
+    const feedPath = new URL(made.json.https as string).pathname;
+    const coordinator: Actor = { kind: 'coordinator', meetingId: other.meetingId, siteId: other.laiVungId, name: 'Điều phối Lai Vung' };
+    await updateAttendee(coordinator, { meetingId: other.meetingId, attendeeId: other.delegate.id, email: 'nguoi-bi-do@example.vn' });
+
+    const feed = await app.newClient().get(feedPath);
+    expect(feed.status).toBe(404);
+    expect(feed.text).not.toContain('Hội nghị của người bị dò');
+    expect((await holder.get('/my/calendar.ics')).status).not.toBe(200);
+    // The address's owner gets the new link with the next invitation; through it, their meetings.
+    const token = (await AttendeeModel.findById(other.delegate.id, { accessToken: 1 }).lean())!.accessToken;
+    expect(token).not.toBe(other.delegate.token);
+    const ownersFeed = await HttpClient.withBearer(app.baseUrl, token).json('POST', '/api/v1/my/calendar/feed');
+    expect(ownersFeed.status).toBe(201);
+    expect((await app.newClient().get(new URL(ownersFeed.json.https as string).pathname)).text).toContain('Hội nghị của người bị dò');
   });
 });
 

@@ -8,6 +8,7 @@ import type { Browser, Page } from 'playwright-core';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 import { launchBrowser } from '../helpers/browser.js';
 import { HttpClient } from '../helpers/http.js';
+import { AttendeeModel } from '../../server/attendees/model.js';
 import { deliveriesSettled } from '../../server/calendar/mail.js';
 import { formatProblems, unfold } from '../calendar/fixtures.js';
 import { eventually } from '../live/fixtures.js';
@@ -70,6 +71,8 @@ beforeAll(async () => {
     stored[name] = again.status;
     refusedWithCrlf.push(`${name}: ${response.text.slice(0, 200)}`);
   }
+  // The attendee's address changed: their personal link went with it (a new one for the new address).
+  world.other.token = (await AttendeeModel.findById(world.other.id, { accessToken: 1 }).lean())!.accessToken;
 }, 120_000);
 
 afterAll(async () => {
