@@ -119,6 +119,9 @@ function setupTable(table: HTMLTableElement): void {
       try {
         const updated = await api<Record<string, string>>('PATCH', `${apiBase}/${id}`, { [field]: value });
         finished = true;
+        // A changed e-mail gives the person a new personal link: the row's copy button gets it.
+        const copy = cell.closest('tr')?.querySelector<HTMLButtonElement>('[data-copy-link]');
+        if (copy?.dataset.copyLink && updated.accessToken) copy.dataset.copyLink = copy.dataset.copyLink.replace(/[^/]+$/, updated.accessToken);
         const saved = updated[field] ?? value;
         cell.dataset.value = saved;
         cell.classList.remove('editing');

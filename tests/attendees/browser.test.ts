@@ -90,6 +90,16 @@ describe('the organizer in the attendee table', () => {
     await email.press('Escape');
     await expect.poll(() => row.locator('td[data-field="email"]').textContent()).toBe('hung@example.vn');
 
+    // A new address is a new personal link: the row's copy button holds the new one.
+    const linkBefore = await row.locator('[data-copy-link]').getAttribute('data-copy-link');
+    await row.locator('td[data-field="email"]').click();
+    await row.locator('td[data-field="email"] input').fill('hung.nguyen@example.vn');
+    await row.locator('td[data-field="email"] input').press('Enter');
+    await expect.poll(() => row.locator('td[data-field="email"]').textContent()).toBe('hung.nguyen@example.vn');
+    const token = (await AttendeeModel.findById(hung.id).lean())!.accessToken;
+    expect(linkBefore).not.toContain(token);
+    await expect.poll(() => row.locator('[data-copy-link]').getAttribute('data-copy-link')).toMatch(new RegExp(`/a/${token}$`));
+
     await row.locator('td[data-field="role"]').click();
     await row.locator('td[data-field="role"] select').selectOption('speaker');
     await expect.poll(() => row.locator('td[data-field="role"]').textContent()).toBe('Báo cáo viên');
