@@ -39,7 +39,7 @@ function setupTable(table: HTMLTableElement): void {
   const sites = readJson<Choice[]>(table, 'sites', []);
   const roles = readJson<Choice[]>(table, 'roles', []);
   const text = readJson<ClientText>(table, 'text', { saving: '…', saved: '✓', networkError: 'Network error', copied: '✓', clickToEdit: '', changed: '', reload: '' });
-  connectLive(table, sites, roles, text);
+  connectLive(table, apiBase, sites, roles, text);
 
   table.addEventListener('click', (event) => {
     const cell = (event.target as HTMLElement).closest<HTMLTableCellElement>('td[data-editable]');
@@ -167,7 +167,7 @@ function setupTable(table: HTMLTableElement): void {
 interface AttendeeEvent {
   type?: string;
   meetingId?: string;
-  payload?: { attendee?: Record<string, string>; attendeeId?: string; fromSiteId?: string };
+  payload?: { attendee?: Record<string, string>; attendeeId?: string; fromSiteId?: string; linkChanged?: boolean };
 }
 
 const shownFields = ['fullName', 'position', 'organization', 'email', 'phone', 'siteId', 'role'];
@@ -177,7 +177,7 @@ const shownFields = ['fullName', 'position', 'organization', 'email', 'phone', '
  * an edited row is updated in place (except a cell being edited here); additions, removals and
  * imports change the page's rows and order, so they offer a reload instead of reshuffling.
  */
-function connectLive(table: HTMLTableElement, sites: Choice[], roles: Choice[], text: ClientText): void {
+function connectLive(table: HTMLTableElement, apiBase: string, sites: Choice[], roles: Choice[], text: ClientText): void {
   const meetingId = table.dataset.meeting;
   if (!meetingId) return;
   const socket = io();
@@ -218,11 +218,25 @@ function connectLive(table: HTMLTableElement, sites: Choice[], roles: Choice[], 
           cell.replaceChildren(badge);
         } else cell.replaceChildren(document.createTextNode(label));
       }
+      // The person has a new personal link (their address changed, or it was rotated): events never
+      // carry the secret, so the row's copy button asks for it instead of copying a dead link.
+      const copy = row.querySelector<HTMLButtonElement>('[data-copy-link]');
+      if (event.payload?.linkChanged && copy?.dataset.copyLink) void refreshCopyLink(copy, `${apiBase}/${attendee.id ?? ''}`);
       return;
     }
     if (event.type === 'attendee.removed' && row) row.classList.add('row-removed');
     if (event.type !== 'attendee.updated') showReloadNotice(text);
   });
+}
+
+/** Puts the attendee's current personal link in a copy button (the API gives organizers the token). */
+async function refreshCopyLink(button: HTMLButtonElement, url: string): Promise<void> {
+  try {
+    const current = await api<Record<string, string>>('GET', url);
+    if (current.accessToken && button.dataset.copyLink) button.dataset.copyLink = button.dataset.copyLink.replace(/[^/]+$/, current.accessToken);
+  } catch {
+    // Gone or unreachable: the removal's own event (or the reload notice) tells the organizer.
+  }
 }
 
 function showReloadNotice(text: ClientText): void {

@@ -298,7 +298,8 @@ export async function updateAttendee(actor: Actor, input: unknown): Promise<Atte
     },
     events: ({ updated, roster }, revision, meeting) => [
       ...countsEvents(meeting, roster, revision, [previousSiteId, String(updated.siteId)]),
-      attendeeEvent('attendee.updated', updated, moved ? { previousSiteId } : {}),
+      // linkChanged: the open tables' copy buttons hold a dead link now (the event never carries the secret).
+      attendeeEvent('attendee.updated', updated, { ...(moved ? { previousSiteId } : {}), ...(addressChanged ? { linkChanged: true } : {}) }),
       // The site the person left hears only that they left: its room may no longer see their contacts.
       ...(moved
         ? [{ type: 'attendee.moved', siteId: previousSiteId, payload: { attendeeId: data.attendeeId, fromSiteId: previousSiteId, toSiteId: String(updated.siteId) } }]
@@ -381,7 +382,7 @@ export async function rotateAccessToken(actor: Actor, input: unknown): Promise<A
       await CalendarFeedModel.updateOne({ scope: 'attendee', key: data.attendeeId }, { $unset: { token: 1 } });
       return updated;
     },
-    events: (updated) => [attendeeEvent('attendee.updated', updated)],
+    events: (updated) => [attendeeEvent('attendee.updated', updated, { linkChanged: true })],
   });
   return attendeeView(actor, result);
 }

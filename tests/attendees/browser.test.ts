@@ -6,7 +6,7 @@ import { organizerCredentials, startTestApp, type TestApp } from '../helpers/app
 import { launchBrowser, phoneViewport } from '../helpers/browser.js';
 import { createMeeting } from '../../server/meetings/actions.js';
 import { addProvinceDistricts } from '../../server/sites/actions.js';
-import { createAttendee, updateAttendee } from '../../server/attendees/actions.js';
+import { createAttendee, rotateAccessToken, updateAttendee } from '../../server/attendees/actions.js';
 import { AttendeeModel } from '../../server/attendees/model.js';
 
 let app: TestApp;
@@ -123,6 +123,30 @@ describe('the organizer in the attendee table', () => {
 
     await createAttendee(app.organizer, { meetingId, fullName: 'Người mới' });
     await expect.poll(() => page.locator('#attendees-live').textContent()).toBe('Danh sách vừa được người khác thay đổi. Tải lại để xem');
+    await page.close();
+  });
+
+  it("copies the person's current link after another organizer changed their address or rotated their link", async () => {
+    const meetingId = await conference();
+    const lan = await createAttendee(app.organizer, { meetingId, fullName: 'Trần Thị Lan', email: 'lan@example.vn' });
+    const page = await browser.newPage();
+    await signIn(page);
+    await page.goto(`${app.baseUrl}/meetings/${meetingId}/attendees`);
+    await page.waitForSelector('#attendees-table[data-live="joined"]');
+    const row = page.locator(`tr[data-id="${lan.id}"]`);
+    expect(await row.locator('[data-copy-link]').getAttribute('data-copy-link')).toMatch(new RegExp(`/a/${lan.accessToken}$`));
+
+    // A new address is a new link: the old one, still in the row, would open nothing.
+    await updateAttendee(app.organizer, { meetingId, attendeeId: lan.id, email: 'tran.lan@example.vn' });
+    await expect.poll(() => row.locator('td[data-field="email"]').textContent()).toBe('tran.lan@example.vn');
+    const afterAddress = (await AttendeeModel.findById(lan.id).lean())!.accessToken;
+    expect(afterAddress).not.toBe(lan.accessToken);
+    await expect.poll(() => row.locator('[data-copy-link]').getAttribute('data-copy-link')).toMatch(new RegExp(`/a/${afterAddress}$`));
+
+    await rotateAccessToken(app.organizer, { meetingId, attendeeId: lan.id });
+    const afterRotation = (await AttendeeModel.findById(lan.id).lean())!.accessToken;
+    await expect.poll(() => row.locator('[data-copy-link]').getAttribute('data-copy-link')).toMatch(new RegExp(`/a/${afterRotation}$`));
+    expect(await page.locator('#attendees-live').isHidden()).toBe(true);
     await page.close();
   });
 
