@@ -22,9 +22,16 @@ function isTrustProxy(value: string): boolean {
     const family = isIP(address);
     if (family === 0) return false;
     if (prefix === undefined) return true;
-    if (family === 4 && isIP(prefix) === 4) return true; // a netmask: 10.0.0.0/255.0.0.0
+    if (family === 4 && isIP(prefix) === 4) return isContiguousNetmask(prefix); // a netmask: 10.0.0.0/255.0.0.0
     return /^\d+$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128);
   });
+}
+
+/** 255.255.0.0, not 255.0.255.0: proxy-addr turns a netmask into a prefix length and refuses one it cannot. */
+function isContiguousNetmask(mask: string): boolean {
+  const bits = mask.split('.').reduce((value, octet) => value * 256 + Number(octet), 0);
+  const hosts = 2 ** 32 - 1 - bits;
+  return (hosts & (hosts + 1)) === 0;
 }
 
 const envSchema = z.object({
@@ -48,6 +55,7 @@ const envSchema = z.object({
   /** Set behind a reverse proxy (e.g. "1" or "loopback") so client IPs and https are seen right. */
   TRUST_PROXY: z
     .string()
+    .trim()
     .refine(isTrustProxy, 'must be true, false, a number of proxies (e.g. 1) or addresses and subnets separated by commas (e.g. loopback, 10.0.0.0/8)')
     .optional(),
   /** Read by the embedded store itself (embedded-mongo/index.ts, memory.ts): checked here so a bad value stops the start like any other. */

@@ -43,7 +43,11 @@ describe('configuration from the environment', () => {
       // Express itself accepts what was let through (it throws on an address it cannot read).
       expect(() => express().set('trust proxy', trustProxySetting(trustProxy!)), value).not.toThrow();
     }
-    for (const value of ['banana', '10.0.0.0/33', '1.2.3', 'loopback/8', '10.0.0.0/8/1']) {
+    // Spaces around the value (an env file, a YAML block) are not part of it: '1 ' is one proxy,
+    // not the address 0.0.0.1 that Express reads in it.
+    for (const value of ['1 ', ' 2', ' true ', 'loopback, 10.0.0.0/8 ']) expect(loadConfig({ TRUST_PROXY: value }).trustProxy, value).toBe(value.trim());
+    // A netmask Express cannot turn into a prefix stopped the start in proxy-addr, without the variable's name.
+    for (const value of ['banana', '10.0.0.0/33', '1.2.3', 'loopback/8', '10.0.0.0/8/1', '10.0.0.0/255.0.255.0', '10.0.0.0/0.0.0.255']) {
       expect(() => loadConfig({ TRUST_PROXY: value }), value).toThrow(/TRUST_PROXY: must be true, false, a number of proxies/);
     }
     expect(() => loadConfig({ EMBEDDED_MONGO_FSYNC: 'always', EMBEDDED_MONGO_MEMORY_MB: '512' })).not.toThrow();
