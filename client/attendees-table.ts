@@ -120,8 +120,7 @@ function setupTable(table: HTMLTableElement): void {
         const updated = await api<Record<string, string>>('PATCH', `${apiBase}/${id}`, { [field]: value });
         finished = true;
         // A changed e-mail gives the person a new personal link: the row's copy button gets it.
-        const copy = cell.closest('tr')?.querySelector<HTMLButtonElement>('[data-copy-link]');
-        if (copy?.dataset.copyLink && updated.accessToken) copy.dataset.copyLink = copy.dataset.copyLink.replace(/[^/]+$/, updated.accessToken);
+        setCopyLinkToken(cell.closest('tr'), updated.accessToken);
         const saved = updated[field] ?? value;
         cell.dataset.value = saved;
         cell.classList.remove('editing');
@@ -220,8 +219,7 @@ function connectLive(table: HTMLTableElement, apiBase: string, sites: Choice[], 
       }
       // The person has a new personal link (their address changed, or it was rotated): events never
       // carry the secret, so the row's copy button asks for it instead of copying a dead link.
-      const copy = row.querySelector<HTMLButtonElement>('[data-copy-link]');
-      if (event.payload?.linkChanged && copy?.dataset.copyLink) void refreshCopyLink(copy, `${apiBase}/${attendee.id ?? ''}`);
+      if (event.payload?.linkChanged && row.querySelector('[data-copy-link]')) void refreshCopyLink(row, `${apiBase}/${attendee.id ?? ''}`);
       return;
     }
     if (event.type === 'attendee.removed' && row) row.classList.add('row-removed');
@@ -229,11 +227,16 @@ function connectLive(table: HTMLTableElement, apiBase: string, sites: Choice[], 
   });
 }
 
-/** Puts the attendee's current personal link in a copy button (the API gives organizers the token). */
-async function refreshCopyLink(button: HTMLButtonElement, url: string): Promise<void> {
+/** A row's copy button with the person's personal link under `token` (the link's base stays). */
+function setCopyLinkToken(row: Element | null, token: string | undefined): void {
+  const button = row?.querySelector<HTMLButtonElement>('[data-copy-link]');
+  if (button?.dataset.copyLink && token) button.dataset.copyLink = button.dataset.copyLink.replace(/[^/]+$/, token);
+}
+
+/** Puts the attendee's current personal link in the row's copy button (the API gives organizers the token). */
+async function refreshCopyLink(row: Element, url: string): Promise<void> {
   try {
-    const current = await api<Record<string, string>>('GET', url);
-    if (current.accessToken && button.dataset.copyLink) button.dataset.copyLink = button.dataset.copyLink.replace(/[^/]+$/, current.accessToken);
+    setCopyLinkToken(row, (await api<Record<string, string>>('GET', url)).accessToken);
   } catch {
     // Gone or unreachable: the removal's own event (or the reload notice) tells the organizer.
   }

@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { isIP } from 'node:net';
 import path from 'node:path';
+import { durabilityFromEnvironment } from './embedded-mongo/index.js';
 
 const booleanFlag = z
   .enum(['1', '0', 'true', 'false', 'yes', 'no'])
@@ -34,6 +35,16 @@ function isContiguousNetmask(mask: string): boolean {
   return (hosts & (hosts + 1)) === 0;
 }
 
+/** EMBEDDED_MONGO_FSYNC as the store reads it (its own rule: embedded-mongo/index.ts). */
+function readsAsDurability(value: string): boolean {
+  try {
+    durabilityFromEnvironment(value);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 const envSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
@@ -59,10 +70,7 @@ const envSchema = z.object({
     .refine(isTrustProxy, 'must be true, false, a number of proxies (e.g. 1) or addresses and subnets separated by commas (e.g. loopback, 10.0.0.0/8)')
     .optional(),
   /** Read by the embedded store itself (embedded-mongo/index.ts, memory.ts): checked here so a bad value stops the start like any other. */
-  EMBEDDED_MONGO_FSYNC: z
-    .string()
-    .refine((value) => /^(always|off|0)$/i.test(value.trim()) || (/^\d+$/.test(value.trim()) && Number(value) >= 1 && Number(value) <= 500), 'must be "always", "off" or a number of milliseconds from 1 to 500')
-    .optional(),
+  EMBEDDED_MONGO_FSYNC: z.string().refine(readsAsDurability, 'must be "always", "off" or a number of milliseconds from 1 to 500').optional(),
   EMBEDDED_MONGO_MEMORY_MB: z.coerce.number('must be a positive number of MiB').positive('must be a positive number of MiB').optional(),
   /** Public base URL used in links sent out (calendar invites, coordinator links). */
   PUBLIC_URL: z.url().optional(),

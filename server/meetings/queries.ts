@@ -49,7 +49,7 @@ const scheduledGraceMs = 12 * 3600_000;
  * than 12 hours past it. Past: every other meeting (ended, cancelled or drafts whose time is over,
  * and scheduled ones long past).
  */
-export function upcomingFilter(now: Date): Record<string, unknown> {
+function upcomingFilter(now: Date): Record<string, unknown> {
   return {
     $or: [{ endsAt: { $gte: now }, status: { $ne: 'ended' } }, { status: 'live' }, { status: 'scheduled', endsAt: { $gte: new Date(now.getTime() - scheduledGraceMs) } }],
   };

@@ -2,10 +2,10 @@
 // the replies mongod 7.0 gives: nested projections and their path collisions, pipeline-style
 // updates, $elemMatch over scalars, collation in $sort/$group, explain for aggregate, the 16 MiB
 // document limit, $where refused as with scripting disabled, get/setParameter.
-import { MongoServerError, ObjectId, Timestamp, type Db, type MongoClient } from 'mongodb';
+import { ObjectId, Timestamp, type Db, type MongoClient } from 'mongodb';
 import mongoose, { Schema, type Connection } from 'mongoose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connect, startStore, type RunningStore } from './helpers.js';
+import { connect, failure, startStore, type RunningStore } from './helpers.js';
 import { kind0, kind1, opMsg, opMsgReplyBody, roundTrip } from './wire-frames.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -29,15 +29,6 @@ afterAll(async () => {
   await store?.stop();
 });
 
-/** The error a promise rejects with, as the driver hands it over. */
-async function failure(promise: Promise<unknown>): Promise<MongoServerError> {
-  try {
-    await promise;
-  } catch (err) {
-    return err as MongoServerError;
-  }
-  throw new Error('expected the operation to fail');
-}
 
 /** One OP_MSG with a body and a document sequence, sent byte by byte; the reply's body. */
 async function sendOpMsg(body: AnyDoc, [identifier, docs]: [string, AnyDoc[]]): Promise<AnyDoc> {

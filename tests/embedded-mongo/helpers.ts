@@ -6,7 +6,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { MongoClient, type MongoClientOptions } from 'mongodb';
+import { MongoClient, type MongoClientOptions, type MongoServerError } from 'mongodb';
 import { startEmbeddedMongo } from '../../server/embedded-mongo/index.js';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -104,4 +104,14 @@ export async function closeAfterKill(client: MongoClient, waitMs = 2000): Promis
     new Promise<void>((resolve) => (timer = setTimeout(resolve, waitMs))),
   ]);
   clearTimeout(timer);
+}
+
+/** The server error an operation fails with, as the driver hands it over (the test fails if it succeeds). */
+export async function failure(promise: Promise<unknown>): Promise<MongoServerError> {
+  try {
+    await promise;
+  } catch (err) {
+    return err as MongoServerError;
+  }
+  throw new Error('expected the operation to fail');
 }

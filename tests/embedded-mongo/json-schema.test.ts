@@ -2,9 +2,9 @@
 // what mongod 7.0 answers: the operator in find and $match, validators enforced on insert, update,
 // findAndModify and $merge with their levels and actions, bypassDocumentValidation, and the
 // refusals of a schema mongod does not accept.
-import { Decimal128, Int32, Long, MongoServerError, type Db, type MongoClient } from 'mongodb';
+import { Decimal128, Int32, Long, type Db, type MongoClient } from 'mongodb';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { connect, startStore, tempDir, type RunningStore } from './helpers.js';
+import { connect, failure, startStore, tempDir, type RunningStore } from './helpers.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type AnyDoc = any;
@@ -28,14 +28,6 @@ beforeEach(async () => {
   await db.dropDatabase();
 });
 
-async function failure(promise: Promise<unknown>): Promise<MongoServerError> {
-  try {
-    await promise;
-  } catch (err) {
-    return err as MongoServerError;
-  }
-  throw new Error('expected the operation to fail');
-}
 
 describe('$jsonSchema as a query operator', () => {
   const seed = () =>

@@ -1,10 +1,10 @@
 // $text over text indexes (Vietnamese names found without their diacritics), 2dsphere geo
 // queries and $geoNear, and timeseries collections: through mongoose and the bare driver, with
 // the replies and errors mongod 7.0 gives.
-import { MongoServerError, type Db, type MongoClient } from 'mongodb';
+import { type Db, type MongoClient } from 'mongodb';
 import mongoose, { Schema, type Connection } from 'mongoose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connect, startStore, type RunningStore } from './helpers.js';
+import { connect, failure, startStore, type RunningStore } from './helpers.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type AnyDoc = any;
@@ -27,14 +27,6 @@ afterAll(async () => {
   await store?.stop();
 });
 
-async function failure(promise: Promise<unknown>): Promise<MongoServerError> {
-  try {
-    await promise;
-  } catch (err) {
-    return err as MongoServerError;
-  }
-  throw new Error('expected the operation to fail');
-}
 
 describe('$text with a text index', () => {
   const speakers = [

@@ -261,15 +261,16 @@ export const validate: CommandHandler = (command, ctx) => {
   const collection = ctx.store.existingDatabase(ctx.db)?.get(name);
   if (!collection) throw new MongoServerError('NamespaceNotFound', `Collection '${ctx.db}.${name}' does not exist to validate.`);
   if (typeof collection.options.viewOn === 'string') throw new MongoServerError('CommandNotSupportedOnView', 'Cannot validate a view');
-  const { nrecords, keysPerIndex, errors, nonCompliant } = collection.check();
+  const { nrecords, indexes, nonCompliant } = collection.check();
+  const errors = indexes.filter((index) => index.keys !== index.expected).map((index) => `index ${index.name} has ${index.keys} keys where its ${nrecords} documents give ${index.expected}`);
   return {
     ns: `${ctx.db}.${name}`,
     nInvalidDocuments: 0,
     nNonCompliantDocuments: nonCompliant,
     nrecords,
-    nIndexes: collection.indexes.length,
-    keysPerIndex,
-    indexDetails: Object.fromEntries(Object.keys(keysPerIndex).map((index) => [index, { valid: !errors.some((error) => error.startsWith(`index ${index} `)) }])),
+    nIndexes: indexes.length,
+    keysPerIndex: Object.fromEntries(indexes.map((index) => [index.name, index.keys])),
+    indexDetails: Object.fromEntries(indexes.map((index) => [index.name, { valid: index.keys === index.expected }])),
     valid: errors.length === 0,
     repaired: false,
     warnings: nonCompliant > 0 ? [`Detected one or more documents in this collection not conformant to the schema validation rules.`] : [],
