@@ -5,6 +5,7 @@ import mongoose from 'mongoose';
 import { organizerCredentials, startTestApp, type TestApp } from './helpers/app.js';
 import { HttpClient } from './helpers/http.js';
 import { startSecondInstance, type SecondInstance } from './helpers/second-instance.js';
+import { clearFailPoint, setFailPoint } from './helpers/fail-point.js';
 
 let app: TestApp;
 let instance: SecondInstance | undefined;
@@ -14,7 +15,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await mongoose.connection.db?.admin().command({ configureFailPoint: 'failCommand', mode: 'off' });
+  await clearFailPoint();
   await instance?.stop();
   await app.stop();
 });
@@ -23,7 +24,7 @@ describe('starting while the database drops connections', () => {
   it('tries its start-up steps again, says so in the log, and serves once the database answers', { timeout: 120_000 }, async () => {
     // The store closes the connection under the first three index builds (what a restarting store
     // does to a start-up that reached it): the driver sees network errors, as in a real outage.
-    await mongoose.connection.db!.admin().command({ configureFailPoint: 'failCommand', mode: { times: 3 }, data: { failCommands: ['createIndexes'], closeConnection: true } });
+    await setFailPoint({ times: 3 }, { failCommands: ['createIndexes'], closeConnection: true });
     const logs: string[] = [];
     instance = await startSecondInstance(app, undefined, { logs });
     const retries = logs.map((line) => JSON.parse(line) as { msg?: string; err?: { message?: string } }).filter((line) => line.msg === 'database out of reach while starting; trying again');
@@ -42,7 +43,7 @@ describe('starting while the database drops connections', () => {
     // connect-mongo built once on its own (a failed build left every session read failing, the
     // instance up but nobody able to sign in): the store closes the connection under it.
     const modelIndexes = Object.values(mongoose.models).reduce((sum, model) => sum + model.schema.indexes().length, 0);
-    await mongoose.connection.db!.admin().command({ configureFailPoint: 'failCommand', mode: { times: 1, skip: modelIndexes }, data: { failCommands: ['createIndexes'], closeConnection: true } });
+    await setFailPoint({ times: 1, skip: modelIndexes }, { failCommands: ['createIndexes'], closeConnection: true });
     const logs: string[] = [];
     instance = await startSecondInstance(app, undefined, { logs });
     // Signed in and served: before, every session read failed (503) for as long as it ran.

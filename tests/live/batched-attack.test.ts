@@ -2,7 +2,6 @@
 // and on the shorter check-in (attendance/actions.ts change(), a socket's bearer kind): real
 // socket.io-client screens of every role against a real app and store.
 import { randomUUID } from 'node:crypto';
-import mongoose from 'mongoose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Socket } from 'socket.io-client';
 import { startTestApp, type TestApp } from '../helpers/app.js';
@@ -16,6 +15,7 @@ import { MeetingModel } from '../../server/meetings/model.js';
 import { saveMinute } from '../../server/minutes/actions.js';
 import { rotateCoordinatorLink } from '../../server/sites/actions.js';
 import { createAttendee, removeAttendee } from '../../server/attendees/actions.js';
+import { clearFailPoint, setFailPoint } from '../helpers/fail-point.js';
 
 describe('batched screens of every role', () => {
   let app: TestApp;
@@ -284,9 +284,9 @@ describe('the shorter check-in (one upsert, a socket’s bearer kind)', () => {
     const person = day.people[3][0];
     const id = opId();
     // The check-in's second findAndModify (the change, after the upsert that created the record) fails.
-    await mongoose.connection.db!.admin().command({ configureFailPoint: 'failCommand', mode: { times: 1, skip: 1 }, data: { failCommands: ['findAndModify'], errorCode: 8 } });
+    await setFailPoint({ times: 1, skip: 1 }, { failCommands: ['findAndModify'], errorCode: 8 });
     const failed = await send(coordinator, 'attendance:checkIn', { meetingId: day.meetingId, attendeeId: person.id, opId: id });
-    await mongoose.connection.db!.admin().command({ configureFailPoint: 'failCommand', mode: 'off' });
+    await clearFailPoint();
     expect(failed).toMatchObject({ ok: false });
     expect(await recordOf(person.id)).toMatchObject({ status: 'expected', version: 0, history: [] });
     const siteCounts = async () => ((await send(coordinator, 'live:snapshot', { meetingId: day.meetingId })).snapshot as { sites: Array<{ id: string; counts: { present: number } }> }).sites.find((site) => site.id === day.sites[3].id)!.counts;
@@ -316,7 +316,7 @@ describe('counts published out of revision order within one batch', () => {
     day = await conferenceDay(app.organizer, { peoplePerSite: 4 });
   });
   afterAll(async () => {
-    await mongoose.connection.db?.admin().command({ configureFailPoint: 'failCommand', mode: 'off' });
+    await clearFailPoint();
     screens?.closeAll();
     await app?.stop();
   });
@@ -337,7 +337,7 @@ describe('counts published out of revision order within one batch', () => {
     const [a, b] = day.people[1];
     // A's audit entry (its first `update` command) is held 7 s by the store: A's revision is taken,
     // its events wait. B comes after and is published when it has waited 5 s, before A.
-    await mongoose.connection.db!.admin().command({ configureFailPoint: 'failCommand', mode: { times: 1 }, data: { failCommands: ['update'], blockConnection: true, blockTimeMS: 7_000 } });
+    await setFailPoint({ times: 1 }, { failCommands: ['update'], blockConnection: true, blockTimeMS: 7_000 });
     const ackA = checkIn(app.organizer, { meetingId: day.meetingId, attendeeId: a.id, opId: opId() });
     await expect.poll(async () => (await recordOf(a.id))?.revision ?? 0, { timeout: 5_000, interval: 20 }).toBeGreaterThan(pacer.revision);
     const ackB = await checkIn(app.organizer, { meetingId: day.meetingId, attendeeId: b.id, opId: opId() });

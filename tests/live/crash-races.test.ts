@@ -14,6 +14,7 @@ import { AttendeeModel } from '../../server/attendees/model.js';
 import { MeetingModel } from '../../server/meetings/model.js';
 import { liveSitesOf } from '../../server/live/counts.js';
 import type { LiveSnapshot } from '../../server/live/contract.js';
+import { clearFailPoint, setFailPoint } from '../helpers/fail-point.js';
 
 const shared = sharedDayApp();
 
@@ -200,7 +201,7 @@ async function checkInHeldAtCreation(day: DayFixture, siteIndex: number, personI
       if (collection === 'attendances' && method === 'findOneAndUpdate' && options?.upsert && String(query.attendeeId) === personId) resolve();
     });
   });
-  await mongoose.connection.db!.admin().command({ configureFailPoint: 'failCommand', mode: { times: 1 }, data: { failCommands: ['findAndModify'], blockConnection: true, blockTimeMS: 3_000 } });
+  await setFailPoint({ times: 1 }, { failCommands: ['findAndModify'], blockConnection: true, blockTimeMS: 3_000 });
   try {
     const checkIn = send(coordinator, 'attendance:checkIn', { meetingId: day.meetingId, attendeeId: personId, opId: opId() });
     await creating;
@@ -208,7 +209,7 @@ async function checkInHeldAtCreation(day: DayFixture, siteIndex: number, personI
     return await checkIn;
   } finally {
     mongoose.set('debug', false);
-    await mongoose.connection.db!.admin().command({ configureFailPoint: 'failCommand', mode: 'off' });
+    await clearFailPoint();
   }
 }
 

@@ -74,7 +74,7 @@ export class Screens {
   /** Opens and joins the meeting (the ack of the join says it is in). */
   async join(meetingId: string, auth: Record<string, string> = {}, headers: Record<string, string> = {}, options: { reconnection?: boolean; screen?: string } = {}): Promise<Socket> {
     const socket = this.open(auth, headers, options);
-    const reply = await socket.timeout(5000).emitWithAck('meeting:join', { meetingId, ...(options.screen ? { screen: options.screen } : {}) });
+    const reply = await ask(socket, 'meeting:join', { meetingId, ...(options.screen ? { screen: options.screen } : {}) });
     if (!reply.ok) throw new Error(`join refused: ${JSON.stringify(reply)}`);
     return socket;
   }
@@ -88,7 +88,20 @@ export class Screens {
 export type AnyAck = any;
 
 export function send(socket: Socket, name: string, input: unknown): Promise<AnyAck> {
-  return socket.timeout(10_000).emitWithAck(name, input);
+  return ask(socket, name, input);
+}
+
+/**
+ * An event and its ack, within 10 s (a join includes the connection's handshake, on a loaded
+ * machine). A timeout names the event and whether the socket was still connected, so a failure
+ * says which step never came back and why.
+ */
+async function ask(socket: Socket, name: string, input: unknown, timeoutMs = 10_000): Promise<AnyAck> {
+  try {
+    return await socket.timeout(timeoutMs).emitWithAck(name, input);
+  } catch (error) {
+    throw new Error(`${name}: no ack within ${timeoutMs} ms (socket ${socket.connected ? 'connected' : 'not connected'}, ${socket.id ?? 'never connected'})`, { cause: error });
+  }
 }
 
 /** What a screen heard, in order: batches (`events`, from a batched join) and single events. */

@@ -10,6 +10,7 @@ import { forgetMeeting } from '../../server/meetings/cache.js';
 import mongoose from 'mongoose';
 import pino from 'pino';
 import { Writable } from 'node:stream';
+import { clearFailPoint, setFailPoint } from '../helpers/fail-point.js';
 
 let app: TestApp;
 /** What the app logged. */
@@ -60,13 +61,12 @@ describe('presence sweep while the store refuses reads', () => {
       await screens.join(day.meetingId, {}, { cookie: organizer.cookieHeader() });
     }
     const warnings = () => lines.filter((line) => line.msg === 'could not check site presence');
-    const admin = mongoose.connection.db!.admin();
-    await admin.command({ configureFailPoint: 'failCommand', mode: 'alwaysOn', data: { failCommands: ['find'], errorCode: 91 } });
+    await setFailPoint('alwaysOn', { failCommands: ['find'], errorCode: 91 });
     try {
       // Two whole sweeps while every read fails: each logs once, naming all three meetings.
       await expect.poll(() => warnings().filter((line) => line.meetings === 3).length, { timeout: 20_000 }).toBeGreaterThanOrEqual(2);
     } finally {
-      await admin.command({ configureFailPoint: 'failCommand', mode: 'off' });
+      await clearFailPoint();
     }
     // A sweep the fail point was switched on or off in the middle of could not check only some of
     // them: still one line for that sweep, never one per meeting.
@@ -83,9 +83,8 @@ describe('a sweep slower than the period', () => {
     mongoose.set('debug', (collection: string, method: string, query: Record<string, unknown>) => {
       if (collection === 'sites' && method === 'find' && String(query?.meetingId) === day.meetingId) reads++;
     });
-    const admin = mongoose.connection.db!.admin();
     // Every find waits 3 s (many sweep periods) before it is answered.
-    await admin.command({ configureFailPoint: 'failCommand', mode: 'alwaysOn', data: { failCommands: ['find'], blockConnection: true, blockTimeMS: 3_000 } });
+    await setFailPoint('alwaysOn', { failCommands: ['find'], blockConnection: true, blockTimeMS: 3_000 });
     try {
       await expect.poll(() => reads, { timeout: 20_000 }).toBeGreaterThanOrEqual(1);
       // A find sent after the sweep's is answered after it: by then the sweep's read is answered.
@@ -93,7 +92,7 @@ describe('a sweep slower than the period', () => {
       // The sweep whose read was just answered may have been followed by one more, no more.
       expect(reads).toBeLessThanOrEqual(2);
     } finally {
-      await admin.command({ configureFailPoint: 'failCommand', mode: 'off' });
+      await clearFailPoint();
       mongoose.set('debug', false);
     }
   });

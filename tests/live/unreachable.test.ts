@@ -2,7 +2,7 @@
 // `unavailable` with a time to try again, and the resend with the same opId counts once; an
 // unexpected failure is answered `internal` and logged, never silently.
 import { Writable } from 'node:stream';
-import mongoose from 'mongoose';
+import { setFailPoint, type FailCommandData } from '../helpers/fail-point.js';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../helpers/app.js';
@@ -23,8 +23,8 @@ afterAll(async () => {
 });
 
 /** The store's own fail point (as mongod's): the next `insert` (the operation's claim) fails so. */
-function failNextInsert(data: Record<string, unknown>): Promise<unknown> {
-  return mongoose.connection.db!.admin().command({ configureFailPoint: 'failCommand', mode: { times: 1 }, data: { failCommands: ['insert'], ...data } });
+function failNextInsert(data: Omit<FailCommandData, 'failCommands'>): Promise<void> {
+  return setFailPoint({ times: 1 }, { failCommands: ['insert'], ...data });
 }
 
 describe('commands when the database fails', () => {

@@ -9,6 +9,7 @@ import { MeetingModel } from '../../server/meetings/model.js';
 import { SiteModel } from '../../server/sites/model.js';
 import { Conflict, NotFound } from '../../server/lib/errors.js';
 import { subscribe, type DomainEvent } from '../../server/lib/events.js';
+import { setFailPoint } from '../helpers/fail-point.js';
 
 let database: DatabaseHandle;
 beforeAll(async () => {
@@ -107,7 +108,7 @@ describe('committing a meeting change', () => {
     expect(after.status).toBe('draft');
 
     // The store itself fails the write: neither the title nor the revision moved.
-    await mongoose.connection.db!.admin().command({ configureFailPoint: 'failCommand', mode: { times: 1 }, data: { failCommands: ['findAndModify'], errorCode: 91 } });
+    await setFailPoint({ times: 1 }, { failCommands: ['findAndModify'], errorCode: 91 });
     await expect(commitMeetingChange({ meetingId, update: { $set: { title: 'Mất điện giữa chừng' } }, events: () => [] })).rejects.toThrow();
     after = await stored(meetingId);
     expect(after.revision).toBe(0);
