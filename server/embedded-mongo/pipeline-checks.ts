@@ -125,9 +125,14 @@ const CHECKS: Record<string, (arg: unknown) => void> = {
   $setWindowFields: idlObject('$setWindowFields'),
   $out: (arg) => {
     if (typeof arg !== 'string' && !isPlainDocument(arg)) throw new MongoLocationError(16990, `$out only supports a string or object argument, not ${bsonTypeName(arg)}`);
+    if (isPlainDocument(arg)) outNamespace(arg, '');
   },
   $merge: (arg) => {
     if (typeof arg !== 'string' && !isPlainDocument(arg)) throw new MongoLocationError(51182, `$merge only supports a string or object argument, not ${bsonTypeName(arg)}`);
+    if (isPlainDocument(arg)) {
+      if (!('into' in arg)) throw new MongoLocationError(40414, "BSON field '$merge.into' is missing but a required field");
+      mergeNamespace(arg.into, '');
+    }
   },
 };
 
@@ -143,4 +148,44 @@ export function checkPipeline(pipeline: unknown[], context: 'top' | 'facet' | 'l
       throw new MongoLocationError(40601, `${name} can only be the final stage in the pipeline`);
     }
   });
+}
+
+/**
+ * Where `$out` writes: a collection of the aggregate's database, or `{db, coll}` (both strings,
+ * nothing else but mongod's `timeseries`, which is not supported here), checked as mongod's IDL
+ * parser checks it. Internal databases and system collections are refused as mongod does.
+ */
+export function outNamespace(spec: unknown, currentDb: string): { db: string; coll: string } {
+  const target = typeof spec === 'string' ? { db: currentDb, coll: spec } : namespaceFields('$out', spec as Document, true);
+  return checkOutputTarget('$out', target);
+}
+
+/** Where `$merge` writes: `into` as a collection name, or `{db?, coll}` (db defaults to the aggregate's). */
+export function mergeNamespace(into: unknown, currentDb: string): { db: string; coll: string } {
+  if (typeof into === 'string') return checkOutputTarget('$merge', { db: currentDb, coll: into });
+  if (!isPlainDocument(into)) throw new MongoServerError('TypeMismatch', `BSON field '$merge.into' is the wrong type '${bsonTypeName(into)}', expected types '[string, object]'`);
+  const target = namespaceFields('$merge.into', into, false);
+  return checkOutputTarget('$merge', { db: target.db || currentDb, coll: target.coll });
+}
+
+function namespaceFields(field: string, spec: Document, dbRequired: boolean): { db: string; coll: string } {
+  for (const key of Object.keys(spec)) {
+    if (key === 'timeseries' && field === '$out') throw new MongoServerError('IllegalOperation', '$out to a time-series collection is not supported by this store');
+    if (key !== 'db' && key !== 'coll') throw new MongoLocationError(40415, `BSON field '${field}.${key}' is an unknown field.`);
+  }
+  for (const key of dbRequired ? ['db', 'coll'] : ['coll']) {
+    if (!(key in spec)) throw new MongoLocationError(40414, `BSON field '${field}.${key}' is missing but a required field`);
+  }
+  for (const key of ['db', 'coll'] as const) {
+    if (key in spec && typeof spec[key] !== 'string') throw new MongoServerError('TypeMismatch', `BSON field '${field}.${key}' is the wrong type '${bsonTypeName(spec[key])}', expected type 'string'`);
+  }
+  return { db: (spec.db as string | undefined) ?? '', coll: spec.coll as string };
+}
+
+function checkOutputTarget(stage: string, target: { db: string; coll: string }): { db: string; coll: string } {
+  if (target.db === 'admin' || target.db === 'local' || target.db === 'config') {
+    throw new MongoLocationError(31321, `Can't ${stage} to internal database: ${target.db}`);
+  }
+  if (target.coll.startsWith('system.')) throw new MongoLocationError(17385, `Can't ${stage} to special collection: ${target.coll}`);
+  return target;
 }

@@ -225,4 +225,27 @@ describe('aggregation', () => {
     expect(await db.collection<AnyDoc>('gout').countDocuments()).toBe(2);
     expect(await db.collection<AnyDoc>('gout').countDocuments({ stale: true })).toBe(0);
   });
+
+  it('$out {db, coll} and $merge into {db, coll} write into the named database; malformed or internal targets are refused before anything is written', async () => {
+    const other = client.db('semantics_reports');
+    await other.collection<AnyDoc>('a_out').insertOne({ stale: true });
+    await g().aggregate([{ $match: { k: 'a' } }, { $out: { db: 'semantics_reports', coll: 'a_out' } }]).toArray();
+    expect(await other.collection<AnyDoc>('a_out').countDocuments({})).toBe(2);
+    expect(await other.collection<AnyDoc>('a_out').countDocuments({ stale: true })).toBe(0);
+    expect(await db.listCollections({ name: 'a_out' }).toArray()).toEqual([]);
+    await g().aggregate([{ $match: { k: 'a' } }, { $merge: { into: { db: 'semantics_reports', coll: 'a_merge' } } }]).toArray();
+    await g().aggregate([{ $match: { k: 'a' } }, { $merge: { into: { coll: 'a_merge_here' } } }]).toArray();
+    expect([await other.collection('a_merge').countDocuments({}), await db.collection('a_merge_here').countDocuments({})]).toEqual([2, 2]);
+
+    const refusal = (stage: AnyDoc) => g().aggregate([{ $match: { k: 'a' } }, stage]).toArray().then(() => undefined, (error: MongoServerError) => ({ code: error.code, message: error.message }));
+    expect(await refusal({ $out: { coll: 'x' } })).toEqual({ code: 40414, message: "BSON field '$out.db' is missing but a required field" });
+    expect(await refusal({ $out: { db: 'semantics', coll: 5 } })).toMatchObject({ code: 14 });
+    expect(await refusal({ $out: { db: 'semantics', coll: 'x', extra: 1 } })).toMatchObject({ code: 40415 });
+    expect(await refusal({ $out: { db: 'admin', coll: 'x' } })).toMatchObject({ code: 31321 });
+    expect(await refusal({ $out: 'system.x' })).toMatchObject({ code: 17385 });
+    expect(await refusal({ $merge: { whenMatched: 'replace' } })).toMatchObject({ code: 40414 });
+    expect(await refusal({ $merge: { into: { db: 'local', coll: 'x' } } })).toMatchObject({ code: 31321 });
+    // Nothing was written by a refused stage: no collection named after the malformed spec.
+    expect((await db.listCollections().toArray()).map((c) => c.name).filter((name) => ['x', 'undefined', 'system.x'].includes(name))).toEqual([]);
+  });
 });

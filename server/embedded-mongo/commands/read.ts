@@ -5,7 +5,7 @@ import type { Collection } from '../collection.js';
 import { MongoLocationError, MongoServerError, badValue, failedToParse } from '../errors.js';
 import { evaluateLet, mingoError, runCoveredGroup, runPipeline, type CollectionResolver } from '../mingo-bridge.js';
 import { checkHint } from '../hint.js';
-import { checkPipeline } from '../pipeline-checks.js';
+import { checkPipeline, mergeNamespace, outNamespace } from '../pipeline-checks.js';
 import { explain } from './explain.js';
 import { collectionUuid } from './ddl.js';
 import { compileProjection } from '../projection.js';
@@ -719,10 +719,9 @@ function countPipeline(input: Document[], pipeline: Document[]): Document[] | un
 }
 
 function writeOutput(ctx: CommandContext, stage: Document, results: Document[], bypassValidation: boolean): void {
-  const db = ctx.store.database(ctx.db);
   if ('$out' in stage) {
-    const spec = stage.$out;
-    const target = typeof spec === 'string' ? spec : isPlainDocument(spec) ? String(spec.coll) : '';
+    const { db: dbName, coll: target } = outNamespace(stage.$out, ctx.db);
+    const db = ctx.store.database(dbName);
     // As mongod: the results go into a temporary collection with the target's options (its
     // validator) and indexes, renamed over the target only once every document went in, so a
     // document the validator or a unique index refuses leaves the target as it was.
@@ -744,7 +743,8 @@ function writeOutput(ctx: CommandContext, stage: Document, results: Document[], 
     return;
   }
   const spec = stage.$merge;
-  const into = typeof spec === 'string' ? spec : isPlainDocument(spec) ? (typeof spec.into === 'string' ? spec.into : String((spec.into as Document)?.coll)) : '';
+  const { db: dbName, coll: into } = mergeNamespace(isPlainDocument(spec) ? spec.into : spec, ctx.db);
+  const db = ctx.store.database(dbName);
   const options = isPlainDocument(spec) ? spec : {};
   const on = typeof options.on === 'string' ? options.on : '_id';
   const whenMatched = typeof options.whenMatched === 'string' ? options.whenMatched : 'merge';
