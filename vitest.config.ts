@@ -5,6 +5,11 @@ export default defineConfig({
     globalSetup: ['tests/global-setup.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
+    // expect.poll waits for something another process does (a page redrawn after a socket event,
+    // an event relayed through Redis): vitest's default of 1 s is a round trip of a busy 2-core
+    // machine running two test files, their browsers and app instances. A condition that never
+    // holds still fails, after 5 s.
+    expect: { poll: { timeout: 5_000 } },
     projects: [
       {
         extends: true,
