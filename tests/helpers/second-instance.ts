@@ -29,7 +29,14 @@ export async function startSecondInstance(first: TestApp, redisUrl: string | und
     });
   }
   const baseUrl = `http://127.0.0.1:${port}`;
+  // An instance that dies before the test stops it leaves its screens waiting for acks that never
+  // come: say so where the failing test's output is.
+  let stopping = false;
+  child.once('exit', (code, signal) => {
+    if (!stopping) console.error(`second instance at ${baseUrl} exited on its own (code ${code}, signal ${signal})`);
+  });
   const stop = async () => {
+    stopping = true;
     if (child.exitCode !== null) return;
     const exited = new Promise((resolve) => child.once('exit', resolve));
     child.kill('SIGTERM');

@@ -68,6 +68,7 @@ export class Screens {
   open(auth: Record<string, string> = {}, headers: Record<string, string> = {}, options: { reconnection?: boolean } = {}): Socket {
     const socket = connect(this.baseUrl, { transports: ['websocket'], auth, extraHeaders: headers, reconnection: options.reconnection ?? false, reconnectionDelay: 100, reconnectionDelayMax: 200 });
     this.sockets.push(socket);
+    remember(socket);
     return socket;
   }
 
@@ -100,8 +101,26 @@ async function ask(socket: Socket, name: string, input: unknown, timeoutMs = 10_
   try {
     return await socket.timeout(timeoutMs).emitWithAck(name, input);
   } catch (error) {
-    throw new Error(`${name}: no ack within ${timeoutMs} ms (socket ${socket.connected ? 'connected' : 'not connected'}, ${socket.id ?? 'never connected'})`, { cause: error });
+    const seen = history.get(socket)?.join('; ') || 'nothing else';
+    throw new Error(`${name}: no ack within ${timeoutMs} ms (socket ${socket.connected ? 'connected' : 'not connected'}, ${socket.id ?? 'never connected'}; it saw ${seen})`, { cause: error });
   }
+}
+
+/**
+ * What happened to each screen's connection, with the time since it was opened: a socket opened
+ * without reconnection that is refused (connect_error) or dropped never sends what waits in its
+ * buffer, and its ack times out. The message of that timeout says which it was.
+ */
+const history = new WeakMap<Socket, string[]>();
+
+function remember(socket: Socket): void {
+  const opened = Date.now();
+  const events: string[] = [];
+  history.set(socket, events);
+  const note = (what: string) => events.push(`${what} after ${Date.now() - opened} ms`);
+  socket.on('connect', () => note('connect'));
+  socket.on('connect_error', (error) => note(`connect_error "${error.message}"`));
+  socket.on('disconnect', (reason) => note(`disconnect "${reason}"`));
 }
 
 /** What a screen heard, in order: batches (`events`, from a batched join) and single events. */
