@@ -2,12 +2,12 @@
 // a driver client on it, temporary directories, free ports, and the CLI as a child process.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MongoClient, type MongoClientOptions, type MongoServerError } from 'mongodb';
 import { startEmbeddedMongo } from '../../server/embedded-mongo/index.js';
+import { freePort } from '../helpers/ports.js';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -34,16 +34,7 @@ export function tempDir(prefix = 'embedded-mongo-test-'): { dir: string; remove(
   return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
+export { freePort };
 
 export interface CliProcess {
   child: ChildProcess;
