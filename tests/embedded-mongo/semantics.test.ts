@@ -245,6 +245,12 @@ describe('aggregation', () => {
     expect(await refusal({ $out: 'system.x' })).toMatchObject({ code: 17385 });
     expect(await refusal({ $merge: { whenMatched: 'replace' } })).toMatchObject({ code: 40414 });
     expect(await refusal({ $merge: { into: { db: 'local', coll: 'x' } } })).toMatchObject({ code: 31321 });
+    await db.createCollection('a_view', { viewOn: 'g', pipeline: [] });
+    await db.createCollection('a_capped', { capped: true, size: 4096 });
+    expect(await refusal({ $out: 'a_view' })).toMatchObject({ code: 166 });
+    expect(await refusal({ $merge: { into: 'a_view' } })).toMatchObject({ code: 166 });
+    expect(await refusal({ $out: 'a_capped' })).toMatchObject({ code: 17152 });
+    expect(await db.collection('a_capped').countDocuments({})).toBe(0);
     // Nothing was written by a refused stage: no collection named after the malformed spec.
     expect((await db.listCollections().toArray()).map((c) => c.name).filter((name) => ['x', 'undefined', 'system.x'].includes(name))).toEqual([]);
   });

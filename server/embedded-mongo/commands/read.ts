@@ -727,6 +727,8 @@ function writeOutput(ctx: CommandContext, stage: Document, results: Document[], 
     // document the validator or a unique index refuses leaves the target as it was.
     db.write(() => {
       const previous = db.get(target);
+      if (typeof previous?.options.viewOn === 'string') throw new MongoServerError('CommandNotSupportedOnView', `Namespace ${dbName}.${target} is a view, not a collection`);
+      if (isTruthy(previous?.options.capped)) throw new MongoLocationError(17152, `namespace '${dbName}.${target}' is capped so it can't be used for $out`);
       const temp = `tmp.agg_out.${randomUUID()}`;
       const collection = db.create(temp, previous?.options ?? {});
       try {
@@ -750,6 +752,7 @@ function writeOutput(ctx: CommandContext, stage: Document, results: Document[], 
   const whenMatched = typeof options.whenMatched === 'string' ? options.whenMatched : 'merge';
   const whenNotMatched = typeof options.whenNotMatched === 'string' ? options.whenNotMatched : 'insert';
   db.write(() => {
+    if (typeof db.get(into)?.options.viewOn === 'string') throw new MongoServerError('CommandNotSupportedOnView', `Namespace ${dbName}.${into} is a view, not a collection`);
     const collection = db.getOrCreate(into);
     for (const doc of results) {
       const existing = [...collection.candidates({ [on]: doc[on] })].find(([, d]) => compareValues(d[on], doc[on]) === 0);
