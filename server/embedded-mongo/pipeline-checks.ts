@@ -125,13 +125,13 @@ const CHECKS: Record<string, (arg: unknown) => void> = {
   $setWindowFields: idlObject('$setWindowFields'),
   $out: (arg) => {
     if (typeof arg !== 'string' && !isPlainDocument(arg)) throw new MongoLocationError(16990, `$out only supports a string or object argument, not ${bsonTypeName(arg)}`);
-    if (isPlainDocument(arg)) outNamespace(arg, '');
+    if (isPlainDocument(arg)) outNamespace(arg);
   },
   $merge: (arg) => {
     if (typeof arg !== 'string' && !isPlainDocument(arg)) throw new MongoLocationError(51182, `$merge only supports a string or object argument, not ${bsonTypeName(arg)}`);
     if (isPlainDocument(arg)) {
       if (!('into' in arg)) throw new MongoLocationError(40414, "BSON field '$merge.into' is missing but a required field");
-      mergeNamespace(arg.into, '');
+      mergeNamespace(arg.into);
     }
   },
 };
@@ -155,13 +155,16 @@ export function checkPipeline(pipeline: unknown[], context: 'top' | 'facet' | 'l
  * nothing else but mongod's `timeseries`, which is not supported here), checked as mongod's IDL
  * parser checks it. Internal databases and system collections are refused as mongod does.
  */
-export function outNamespace(spec: unknown, currentDb: string): { db: string; coll: string } {
+export function outNamespace(spec: unknown, currentDb?: string): { db: string; coll: string } {
   const target = typeof spec === 'string' ? { db: currentDb, coll: spec } : namespaceFields('$out', spec as Document, true);
   return checkOutputTarget('$out', target);
 }
 
-/** Where `$merge` writes: `into` as a collection name, or `{db?, coll}` (db defaults to the aggregate's). */
-export function mergeNamespace(into: unknown, currentDb: string): { db: string; coll: string } {
+/**
+ * Where `$merge` writes: `into` as a collection name, or `{db?, coll}` (db defaults to the aggregate's).
+ * Without `currentDb` (checking a pipeline before it runs), the aggregate's own database is not checked.
+ */
+export function mergeNamespace(into: unknown, currentDb?: string): { db: string; coll: string } {
   if (typeof into === 'string') return checkOutputTarget('$merge', { db: currentDb, coll: into });
   if (!isPlainDocument(into)) throw new MongoServerError('TypeMismatch', `BSON field '$merge.into' is the wrong type '${bsonTypeName(into)}', expected types '[string, object]'`);
   const target = namespaceFields('$merge.into', into, false);
@@ -182,10 +185,20 @@ function namespaceFields(field: string, spec: Document, dbRequired: boolean): { 
   return { db: (spec.db as string | undefined) ?? '', coll: spec.coll as string };
 }
 
-function checkOutputTarget(stage: string, target: { db: string; coll: string }): { db: string; coll: string } {
-  if (target.db === 'admin' || target.db === 'local' || target.db === 'config') {
-    throw new MongoLocationError(31321, `Can't ${stage} to internal database: ${target.db}`);
+/**
+ * mongod's NamespaceString::isValid (a database name of 1-63 characters without / \\ . space " or
+ * NUL, a collection name that is not empty; no NUL anywhere), then system collections and internal
+ * databases. A database left undefined is the aggregate's own, valid already.
+ */
+function checkOutputTarget(stage: string, target: { db: string | undefined; coll: string }): { db: string; coll: string } {
+  const db = target.db;
+  const validDb = db === undefined || (db !== '' && db.length < 64 && !/[/\\. "\0]/.test(db));
+  if (!validDb || target.coll === '' || target.coll.includes('\0')) {
+    throw new MongoServerError('InvalidNamespace', `Invalid ${stage} target namespace, ${db ?? ''}.${target.coll}`);
+  }
+  if (db === 'admin' || db === 'local' || db === 'config') {
+    throw new MongoLocationError(31321, `Can't ${stage} to internal database: ${db}`);
   }
   if (target.coll.startsWith('system.')) throw new MongoLocationError(17385, `Can't ${stage} to special collection: ${target.coll}`);
-  return target;
+  return { db: db ?? '', coll: target.coll };
 }

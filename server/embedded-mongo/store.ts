@@ -64,7 +64,7 @@ export class DatabaseState {
   }
 }
 
-function validateCollectionName(db: string, name: string): void {
+export function validateCollectionName(db: string, name: string): void {
   if (name === '' || name.includes('$') || name.includes('\0') || name.startsWith('.')) {
     throw new MongoServerError('InvalidNamespace', `Invalid collection name: ${db}.${name}`);
   }

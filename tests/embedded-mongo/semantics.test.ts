@@ -254,4 +254,16 @@ describe('aggregation', () => {
     // Nothing was written by a refused stage: no collection named after the malformed spec.
     expect((await db.listCollections().toArray()).map((c) => c.name).filter((name) => ['x', 'undefined', 'system.x'].includes(name))).toEqual([]);
   });
+
+  it('$out to a namespace mongod calls invalid is refused (73) before anything runs, and no temporary collection is left behind', async () => {
+    const refusal = (stage: AnyDoc) => g().aggregate([{ $match: { k: 'a' } }, stage]).toArray().then(() => undefined, (error: MongoServerError) => ({ code: error.code, message: error.message }));
+    expect(await refusal({ $out: '' })).toEqual({ code: 73, message: 'Invalid $out target namespace, semantics.' });
+    expect(await refusal({ $out: { db: 'semantics', coll: '' } })).toEqual({ code: 73, message: 'Invalid $out target namespace, semantics.' });
+    expect(await refusal({ $out: { db: '', coll: 'x' } })).toMatchObject({ code: 73 });
+    expect(await refusal({ $out: { db: 'semantics', coll: 'a\0b' } })).toMatchObject({ code: 73 });
+    expect(await refusal({ $out: { db: 'semantics', coll: 'a$b' } })).toMatchObject({ code: 73 });
+    expect(await refusal({ $merge: { into: { coll: 'a\0b' } } })).toMatchObject({ code: 73 });
+    // Nothing created: no temporary collection of a $out that could never be renamed over its target.
+    expect((await db.listCollections().toArray()).map((c) => c.name).filter((name) => name.startsWith('tmp.'))).toEqual([]);
+  });
 });

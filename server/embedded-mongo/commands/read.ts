@@ -6,6 +6,7 @@ import { MongoLocationError, MongoServerError, badValue, failedToParse } from '.
 import { evaluateLet, mingoError, runCoveredGroup, runPipeline, type CollectionResolver } from '../mingo-bridge.js';
 import { checkHint } from '../hint.js';
 import { checkPipeline, mergeNamespace, outNamespace } from '../pipeline-checks.js';
+import { validateCollectionName } from '../store.js';
 import { explain } from './explain.js';
 import { collectionUuid } from './ddl.js';
 import { compileProjection } from '../projection.js';
@@ -729,6 +730,9 @@ function writeOutput(ctx: CommandContext, stage: Document, results: Document[], 
       const previous = db.get(target);
       if (typeof previous?.options.viewOn === 'string') throw new MongoServerError('CommandNotSupportedOnView', `Namespace ${dbName}.${target} is a view, not a collection`);
       if (isTruthy(previous?.options.capped)) throw new MongoLocationError(17152, `namespace '${dbName}.${target}' is capped so it can't be used for $out`);
+      // The rename over the target would refuse a name this store never gives a collection ('$'):
+      // refused before the temporary collection exists, so none is left behind.
+      validateCollectionName(dbName, target);
       const temp = `tmp.agg_out.${randomUUID()}`;
       const collection = db.create(temp, previous?.options ?? {});
       try {
