@@ -255,6 +255,24 @@ describe('aggregation', () => {
     expect((await db.listCollections().toArray()).map((c) => c.name).filter((name) => ['x', 'undefined', 'system.x'].includes(name))).toEqual([]);
   });
 
+  it('$merge whenMatched as a pipeline updates the matched document, with $$new the incoming one and let evaluated against it', async () => {
+    const target = db.collection<AnyDoc>('merge_pipeline');
+    await target.insertMany([{ _id: 'a', total: 10, runs: 1 }, { _id: 'b', total: 1, runs: 1 }]);
+    await g().aggregate([
+      { $group: { _id: '$k', total: { $sum: '$v' } } },
+      { $merge: { into: 'merge_pipeline', whenMatched: [{ $set: { total: { $add: ['$total', '$$new.total'] }, runs: { $add: ['$runs', 1] } } }] } },
+    ]).toArray();
+    await g().aggregate([
+      { $group: { _id: '$k', total: { $sum: '$v' } } },
+      { $merge: { into: 'merge_pipeline', let: { doubled: { $multiply: ['$total', 2] } }, whenMatched: [{ $set: { last: '$$doubled' } }, { $unset: 'runs' }] } },
+    ]).toArray();
+    const sums = Object.fromEntries((await g().aggregate([{ $group: { _id: '$k', total: { $sum: '$v' } } }]).toArray()).map((d) => [d._id, d.total]));
+    expect(await target.find().sort({ _id: 1 }).toArray()).toEqual([
+      { _id: 'a', total: 10 + sums.a, last: 2 * sums.a },
+      { _id: 'b', total: 1 + sums.b, last: 2 * sums.b },
+    ]);
+  });
+
   it('$out to a namespace mongod calls invalid is refused (73) before anything runs, and no temporary collection is left behind', async () => {
     const refusal = (stage: AnyDoc) => g().aggregate([{ $match: { k: 'a' } }, stage]).toArray().then(() => undefined, (error: MongoServerError) => ({ code: error.code, message: error.message }));
     expect(await refusal({ $out: '' })).toEqual({ code: 73, message: 'Invalid $out target namespace, semantics.' });

@@ -719,6 +719,30 @@ function countPipeline(input: Document[], pipeline: Document[]): Document[] | un
   return n === 0 ? [] : [{ _id: id, [countField]: n }];
 }
 
+/**
+ * whenMatched as a pipeline, as mongod runs it: an update pipeline on the matched document, with
+ * `$$new` the incoming document and `let`'s variables evaluated against it; the _id stays.
+ */
+function mergePipelineResult(current: Document, incoming: Document, pipeline: Document[], letSpec: unknown): Document {
+  const resolveNone: CollectionResolver = () => [];
+  let variables: Document = { new: incoming };
+  try {
+    if (isPlainDocument(letSpec)) {
+      const [evaluated] = runPipeline([incoming], [{ $replaceWith: letSpec }], resolveNone);
+      variables = { ...evaluated, new: incoming };
+    }
+    const [updated] = runPipeline([current], pipeline, resolveNone, variables);
+    if (updated === undefined) return current;
+    if ('_id' in updated && compareValues(updated._id, current._id) !== 0) {
+      throw new MongoServerError('ImmutableField', '$merge failed to update the matching document, did you attempt to modify the _id or the shard key?');
+    }
+    return withIdFirst({ ...updated, _id: current._id });
+  } catch (err) {
+    if (err instanceof MongoServerError) throw err;
+    throw mingoError(err);
+  }
+}
+
 function writeOutput(ctx: CommandContext, stage: Document, results: Document[], bypassValidation: boolean): void {
   if ('$out' in stage) {
     const { db: dbName, coll: target } = outNamespace(stage.$out, ctx.db);
@@ -753,7 +777,7 @@ function writeOutput(ctx: CommandContext, stage: Document, results: Document[], 
   const db = ctx.store.database(dbName);
   const options = isPlainDocument(spec) ? spec : {};
   const on = typeof options.on === 'string' ? options.on : '_id';
-  const whenMatched = typeof options.whenMatched === 'string' ? options.whenMatched : 'merge';
+  const whenMatched = typeof options.whenMatched === 'string' || Array.isArray(options.whenMatched) ? options.whenMatched : 'merge';
   const whenNotMatched = typeof options.whenNotMatched === 'string' ? options.whenNotMatched : 'insert';
   db.write(() => {
     if (typeof db.get(into)?.options.viewOn === 'string') throw new MongoServerError('CommandNotSupportedOnView', `Namespace ${dbName}.${into} is a view, not a collection`);
@@ -768,7 +792,7 @@ function writeOutput(ctx: CommandContext, stage: Document, results: Document[], 
       const [rid, current] = existing;
       if (whenMatched === 'keepExisting') continue;
       if (whenMatched === 'fail') throw collection.idIndex.duplicateKeyError([doc._id], collection.namespace);
-      const next = whenMatched === 'replace' ? { _id: current._id, ...doc } : { ...current, ...doc, _id: current._id };
+      const next = Array.isArray(whenMatched) ? mergePipelineResult(current, doc, whenMatched as Document[], options.let) : whenMatched === 'replace' ? { _id: current._id, ...doc } : { ...current, ...doc, _id: current._id };
       collection.replace(rid, next, bypassValidation);
     }
   });
