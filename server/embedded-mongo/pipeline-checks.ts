@@ -156,7 +156,7 @@ export function checkPipeline(pipeline: unknown[], context: 'top' | 'facet' | 'l
  * parser checks it. Internal databases and system collections are refused as mongod does.
  */
 export function outNamespace(spec: unknown, currentDb?: string): { db: string; coll: string } {
-  const target = typeof spec === 'string' ? { db: currentDb, coll: spec } : namespaceFields('$out', spec as Document, true);
+  const target = typeof spec === 'string' ? { db: currentDb, coll: spec } : namespaceFields('$out', spec as Document, ['db', 'coll']);
   return checkOutputTarget('$out', target);
 }
 
@@ -165,24 +165,34 @@ export function outNamespace(spec: unknown, currentDb?: string): { db: string; c
  * Without `currentDb` (checking a pipeline before it runs), the aggregate's own database is not checked.
  */
 export function mergeNamespace(into: unknown, currentDb?: string): { db: string; coll: string } {
-  if (typeof into === 'string') return checkOutputTarget('$merge', { db: currentDb, coll: into });
-  if (!isPlainDocument(into)) throw new MongoServerError('TypeMismatch', `BSON field '$merge.into' is the wrong type '${bsonTypeName(into)}', expected types '[string, object]'`);
-  const target = namespaceFields('$merge.into', into, false);
+  // mongod's mergeTargetNssParseFromBSON, then its IDL NamespaceSpec ({db?, coll?}, strict).
+  if (typeof into === 'string') {
+    if (into === '') throw new MongoLocationError(5786800, "$merge 'into' field cannot be an empty string");
+    return checkOutputTarget('$merge', { db: currentDb, coll: into });
+  }
+  if (!isPlainDocument(into)) throw new MongoLocationError(51178, `$merge 'into' field  must be either a string or an object, but found ${bsonTypeName(into)}`);
+  const target = namespaceFields('$merge.into', into, []);
+  if (!target.coll) throw new MongoLocationError(5786801, "$merge 'into' field must specify a 'coll' that is not empty, null or undefined");
   return checkOutputTarget('$merge', { db: target.db || currentDb, coll: target.coll });
 }
 
-function namespaceFields(field: string, spec: Document, dbRequired: boolean): { db: string; coll: string } {
-  for (const key of Object.keys(spec)) {
+/**
+ * `{db, coll}` as mongod's IDL parses it: field by field in the document's order (an unknown field
+ * 40415, a wrong type 14; null or undefined counts as absent), then the required fields (40414).
+ */
+function namespaceFields(field: string, spec: Document, required: Array<'db' | 'coll'>): { db: string; coll: string } {
+  const found: { db?: string; coll?: string } = {};
+  for (const [key, value] of Object.entries(spec)) {
     if (key === 'timeseries' && field === '$out') throw new MongoServerError('IllegalOperation', '$out to a time-series collection is not supported by this store');
     if (key !== 'db' && key !== 'coll') throw new MongoLocationError(40415, `BSON field '${field}.${key}' is an unknown field.`);
+    if (value === null || value === undefined) continue;
+    if (typeof value !== 'string') throw new MongoServerError('TypeMismatch', `BSON field '${field}.${key}' is the wrong type '${bsonTypeName(value)}', expected type 'string'`);
+    found[key] = value;
   }
-  for (const key of dbRequired ? ['db', 'coll'] : ['coll']) {
-    if (!(key in spec)) throw new MongoLocationError(40414, `BSON field '${field}.${key}' is missing but a required field`);
+  for (const key of required) {
+    if (found[key] === undefined) throw new MongoLocationError(40414, `BSON field '${field}.${key}' is missing but a required field`);
   }
-  for (const key of ['db', 'coll'] as const) {
-    if (key in spec && typeof spec[key] !== 'string') throw new MongoServerError('TypeMismatch', `BSON field '${field}.${key}' is the wrong type '${bsonTypeName(spec[key])}', expected type 'string'`);
-  }
-  return { db: (spec.db as string | undefined) ?? '', coll: spec.coll as string };
+  return { db: found.db ?? '', coll: found.coll ?? '' };
 }
 
 /**

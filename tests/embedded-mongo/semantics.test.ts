@@ -255,6 +255,20 @@ describe('aggregation', () => {
     expect((await db.listCollections().toArray()).map((c) => c.name).filter((name) => ['x', 'undefined', 'system.x'].includes(name))).toEqual([]);
   });
 
+  it("$merge's into is parsed as mongod parses it (51178, 5786800, 5786801), and $out's {db, coll} field by field, null counting as absent", async () => {
+    const refusal = (stage: AnyDoc) => g().aggregate([{ $match: { k: 'a' } }, stage]).toArray().then(() => undefined, (error: MongoServerError) => ({ code: error.code, message: error.message }));
+    expect(await refusal({ $merge: { into: 5 } })).toMatchObject({ code: 51178 });
+    expect(await refusal({ $merge: { into: null } })).toMatchObject({ code: 51178 });
+    expect(await refusal({ $merge: { into: '' } })).toEqual({ code: 5786800, message: "$merge 'into' field cannot be an empty string" });
+    expect(await refusal({ $merge: { into: { db: 'semantics_reports' } } })).toMatchObject({ code: 5786801 });
+    expect(await refusal({ $merge: { into: { coll: null } } })).toMatchObject({ code: 5786801 });
+    expect(await refusal({ $merge: { into: { coll: '' } } })).toMatchObject({ code: 5786801 });
+    expect(await refusal({ $merge: { into: { db: 5, coll: 'x' } } })).toMatchObject({ code: 14 });
+    // The IDL reads the fields in order: coll's wrong type is met before db is found missing.
+    expect(await refusal({ $out: { coll: 5 } })).toMatchObject({ code: 14 });
+    expect(await refusal({ $out: { db: 'semantics', coll: null } })).toEqual({ code: 40414, message: "BSON field '$out.coll' is missing but a required field" });
+  });
+
   it('$merge whenMatched as a pipeline updates the matched document, with $$new the incoming one and let evaluated against it', async () => {
     const target = db.collection<AnyDoc>('merge_pipeline');
     await target.insertMany([{ _id: 'a', total: 10, runs: 1 }, { _id: 'b', total: 1, runs: 1 }]);
