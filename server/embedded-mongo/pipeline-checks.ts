@@ -171,7 +171,7 @@ export function mergeNamespace(into: unknown, currentDb?: string): { db: string;
     return checkOutputTarget('$merge', { db: currentDb, coll: into });
   }
   if (!isPlainDocument(into)) throw new MongoLocationError(51178, `$merge 'into' field  must be either a string or an object, but found ${bsonTypeName(into)}`);
-  const target = namespaceFields('$merge.into', into, []);
+  const target = namespaceFields('into', into, []);
   if (!target.coll) throw new MongoLocationError(5786801, "$merge 'into' field must specify a 'coll' that is not empty, null or undefined");
   return checkOutputTarget('$merge', { db: target.db || currentDb, coll: target.coll });
 }
