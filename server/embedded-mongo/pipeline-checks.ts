@@ -99,7 +99,7 @@ const CHECKS: Record<string, (arg: unknown) => void> = {
   $unionWith: (arg) => {
     if (typeof arg === 'string') return;
     if (!isPlainDocument(arg)) throw new MongoLocationError(40271, `the $unionWith stage specification must be an object or string, but found ${bsonTypeName(arg)}`);
-    if (Array.isArray(arg.pipeline)) checkPipeline(arg.pipeline as Document[], 'lookup');
+    if (Array.isArray(arg.pipeline)) checkPipeline(arg.pipeline as Document[], 'unionWith');
   },
   $bucket: object('$bucket', 40201, 'Argument to $bucket stage must be an object'),
   $bucketAuto: (arg) => {
@@ -137,15 +137,19 @@ const CHECKS: Record<string, (arg: unknown) => void> = {
 };
 
 /** Checks every stage's shape (also inside $facet, $lookup and $unionWith). */
-export function checkPipeline(pipeline: unknown[], context: 'top' | 'facet' | 'lookup' = 'top'): void {
+export function checkPipeline(pipeline: unknown[], context: 'top' | 'facet' | 'lookup' | 'unionWith' = 'top'): void {
   pipeline.forEach((stage, i) => {
     if (!isPlainDocument(stage) || Object.keys(stage).length !== 1) {
       throw new MongoLocationError(40323, 'A pipeline stage specification object must contain exactly one field.');
     }
     const name = Object.keys(stage)[0];
     if (Object.hasOwn(CHECKS, name)) CHECKS[name](stage[name]);
-    if ((name === '$out' || name === '$merge') && (context !== 'top' || i !== pipeline.length - 1)) {
-      throw new MongoLocationError(40601, `${name} can only be the final stage in the pipeline`);
+    if (name === '$out' || name === '$merge') {
+      // mongod's sub-pipeline validators refuse a writing stage wherever it stands in them.
+      if (context === 'facet') throw new MongoLocationError(40600, `${name} is not allowed to be used within a $facet stage`);
+      if (context === 'lookup') throw new MongoLocationError(51047, `${name} is not allowed within a $lookup's sub-pipeline`);
+      if (context === 'unionWith') throw new MongoLocationError(31441, `${name} is not allowed within a $unionWith's sub-pipeline`);
+      if (i !== pipeline.length - 1) throw new MongoLocationError(40601, `${name} can only be the final stage in the pipeline`);
     }
   });
 }

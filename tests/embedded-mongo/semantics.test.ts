@@ -271,6 +271,17 @@ describe('aggregation', () => {
     expect(await refusal({ $out: { db: 'semantics', coll: null } })).toEqual({ code: 40414, message: "BSON field '$out.coll' is missing but a required field" });
   });
 
+  it('$out and $merge inside $facet, $lookup or $unionWith are refused with the code of the stage around them (40600, 51047, 31441)', async () => {
+    const refusal = (pipeline: AnyDoc[]) => g().aggregate(pipeline).toArray().then(() => undefined, (error: MongoServerError) => ({ code: error.code, message: error.message }));
+    expect(await refusal([{ $facet: { a: [{ $out: 'f' }] } }])).toEqual({ code: 40600, message: '$out is not allowed to be used within a $facet stage' });
+    expect(await refusal([{ $facet: { a: [{ $match: {} }, { $merge: { into: 'f' } }] } }])).toEqual({ code: 40600, message: '$merge is not allowed to be used within a $facet stage' });
+    expect(await refusal([{ $lookup: { from: 'g', pipeline: [{ $out: 'f' }], as: 'x' } }])).toEqual({ code: 51047, message: "$out is not allowed within a $lookup's sub-pipeline" });
+    expect(await refusal([{ $lookup: { from: 'g', pipeline: [{ $out: 'f' }, { $match: {} }], as: 'x' } }])).toMatchObject({ code: 51047 });
+    expect(await refusal([{ $unionWith: { coll: 'g', pipeline: [{ $merge: { into: 'f' } }] } }])).toEqual({ code: 31441, message: "$merge is not allowed within a $unionWith's sub-pipeline" });
+    expect(await refusal([{ $out: 'f' }, { $match: {} }])).toMatchObject({ code: 40601 });
+    expect((await db.listCollections({ name: 'f' }).toArray()).length).toBe(0);
+  });
+
   it('$merge whenMatched as a pipeline updates the matched document, with $$new the incoming one and let evaluated against it', async () => {
     const target = db.collection<AnyDoc>('merge_pipeline');
     await target.insertMany([{ _id: 'a', total: 10, runs: 1 }, { _id: 'b', total: 1, runs: 1 }]);
