@@ -132,9 +132,48 @@ const CHECKS: Record<string, (arg: unknown) => void> = {
     if (isPlainDocument(arg)) {
       if (!('into' in arg)) throw new MongoLocationError(40414, "BSON field '$merge.into' is missing but a required field");
       mergeNamespace(arg.into);
+      checkMergeModes(arg);
     }
   },
 };
+
+const MERGE_FIELDS = new Set(['into', 'on', 'let', 'whenMatched', 'whenNotMatched', 'targetCollectionVersion']);
+// mongod's enum also has 'pipeline', which only a pipeline given as whenMatched means: refused as a string here.
+const WHEN_MATCHED = new Set(['replace', 'keepExisting', 'merge', 'fail']);
+const WHEN_NOT_MATCHED = new Set(['insert', 'discard', 'fail']);
+
+/**
+ * $merge's other fields as mongod's IDL and DocumentSourceMerge::create check them: no unknown
+ * field, whenMatched a mode or a pipeline, whenNotMatched a mode, `let` only with a pipeline and
+ * never redefining `new`.
+ */
+function checkMergeModes(spec: Document): void {
+  for (const key of Object.keys(spec)) {
+    if (!MERGE_FIELDS.has(key)) throw new MongoLocationError(40415, `BSON field '$merge.${key}' is an unknown field.`);
+  }
+  const { whenMatched, whenNotMatched } = spec;
+  if (whenMatched !== undefined && whenMatched !== null) {
+    if (typeof whenMatched !== 'string' && !Array.isArray(whenMatched)) {
+      throw new MongoLocationError(51191, `$merge 'whenMatched' field  must be either a string or an array, but found ${bsonTypeName(whenMatched)}`);
+    }
+    if (typeof whenMatched === 'string' && !WHEN_MATCHED.has(whenMatched)) {
+      throw new MongoServerError('BadValue', `Enumeration value '${whenMatched}' for field 'whenMatched' is not a valid value.`);
+    }
+  }
+  if (whenNotMatched !== undefined && whenNotMatched !== null) {
+    if (typeof whenNotMatched !== 'string') throw new MongoServerError('TypeMismatch', `BSON field '$merge.whenNotMatched' is the wrong type '${bsonTypeName(whenNotMatched)}', expected type 'string'`);
+    if (!WHEN_NOT_MATCHED.has(whenNotMatched)) throw new MongoServerError('BadValue', `Enumeration value '${whenNotMatched}' for field '$merge.whenNotMatched' is not a valid value.`);
+  }
+  const letSpec = spec.let;
+  if (letSpec === undefined || letSpec === null) return;
+  if (!isPlainDocument(letSpec)) throw new MongoServerError('TypeMismatch', `BSON field '$merge.let' is the wrong type '${bsonTypeName(letSpec)}', expected type 'object'`);
+  if (!Array.isArray(whenMatched)) {
+    throw new MongoLocationError(51199, `Cannot use 'let' variables with 'whenMatched: ${typeof whenMatched === 'string' ? whenMatched : 'merge'}' mode`);
+  }
+  if ('new' in letSpec && letSpec.new !== '$$ROOT') {
+    throw new MongoLocationError(51273, "'let' may not define a value for the reserved 'new' variable other than '$$ROOT'");
+  }
+}
 
 /** Checks every stage's shape (also inside $facet, $lookup and $unionWith). */
 export function checkPipeline(pipeline: unknown[], context: 'top' | 'facet' | 'lookup' | 'unionWith' = 'top'): void {

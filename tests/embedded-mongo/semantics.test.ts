@@ -282,6 +282,18 @@ describe('aggregation', () => {
     expect((await db.listCollections({ name: 'f' }).toArray()).length).toBe(0);
   });
 
+  it("$merge's modes and let are checked as mongod checks them before anything is written", async () => {
+    const refusal = (stage: AnyDoc) => g().aggregate([{ $match: { k: 'a' } }, stage]).toArray().then(() => undefined, (error: MongoServerError) => ({ code: error.code, message: error.message }));
+    expect(await refusal({ $merge: { into: 'merge_modes', whenMatched: 'bogus' } })).toEqual({ code: 2, message: "Enumeration value 'bogus' for field 'whenMatched' is not a valid value." });
+    expect(await refusal({ $merge: { into: 'merge_modes', whenMatched: 5 } })).toMatchObject({ code: 51191 });
+    expect(await refusal({ $merge: { into: 'merge_modes', whenNotMatched: 'bogus' } })).toEqual({ code: 2, message: "Enumeration value 'bogus' for field '$merge.whenNotMatched' is not a valid value." });
+    expect(await refusal({ $merge: { into: 'merge_modes', extra: 1 } })).toEqual({ code: 40415, message: "BSON field '$merge.extra' is an unknown field." });
+    expect(await refusal({ $merge: { into: 'merge_modes', let: { a: 1 } } })).toEqual({ code: 51199, message: "Cannot use 'let' variables with 'whenMatched: merge' mode" });
+    expect(await refusal({ $merge: { into: 'merge_modes', let: { a: 1 }, whenMatched: 'replace' } })).toMatchObject({ code: 51199 });
+    expect(await refusal({ $merge: { into: 'merge_modes', let: { new: '$k' }, whenMatched: [{ $set: { z: 1 } }] } })).toMatchObject({ code: 51273 });
+    expect(await db.listCollections({ name: 'merge_modes' }).toArray()).toEqual([]);
+  });
+
   it('$merge whenMatched as a pipeline updates the matched document, with $$new the incoming one and let evaluated against it', async () => {
     const target = db.collection<AnyDoc>('merge_pipeline');
     await target.insertMany([{ _id: 'a', total: 10, runs: 1 }, { _id: 'b', total: 1, runs: 1 }]);
