@@ -151,6 +151,7 @@ function checkMergeModes(spec: Document): void {
   for (const key of Object.keys(spec)) {
     if (!MERGE_FIELDS.has(key)) throw new MongoLocationError(40415, `BSON field '$merge.${key}' is an unknown field.`);
   }
+  mergeOnFields(spec.on);
   const { whenMatched, whenNotMatched } = spec;
   if (whenMatched !== undefined && whenMatched !== null) {
     if (typeof whenMatched !== 'string' && !Array.isArray(whenMatched)) {
@@ -254,4 +255,16 @@ function checkOutputTarget(stage: string, target: { db: string | undefined; coll
   }
   if (target.coll.startsWith('system.')) throw new MongoLocationError(17385, `Can't ${stage} to special collection: ${target.coll}`);
   return { db: db ?? '', coll: target.coll };
+}
+
+/** $merge's `on`: one field or an array of them (mongod's mergeOnFieldsParseFromBSON); `_id` when absent. */
+export function mergeOnFields(on: unknown): string[] {
+  if (on === undefined || on === null) return ['_id'];
+  if (typeof on === 'string') return [on];
+  if (!Array.isArray(on)) throw new MongoLocationError(51186, `$merge 'on' field  must be either a string or an array of strings, but found ${bsonTypeName(on)}`);
+  for (const field of on) {
+    if (typeof field !== 'string') throw new MongoLocationError(51134, `$merge 'on' array elements must be strings, but found ${bsonTypeName(field)}`);
+  }
+  if (on.length === 0) throw new MongoLocationError(51187, "If explicitly specifying $merge 'on', must include at least one field");
+  return on as string[];
 }

@@ -294,6 +294,27 @@ describe('aggregation', () => {
     expect(await db.listCollections({ name: 'merge_modes' }).toArray()).toEqual([]);
   });
 
+  it("$merge on fields other than _id needs the target's unique index on them, and matches on all of them", async () => {
+    const refusal = (stage: AnyDoc) => g().aggregate([{ $group: { _id: '$k', total: { $sum: '$v' } } }, { $project: { _id: 0, k: '$_id', total: 1 } }, stage]).toArray().then(() => undefined, (error: MongoServerError) => ({ code: error.code, message: error.message }));
+    expect(await refusal({ $merge: { into: 'merge_on', on: 'k' } })).toEqual({ code: 51183, message: 'Cannot find index to verify that join fields will be unique' });
+    const target = db.collection<AnyDoc>('merge_on');
+    await target.insertMany([{ _id: 'first', k: 'a', region: 'north', total: 0 }, { _id: 'second', k: 'a', region: 'south', total: 0 }]);
+    await target.createIndex({ k: 1 });
+    expect(await refusal({ $merge: { into: 'merge_on', on: 'k' } })).toMatchObject({ code: 51183 });
+    await target.createIndex({ region: 1, k: 1 }, { unique: true });
+    expect(await refusal({ $merge: { into: 'merge_on', on: 5 } })).toMatchObject({ code: 51186 });
+    expect(await refusal({ $merge: { into: 'merge_on', on: [] } })).toMatchObject({ code: 51187 });
+    // Every document of the pipeline needs the fields: these have no region.
+    expect(await refusal({ $merge: { into: 'merge_on', on: ['k', 'region'] } })).toMatchObject({ code: 51132 });
+    await g().aggregate([
+      { $group: { _id: '$k', total: { $sum: '$v' } } },
+      { $project: { _id: 0, k: '$_id', region: 'south', total: 1 } },
+      { $merge: { into: 'merge_on', on: ['k', 'region'], whenNotMatched: 'discard' } },
+    ]).toArray();
+    // Only the document matching both fields changed, and it kept its _id.
+    expect(await target.find({}, { projection: { _id: 1, total: 1 } }).sort({ _id: 1 }).toArray()).toEqual([{ _id: 'first', total: 0 }, { _id: 'second', total: 4 }]);
+  });
+
   it('$merge whenMatched as a pipeline updates the matched document, with $$new the incoming one and let evaluated against it', async () => {
     const target = db.collection<AnyDoc>('merge_pipeline');
     await target.insertMany([{ _id: 'a', total: 10, runs: 1 }, { _id: 'b', total: 1, runs: 1 }]);

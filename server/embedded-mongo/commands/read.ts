@@ -5,7 +5,7 @@ import type { Collection } from '../collection.js';
 import { MongoLocationError, MongoServerError, badValue, failedToParse } from '../errors.js';
 import { evaluateLet, mingoError, runCoveredGroup, runPipeline, type CollectionResolver } from '../mingo-bridge.js';
 import { checkHint } from '../hint.js';
-import { checkPipeline, mergeNamespace, outNamespace } from '../pipeline-checks.js';
+import { checkPipeline, mergeNamespace, mergeOnFields, outNamespace } from '../pipeline-checks.js';
 import { validateCollectionName } from '../store.js';
 import { explain } from './explain.js';
 import { collectionUuid } from './ddl.js';
@@ -776,14 +776,26 @@ function writeOutput(ctx: CommandContext, stage: Document, results: Document[], 
   const { db: dbName, coll: into } = mergeNamespace(isPlainDocument(spec) ? spec.into : spec, ctx.db);
   const db = ctx.store.database(dbName);
   const options = isPlainDocument(spec) ? spec : {};
-  const on = typeof options.on === 'string' ? options.on : '_id';
+  const on = mergeOnFields(options.on);
+  const onId = on.length === 1 && on[0] === '_id';
   const whenMatched = typeof options.whenMatched === 'string' || Array.isArray(options.whenMatched) ? options.whenMatched : 'merge';
   const whenNotMatched = typeof options.whenNotMatched === 'string' ? options.whenNotMatched : 'insert';
   db.write(() => {
     if (typeof db.get(into)?.options.viewOn === 'string') throw new MongoServerError('CommandNotSupportedOnView', `Namespace ${dbName}.${into} is a view, not a collection`);
-    const collection = db.getOrCreate(into);
+    // As mongod: fields other than _id must be those of a unique index of the target, so that a
+    // document matches at most one (a target that does not exist has none).
+    const target = db.get(into);
+    const onSet = new Set(on);
+    const supported = onId || target?.indexes.some((index) => index.unique && index.spec.partialFilterExpression === undefined && index.fields.length === onSet.size && index.fields.every((field) => onSet.has(field.name)));
+    if (!supported) throw new MongoLocationError(51183, 'Cannot find index to verify that join fields will be unique');
+    const collection = target ?? db.getOrCreate(into);
     for (const doc of results) {
-      const existing = [...collection.candidates({ [on]: doc[on] })].find(([, d]) => compareValues(d[on], doc[on]) === 0);
+      const values = on.map((field) => field.split('.').reduce<unknown>((value, part) => (isPlainDocument(value) ? value[part] : undefined), doc));
+      if (!onId && values.some((value) => value === undefined || value === null || Array.isArray(value))) {
+        throw new MongoLocationError(51132, "$merge write error: 'on' field cannot be missing, null, undefined or an array");
+      }
+      const filter = Object.fromEntries(on.map((field, i) => [field, values[i]]));
+      const existing = [...collection.candidates(filter)].find(([, d]) => on.every((field, i) => compareValues(field.split('.').reduce<unknown>((value, part) => (isPlainDocument(value) ? value[part] : undefined), d), values[i]) === 0));
       if (!existing) {
         if (whenNotMatched === 'insert') collection.insert(withIdFirst(doc), bypassValidation);
         else if (whenNotMatched === 'fail') throw new MongoLocationError(13113, 'Found a document without a match in the target collection');
@@ -792,7 +804,10 @@ function writeOutput(ctx: CommandContext, stage: Document, results: Document[], 
       const [rid, current] = existing;
       if (whenMatched === 'keepExisting') continue;
       if (whenMatched === 'fail') throw collection.idIndex.duplicateKeyError([doc._id], collection.namespace);
-      const next = Array.isArray(whenMatched) ? mergePipelineResult(current, doc, whenMatched as Document[], options.let) : whenMatched === 'replace' ? { _id: current._id, ...doc } : { ...current, ...doc, _id: current._id };
+      if (!Array.isArray(whenMatched) && '_id' in doc && compareValues(doc._id, current._id) !== 0) {
+        throw new MongoServerError('ImmutableField', '$merge failed to update the matching document, did you attempt to modify the _id or the shard key?');
+      }
+      const next = Array.isArray(whenMatched) ? mergePipelineResult(current, doc, whenMatched as Document[], options.let) : whenMatched === 'replace' ? withIdFirst({ ...doc, _id: current._id }) : { ...current, ...doc, _id: current._id };
       collection.replace(rid, next, bypassValidation);
     }
   });
