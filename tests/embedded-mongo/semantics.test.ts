@@ -315,6 +315,16 @@ describe('aggregation', () => {
     expect(await target.find({}, { projection: { _id: 1, total: 1 } }).sort({ _id: 1 }).toArray()).toEqual([{ _id: 'first', total: 0 }, { _id: 'second', total: 4 }]);
   });
 
+  it('a $merge that inserts nothing creates neither its target collection nor its database', async () => {
+    const databases = async () => (await client.db('admin').admin().listDatabases()).databases.map((d: AnyDoc) => d.name);
+    await g().aggregate([{ $match: { k: 'none' } }, { $merge: { into: { db: 'semantics_never', coll: 'm' } } }]).toArray();
+    await g().aggregate([{ $merge: { into: { db: 'semantics_never', coll: 'm' }, whenNotMatched: 'discard' } }]).toArray();
+    await g().aggregate([{ $merge: { into: 'merge_discarded', whenNotMatched: 'discard' } }]).toArray();
+    await expect(g().aggregate([{ $merge: { into: 'merge_failed', whenNotMatched: 'fail' } }]).toArray()).rejects.toMatchObject({ code: 13113 });
+    expect(await databases()).not.toContain('semantics_never');
+    expect(await db.listCollections({ name: { $in: ['merge_discarded', 'merge_failed'] } }).toArray()).toEqual([]);
+  });
+
   it('$merge whenMatched as a pipeline updates the matched document, with $$new the incoming one and let evaluated against it', async () => {
     const target = db.collection<AnyDoc>('merge_pipeline');
     await target.insertMany([{ _id: 'a', total: 10, runs: 1 }, { _id: 'b', total: 1, runs: 1 }]);

@@ -774,12 +774,19 @@ function writeOutput(ctx: CommandContext, stage: Document, results: Document[], 
   }
   const spec = stage.$merge;
   const { db: dbName, coll: into } = mergeNamespace(isPlainDocument(spec) ? spec.into : spec, ctx.db);
-  const db = ctx.store.database(dbName);
   const options = isPlainDocument(spec) ? spec : {};
   const on = mergeOnFields(options.on);
   const onId = on.length === 1 && on[0] === '_id';
   const whenMatched = typeof options.whenMatched === 'string' || Array.isArray(options.whenMatched) ? options.whenMatched : 'merge';
   const whenNotMatched = typeof options.whenNotMatched === 'string' ? options.whenNotMatched : 'insert';
+  if (!ctx.store.existingDatabase(dbName)?.get(into)) {
+    // A target that does not exist matches nothing: as mongod, it (and its database) is made only
+    // by the first document inserted into it, never by a $merge that inserts none.
+    if (!onId) throw new MongoLocationError(51183, 'Cannot find index to verify that join fields will be unique');
+    if (results.length > 0 && whenNotMatched === 'fail') throw new MongoLocationError(13113, 'Found a document without a match in the target collection');
+    if (results.length === 0 || whenNotMatched !== 'insert') return;
+  }
+  const db = ctx.store.database(dbName);
   db.write(() => {
     if (typeof db.get(into)?.options.viewOn === 'string') throw new MongoServerError('CommandNotSupportedOnView', `Namespace ${dbName}.${into} is a view, not a collection`);
     // As mongod: fields other than _id must be those of a unique index of the target, so that a
