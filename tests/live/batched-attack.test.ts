@@ -285,8 +285,12 @@ describe('the shorter check-in (one upsert, a socket’s bearer kind)', () => {
     const id = opId();
     // The check-in's second findAndModify (the change, after the upsert that created the record) fails.
     await setFailPoint({ times: 1, skip: 1 }, { failCommands: ['findAndModify'], errorCode: 8 });
-    const failed = await send(coordinator, 'attendance:checkIn', { meetingId: day.meetingId, attendeeId: person.id, opId: id });
-    await clearFailPoint();
+    let failed;
+    try {
+      failed = await send(coordinator, 'attendance:checkIn', { meetingId: day.meetingId, attendeeId: person.id, opId: id });
+    } finally {
+      await clearFailPoint();
+    }
     expect(failed).toMatchObject({ ok: false });
     expect(await recordOf(person.id)).toMatchObject({ status: 'expected', version: 0, history: [] });
     const siteCounts = async () => ((await send(coordinator, 'live:snapshot', { meetingId: day.meetingId })).snapshot as { sites: Array<{ id: string; counts: { present: number } }> }).sites.find((site) => site.id === day.sites[3].id)!.counts;
