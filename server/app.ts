@@ -109,8 +109,11 @@ export function createApp(options: AppOptions): BuiltApp {
     res.setHeader('Cache-Control', 'no-store');
     next();
   });
+  // For a load balancer or an orchestrator: 503 while the database is out of reach, so traffic
+  // goes to instances that can serve it (the process itself stays up and reconnects).
   app.get('/healthz', (_req, res) => {
-    res.json({ ok: mongoose.connection.readyState === 1 });
+    const ok = mongoose.connection.readyState === 1;
+    res.status(ok ? 200 : 503).json({ ok });
   });
 
   app.use(cookieParser());
