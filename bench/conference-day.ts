@@ -35,7 +35,8 @@ import { addAgendaItem } from '../server/agenda/actions.js';
 import { commitMeetingChange } from '../server/meetings/revision.js';
 import { AttendeeModel } from '../server/attendees/model.js';
 import { SiteModel } from '../server/sites/model.js';
-import { freePort, startRedis, type RedisServer } from '../tests/helpers/redis.js';
+import { startRedis, type RedisServer } from '../tests/helpers/redis.js';
+import { freePort } from '../tests/helpers/ports.js';
 import { type FromWatchers, type ToWatchers, type WatcherClient, type WatcherResult } from './conference-day-watchers.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');

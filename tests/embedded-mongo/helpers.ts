@@ -34,8 +34,6 @@ export function tempDir(prefix = 'embedded-mongo-test-'): { dir: string; remove(
   return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
-export { freePort };
-
 export interface CliProcess {
   child: ChildProcess;
   port: number;

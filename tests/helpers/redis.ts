@@ -4,8 +4,6 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { connect, createServer, type Socket } from 'node:net';
 import { freePort } from './ports.js';
 
-export { freePort };
-
 export interface RedisServer {
   url: string;
   stop(): Promise<void>;

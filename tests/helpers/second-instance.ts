@@ -2,7 +2,7 @@
 // app's store (same database) and the same Redis (none when not given).
 import { spawn, type ChildProcess } from 'node:child_process';
 import mongoose from 'mongoose';
-import { freePort } from './redis.js';
+import { freePort } from './ports.js';
 import type { TestApp } from './app.js';
 
 export interface SecondInstance {

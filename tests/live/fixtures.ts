@@ -75,7 +75,7 @@ export class Screens {
   /** Opens and joins the meeting (the ack of the join says it is in). */
   async join(meetingId: string, auth: Record<string, string> = {}, headers: Record<string, string> = {}, options: { reconnection?: boolean; screen?: string } = {}): Promise<Socket> {
     const socket = this.open(auth, headers, options);
-    const reply = await ask(socket, 'meeting:join', { meetingId, ...(options.screen ? { screen: options.screen } : {}) });
+    const reply = await send(socket, 'meeting:join', { meetingId, ...(options.screen ? { screen: options.screen } : {}) });
     if (!reply.ok) throw new Error(`join refused: ${JSON.stringify(reply)}`);
     return socket;
   }
@@ -88,21 +88,19 @@ export class Screens {
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- acks are read as the user sees them
 export type AnyAck = any;
 
-export function send(socket: Socket, name: string, input: unknown): Promise<AnyAck> {
-  return ask(socket, name, input);
-}
+const ackWaitMs = 10_000;
 
 /**
  * An event and its ack, within 10 s (a join includes the connection's handshake, on a loaded
  * machine). A timeout names the event and whether the socket was still connected, so a failure
  * says which step never came back and why.
  */
-async function ask(socket: Socket, name: string, input: unknown, timeoutMs = 10_000): Promise<AnyAck> {
+export async function send(socket: Socket, name: string, input: unknown): Promise<AnyAck> {
   try {
-    return await socket.timeout(timeoutMs).emitWithAck(name, input);
+    return await socket.timeout(ackWaitMs).emitWithAck(name, input);
   } catch (error) {
     const seen = history.get(socket)?.join('; ') || 'nothing else';
-    throw new Error(`${name}: no ack within ${timeoutMs} ms (socket ${socket.connected ? 'connected' : 'not connected'}, ${socket.id ?? 'never connected'}; it saw ${seen})`, { cause: error });
+    throw new Error(`${name}: no ack within ${ackWaitMs} ms (socket ${socket.connected ? 'connected' : 'not connected'}, ${socket.id ?? 'never connected'}; it saw ${seen})`, { cause: error });
   }
 }
 

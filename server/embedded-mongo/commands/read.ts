@@ -21,7 +21,7 @@ import { hasText, textScoreOf } from '../text.js';
 import { withIdFirst } from '../update.js';
 import { deserializeOptions, encodeCursorReply, type RawReply } from '../wire.js';
 import type { Document } from '../values.js';
-import { compareValues, isNumeric, isPlainDocument, isTruthy, toInteger, toNumber, typeOrder } from '../values.js';
+import { compareValues, getPath, isNumeric, isPlainDocument, isTruthy, toInteger, toNumber, typeOrder } from '../values.js';
 import { checkFieldTypes, collectionArg, documentArg, nonNegative, type CommandContext, type CommandHandler } from './context.js';
 
 /** What a read runs over: a collection (with its indexes) or the computed documents of a view. */
@@ -719,6 +719,9 @@ function countPipeline(input: Document[], pipeline: Document[]): Document[] | un
   return n === 0 ? [] : [{ _id: id, [countField]: n }];
 }
 
+const idChangedByMerge = () => new MongoServerError('ImmutableField', '$merge failed to update the matching document, did you attempt to modify the _id or the shard key?');
+const notACollection = (db: string, name: string) => new MongoServerError('CommandNotSupportedOnView', `Namespace ${db}.${name} is a view, not a collection`);
+
 /**
  * whenMatched as a pipeline, as mongod runs it: an update pipeline on the matched document, with
  * `$$new` the incoming document and `let`'s variables evaluated against it; the _id stays.
@@ -734,7 +737,7 @@ function mergePipelineResult(current: Document, incoming: Document, pipeline: Do
     const [updated] = runPipeline([current], pipeline, resolveNone, variables);
     if (updated === undefined) return current;
     if ('_id' in updated && compareValues(updated._id, current._id) !== 0) {
-      throw new MongoServerError('ImmutableField', '$merge failed to update the matching document, did you attempt to modify the _id or the shard key?');
+      throw idChangedByMerge();
     }
     return withIdFirst({ ...updated, _id: current._id });
   } catch (err) {
@@ -752,7 +755,7 @@ function writeOutput(ctx: CommandContext, stage: Document, results: Document[], 
     // document the validator or a unique index refuses leaves the target as it was.
     db.write(() => {
       const previous = db.get(target);
-      if (typeof previous?.options.viewOn === 'string') throw new MongoServerError('CommandNotSupportedOnView', `Namespace ${dbName}.${target} is a view, not a collection`);
+      if (typeof previous?.options.viewOn === 'string') throw notACollection(dbName, target);
       if (isTruthy(previous?.options.capped)) throw new MongoLocationError(17152, `namespace '${dbName}.${target}' is capped so it can't be used for $out`);
       // The rename over the target would refuse a name this store never gives a collection ('$'):
       // refused before the temporary collection exists, so none is left behind.
@@ -788,7 +791,7 @@ function writeOutput(ctx: CommandContext, stage: Document, results: Document[], 
   }
   const db = ctx.store.database(dbName);
   db.write(() => {
-    if (typeof db.get(into)?.options.viewOn === 'string') throw new MongoServerError('CommandNotSupportedOnView', `Namespace ${dbName}.${into} is a view, not a collection`);
+    if (typeof db.get(into)?.options.viewOn === 'string') throw notACollection(dbName, into);
     // As mongod: fields other than _id must be those of a unique index of the target, so that a
     // document matches at most one (a target that does not exist has none).
     const target = db.get(into);
@@ -797,12 +800,12 @@ function writeOutput(ctx: CommandContext, stage: Document, results: Document[], 
     if (!supported) throw new MongoLocationError(51183, 'Cannot find index to verify that join fields will be unique');
     const collection = target ?? db.getOrCreate(into);
     for (const doc of results) {
-      const values = on.map((field) => field.split('.').reduce<unknown>((value, part) => (isPlainDocument(value) ? value[part] : undefined), doc));
+      const values = on.map((field) => getPath(doc, field));
       if (!onId && values.some((value) => value === undefined || value === null || Array.isArray(value))) {
         throw new MongoLocationError(51132, "$merge write error: 'on' field cannot be missing, null, undefined or an array");
       }
       const filter = Object.fromEntries(on.map((field, i) => [field, values[i]]));
-      const existing = [...collection.candidates(filter)].find(([, d]) => on.every((field, i) => compareValues(field.split('.').reduce<unknown>((value, part) => (isPlainDocument(value) ? value[part] : undefined), d), values[i]) === 0));
+      const existing = [...collection.candidates(filter)].find(([, d]) => on.every((field, i) => compareValues(getPath(d, field), values[i]) === 0));
       if (!existing) {
         if (whenNotMatched === 'insert') collection.insert(withIdFirst(doc), bypassValidation);
         else if (whenNotMatched === 'fail') throw new MongoLocationError(13113, 'Found a document without a match in the target collection');
@@ -812,7 +815,7 @@ function writeOutput(ctx: CommandContext, stage: Document, results: Document[], 
       if (whenMatched === 'keepExisting') continue;
       if (whenMatched === 'fail') throw collection.idIndex.duplicateKeyError([doc._id], collection.namespace);
       if (!Array.isArray(whenMatched) && '_id' in doc && compareValues(doc._id, current._id) !== 0) {
-        throw new MongoServerError('ImmutableField', '$merge failed to update the matching document, did you attempt to modify the _id or the shard key?');
+        throw idChangedByMerge();
       }
       const next = Array.isArray(whenMatched) ? mergePipelineResult(current, doc, whenMatched as Document[], options.let) : whenMatched === 'replace' ? withIdFirst({ ...doc, _id: current._id }) : { ...current, ...doc, _id: current._id };
       collection.replace(rid, next, bypassValidation);
